@@ -1,0 +1,48 @@
+"""Errors raised for bad input: one message that names file, row, column and value, and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(Exception):
+    """A problem with an input file that the person running the build must fix.
+
+    `row` is the line number as a spreadsheet or text editor shows it (the header is row 1).
+    """
+
+    def __init__(
+        self,
+        file: str | Path,
+        expected: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        hint: str = "",
+    ) -> None:
+        self.file = str(file)
+        self.row = row
+        self.column = column
+        self.value = value
+        self.expected = expected
+        self.hint = hint
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        text = ", ".join(where)
+        if self.value is not None:
+            text += f": value {self.value!r}"
+        text += f": expected {self.expected}"
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+
+class DisclosureError(InputError):
+    """A published file breaks a configured disclosure rule (e.g. k-anonymity below the minimum)."""

@@ -1,0 +1,409 @@
+"""Reads a publication's content folder into typed, checked objects.
+
+Takes: `<content>/publication.yml`, `codebook.yml` and `indicators.yml`.
+Gives: a `Publication` holding the metadata, the `Codebook`, the `Indicator` list and the disclosure settings.
+Every structural problem in those files raises `InputError` naming the file, the entry and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from surveypress.errors import InputError
+
+QUESTION_TYPES = ("single", "scale", "multi")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Label:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Option:
+    code: int
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Universe:
+    """Who was asked: respondents whose answer to `question` is one of `codes` (any ticked, for multi)."""
+
+    question: str
+    codes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    population: str
+    type: str
+    text: Label
+    options: tuple[Option, ...]
+    universe: Universe | None
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        return tuple(option.code for option in self.options)
+
+    def option(self, code: int) -> Option:
+        for option in self.options:
+            if option.code == code:
+                return option
+        raise KeyError(code)
+
+    def columns(self) -> list[str]:
+        """The microdata columns that hold this question's answers."""
+        if self.type == "multi":
+            return [f"{self.id}_{option.code}" for option in self.options]
+        return [self.id]
+
+
+@dataclass(frozen=True)
+class Population:
+    id: str
+    title: Label
+    microdata: Path
+    quasi_identifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Codebook:
+    no_answer: int
+    populations: dict[str, Population]
+    questions: dict[str, Question]
+
+    def questions_of(self, population: str) -> list[Question]:
+        return [q for q in self.questions.values() if q.population == population]
+
+    def columns_of(self, population: str) -> list[str]:
+        """The expected microdata header for a population, in order."""
+        columns = ["respondent_id"]
+        for question in self.questions_of(population):
+            columns.extend(question.columns())
+        return columns
+
+
+@dataclass(frozen=True)
+class Net:
+    """A combined category, e.g. 'satisfied' = very + fairly satisfied; a percent of the same base."""
+
+    code: str
+    zh: str
+    en: str
+    codes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    question: str
+    population: str
+    title: Label
+    nets: tuple[Net, ...]
+    breakdowns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    low_base: int = 30
+    min_cell: int = 5
+    min_k: int = 3
+
+
+@dataclass
+class Publication:
+    content_dir: Path
+    project_root: Path
+    meta: dict[str, Any]
+    codebook: Codebook
+    indicators: list[Indicator]
+    disclosure: Disclosure
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for indicator in self.indicators:
+            if indicator.id == indicator_id:
+                return indicator
+        raise KeyError(indicator_id)
+
+    @property
+    def published_figures(self) -> Path:
+        return self.content_dir / "published_figures.csv"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.content_dir / "templates"
+
+
+def read_yaml(path: Path) -> Any:
+    """Reads a UTF-8 YAML file; a missing file, a wrong encoding or a syntax error becomes an InputError."""
+    if not path.is_file():
+        raise InputError(path, "a YAML file at this path", hint="Check the content folder")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            path,
+            "UTF-8 text",
+            value=raw[error.start : error.start + 4].hex(" "),
+            hint="Save the file as UTF-8",
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise InputError(path, f"valid YAML ({getattr(error, 'problem', error)})", row=row) from None
+
+
+def safe_path(project_root: Path, relative: str, source: Path, key: str) -> Path:
+    """Resolves a path named in a spec; refuses one that points outside the project."""
+    candidate = (project_root / str(relative)).resolve()
+    root = project_root.resolve()
+    if Path(str(relative)).is_absolute() or not candidate.is_relative_to(root):
+        raise InputError(source, "a path inside the project folder", column=key, value=relative)
+    return candidate
+
+
+def _label(value: Any, source: Path, where: str) -> Label:
+    if not isinstance(value, dict) or not str(value.get("zh") or "").strip() or not str(value.get("en") or "").strip():
+        raise InputError(source, "a label with non-empty 'zh' and 'en'", column=where, value=value)
+    return Label(zh=str(value["zh"]), en=str(value["en"]))
+
+
+def _require_mapping(value: Any, source: Path, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise InputError(source, "a mapping", column=where, value=value)
+    return value
+
+
+def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi: dict[str, list]) -> Codebook:
+    """Reads and checks codebook.yml: unique ids and codes, labels present, universes known and acyclic."""
+    document = _require_mapping(read_yaml(path), path, "(top level)")
+    missing = _require_mapping(document.get("missing") or {}, path, "missing")
+    no_answer = missing.get("no_answer", -9)
+    if not isinstance(no_answer, int) or no_answer >= 0:
+        raise InputError(path, "a negative integer code", column="missing.no_answer", value=no_answer)
+
+    populations: dict[str, Population] = {}
+    for pop_id, entry in _require_mapping(document.get("populations"), path, "populations").items():
+        entry = _require_mapping(entry, path, f"populations.{pop_id}")
+        if pop_id not in microdata:
+            raise InputError(
+                path.parent / "publication.yml",
+                f"a microdata file for population '{pop_id}'",
+                column="microdata",
+            )
+        populations[pop_id] = Population(
+            id=pop_id,
+            title=_label(entry.get("title"), path, f"populations.{pop_id}.title"),
+            microdata=safe_path(project_root, microdata[pop_id], path.parent / "publication.yml", "microdata"),
+            quasi_identifiers=tuple(qi.get(pop_id, ())),
+        )
+
+    questions: dict[str, Question] = {}
+    entries = document.get("questions")
+    if not isinstance(entries, list) or not entries:
+        raise InputError(path, "a non-empty list of questions", column="questions")
+    for index, entry in enumerate(entries, start=1):
+        where = f"questions[{index}]"
+        entry = _require_mapping(entry, path, where)
+        qid = entry.get("id")
+        if not isinstance(qid, str) or not ID_PATTERN.match(qid):
+            raise InputError(path, "a lower_snake_case question id", column=f"{where}.id", value=qid)
+        where = f"question {qid}"
+        if qid in questions:
+            raise InputError(path, "question ids to be unique", column=where, value=qid)
+        if entry.get("population") not in populations:
+            raise InputError(
+                path,
+                f"one of the populations {sorted(populations)}",
+                column=f"{where}.population",
+                value=entry.get("population"),
+            )
+        if entry.get("type") not in QUESTION_TYPES:
+            raise InputError(
+                path, f"one of {', '.join(QUESTION_TYPES)}", column=f"{where}.type", value=entry.get("type")
+            )
+        options: list[Option] = []
+        raw_options = entry.get("options")
+        if not isinstance(raw_options, list) or len(raw_options) < 2:
+            raise InputError(path, "a list of at least two options", column=f"{where}.options")
+        for option in raw_options:
+            option = _require_mapping(option, path, f"{where}.options")
+            code = option.get("code")
+            if not isinstance(code, int) or isinstance(code, bool) or code <= 0:
+                raise InputError(path, "a positive integer option code", column=f"{where}.options", value=code)
+            if any(existing.code == code for existing in options):
+                raise InputError(path, "option codes to be unique within a question", column=where, value=code)
+            label = _label(option, path, f"{where} option {code}")
+            options.append(Option(code=code, zh=label.zh, en=label.en))
+        universe = None
+        if entry.get("universe") is not None:
+            raw = _require_mapping(entry["universe"], path, f"{where}.universe")
+            codes = raw.get("codes")
+            if not isinstance(codes, list) or not codes or not all(isinstance(c, int) for c in codes):
+                raise InputError(path, "a non-empty list of option codes", column=f"{where}.universe.codes")
+            universe = Universe(question=str(raw.get("question")), codes=tuple(codes))
+        questions[qid] = Question(
+            id=qid,
+            population=entry["population"],
+            type=entry["type"],
+            text=_label(entry.get("text"), path, f"{where}.text"),
+            options=tuple(options),
+            universe=universe,
+        )
+
+    _check_universes(path, questions)
+    _check_columns(path, populations, questions)
+    return Codebook(no_answer=no_answer, populations=populations, questions=questions)
+
+
+def _check_universes(path: Path, questions: dict[str, Question]) -> None:
+    for question in questions.values():
+        universe = question.universe
+        if universe is None:
+            continue
+        where = f"question {question.id}.universe"
+        target = questions.get(universe.question)
+        if target is None:
+            raise InputError(path, "the id of a question in the codebook", column=where, value=universe.question)
+        if target.population != question.population:
+            raise InputError(path, f"a question of population '{question.population}'", column=where, value=target.id)
+        unknown = [code for code in universe.codes if code not in target.codes]
+        if unknown:
+            raise InputError(path, f"codes of question {target.id} {list(target.codes)}", column=where, value=unknown)
+    # Follow each chain of universes; coming back to a question already on the chain is a cycle.
+    for question in questions.values():
+        chain = [question.id]
+        current = question
+        while current.universe is not None:
+            nxt = current.universe.question
+            if nxt in chain:
+                cycle = " -> ".join([*chain[chain.index(nxt) :], nxt])
+                raise InputError(
+                    path,
+                    "universes that do not depend on themselves",
+                    column=f"question {question.id}.universe",
+                    value=cycle,
+                )
+            chain.append(nxt)
+            current = questions[nxt]
+
+
+def _check_columns(path: Path, populations: dict[str, Population], questions: dict[str, Question]) -> None:
+    for pop_id in populations:
+        seen: dict[str, str] = {"respondent_id": "(id column)"}
+        for question in (q for q in questions.values() if q.population == pop_id):
+            for column in question.columns():
+                if column in seen:
+                    raise InputError(
+                        path,
+                        "microdata column names that do not collide",
+                        column=f"question {question.id}",
+                        value=f"{column} (also {seen[column]})",
+                    )
+                seen[column] = question.id
+
+
+def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
+    """Reads indicators.yml; every indicator must name a known question, codes and breakdowns."""
+    document = _require_mapping(read_yaml(path), path, "(top level)")
+    defaults = _require_mapping(document.get("breakdowns") or {}, path, "breakdowns")
+    indicators: list[Indicator] = []
+    entries = document.get("indicators")
+    if not isinstance(entries, list) or not entries:
+        raise InputError(path, "a non-empty list of indicators", column="indicators")
+    for index, entry in enumerate(entries, start=1):
+        entry = _require_mapping(entry, path, f"indicators[{index}]")
+        iid = entry.get("id")
+        if not isinstance(iid, str) or not ID_PATTERN.match(iid):
+            raise InputError(path, "a lower_snake_case indicator id", column=f"indicators[{index}].id", value=iid)
+        where = f"indicator {iid}"
+        if any(existing.id == iid for existing in indicators):
+            raise InputError(path, "indicator ids to be unique", column=where, value=iid)
+        question = codebook.questions.get(entry.get("question", iid))
+        if question is None:
+            raise InputError(
+                path, "the id of a question in the codebook", column=f"{where}.question", value=entry.get("question")
+            )
+        nets: list[Net] = []
+        for net in entry.get("nets") or []:
+            net = _require_mapping(net, path, f"{where}.nets")
+            codes = tuple(net.get("codes") or ())
+            unknown = [code for code in codes if code not in question.codes]
+            if not codes or unknown:
+                raise InputError(
+                    path,
+                    f"codes of question {question.id} {list(question.codes)}",
+                    column=f"{where}.nets",
+                    value=unknown or net.get("codes"),
+                )
+            label = _label(net, path, f"{where}.nets")
+            nets.append(Net(code=str(net.get("code")), zh=label.zh, en=label.en, codes=codes))
+        breakdowns = entry.get("breakdowns", defaults.get(question.population, []))
+        for breakdown in breakdowns or []:
+            target = codebook.questions.get(breakdown)
+            if target is None or target.population != question.population or target.type == "multi":
+                raise InputError(
+                    path,
+                    f"a single-choice question of population '{question.population}'",
+                    column=f"{where}.breakdowns",
+                    value=breakdown,
+                )
+        indicators.append(
+            Indicator(
+                id=iid,
+                question=question.id,
+                population=question.population,
+                title=_label(entry.get("title"), path, f"{where}.title"),
+                nets=tuple(nets),
+                breakdowns=tuple(breakdowns or ()),
+            )
+        )
+    return indicators
+
+
+def load_publication(content_dir: Path, project_root: Path | None = None) -> Publication:
+    """Reads the whole content folder. `project_root` defaults to the folder above it."""
+    content_dir = Path(content_dir).resolve()
+    project_root = Path(project_root).resolve() if project_root else content_dir.parent
+    meta_path = content_dir / "publication.yml"
+    meta = _require_mapping(read_yaml(meta_path), meta_path, "(top level)")
+    microdata = _require_mapping(meta.get("microdata"), meta_path, "microdata")
+    settings = _require_mapping(meta.get("disclosure") or {}, meta_path, "disclosure")
+    qi = _require_mapping(settings.get("quasi_identifiers") or {}, meta_path, "disclosure.quasi_identifiers")
+    codebook = load_codebook(content_dir / "codebook.yml", project_root, microdata, qi)
+    for pop_id, columns in qi.items():
+        for column in columns:
+            question = codebook.questions.get(column)
+            if question is None or question.population != pop_id:
+                raise InputError(
+                    meta_path,
+                    f"a question of population '{pop_id}'",
+                    column="disclosure.quasi_identifiers",
+                    value=column,
+                )
+    disclosure = Disclosure(
+        low_base=int(settings.get("low_base", 30)),
+        min_cell=int(settings.get("min_cell", 5)),
+        min_k=int(settings.get("min_k", 3)),
+    )
+    indicators = load_indicators(content_dir / "indicators.yml", codebook)
+    return Publication(
+        content_dir=content_dir,
+        project_root=project_root,
+        meta=meta,
+        codebook=codebook,
+        indicators=indicators,
+        disclosure=disclosure,
+    )
