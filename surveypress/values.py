@@ -1,0 +1,311 @@
+"""Looks up and formats single values of the indicator table, for page text and chart titles alike.
+
+Takes: the indicator table (the `protect` stage's frame, or `datasets/indicators.csv` read back, where suppressed cells
+hold `[c]`), and optionally the reconciliation table.
+Gives: `Values`, whose methods return one figure formatted the way the site prints it (`88.9%`, `84.0%～92.4%`, `198`),
+and `jinja_environment`, a strict Jinja2 environment with those methods as globals so that templates and chart titles
+share one vocabulary: `pct`, `count`, `base`, `ci`, `flag`, `low`, `label`, `printed`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from surveypress.errors import InputError
+
+SUPPRESSED = "[c]"
+TOTAL = "total"
+# Full-width tilde between interval ends, as Chinese statistical text writes ranges.
+RANGE_SEPARATOR = "～"
+
+
+def _key(value: Any) -> str:
+    """Codes arrive as int from templates and as str from CSV; compare them as text ('1', 'aware', 'total')."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() in ("", SUPPRESSED)
+    try:
+        return bool(math.isnan(value))
+    except TypeError:
+        return False
+
+
+def _decimal(value: Any) -> Decimal:
+    # Through str() so that 84.05 stays 84.05 instead of its binary approximation.
+    return Decimal(str(value))
+
+
+def format_percent(value: Any, decimals: int = 1) -> str:
+    """84.05 -> '84.1%': rounded half away from zero, a '%' sign, no space."""
+    quantum = Decimal(1).scaleb(-decimals)
+    return f"{_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)}%"
+
+
+class Values:
+    """Single figures of one indicator table, addressed by indicator, category, breakdown and group."""
+
+    def __init__(self, table: Any, reconciliation: Any = None, source: str | Path = "indicator table") -> None:
+        self.source = str(source)
+        self._rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        self._categories: dict[str, list[str]] = {}
+        self._groups: dict[str, list[tuple[str, str]]] = {}
+        for record in _records(table):
+            indicator = _key(record["indicator"])
+            breakdown = _key(record.get("breakdown", TOTAL))
+            group = _key(record.get("group", TOTAL))
+            category = _key(record["category"])
+            self._rows[(indicator, breakdown, group, category)] = record
+            categories = self._categories.setdefault(indicator, [])
+            if category not in categories:
+                categories.append(category)
+            groups = self._groups.setdefault(indicator, [])
+            if (breakdown, group) not in groups:
+                groups.append((breakdown, group))
+        self._figures: dict[str, dict[str, Any]] = {}
+        for record in _records(reconciliation) if reconciliation is not None else []:
+            self._figures[_key(record["figure_id"])] = record
+
+    # Lookup.
+
+    @property
+    def indicators(self) -> list[str]:
+        return list(self._categories)
+
+    def categories(self, indicator: str) -> list[str]:
+        self._require_indicator(indicator)
+        return list(self._categories[_key(indicator)])
+
+    def has(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> bool:
+        return (_key(indicator), _key(breakdown), _key(group), _key(category)) in self._rows
+
+    def row(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> dict[str, Any]:
+        """The table row as a dict; an unknown indicator, category, breakdown or group raises InputError."""
+        self._require_indicator(indicator)
+        key = (_key(indicator), _key(breakdown), _key(group), _key(category))
+        found = self._rows.get(key)
+        if found is not None:
+            return found
+        if (key[1], key[2]) not in self._groups[key[0]]:
+            known = ", ".join(f"{b}={g}" for b, g in self._groups[key[0]])
+            raise InputError(
+                self.source,
+                f"a breakdown group of indicator '{indicator}' (one of {known})",
+                column="breakdown/group",
+                value=f"{breakdown}={group}",
+            )
+        raise InputError(
+            self.source,
+            f"a category of indicator '{indicator}' (one of {', '.join(self._categories[key[0]])})",
+            column="category",
+            value=category,
+        )
+
+    def _require_indicator(self, indicator: str) -> None:
+        if _key(indicator) not in self._categories:
+            known = ", ".join(self._categories) or "none"
+            raise InputError(
+                self.source, f"an indicator in the table (one of {known})", column="indicator", value=indicator
+            )
+
+    # Formatted figures.
+
+    def suppressed(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> bool:
+        record = self.row(indicator, category, breakdown, group)
+        status = _key(record.get("suppression", "none"))
+        return status not in ("none", "", "nan") or _is_missing(record.get("percent"))
+
+    def pct(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL, decimals: int = 1) -> str:
+        """'88.9%'; '[c]' when the cell is suppressed. Rounded from count/base, so no double rounding."""
+        record = self.row(indicator, category, breakdown, group)
+        if self.suppressed(indicator, category, breakdown, group):
+            return SUPPRESSED
+        count, base = record.get("count"), record.get("base")
+        if not _is_missing(count) and not _is_missing(base) and int(float(base)) > 0:
+            exact = Decimal(int(float(count))) * 100 / Decimal(int(float(base)))
+            return format_percent(exact, decimals)
+        return format_percent(record["percent"], decimals)
+
+    def percent(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> float | None:
+        """The unformatted percent (2 decimals as in the table), None when suppressed; for charts and sorting."""
+        if self.suppressed(indicator, category, breakdown, group):
+            return None
+        return float(self.row(indicator, category, breakdown, group)["percent"])
+
+    def count(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> int | str:
+        """Respondents choosing the category; '[c]' when suppressed."""
+        record = self.row(indicator, category, breakdown, group)
+        if _is_missing(record.get("count")):
+            return SUPPRESSED
+        return int(float(record["count"]))
+
+    def base(self, indicator: str, breakdown: str = TOTAL, group: Any = TOTAL) -> int:
+        """Respondents in the group inside the universe who answered: the `n` printed beside every percent."""
+        self._require_indicator(indicator)
+        first = self._categories[_key(indicator)][0]
+        return int(float(self.row(indicator, first, breakdown, group)["base"]))
+
+    def ci(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL, decimals: int = 1) -> str:
+        """The 95% Wilson interval as '84.0%～92.4%'; '[c]' when suppressed."""
+        record = self.row(indicator, category, breakdown, group)
+        if _is_missing(record.get("ci_low")) or _is_missing(record.get("ci_high")):
+            return SUPPRESSED
+        low = format_percent(record["ci_low"], decimals)
+        high = format_percent(record["ci_high"], decimals)
+        return f"{low}{RANGE_SEPARATOR}{high}"
+
+    def flag(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> str:
+        """GSS shorthand for the cell: '[u]', '[c]', '[u] [c]' or ''."""
+        record = self.row(indicator, category, breakdown, group)
+        flags = record.get("flags")
+        if _is_missing(flags) and not (isinstance(flags, str) and flags.strip() == SUPPRESSED):
+            flags = ""
+        text = str(flags).strip()
+        if text:
+            return text
+        # Tables straight from `protect` may lack the column in tests; derive it from the status columns.
+        derived = []
+        if _key(record.get("reliability", "normal")) == "low":
+            derived.append("[u]")
+        if _key(record.get("suppression", "none")) not in ("none", "", "nan"):
+            derived.append(SUPPRESSED)
+        return " ".join(derived)
+
+    def low(self, indicator: str, category: Any = None, breakdown: str = TOTAL, group: Any = TOTAL) -> bool:
+        """True when the base is under the low-reliability threshold (the row's `reliability` is 'low')."""
+        self._require_indicator(indicator)
+        if category is None:
+            category = self._categories[_key(indicator)][0]
+        return _key(self.row(indicator, category, breakdown, group).get("reliability", "normal")) == "low"
+
+    def label(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> str:
+        """The Chinese label of a category, as the table spells it."""
+        return str(self.row(indicator, category, breakdown, group)["category_label"])
+
+    def group_label(self, indicator: str, breakdown: str, group: Any) -> str:
+        self._require_indicator(indicator)
+        first = self._categories[_key(indicator)][0]
+        return str(self.row(indicator, first, breakdown, group)["group_label"])
+
+    def printed(self, figure_id: str) -> str:
+        """A figure exactly as the report printed it, from the reconciliation table."""
+        record = self._figures.get(_key(figure_id))
+        if record is None:
+            known = "none loaded" if not self._figures else f"{len(self._figures)} figures"
+            raise InputError("reconciliation table", f"a figure_id of a published figure ({known})", value=figure_id)
+        return str(record["printed"])
+
+    def status(self, figure_id: str) -> str:
+        """Reconciliation status of a published figure: reproduced, not_reproducible or ambiguous_base."""
+        self.printed(figure_id)
+        return str(self._figures[_key(figure_id)]["status"])
+
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        """The template vocabulary: name -> bound method."""
+        return {
+            "pct": self.pct,
+            "count": self.count,
+            "base": self.base,
+            "ci": self.ci,
+            "flag": self.flag,
+            "low": self.low,
+            "label": self.label,
+            "group_label": self.group_label,
+            "printed": self.printed,
+            "status": self.status,
+        }
+
+
+def _records(table: Any) -> list[dict[str, Any]]:
+    """Rows of a pandas frame, or of any iterable of mappings, as plain dicts."""
+    if hasattr(table, "to_dict"):
+        return [dict(record) for record in table.to_dict(orient="records")]
+    return [dict(record) for record in table if isinstance(record, Mapping)]
+
+
+def _describe_call(name: str, args: tuple, kwargs: dict) -> str:
+    parts = [repr(arg) for arg in args] + [f"{key}={value!r}" for key, value in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _template_bound(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """Wraps a lookup so that a bad reference names the template that made it, not just the table."""
+
+    @jinja2.pass_context
+    def call(context: jinja2.runtime.Context, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except InputError as error:
+            template = context.environment.loader_path(context.name) if context.name else "(string template)"
+            raise InputError(
+                template,
+                error.expected,
+                column=_describe_call(name, args, kwargs),
+                value=error.value,
+                hint=f"Looked up in {error.file}",
+            ) from None
+        except TypeError as error:
+            template = context.environment.loader_path(context.name) if context.name else "(string template)"
+            raise InputError(
+                template, f"a valid call of {name} ({error})", column=_describe_call(name, args, kwargs)
+            ) from None
+
+    call.__name__ = name
+    return call
+
+
+class _Environment(jinja2.Environment):
+    def loader_path(self, name: str) -> str:
+        """A template name as a path a person can open."""
+        search = getattr(self.loader, "searchpath", None)
+        if search:
+            return str(Path(search[0]) / name)
+        return name
+
+
+def jinja_environment(search_path: str | Path | None, values: Values, **extra_globals: Any) -> jinja2.Environment:
+    """A Jinja2 environment for Markdown pages and chart titles: undefined names fail, values are globals.
+
+    `search_path` may be None for an environment that only renders strings (chart titles).
+    Output is Markdown, so nothing is HTML-escaped here; HTML fragments escape their own text.
+    """
+    loader = jinja2.FileSystemLoader(str(search_path)) if search_path is not None else None
+    environment = _Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    for name, function in values.functions().items():
+        environment.globals[name] = _template_bound(name, function)
+    environment.globals.update(extra_globals)
+    return environment
+
+
+def render_string(template: str, values: Values, name: str = "(string template)", **context: Any) -> str:
+    """Renders one short template (a chart title) with the same vocabulary; errors name `name`."""
+    environment = jinja_environment(None, values)
+    try:
+        compiled = environment.from_string(template)
+    except jinja2.TemplateSyntaxError as error:
+        raise InputError(name, f"a valid Jinja2 template ({error.message})", value=template) from None
+    try:
+        return compiled.render(**context)
+    except InputError as error:
+        raise InputError(name, error.expected, column=error.column, value=error.value, hint=error.hint) from None
+    except jinja2.UndefinedError as error:
+        raise InputError(name, f"only known names in the template ({error.message})", value=template) from None
