@@ -1,0 +1,56 @@
+# Two commands for a newcomer (see README.md):
+#   make publication   install what the build needs, then build tables, data package, charts, pages and the site
+#   make test          install what the tests need too, then run every check CI runs (.ci/run calls this)
+# Installs are idempotent and skip work already done (scripts/install.sh).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST ?= $(BIN)/pytest
+
+# site/ is not committed, so its dates come from the commit being built: the same commit gives the same bytes.
+# build_tables.py is left alone: its committed outputs take their dates from publication.yml unless the caller
+# sets SOURCE_DATE_EPOCH, and `--check` compares against them.
+SITE_DATE_EPOCH = $${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 946684800)}
+
+.NOTPARALLEL:
+.PHONY: publication test install install-test tables site lint check validate pytest serve clean
+
+publication: install tables site
+
+test: install-test lint check tables validate site pytest
+
+install:
+	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/install.sh build
+
+install-test:
+	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/install.sh test
+
+tables:
+	$(BIN)/python build_tables.py
+
+site:
+	SOURCE_DATE_EPOCH=$(SITE_DATE_EPOCH) $(BIN)/mkdocs build --strict
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Proves the committed datasets/, datapackage.json and docs/ pages are what the code and content produce now.
+check:
+	$(BIN)/python build_tables.py --check
+
+validate:
+	$(BIN)/frictionless validate datapackage.json
+
+# pytest exits 5 when it collects no test; this project has tests, so that means a broken suite, not a pass.
+pytest:
+	@status=0; $(PYTEST) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make: pytest collected no tests; the test suite is missing or broken" >&2; exit 1; fi; \
+	exit $$status
+
+serve:
+	$(BIN)/mkdocs serve
+
+clean:
+	rm -rf site .pytest_cache
