@@ -1,0 +1,233 @@
+"""Stage "tabulate": counts, bases, percentages and Wilson intervals for every indicator.
+
+Takes: a `Publication` and its microdata, `{population: DataFrame}` as `load.load_microdata` gives it
+(question columns nullable small ints, `<NA>` = not asked, `codebook.no_answer` = no answer) or
+`{population: path to a Parquet file}`, which the DuckDB engine reads and checks without loading it into memory.
+Gives: one long DataFrame with the columns `TABLE_COLUMNS`, one row per indicator × breakdown group × category, in the
+order ARCHITECTURE.md fixes.
+
+Two engines count the same cells: `pandas` (in memory, numpy bincounts) and `duckdb` (SQL with GROUPING SETS,
+streams Parquet). Both hand back integer counts only; percentages and intervals are computed here, once, with exact
+decimal arithmetic, so the two engines give identical tables to the last digit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from surveypress.errors import InputError
+from surveypress.spec import Codebook, Indicator, Publication, Question, Universe
+
+TABLE_COLUMNS = [
+    "indicator",
+    "population",
+    "breakdown",
+    "group",
+    "group_label",
+    "category",
+    "category_label",
+    "count",
+    "base",
+    "percent",
+    "ci_low",
+    "ci_high",
+]
+TOTAL = "total"
+TOTAL_LABEL = "合计"
+# Two-sided 95% normal quantile, as the statistical conventions fix it.
+Z_95 = "1.959963984540054"
+ENGINES = ("pandas", "duckdb")
+# Above these sizes "auto" streams with DuckDB instead of holding numpy copies of every column.
+AUTO_DUCKDB_ROWS = 2_000_000
+AUTO_DUCKDB_PARQUET_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Category:
+    """One reported category: an option, or a net counting respondents who chose any of `codes`."""
+
+    code: str
+    label: str
+    codes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Task:
+    """What an engine counts for one indicator: its question, universe chain, categories and breakdowns."""
+
+    indicator: Indicator
+    question: Question
+    universe: tuple[Universe, ...]
+    categories: tuple[Category, ...]
+    breakdowns: tuple[Question, ...]
+
+
+# An engine returns, per task and breakdown id (`TOTAL` included), {group code or None: (base, counts per category)}.
+Counts = dict[str, dict[int | None, tuple[int, tuple[int, ...]]]]
+
+
+def universe_chain(codebook: Codebook, question: Question) -> tuple[Universe, ...]:
+    """Every condition a respondent must meet to be asked `question`, nearest first (spec.py rejects cycles)."""
+    chain = []
+    current = question
+    while current.universe is not None:
+        chain.append(current.universe)
+        current = codebook.questions[current.universe.question]
+    return tuple(chain)
+
+
+def plan(pub: Publication) -> dict[str, list[Task]]:
+    """Tasks per population, in indicator order."""
+    codebook = pub.codebook
+    tasks: dict[str, list[Task]] = {}
+    for indicator in pub.indicators:
+        question = codebook.questions[indicator.question]
+        categories = [Category(str(option.code), option.zh, (option.code,)) for option in question.options]
+        categories += [Category(net.code, net.zh, tuple(net.codes)) for net in indicator.nets]
+        tasks.setdefault(indicator.population, []).append(
+            Task(
+                indicator=indicator,
+                question=question,
+                universe=universe_chain(codebook, question),
+                categories=tuple(categories),
+                breakdowns=tuple(codebook.questions[b] for b in indicator.breakdowns),
+            )
+        )
+    return tasks
+
+
+def round_half_away(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@lru_cache(maxsize=65536)
+def share(count: int, base: int) -> tuple[float, float, float]:
+    """Percent and 95% Wilson score interval (low, high) of count/base, in percent, rounded to 2 decimals.
+
+    Computed in 40-digit decimals from the integers, so the result does not depend on which engine counted.
+    Base 0 gives NaN for all three.
+    """
+    if base <= 0:
+        return (math.nan, math.nan, math.nan)
+    if not 0 <= count <= base:
+        raise ValueError(f"count {count} outside 0..{base}")
+    with localcontext() as context:
+        context.prec = 40
+        n, x, z = Decimal(base), Decimal(count), Decimal(Z_95)
+        z2 = z * z
+        percent = x * 100 / n
+        # Wilson (1927): (x + z²/2 ± z·sqrt(x(n−x)/n + z²/4)) / (n + z²), written with integers where possible.
+        spread = z * (x * (n - x) / n + z2 / 4).sqrt()
+        low = (x + z2 / 2 - spread) / (n + z2) * 100
+        high = (x + z2 / 2 + spread) / (n + z2) * 100
+        # At 0 and n the bound is exactly 0 or 100; keep 40-digit residue from showing as -0.00.
+        low = max(low, Decimal(0)) if count else Decimal(0)
+        high = min(high, Decimal(100)) if count < base else Decimal(100)
+        return (
+            float(round_half_away(percent)),
+            float(round_half_away(low)),
+            float(round_half_away(high)),
+        )
+
+
+def wilson_interval(count: int, base: int) -> tuple[float, float]:
+    """95% Wilson score interval of count/base in percent, rounded to 2 decimals half away from zero."""
+    _, low, high = share(count, base)
+    return low, high
+
+
+def _size_of(source: object) -> tuple[int, int]:
+    """(rows, bytes on disk) of one population's microdata, as far as it is known without reading it."""
+    if isinstance(source, pd.DataFrame):
+        return len(source), 0
+    path = Path(source)  # type: ignore[arg-type]
+    return 0, path.stat().st_size if path.is_file() else 0
+
+
+def choose_engine(microdata: Mapping[str, object]) -> str:
+    """The engine "auto" picks: DuckDB for many rows or big Parquet files, pandas otherwise."""
+    rows = sum(_size_of(source)[0] for source in microdata.values())
+    size = sum(_size_of(source)[1] for source in microdata.values())
+    if rows > AUTO_DUCKDB_ROWS or size > AUTO_DUCKDB_PARQUET_BYTES:
+        return "duckdb"
+    return "pandas"
+
+
+def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "auto") -> pd.DataFrame:
+    """The indicator table (columns `TABLE_COLUMNS`) for every indicator of `pub`."""
+    if engine == "auto":
+        engine = choose_engine(microdata)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be 'auto' or one of {ENGINES}, not {engine!r}")
+    tasks = plan(pub)
+    counts: dict[str, Counts] = {}
+    for population, population_tasks in tasks.items():
+        if population not in microdata:
+            raise InputError(
+                pub.codebook.populations[population].microdata,
+                f"microdata for population '{population}'",
+                hint="The loader returned no table for it",
+            )
+        source = microdata[population]
+        if engine == "pandas":
+            from surveypress.engines import pandas_engine
+
+            frame = source
+            if not isinstance(frame, pd.DataFrame):
+                frame = pandas_engine.read_checked_parquet(pub.codebook, population, Path(source))  # type: ignore[arg-type]
+            counts.update(pandas_engine.count(pub.codebook, frame, population_tasks))
+        else:
+            from surveypress.engines import duckdb_engine
+
+            counts.update(duckdb_engine.count(pub.codebook, population, source, population_tasks))
+    return assemble(pub, tasks, counts)
+
+
+def assemble(pub: Publication, tasks: dict[str, list[Task]], counts: dict[str, Counts]) -> pd.DataFrame:
+    """Turns the engines' integers into the ordered long table."""
+    columns: dict[str, list] = {name: [] for name in TABLE_COLUMNS}
+
+    def add(task: Task, breakdown: str, group: str, group_label: str, base: int, cells: tuple[int, ...]) -> None:
+        for category, count in zip(task.categories, cells, strict=True):
+            percent, low, high = share(count, base)
+            columns["indicator"].append(task.indicator.id)
+            columns["population"].append(task.indicator.population)
+            columns["breakdown"].append(breakdown)
+            columns["group"].append(group)
+            columns["group_label"].append(group_label)
+            columns["category"].append(category.code)
+            columns["category_label"].append(category.label)
+            columns["count"].append(count)
+            columns["base"].append(base)
+            columns["percent"].append(percent)
+            columns["ci_low"].append(low)
+            columns["ci_high"].append(high)
+
+    # Rows follow indicators.yml order, whatever order the populations were counted in.
+    by_indicator = {task.indicator.id: task for population_tasks in tasks.values() for task in population_tasks}
+    for indicator in pub.indicators:
+        task = by_indicator[indicator.id]
+        result = counts[indicator.id]
+        base, cells = result[TOTAL][None]
+        add(task, TOTAL, TOTAL, TOTAL_LABEL, base, cells)
+        for breakdown in task.breakdowns:
+            groups = result[breakdown.id]
+            for option in sorted(breakdown.options, key=lambda option: option.code):
+                base, cells = groups.get(option.code, (0, (0,) * len(task.categories)))
+                add(task, breakdown.id, str(option.code), option.zh, base, cells)
+
+    table = pd.DataFrame(columns)
+    for name in ("indicator", "population", "breakdown", "group", "group_label", "category", "category_label"):
+        table[name] = table[name].astype("str")
+    for name in ("count", "base"):
+        table[name] = table[name].astype("int64")
+    for name in ("percent", "ci_low", "ci_high"):
+        table[name] = table[name].astype("float64")
+    return table
