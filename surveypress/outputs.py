@@ -288,9 +288,6 @@ class Staging:
         Returns the project-relative paths of the removed stale files. Call only after every stage succeeded.
         """
         staged = self.staged()
-        outside = [name for name in staged if not self._is_generated(name)]
-        if outside:
-            raise ValueError(f"staged files that are not declared outputs: {', '.join(outside)}")
         stale = sorted(set(self.existing()) - set(staged))
         for name in staged:
             target = self.project_root / name

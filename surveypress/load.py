@@ -1,0 +1,579 @@
+"""Stage "load": reads each population's microdata file and checks it against the codebook before anything else runs.
+
+Takes: a `Publication` (its codebook names one CSV or Parquet file per population).
+Gives: `{population: DataFrame}` with `respondent_id` as text and one nullable small-integer column (`Int8`/`Int16`)
+per microdata column, in codebook order: `<NA>` = not asked (outside the universe), the no-answer code kept as is.
+
+The first problem found raises one `InputError` naming the file, the row as a spreadsheet shows it (header = 1),
+the column, the value and what was expected. Checks run on whole columns at once (pyarrow and numpy masks), so a
+file of a million respondents is checked without a Python loop over its rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from surveypress.errors import InputError
+from surveypress.spec import Codebook, Population, Publication, Question
+
+DEFAULT_MAX_FILE_MB = 2048
+UTF8_BOM = b"\xef\xbb\xbf"
+INTEGER_TEXT = r"^-?[0-9]{1,9}$"
+FULL_WIDTH_DIGITS = re.compile("[\uff10-\uff19]")
+# Characters people paste by accident around a code: ASCII and full-width spaces, no-break space, tabs.
+STRAY_SPACE = re.compile(r"^[\s\u3000\u00a0]|[\s\u3000\u00a0]$")
+# Spreadsheet rows start at 1 with the header, so the first respondent (index 0) is on row 2.
+FIRST_DATA_ROW = 2
+
+
+def load_microdata(pub: Publication) -> dict[str, pd.DataFrame]:
+    """Reads and validates every population's microdata; see the module docstring for what comes back."""
+    limit_bytes = max_file_bytes(pub)
+    frames = {}
+    for population in pub.codebook.populations.values():
+        frames[population.id] = load_population(pub.codebook, population, pub.project_root, limit_bytes)
+    return frames
+
+
+def max_file_bytes(pub: Publication) -> int:
+    """`limits.max_file_mb` from publication.yml (default 2048 MB) in bytes: a guard against a wrong, huge file."""
+    limits = pub.meta.get("limits") or {}
+    source = pub.content_dir / "publication.yml"
+    if not isinstance(limits, dict):
+        raise InputError(source, "a mapping", column="limits", value=limits)
+    value = limits.get("max_file_mb", DEFAULT_MAX_FILE_MB)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InputError(source, "a positive number of megabytes", column="limits.max_file_mb", value=value)
+    return int(value * 1024 * 1024)
+
+
+def display_path(path: Path, project_root: Path) -> str:
+    """The path as the person running the build knows it: relative to the project when inside it."""
+    try:
+        return path.resolve().relative_to(project_root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def load_population(codebook: Codebook, population: Population, project_root: Path, limit_bytes: int) -> pd.DataFrame:
+    """Reads one population's file (CSV or Parquet by suffix) and returns its validated frame."""
+    path = population.microdata
+    name = display_path(path, project_root)
+    if not path.is_file():
+        raise InputError(
+            name,
+            f"a microdata file for population '{population.id}'",
+            hint="The path comes from publication.yml, key microdata",
+        )
+    size = path.stat().st_size
+    if size > limit_bytes:
+        raise InputError(
+            name,
+            f"a file of at most {limit_bytes / 1024 / 1024:g} MB (publication.yml: limits.max_file_mb)",
+            value=f"{size / 1024 / 1024:.1f} MB",
+            hint="Check that this is the right file; raise limits.max_file_mb if it is",
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        columns = _read_csv(path, name)
+    elif suffix == ".parquet":
+        columns = _read_parquet(path, name)
+    else:
+        raise InputError(name, "a file ending in .csv or .parquet", value=path.suffix)
+    return validate(codebook, population.id, columns, name)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading: bytes -> {column: pyarrow string array}, with file-level problems named precisely.
+
+
+def _read_csv(path: Path, name: str) -> dict[str, pa.Array]:
+    raw = path.read_bytes()
+    if not raw:
+        raise InputError(name, "a header row and one row per respondent", value="(empty file, 0 bytes)")
+    body = _check_encoding(raw, name)
+    header_line, _, rest = body.partition(b"\n")
+    header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]), [])
+    _check_unique_header(header, name)
+    if not rest.strip(b"\r\n"):
+        raise InputError(
+            name,
+            "at least one respondent row below the header",
+            row=FIRST_DATA_ROW,
+            value="(header only)",
+        )
+
+    invalid: list[pa_csv.InvalidRow] = []
+
+    def keep_invalid(row: pa_csv.InvalidRow) -> str:
+        invalid.append(row)
+        return "skip"
+
+    table = pa_csv.read_csv(
+        pa.py_buffer(body),
+        parse_options=pa_csv.ParseOptions(invalid_row_handler=keep_invalid, ignore_empty_lines=False),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={column: pa.string() for column in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    if invalid:
+        row, bad = min((_row_of_invalid(body, item), i) for i, item in enumerate(invalid))
+        item = invalid[bad]
+        raise InputError(
+            name,
+            f"{item.expected_columns} cells per row, like the header",
+            row=row,
+            value=item.text if len(item.text) <= 80 else item.text[:77] + "...",
+            hint=f"This row has {item.actual_columns} cells (a missing or extra comma, or an unclosed quote)",
+        )
+    return {column: table.column(i).combine_chunks() for i, column in enumerate(table.column_names)}
+
+
+def _row_of_invalid(body: bytes, item: pa_csv.InvalidRow) -> int:
+    """The spreadsheet row of a ragged line: pyarrow knows it only when reading on one thread."""
+    if item.number is not None:
+        return item.number
+    # The first line with exactly this text is the first ragged one of its kind, so it is the right row.
+    needle = b"\n" + item.text.encode("utf-8")
+    position = body.find(needle + b"\n")
+    if position < 0:
+        position = body.find(needle)
+    return body.count(b"\n", 0, position + 1) + 1
+
+
+def _check_encoding(raw: bytes, name: str) -> bytes:
+    """Returns the UTF-8 bytes without a BOM; anything else raises with the likely encoding and how to convert."""
+    to_csv = "Export the sheet as 'CSV UTF-8 (comma delimited)', or convert it with in2csv (csvkit)"
+    if raw.startswith(b"PK\x03\x04"):
+        raise InputError(
+            name,
+            "a UTF-8 CSV text file",
+            value="a zip container (an Excel .xlsx workbook renamed .csv?)",
+            hint=f"{to_csv}: in2csv workbook.xlsx > {Path(name).name}",
+        )
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(
+            name,
+            "a UTF-8 CSV text file",
+            value="an OLE2 compound file (an Excel 97-2003 .xls workbook renamed .csv?)",
+            hint=f"{to_csv}: in2csv workbook.xls > {Path(name).name}",
+        )
+    utf16 = _looks_like_utf16(raw)
+    if utf16:
+        raise InputError(
+            name,
+            "UTF-8 text",
+            value=f"{utf16} text",
+            hint=f"Convert it: iconv -f {utf16} -t UTF-8 {Path(name).name} > converted.csv",
+        )
+    sample = raw[:65536]
+    if b"\x00" in sample:
+        position = sample.index(b"\x00")
+        raise InputError(
+            name,
+            "a UTF-8 CSV text file",
+            row=raw.count(b"\n", 0, position) + 1,
+            value="binary data (NUL bytes)",
+            hint="This is not a text file; export the data as CSV UTF-8",
+        )
+    body = raw[len(UTF8_BOM) :] if raw.startswith(UTF8_BOM) else raw
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        row = body.count(b"\n", 0, error.start) + 1
+        line_start = body.rfind(b"\n", 0, error.start) + 1
+        line_end = body.find(b"\n", error.start)
+        line = body[line_start : line_end if line_end >= 0 else len(body)]
+        try:
+            body.decode("gb18030")
+        except UnicodeDecodeError:
+            raise InputError(
+                name,
+                "UTF-8 text",
+                row=row,
+                value=body[error.start : error.start + 4].hex(" "),
+                hint="The encoding is not recognised; save the file as UTF-8",
+            ) from None
+        shown = line.decode("gb18030").rstrip("\r")
+        raise InputError(
+            name,
+            "UTF-8 text",
+            row=row,
+            value=f"bytes {body[error.start : error.start + 2].hex(' ')} (reads as GBK/GB18030: {shown[:60]!r})",
+            hint=f"The file looks GBK/GB18030-encoded; convert it: iconv -f GB18030 -t UTF-8 {Path(name).name}"
+            " > converted.csv (or in2csv -e gb18030)",
+        ) from None
+    return body
+
+
+def _looks_like_utf16(raw: bytes) -> str:
+    """`UTF-16LE`/`UTF-16BE`/`UTF-16` when a BOM or the NUL-every-other-byte pattern of mostly ASCII text shows it."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    sample = raw[:4096]
+    if len(sample) < 4:
+        return ""
+    even_nuls = sample[0::2].count(0) / len(sample[0::2])
+    odd_nuls = sample[1::2].count(0) / max(len(sample[1::2]), 1)
+    if odd_nuls > 0.3 and even_nuls < 0.05:
+        return "UTF-16LE"
+    if even_nuls > 0.3 and odd_nuls < 0.05:
+        return "UTF-16BE"
+    return ""
+
+
+def _check_unique_header(header: list[str], name: str) -> None:
+    counts = Counter(header)
+    for position, column in enumerate(header, start=1):
+        if counts[column] > 1:
+            positions = [str(i) for i, other in enumerate(header, start=1) if other == column]
+            raise InputError(
+                name,
+                "each column name once",
+                row=1,
+                column=column,
+                value=column,
+                hint=f"The name appears in columns {', '.join(positions)}",
+            )
+        if not column.strip():
+            raise InputError(name, "a column name", row=1, column=f"(column {position})", value=column)
+
+
+def _read_parquet(path: Path, name: str) -> dict[str, pa.Array]:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(name, "a Parquet file", value=str(error).splitlines()[0][:120]) from None
+    _check_unique_header(table.column_names, name)
+    if table.num_rows == 0:
+        raise InputError(name, "at least one respondent row", value="(no rows)")
+    columns = {}
+    for column in table.column_names:
+        values = table.column(column).combine_chunks()
+        # Parquet may hold integers, floats or text; as text they go through the same checks as a CSV.
+        if not pa.types.is_string(values.type):
+            try:
+                values = pc.cast(values, pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise InputError(name, "integer or text columns", column=column, value=str(values.type)) from None
+        columns[column] = pc.fill_null(values, "")
+    return columns
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Validation: whole-column masks; the earliest problem (by row, then column order) is reported.
+
+
+@dataclass
+class _Problem:
+    index: int  # 0-based respondent index
+    order: int  # column position, to break ties between columns on the same row
+    column: str
+    value: object
+    expected: str
+    hint: str = ""
+
+
+def _first(mask: np.ndarray) -> int:
+    """Index of the first True in a boolean mask, or -1."""
+    position = int(np.argmax(mask)) if mask.size else 0
+    return position if mask.size and mask[position] else -1
+
+
+def _raise_earliest(problems: list[_Problem], name: str) -> None:
+    if problems:
+        problem = min(problems, key=lambda p: (p.index, p.order))
+        raise InputError(
+            name,
+            problem.expected,
+            row=problem.index + FIRST_DATA_ROW,
+            column=problem.column,
+            value=problem.value,
+            hint=problem.hint,
+        )
+
+
+def validate(codebook: Codebook, population: str, columns: dict[str, pa.Array], name: str) -> pd.DataFrame:
+    """Checks header, ids, codes and universes of one population's columns (as text) and builds its frame."""
+    questions = codebook.questions_of(population)
+    expected = codebook.columns_of(population)
+    _check_columns(list(columns), expected, population, name)
+
+    ids = columns["respondent_id"]
+    _check_ids(ids, columns, name)
+
+    # Parse every question column into integers, noting the earliest malformed or unknown code.
+    values: dict[str, np.ndarray] = {}
+    empty: dict[str, np.ndarray] = {}
+    problems: list[_Problem] = []
+    order = {column: i for i, column in enumerate(expected)}
+    for question in questions:
+        allowed = (0, 1, codebook.no_answer) if question.type == "multi" else (*question.codes, codebook.no_answer)
+        for column in question.columns():
+            column_values, column_empty, problem = _parse_codes(
+                columns[column], column, order[column], question, allowed, codebook.no_answer
+            )
+            values[column], empty[column] = column_values, column_empty
+            if problem:
+                problems.append(problem)
+    _raise_earliest(problems, name)
+
+    _check_universes(questions, codebook, values, empty, order, name)
+    return _frame(ids, questions, codebook, values, empty)
+
+
+def _check_columns(found: list[str], expected: list[str], population: str, name: str) -> None:
+    missing = [column for column in expected if column not in found]
+    extra = [column for column in found if column not in expected]
+    if not missing and not extra:
+        return
+    # A name that matches once its spaces are removed is a typo worth saying so.
+    for column in extra:
+        if column.strip() != column and column.strip() in missing:
+            raise InputError(
+                name,
+                f"the column name {column.strip()!r}",
+                row=1,
+                column=column.strip(),
+                value=column,
+                hint="The name contains stray spaces",
+            )
+    if missing:
+        raise InputError(
+            name,
+            f"a column for every codebook question of population '{population}'",
+            row=1,
+            column=missing[0],
+            value=None,
+            hint=f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
+            + (f"; columns not in the codebook: {', '.join(extra)}" if extra else ""),
+        )
+    raise InputError(
+        name,
+        f"only the columns the codebook defines for population '{population}'",
+        row=1,
+        column=extra[0],
+        value=extra[0],
+        hint=f"Column{'s' if len(extra) > 1 else ''} not in the codebook: {', '.join(extra)}",
+    )
+
+
+def _check_ids(ids: pa.Array, columns: dict[str, pa.Array], name: str) -> None:
+    trimmed = pc.utf8_trim_whitespace(ids)
+    blank = pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
+    index = _first(blank)
+    if index >= 0:
+        whole_row_empty = all(columns[column][index].as_py() == "" for column in columns)
+        raise InputError(
+            name,
+            "a respondent id in every row",
+            row=index + FIRST_DATA_ROW,
+            column="respondent_id",
+            value="(empty line)" if whole_row_empty else ids[index].as_py(),
+        )
+    padded = pc.not_equal(trimmed, ids).to_numpy(zero_copy_only=False)
+    index = _first(padded)
+    if index >= 0:
+        raise InputError(
+            name,
+            "a respondent id without leading or trailing spaces",
+            row=index + FIRST_DATA_ROW,
+            column="respondent_id",
+            value=ids[index].as_py(),
+            hint="The id contains stray spaces",
+        )
+    series = pd.Series(ids.to_numpy(zero_copy_only=False))
+    repeated = series.duplicated(keep="first").to_numpy()
+    index = _first(repeated)
+    if index >= 0:
+        value = series.iloc[index]
+        earlier = _first((series == value).to_numpy())
+        raise InputError(
+            name,
+            "each respondent id once",
+            row=index + FIRST_DATA_ROW,
+            column="respondent_id",
+            value=value,
+            hint=f"The same id is on row {earlier + FIRST_DATA_ROW}",
+        )
+
+
+def _describe_codes(allowed: tuple[int, ...], no_answer: int, question: Question) -> str:
+    if question.type == "multi":
+        return f"0 (not ticked), 1 (ticked) or {no_answer} (no answer)"
+    codes = ", ".join(str(code) for code in question.codes)
+    return f"one of the codes {codes} of question {question.id}, or {no_answer} (no answer)"
+
+
+def _malformed(value: str) -> str:
+    """Why a cell that is not an integer is wrong, as specifically as the text allows."""
+    if FULL_WIDTH_DIGITS.search(value):
+        digit = FULL_WIDTH_DIGITS.search(value).group()
+        return f"The value contains a full-width digit ({digit!r}); type ASCII digits 0-9"
+    if STRAY_SPACE.search(value):
+        return "The value contains stray spaces before or after the code"
+    if re.fullmatch(r"-?[0-9]+\.[0-9]*", value):
+        return "The value has a decimal point; codes are whole numbers"
+    return "The value is not a whole number"
+
+
+def _parse_codes(
+    text: pa.Array, column: str, order: int, question: Question, allowed: tuple[int, ...], no_answer: int
+) -> tuple[np.ndarray, np.ndarray, _Problem | None]:
+    """Integers (0 where empty) and the empty mask of one column, and its first malformed or unknown code."""
+    is_empty = pc.equal(text, "")
+    is_integer = pc.match_substring_regex(text, INTEGER_TEXT)
+    malformed = pc.and_(pc.invert(is_empty), pc.invert(is_integer)).to_numpy(zero_copy_only=False)
+    empty = is_empty.to_numpy(zero_copy_only=False)
+    integers = pc.if_else(is_integer, text, pa.scalar("0"))
+    integers = pc.if_else(is_empty, pa.scalar("0"), integers)
+    values = pc.cast(integers, pa.int64()).to_numpy(zero_copy_only=False)
+    expected = _describe_codes(allowed, no_answer, question)
+
+    bad_text = _first(malformed)
+    unknown = ~empty & ~malformed & ~np.isin(values, np.array(allowed, dtype=np.int64))
+    bad_code = _first(unknown)
+    problem = None
+    if bad_text >= 0 and (bad_code < 0 or bad_text < bad_code):
+        problem = _Problem(
+            bad_text, order, column, text[bad_text].as_py(), expected, _malformed(text[bad_text].as_py())
+        )
+    elif bad_code >= 0:
+        value = int(values[bad_code])
+        hint = "Out of range for this scale" if question.type == "scale" else ""
+        problem = _Problem(bad_code, order, column, str(value), expected, hint)
+    return values, empty, problem
+
+
+def _universe_rule(question: Question, codebook: Codebook) -> str:
+    universe = question.universe
+    target = codebook.questions[universe.question]
+    codes = " or ".join(str(code) for code in universe.codes)
+    if target.type == "multi":
+        return f"asked only of respondents who ticked option {codes} of {target.id}"
+    return f"asked only of respondents whose {target.id} is {codes}"
+
+
+def _check_universes(
+    questions: list[Question],
+    codebook: Codebook,
+    values: dict[str, np.ndarray],
+    empty: dict[str, np.ndarray],
+    order: dict[str, int],
+    name: str,
+) -> None:
+    """Empty exactly outside each question's universe; inside, a multi question is all no-answer or none."""
+    no_answer = codebook.no_answer
+    asked = _asked_masks(questions, codebook, values, empty)
+    problems: list[_Problem] = []
+    for question in questions:
+        inside = asked[question.id]
+        rule = _universe_rule(question, codebook) if question.universe else "asked of everyone"
+        for column in question.columns():
+            outside_answered = ~inside & ~empty[column]
+            index = _first(outside_answered)
+            if index >= 0:
+                problems.append(
+                    _Problem(
+                        index,
+                        order[column],
+                        column,
+                        str(int(values[column][index])),
+                        f"an empty cell, because this respondent is outside the universe ({rule})",
+                    )
+                )
+            inside_empty = inside & empty[column]
+            index = _first(inside_empty)
+            if index >= 0:
+                problems.append(
+                    _Problem(
+                        index,
+                        order[column],
+                        column,
+                        "",
+                        f"a code or the no-answer code {no_answer}, because this respondent is inside the universe"
+                        f" ({rule})",
+                    )
+                )
+        if question.type == "multi":
+            columns = question.columns()
+            stacked = np.column_stack([values[c] for c in columns])
+            answered = inside & ~np.column_stack([empty[c] for c in columns]).any(axis=1)
+            is_no_answer = stacked == no_answer
+            mixed = answered & is_no_answer.any(axis=1) & ~is_no_answer.all(axis=1)
+            index = _first(mixed)
+            if index >= 0:
+                first_na = columns[int(np.argmax(is_no_answer[index]))]
+                problems.append(
+                    _Problem(
+                        index,
+                        order[first_na],
+                        first_na,
+                        str(no_answer),
+                        f"either {no_answer} (no answer) in every option column of {question.id} or 0/1 in every one",
+                    )
+                )
+    _raise_earliest(problems, name)
+
+
+def _asked_masks(
+    questions: list[Question], codebook: Codebook, values: dict[str, np.ndarray], empty: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Who was asked each question: the chain of universes, followed through the answers actually given."""
+    size = len(next(iter(values.values()))) if values else 0
+    asked: dict[str, np.ndarray] = {}
+
+    def mask(question: Question) -> np.ndarray:
+        if question.id in asked:
+            return asked[question.id]
+        if question.universe is None:
+            result = np.ones(size, dtype=bool)
+        else:
+            target = codebook.questions[question.universe.question]
+            if target.type == "multi":
+                ticked = [values[f"{target.id}_{code}"] == 1 for code in question.universe.codes]
+                chose = np.logical_or.reduce(ticked)
+            else:
+                chose = np.isin(values[target.id], np.array(question.universe.codes)) & ~empty[target.id]
+            result = mask(target) & chose
+        asked[question.id] = result
+        return result
+
+    for question in questions:
+        mask(question)
+    return asked
+
+
+def _frame(
+    ids: pa.Array,
+    questions: list[Question],
+    codebook: Codebook,
+    values: dict[str, np.ndarray],
+    empty: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """The validated frame: text ids, then each column as the smallest nullable integer type that holds its codes."""
+    data: dict[str, object] = {"respondent_id": pd.array(ids.to_numpy(zero_copy_only=False), dtype="str")}
+    for question in questions:
+        codes = (0, 1) if question.type == "multi" else question.codes
+        smallest, largest = min(*codes, codebook.no_answer), max(*codes, codebook.no_answer)
+        numpy_type = next(
+            t
+            for t in (np.int8, np.int16, np.int32, np.int64)
+            if np.iinfo(t).min <= smallest and largest <= np.iinfo(t).max
+        )
+        for column in question.columns():
+            data[column] = pd.arrays.IntegerArray(values[column].astype(numpy_type), empty[column].copy())
+    return pd.DataFrame(data)
