@@ -1,0 +1,309 @@
+"""Stage "reconcile": every figure the report printed, set beside the value recomputed from the microdata.
+
+Takes: the `Publication` (its `published_figures.csv`) and the protected indicator table (numeric values).
+Gives: the reconciliation table (columns in ARCHITECTURE.md, "Reconciliation"), one row per printed figure, with a
+status — `reproduced`, `ambiguous_base` or `not_reproducible` — and a reason a reader can follow.
+
+Only `total` rows are used: the report printed marginal figures. Rounding is done on exact fractions, half up,
+to the number of decimals the report printed, so 2/3 printed as 66.7 is compared as 66.7 and never as a float.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+
+import pandas as pd
+
+from surveypress.errors import InputError
+from surveypress.spec import Publication
+
+FIGURE_COLUMNS = (
+    "figure_id",
+    "section",
+    "population",
+    "measure",
+    "printed",
+    "value",
+    "unit",
+    "comparison",
+    "indicator",
+    "category",
+    "note",
+)
+RECONCILIATION_COLUMNS = (
+    "figure_id",
+    "section",
+    "population",
+    "measure",
+    "printed",
+    "published",
+    "recomputed",
+    "count",
+    "base",
+    "difference",
+    "status",
+    "candidates",
+    "reason",
+)
+UNITS = ("percent", "count", "base")
+COMPARISONS = ("equal", "at_least", "about")
+ABOUT_TOLERANCE = Fraction(5)  # "about" (左右): within 5 percentage points, or 5 respondents for counts
+
+
+@dataclass(frozen=True)
+class Figure:
+    row: int
+    figure_id: str
+    section: str
+    population: str
+    measure: str
+    printed: str
+    value: Decimal
+    unit: str
+    comparison: str
+    indicators: tuple[str, ...]
+    category: str
+    note: str
+
+    @property
+    def decimals(self) -> int:
+        exponent = self.value.as_tuple().exponent
+        return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def read_published_figures(pub: Publication) -> list[Figure]:
+    """Reads and checks published_figures.csv; every problem names the row and column."""
+    path = pub.published_figures
+    if not path.is_file():
+        raise InputError(path, "a CSV of the figures the report prints", hint="See ARCHITECTURE.md, Published figures")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or tuple(column.strip() for column in header) != FIGURE_COLUMNS:
+            raise InputError(path, f"the header {','.join(FIGURE_COLUMNS)}", row=1, value=",".join(header or []))
+        figures = []
+        seen: set[str] = set()
+        row_number = 1
+        for cells in reader:
+            row_number = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(FIGURE_COLUMNS):
+                raise InputError(path, f"{len(FIGURE_COLUMNS)} cells", row=row_number, value=len(cells))
+            record = dict(zip(FIGURE_COLUMNS, (cell.strip() for cell in cells), strict=True))
+            figure = _figure(pub, path, row_number, record)
+            if figure.figure_id in seen:
+                raise InputError(
+                    path, "figure ids to be unique", row=row_number, column="figure_id", value=figure.figure_id
+                )
+            seen.add(figure.figure_id)
+            figures.append(figure)
+    return figures
+
+
+def _figure(pub: Publication, path: Path, row: int, record: dict[str, str]) -> Figure:
+    def fail(column: str, expected: str) -> InputError:
+        return InputError(path, expected, row=row, column=column, value=record[column])
+
+    if not record["figure_id"]:
+        raise fail("figure_id", "a non-empty figure id")
+    populations = tuple(part.strip() for part in record["population"].split("+"))
+    if any(part not in pub.codebook.populations for part in populations):
+        raise fail("population", f"populations from {sorted(pub.codebook.populations)}, joined with + for bases")
+    try:
+        value = Decimal(record["value"])
+    except InvalidOperation:
+        raise fail("value", "a plain number such as 88.9 or 20") from None
+    if not value.is_finite() or value < 0:
+        raise fail("value", "a plain non-negative number such as 88.9 or 20")
+    if record["unit"] not in UNITS:
+        raise fail("unit", f"one of {', '.join(UNITS)}")
+    if record["comparison"] not in COMPARISONS:
+        raise fail("comparison", f"one of {', '.join(COMPARISONS)}")
+    known = {indicator.id for indicator in pub.indicators}
+    indicators = tuple(part.strip() for part in record["indicator"].split("+"))
+    if not all(indicators) or any(part not in known for part in indicators):
+        raise fail("indicator", "indicator ids from indicators.yml, joined with + to add bases")
+    if len(indicators) > 1 and record["unit"] != "base":
+        raise fail("indicator", "a single indicator id (only unit 'base' may join several with +)")
+    if {pub.indicator(part).population for part in indicators} != set(populations):
+        raise fail("indicator", f"indicators of population {record['population']}")
+    category = record["category"]
+    if record["unit"] in ("percent", "count"):
+        indicator = pub.indicator(indicators[0])
+        question = pub.codebook.questions[indicator.question]
+        categories = [str(code) for code in question.codes] + [net.code for net in indicator.nets]
+        if category not in categories:
+            raise fail("category", f"an option or net code of indicator {indicator.id}: {', '.join(categories)}")
+    return Figure(
+        row=row,
+        figure_id=record["figure_id"],
+        section=record["section"],
+        population=record["population"],
+        measure=record["measure"],
+        printed=record["printed"],
+        value=value,
+        unit=record["unit"],
+        comparison=record["comparison"],
+        indicators=indicators,
+        category=category,
+        note=record["note"],
+    )
+
+
+def round_half_up(value: Fraction, decimals: int) -> Decimal:
+    """Rounds an exact non-negative fraction half up (as the report's tables do), without floats."""
+    scale = 10**decimals
+    scaled = value * scale
+    rounded = (scaled.numerator * 2 + scaled.denominator) // (2 * scaled.denominator)
+    return (Decimal(rounded) / Decimal(scale)).quantize(Decimal(1).scaleb(-decimals))
+
+
+def fitting_bases(printed: Decimal, decimals: int, largest: int) -> list[int]:
+    """Every base d in 1..largest for which some count k in 0..d gives k/d × 100 rounding to the printed value."""
+    half = Fraction(1, 2 * 10**decimals)
+    low, high = Fraction(printed) - half, Fraction(printed) + half  # half-up: low included, high excluded
+    bases = []
+    for base in range(1, largest + 1):
+        # The smallest k with k/base × 100 ≥ low, then check it is under high.
+        smallest = -((-low * base) // 100)
+        count = max(0, smallest)
+        if count <= base and Fraction(100 * count, base) < high:
+            bases.append(base)
+    return bases
+
+
+def reconcile(pub: Publication, table: pd.DataFrame) -> pd.DataFrame:
+    """The reconciliation table: one row per published figure, in the order of published_figures.csv."""
+    figures = read_published_figures(pub)
+    totals = table[table["breakdown"].astype(str) == "total"]
+    cells = {
+        (str(row.indicator), str(row.category)): (int(row.count), int(row.base))
+        for row in totals.itertuples(index=False)
+    }
+    bases: dict[str, int] = {}
+    for (indicator_id, _category), (_count, base) in cells.items():
+        bases.setdefault(indicator_id, base)
+    # A population's size: the largest total base among its indicators (a question asked of everyone).
+    sizes: dict[str, int] = {}
+    for indicator in pub.indicators:
+        if indicator.id in bases:
+            sizes[indicator.population] = max(sizes.get(indicator.population, 0), bases[indicator.id])
+    rows = [_reconcile_figure(pub, figure, cells, bases, sizes) for figure in figures]
+    return pd.DataFrame(rows, columns=list(RECONCILIATION_COLUMNS))
+
+
+def _reconcile_figure(
+    pub: Publication,
+    figure: Figure,
+    cells: dict[tuple[str, str], tuple[int, int]],
+    bases: dict[str, int],
+    sizes: dict[str, int],
+) -> dict[str, object]:
+    row: dict[str, object] = {
+        "figure_id": figure.figure_id,
+        "section": figure.section,
+        "population": figure.population,
+        "measure": figure.measure,
+        "printed": figure.printed,
+        "published": str(figure.value),
+        "recomputed": "",
+        "count": "",
+        "base": "",
+        "difference": "",
+        "status": "",
+        "candidates": "",
+        "reason": "",
+    }
+    if figure.unit == "base":
+        missing = [part for part in figure.indicators if part not in bases]
+        if missing:
+            raise _not_tabulated(pub, figure, missing[0])
+        base = sum(bases[part] for part in figure.indicators)
+        recomputed = Fraction(base)
+        row.update(base=base, recomputed=str(base))
+    else:
+        key = (figure.indicators[0], figure.category)
+        if key not in cells:
+            raise _not_tabulated(pub, figure, figure.indicators[0])
+        count, base = cells[key]
+        row.update(count=count, base=base)
+        if figure.unit == "count":
+            recomputed = Fraction(count)
+            row["recomputed"] = str(count)
+        else:
+            recomputed = Fraction(100 * count, base) if base else Fraction(0)
+            row["recomputed"] = str(round_half_up(recomputed, max(2, figure.decimals)))
+    places = max(2, figure.decimals) if figure.unit == "percent" else figure.decimals
+    row["difference"] = str(round_half_up_signed(recomputed - Fraction(figure.value), places))
+
+    if _matches(figure, recomputed):
+        row["status"] = "reproduced"
+        row["reason"] = figure.note or _explain_reproduced(figure, row)
+        return row
+    candidates: list[int] = []
+    if figure.unit == "percent" and figure.comparison == "equal":
+        candidates = fitting_bases(figure.value, figure.decimals, sizes.get(figure.population, 0))
+    if candidates:
+        row["status"] = "ambiguous_base"
+        row["candidates"] = ",".join(str(base) for base in candidates)
+    else:
+        row["status"] = "not_reproducible"
+    row["reason"] = figure.note or _explain_mismatch(figure, row, candidates, sizes.get(figure.population, 0))
+    return row
+
+
+def round_half_up_signed(value: Fraction, decimals: int) -> Decimal:
+    magnitude = round_half_up(abs(value), decimals)
+    return -magnitude if value < 0 else magnitude
+
+
+def _matches(figure: Figure, recomputed: Fraction) -> bool:
+    if figure.comparison == "at_least":
+        return recomputed >= Fraction(figure.value)
+    if figure.comparison == "about":
+        return abs(recomputed - Fraction(figure.value)) <= ABOUT_TOLERANCE
+    if figure.unit == "percent":
+        return round_half_up(recomputed, figure.decimals) == figure.value
+    return recomputed == Fraction(figure.value)
+
+
+def _not_tabulated(pub: Publication, figure: Figure, indicator_id: str) -> InputError:
+    return InputError(
+        pub.published_figures,
+        "an indicator and category that the indicator table holds",
+        row=figure.row,
+        column="indicator",
+        value=f"{indicator_id} {figure.category}".strip(),
+    )
+
+
+def _explain_reproduced(figure: Figure, row: dict[str, object]) -> str:
+    if figure.unit == "base":
+        return f"各部分基数相加为 {row['base']}，与报告一致。"
+    if figure.unit == "count":
+        return f"重算计数为 {row['count']}，与报告一致。"
+    if figure.comparison == "at_least":
+        return f"重算值 {row['recomputed']}% 不低于报告所说的 {figure.value}%。"
+    if figure.comparison == "about":
+        return f"重算值 {row['recomputed']}% 与报告所说的约 {figure.value}% 相差不超过 {ABOUT_TOLERANCE} 个百分点。"
+    return f"{row['count']}/{row['base']} = {row['recomputed']}%，按报告的小数位四舍五入后与报告一致。"
+
+
+def _explain_mismatch(figure: Figure, row: dict[str, object], candidates: list[int], size: int) -> str:
+    if figure.unit != "percent" or figure.comparison != "equal":
+        return f"重算值为 {row['recomputed']}，与报告的“{figure.printed}”不符。"
+    if candidates:
+        listed = "、".join(str(base) for base in candidates)
+        return (
+            f"报告的 {figure.printed} 与数据中的基数 {row['base']} 对不上；"
+            f"基数为 {listed} 时才能得到这个数，报告使用的基数可能与此不同。"
+        )
+    return (
+        f"在 1 到 {size} 的任何基数下，都没有整数计数能四舍五入得到 {figure.printed}，"
+        "这个数字无法由整数个受访者算出，可能是报告的笔误或另有计算口径。"
+    )
