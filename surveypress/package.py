@@ -53,14 +53,14 @@ def build_datapackage(pub: Publication, staging_root: Path) -> dict[str, Any]:
     }
     if "synthetic" in meta:
         package["synthetic"] = bool(meta["synthetic"])
-    package = {key: value for key, value in package.items() if value not in ("", None)}
+    package = {key: value for key, value in package.items() if value not in ("", None, [])}
     package["resources"] = [_resource(pub, path, relative) for path, relative in _resource_files(pub, staging_root)]
     return package
 
 
 def _source(entry: dict[str, Any]) -> dict[str, Any]:
-    source = {key: str(value) for key, value in entry.items()}
-    return source
+    # YAML reads an unquoted date as a date object; the descriptor wants text.
+    return {key: str(value) for key, value in entry.items()}
 
 
 def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, str]]:
@@ -231,6 +231,8 @@ def _universe_text(pub: Publication, question: Question) -> str:
         return "询问对象：全部受访者。"
     target = pub.codebook.questions[question.universe.question]
     labels = "、".join(target.option(code).zh for code in question.universe.codes)
+    if target.type == "multi":
+        return f"询问对象：{target.id}（{target.text.zh}）勾选了“{labels}”中任一项的受访者。"
     return f"询问对象：{target.id}（{target.text.zh}）回答为“{labels}”的受访者。"
 
 
