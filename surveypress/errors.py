@@ -29,6 +29,19 @@ class InputError(Exception):
         self.hint = hint
         super().__init__(self.message())
 
+    def __str__(self) -> str:
+        return self.message()
+
+    def relative_to(self, root: str | Path) -> InputError:
+        """Shows `file` relative to `root` (the project) when it lies inside it; returns self."""
+        path = Path(self.file)
+        if path.is_absolute():
+            try:
+                self.file = path.resolve().relative_to(Path(root).resolve()).as_posix()
+            except ValueError:
+                pass
+        return self
+
     def message(self) -> str:
         where = [self.file]
         if self.row is not None:

@@ -1,0 +1,259 @@
+"""Orchestration: runs the stages in the order ARCHITECTURE.md fixes, writes through a staging folder, then swaps.
+
+Takes: a content folder (`publication/` by default) inside a project, the tabulation engine, and whether to check.
+Gives: the published outputs (`datasets/*.csv`, `datapackage.json`, `docs/**/*.md`, `docs/assets/charts/*`,
+`docs/downloads/*`) moved into place only after every stage succeeded; or, with `check=True`, the list of committed
+files that differ from a fresh build, leaving the project untouched. One progress line per stage goes to stderr.
+
+Exit codes of `main`: 0 done, 1 `--check` found differences, 2 bad input (message printed once, outputs untouched),
+3 an internal error (a bug: rerun with `--verbose` for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from surveypress import chart, load, narrate, outputs, package, protect, reconcile, spec, tabulate
+from surveypress.errors import InputError
+
+ENGINES = ("auto", "pandas", "duckdb")
+CHARTS_DIR = "docs/assets/charts"
+DOWNLOADS_DIR = "docs/downloads"
+DATA_README = "README.md"
+
+
+class Progress:
+    """One line per stage on a stream: name, what it produced, how long it took."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.started = time.perf_counter()
+
+    def step(self, name: str, action: Callable[[], Any], summary: Callable[[Any], str] | None = None) -> Any:
+        began = time.perf_counter()
+        result = action()
+        detail = summary(result) if summary else ""
+        print(f"{name:<10} {detail:<60} {time.perf_counter() - began:6.2f} s", file=self.stream, flush=True)
+        return result
+
+    def done(self, text: str) -> None:
+        print(f"{'done':<10} {text:<60} {time.perf_counter() - self.started:6.2f} s", file=self.stream, flush=True)
+
+
+def _rows(frame: pd.DataFrame) -> str:
+    return f"{len(frame):,} rows"
+
+
+def build(
+    content_dir: str | Path = "publication",
+    *,
+    engine: str = "auto",
+    check: bool = False,
+    stream: TextIO | None = None,
+) -> outputs.Comparison | None:
+    """Builds every output; returns None after the swap, or, with `check`, the comparison with committed files."""
+    progress = Progress(stream)
+
+    # Load inputs.
+    pub = progress.step(
+        "spec",
+        lambda: spec.load_publication(Path(content_dir)),
+        lambda p: f"{len(p.codebook.questions)} questions, {len(p.indicators)} indicators",
+    )
+    with outputs.Staging(pub.project_root, outside=check) as staging:
+        microdata = progress.step(
+            "load",
+            lambda: load.load_microdata(pub),
+            lambda frames: ", ".join(f"{population} {len(frame):,} rows" for population, frame in frames.items()),
+        )
+
+        # Process data.
+        table = progress.step(
+            "tabulate", lambda: tabulate.tabulate(pub, microdata, engine=engine), lambda t: f"{_rows(t)} ({engine})"
+        )
+        table = progress.step(
+            "protect",
+            lambda: protect.protect(pub, table),
+            lambda t: f"{_rows(t)}, {int((t['suppression'] != 'none').sum())} suppressed",
+        )
+        published = protect.publishable(table)
+        disclosure = progress.step(
+            "disclose", lambda: protect.disclosure_report(pub, microdata), lambda d: f"{_rows(d)} in the k-report"
+        )
+        protect.check_disclosure(pub, disclosure)
+        reconciliation = progress.step(
+            "reconcile",
+            lambda: reconcile.reconcile(pub, table),
+            lambda r: ", ".join(f"{n} {status}" for status, n in r["status"].value_counts().sort_index().items()),
+        )
+
+        # Save outputs.
+        progress.step(
+            "tables",
+            lambda: write_tables(pub, staging, published, disclosure, reconciliation),
+            lambda files: f"{len(files)} files",
+        )
+        charts = progress.step(
+            "chart",
+            lambda: chart.render_charts(pub, table, staging.path(CHARTS_DIR)),
+            lambda c: f"{len(c)} charts",
+        )
+        progress.step(
+            "narrate",
+            lambda: narrate.render_pages(pub, table, reconciliation, charts, staging.path("docs")),
+            lambda pages: f"{len(pages)} pages",
+        )
+        progress.step(
+            "package",
+            lambda: outputs.write_json(
+                staging.path("datapackage.json"), package.build_datapackage(pub, staging.root), sort_keys=False
+            ),
+            lambda path: f"{len(json.loads(path.read_text(encoding='utf-8'))['resources'])} resources",
+        )
+        progress.step("archive", lambda: write_archive(pub, staging), lambda path: path.name)
+
+        if check:
+            comparison = staging.compare(outputs.CHECKED)
+            progress.done("up to date" if comparison.clean else f"{len(comparison.lines())} files out of date")
+            return comparison
+        stale = staging.swap()
+        progress.done(f"outputs replaced, {len(stale)} stale files removed")
+        return None
+
+
+def write_tables(
+    pub: spec.Publication,
+    staging: outputs.Staging,
+    published: pd.DataFrame,
+    disclosure: pd.DataFrame,
+    reconciliation: pd.DataFrame,
+) -> list[Path]:
+    """Stages the CSV tables under datasets/, and mirrors the microdata so later stages see the whole layout."""
+    written = [outputs.write_csv(staging.path("datasets/indicators.csv"), published)]
+    for indicator in pub.indicators:
+        rows = published[published["indicator"] == indicator.id]
+        written.append(outputs.write_csv(staging.path(f"datasets/indicators/{indicator.id}.csv"), rows))
+    if pub.published_figures.is_file():
+        # Read as text so the hand-entered cells are copied as typed (no number re-formatting).
+        figures = pd.read_csv(pub.published_figures, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        written.append(outputs.write_csv(staging.path("datasets/published_figures.csv"), figures))
+    written.append(outputs.write_csv(staging.path("datasets/reconciliation.csv"), reconciliation))
+    written.append(outputs.write_csv(staging.path("datasets/disclosure.csv"), disclosure))
+    for population in pub.codebook.populations.values():
+        staging.mirror_input(population.microdata)
+    return written
+
+
+def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
+    """The README placed in the download archive: what the package is, its licence and sources, and its files."""
+    meta = pub.meta
+    title = meta.get("title") or {}
+    description = meta.get("description") or {}
+    lines = [f"# {title.get('zh', meta.get('name', ''))}", ""]
+    if title.get("en"):
+        lines += [f"{title['en']}", ""]
+    lines += [f"版本 / Version: {meta.get('version', '')}", ""]
+    for text in (description.get("zh"), description.get("en")):
+        if text:
+            lines += [str(text).strip(), ""]
+    if meta.get("synthetic"):
+        lines += [
+            "注意：本数据包中的微观数据是合成数据，只用于复现公开发布的汇总数字。",
+            "Note: the microdata in this package is synthetic; it only reproduces the published aggregates.",
+            "",
+        ]
+    licences = [entry.get("title") or entry.get("name") for entry in meta.get("licenses") or []]
+    if licences:
+        lines += [f"许可 / Licence: {', '.join(str(name) for name in licences)}", ""]
+    sources = meta.get("sources") or []
+    if sources:
+        lines += ["来源 / Sources:", ""]
+        lines += [
+            f"- {entry.get('title', '')} ({entry.get('publisher', '')}, {entry.get('date', '')})" for entry in sources
+        ]
+        lines.append("")
+    lines += [
+        "文件 / Files (说明见 datapackage.json / described in datapackage.json):",
+        "",
+        *[f"- `{name}`" for name in members],
+        "",
+        "校验 / Check: `sha256sum -c SHA256SUMS`",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
+    """Stages docs/downloads/<name>-<version>.zip (datasets/, datapackage.json, README) and its SHA256SUMS."""
+    meta_path = pub.content_dir / "publication.yml"
+    for key in ("name", "version"):
+        value = str(pub.meta.get(key) or "")
+        if not value or "/" in value or "\\" in value or value.startswith("."):
+            raise InputError(meta_path, "a non-empty name usable in a file name", column=key, value=pub.meta.get(key))
+    stem = f"{pub.meta['name']}-{pub.meta['version']}"
+
+    members: dict[str, Path | bytes] = {
+        name: staging.root / name for name in staging.staged() if name.startswith("datasets/")
+    }
+    members["datapackage.json"] = staging.path("datapackage.json")
+    members[DATA_README] = data_readme(pub, sorted(members)).encode("utf-8")
+    members["SHA256SUMS"] = outputs.sha256sums_text(members).encode("utf-8")
+    changelog_path = pub.content_dir / "changelog.yml"
+    changelog = spec.read_yaml(changelog_path) if changelog_path.is_file() else []
+    epoch = outputs.build_epoch(pub.meta, changelog if isinstance(changelog, list) else [])
+    archive = outputs.write_zip(staging.path(f"{DOWNLOADS_DIR}/{stem}.zip"), members, epoch)
+    outputs.write_text(staging.path(f"{DOWNLOADS_DIR}/SHA256SUMS"), outputs.sha256sums_text({archive.name: archive}))
+    return archive
+
+
+def parser() -> argparse.ArgumentParser:
+    command = argparse.ArgumentParser(
+        prog="build_tables.py",
+        description="Build the indicator tables, data package, charts and pages of a publication.",
+        epilog="Exit codes: 0 built, 1 --check found stale files, 2 bad input, 3 internal error.",
+    )
+    command.add_argument("--content", default="publication", help="content folder (default: publication)")
+    command.add_argument("--engine", choices=ENGINES, default="auto", help="tabulation engine (default: auto)")
+    command.add_argument(
+        "--check",
+        action="store_true",
+        help="build in a temporary folder and fail if committed outputs differ; changes nothing",
+    )
+    command.add_argument("--verbose", action="store_true", help="print tracebacks")
+    return command
+
+
+def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int:
+    """The command line: see `build_tables.py --help`."""
+    stream = stream if stream is not None else sys.stderr
+    arguments = parser().parse_args(argv)
+    content_dir = Path(arguments.content)
+    try:
+        comparison = build(content_dir, engine=arguments.engine, check=arguments.check, stream=stream)
+    except InputError as error:
+        if arguments.verbose:
+            traceback.print_exc(file=stream)
+        error.relative_to(content_dir.resolve().parent)
+        print(f"error: {error}", file=stream)
+        return 2
+    except Exception as error:  # anything else is a bug: say so briefly unless asked for detail
+        if arguments.verbose:
+            traceback.print_exc(file=stream)
+            return 3
+        print(f"internal error: {type(error).__name__}: {error} (rerun with --verbose for the traceback)", file=stream)
+        return 3
+    if comparison is not None and not comparison.clean:
+        print("error: outputs are out of date; run build_tables.py and commit the result:", file=stream)
+        for line in comparison.lines():
+            print(f"  {line}", file=stream)
+        return 1
+    return 0
