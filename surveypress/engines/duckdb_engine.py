@@ -104,7 +104,8 @@ def count(codebook: Codebook, population: str, source: object, tasks: list[Task]
                 breakdowns.setdefault(breakdown.id, breakdown)
         group_columns = {bid: f"g{index}" for index, bid in enumerate(breakdowns)}
         select = [
-            f"CASE WHEN {_quote(bid)} IN ({_codes(b.codes)}) THEN {_quote(bid)} END AS {group_columns[bid]}"
+            f"CASE WHEN {_asked(codebook, b)} AND {_quote(bid)} IN ({_codes(b.codes)}) "
+            f"THEN {_quote(bid)} END AS {group_columns[bid]}"
             for bid, b in breakdowns.items()
         ]
         sets, task_keys = [], []

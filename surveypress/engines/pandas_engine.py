@@ -48,6 +48,15 @@ class _Answers:
             self.kept[question.id] = positions
         return positions
 
+    def groups(self, breakdown: Question) -> np.ndarray:
+        """Breakdown group of each respondent (option position), -1 when outside its universe or without a code."""
+        key = f"groups of {breakdown.id}"
+        if key not in self.kept:
+            groups = self.positions(breakdown, keep=True)
+            universe = self.in_universe(breakdown)
+            self.kept[key] = groups if universe is None else np.where(universe, groups, -1).astype(groups.dtype)
+        return self.kept[key]
+
     def ticks(self, question: Question) -> tuple[list[np.ndarray], np.ndarray]:
         """Multi: one ticked mask per option, and who answered (any option cell holds 0 or 1)."""
         ticked, answered = [], None
@@ -159,7 +168,7 @@ def count(codebook: Codebook, frame: pd.DataFrame, tasks: list[Task]) -> dict[st
     for task in tasks:
         groupings = [(TOTAL, None, (None,))]
         for breakdown in task.breakdowns:
-            groupings.append((breakdown.id, answers.positions(breakdown, keep=True), breakdown.codes))
+            groupings.append((breakdown.id, answers.groups(breakdown), breakdown.codes))
         counter = _count_multi if task.question.type == "multi" else _count_single
         raw = counter(answers, task, groupings)
         counts[task.indicator.id] = {
