@@ -1,0 +1,693 @@
+"""Stage "chart": draws the charts a publication declares, as Vega-Lite specs and static images.
+
+Takes: the `Publication` (its `charts.yml`), the protected indicator table and the folder to write into.
+Gives: per chart `<id>.vl.json` (Vega-Lite, made with Altair), `<id>.svg` and `<id>.png` (vl-convert, offline) and
+`<id>.csv` (the drawn values with count, base and 95% Wilson interval), and a `ChartOutput` with the title, a text
+alternative naming every value with its base, and the rows of a data table. `figure_html` turns a `ChartOutput` into
+the accessible `<figure>` a page shows.
+
+Charts are drawn for phones first: about 360 px wide, labels wrapped, every value written beside its bar, the
+interval drawn as a black range, low-reliability values `[u]` drawn faint and dashed, suppressed `[c]` values not drawn.
+The same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import vl_convert
+
+from surveypress import outputs
+from surveypress.errors import InputError
+from surveypress.spec import Publication, read_yaml
+from surveypress.values import TOTAL, Values, render_string
+
+CHARTS_FILE = "charts.yml"
+KINDS = ("bars", "compare")
+SORTS = ("descending", "none")
+
+# Okabe-Ito colours: distinguishable with every common colour-vision deficiency, each >= 3:1 against white.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
+INK = "#1a1a1a"
+MUTED = "#4d4d4d"
+GRID = "#d9d9d9"
+# Chinese system fonts first (phones and desktops in China), then the Noto CJK that vl-convert renders PNGs with.
+FONT_STACK = (
+    "PingFang SC, Hiragino Sans GB, Microsoft YaHei, Noto Sans CJK SC, Source Han Sans SC, "
+    "WenQuanYi Micro Hei, sans-serif"
+)
+# Folders searched for a CJK font for the PNGs; SURVEYPRESS_CJK_FONT_DIR comes first when set.
+CJK_FONT_DIRS = (
+    "/usr/share/fonts/opentype/noto",
+    "/usr/share/fonts/truetype/noto",
+    "/usr/share/fonts/noto-cjk",
+    "/usr/share/fonts/truetype/wqy",
+    "/usr/share/fonts/google-noto-cjk",
+)
+CJK_FONT_NAME = re.compile(r"(cjk|wqy|sourcehan|source-han|han-sans)", re.IGNORECASE)
+
+# Layout, in CSS pixels, for a chart that stays readable on a 360 px phone without scaling down much.
+LABEL_WIDTH = 7.5  # em: category labels wrap at about this many Chinese characters
+PLOT_WIDTH = {"bars": 170, "compare": 140}
+TITLE_WIDTH = 22  # em at the title size
+SUBTITLE_WIDTH = 27
+FONT_SIZE = 13
+TITLE_SIZE = 15
+LINE_HEIGHT = 16
+BAR_HEIGHT = 18
+PNG_SCALE = 2
+
+
+class FontMissingError(RuntimeError):
+    """No CJK font for vl-convert: the PNGs would show empty boxes instead of Chinese."""
+
+
+@dataclass(frozen=True)
+class Series:
+    indicator: str
+    categories: tuple[str, ...] | None
+    label: str | None
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    id: str
+    page: str
+    kind: str
+    series: tuple[Series, ...]
+    title: str
+    sort: str
+    note: str
+
+
+@dataclass
+class ChartOutput:
+    """What a page needs to show one chart. `files` maps a format (svg, png, csv, vl.json) to its path."""
+
+    id: str
+    title: str
+    alt: str
+    table: list[dict[str, str]]
+    files: dict[str, Path]
+    page: str = ""
+    subtitle: tuple[str, ...] = ()
+    note: str = ""
+    columns: tuple[str, ...] = field(default=())
+
+
+TABLE_COLUMNS = ("类别", "人群", "百分比", "95%置信区间", "人数", "样本量n", "标注")
+
+
+# Read the chart declarations.
+
+
+def load_chart_specs(pub: Publication) -> list[ChartSpec]:
+    """Reads `<content>/charts.yml`; every structural problem names the chart and the field."""
+    path = pub.content_dir / CHARTS_FILE
+    document = read_yaml(path)
+    entries = document.get("charts") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise InputError(path, "a top-level 'charts' list with at least one chart", column="charts")
+    specs: list[ChartSpec] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise InputError(path, "a mapping per chart", column=f"charts[{index}]", value=entry)
+        chart_id = entry.get("id")
+        if not isinstance(chart_id, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", chart_id):
+            raise InputError(path, "a lower_snake_case chart id", column=f"charts[{index}].id", value=chart_id)
+        if chart_id in seen:
+            raise InputError(path, "chart ids to be unique", column=f"chart {chart_id}", value=chart_id)
+        seen.add(chart_id)
+        where = f"chart {chart_id}"
+        kind = entry.get("kind", "bars")
+        if kind not in KINDS:
+            raise InputError(path, f"one of {', '.join(KINDS)}", column=f"{where}.kind", value=kind)
+        sort = entry.get("sort", "descending")
+        if sort not in SORTS:
+            raise InputError(path, f"one of {', '.join(SORTS)}", column=f"{where}.sort", value=sort)
+        title = entry.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise InputError(path, "a title template stating the chart's message", column=f"{where}.title")
+        page = entry.get("page")
+        if not isinstance(page, str) or not page.strip():
+            raise InputError(path, "the page path that shows the chart, e.g. findings/usage", column=f"{where}.page")
+        raw_series = entry.get("series")
+        if not isinstance(raw_series, list) or not raw_series:
+            raise InputError(path, "a list of series, each with an indicator", column=f"{where}.series")
+        if kind == "compare" and len(raw_series) < 2:
+            raise InputError(path, "at least two series in a compare chart", column=f"{where}.series")
+        if len(raw_series) > len(PALETTE):
+            raise InputError(path, f"at most {len(PALETTE)} series", column=f"{where}.series", value=len(raw_series))
+        series = []
+        for item in raw_series:
+            if not isinstance(item, dict) or not isinstance(item.get("indicator"), str):
+                raise InputError(path, "a series with an indicator id", column=f"{where}.series", value=item)
+            categories = item.get("categories")
+            if categories is not None and (not isinstance(categories, list) or not categories):
+                raise InputError(
+                    path, "a non-empty list of category codes", column=f"{where}.series.categories", value=categories
+                )
+            series.append(
+                Series(
+                    indicator=item["indicator"],
+                    categories=tuple(str(code) for code in categories) if categories is not None else None,
+                    label=str(item["label"]) if item.get("label") else None,
+                )
+            )
+        specs.append(
+            ChartSpec(
+                id=chart_id,
+                page=page.strip(),
+                kind=kind,
+                series=tuple(series),
+                title=title,
+                sort=sort,
+                note=str(entry.get("note") or ""),
+            )
+        )
+    return specs
+
+
+# Fonts.
+
+
+def find_cjk_font_dir() -> Path:
+    """The first folder holding a CJK font file; raises FontMissingError naming what was searched."""
+    candidates = [os.environ["SURVEYPRESS_CJK_FONT_DIR"]] if os.environ.get("SURVEYPRESS_CJK_FONT_DIR") else []
+    candidates.extend(CJK_FONT_DIRS)
+    for folder in candidates:
+        path = Path(folder)
+        if path.is_dir() and any(
+            CJK_FONT_NAME.search(file.name) and file.suffix.lower() in (".ttc", ".otf", ".ttf")
+            for file in path.rglob("*")
+        ):
+            return path
+    raise FontMissingError(
+        "No CJK font found for the chart PNGs (searched: "
+        + ", ".join(candidates)
+        + "). Install Debian's fonts-noto-cjk, or set SURVEYPRESS_CJK_FONT_DIR to a folder with a Chinese font."
+    )
+
+
+_registered: set[str] = set()
+
+
+def register_cjk_fonts() -> Path:
+    """Registers the CJK font folder with vl-convert once per process (it also measures text with these fonts)."""
+    folder = find_cjk_font_dir()
+    if str(folder) not in _registered:
+        vl_convert.register_font_directory(str(folder))
+        _registered.add(str(folder))
+    return folder
+
+
+# Text layout.
+
+
+def text_width(text: str) -> float:
+    """Width in em: Chinese and full-width characters 1, others about half."""
+    return sum(1.0 if unicodedata.east_asian_width(char) in ("W", "F") else 0.55 for char in text)
+
+
+# Runs of Latin letters, digits and number punctuation stay on one line ("88.9%", "APP", "18-29").
+_TOKEN = re.compile(r"[A-Za-z0-9.%+\-=/()\[\]]+|.", re.DOTALL)
+# Chinese typography keeps closing punctuation off the start of a line.
+_NO_LINE_START = set("，。、；：？！）》」』”’%")
+_NO_LINE_END = set("（《「『“‘")
+
+
+def wrap(text: str, width: float) -> list[str]:
+    """Greedy line breaking by display width, never splitting a number or a word."""
+    lines: list[str] = []
+    current = ""
+    for token in _TOKEN.findall(text):
+        if current and text_width(current + token) > width and token not in _NO_LINE_START:
+            # An opening bracket or quote moves down with the word it opens.
+            carry = current[-1] if current[-1] in _NO_LINE_END and len(current) > 1 else ""
+            lines.append(current[: len(current) - len(carry)].rstrip())
+            current = carry + token.lstrip()
+        else:
+            current += token
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines or [""]
+
+
+# Data for one chart.
+
+
+def _series_name(pub: Publication, values: Values, series: Series) -> str:
+    if series.label:
+        return series.label
+    population = values.row(series.indicator, values.categories(series.indicator)[0])["population"]
+    known = pub.codebook.populations.get(str(population))
+    return known.title.zh if known else str(population)
+
+
+def _categories(pub: Publication, values: Values, series: Series, path: Path, chart_id: str) -> list[str]:
+    """The series' categories: as listed, or every option of the question (nets only when listed)."""
+    available = values.categories(series.indicator)
+    if series.categories is None:
+        indicator = pub.indicator(series.indicator) if _has_indicator(pub, series.indicator) else None
+        nets = {net.code for net in indicator.nets} if indicator else set()
+        return [code for code in available if code not in nets]
+    for code in series.categories:
+        if code not in available:
+            raise InputError(
+                path,
+                f"a category of indicator '{series.indicator}' (one of {', '.join(available)})",
+                column=f"chart {chart_id}.series.categories",
+                value=code,
+            )
+    return list(series.categories)
+
+
+def _has_indicator(pub: Publication, indicator_id: str) -> bool:
+    return any(indicator.id == indicator_id for indicator in pub.indicators)
+
+
+def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFrame:
+    """One row per drawn bar: series, category, the figures, and the layout fields the Vega-Lite spec reads."""
+    path = pub.content_dir / CHARTS_FILE
+    for series in spec.series:
+        if series.indicator not in values.indicators:
+            raise InputError(
+                path,
+                f"an indicator of the table (one of {', '.join(values.indicators)})",
+                column=f"chart {spec.id}.series.indicator",
+                value=series.indicator,
+            )
+    per_series = [(series, _categories(pub, values, series, path, spec.id)) for series in spec.series]
+    names = [_series_name(pub, values, series) for series in spec.series]
+    if len(set(names)) != len(names):
+        raise InputError(path, "series with distinct labels (add 'label')", column=f"chart {spec.id}.series")
+
+    # Compare charts pair categories across series: by position when every series lists the same number, else label.
+    by_position = (
+        spec.kind == "compare"
+        and all(series.categories is not None for series in spec.series)
+        and len({len(categories) for _, categories in per_series}) == 1
+    )
+    records: list[dict[str, Any]] = []
+    for series_index, ((series, categories), name) in enumerate(zip(per_series, names, strict=True)):
+        for position, code in enumerate(categories):
+            row = values.row(series.indicator, code)
+            label = values.label(series.indicator, code)
+            if spec.kind == "compare":
+                key = str(position) if by_position else label
+            elif series.label and len(categories) == 1:
+                key = series.label
+            elif series.label:
+                key = f"{series.label}：{label}"
+            else:
+                key = label
+            percent = values.percent(series.indicator, code)
+            records.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "series": name,
+                    "series_index": series_index,
+                    "position": position,
+                    "indicator": series.indicator,
+                    "population": str(row["population"]),
+                    "category": str(code),
+                    "count": values.count(series.indicator, code),
+                    "base": values.base(series.indicator),
+                    "percent": percent,
+                    "ci_low": None if percent is None else float(row["ci_low"]),
+                    "ci_high": None if percent is None else float(row["ci_high"]),
+                    "percent_text": values.pct(series.indicator, code),
+                    "ci_text": values.ci(series.indicator, code),
+                    "flags": values.flag(series.indicator, code),
+                    "low": values.low(series.indicator, code),
+                    "suppressed": percent is None,
+                }
+            )
+    frame = pd.DataFrame.from_records(records)
+
+    # Row order: categories in declared order, or by the first series' percent, largest first (suppressed last).
+    first = frame[frame["series_index"] == 0].drop_duplicates("key")
+    order = list(first["key"])
+    if spec.sort == "descending":
+        ranked = first.assign(sort_value=first["percent"].fillna(-1.0)).sort_values(
+            ["sort_value", "position"], ascending=[False, True], kind="stable"
+        )
+        order = list(ranked["key"])
+    order += [key for key in dict.fromkeys(frame["key"]) if key not in order]
+    display = {key: frame[frame["key"] == key].iloc[0]["label"] for key in order}
+    if spec.kind != "compare":
+        display = {key: key for key in order}
+    frame["row_order"] = frame["key"].map({key: index for index, key in enumerate(order)})
+    frame = frame.sort_values(["row_order", "series_index"], kind="stable").reset_index(drop=True)
+
+    # Per-row base only when rows of a bars chart come from indicators with different bases.
+    bases_differ = spec.kind != "compare" and frame["base"].nunique() > 1
+    frame["row_label"] = [
+        "\n".join(
+            wrap(display[key], LABEL_WIDTH) + ([f"n={base}"] if bases_differ else []),
+        )
+        for key, base in zip(frame["key"], frame["base"], strict=True)
+    ]
+    frame["value_text"] = [
+        _value_text(spec.kind, series, percent_text, flags)
+        for series, percent_text, flags in zip(frame["series"], frame["percent_text"], frame["flags"], strict=True)
+    ]
+    return frame
+
+
+def _value_text(kind: str, series: str, percent_text: str, flags: str) -> str:
+    # The flag is written out so that low reliability is never shown by fading alone.
+    text = percent_text
+    if "[u]" in flags and percent_text != "[c]":
+        text += " [u]"
+    return f"{series} {text}" if kind == "compare" else text
+
+
+# The Vega-Lite spec.
+
+
+def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame) -> list[str]:
+    parts = []
+    bases = frame.drop_duplicates("series")[["series", "base"]]
+    if spec.kind == "compare" or frame["base"].nunique() == 1:
+        parts.append("；".join(f"{series} n={base}" for series, base in bases.itertuples(index=False)))
+    parts.append("黑色横线为95%置信区间")
+    if frame["low"].any():
+        parts.append("[u] 样本量不足，数值仅供参考")
+    if frame["suppressed"].any():
+        parts.append("[c] 人数过少，不予公布")
+    lines: list[str] = []
+    for part in parts:
+        lines.extend(wrap(part, SUBTITLE_WIDTH))
+    return lines
+
+
+def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerChart:
+    """Horizontal bars on a 0-100% axis, a black 95% interval over each bar, the value written to the right."""
+    compare = spec.kind == "compare"
+    series_names = list(dict.fromkeys(frame["series"]))
+    per_row = len(series_names) if compare else 1
+    max_lines = max(label.count("\n") + 1 for label in frame["row_label"])
+    step = max(max_lines * LINE_HEIGHT + 8, per_row * (BAR_HEIGHT + 4) + 10)
+    plot_width = PLOT_WIDTH[spec.kind]
+    row_sort = list(dict.fromkeys(frame["row_label"]))
+
+    data = frame[
+        ["row_label", "series", "percent", "ci_low", "ci_high", "value_text", "low", "base", "count", "flags"]
+    ].copy()
+    data["count"] = data["count"].astype(str)
+    base = alt.Chart(data)
+    y = alt.Y(
+        "row_label:N",
+        sort=row_sort,
+        title=None,
+        axis=alt.Axis(
+            labelExpr="split(datum.label, '\\n')",
+            labelLimit=0,
+            labelFontSize=FONT_SIZE,
+            labelColor=INK,
+            labelPadding=6,
+            labelLineHeight=LINE_HEIGHT,
+            # Multi-line labels: start at the top of the text block and lift it half its height, so it is centred.
+            labelBaseline="top",
+            labelOffset={"expr": f"-length(split(datum.value, '\\n')) * {LINE_HEIGHT / 2}"},
+            domain=False,
+            ticks=False,
+        ),
+        scale=alt.Scale(paddingInner=0.1, paddingOuter=0.05),
+    )
+    x = alt.X(
+        "percent:Q",
+        title=None,
+        scale=alt.Scale(domain=[0, 100], nice=False, clamp=True),
+        axis=alt.Axis(
+            values=[0, 50, 100],
+            labelExpr="datum.value + '%'",
+            labelFontSize=12,
+            labelColor=MUTED,
+            gridColor=GRID,
+            domainColor=MUTED,
+            tickColor=MUTED,
+        ),
+    )
+    colour = (
+        alt.Color("series:N", scale=alt.Scale(domain=series_names, range=list(PALETTE[: len(series_names)])))
+        if compare
+        else alt.value(PALETTE[0])
+    )
+    offset: dict[str, Any] = (
+        {"yOffset": alt.YOffset("series:N", sort=series_names, scale=alt.Scale(paddingInner=0.15))} if compare else {}
+    )
+    legend_colour = (
+        alt.Color(
+            "series:N",
+            scale=alt.Scale(domain=series_names, range=list(PALETTE[: len(series_names)])),
+            legend=alt.Legend(
+                title=None, orient="top", direction="horizontal", labelFontSize=FONT_SIZE, symbolType="square"
+            ),
+        )
+        if compare
+        else colour
+    )
+    bar_size = BAR_HEIGHT if not compare else None
+    bars = base.mark_bar(**({"height": bar_size} if bar_size else {}), strokeWidth=1.5).encode(
+        y=y,
+        x=x,
+        color=legend_colour,
+        stroke=colour,
+        # Low-reliability values: pale fill and a dashed outline, and "[u]" in the value text.
+        fillOpacity=alt.condition("datum.low", alt.value(0.3), alt.value(1.0)),
+        strokeDash=alt.condition("datum.low", alt.value([3, 2]), alt.value([1, 0])),
+        **offset,
+    )
+    interval = base.mark_rule(color=INK, strokeWidth=1.5).encode(y=y, x="ci_low:Q", x2="ci_high:Q", **offset)
+    tick_size = max(8, BAR_HEIGHT - 6)
+    ends = [
+        base.mark_tick(color=INK, thickness=1.5, size=tick_size).encode(y=y, x=f"{end}:Q", **offset)
+        for end in ("ci_low", "ci_high")
+    ]
+    labels = base.mark_text(align="left", baseline="middle", dx=6, fontSize=FONT_SIZE, color=INK).encode(
+        y=y, x=alt.value(plot_width), text="value_text:N", **offset
+    )
+    subtitle = subtitle_lines(spec, frame)
+    return (
+        alt.layer(bars, interval, *ends, labels)
+        .properties(
+            width=plot_width,
+            height=alt.Step(step),
+            title=alt.Title(
+                text=wrap(title, TITLE_WIDTH),
+                subtitle=subtitle,
+                anchor="start",
+                fontSize=TITLE_SIZE,
+                fontWeight="bold",
+                color=INK,
+                subtitleFontSize=12,
+                subtitleColor=MUTED,
+                subtitlePadding=6,
+                lineHeight=20,
+                subtitleLineHeight=16,
+                offset=10,
+            ),
+            background="white",
+            padding={"left": 6, "right": 6, "top": 6, "bottom": 6},
+        )
+        .configure(font=FONT_STACK)
+        .configure_view(stroke=None)
+        .configure_axis(labelFont=FONT_STACK)
+    )
+
+
+# Text alternative and data table.
+
+
+def alt_text(spec: ChartSpec, title: str, frame: pd.DataFrame) -> str:
+    """Every value with its base and interval, in reading order: what a screen reader user needs instead of bars."""
+    parts = [f"图表：{title}。"]
+    for _, rows in frame.groupby("series_index", sort=True):
+        name = rows.iloc[0]["series"]
+        items = []
+        for row in rows.itertuples(index=False):
+            if row.suppressed:
+                items.append(f"{row.label} [c]（不予公布，n={row.base}）")
+                continue
+            flag = "，[u] 仅供参考" if row.low else ""
+            items.append(
+                f"{row.label} {row.percent_text}（{row.count}人，n={row.base}，95%置信区间{row.ci_text}{flag}）"
+            )
+        parts.append(f"{name}：" + "；".join(items) + "。")
+    return "".join(parts)
+
+
+def table_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
+    rows = []
+    for row in frame.itertuples(index=False):
+        rows.append(
+            {
+                "类别": row.label,
+                "人群": row.series,
+                "百分比": row.percent_text,
+                "95%置信区间": row.ci_text,
+                "人数": str(row.count),
+                "样本量n": str(row.base),
+                "标注": row.flags,
+            }
+        )
+    return rows
+
+
+def data_frame_for_download(spec: ChartSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """The chart's data as published in `<id>.csv`: one row per bar, suppressed cells as [c]."""
+    out = pd.DataFrame(
+        {
+            "chart": spec.id,
+            "series": frame["series"],
+            "indicator": frame["indicator"],
+            "population": frame["population"],
+            "category": frame["category"],
+            "category_label": frame["label"],
+            "count": [str(value) for value in frame["count"]],
+            "base": frame["base"].astype("int64"),
+            "percent": ["[c]" if pd.isna(value) else f"{value:.2f}" for value in frame["percent"]],
+            "ci_low": ["[c]" if pd.isna(value) else f"{value:.2f}" for value in frame["ci_low"]],
+            "ci_high": ["[c]" if pd.isna(value) else f"{value:.2f}" for value in frame["ci_high"]],
+            "flags": frame["flags"],
+        }
+    )
+    return out
+
+
+# The stage.
+
+
+def render_charts(pub: Publication, table: Any, out_dir: str | Path) -> dict[str, ChartOutput]:
+    """Draws every chart of charts.yml into `out_dir`; returns {chart id: ChartOutput} in declaration order."""
+    out_dir = Path(out_dir)
+    register_cjk_fonts()
+    values = table if isinstance(table, Values) else Values(table)
+    specs = load_chart_specs(pub)
+    charts: dict[str, ChartOutput] = {}
+    for spec in specs:
+        charts[spec.id] = render_chart(pub, values, spec, out_dir)
+    return charts
+
+
+def render_chart(pub: Publication, values: Values, spec: ChartSpec, out_dir: Path) -> ChartOutput:
+    title = render_string(spec.title, values, name=f"{pub.content_dir / CHARTS_FILE}, chart {spec.id}, title")
+    frame = chart_rows(pub, values, spec)
+    chart = build_chart(spec, title, frame)
+    vega_lite = chart.to_dict()
+    svg = vl_convert.vegalite_to_svg(vega_lite)
+    png = vl_convert.vegalite_to_png(vega_lite, scale=PNG_SCALE)
+    files = {
+        "svg": outputs.write_text(out_dir / f"{spec.id}.svg", svg if svg.endswith("\n") else svg + "\n"),
+        "png": outputs.write_bytes(out_dir / f"{spec.id}.png", png),
+        "csv": outputs.write_csv(out_dir / f"{spec.id}.csv", data_frame_for_download(spec, frame)),
+        "vl.json": outputs.write_json(out_dir / f"{spec.id}.vl.json", vega_lite),
+    }
+    return ChartOutput(
+        id=spec.id,
+        title=title,
+        alt=alt_text(spec, title, frame),
+        table=table_rows(frame),
+        files=files,
+        page=spec.page,
+        subtitle=tuple(subtitle_lines(spec, frame)),
+        note=spec.note,
+        columns=TABLE_COLUMNS,
+    )
+
+
+# HTML for a page.
+
+DOWNLOADS = (
+    ("csv", "数据（CSV）"),
+    ("svg", "图片（SVG）"),
+    ("png", "图片（PNG）"),
+    ("vl.json", "Vega-Lite 规格（JSON）"),
+)
+
+
+def _relative_root(page_path: str) -> str:
+    """'findings/usage' or 'findings/usage.md' -> '../' (pages are served as findings/usage.html)."""
+    depth = len(PurePosixPath(str(page_path)).parts) - 1
+    return "../" * max(depth, 0)
+
+
+def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts") -> str:
+    """A self-contained, escaped <figure>: static SVG image, caption, long description, data table, downloads.
+
+    No blank line inside, so Markdown keeps it as one raw HTML block.
+    """
+    esc = html.escape
+    root = _relative_root(page_path) + assets.strip("/") + "/"
+    description_id = f"chart-{chart.id}-description"
+    files = {fmt: f"{root}{chart.id}.{fmt}" for fmt, _ in DOWNLOADS}
+    columns = chart.columns or TABLE_COLUMNS
+    header = "".join(f'<th scope="col">{esc(name)}</th>' for name in columns)
+    body_rows = []
+    for row in chart.table:
+        cells = [f'<th scope="row">{esc(row.get(columns[0], ""))}</th>']
+        cells += [f"<td>{esc(row.get(name, ''))}</td>" for name in columns[1:]]
+        body_rows.append(f"<tr>{''.join(cells)}</tr>")
+    links = " · ".join(
+        f'<a href="{esc(files[fmt])}" download>{esc(label)}'
+        f'<span class="sp-visually-hidden">：{esc(chart.title)}</span></a>'
+        for fmt, label in DOWNLOADS
+    )
+    note = f'<p class="sp-chart-note">{esc(chart.note)}</p>' if chart.note else ""
+    width, height = _svg_size(chart)
+    size = f' width="{width}" height="{height}"' if width and height else ""
+    lines = [
+        f'<figure class="sp-chart" id="chart-{esc(chart.id)}">',
+        f'<img src="{esc(files["svg"])}" alt="{esc(chart.title)}" aria-describedby="{description_id}"{size}'
+        ' loading="lazy" decoding="async">',
+        f"<figcaption>{esc(chart.title)}</figcaption>",
+        f'<p class="sp-visually-hidden" id="{description_id}">{esc(chart.alt)}</p>',
+        note,
+        '<details class="sp-chart-data">',
+        "<summary>查看数据表</summary>",
+        f'<div class="sp-table-scroll" role="region" aria-label="{esc("数据表：" + chart.title)}" tabindex="0">',
+        f"<table><caption>{esc(chart.title)}</caption>",
+        f"<thead><tr>{header}</tr></thead>",
+        f"<tbody>{''.join(body_rows)}</tbody>",
+        "</table></div>",
+        "</details>",
+        f'<p class="sp-chart-downloads">下载：{links}</p>',
+        "</figure>",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+_SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"')
+
+
+def _svg_size(chart: ChartOutput) -> tuple[str, str]:
+    """The SVG's own size, so the page reserves the space before the image loads (no layout shift)."""
+    path = chart.files.get("svg")
+    if not path or not Path(path).is_file():
+        return "", ""
+    match = _SVG_SIZE.search(Path(path).read_text(encoding="utf-8")[:500])
+    return (match.group(1), match.group(2)) if match else ("", "")
+
+
+__all__ = [
+    "ChartOutput",
+    "ChartSpec",
+    "FontMissingError",
+    "Series",
+    "TOTAL",
+    "figure_html",
+    "load_chart_specs",
+    "render_charts",
+]
