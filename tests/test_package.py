@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -21,33 +22,43 @@ FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
 
 def stage_tiny(tmp_path: Path) -> tuple[Publication, Path]:
-    """Copies the tiny fixture publication and writes every table the build would, plus datapackage.json."""
+    """Copies the tiny fixture publication, adds two printed figures and stages every table and the package."""
     root = tmp_path / "project"
     shutil.copytree(TINY, root)
     pub = load_publication(root / "publication")
     microdata = load.load_microdata(pub)
     table = protect.protect(pub, tabulate.tabulate(pub, microdata, engine="pandas"))
-    published = protect.publishable(table)
-    outputs.write_csv(root / "datasets" / "indicators.csv", published)
-    for indicator in pub.indicators:
-        outputs.write_csv(
-            root / "datasets" / "indicators" / f"{indicator.id}.csv", published[published["indicator"] == indicator.id]
-        )
     used = table[(table["indicator"] == "p_used") & (table["breakdown"] == "total") & (table["category"] == "1")]
-    percent = reconcile.round_half_up(
-        reconcile.Fraction(100 * int(used["count"].iloc[0]), int(used["base"].iloc[0])), 1
-    )
+    share = Fraction(100 * int(used["count"].iloc[0]), int(used["base"].iloc[0]))
+    percent = reconcile.round_half_up(share, 1)
     figures = (
         "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
         f"t1,一,people,使用过网上办事,{percent}%,{percent},percent,equal,p_used,1,\n"
         "t2,一,people,使用过网上办事,86.98%,86.98,percent,equal,p_used,1,\n"
     )
-    (root / "publication" / "published_figures.csv").write_text(figures, encoding="utf-8")
-    shutil.copy(root / "publication" / "published_figures.csv", root / "datasets" / "published_figures.csv")
+    pub.published_figures.write_text(figures, encoding="utf-8")
+    return pub, stage(pub, root)
+
+
+def stage(pub: Publication, root: Path) -> Path:
+    """Writes every table the build writes, and datapackage.json, under root (microdata copied in if elsewhere)."""
+    microdata = load.load_microdata(pub)
+    for population in pub.codebook.populations.values():
+        target = root / population.microdata.relative_to(pub.project_root)
+        if target.resolve() != population.microdata.resolve():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(population.microdata, target)
+    table = protect.protect(pub, tabulate.tabulate(pub, microdata, engine="pandas"))
+    published = protect.publishable(table)
+    outputs.write_csv(root / "datasets" / "indicators.csv", published)
+    for indicator in pub.indicators:
+        rows = published[published["indicator"] == indicator.id]
+        outputs.write_csv(root / "datasets" / "indicators" / f"{indicator.id}.csv", rows)
+    shutil.copy(pub.published_figures, root / "datasets" / "published_figures.csv")
     outputs.write_csv(root / "datasets" / "reconciliation.csv", reconcile.reconcile(pub, table))
     outputs.write_csv(root / "datasets" / "disclosure.csv", protect.disclosure_report(pub, microdata))
     write_package(pub, root)
-    return pub, root
+    return root
 
 
 def write_package(pub: Publication, root: Path) -> dict:
