@@ -80,8 +80,8 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
     if size > limit_bytes:
         raise InputError(
             name,
-            f"a file of at most {limit_bytes / 1024 / 1024:g} MB (publication.yml: limits.max_file_mb)",
-            value=f"{size / 1024 / 1024:.1f} MB",
+            f"a file of at most {limit_bytes:,} bytes (publication.yml: limits.max_file_mb)",
+            value=f"{size:,} bytes",
             hint="Check that this is the right file; raise limits.max_file_mb if it is",
         )
     suffix = path.suffix.lower()

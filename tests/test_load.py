@@ -1,0 +1,193 @@
+"""The load stage: what valid microdata becomes, and how precisely bad microdata is refused."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from surveypress import load, spec
+from surveypress.errors import InputError
+
+TINY = Path(__file__).parent / "fixtures" / "tiny"
+PEOPLE = "datasets/microdata/people.csv"
+COLUMNS = ["respondent_id", "p_region", "p_used", "p_channels_1", "p_channels_2", "p_channels_3", "p_satisfaction"]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A private copy of the tiny fixture project, free to edit."""
+    shutil.copytree(TINY, tmp_path / "tiny")
+    return tmp_path / "tiny"
+
+
+def load_project(project: Path) -> dict[str, pd.DataFrame]:
+    return load.load_microdata(spec.load_publication(project / "publication"))
+
+
+def edit_people(project: Path, old: str, new: str) -> None:
+    path = project / PEOPLE
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def refusal(project: Path) -> InputError:
+    with pytest.raises(InputError) as caught:
+        load_project(project)
+    return caught.value
+
+
+def test_valid_microdata_loads_as_text_ids_and_nullable_small_integers(project: Path) -> None:
+    frames = load_project(project)
+    people = frames["people"]
+    assert list(frames) == ["people", "firms"]
+    assert list(people.columns) == spec.load_publication(project / "publication").codebook.columns_of("people")
+    assert people["respondent_id"].dtype == "str"
+    assert all(str(people[column].dtype) == "Int8" for column in people.columns[1:])
+    assert len(people) == 40 and len(frames["firms"]) == 12
+
+
+def test_not_asked_is_missing_and_the_no_answer_code_is_kept(project: Path) -> None:
+    people = load_project(project)["people"].set_index("respondent_id")
+    # P-000 never used online services, so the channels question was not asked.
+    assert people.loc["P-000", ["p_channels_1", "p_channels_2", "p_channels_3"]].isna().all()
+    # P-009 was asked the channels question and gave no answer.
+    assert people.loc["P-009", ["p_channels_1", "p_channels_2", "p_channels_3"]].tolist() == [-9, -9, -9]
+    assert people.loc["P-005", "p_used"] == -9
+
+
+def test_utf8_with_byte_order_mark_is_accepted(project: Path) -> None:
+    path = project / PEOPLE
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert len(load_project(project)["people"]) == 40
+
+
+def test_crlf_line_ends_are_accepted(project: Path) -> None:
+    path = project / PEOPLE
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert load_project(project)["people"].equals(load_project_fresh())
+
+
+def load_project_fresh() -> pd.DataFrame:
+    return load.load_microdata(spec.load_publication(TINY / "publication"))["people"]
+
+
+def test_parquet_with_the_same_columns_loads_like_the_csv(project: Path) -> None:
+    source = project / PEOPLE
+    table = pd.read_csv(source, dtype={"respondent_id": str} | {c: "Int64" for c in COLUMNS[1:]})
+    table.to_parquet(source.with_suffix(".parquet"), index=False)
+    meta = project / "publication" / "publication.yml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("people.csv", "people.parquet"), encoding="utf-8")
+    assert load_project(project)["people"].equals(load_project_fresh())
+
+
+def test_columns_in_another_order_are_returned_in_codebook_order(project: Path) -> None:
+    frame = pd.read_csv(project / PEOPLE, dtype=str, keep_default_na=False)
+    frame[list(reversed(frame.columns))].to_csv(project / PEOPLE, index=False)
+    assert load_project(project)["people"].equals(load_project_fresh())
+
+
+def test_the_earliest_row_is_reported_when_several_columns_are_wrong(project: Path) -> None:
+    # A bad region code on P-010 (row 12) and a bad satisfaction code on P-003 (row 5): row 5 comes first.
+    edit_people(project, "P-010,2,", "P-010,7,")
+    edit_people(project, "P-003,1,1,1,1,0,2", "P-003,1,1,1,1,0,8")
+    error = refusal(project)
+    assert (error.row, error.column, error.value) == (5, "p_satisfaction", "8")
+    assert "Out of range for this scale" in str(error)
+
+
+def test_full_width_digit_is_named_as_such(project: Path) -> None:
+    edit_people(project, "P-002,1,2", "P-002,1,２")
+    error = refusal(project)
+    assert (error.file, error.row, error.column, error.value) == (PEOPLE, 4, "p_used", "２")
+    assert "contains a full-width digit" in str(error)
+
+
+def test_mixed_no_answer_and_ticks_in_a_multi_question_is_refused(project: Path) -> None:
+    edit_people(project, "P-009,2,1,-9,-9,-9,", "P-009,2,1,-9,1,-9,")
+    error = refusal(project)
+    assert (error.row, error.column) == (11, "p_channels_1")
+    assert "either -9 (no answer) in every option column of p_channels or 0/1 in every one" in str(error)
+
+
+def test_universe_chains_through_a_multi_question(project: Path) -> None:
+    # P-001 ticked only the kiosk (option 3), so satisfaction (asked after options 1 or 2) must stay empty.
+    edit_people(project, "P-001,2,1,0,0,1,", "P-001,2,1,0,0,1,3")
+    error = refusal(project)
+    assert (error.row, error.column, error.value) == (3, "p_satisfaction", "3")
+    assert "asked only of respondents who ticked option 1 or 2 of p_channels" in str(error)
+
+
+def test_no_answer_to_the_filter_question_puts_the_respondent_outside_the_universe(project: Path) -> None:
+    edit_people(project, "P-005,1,-9,,,,", "P-005,1,-9,0,0,1,")
+    error = refusal(project)
+    assert (error.row, error.column) == (7, "p_channels_1")
+    assert "outside the universe (asked only of respondents whose p_used is 1)" in str(error)
+
+
+def test_duplicate_respondent_id_names_the_earlier_row(project: Path) -> None:
+    edit_people(project, "P-020,", "P-004,")
+    error = refusal(project)
+    assert (error.row, error.column, error.value) == (22, "respondent_id", "P-004")
+    assert "The same id is on row 6" in str(error)
+
+
+def test_blank_line_inside_the_file_is_reported_as_an_empty_line(project: Path) -> None:
+    edit_people(project, "P-007,", "\nP-007,")
+    error = refusal(project)
+    assert (error.row, error.value) == (9, "(empty line)")
+
+
+def test_ragged_row_is_found_when_pyarrow_reads_on_several_threads(project: Path) -> None:
+    # Big enough that pyarrow splits the file into blocks and cannot number rows itself.
+    header, *rows = (project / PEOPLE).read_text(encoding="utf-8").splitlines()
+    many = [f"X-{i:07d},1,2,,,," for i in range(300_000)]
+    many[250_000] = "X-0250000,1,2,,,"
+    (project / PEOPLE).write_text("\n".join([header, *many]) + "\n", encoding="utf-8")
+    meta = project / "publication" / "publication.yml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("max_file_mb: 1", "max_file_mb: 50"), encoding="utf-8")
+    error = refusal(project)
+    assert error.row == 250_002
+    assert "7 cells per row, like the header" in str(error) and "This row has 6 cells" in str(error)
+
+
+def test_header_name_with_stray_spaces_is_named(project: Path) -> None:
+    edit_people(project, ",p_used,", ", p_used,")
+    error = refusal(project)
+    assert (error.row, error.column, error.value) == (1, "p_used", " p_used")
+    assert "stray spaces" in str(error)
+
+
+def test_missing_and_extra_columns_are_all_named(project: Path) -> None:
+    edit_people(project, "p_channels_3,p_satisfaction", "p_channels_4,p_satisfactions")
+    error = refusal(project)
+    assert (
+        "Missing columns: p_channels_3, p_satisfaction; columns not in the codebook: p_channels_4, p_satisfactions"
+        in (str(error))
+    )
+
+
+def test_file_larger_than_the_configured_limit_is_refused_before_reading(project: Path) -> None:
+    meta = project / "publication" / "publication.yml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("max_file_mb: 1", "max_file_mb: 0.0005"), encoding="utf-8")
+    size = (project / PEOPLE).stat().st_size
+    error = refusal(project)
+    assert (error.file, error.value) == (PEOPLE, f"{size:,} bytes")
+    assert "expected a file of at most 524 bytes (publication.yml: limits.max_file_mb)" in str(error)
+
+
+def test_first_bad_code_is_found_exactly_among_a_million_rows() -> None:
+    """A code check on a million rows runs on whole columns: the first bad row is still found exactly."""
+    size = 1_000_000
+    pub = spec.load_publication(TINY / "publication")
+    columns = {name: ["1"] * size for name in ["respondent_id", "f_size"]}
+    columns["respondent_id"] = [f"F{i}" for i in range(size)]
+    columns["f_size"][987_654] = "3"
+    arrays = {name: pa.array(values, type=pa.string()) for name, values in columns.items()}
+    with pytest.raises(InputError) as caught:
+        load.validate(pub.codebook, "firms", arrays, "firms.csv")
+    assert (caught.value.row, caught.value.column, caught.value.value) == (987_656, "f_size", "3")
