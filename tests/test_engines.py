@@ -1,0 +1,113 @@
+"""The two counting engines: identical tables on the default publication, Parquet input, and Parquet checks that
+refuse the same bad cells load.py refuses, naming the same row, column and value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_tabulate import fixture_microdata, fixture_publication
+
+from surveypress import load, spec
+from surveypress import tabulate as tabulate_stage
+from surveypress.errors import InputError
+from surveypress.spec import Label, Population
+from surveypress.tabulate import choose_engine, tabulate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def default_publication():
+    publication = spec.load_publication(ROOT / "publication")
+    return publication, load.load_microdata(publication)
+
+
+def test_both_engines_give_identical_tables_on_the_default_publication(default_publication):
+    publication, microdata = default_publication
+    by_pandas = tabulate(publication, microdata, engine="pandas")
+    pd.testing.assert_frame_equal(by_pandas, tabulate(publication, microdata, engine="duckdb"), check_exact=True)
+    assert set(by_pandas["indicator"]) == {indicator.id for indicator in publication.indicators}
+
+
+def test_duckdb_reading_parquet_gives_the_table_pandas_gives_from_loaded_frames(default_publication, tmp_path):
+    publication, microdata = default_publication
+    paths = {}
+    for population, frame in microdata.items():
+        paths[population] = tmp_path / f"{population}.parquet"
+        frame.to_parquet(paths[population])
+    pd.testing.assert_frame_equal(
+        tabulate(publication, microdata, engine="pandas"),
+        tabulate(publication, paths, engine="duckdb"),
+        check_exact=True,
+    )
+
+
+def test_pandas_engine_given_parquet_paths_reads_them_itself(tmp_path):
+    path = tmp_path / "people.parquet"
+    fixture_microdata().to_parquet(path)
+    publication = fixture_publication()
+    pd.testing.assert_frame_equal(
+        tabulate(publication, {"people": fixture_microdata()}, engine="pandas"),
+        tabulate(publication, {"people": path}, engine="pandas"),
+        check_exact=True,
+    )
+
+
+def test_auto_picks_duckdb_for_many_rows_or_a_big_parquet_file(tmp_path, monkeypatch):
+    frame = fixture_microdata()
+    path = tmp_path / "people.parquet"
+    frame.to_parquet(path)
+    assert choose_engine({"people": frame}) == "pandas"
+    assert choose_engine({"people": path}) == "pandas"
+    monkeypatch.setattr(tabulate_stage, "AUTO_DUCKDB_ROWS", len(frame) - 1)
+    assert choose_engine({"people": frame}) == "duckdb"
+    monkeypatch.setattr(tabulate_stage, "AUTO_DUCKDB_PARQUET_BYTES", path.stat().st_size - 1)
+    assert choose_engine({"people": path}) == "duckdb"
+
+
+def _corrupt_id(frame, index, value):
+    frame["respondent_id"] = frame["respondent_id"].astype(object)
+    frame.loc[index, "respondent_id"] = value
+
+
+def _as_text(frame, column, index, value):
+    frame[column] = frame[column].astype("str").replace("<NA>", "")
+    frame.loc[index, column] = value
+
+
+BAD_CELLS = {
+    "code outside the scale": lambda f: f.__setitem__("rating", f["rating"].where(f.index != 4, 7)),
+    "answer outside the universe": lambda f: f.__setitem__("rating", f["rating"].where(f.index != 3, 2)),
+    "empty cell inside the universe": lambda f: f.__setitem__("rating", f["rating"].where(f.index != 5, pd.NA)),
+    "multi-choice partly no-answer": lambda f: f.__setitem__("services_2", f["services_2"].where(f.index != 5, -9)),
+    "multi-choice cell not 0/1": lambda f: f.__setitem__("services_3", f["services_3"].where(f.index != 0, 2)),
+    "repeated respondent id": lambda f: _corrupt_id(f, 6, "p02"),
+    "respondent id with a space": lambda f: _corrupt_id(f, 6, " p07"),
+    "decimal code stored as text": lambda f: _as_text(f, "rating", 1, "2.0"),
+    "column missing": lambda f: f.pop("rating"),
+}
+
+
+@pytest.mark.parametrize("problem", BAD_CELLS)
+def test_parquet_check_refuses_what_load_refuses_with_the_same_row_column_and_value(problem, tmp_path):
+    frame = fixture_microdata()
+    BAD_CELLS[problem](frame)
+    path = tmp_path / "people.parquet"
+    frame.to_parquet(path)
+    publication = fixture_publication()
+    with pytest.raises(InputError) as by_load:
+        load.load_population(publication.codebook, Population("people", Label("人", "People"), path), tmp_path, 2**30)
+    with pytest.raises(InputError) as by_sql:
+        tabulate(publication, {"people": path}, engine="duckdb")
+    found = (by_sql.value.row, by_sql.value.column, by_sql.value.value)
+    assert found == (by_load.value.row, by_load.value.column, by_load.value.value)
+    assert by_sql.value.file == str(path)
+
+
+def test_duckdb_engine_names_an_unreadable_parquet_file(tmp_path):
+    path = tmp_path / "people.parquet"
+    path.write_bytes(b"not parquet at all")
+    with pytest.raises(InputError, match="a Parquet file"):
+        tabulate(fixture_publication(), {"people": path}, engine="duckdb")
