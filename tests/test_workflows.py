@@ -50,19 +50,20 @@ def test_actionlint_finds_no_problem_in_any_workflow():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_actionlint_really_checks_by_rejecting_a_broken_workflow(tmp_path):
+def test_actionlint_and_shellcheck_really_check_by_rejecting_a_broken_workflow(tmp_path):
     # Guards the test above against a linter that exits 0 without reading anything.
     broken = tmp_path / ".github" / "workflows" / "broken.yml"
     broken.parent.mkdir(parents=True)
     broken.write_text(
-        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    needs: missing\n"
-        "    steps:\n      - run: echo ${{ github.event.no_such_context_value.x }}\n"
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    needs: missing\n    steps:\n      - run: cd $target\n"
     )
     result = subprocess.run(
         [*actionlint_command(), str(broken)], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert result.returncode == 1
-    assert "missing" in result.stdout
+    assert 'needs job "missing" which does not exist' in result.stdout
+    # shellcheck checks the run: scripts (installed by `make install-test`; preinstalled on GitHub's runners).
+    assert "SC2086" in result.stdout
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
