@@ -18,6 +18,7 @@ from surveypress.package import PROFILE, build_datapackage
 from surveypress.spec import Publication, load_publication
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "publication"
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
 
