@@ -279,6 +279,7 @@ class Respondents:
 
 
 def build_residents(codebook: Codebook, targets: dict, rng: np.random.Generator) -> list[list[str]]:
+    """The 198 resident records: profile cells first, then a propensity, then the questions in questionnaire order."""
     spec = targets["residents"]
     counts = spec["questions"]
     people = Respondents(codebook, "residents", spec["size"], rng, TARGETS_PATH)
@@ -308,8 +309,8 @@ def build_residents(codebook: Codebook, targets: dict, rng: np.random.Generator)
     for qid, weights in (("r_awareness", {"z": 1.2}), ("r_gov_attention", {"z": 0.4}), ("r_used_online", {"z": 3.0})):
         rows = people.rows_answering(qid)
         people.scale(qid, counts[qid], people.score(weights, rows), rows)
-    for qid in ("r_services_used",):
-        people.multi(qid, counts[qid], RESIDENT_MULTI[qid], people.rows_answering(qid))
+    services = "r_services_used"
+    people.multi(services, counts[services], RESIDENT_MULTI[services], people.rows_answering(services))
     for qid in ("r_convenience", "r_satisfaction"):
         rows = people.rows_answering(qid)
         people.scale(qid, counts[qid], people.score({"s": 1.5}, rows), rows)
@@ -320,6 +321,7 @@ def build_residents(codebook: Codebook, targets: dict, rng: np.random.Generator)
 
 
 def build_enterprises(codebook: Codebook, targets: dict, rng: np.random.Generator) -> list[list[str]]:
+    """The 30 enterprise records, including the one user who left the post-use block unanswered."""
     spec = targets["enterprises"]
     counts = spec["questions"]
     firms = Respondents(codebook, "enterprises", spec["size"], rng, TARGETS_PATH)
@@ -362,8 +364,7 @@ def build_enterprises(codebook: Codebook, targets: dict, rng: np.random.Generato
         firms.rows_answering("e_not_used_reasons"),
     )
     rows = firms.rows_answering("e_covid")
-    used = (firms.answers["e_used_online"] == 1).astype(float)
-    firms.traits["used"] = used
+    firms.traits["used"] = (firms.answers["e_used_online"] == 1).astype(float)
     firms.scale("e_covid", counts["e_covid"], firms.score({"z": 0.5, "used": 1.5}, rows), rows)
     firms.multi(
         "e_improvements",
