@@ -137,7 +137,8 @@ def _column_as_text(series: pd.Series) -> list[str]:
         elif isinstance(value, int):
             cells.append(str(value))
         else:
-            cells.append(neutralise_formula(str(value)))
+            # The csv module quotes only "\n" line breaks here, so a bare CR becomes LF to keep the row intact.
+            cells.append(neutralise_formula(str(value)).replace("\r\n", "\n").replace("\r", "\n"))
     return cells
 
 

@@ -20,7 +20,7 @@ def test_csv_cells_that_look_like_formulas_are_neutralised() -> None:
         }
     )
     cells = [row[0] for row in csv.reader(io.StringIO(outputs.csv_text(frame), newline=""))][1:]
-    assert cells == ["'=SUM(A1:A9)", "'+1 more", "'-x", "'@cmd", "'\tHIDDEN", "'\rX", "plain", "-9", "+3.5", "-1e3"]
+    assert cells == ["'=SUM(A1:A9)", "'+1 more", "'-x", "'@cmd", "'\tHIDDEN", "'\nX", "plain", "-9", "+3.5", "-1e3"]
 
 
 def test_csv_is_utf8_without_bom_with_newline_ends_and_no_index(tmp_path: Path) -> None:
