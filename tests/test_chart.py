@@ -1,0 +1,297 @@
+"""The chart stage: every chart in charts.yml renders to a valid spec and images, says every value, and is escaped.
+
+Uses the committed `datasets/indicators.csv` when it exists, otherwise a seeded fake table with the codebook's
+categories (so the tests run before the reconstructed microdata lands).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import pytest
+import vl_convert
+
+from surveypress import chart, spec, tabulate
+from surveypress.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "publication"
+INDICATORS_CSV = ROOT / "datasets" / "indicators.csv"
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def fake_indicator_table(pub: spec.Publication, seed: int = 2022) -> pd.DataFrame:
+    """Total rows for every indicator with seeded counts; bases like the survey's (198 residents, 30 enterprises)."""
+    rng = random.Random(seed)
+    population_size = {"residents": 198, "enterprises": 30}
+    rows = []
+    for indicator in pub.indicators:
+        question = pub.codebook.questions[indicator.question]
+        base = population_size.get(question.population, 100)
+        if question.universe is not None:
+            base = base * 8 // 10 if question.universe.codes == (1,) else base // 5
+        counts: dict[int, int] = {}
+        left = base
+        for option in question.options:
+            if question.type == "multi":
+                counts[option.code] = rng.randint(0, base)
+            else:
+                counts[option.code] = rng.randint(0, left) if option is not question.options[-1] else left
+                left -= counts[option.code]
+        categories = [(str(option.code), option.zh, counts[option.code]) for option in question.options]
+        for net in indicator.nets:
+            total = sum(counts[code] for code in net.codes)
+            categories.append((net.code, net.zh, min(total, base)))
+        for code, label, count in categories:
+            percent, low, high = tabulate.share(count, base)
+            rows.append(
+                {
+                    "indicator": indicator.id,
+                    "population": question.population,
+                    "breakdown": "total",
+                    "group": "total",
+                    "group_label": "合计",
+                    "category": code,
+                    "category_label": label,
+                    "count": count,
+                    "base": base,
+                    "percent": percent,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "reliability": "low" if base < pub.disclosure.low_base else "normal",
+                    "suppression": "none",
+                    "flags": "[u]" if base < pub.disclosure.low_base else "",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def indicator_table(pub: spec.Publication) -> pd.DataFrame:
+    if INDICATORS_CSV.is_file():
+        return pd.read_csv(INDICATORS_CSV, dtype=str, keep_default_na=False)
+    return fake_indicator_table(pub)
+
+
+@pytest.fixture(scope="module")
+def publication() -> spec.Publication:
+    return spec.load_publication(CONTENT)
+
+
+@pytest.fixture(scope="module")
+def rendered(publication, tmp_path_factory) -> tuple[dict[str, chart.ChartOutput], Path]:
+    out_dir = tmp_path_factory.mktemp("charts")
+    return chart.render_charts(publication, indicator_table(publication), out_dir), out_dir
+
+
+CHART_IDS = [entry["id"] for entry in spec.read_yaml(CONTENT / "charts.yml")["charts"]]
+
+
+def _unmapped_copy(svg: str) -> str:
+    """The same SVG with every Chinese character replaced by a private-use code point no font has a glyph for."""
+    return HAN.sub("\ue000", svg)
+
+
+@pytest.mark.parametrize("chart_id", CHART_IDS)
+def test_every_declared_chart_renders_a_reloadable_spec_images_data_and_full_text_alternative(chart_id, rendered):
+    charts, _ = rendered
+    output = charts[chart_id]
+
+    # Spec round-trip: valid JSON that Altair validates and reloads into the same spec.
+    vega_lite = json.loads(output.files["vl.json"].read_text(encoding="utf-8"))
+    assert vega_lite["$schema"].endswith(".json")
+    assert alt.LayerChart.from_dict(vega_lite).to_dict() == vega_lite
+
+    # The SVG carries the title as text, and its Chinese is drawn with real glyphs: rendering it differs from
+    # rendering the same SVG whose Chinese characters are replaced by code points without any glyph.
+    svg = output.files["svg"].read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and HAN.search(svg)
+    assert vl_convert.svg_to_png(svg) != vl_convert.svg_to_png(_unmapped_copy(svg))
+
+    png = output.files["png"].read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
+
+    data = pd.read_csv(output.files["csv"], dtype=str, keep_default_na=False)
+    assert {"count", "base", "percent", "ci_low", "ci_high", "flags"} <= set(data.columns)
+    assert len(data) == len(output.table) > 0
+
+    # The text alternative names every value with its base.
+    for row in output.table:
+        assert row["类别"] in output.alt
+        assert row["百分比"] in output.alt
+        assert f"n={row['样本量n']}" in output.alt
+    assert output.title in output.alt
+
+
+def test_chart_titles_state_values_from_the_table(rendered):
+    charts, _ = rendered
+    for output in charts.values():
+        assert "{{" not in output.title
+        assert re.search(r"\d+(\.\d)?%|\d", output.title), output.title
+
+
+def test_rendering_twice_gives_the_same_bytes(publication, rendered, tmp_path):
+    charts, first_dir = rendered
+    chart.render_charts(publication, indicator_table(publication), tmp_path)
+    for name in sorted(path.name for path in first_dir.iterdir()):
+        assert (tmp_path / name).read_bytes() == (first_dir / name).read_bytes(), name
+    assert len(list(first_dir.iterdir())) == 4 * len(charts)
+
+
+def test_charts_fit_a_phone_screen(rendered):
+    charts, _ = rendered
+    for output in charts.values():
+        head = output.files["svg"].read_text(encoding="utf-8")[:300]
+        width = float(re.search(r'width="([\d.]+)"', head).group(1))
+        assert width <= 360, (output.id, width)
+
+
+def _small_table() -> pd.DataFrame:
+    """Two indicators: a reliable one, and one with a low base and a suppressed cell."""
+    rows = []
+    for indicator, population, base, cells in (
+        ("r_used_online", "residents", 198, [("1", "使用过", 176), ("2", "未使用过", 22)]),
+        ("e_used_online", "enterprises", 12, [("1", "使用过", 10), ("2", "未使用过", 2)]),
+    ):
+        for code, label, count in cells:
+            percent, low, high = tabulate.share(count, base)
+            suppressed = indicator == "e_used_online" and code == "2"
+            rows.append(
+                {
+                    "indicator": indicator,
+                    "population": population,
+                    "breakdown": "total",
+                    "group": "total",
+                    "group_label": "合计",
+                    "category": code,
+                    "category_label": label,
+                    "count": "[c]" if suppressed else count,
+                    "base": base,
+                    "percent": "[c]" if suppressed else percent,
+                    "ci_low": "[c]" if suppressed else low,
+                    "ci_high": "[c]" if suppressed else high,
+                    "reliability": "low" if base < 30 else "normal",
+                    "suppression": "primary" if suppressed else "none",
+                    "flags": " ".join(f for f in ("[u]" if base < 30 else "", "[c]" if suppressed else "") if f),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _content_with_charts(tmp_path: Path, charts_yml: str) -> spec.Publication:
+    content = tmp_path / "publication"
+    shutil.copytree(CONTENT, content, ignore=shutil.ignore_patterns("templates", "reconstruct"))
+    (content / "charts.yml").write_text(charts_yml, encoding="utf-8")
+    return spec.load_publication(content, project_root=ROOT)
+
+
+COMPARE_YML = """
+charts:
+  - id: online
+    page: findings/usage
+    kind: compare
+    series:
+      - {indicator: r_used_online}
+      - {indicator: e_used_online}
+    sort: none
+    title: "{{ pct('r_used_online', 1) }}的居民用过"
+"""
+
+
+def test_low_base_values_are_marked_and_suppressed_values_are_not_drawn(tmp_path):
+    pub = _content_with_charts(tmp_path, COMPARE_YML)
+    output = chart.render_charts(pub, _small_table(), tmp_path / "out")["online"]
+    spec_data = json.loads(output.files["vl.json"].read_text(encoding="utf-8"))["datasets"]
+    drawn = next(iter(spec_data.values()))
+    suppressed = [row for row in drawn if row["series"] == "企业" and row["row_label"] == "未使用过"]
+    assert suppressed and suppressed[0]["percent"] is None and suppressed[0]["value_text"] == "企业 [c]"
+    low = [row for row in drawn if row["series"] == "企业" and row["row_label"] == "使用过"]
+    assert low[0]["low"] is True and low[0]["value_text"].endswith("[u]")
+    enterprise_rows = [row for row in output.table if row["人群"] == "企业"]
+    assert [row["标注"] for row in enterprise_rows] == ["[u]", "[u] [c]"]
+    assert "[c]" in output.alt and "[u]" in output.alt
+    assert "[u]" in output.files["svg"].read_text(encoding="utf-8")
+
+
+def test_compare_charts_name_each_series_beside_its_value_not_by_colour_alone(tmp_path):
+    pub = _content_with_charts(tmp_path, COMPARE_YML)
+    output = chart.render_charts(pub, _small_table(), tmp_path / "out")["online"]
+    svg = output.files["svg"].read_text(encoding="utf-8")
+    assert "居民 88.9%" in svg
+    assert "居民 n=198；企业 n=12" in svg
+
+
+def test_an_unknown_indicator_in_charts_yml_names_the_chart_and_the_value(tmp_path):
+    pub = _content_with_charts(tmp_path, COMPARE_YML.replace("e_used_online}", "e_no_such_thing}"))
+    with pytest.raises(InputError) as raised:
+        chart.render_charts(pub, _small_table(), tmp_path / "out")
+    message = str(raised.value)
+    assert "charts.yml" in message and "chart online" in message and "e_no_such_thing" in message
+
+
+def test_an_unknown_category_in_a_title_names_the_chart_and_the_call(tmp_path):
+    pub = _content_with_charts(tmp_path, COMPARE_YML.replace("pct('r_used_online', 1)", "pct('r_used_online', 7)"))
+    with pytest.raises(InputError) as raised:
+        chart.render_charts(pub, _small_table(), tmp_path / "out")
+    message = str(raised.value)
+    assert "chart online" in message and "pct('r_used_online', 7)" in message
+
+
+def test_missing_cjk_font_stops_the_build_with_advice(monkeypatch, tmp_path):
+    monkeypatch.setattr(chart, "CJK_FONT_DIRS", (str(tmp_path),))
+    monkeypatch.delenv("SURVEYPRESS_CJK_FONT_DIR", raising=False)
+    with pytest.raises(chart.FontMissingError, match="fonts-noto-cjk"):
+        chart.find_cjk_font_dir()
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_figure_html_shows_hostile_labels_as_text(tmp_path):
+    svg = tmp_path / "x.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"></svg>\n', encoding="utf-8")
+    output = chart.ChartOutput(
+        id="x",
+        title=f"标题{HOSTILE}",
+        alt=f"图表：{HOSTILE}",
+        table=[{"类别": HOSTILE, "人群": "居民", "百分比": "1.0%", "95%置信区间": "", "人数": "1", "样本量n": "9"}],
+        files={"svg": svg},
+    )
+    page = chart.figure_html(output, "findings/usage")
+    assert HOSTILE not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert '<th scope="row">&lt;img' in page
+    assert "\n\n" not in page
+
+
+def test_figure_html_points_at_the_chart_files_from_the_page_and_describes_the_image(rendered):
+    charts, _ = rendered
+    output = charts["usage_online"]
+    nested = chart.figure_html(output, "findings/usage.md")
+    top = chart.figure_html(output, "index")
+    assert 'src="../assets/charts/usage_online.svg"' in nested
+    assert 'src="assets/charts/usage_online.svg"' in top
+    for fmt in ("csv", "svg", "png", "vl.json"):
+        assert f'href="../assets/charts/usage_online.{fmt}"' in nested
+    description_id = re.search(r'aria-describedby="([^"]+)"', nested).group(1)
+    assert f'id="{description_id}"' in nested
+    assert "<caption>" in nested and '<th scope="col">' in nested
+    assert re.search(r'<img [^>]*width="\d+(\.\d+)?" height="\d+(\.\d+)?"', nested)
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "lines"),
+    [
+        ("跨区域通办还有环节没有打通", 7.5, ["跨区域通办还有", "环节没有打通"]),
+        ("88.9%的居民", 3, ["88.9%", "的居民"]),
+        ("无法实现“零跑腿”", 5, ["无法实现", "“零跑腿”"]),
+        ("信息，壁垒", 2, ["信息，", "壁垒"]),
+    ],
+)
+def test_labels_wrap_without_splitting_numbers_or_stranding_punctuation(text, width, lines):
+    assert chart.wrap(text, width) == lines
