@@ -67,7 +67,7 @@ def protect(pub: Publication, table: pd.DataFrame) -> pd.DataFrame:
     suppression = ["primary" if flag else "none" for flag in primary]
 
     lines = list(_lines(pub, protected))
-    _complete_lines(lines, suppression, counts.tolist(), crossed.tolist())
+    _complete_lines(lines, twin_cells(pub, protected), suppression, counts.tolist(), crossed.tolist())
     protected["suppression"] = suppression
     protected["flags"] = [
         " ".join(flag for flag, on in ((LOW_RELIABILITY, is_low), (SUPPRESSED, state != "none")) if on)
@@ -122,11 +122,36 @@ def _lines(pub: Publication, table: pd.DataFrame) -> Iterable[Line]:
             yield Line(tuple(cells["position"]))
 
 
-def _complete_lines(lines: list[Line], suppression: list[str], counts: list[int], crossed: list[bool]) -> None:
-    """Suppresses one more cell in every line that hides exactly one, until no line changes."""
+def twin_cells(pub: Publication, table: pd.DataFrame) -> list[tuple[int, ...]]:
+    """Cells that are the same respondents in two tables: A broken down by B, and B broken down by A."""
+    questions = {indicator.id: indicator.question for indicator in pub.indicators}
+    cells: dict[tuple, list[int]] = {}
+    keys = table[["population", "indicator", "breakdown", "group", "category"]].astype(str)
+    for position, (population, indicator_id, breakdown, group, category) in enumerate(keys.itertuples(index=False)):
+        question = pub.codebook.questions[questions[indicator_id]]
+        if breakdown == "total" or question.type == "multi" or not category.isdigit():
+            continue
+        key = (population, frozenset({(question.id, category), (breakdown, group)}))
+        cells.setdefault(key, []).append(position)
+    return [tuple(positions) for positions in cells.values() if len(positions) > 1]
+
+
+def _complete_lines(
+    lines: list[Line], twins: list[tuple[int, ...]], suppression: list[str], counts: list[int], crossed: list[bool]
+) -> None:
+    """Suppresses one more cell in every line that hides exactly one, until no line changes.
+
+    A cell printed in two transposed tables is hidden in both, or the visible copy would undo the hidden one.
+    """
     changed = True
     while changed:
         changed = False
+        for twin in twins:
+            if any(suppression[cell] != "none" for cell in twin):
+                for cell in twin:
+                    if suppression[cell] == "none":
+                        suppression[cell] = "secondary"
+                        changed = True
         for line in lines:
             hidden = [cell for cell in line.cells if suppression[cell] != "none"]
             if len(hidden) != 1:

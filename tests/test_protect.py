@@ -76,7 +76,8 @@ CODEBOOK = {
 INDICATORS = {
     "breakdowns": {"people": ["area"]},
     "indicators": [
-        {"id": "area", "question": "area", "title": {"zh": "居住地", "en": "Area"}, "breakdowns": []},
+        {"id": "area", "question": "area", "title": {"zh": "居住地", "en": "Area"}, "breakdowns": ["age"]},
+        {"id": "age", "question": "age", "title": {"zh": "年龄", "en": "Age"}, "breakdowns": ["area"]},
         {"id": "used", "question": "used", "title": {"zh": "使用情况", "en": "Use"}},
         {
             "id": "satisfied",
@@ -277,6 +278,8 @@ def assert_no_line_hides_a_single_cell(pub: Publication, protected: pd.DataFrame
     hidden = protected["suppression"] != "none"
     for line in protect_stage.suppression_lines(pub, protected):
         assert sum(bool(hidden.iloc[cell]) for cell in line) != 1, protected.iloc[list(line)]
+    for twin in protect_stage.twin_cells(pub, protected.reset_index(drop=True)):
+        assert len({bool(hidden.iloc[cell]) for cell in twin}) == 1, protected.iloc[list(twin)]
 
 
 group_counts = st.lists(st.integers(min_value=0, max_value=12), min_size=4, max_size=4)
@@ -294,3 +297,20 @@ def test_no_suppressed_cell_can_be_recovered_from_published_totals(pub, groups):
     small = crossed & (protected["count"] > 0) & (protected["count"] < pub.disclosure.min_cell)
     assert (protected.loc[small, "suppression"] == "primary").all()
     assert (protected.loc[~crossed, "suppression"] == "none").all()
+
+
+age_counts = st.lists(st.integers(min_value=0, max_value=12), min_size=3, max_size=3)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    matrix=st.lists(st.lists(st.integers(min_value=0, max_value=12), min_size=3, max_size=3), min_size=2, max_size=2)
+)
+def test_a_cell_printed_in_two_transposed_tables_is_hidden_in_both_or_neither(pub, matrix):
+    # matrix[area - 1][age - 1]: "area by age" and "age by area" print the same respondents twice.
+    by_age = {str(age): [matrix[area][age - 1] for area in range(2)] for age in (1, 2, 3)}
+    by_area = {str(area): list(matrix[area - 1]) for area in (1, 2)}
+    table = make_table(crosstab("area", "age", by_age, [1, 2]) + crosstab("age", "area", by_area, [1, 2, 3]))
+    protected = protect_stage.protect(pub, table)
+    assert len(protect_stage.twin_cells(pub, protected)) == 6
+    assert_no_line_hides_a_single_cell(pub, protected)
