@@ -73,7 +73,8 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
     # Microdata is an input; when the build did not stage a copy, the project's file is the one published.
     for population in pub.codebook.populations.values():
         relative = _relative(pub, population.microdata)
-        if relative not in found and population.microdata.is_file():
+        # Parquet microdata is not described yet: the resource list covers the CSV files only.
+        if relative not in found and population.microdata.is_file() and population.microdata.suffix == ".csv":
             found[relative] = population.microdata
     order = [_relative(pub, population.microdata) for population in pub.codebook.populations.values()]
     order.append("datasets/indicators.csv")

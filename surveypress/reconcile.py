@@ -11,6 +11,7 @@ to the number of decimals the report printed, so 2/3 printed as 66.7 is compared
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -80,7 +81,11 @@ def read_published_figures(pub: Publication) -> list[Figure]:
     path = pub.published_figures
     if not path.is_file():
         raise InputError(path, "a CSV of the figures the report prints", hint="See ARCHITECTURE.md, Published figures")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(path, "UTF-8 text", value=f"byte {error.start}", hint="Save the file as UTF-8") from None
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None or tuple(column.strip() for column in header) != FIGURE_COLUMNS:

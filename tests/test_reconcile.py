@@ -174,3 +174,17 @@ def test_duplicate_figure_ids_are_refused(tmp_path):
             "a,一,people,使用过,80%,80,percent,equal,used,1,",
         )
     assert (caught.value.row, caught.value.column) == (3, "figure_id")
+
+
+def test_a_published_figures_file_that_is_not_utf8_is_refused(tmp_path):
+    pub = fixture_publication(tmp_path)
+    pub.published_figures.write_bytes((HEADER + "a,一,people,使用过,80%,80,percent,equal,used,1,\n").encode("gbk"))
+    with pytest.raises(InputError, match="UTF-8"):
+        reconcile(pub, TABLE)
+
+
+def test_a_published_figures_file_with_the_wrong_header_is_refused_at_row_1(tmp_path):
+    pub = fixture_publication(tmp_path, "figure,printed\na,80%\n")
+    with pytest.raises(InputError) as caught:
+        reconcile(pub, TABLE)
+    assert caught.value.row == 1
