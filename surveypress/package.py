@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from surveypress.outputs import build_epoch, sha256_of
 from surveypress.spec import Publication, Question, read_yaml
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+# A folded YAML string joins lines with a space, which Chinese text must not have between two characters.
+CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 SUPPRESSED = "[c]"
 TABLE_MISSING = [
     {"value": "", "label": "空白：不适用（例如没有标记、没有说明）/ blank: not applicable"},
@@ -40,7 +43,7 @@ def build_datapackage(pub: Publication, staging_root: Path) -> dict[str, Any]:
         "name": meta.get("name", pub.content_dir.name),
         "title": str(title.get("zh", "")).strip(),
         "title_en": str(title.get("en", "")).strip(),
-        "description": str(description.get("zh", "")).strip(),
+        "description": CJK_GAP.sub("", str(description.get("zh", "")).strip()),
         "description_en": str(description.get("en", "")).strip(),
         "version": str(meta.get("version", "")),
         "created": created,

@@ -38,3 +38,10 @@ def test_the_default_package_describes_every_indicator_and_both_questionnaires(d
     assert names[-3:] == ["published-figures", "reconciliation", "disclosure"]
     assert package["sources"][0]["index"] == "014437756/2022-01483"
     assert package["sources"][0]["date"] == "2022-10-11"
+
+
+def test_the_chinese_description_has_no_spaces_left_by_yaml_line_folding(default):
+    _pub, root = default
+    package = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    assert "。 " not in package["description"] and "， " not in package["description"]
+    assert package["description"].startswith("国家统计局靖江调查队")
