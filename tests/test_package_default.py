@@ -7,6 +7,8 @@ import json
 import pytest
 from test_package import CONTENT_DIR, frictionless_validate, row_errors, stage
 
+PROJECT = CONTENT_DIR.parent
+
 from surveypress.package import PROFILE
 from surveypress.spec import load_publication
 
@@ -45,3 +47,11 @@ def test_the_chinese_description_has_no_spaces_left_by_yaml_line_folding(default
     package = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
     assert "。 " not in package["description"] and "， " not in package["description"]
     assert package["description"].startswith("国家统计局靖江调查队")
+
+
+def test_the_committed_datapackage_json_passes_frictionless_validate():
+    if not (PROJECT / "datapackage.json").is_file():
+        pytest.skip("datapackage.json has not been built into the project yet")
+    code, report = frictionless_validate(PROJECT)
+    assert row_errors(report) == []
+    assert code == 0
