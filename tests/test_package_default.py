@@ -7,10 +7,10 @@ import json
 import pytest
 from test_package import CONTENT_DIR, frictionless_validate, row_errors, stage
 
-PROJECT = CONTENT_DIR.parent
-
 from surveypress.package import PROFILE
 from surveypress.spec import load_publication
+
+PROJECT = CONTENT_DIR.parent
 
 
 @pytest.fixture(scope="module")
