@@ -143,6 +143,51 @@ class Publication:
         return self.content_dir / "templates"
 
 
+class Located(dict):
+    """A YAML mapping that remembers the line it starts on (1-based), so an error can name the row to fix."""
+
+    line: int | None = None
+    key_lines: dict | None = None
+
+
+class _LocatingLoader(yaml.SafeLoader):
+    """Safe YAML loading that records each mapping's line and refuses a key given twice in one mapping."""
+
+
+def _construct_located(loader: _LocatingLoader, node: yaml.MappingNode):
+    mapping = Located()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    yield mapping
+    loader.flatten_mapping(node)
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool):
+            continue
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                problem=f"the key {key!r} only once in this mapping (it appears again here)",
+                problem_mark=key_node.start_mark,
+            )
+        seen.add(key)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    mapping.update(loader.construct_mapping(node, deep=True))
+
+
+_LocatingLoader.add_constructor("tag:yaml.org,2002:map", _construct_located)
+# Lets code that writes YAML back (e.g. a test fixture) treat a Located mapping as a plain one.
+yaml.SafeDumper.add_representer(Located, yaml.representer.SafeRepresenter.represent_dict)
+
+
+def line_of(entry: Any, key: str | None = None) -> int | None:
+    """The line of `key` in a mapping read by `read_yaml` (or the line the mapping starts on), if known."""
+    key_lines = getattr(entry, "key_lines", None) or {}
+    if key is not None and key in key_lines:
+        return key_lines[key]
+    return getattr(entry, "line", None)
+
+
 def read_yaml(path: Path) -> Any:
     """Reads a UTF-8 YAML file; a missing file, a wrong encoding or a syntax error becomes an InputError."""
     if not path.is_file():
@@ -158,130 +203,190 @@ def read_yaml(path: Path) -> Any:
             hint="Save the file as UTF-8",
         ) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_LocatingLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        raise InputError(path, f"valid YAML ({getattr(error, 'problem', error)})", row=row) from None
+        problem = getattr(error, "problem", None) or str(error)
+        if isinstance(error, yaml.constructor.ConstructorError) and problem.startswith("the key"):
+            raise InputError(path, problem, row=row) from None
+        raise InputError(path, f"valid YAML ({problem})", row=row) from None
 
 
-def safe_path(project_root: Path, relative: str, source: Path, key: str) -> Path:
+def safe_path(project_root: Path, relative: str, source: Path, key: str, row: int | None = None) -> Path:
     """Resolves a path named in a spec; refuses one that points outside the project."""
     candidate = (project_root / str(relative)).resolve()
     root = project_root.resolve()
     if Path(str(relative)).is_absolute() or not candidate.is_relative_to(root):
-        raise InputError(source, "a path inside the project folder", column=key, value=relative)
+        raise InputError(source, "a path inside the project folder", row=row, column=key, value=relative)
     return candidate
 
 
-def _label(value: Any, source: Path, where: str) -> Label:
+def _label(value: Any, source: Path, where: str, row: int | None = None) -> Label:
     if not isinstance(value, dict) or not str(value.get("zh") or "").strip() or not str(value.get("en") or "").strip():
-        raise InputError(source, "a label with non-empty 'zh' and 'en'", column=where, value=value)
+        raise InputError(
+            source, "a label with non-empty 'zh' and 'en'", row=line_of(value) or row, column=where, value=value
+        )
     return Label(zh=str(value["zh"]), en=str(value["en"]))
 
 
-def _require_mapping(value: Any, source: Path, where: str) -> dict:
+def _require_mapping(value: Any, source: Path, where: str, row: int | None = None) -> dict:
     if not isinstance(value, dict):
-        raise InputError(source, "a mapping", column=where, value=value)
+        raise InputError(source, "a mapping", row=row, column=where, value=value)
     return value
+
+
+def _is_code(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi: dict[str, list]) -> Codebook:
     """Reads and checks codebook.yml: unique ids and codes, labels present, universes known and acyclic."""
     document = _require_mapping(read_yaml(path), path, "(top level)")
-    missing = _require_mapping(document.get("missing") or {}, path, "missing")
+    missing = _require_mapping(document.get("missing") or {}, path, "missing", line_of(document, "missing"))
     no_answer = missing.get("no_answer", -9)
-    if not isinstance(no_answer, int) or no_answer >= 0:
-        raise InputError(path, "a negative integer code", column="missing.no_answer", value=no_answer)
+    if not _is_code(no_answer) or no_answer >= 0:
+        raise InputError(
+            path,
+            "a negative integer code",
+            row=line_of(missing, "no_answer"),
+            column="missing.no_answer",
+            value=no_answer,
+        )
 
+    meta_path = path.parent / "publication.yml"
     populations: dict[str, Population] = {}
-    for pop_id, entry in _require_mapping(document.get("populations"), path, "populations").items():
-        entry = _require_mapping(entry, path, f"populations.{pop_id}")
+    raw_populations = _require_mapping(document.get("populations"), path, "populations", line_of(document))
+    for pop_id, entry in raw_populations.items():
+        row = line_of(raw_populations, pop_id)
+        entry = _require_mapping(entry, path, f"populations.{pop_id}", row)
         if pop_id not in microdata:
             raise InputError(
-                path.parent / "publication.yml",
-                f"a microdata file for population '{pop_id}'",
+                meta_path,
+                f"a microdata file for population '{pop_id}' (declared in codebook.yml)",
+                row=line_of(microdata),
                 column="microdata",
             )
         populations[pop_id] = Population(
             id=pop_id,
-            title=_label(entry.get("title"), path, f"populations.{pop_id}.title"),
-            microdata=safe_path(project_root, microdata[pop_id], path.parent / "publication.yml", "microdata"),
+            title=_label(entry.get("title"), path, f"populations.{pop_id}.title", row),
+            microdata=safe_path(
+                project_root, microdata[pop_id], meta_path, f"microdata.{pop_id}", line_of(microdata, pop_id)
+            ),
             quasi_identifiers=tuple(qi.get(pop_id, ())),
         )
 
     questions: dict[str, Question] = {}
+    lines: dict[str, int | None] = {}
     entries = document.get("questions")
     if not isinstance(entries, list) or not entries:
-        raise InputError(path, "a non-empty list of questions", column="questions")
+        raise InputError(path, "a non-empty list of questions", row=line_of(document, "questions"), column="questions")
     for index, entry in enumerate(entries, start=1):
         where = f"questions[{index}]"
         entry = _require_mapping(entry, path, where)
+        row = line_of(entry)
         qid = entry.get("id")
         if not isinstance(qid, str) or not ID_PATTERN.match(qid):
-            raise InputError(path, "a lower_snake_case question id", column=f"{where}.id", value=qid)
+            raise InputError(path, "a lower_snake_case question id", row=row, column=f"{where}.id", value=qid)
         where = f"question {qid}"
         if qid in questions:
-            raise InputError(path, "question ids to be unique", column=where, value=qid)
+            raise InputError(
+                path,
+                "question ids to be unique",
+                row=row,
+                column=f"{where}.id",
+                value=qid,
+                hint=f"The id is already used by the question on row {lines[qid]}",
+            )
         if entry.get("population") not in populations:
             raise InputError(
                 path,
                 f"one of the populations {sorted(populations)}",
+                row=line_of(entry, "population"),
                 column=f"{where}.population",
                 value=entry.get("population"),
             )
         if entry.get("type") not in QUESTION_TYPES:
             raise InputError(
-                path, f"one of {', '.join(QUESTION_TYPES)}", column=f"{where}.type", value=entry.get("type")
+                path,
+                f"one of {', '.join(QUESTION_TYPES)}",
+                row=line_of(entry, "type"),
+                column=f"{where}.type",
+                value=entry.get("type"),
             )
         options: list[Option] = []
         raw_options = entry.get("options")
         if not isinstance(raw_options, list) or len(raw_options) < 2:
-            raise InputError(path, "a list of at least two options", column=f"{where}.options")
+            raise InputError(
+                path, "a list of at least two options", row=line_of(entry, "options"), column=f"{where}.options"
+            )
         for option in raw_options:
-            option = _require_mapping(option, path, f"{where}.options")
+            option = _require_mapping(option, path, f"{where}.options", line_of(entry, "options"))
             code = option.get("code")
-            if not isinstance(code, int) or isinstance(code, bool) or code <= 0:
-                raise InputError(path, "a positive integer option code", column=f"{where}.options", value=code)
+            if not _is_code(code) or code <= 0:
+                raise InputError(
+                    path, "a positive integer option code", row=line_of(option), column=f"{where}.options", value=code
+                )
             if any(existing.code == code for existing in options):
-                raise InputError(path, "option codes to be unique within a question", column=where, value=code)
+                raise InputError(
+                    path,
+                    "option codes to be unique within a question",
+                    row=line_of(option),
+                    column=f"{where}.options",
+                    value=code,
+                )
             label = _label(option, path, f"{where} option {code}")
             options.append(Option(code=code, zh=label.zh, en=label.en))
         universe = None
         if entry.get("universe") is not None:
-            raw = _require_mapping(entry["universe"], path, f"{where}.universe")
+            raw = _require_mapping(entry["universe"], path, f"{where}.universe", line_of(entry, "universe"))
             codes = raw.get("codes")
-            if not isinstance(codes, list) or not codes or not all(isinstance(c, int) for c in codes):
-                raise InputError(path, "a non-empty list of option codes", column=f"{where}.universe.codes")
+            if not isinstance(codes, list) or not codes or not all(_is_code(c) for c in codes):
+                raise InputError(
+                    path,
+                    "a non-empty list of option codes",
+                    row=line_of(entry, "universe"),
+                    column=f"{where}.universe.codes",
+                    value=codes,
+                )
             universe = Universe(question=str(raw.get("question")), codes=tuple(codes))
         questions[qid] = Question(
             id=qid,
             population=entry["population"],
             type=entry["type"],
-            text=_label(entry.get("text"), path, f"{where}.text"),
+            text=_label(entry.get("text"), path, f"{where}.text", row),
             options=tuple(options),
             universe=universe,
         )
+        lines[qid] = row
+        lines[f"{qid}.universe"] = line_of(entry, "universe") or row
 
-    _check_universes(path, questions)
-    _check_columns(path, populations, questions)
+    _check_universes(path, questions, lines)
+    _check_columns(path, populations, questions, lines)
     return Codebook(no_answer=no_answer, populations=populations, questions=questions)
 
 
-def _check_universes(path: Path, questions: dict[str, Question]) -> None:
+def _check_universes(path: Path, questions: dict[str, Question], lines: dict[str, int | None]) -> None:
     for question in questions.values():
         universe = question.universe
         if universe is None:
             continue
         where = f"question {question.id}.universe"
+        row = lines.get(f"{question.id}.universe")
         target = questions.get(universe.question)
         if target is None:
-            raise InputError(path, "the id of a question in the codebook", column=where, value=universe.question)
+            raise InputError(
+                path, "the id of a question in the codebook", row=row, column=where, value=universe.question
+            )
         if target.population != question.population:
-            raise InputError(path, f"a question of population '{question.population}'", column=where, value=target.id)
+            raise InputError(
+                path, f"a question of population '{question.population}'", row=row, column=where, value=target.id
+            )
         unknown = [code for code in universe.codes if code not in target.codes]
         if unknown:
-            raise InputError(path, f"codes of question {target.id} {list(target.codes)}", column=where, value=unknown)
+            raise InputError(
+                path, f"codes of question {target.id} {list(target.codes)}", row=row, column=where, value=unknown
+            )
     # Follow each chain of universes; coming back to a question already on the chain is a cycle.
     for question in questions.values():
         chain = [question.id]
@@ -293,6 +398,7 @@ def _check_universes(path: Path, questions: dict[str, Question]) -> None:
                 raise InputError(
                     path,
                     "universes that do not depend on themselves",
+                    row=lines.get(f"{question.id}.universe"),
                     column=f"question {question.id}.universe",
                     value=cycle,
                 )
@@ -300,7 +406,9 @@ def _check_universes(path: Path, questions: dict[str, Question]) -> None:
             current = questions[nxt]
 
 
-def _check_columns(path: Path, populations: dict[str, Population], questions: dict[str, Question]) -> None:
+def _check_columns(
+    path: Path, populations: dict[str, Population], questions: dict[str, Question], lines: dict[str, int | None]
+) -> None:
     for pop_id in populations:
         seen: dict[str, str] = {"respondent_id": "(id column)"}
         for question in (q for q in questions.values() if q.population == pop_id):
@@ -309,6 +417,7 @@ def _check_columns(path: Path, populations: dict[str, Population], questions: di
                     raise InputError(
                         path,
                         "microdata column names that do not collide",
+                        row=lines.get(question.id),
                         column=f"question {question.id}",
                         value=f"{column} (also {seen[column]})",
                     )
@@ -318,36 +427,57 @@ def _check_columns(path: Path, populations: dict[str, Population], questions: di
 def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
     """Reads indicators.yml; every indicator must name a known question, codes and breakdowns."""
     document = _require_mapping(read_yaml(path), path, "(top level)")
-    defaults = _require_mapping(document.get("breakdowns") or {}, path, "breakdowns")
+    defaults = _require_mapping(document.get("breakdowns") or {}, path, "breakdowns", line_of(document, "breakdowns"))
     indicators: list[Indicator] = []
+    lines: dict[str, int | None] = {}
     entries = document.get("indicators")
     if not isinstance(entries, list) or not entries:
-        raise InputError(path, "a non-empty list of indicators", column="indicators")
+        raise InputError(
+            path, "a non-empty list of indicators", row=line_of(document, "indicators"), column="indicators"
+        )
     for index, entry in enumerate(entries, start=1):
         entry = _require_mapping(entry, path, f"indicators[{index}]")
+        row = line_of(entry)
         iid = entry.get("id")
         if not isinstance(iid, str) or not ID_PATTERN.match(iid):
-            raise InputError(path, "a lower_snake_case indicator id", column=f"indicators[{index}].id", value=iid)
+            raise InputError(
+                path, "a lower_snake_case indicator id", row=row, column=f"indicators[{index}].id", value=iid
+            )
         where = f"indicator {iid}"
-        if any(existing.id == iid for existing in indicators):
-            raise InputError(path, "indicator ids to be unique", column=where, value=iid)
+        if iid in lines:
+            raise InputError(
+                path,
+                "indicator ids to be unique",
+                row=row,
+                column=f"{where}.id",
+                value=iid,
+                hint=f"The id is already used by the indicator on row {lines[iid]}",
+            )
+        lines[iid] = row
         question = codebook.questions.get(entry.get("question", iid))
         if question is None:
             raise InputError(
-                path, "the id of a question in the codebook", column=f"{where}.question", value=entry.get("question")
+                path,
+                "the id of a question in the codebook",
+                row=line_of(entry, "question"),
+                column=f"{where}.question",
+                value=entry.get("question", iid),
             )
         nets: list[Net] = []
         for net in entry.get("nets") or []:
-            net = _require_mapping(net, path, f"{where}.nets")
+            net = _require_mapping(net, path, f"{where}.nets", line_of(entry, "nets"))
             codes = tuple(net.get("codes") or ())
             unknown = [code for code in codes if code not in question.codes]
             if not codes or unknown:
                 raise InputError(
                     path,
                     f"codes of question {question.id} {list(question.codes)}",
+                    row=line_of(net),
                     column=f"{where}.nets",
                     value=unknown or net.get("codes"),
                 )
+            if not str(net.get("code") or "").strip():
+                raise InputError(path, "a net code", row=line_of(net), column=f"{where}.nets", value=net.get("code"))
             label = _label(net, path, f"{where}.nets")
             nets.append(Net(code=str(net.get("code")), zh=label.zh, en=label.en, codes=codes))
         breakdowns = entry.get("breakdowns", defaults.get(question.population, []))
@@ -357,6 +487,7 @@ def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
                 raise InputError(
                     path,
                     f"a single-choice question of population '{question.population}'",
+                    row=line_of(entry, "breakdowns") or line_of(defaults, question.population),
                     column=f"{where}.breakdowns",
                     value=breakdown,
                 )
@@ -365,12 +496,21 @@ def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
                 id=iid,
                 question=question.id,
                 population=question.population,
-                title=_label(entry.get("title"), path, f"{where}.title"),
+                title=_label(entry.get("title"), path, f"{where}.title", row),
                 nets=tuple(nets),
                 breakdowns=tuple(breakdowns or ()),
             )
         )
     return indicators
+
+
+def _setting(settings: dict, key: str, default: int, source: Path) -> int:
+    value = settings.get(key, default)
+    if not _is_code(value) or value < 1:
+        raise InputError(
+            source, "a positive whole number", row=line_of(settings, key), column=f"disclosure.{key}", value=value
+        )
+    return value
 
 
 def load_publication(content_dir: Path, project_root: Path | None = None) -> Publication:
@@ -379,9 +519,14 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
     project_root = Path(project_root).resolve() if project_root else content_dir.parent
     meta_path = content_dir / "publication.yml"
     meta = _require_mapping(read_yaml(meta_path), meta_path, "(top level)")
-    microdata = _require_mapping(meta.get("microdata"), meta_path, "microdata")
-    settings = _require_mapping(meta.get("disclosure") or {}, meta_path, "disclosure")
-    qi = _require_mapping(settings.get("quasi_identifiers") or {}, meta_path, "disclosure.quasi_identifiers")
+    microdata = _require_mapping(meta.get("microdata"), meta_path, "microdata", line_of(meta, "microdata"))
+    settings = _require_mapping(meta.get("disclosure") or {}, meta_path, "disclosure", line_of(meta, "disclosure"))
+    qi = _require_mapping(
+        settings.get("quasi_identifiers") or {},
+        meta_path,
+        "disclosure.quasi_identifiers",
+        line_of(settings, "quasi_identifiers"),
+    )
     codebook = load_codebook(content_dir / "codebook.yml", project_root, microdata, qi)
     for pop_id, columns in qi.items():
         for column in columns:
@@ -390,13 +535,14 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
                 raise InputError(
                     meta_path,
                     f"a question of population '{pop_id}'",
+                    row=line_of(qi, pop_id),
                     column="disclosure.quasi_identifiers",
                     value=column,
                 )
     disclosure = Disclosure(
-        low_base=int(settings.get("low_base", 30)),
-        min_cell=int(settings.get("min_cell", 5)),
-        min_k=int(settings.get("min_k", 3)),
+        low_base=_setting(settings, "low_base", 30, meta_path),
+        min_cell=_setting(settings, "min_cell", 5, meta_path),
+        min_k=_setting(settings, "min_k", 3, meta_path),
     )
     indicators = load_indicators(content_dir / "indicators.yml", codebook)
     return Publication(
