@@ -288,8 +288,10 @@ def _not_tabulated(pub: Publication, figure: Figure, indicator_id: str) -> Input
 
 
 def _explain_reproduced(figure: Figure, row: dict[str, object]) -> str:
+    if figure.unit == "base" and len(figure.indicators) > 1:
+        return f"{'、'.join(figure.indicators)} 的基数相加为 {row['base']}，与报告一致。"
     if figure.unit == "base":
-        return f"各部分基数相加为 {row['base']}，与报告一致。"
+        return f"重算基数为 {row['base']}，与报告一致。"
     if figure.unit == "count":
         return f"重算计数为 {row['count']}，与报告一致。"
     if figure.comparison == "at_least":
