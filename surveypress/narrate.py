@@ -328,7 +328,9 @@ def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
         relative = path.relative_to(datasets_dir).as_posix()
         kind, subject, title = _describe(pub, relative)
         data = path.read_bytes()
-        rows = max(data.count(b"\n") - 1, 0) if data.endswith(b"\n") else data.count(b"\n")
+        # Count records, not lines: a quoted cell may hold a line break.
+        records = csv.reader(data.decode("utf-8-sig").splitlines(keepends=True))
+        rows = max(sum(1 for _ in records) - 1, 0)
         found.append(
             Download(
                 path=f"{datasets_dir.name}/{relative}",

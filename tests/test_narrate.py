@@ -267,7 +267,7 @@ def test_download_list_describes_every_staged_csv_with_its_size(tmp_path):
     datasets = tmp_path / "out" / "datasets"
     (datasets / "indicators").mkdir(parents=True)
     (datasets / "microdata").mkdir()
-    (datasets / "indicators.csv").write_text("a,b\n1,2\n3,4\n", encoding="utf-8")
+    (datasets / "indicators.csv").write_text('a,b\n1,"two\nlines"\n3,4\n', encoding="utf-8")
     (datasets / "indicators" / "q_used.csv").write_text("a\n1\n", encoding="utf-8")
     (datasets / "microdata" / "people.csv").write_text("respondent_id\nR-1\n", encoding="utf-8")
     found = narrate.staged_downloads(pub, datasets)
@@ -279,7 +279,7 @@ def test_download_list_describes_every_staged_csv_with_its_size(tmp_path):
     assert found[0].title == "居民" and found[2].title == "是否用过"
     narrate.render_pages(pub, mini_table(), [], {}, tmp_path / "out" / "docs")
     page = (tmp_path / "out" / "docs" / "page.md").read_text(encoding="utf-8")
-    assert "datasets/indicators.csv 12 B" in page
+    assert "datasets/indicators.csv 22 B" in page
 
 
 # Wording that follows the numbers.
