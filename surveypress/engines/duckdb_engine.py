@@ -1,13 +1,12 @@
-"""SQL counting engine: one DuckDB scan per population, GROUPING SETS over per-question keys.
+"""SQL counting engine: one DuckDB scan per population with GROUPING SETS, one set per indicator.
 
 Takes: one population's microdata, as a validated DataFrame or as a Parquet path (checked here, in SQL, against the
 codebook: header, ids, codes, multi-choice cells and universes), and the tabulate tasks.
 Gives: integer bases and counts per task, breakdown, group and category (`tabulate.Counts`).
 
-Each indicator becomes one key column: the option code (single/scale) or the bit pattern of ticked options (multi),
-NULL when the respondent is outside the universe or gave no answer. Each breakdown becomes one group column, NULL
-when the respondent has no valid code on it. DuckDB aggregates the grouping sets in one pass and streams Parquet, so
-the microdata never has to fit in memory.
+Each grouping set holds an indicator's raw question cells, its breakdown columns and one boolean per universe chain,
+so DuckDB only counts the few thousand distinct combinations; who is in a base, a group or a category is decided
+in Python on those combinations. DuckDB streams Parquet, so the microdata never has to fit in memory.
 """
 
 from __future__ import annotations
@@ -23,8 +22,6 @@ from surveypress.errors import InputError
 from surveypress.spec import Codebook, Question, Universe
 from surveypress.tabulate import TOTAL, Counts, Task, universe_chain
 
-# Multi-choice questions with more options than this are counted one category at a time instead of as bit patterns.
-MAX_PATTERN_OPTIONS = 30
 # Aggregation state is tiny; the limit keeps DuckDB from claiming most of the machine on a big file.
 MEMORY_LIMIT = "1GB"
 
@@ -53,131 +50,151 @@ def _condition(codebook: Codebook, condition: Universe) -> str:
     return f"{_quote(target.id)} IN ({_codes(condition.codes)})"
 
 
-def _universe(codebook: Codebook, task: Task) -> str:
-    return " AND ".join(_condition(codebook, condition) for condition in task.universe) or "TRUE"
+def _asked(codebook: Codebook, question: Question) -> str:
+    """SQL that is true exactly for respondents inside the question's universe chain (never NULL)."""
+    conditions = universe_chain(codebook, question)
+    return " AND ".join(f"coalesce({_condition(codebook, condition)}, FALSE)" for condition in conditions) or "TRUE"
 
 
-def _answered_multi(question: Question) -> str:
-    return "(" + " OR ".join(f"{_quote(column)} IN (0, 1)" for column in question.columns()) + ")"
+def _set_columns(codebook: Codebook, questions: tuple[Question, ...], flags: dict[str, str]) -> tuple[str, ...]:
+    """The raw columns of these questions and their universe flags, each once, sorted so that two indicators
+    needing the same columns share one grouping set."""
+    columns: list[str] = []
+    for question in questions:
+        if question.universe is not None:
+            columns.append(flags[_asked(codebook, question)])
+        columns.extend(question.columns())
+    return tuple(sorted(set(columns)))
 
 
-def _keys(codebook: Codebook, task: Task) -> list[tuple[str, tuple[int, ...] | None]]:
-    """SQL key expressions for a task, each with the category codes it stands for (None: a pattern or code key)."""
-    question = task.question
-    universe = _universe(codebook, task)
-    if question.type != "multi":
-        return [
-            (
-                f"CASE WHEN {universe} AND {_quote(question.id)} IN ({_codes(question.codes)}) "
-                f"THEN {_quote(question.id)} END",
-                None,
-            )
-        ]
-    answered = _answered_multi(question)
-    if len(question.options) <= MAX_PATTERN_OPTIONS:
-        bits = " | ".join(
-            f"(coalesce({_quote(column)} = 1, FALSE)::BIGINT << {bit})" for bit, column in enumerate(question.columns())
-        )
-        return [(f"CASE WHEN {universe} AND {answered} THEN ({bits}) END", None)]
-    # Wide multi-choice: one 0/1 key per category; the base is the sum of both values of the first key.
-    keys = []
-    for category in task.categories:
-        ticked = " OR ".join(f"coalesce({_quote(f'{question.id}_{code}')} = 1, FALSE)" for code in category.codes)
-        keys.append((f"CASE WHEN {universe} AND {answered} THEN ({ticked})::INTEGER END", category.codes))
-    return keys
+class _Combinations:
+    """Distinct combinations of raw cells, counted by DuckDB in one scan with one grouping set per indicator
+    (its question, breakdowns and universe flags) and, when checking, one per question no indicator covers."""
+
+    def __init__(self, codebook: Codebook, population: str, tasks: list[Task], checking: bool) -> None:
+        self.codebook = codebook
+        self.flags: dict[str, str] = {}  # universe SQL -> flag column
+        needed = [(*task.breakdowns, task.question) for task in tasks]
+        if checking:
+            needed += [(question,) for question in codebook.questions_of(population)]
+        for questions in needed:
+            for question in questions:
+                if question.universe is not None:
+                    self.flags.setdefault(_asked(codebook, question), f"asked_{len(self.flags)}")
+        self.of_task = {
+            task.indicator.id: _set_columns(codebook, (*task.breakdowns, task.question), self.flags) for task in tasks
+        }
+        self.of_question = {}
+        sets = list(dict.fromkeys(self.of_task.values()))
+        if checking:
+            for question in codebook.questions_of(population):
+                own = set(_set_columns(codebook, (question,), self.flags))
+                # Any set holding the question's cells and its universe flag shows every problem of that question.
+                covering = next((columns for columns in sets if own <= set(columns)), None)
+                if covering is None:
+                    covering = tuple(sorted(own))
+                    sets.append(covering)
+                self.of_question[question.id] = covering
+        self.sets = sets
+        self.rows: dict[tuple[str, ...], list[tuple[dict, int]]] = defaultdict(list)
+
+    def count(self, connection: duckdb.DuckDBPyConnection, relation: str) -> None:
+        used = list(dict.fromkeys(column for columns in self.sets for column in columns))
+        projection = [f"{sql} AS {name}" for sql, name in self.flags.items()]
+        projection += [_quote(column) for column in used if column not in self.flags.values()]
+        grouping = ", ".join(f"GROUPING({_quote(column)})" for column in used)
+        listed = ", ".join("(" + ", ".join(_quote(c) for c in columns) + ")" for columns in self.sets)
+        result = connection.execute(
+            f"WITH cells AS (SELECT {', '.join(projection)} FROM {relation}) "
+            f"SELECT {grouping}, {', '.join(_quote(c) for c in used)}, count(*) FROM cells "
+            f"GROUP BY GROUPING SETS ({listed})"
+        ).fetchall()
+        position = {column: index for index, column in enumerate(used)}
+        by_grouping = {tuple(0 if column in columns else 1 for column in used): columns for columns in self.sets}
+        width = len(used)
+        for row in result:
+            columns = by_grouping[tuple(row[:width])]
+            self.rows[columns].append(({column: row[width + position[column]] for column in columns}, row[-1]))
+
+    def problems(self) -> bool:
+        """True when any combination breaks a code, universe or multi-choice rule (the detailed checks say where)."""
+        no_answer = self.codebook.no_answer
+        for question_id, columns in self.of_question.items():
+            question = self.codebook.questions[question_id]
+            allowed = {0, 1, no_answer} if question.type == "multi" else {*question.codes, no_answer}
+            flag = self.flags.get(_asked(self.codebook, question)) if question.universe is not None else None
+            for values, _ in self.rows[columns]:
+                cells = [values[column] for column in question.columns()]
+                asked = True if flag is None else values[flag]
+                if any(cell is not None and cell not in allowed for cell in cells):
+                    return True
+                if any((cell is None) == asked for cell in cells):
+                    return True
+                if asked and question.type == "multi" and no_answer in cells and set(cells) != {no_answer}:
+                    return True
+        return False
 
 
 def count(codebook: Codebook, population: str, source: object, tasks: list[Task]) -> dict[str, Counts]:
-    """Bases and counts for every task of one population; a Parquet path is checked before it is counted."""
+    """Bases and counts for every task of one population; a Parquet path is checked while it is counted.
+
+    DuckDB only counts distinct combinations of raw cells; deciding who is in the base, in a group or in a category
+    happens here on those few thousand combinations, as the pandas engine decides it per respondent.
+    """
     connection = connect()
     try:
         if isinstance(source, pd.DataFrame):
             connection.register("microdata_frame", source)
-            relation = "microdata_frame"
+            combinations = _Combinations(codebook, population, tasks, checking=False)
+            combinations.count(connection, "microdata_frame")
         else:
-            relation = check_parquet(codebook, population, Path(source), connection)  # type: ignore[arg-type]
-
-        # One group column per breakdown used by any indicator of this population.
-        breakdowns: dict[str, Question] = {}
-        for task in tasks:
-            for breakdown in task.breakdowns:
-                breakdowns.setdefault(breakdown.id, breakdown)
-        group_columns = {bid: f"g{index}" for index, bid in enumerate(breakdowns)}
-        select = [
-            f"CASE WHEN {_asked(codebook, b)} AND {_quote(bid)} IN ({_codes(b.codes)}) "
-            f"THEN {_quote(bid)} END AS {group_columns[bid]}"
-            for bid, b in breakdowns.items()
-        ]
-        sets, task_keys = [], []
-        for task in tasks:
-            keys = []
-            for expression, codes in _keys(codebook, task):
-                name = f"k{len(select) - len(group_columns)}"
-                select.append(f"{expression} AS {name}")
-                keys.append((name, codes))
-                sets.append(f"({name})")
-                sets.extend(f"({group_columns[b.id]}, {name})" for b in task.breakdowns)
-            task_keys.append(keys)
-        key_names = [name for keys in task_keys for name, _ in keys]
-        group_names = list(group_columns.values())
-        grouping = ", ".join(f"GROUPING({name})" for name in group_names + key_names)
-        query = (
-            f"WITH keyed AS (SELECT {', '.join(select)} FROM {relation}) "
-            f"SELECT {grouping}, {', '.join(group_names + key_names)}, count(*) FROM keyed "
-            f"GROUP BY GROUPING SETS ({', '.join(sets)})"
-        )
-        rows = connection.execute(query).fetchall()
+            combinations = _check(connection, codebook, population, Path(source), str(source), tasks)  # type: ignore[arg-type]
     finally:
         connection.close()
-
-    # hist[key name][group column or None][(group value, key value)] = respondents
-    width = len(group_names) + len(key_names)
-    hist: dict[str, dict[str | None, dict[tuple, int]]] = defaultdict(lambda: defaultdict(dict))
-    for row in rows:
-        flags, values, n = row[:width], row[width : 2 * width], row[-1]
-        key_index = next(i for i in range(len(key_names)) if flags[len(group_names) + i] == 0)
-        key_value = values[len(group_names) + key_index]
-        group_index = next((i for i in range(len(group_names)) if flags[i] == 0), None)
-        group_value = None if group_index is None else values[group_index]
-        if key_value is None or (group_index is not None and group_value is None):
-            continue  # not in the base, or not in any group of this breakdown
-        group_name = None if group_index is None else group_names[group_index]
-        hist[key_names[key_index]][group_name][(group_value, key_value)] = n
-
-    counts: dict[str, Counts] = {}
-    for task, keys in zip(tasks, task_keys, strict=True):
-        result: Counts = {}
-        groupings = [(TOTAL, None, (None,))]
-        groupings += [(b.id, group_columns[b.id], b.codes) for b in task.breakdowns]
-        for breakdown_id, group_name, group_codes in groupings:
-            result[breakdown_id] = {code: _cells(task, keys, hist, group_name, code) for code in group_codes}
-        counts[task.indicator.id] = result
-    return counts
+    return {
+        task.indicator.id: _tally(
+            codebook, task, combinations.flags, combinations.rows[combinations.of_task[task.indicator.id]]
+        )
+        for task in tasks
+    }
 
 
-def _cells(
-    task: Task, keys: list, hist: dict, group_name: str | None, group: int | None
-) -> tuple[int, tuple[int, ...]]:
-    """Base and category counts of one group, read off the key histograms."""
+def _tally(codebook: Codebook, task: Task, flags: dict[str, str], combinations: list[tuple[dict, int]]) -> Counts:
+    """Bases and category counts of one task from its combinations of raw cells."""
     question = task.question
-    if len(keys) == 1 and keys[0][1] is None:
-        cells = {key: n for (g, key), n in hist[keys[0][0]][group_name].items() if g == group}
-        base = sum(cells.values())
+    universe = flags.get(_asked(codebook, question)) if question.universe is not None else None
+    if question.type == "multi":
+        columns = question.columns()
+        members = [[columns[question.codes.index(code)] for code in category.codes] for category in task.categories]
+    result: Counts = {TOTAL: {None: [0, [0] * len(task.categories)]}}
+    for breakdown in task.breakdowns:
+        result[breakdown.id] = {code: [0, [0] * len(task.categories)] for code in breakdown.codes}
+    for values, n in combinations:
+        if universe is not None and not values[universe]:
+            continue
         if question.type == "multi":
-            bit = {code: 1 << position for position, code in enumerate(question.codes)}
-            counts = []
-            for category in task.categories:
-                mask = sum(bit[code] for code in category.codes)
-                counts.append(sum(n for pattern, n in cells.items() if pattern & mask))
+            if not any(values[column] in (0, 1) for column in columns):
+                continue  # not asked, or no answer
+            chosen = [any(values[column] == 1 for column in member) for member in members]
         else:
-            counts = [sum(cells.get(code, 0) for code in category.codes) for category in task.categories]
-        return base, tuple(counts)
-    counts, base = [], 0
-    for name, _ in keys:
-        cells = {key: n for (g, key), n in hist[name][group_name].items() if g == group}
-        base = cells.get(0, 0) + cells.get(1, 0)
-        counts.append(cells.get(1, 0))
-    return base, tuple(counts)
+            code = values[question.id]
+            if code not in question.codes:
+                continue  # not asked, no answer, or not a code of the question
+            chosen = [code in category.codes for category in task.categories]
+        targets = [result[TOTAL][None]]
+        for breakdown in task.breakdowns:
+            group = values[breakdown.id]
+            in_universe = breakdown.universe is None or values[flags[_asked(codebook, breakdown)]]
+            if in_universe and group in result[breakdown.id]:
+                targets.append(result[breakdown.id][group])
+        for target in targets:
+            target[0] += n
+            for index, yes in enumerate(chosen):
+                target[1][index] += n * yes
+    return {
+        breakdown: {group: (base, tuple(cells)) for group, (base, cells) in groups.items()}
+        for breakdown, groups in result.items()
+    }
 
 
 # Load's rules, restated in SQL so a Parquet file that never becomes a DataFrame is held to the same standard.
@@ -238,34 +255,56 @@ def _checked_view(
     return types
 
 
-def _asked(codebook: Codebook, question: Question) -> str:
-    """SQL that is true exactly for respondents inside the question's universe chain (never NULL)."""
-    conditions = universe_chain(codebook, question)
-    return " AND ".join(f"coalesce({_condition(codebook, condition)}, FALSE)" for condition in conditions) or "TRUE"
-
-
 def check_parquet(
     codebook: Codebook,
     population: str,
     path: Path,
     connection: duckdb.DuckDBPyConnection | None = None,
     name: str | None = None,
-) -> str:
+) -> None:
     """Refuses a Parquet file that breaks the codebook, as load.py would: the earliest problem, by row then column.
 
     Order of checks as in load.py: header, respondent ids, codes, then universes (empty exactly outside, a
-    multi-choice question all no-answer or none). Gives the name of a view of the file with integer question columns.
+    multi-choice question all no-answer or none).
     """
     own = connection is None
     connection = connection or connect()
-    name = name or str(path)
     try:
-        types = _checked_view(connection, codebook, population, path, name)
-        _check_rows(connection, codebook, population, types, name)
-        return "microdata"
+        _check(connection, codebook, population, Path(path), name or str(path), [])
     finally:
         if own:
             connection.close()
+
+
+def _check(
+    connection: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    population: str,
+    path: Path,
+    name: str,
+    tasks: list[Task],
+) -> _Combinations:
+    """Checks a Parquet file and gives the tasks' combinations, counted in the same scan as the screening."""
+    types = _checked_view(connection, codebook, population, path, name)
+    ids = _quote("respondent_id")
+    id_checks = [
+        (f"{ids} IS NULL OR trim({ids}) = ''", "respondent_id", "a respondent id in every row"),
+        (f"trim({ids}) <> {ids}", "respondent_id", "a respondent id without leading or trailing spaces"),
+    ]
+    total, distinct, bad_ids = connection.execute(
+        f"SELECT count(*), count(DISTINCT {ids}), count_if({' OR '.join(sql for sql, _, _ in id_checks)}) "
+        "FROM microdata"
+    ).fetchone()
+    if total == 0:
+        raise InputError(name, "at least one respondent row", value="(no rows)")
+    combinations = _Combinations(codebook, population, tasks, checking=True)
+    combinations.count(connection, "microdata")
+    # Text columns were parsed in the view, so only the detailed checks see their raw cells.
+    all_integer = all(_is_integer(types[column]) for column in codebook.columns_of(population)[1:])
+    if all_integer and not bad_ids and distinct == total and not combinations.problems():
+        return combinations
+    _check_rows(connection, codebook, population, types, name, id_checks)
+    raise AssertionError("the screen found a problem the detailed checks did not name")  # pragma: no cover
 
 
 def _first_problem(connection: duckdb.DuckDBPyConnection, view: str, checks: list[tuple[str, str, str]]) -> tuple:
@@ -286,9 +325,18 @@ def _cell(connection: duckdb.DuckDBPyConnection, view: str, row: int, column: st
 
 
 def _check_rows(
-    connection: duckdb.DuckDBPyConnection, codebook: Codebook, population: str, types: dict[str, str], name: str
+    connection: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    population: str,
+    types: dict[str, str],
+    name: str,
+    id_checks: list[tuple[str, str, str]],
 ) -> None:
+    """Finds and raises the first problem, one scan per kind of check (run only on a file the screen rejected)."""
     view = "microdata"
+    ids = _quote("respondent_id")
+    code_checks = _code_checks(codebook, population, types)
+    universe_checks = _universe_checks(codebook, population)
 
     def fail(found: tuple, source: str = "raw_microdata") -> None:
         row, column, expected = found
@@ -296,19 +344,8 @@ def _check_rows(
         value = "" if value is None else str(value)
         raise InputError(name, expected, row=row + FIRST_DATA_ROW, column=column, value=value)
 
-    if connection.execute(f"SELECT count(*) FROM {view}").fetchone()[0] == 0:
-        raise InputError(name, "at least one respondent row", value="(no rows)")
-
-    # Respondent ids: present, without stray spaces, unique.
-    ids = _quote("respondent_id")
-    found = _first_problem(
-        connection,
-        view,
-        [
-            (f"{ids} IS NULL OR trim({ids}) = ''", "respondent_id", "a respondent id in every row"),
-            (f"trim({ids}) <> {ids}", "respondent_id", "a respondent id without leading or trailing spaces"),
-        ],
-    )
+    # The same order as load.py: ids, repeated ids, codes, universes; within each, the earliest row then column.
+    found = _first_problem(connection, view, id_checks)
     if found:
         fail(found)
     repeated = connection.execute(
@@ -325,12 +362,25 @@ def _check_rows(
             value=value,
             hint=f"The same id is on row {first + FIRST_DATA_ROW}",
         )
+    found = _first_problem(connection, "raw_microdata", code_checks)
+    if found:
+        fail(found)
+    found = _first_problem(connection, view, universe_checks)
+    if found and found[2].startswith("either"):
+        # Name the first option cell holding the no-answer code, as load.py does.
+        row, column, expected = found
+        question = next(q for q in codebook.questions_of(population) if q.columns()[0] == column)
+        cells = [_cell(connection, view, row, c) for c in question.columns()]
+        found = (row, question.columns()[cells.index(codebook.no_answer)], expected)
+    if found:
+        fail(found, source=view)
 
-    questions = codebook.questions_of(population)
+
+def _code_checks(codebook: Codebook, population: str, types: dict[str, str]) -> list[tuple[str, str, str]]:
+    """Per column: text that is not a whole number, or a value outside the codebook (run on `raw_microdata`)."""
     no_answer = codebook.no_answer
-    # Codes: text that is not a whole number, then values outside the codebook.
-    code_checks = []
-    for question in questions:
+    checks = []
+    for question in codebook.questions_of(population):
         allowed = (0, 1, no_answer) if question.type == "multi" else (*question.codes, no_answer)
         if question.type == "multi":
             expected = f"0 (not ticked), 1 (ticked) or {no_answer} (no answer)"
@@ -343,14 +393,15 @@ def _check_rows(
             if not _is_integer(types[column]):
                 text = f"CAST({_quote(column)} AS VARCHAR)"
                 check = f"({text} <> '' AND NOT regexp_full_match({text}, '{INTEGER_TEXT}')) OR ({check})"
-            code_checks.append((check, column, expected))
-    found = _first_problem(connection, "raw_microdata", code_checks)
-    if found:
-        fail(found)
+            checks.append((check, column, expected))
+    return checks
 
-    # Universes: empty exactly outside; inside, a multi-choice question is all no-answer or none.
-    universe_checks = []
-    for question in questions:
+
+def _universe_checks(codebook: Codebook, population: str) -> list[tuple[str, str, str]]:
+    """Per column: a cell filled outside the universe or empty inside; per multi-choice question: half no-answer."""
+    no_answer = codebook.no_answer
+    checks = []
+    for question in codebook.questions_of(population):
         asked = _asked(codebook, question)
         if question.universe is None:
             rule = "asked of everyone"
@@ -363,14 +414,14 @@ def _check_rows(
                 else f"asked only of respondents whose {target.id} is {codes}"
             )
         for column in question.columns():
-            universe_checks.append(
+            checks.append(
                 (
                     f"NOT ({asked}) AND {_quote(column)} IS NOT NULL",
                     column,
                     f"an empty cell, because this respondent is outside the universe ({rule})",
                 )
             )
-            universe_checks.append(
+            checks.append(
                 (
                     f"({asked}) AND {_quote(column)} IS NULL",
                     column,
@@ -379,23 +430,14 @@ def _check_rows(
                 )
             )
         if question.type == "multi":
-            cells = [_quote(column) for column in question.columns()]
-            all_no = " AND ".join(f"{cell} = {no_answer}" for cell in cells)
-            any_no = " OR ".join(f"{cell} = {no_answer}" for cell in cells)
-            all_present = " AND ".join(f"{cell} IS NOT NULL" for cell in cells)
-            universe_checks.append(
+            cells = ", ".join(_quote(column) for column in question.columns())
+            # All cells present (checked above) and holding both no-answer and 0/1 is a half-answered question.
+            mixed = f"least({cells}) = {no_answer} AND greatest({cells}) <> {no_answer}"
+            checks.append(
                 (
-                    f"({asked}) AND {all_present} AND ({any_no}) AND NOT ({all_no})",
+                    f"({asked}) AND coalesce({mixed}, FALSE)",
                     question.columns()[0],
                     f"either {no_answer} (no answer) in every option column of {question.id} or 0/1 in every one",
                 )
             )
-    found = _first_problem(connection, view, universe_checks)
-    if found and found[2].startswith("either"):
-        # Name the first option cell holding the no-answer code, as load.py does.
-        row, column, expected = found
-        question = next(q for q in questions if q.type == "multi" and q.columns()[0] == column)
-        cells = [_cell(connection, view, row, c) for c in question.columns()]
-        found = (row, question.columns()[cells.index(no_answer)], expected)
-    if found:
-        fail(found, source=view)
+    return checks
