@@ -314,3 +314,25 @@ def test_a_cell_printed_in_two_transposed_tables_is_hidden_in_both_or_neither(pu
     protected = protect_stage.protect(pub, table)
     assert len(protect_stage.twin_cells(pub, protected)) == 6
     assert_no_line_hides_a_single_cell(pub, protected)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(groups=st.lists(st.tuples(st.integers(min_value=1, max_value=15), group_counts), min_size=2, max_size=4))
+def test_multi_choice_cells_cannot_be_recovered_from_the_total_row(pub, groups):
+    cells = []
+    totals = [0, 0, 0, 0]
+    for number, (base, ticks) in enumerate(groups, start=1):
+        # Each option's ticks are at most the group's base; the net "online" is at least its largest option.
+        counts = [min(tick, base) for tick in ticks[:3]]
+        counts.append(min(base, max(counts[0], counts[1]) + ticks[3] % 3))
+        for category, count in zip(("1", "2", "3", "online"), counts, strict=True):
+            cells.append(("channels", "area", str(number), category, count, base))
+        totals = [total + count for total, count in zip(totals, counts, strict=True)]
+    base = sum(base for base, _ticks in groups)
+    categories = ["1", "2", "3", "online"]
+    cells += [("channels", "total", "total", c, n, base) for c, n in zip(categories, totals, strict=True)]
+    protected = protect_stage.protect(pub, make_table(cells))
+    assert_no_line_hides_a_single_cell(pub, protected)
+    lines = protect_stage.suppression_lines(pub, protected)
+    # Only across-group lines exist for a multi-choice question: one per category.
+    assert len(lines) == 4
