@@ -85,10 +85,11 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
             hint="Check that this is the right file; raise limits.max_file_mb if it is",
         )
     suffix = path.suffix.lower()
+    expected = codebook.columns_of(population.id)
     if suffix == ".csv":
-        columns = _read_csv(path, name)
+        columns = _read_csv(path, name, expected, population.id)
     elif suffix == ".parquet":
-        columns = _read_parquet(path, name)
+        columns = _read_parquet(path, name, expected, population.id)
     else:
         raise InputError(name, "a file ending in .csv or .parquet", value=path.suffix)
     return validate(codebook, population.id, columns, name)
@@ -98,14 +99,16 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
 # Reading: bytes -> {column: pyarrow string array}, with file-level problems named precisely.
 
 
-def _read_csv(path: Path, name: str) -> dict[str, pa.Array]:
+def _read_csv(path: Path, name: str, expected: list[str], population: str) -> dict[str, pa.Array]:
     raw = path.read_bytes()
     if not raw:
         raise InputError(name, "a header row and one row per respondent", value="(empty file, 0 bytes)")
     body = _check_encoding(raw, name)
     header_line, _, rest = body.partition(b"\n")
     header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]), [])
+    # The header is row 1: its problems come before any in the rows below (a missing column makes every row ragged).
     _check_unique_header(header, name)
+    _check_columns(header, expected, population, name)
     if not rest.strip(b"\r\n"):
         raise InputError(
             name,
@@ -252,12 +255,13 @@ def _check_unique_header(header: list[str], name: str) -> None:
             raise InputError(name, "a column name", row=1, column=f"(column {position})", value=column)
 
 
-def _read_parquet(path: Path, name: str) -> dict[str, pa.Array]:
+def _read_parquet(path: Path, name: str, expected: list[str], population: str) -> dict[str, pa.Array]:
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as error:
         raise InputError(name, "a Parquet file", value=str(error).splitlines()[0][:120]) from None
     _check_unique_header(table.column_names, name)
+    _check_columns(table.column_names, expected, population, name)
     if table.num_rows == 0:
         raise InputError(name, "at least one respondent row", value="(no rows)")
     columns = {}

@@ -208,6 +208,9 @@ def read_yaml(path: Path) -> Any:
         mark = getattr(error, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
         problem = getattr(error, "problem", None) or str(error)
+        context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+        if context and context_mark is not None and context_mark.line != getattr(mark, "line", None):
+            problem = f"{context} that starts on row {context_mark.line + 1}: {problem}"
         if isinstance(error, yaml.constructor.ConstructorError) and problem.startswith("the key"):
             raise InputError(path, problem, row=row) from None
         raise InputError(path, f"valid YAML ({problem})", row=row) from None

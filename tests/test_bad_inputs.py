@@ -1,0 +1,118 @@
+"""Every case of the bad-input catalogue (tests/fixtures/bad_inputs/cases.yml), run through build_tables.py.
+
+A case passes when the build exits 2, prints the catalogued message exactly once (it names file, row, column, value
+and what was expected), prints no traceback, and leaves the outputs of the earlier good build byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ROOT / "tests" / "fixtures" / "tiny"
+CATALOGUE = ROOT / "tests" / "fixtures" / "bad_inputs"
+CASES = yaml.safe_load((CATALOGUE / "cases.yml").read_text(encoding="utf-8"))
+
+
+def build_tables(project: Path, *options: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop("SOURCE_DATE_EPOCH", None)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build_tables.py"), "--content", "publication", *options],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny project after one successful build: the 'earlier outputs' every case must leave alone."""
+    project = tmp_path_factory.mktemp("built") / "tiny"
+    shutil.copytree(TINY, project)
+    result = build_tables(project)
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+def outputs_snapshot(project: Path, inputs: set[str]) -> dict[str, str]:
+    """Hashes of every file except the inputs a case edits."""
+    return {
+        path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and path.relative_to(project).as_posix() not in inputs
+    }
+
+
+def transcode(path: Path, encoding: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    if encoding == "crlf":
+        path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    else:
+        path.write_bytes(text.encode(encoding))
+
+
+def apply_case(project: Path, case: dict) -> set[str]:
+    """Breaks the project as the case says; returns the project-relative paths it changed."""
+    touched: set[str] = set()
+    for name, old, new in case.get("edit", []):
+        path = project / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"case {case['id']}: {old!r} not found in {name}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        touched.add(name)
+    for name, text in (case.get("write") or {}).items():
+        (project / name).write_text(text, encoding="utf-8")
+        touched.add(name)
+    for name, source in (case.get("copy") or {}).items():
+        shutil.copyfile(CATALOGUE / "files" / source, project / name)
+        touched.add(name)
+    for name, encoding in (case.get("transcode") or {}).items():
+        transcode(project / name, encoding)
+        touched.add(name)
+    return touched
+
+
+def test_catalogue_cases_have_unique_ids_and_exactly_one_outcome() -> None:
+    ids = [case["id"] for case in CASES]
+    assert len(ids) == len(set(ids))
+    for case in CASES:
+        assert ("error" in case) != bool(case.get("accepted")), case["id"]
+        assert set(case) <= {"id", "about", "edit", "write", "copy", "transcode", "error", "accepted"}, case["id"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_bad_input_is_refused_with_its_catalogued_message(case: dict, built: Path, tmp_path: Path) -> None:
+    project = tmp_path / "tiny"
+    shutil.copytree(built, project)
+    touched = apply_case(project, case)
+    before = outputs_snapshot(project, touched)
+
+    result = build_tables(project)
+
+    if case.get("accepted"):
+        # The tables must not change; the package and archive describe the input's bytes, so they may.
+        assert result.returncode == 0, result.stderr
+        after = outputs_snapshot(project, touched)
+        assert {k: v for k, v in after.items() if k.startswith("datasets/")} == {
+            k: v for k, v in before.items() if k.startswith("datasets/")
+        }
+        return
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [f"error: {case['error']}"]
+    assert outputs_snapshot(project, touched) == before
+    assert not list(project.glob(".build-staging-*"))
