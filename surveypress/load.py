@@ -109,7 +109,7 @@ def _read_csv(path: Path, name: str, expected: list[str], population: str) -> di
     # The header is row 1: its problems come before any in the rows below (a missing column makes every row ragged).
     _check_unique_header(header, name)
     _check_columns(header, expected, population, name)
-    if not rest.strip(b"\r\n"):
+    if not re.search(rb"[^\r\n]", rest[:65536]) and not re.search(rb"[^\r\n]", rest):
         raise InputError(
             name,
             "at least one respondent row below the header",
@@ -142,7 +142,8 @@ def _read_csv(path: Path, name: str, expected: list[str], population: str) -> di
             value=item.text if len(item.text) <= 80 else item.text[:77] + "...",
             hint=f"This row has {item.actual_columns} cells (a missing or extra comma, or an unclosed quote)",
         )
-    return {column: table.column(i).combine_chunks() for i, column in enumerate(table.column_names)}
+    # Chunked arrays as read: pyarrow compute and numpy conversion accept them without a copy into one block.
+    return {column: table.column(i) for i, column in enumerate(table.column_names)}
 
 
 def _row_of_invalid(body: bytes, item: pa_csv.InvalidRow) -> int:
@@ -439,12 +440,16 @@ def _parse_codes(
 ) -> tuple[np.ndarray, np.ndarray, _Problem | None]:
     """Integers (0 where empty) and the empty mask of one column, and its first malformed or unknown code."""
     is_empty = pc.equal(text, "")
-    is_integer = pc.match_substring_regex(text, INTEGER_TEXT)
-    malformed = pc.and_(pc.invert(is_empty), pc.invert(is_integer)).to_numpy(zero_copy_only=False)
     empty = is_empty.to_numpy(zero_copy_only=False)
-    integers = pc.if_else(is_integer, text, pa.scalar("0"))
-    integers = pc.if_else(is_empty, pa.scalar("0"), integers)
-    values = pc.cast(integers, pa.int64()).to_numpy(zero_copy_only=False)
+    try:
+        # Fast path: arrow's cast accepts only plain integers, so if it succeeds no cell is malformed.
+        values = pc.fill_null(pc.cast(pc.if_else(is_empty, None, text), pa.int64()), 0).to_numpy()
+        malformed = np.zeros(len(text), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        is_integer = pc.match_substring_regex(text, INTEGER_TEXT)
+        malformed = pc.and_(pc.invert(is_empty), pc.invert(is_integer)).to_numpy(zero_copy_only=False)
+        integers = pc.if_else(pc.and_(is_integer, pc.invert(is_empty)), text, pa.scalar("0"))
+        values = pc.cast(integers, pa.int64()).to_numpy(zero_copy_only=False)
     expected = _describe_codes(allowed, no_answer, question)
 
     bad_text = _first(malformed)
@@ -514,13 +519,12 @@ def _check_universes(
                 )
         if question.type == "multi":
             columns = question.columns()
-            stacked = np.column_stack([values[c] for c in columns])
-            answered = inside & ~np.column_stack([empty[c] for c in columns]).any(axis=1)
-            is_no_answer = stacked == no_answer
-            mixed = answered & is_no_answer.any(axis=1) & ~is_no_answer.all(axis=1)
+            answered = inside & ~np.logical_or.reduce([empty[c] for c in columns])
+            is_no_answer = [values[c] == no_answer for c in columns]
+            mixed = answered & np.logical_or.reduce(is_no_answer) & ~np.logical_and.reduce(is_no_answer)
             index = _first(mixed)
             if index >= 0:
-                first_na = columns[int(np.argmax(is_no_answer[index]))]
+                first_na = next(c for c, flags in zip(columns, is_no_answer, strict=True) if flags[index])
                 problems.append(
                     _Problem(
                         index,
