@@ -490,7 +490,9 @@ def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
                 raise InputError(
                     path,
                     f"a single-choice question of population '{question.population}'",
-                    row=line_of(entry, "breakdowns") or line_of(defaults, question.population),
+                    row=line_of(entry, "breakdowns")
+                    if "breakdowns" in entry
+                    else line_of(defaults, question.population),
                     column=f"{where}.breakdowns",
                     value=breakdown,
                 )

@@ -1,0 +1,107 @@
+"""spec.py: the content folder read into dataclasses, and errors that point at the YAML line to fix."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from surveypress import spec
+from surveypress.errors import InputError
+
+TINY = Path(__file__).parent / "fixtures" / "tiny"
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    shutil.copytree(TINY, tmp_path / "tiny")
+    return tmp_path / "tiny" / "publication"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def refusal(content: Path) -> InputError:
+    with pytest.raises(InputError) as caught:
+        spec.load_publication(content)
+    return caught.value
+
+
+def test_tiny_publication_reads_into_its_dataclasses(content: Path) -> None:
+    pub = spec.load_publication(content)
+    assert list(pub.codebook.populations) == ["people", "firms"]
+    assert pub.codebook.columns_of("people") == [
+        "respondent_id",
+        "p_region",
+        "p_used",
+        "p_channels_1",
+        "p_channels_2",
+        "p_channels_3",
+        "p_satisfaction",
+    ]
+    assert pub.codebook.questions["p_satisfaction"].universe == spec.Universe("p_channels", (1, 2))
+    assert [i.id for i in pub.indicators] == ["p_used", "p_channels", "p_satisfaction", "f_size"]
+    assert pub.indicator("p_used").breakdowns == ("p_region",)
+    assert pub.disclosure == spec.Disclosure(low_base=30, min_cell=5, min_k=2)
+    assert pub.project_root == content.parent.resolve()
+
+
+def test_yaml_mappings_keep_their_line_and_still_behave_as_plain_dicts(content: Path) -> None:
+    document = spec.read_yaml(content / "codebook.yml")
+    question = document["questions"][1]
+    assert spec.line_of(question) == 15
+    assert spec.line_of(question, "options") == 19
+    assert question == {**question}
+    assert json.loads(json.dumps(question, ensure_ascii=False))["id"] == "p_used"
+    assert yaml.safe_load(yaml.safe_dump(question, allow_unicode=True)) == question
+
+
+def test_question_error_names_the_line_of_the_key_at_fault(content: Path) -> None:
+    edit(content / "codebook.yml", "    type: multi\n", "    type: multiple\n")
+    error = refusal(content)
+    assert (error.row, error.column, error.value) == (25, "question p_channels.type", "multiple")
+
+
+def test_a_key_given_twice_is_refused_instead_of_silently_overwritten(content: Path) -> None:
+    edit(content / "publication.yml", "  min_k: 2\n", "  min_k: 2\n  min_k: 1\n")
+    error = refusal(content)
+    assert error.row == 18
+    assert "the key 'min_k' only once" in str(error)
+
+
+def test_disclosure_setting_that_is_not_a_whole_number_is_refused(content: Path) -> None:
+    edit(content / "publication.yml", "min_cell: 5", "min_cell: five")
+    error = refusal(content)
+    assert (error.row, error.column, error.value) == (16, "disclosure.min_cell", "five")
+
+
+def test_absolute_microdata_path_is_refused(content: Path) -> None:
+    edit(content / "publication.yml", "firms: datasets/microdata/firms.csv", "firms: /etc/firms.csv")
+    error = refusal(content)
+    assert (error.row, error.column, error.value) == (13, "microdata.firms", "/etc/firms.csv")
+    assert "a path inside the project folder" in str(error)
+
+
+def test_population_without_a_microdata_file_is_refused(content: Path) -> None:
+    edit(content / "publication.yml", "  firms: datasets/microdata/firms.csv\n", "")
+    error = refusal(content)
+    assert error.file.endswith("publication.yml") and error.column == "microdata"
+    assert "a microdata file for population 'firms'" in str(error)
+
+
+def test_breakdown_by_a_multi_question_is_refused(content: Path) -> None:
+    edit(content / "indicators.yml", "people: [p_region]", "people: [p_channels]")
+    error = refusal(content)
+    assert (error.row, error.value) == (2, "p_channels")
+    assert "a single-choice question of population 'people'" in str(error)
+
+
+def test_input_error_shows_paths_relative_to_the_project(content: Path) -> None:
+    error = InputError(content / "codebook.yml", "something", row=3).relative_to(content.parent)
+    assert str(error) == "publication/codebook.yml, row 3: expected something"
