@@ -658,7 +658,8 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
         '<details class="sp-chart-data">',
         "<summary>查看数据表</summary>",
         f'<div class="sp-table-scroll" role="region" aria-label="{esc("数据表：" + chart.title)}" tabindex="0">',
-        f"<table><caption>{esc(chart.title)}</caption>",
+        # A class keeps Material from wrapping the table in a second scrolling box.
+        f'<table class="sp-data"><caption>{esc(chart.title)}</caption>',
         f"<thead><tr>{header}</tr></thead>",
         f"<tbody>{''.join(body_rows)}</tbody>",
         "</table></div>",

@@ -1,0 +1,226 @@
+"""The built site in headless Chromium: every page loads cleanly and offline, charts render with Chinese text, pages
+work without JavaScript, axe finds no WCAG 2.2 AA violation, nothing scrolls sideways on a phone or at 200% zoom,
+the keyboard reaches the main links with a visible focus, and Chinese search finds a word from inside a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+PAGES = [
+    "index.html",
+    "survey.html",
+    "findings/awareness.html",
+    "findings/usage.html",
+    "findings/advantages.html",
+    "findings/ageing.html",
+    "findings/security.html",
+    "findings/barriers.html",
+    "recommendations/integration.html",
+    "recommendations/publicity.html",
+    "recommendations/security.html",
+    "recommendations/coordination.html",
+    "methods.html",
+    "downloads.html",
+    "reconciliation.html",
+    "changelog.html",
+    "cite.html",
+]
+PAGES_WITH_CHARTS = [page for page in PAGES if page.startswith(("survey", "findings/", "recommendations/"))]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _open(context, url: str):
+    """Opens a page, recording console errors, uncaught exceptions and every request's URL."""
+    page = context.new_page()
+    record = {"errors": [], "requests": []}
+    page.on("console", lambda message: message.type == "error" and record["errors"].append(message.text))
+    page.on("pageerror", lambda error: record["errors"].append(str(error)))
+    page.on("request", lambda request: record["requests"].append(request.url))
+    page.goto(url, wait_until="networkidle")
+    return page, record
+
+
+def _show_everything(page) -> None:
+    """Opens every <details> and scrolls each chart into view so lazy images load."""
+    page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+    for image in page.locator("figure.sp-chart img").all():
+        image.scroll_into_view_if_needed()
+    page.wait_for_load_state("networkidle")
+
+
+def _is_local(url: str) -> bool:
+    if url.startswith(("data:", "blob:", "about:")):
+        return True
+    return urlsplit(url).hostname == "127.0.0.1"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_loads_without_console_errors_and_requests_nothing_outside_localhost(phone, base_url, path):
+    page, record = _open(phone, base_url + path)
+    _show_everything(page)
+    # Open the search too: it loads the index and the search worker.
+    page.locator("label.md-header__button[for='__search']").click()
+    page.locator("input.md-search__input").fill("数字政府")
+    page.keyboard.press("End")
+    page.locator(".md-search-result__item").first.wait_for(timeout=15000)
+    page.wait_for_load_state("networkidle")
+    assert record["errors"] == []
+    outside = [url for url in record["requests"] if not _is_local(url)]
+    assert outside == []
+    assert len(record["requests"]) > 3
+    assert HAN.search(page.locator("h1").first.inner_text())
+
+
+def test_every_page_says_the_microdata_is_synthetic(phone, base_url):
+    page = phone.new_page()
+    for path in PAGES:
+        page.goto(base_url + path)
+        text = page.locator("body").inner_text()
+        assert "合成" in text, path
+
+
+@pytest.mark.parametrize("path", PAGES_WITH_CHARTS)
+def test_every_chart_renders_with_chinese_text(phone, base_url, path):
+    page, _ = _open(phone, base_url + path)
+    _show_everything(page)
+    images = page.locator("figure.sp-chart img")
+    assert images.count() >= 1
+    for index in range(images.count()):
+        image = images.nth(index)
+        image.scroll_into_view_if_needed()
+        image.evaluate("(img) => img.decode()")
+        assert image.evaluate("(img) => img.complete && img.naturalWidth > 0")
+        assert HAN.search(image.get_attribute("alt"))
+        description = page.locator("#" + image.get_attribute("aria-describedby")).inner_text()
+        assert "n=" in description
+        # The SVG's text is Chinese, and this browser draws it with real glyphs: the chart's own font stack paints
+        # the title differently from code points that no font has.
+        drawn_differently = image.evaluate(
+            """async (img) => {
+                const svg = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml');
+                const text = [...svg.querySelectorAll('text')].find((t) => /[\\u4e00-\\u9fff]/.test(t.textContent));
+                if (!text) return false;
+                const family = text.getAttribute('font-family');
+                const paint = (content) => {
+                    const canvas = document.createElement('canvas');
+                    canvas.width = 400; canvas.height = 40;
+                    const context = canvas.getContext('2d');
+                    context.font = '20px ' + family;
+                    context.fillText(content, 0, 28);
+                    return Array.from(context.getImageData(0, 0, 400, 40).data).join(',');
+                };
+                const chinese = text.textContent.slice(0, 8);
+                return paint(chinese) !== paint('\\ue000'.repeat(chinese.length));
+            }"""
+        )
+        assert drawn_differently, image.get_attribute("src")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_are_complete_without_javascript(browser, base_url, path):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
+    try:
+        page = context.new_page()
+        page.goto(base_url + path, wait_until="load")
+        article = page.locator("article").first
+        assert len(article.inner_text()) > 200
+        for image in page.locator("figure.sp-chart img").all():
+            image.scroll_into_view_if_needed()
+            page.wait_for_function("(img) => img.complete", arg=image.element_handle())
+            assert image.evaluate("(img) => img.naturalWidth > 0")
+        # The data tables behind the charts are plain HTML, present without any script.
+        assert page.locator("figure.sp-chart table").count() == page.locator("figure.sp-chart").count()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_axe_finds_no_wcag_22_aa_violations(phone, base_url, axe_script, path):
+    page, _ = _open(phone, base_url + path)
+    _show_everything(page)
+    page.add_script_tag(path=str(axe_script))
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    violations = [
+        f"{violation['id']}: {violation['help']} -> {[node['target'] for node in violation['nodes']][:5]}"
+        for violation in result["violations"]
+    ]
+    assert violations == []
+
+
+@pytest.mark.parametrize("width", [360, 640], ids=["phone-360px", "desktop-at-200-percent-zoom"])
+def test_nothing_scrolls_sideways(browser, base_url, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    try:
+        page = context.new_page()
+        wide = []
+        for path in PAGES:
+            page.goto(base_url + path, wait_until="networkidle")
+            _show_everything(page)
+            overflow = page.evaluate(
+                "() => document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
+            )
+            if overflow > 0:
+                wide.append((path, overflow))
+        assert wide == []
+    finally:
+        context.close()
+
+
+def test_keyboard_reaches_the_main_links_with_a_visible_focus(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(base_url + "index.html", wait_until="networkidle")
+        reached = []
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(
+                """() => {
+                    const el = document.activeElement;
+                    const style = getComputedStyle(el);
+                    return {
+                        tag: el.tagName, href: el.getAttribute('href') || '', text: el.innerText || '',
+                        outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+                    };
+                }"""
+            )
+            reached.append(focused)
+        links = [item for item in reached if item["tag"] == "A"]
+        assert links and "跳" in links[0]["text"]  # the first stop is Material's "skip to content" link
+        hrefs = [item["href"] for item in links]
+        for target in ("survey.html", "findings/awareness.html", "findings/usage.html"):
+            assert any(href.endswith(target) for href in hrefs), target
+        invisible = [item for item in reached if item["tag"] in ("A", "BUTTON", "INPUT") and not item["outline"]]
+        assert invisible == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_page"),
+    [
+        # Both occur only inside longer sentences and labels ("认为便于优化营商环境", "担心遭遇网络诈骗").
+        ("营商环境", "findings/advantages.html"),
+        ("诈骗", "findings/security.html"),
+    ],
+)
+def test_chinese_search_finds_a_word_from_the_middle_of_a_sentence(phone, base_url, query, expected_page):
+    page, _ = _open(phone, base_url + "index.html")
+    page.locator("label.md-header__button[for='__search']").click()
+    # Chinese arrives from an input method as text, then a key-up; Material searches on key-up.
+    page.locator("input.md-search__input").fill(query)
+    page.keyboard.press("End")
+    results = page.locator(".md-search-result__item a")
+    results.first.wait_for(timeout=15000)
+    hrefs = [link.get_attribute("href") for link in results.all()]
+    assert any(expected_page in href for href in hrefs), hrefs
+    # jieba's zero-width spaces sit between the words of the indexed text.
+    assert query in page.locator(".md-search-result").inner_text().replace("\u200b", "")
