@@ -3,13 +3,23 @@
 Takes: the `Publication`, the protected indicator table, the reconciliation table, the rendered charts
 (`{chart_id: ChartOutput}`) and the `docs/` folder to write into (in the staging folder, beside the staged `datasets/`).
 Gives: one `docs/<path>.md` per `<content>/templates/<path>.md.j2` (templates whose name starts with `_` are partials
-and macros, not pages); returns the paths written.
+and macros, not pages), each starting with a comment naming its template; returns the paths written.
 
-Every figure on a page comes through the template context: the value functions of `values.py` (`pct`, `count`, `base`,
-`ci`, `flag`, `low`, `label`, ...), the publication metadata (`meta`), the codebook, the disclosure settings, the
-reconciliation rows, the changelog and the list of downloadable files. Output expressions are HTML-escaped (the pages
-are Markdown that may hold raw HTML), so a label read from data shows as text. An undefined name, an unknown indicator
-or category, or a template syntax error stops the build with an InputError naming the template, its line and the name.
+The template vocabulary (so that no figure is ever typed into a page):
+- value functions from `values.py`: `pct`, `count`, `base`, `ci`, `flag`, `low`, `label`, `group_label`, `printed`,
+  `status`; `interval(indicator, category)` gives the Wilson interval as numbers (`.low`, `.high`) for wording that
+  depends on whether two intervals overlap; `interval_level` is the confidence level as text (`95%`);
+- `meta` (publication.yml), `codebook`, `question(id)`, `indicators` (id -> Indicator), `disclosure` (thresholds);
+- `reconciliation` (rows of the reconciliation table, each with the `indicator`, `category`, `unit`, `comparison` and
+  `note` of its published figure), `figures_for(indicator, category=None)`, `fits(figure, base)` (whether a printed
+  percentage can come from a whole count out of `base`);
+- `changelog` (changelog.yml, newest first), `downloads` (every staged CSV: path, kind, title, rows, size),
+  `archive` (the path of the download archive under docs/);
+- `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path) and `root` (the relative path to docs/).
+
+Output expressions are HTML-escaped (pages are Markdown that may hold raw HTML), so a label read from data shows as
+text. An undefined name, an unknown indicator, category or chart, or a template syntax error stops the build with an
+InputError naming the template, its line and the name.
 """
 
 from __future__ import annotations
