@@ -14,6 +14,7 @@ The same input gives the same bytes.
 from __future__ import annotations
 
 import html
+import math
 import os
 import re
 import unicodedata
@@ -55,13 +56,13 @@ CJK_FONT_DIRS = (
 CJK_FONT_NAME = re.compile(r"(cjk|wqy|sourcehan|source-han|han-sans)", re.IGNORECASE)
 
 # Layout, in CSS pixels, for a chart that stays readable on a 360 px phone without scaling down much.
-LABEL_WIDTH = 7.5  # em: category labels wrap at about this many Chinese characters
-PLOT_WIDTH = {"bars": 170, "compare": 140}
-TITLE_WIDTH = 22  # em at the title size
-SUBTITLE_WIDTH = 27
-FONT_SIZE = 13
-TITLE_SIZE = 15
-LINE_HEIGHT = 16
+LABEL_WIDTH = 7  # em: category labels wrap at about this many Chinese characters
+PLOT_WIDTH = {"bars": 160, "compare": 125}
+TITLE_WIDTH = 20  # em at the title size
+SUBTITLE_WIDTH = 26
+FONT_SIZE = 14
+TITLE_SIZE = 16
+LINE_HEIGHT = 17
 BAR_HEIGHT = 18
 PNG_SCALE = 2
 
@@ -213,9 +214,16 @@ def register_cjk_fonts() -> Path:
 # Text layout.
 
 
+def _char_width(char: str) -> float:
+    # Ambiguous-width marks (“ ” ·) take a full em in Chinese fonts; '%' is wide in bold.
+    if unicodedata.east_asian_width(char) in ("W", "F", "A"):
+        return 1.0
+    return 0.9 if char in "%MW@" else 0.6
+
+
 def text_width(text: str) -> float:
-    """Width in em: Chinese and full-width characters 1, others about half."""
-    return sum(1.0 if unicodedata.east_asian_width(char) in ("W", "F") else 0.55 for char in text)
+    """Width in em, erring wide: Chinese, full-width and ambiguous characters 1, most others 0.6."""
+    return sum(_char_width(char) for char in text)
 
 
 # Runs of Latin letters, digits and number punctuation stay on one line ("88.9%", "APP", "18-29").
@@ -226,7 +234,22 @@ _NO_LINE_END = set("（《「『“‘")
 
 
 def wrap(text: str, width: float) -> list[str]:
-    """Greedy line breaking by display width, never splitting a number or a word."""
+    """Line breaking by display width into as few lines as fit, of even length (no one-character last line),
+    never splitting a number or a word."""
+    lines = _greedy(text, width)
+    if len(lines) < 2:
+        return lines
+    # The narrowest width, in half-em steps, that still needs no more lines than the full width.
+    narrow = math.ceil(text_width(text) / len(lines) * 2) / 2
+    while narrow < width:
+        balanced = _greedy(text, narrow)
+        if len(balanced) <= len(lines):
+            return balanced
+        narrow += 0.5
+    return lines
+
+
+def _greedy(text: str, width: float) -> list[str]:
     lines: list[str] = []
     current = ""
     for token in _TOKEN.findall(text):
@@ -433,7 +456,7 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
         axis=alt.Axis(
             values=[0, 50, 100],
             labelExpr="datum.value + '%'",
-            labelFontSize=12,
+            labelFontSize=13,
             labelColor=MUTED,
             gridColor=GRID,
             domainColor=MUTED,
@@ -492,11 +515,11 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
                 fontSize=TITLE_SIZE,
                 fontWeight="bold",
                 color=INK,
-                subtitleFontSize=12,
+                subtitleFontSize=13,
                 subtitleColor=MUTED,
                 subtitlePadding=6,
-                lineHeight=20,
-                subtitleLineHeight=16,
+                lineHeight=21,
+                subtitleLineHeight=17,
                 offset=10,
             ),
             background="white",
