@@ -405,3 +405,14 @@ def test_every_quote_is_verbatim_from_the_report(site):
         assert blocks, name
         for block in blocks:
             assert "——" in block.splitlines()[-1] and "引自靖江市统计局报告" in block.splitlines()[-1], name
+
+
+def test_every_printed_figure_is_linked_from_a_page_to_its_check(site):
+    pub, _table, docs = site
+    linked: set[str] = set()
+    for path in docs.rglob("*.md"):
+        if path.name != "reconciliation.md":
+            linked |= set(re.findall(r"reconciliation\.md#([A-Za-z0-9_-]+)\)", path.read_text(encoding="utf-8")))
+    figures = pd.read_csv(pub.published_figures, dtype=str, keep_default_na=False)["figure_id"]
+    missing = sorted(set(figures) - linked)
+    assert not missing, f"printed figures no page links to 数据核对: {missing}"
