@@ -179,10 +179,10 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
         if engine == "pandas":
             from surveypress.engines import pandas_engine
 
-            frame = source
-            if not isinstance(frame, pd.DataFrame):
-                frame = pandas_engine.read_checked_parquet(pub.codebook, population, Path(source))  # type: ignore[arg-type]
-            counts.update(pandas_engine.count(pub.codebook, frame, population_tasks))
+            if isinstance(source, pd.DataFrame):
+                counts.update(pandas_engine.count(pub.codebook, source, population_tasks))
+            else:
+                counts.update(pandas_engine.count_parquet(pub.codebook, population, Path(source), population_tasks))
         else:
             from surveypress.engines import duckdb_engine
 

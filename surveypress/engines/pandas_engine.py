@@ -1,7 +1,13 @@
-"""In-memory counting engine: one numpy bincount per question × breakdown over small-int code arrays.
+"""In-memory counting engine: one numpy bincount per question over small-int code arrays.
 
-Takes: one population's validated microdata frame (nullable small-int question columns) and the tabulate tasks.
+Takes: one population's validated microdata frame (nullable small-int question columns, as load.py gives them), or
+a Parquet path read column by column (checked against the codebook while it is read), and the tabulate tasks.
 Gives: integer bases and counts per task, breakdown, group and category (`tabulate.Counts`).
+
+Each question is counted in one pass: every respondent gets one integer key combining their breakdown groups and
+their answer (the option's position, or for a multi-choice question the bit pattern of ticked options), with one
+extra slot for "none" at each level; `numpy.bincount` of the keys is the whole cross-tabulation, and the total and
+each breakdown are sums over it.
 """
 
 from __future__ import annotations
@@ -11,61 +17,122 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from surveypress.errors import InputError
 from surveypress.spec import Codebook, Question
 from surveypress.tabulate import TOTAL, Counts, Task
 
-# Multi-choice questions with up to this many options are counted as bit patterns (2**n bins) in one pass.
-MAX_PATTERN_OPTIONS = 14
+# Multi-choice questions with up to this many options are counted as bit patterns (2**n slots) in one pass.
+MAX_PATTERN_OPTIONS = 16
+
+
+def _cells(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values, empty) of a frame column without copying when it is a nullable integer array."""
+    array = frame[column].array
+    if isinstance(array, pd.arrays.IntegerArray):
+        # The values under the mask are arbitrary; every use below combines them with `empty`.
+        return array._data, array._mask
+    values = pd.to_numeric(frame[column]).astype("Int64").array
+    return values._data, values._mask
+
+
+def _arrow_cells(table: pa.Table, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values, empty) of an integer Arrow column; the values buffer is used as it is, without filling nulls."""
+    values = table.column(column).combine_chunks()
+    data = np.frombuffer(values.buffers()[1], dtype=values.type.to_pandas_dtype())
+    data = data[values.offset : values.offset + len(values)]
+    if values.null_count == 0:
+        return data, np.zeros(len(values), dtype=bool)
+    return data, values.is_null().to_numpy(zero_copy_only=False)
 
 
 class _Answers:
-    """Code arrays of one population's frame, built on demand; breakdown and universe arrays are kept for reuse."""
+    """Code arrays of one population, read on demand; breakdown and universe arrays are kept for reuse.
 
-    def __init__(self, codebook: Codebook, frame: pd.DataFrame) -> None:
+    With `checking`, every question read is screened against the codebook (codes, universes, multi-choice
+    no-answer); a problem is reported by `problem`, and the caller names its row with the SQL checks.
+    """
+
+    def __init__(self, codebook: Codebook, size: int, read, checking: bool = False) -> None:
         self.codebook = codebook
-        self.frame = frame
+        self.size = size
+        self.read = read
+        self.checking = checking
+        self.problem = ""
         self.kept: dict[str, np.ndarray] = {}
         self.universes: dict[str, np.ndarray] = {}
+        self.screened: set[str] = set()
 
-    def raw(self, column: str) -> np.ndarray:
-        series = self.frame[column]
-        dtype = getattr(series.dtype, "numpy_dtype", series.dtype)
-        # Not asked becomes the no-answer code: neither is in any base, and the universe mask is applied anyway.
-        return series.to_numpy(dtype=dtype, na_value=self.codebook.no_answer)
+    def _lookup(self, question: Question, values: np.ndarray, empty: np.ndarray) -> np.ndarray:
+        """Option position (0..n-1) per respondent; -1 for empty or no answer; -2 for a value outside the codebook."""
+        width = np.iinfo(values.dtype).bits
+        if width > 16:
+            values = values.astype(np.int16) if values.min() >= -(2**15) and values.max() < 2**15 else values
+            width = np.iinfo(values.dtype).bits
+        limits = np.iinfo(values.dtype)
+        # Codes the column's type cannot hold cannot occur in it.
+        slots = [(self.codebook.no_answer, -1), *((code, position) for position, code in enumerate(question.codes))]
+        slots = [(code, position) for code, position in slots if limits.min <= code <= limits.max]
+        if width > 16:
+            positions = np.full(len(values), -2, dtype=np.int16)
+            for code, position in slots:
+                positions[values == code] = position
+        else:
+            # A table over every value the type can hold, indexed by the value's bit pattern read as unsigned.
+            table = np.full(1 << width, -2, dtype=np.int16)
+            unsigned = np.dtype(f"uint{width}")
+            for code, position in slots:
+                table[np.array([code], dtype=values.dtype).view(unsigned)[0]] = position
+            positions = table[values.view(unsigned)]
+        positions[empty] = -1
+        return positions
 
     def positions(self, question: Question, keep: bool = False) -> np.ndarray:
-        """Single/scale: index of the chosen option in codebook order, -1 for not asked, no answer or unknown."""
+        """Single/scale: option position in codebook order; -1 for not asked, no answer or an unknown code."""
         if question.id in self.kept:
             return self.kept[question.id]
-        values = self.raw(question.id)
-        dtype = np.int8 if len(question.options) < 127 else np.int16
-        positions = np.full(len(values), -1, dtype=dtype)
-        for position, code in enumerate(question.codes):
-            positions[values == code] = position
+        values, empty = self.read(question.id)
+        positions = self._lookup(question, values, empty)
+        if self.checking and question.id not in self.screened:
+            self.screened.add(question.id)
+            if (positions == -2).any():
+                self.problem = f"a code outside the codebook in {question.id}"
+            self._screen_universe(question, [empty])
+        positions[positions == -2] = -1
         if keep:
             self.kept[question.id] = positions
         return positions
 
-    def groups(self, breakdown: Question) -> np.ndarray:
-        """Breakdown group of each respondent (option position), -1 when outside its universe or without a code."""
-        key = f"groups of {breakdown.id}"
-        if key not in self.kept:
-            groups = self.positions(breakdown, keep=True)
-            universe = self.in_universe(breakdown)
-            self.kept[key] = groups if universe is None else np.where(universe, groups, -1).astype(groups.dtype)
-        return self.kept[key]
-
     def ticks(self, question: Question) -> tuple[list[np.ndarray], np.ndarray]:
         """Multi: one ticked mask per option, and who answered (any option cell holds 0 or 1)."""
-        ticked, answered = [], None
+        ticked, answered, empties, no_answers = [], np.zeros(self.size, dtype=bool), [], None
         for column in question.columns():
-            values = self.raw(column)
-            ticked.append(values == 1)
-            answered_here = (values == 0) | ticked[-1]
-            answered = answered_here if answered is None else answered | answered_here
+            values, empty = self.read(column)
+            is_one = (values == 1) & ~empty
+            is_zero = (values == 0) & ~empty
+            ticked.append(is_one)
+            answered |= is_one | is_zero
+            if self.checking and question.id not in self.screened:
+                is_no_answer = (values == self.codebook.no_answer) & ~empty
+                if (~(is_one | is_zero | is_no_answer | empty)).any():
+                    self.problem = f"a value other than 0, 1 or no answer in {column}"
+                no_answers = is_no_answer.astype(np.int8) if no_answers is None else no_answers + is_no_answer
+                empties.append(empty)
+        if self.checking and question.id not in self.screened:
+            self.screened.add(question.id)
+            self._screen_universe(question, empties)
+            # Inside the universe, the no-answer code is in every option cell or in none.
+            if ((no_answers > 0) & (no_answers < len(empties))).any():
+                self.problem = f"a half-answered multi-choice question {question.id}"
         return ticked, answered
+
+    def _screen_universe(self, question: Question, empties: list[np.ndarray]) -> None:
+        asked = self.in_universe(question)
+        for empty in empties:
+            if empty.any() if asked is None else (empty == asked).any():
+                self.problem = f"a cell of {question.id} filled outside its universe or empty inside it"
 
     def in_universe(self, question: Question) -> np.ndarray | None:
         """Who was asked `question`: every condition of its universe chain holds. None means everyone."""
@@ -77,12 +144,12 @@ class _Answers:
         target = self.codebook.questions[condition.question]
         if target.type == "multi":
             ticked, _ = self.ticks(target)
-            mask = np.zeros(len(self.frame), dtype=bool)
+            mask = np.zeros(self.size, dtype=bool)
             for position, code in enumerate(target.codes):
                 if code in condition.codes:
                     mask |= ticked[position]
         else:
-            lookup = np.zeros(len(target.options) + 1, dtype=bool)  # last slot catches position -1
+            lookup = np.zeros(len(target.options) + 1, dtype=bool)  # the last slot catches position -1
             lookup[[target.codes.index(code) for code in condition.codes]] = True
             mask = lookup[self.positions(target, keep=True)]
         upstream = self.in_universe(target)
@@ -91,105 +158,138 @@ class _Answers:
         self.universes[question.id] = mask
         return mask
 
+    def group_keys(self, breakdowns: tuple[Question, ...]) -> np.ndarray:
+        """One integer per respondent for their groups in all these breakdowns, each with a slot for "no group"."""
+        key = "group keys of " + " ".join(b.id for b in breakdowns)
+        if key not in self.kept:
+            combined, stride = np.zeros(self.size, dtype=np.int64), 1
+            for breakdown in breakdowns:
+                groups = self.groups(breakdown).astype(np.int64)
+                groups[groups < 0] = len(breakdown.options)
+                combined += groups * stride
+                stride *= len(breakdown.options) + 1
+            self.kept[key] = combined
+        return self.kept[key]
 
-def _grouped(groups: np.ndarray | None, n_groups: int, keys: np.ndarray, n_keys: int, valid: np.ndarray) -> np.ndarray:
-    """Counts of (group, key) pairs among valid respondents, as an n_groups × n_keys matrix."""
-    if groups is None:
-        return np.bincount(keys[valid], minlength=n_keys).reshape(1, n_keys)
-    valid = valid & (groups >= 0)
-    combined = groups[valid].astype(np.int64) * n_keys + keys[valid]
-    return np.bincount(combined, minlength=n_groups * n_keys).reshape(n_groups, n_keys)
-
-
-def _count_single(answers: _Answers, task: Task, groupings: list) -> dict:
-    positions = answers.positions(task.question)
-    valid = positions >= 0
-    universe = answers.in_universe(task.question)
-    if universe is not None:
-        valid &= universe
-    n_options = len(task.question.options)
-    # Each category sums the option columns it covers (one for an option, several for a net).
-    members = np.zeros((n_options, len(task.categories)), dtype=np.int64)
-    for column, category in enumerate(task.categories):
-        for code in category.codes:
-            members[task.question.codes.index(code), column] = 1
-    result = {}
-    for breakdown_id, groups, codes in groupings:
-        hist = _grouped(groups, len(codes), positions, n_options, valid)
-        result[breakdown_id] = (hist.sum(axis=1), hist @ members)
-    return result
+    def groups(self, breakdown: Question) -> np.ndarray:
+        """Breakdown group of each respondent (option position), -1 when outside its universe or without a code."""
+        key = f"groups of {breakdown.id}"
+        if key not in self.kept:
+            groups = self.positions(breakdown, keep=True)
+            universe = self.in_universe(breakdown)
+            self.kept[key] = groups if universe is None else np.where(universe, groups, -1).astype(groups.dtype)
+        return self.kept[key]
 
 
-def _count_multi(answers: _Answers, task: Task, groupings: list) -> dict:
-    ticked, valid = answers.ticks(task.question)
-    universe = answers.in_universe(task.question)
-    if universe is not None:
-        valid &= universe
-    codes = task.question.codes
-    result = {}
-    if len(codes) <= MAX_PATTERN_OPTIONS:
-        # One key per respondent: the bit pattern of ticked options; categories are read off the pattern histogram.
-        patterns = np.zeros(len(valid), dtype=np.int32)
+def _answer_keys(answers: _Answers, task: Task) -> tuple[np.ndarray, int, np.ndarray]:
+    """Per respondent, the answer slot (n_slots - 1 = not in the base), the number of slots, and a slots ×
+    categories 0/1 matrix saying which categories each slot falls in."""
+    question = task.question
+    codes = question.codes
+    if question.type == "multi":
+        ticked, valid = answers.ticks(question)
+        if len(codes) > MAX_PATTERN_OPTIONS:
+            raise ValueError(f"{question.id}: more than {MAX_PATTERN_OPTIONS} options; use the duckdb engine")
+        slots = (1 << len(codes)) + 1
+        keys = np.zeros(answers.size, dtype=np.int64)
         for bit, mask in enumerate(ticked):
-            patterns |= mask.astype(np.int32) << bit
-        n_patterns = 1 << len(codes)
-        every = np.arange(n_patterns)
-        members = np.zeros((n_patterns, len(task.categories)), dtype=np.int64)
+            keys |= mask.astype(np.int64) << bit
+        every = np.arange(slots - 1)
+        members = np.zeros((slots, len(task.categories)), dtype=np.int64)
         for column, category in enumerate(task.categories):
             bits = sum(1 << codes.index(code) for code in category.codes)
-            members[:, column] = (every & bits) != 0
-        for breakdown_id, groups, group_codes in groupings:
-            hist = _grouped(groups, len(group_codes), patterns, n_patterns, valid)
-            result[breakdown_id] = (hist.sum(axis=1), hist @ members)
-        return result
-    chosen = []
-    for category in task.categories:
-        mask = np.zeros(len(valid), dtype=bool)
-        for code in category.codes:
-            mask |= ticked[codes.index(code)]
-        chosen.append(mask & valid)
-    for breakdown_id, groups, group_codes in groupings:
-        n_groups = len(group_codes)
-        if groups is None:
-            bases = np.array([np.count_nonzero(valid)])
-            cells = np.array([[np.count_nonzero(mask) for mask in chosen]])
-        else:
-            in_group = groups >= 0
-            bases = np.bincount(groups[valid & in_group], minlength=n_groups)
-            cells = np.stack([np.bincount(groups[mask & in_group], minlength=n_groups) for mask in chosen], axis=1)
-        result[breakdown_id] = (bases, cells)
+            members[:-1, column] = (every & bits) != 0
+    else:
+        positions = answers.positions(question)
+        valid = positions >= 0
+        slots = len(codes) + 1
+        keys = positions.astype(np.int64)
+        members = np.zeros((slots, len(task.categories)), dtype=np.int64)
+        for column, category in enumerate(task.categories):
+            for code in category.codes:
+                members[codes.index(code), column] = 1
+    universe = answers.in_universe(question)
+    if universe is not None:
+        valid &= universe
+    keys[~valid] = slots - 1
+    return keys, slots, members
+
+
+def _count_task(answers: _Answers, task: Task) -> Counts:
+    keys, slots, members = _answer_keys(answers, task)
+    shape = [len(breakdown.options) + 1 for breakdown in task.breakdowns]
+    if task.breakdowns:
+        keys += answers.group_keys(task.breakdowns) * slots
+    size = slots * int(np.prod(shape, dtype=np.int64))
+    cube = np.bincount(keys, minlength=size).reshape([*reversed(shape), slots])
+    # Axes: last breakdown first, ..., first breakdown, answer slot. Drop the "not in the base" slot.
+    cube = cube[..., :-1]
+
+    def summarise(table: np.ndarray) -> tuple[int, tuple[int, ...]]:
+        return int(table.sum()), tuple(int(cell) for cell in table @ members[:-1])
+
+    breakdown_axes = len(shape)
+    result: Counts = {TOTAL: {None: summarise(cube.reshape(-1, slots - 1).sum(axis=0))}}
+    for index, breakdown in enumerate(task.breakdowns):
+        axis = breakdown_axes - 1 - index
+        others = tuple(a for a in range(breakdown_axes) if a != axis)
+        by_group = cube.sum(axis=others) if others else cube
+        result[breakdown.id] = {code: summarise(by_group[row]) for row, code in enumerate(breakdown.codes)}
     return result
 
 
 def count(codebook: Codebook, frame: pd.DataFrame, tasks: list[Task]) -> dict[str, Counts]:
-    """Bases and counts for every task of one population."""
-    answers = _Answers(codebook, frame)
-    counts: dict[str, Counts] = {}
-    for task in tasks:
-        groupings = [(TOTAL, None, (None,))]
-        for breakdown in task.breakdowns:
-            groupings.append((breakdown.id, answers.groups(breakdown), breakdown.codes))
-        counter = _count_multi if task.question.type == "multi" else _count_single
-        raw = counter(answers, task, groupings)
-        counts[task.indicator.id] = {
-            breakdown_id: {
-                code: (int(bases[row]), tuple(int(cell) for cell in cells[row])) for row, code in enumerate(codes)
-            }
-            for (breakdown_id, _, codes), (bases, cells) in zip(groupings, raw.values(), strict=True)
-        }
+    """Bases and counts for every task of one population's validated frame."""
+    answers = _Answers(codebook, len(frame), lambda column: _cells(frame, column))
+    return {task.indicator.id: _count_task(answers, task) for task in tasks}
+
+
+def count_parquet(codebook: Codebook, population: str, path: Path, tasks: list[Task]) -> dict[str, Counts]:
+    """Bases and counts from a Parquet file, read one column at a time and screened against the codebook while
+    it is read; a file that fails the screen goes through the SQL checks, which name the row, column and value."""
+    from surveypress.engines import duckdb_engine
+
+    name = str(path)
+    file = _open(path, name)
+    schema = file.schema_arrow
+    if not all(
+        pa.types.is_integer(schema.field(c).type) for c in codebook.columns_of(population)[1:] if c in schema.names
+    ):
+        # Text or missing columns: the SQL checks parse and name them; then read the checked values.
+        duckdb_engine.check_parquet(codebook, population, path)
+    else:
+        _check_header_and_ids(codebook, population, path, file)
+    # One multithreaded read of the question columns (about one byte per cell); ids were checked on their own.
+    table = file.read(columns=codebook.columns_of(population)[1:], use_threads=True)
+    answers = _Answers(codebook, table.num_rows, lambda column: _arrow_cells(table, column), checking=True)
+    counts = {task.indicator.id: _count_task(answers, task) for task in tasks}
+    for question in codebook.questions_of(population):
+        if question.id not in answers.screened:
+            answers.ticks(question) if question.type == "multi" else answers.positions(question)
+    if answers.problem:
+        duckdb_engine.check_parquet(codebook, population, path)
+        raise InputError(name, "microdata that follows the codebook", value=answers.problem)  # pragma: no cover
     return counts
 
 
-def _nullable(arrow_type: pa.DataType) -> object:
-    """Integer Parquet columns become pandas nullable integers, as load.py gives them."""
-    if pa.types.is_integer(arrow_type):
-        return pd.api.types.pandas_dtype(str(arrow_type).replace("int", "Int").replace("uInt", "UInt"))
-    return None
+def _open(path: Path, name: str) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(name, "a Parquet file", value=str(error).splitlines()[0][:120]) from None
 
 
-def read_checked_parquet(codebook: Codebook, population: str, path: Path) -> pd.DataFrame:
-    """Checks a Parquet file in SQL (as the DuckDB engine does) and reads it into a frame with nullable ints."""
+def _check_header_and_ids(codebook: Codebook, population: str, path: Path, file: pq.ParquetFile) -> None:
+    """Header, then respondent ids present, trimmed and unique; any problem is named by the SQL checks."""
     from surveypress.engines import duckdb_engine
 
-    duckdb_engine.check_parquet(codebook, population, path)
-    return pq.read_table(path).to_pandas(types_mapper=_nullable)
+    expected = codebook.columns_of(population)
+    ids = file.read(columns=["respondent_id"]).column(0) if "respondent_id" in file.schema_arrow.names else None
+    if set(file.schema_arrow.names) != set(expected) or ids is None or file.metadata.num_rows == 0:
+        duckdb_engine.check_parquet(codebook, population, path)
+        return
+    ids = pc.cast(ids.combine_chunks(), pa.string())
+    trimmed = pc.utf8_trim_whitespace(ids)
+    bad = ids.null_count > 0 or pc.any(pc.equal(trimmed, "")).as_py() or not pc.all(pc.equal(trimmed, ids)).as_py()
+    if bad or len(pc.unique(ids)) != len(ids):
+        duckdb_engine.check_parquet(codebook, population, path)
