@@ -32,9 +32,11 @@ tables:
 site:
 	SOURCE_DATE_EPOCH=$(SITE_DATE_EPOCH) $(BIN)/mkdocs build --strict
 
+# ruff 0.17 also formats Python blocks inside Markdown; those are illustrations (ARCHITECTURE.md aligns its comments
+# on purpose) or generated pages, so only Python files are held to the formatter.
 lint:
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check --extend-exclude '*.md' .
 
 # Proves the committed datasets/, datapackage.json and docs/ pages are what the code and content produce now.
 check:
