@@ -15,7 +15,7 @@ chunks so generation stays lean. Each measured run is a fresh child process, so 
 - `duckdb`:    `tabulate(pub, {population: parquet path}, engine="duckdb")` (SQL checks, then GROUPING SETS).
 
 It prints wall time, peak memory, growth from one size to the next and each engine's speed-up over the reference,
-then PASS/FAIL against the targets in benchmarks/README.md. The site benchmark (`bench_site`) is separate.
+then PASS/FAIL against the targets in benchmarks/README.md. The 300-page site benchmark is benchmarks/bench_site.py.
 """
 
 from __future__ import annotations
@@ -248,11 +248,6 @@ def report(results: list[dict]) -> bool:
                 speedup >= 3,
             )
     return passed
-
-
-def bench_site() -> None:
-    """Builds a 300-page synthetic site and times it (needs the narrate stage and mkdocs.yml)."""
-    raise SystemExit("bench_site: not implemented yet")
 
 
 def main() -> None:

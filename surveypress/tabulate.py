@@ -44,9 +44,10 @@ TOTAL_LABEL = "合计"
 # Two-sided 95% normal quantile, as the statistical conventions fix it.
 Z_95 = "1.959963984540054"
 ENGINES = ("pandas", "duckdb")
-# Above these sizes "auto" streams with DuckDB instead of holding numpy copies of every column.
+# Above these sizes "auto" streams with DuckDB instead of holding numpy copies of every column
+# (benchmarks/RESULTS.md: pandas is faster at 1e6 respondents, DuckDB faster and leaner at 1e7).
 AUTO_DUCKDB_ROWS = 2_000_000
-AUTO_DUCKDB_PARQUET_BYTES = 256 * 1024 * 1024
+AUTO_DUCKDB_PARQUET_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)

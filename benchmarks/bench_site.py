@@ -1,0 +1,253 @@
+"""Site benchmark: builds a synthetic 300-page publication end to end and times it.
+
+Run from the project root (one command; everything happens in a temporary folder, nothing in the project changes):
+
+    .venv/bin/python benchmarks/bench_site.py            # 300 indicator pages, one chart each
+    .venv/bin/python benchmarks/bench_site.py --pages 50 # a quicker run
+
+It writes a content folder of its own (codebook, indicators, charts, one page template per indicator, an index),
+synthetic microdata that follows the codebook, and a copy of the project's mkdocs.yml and theme files with the
+navigation left to MkDocs; then runs the whole build (`surveypress.build.build`: load, tabulate, protect, reconcile,
+tables, charts, pages, data package) and `mkdocs build`, and prints the time of each, the pages and the built size.
+Target: build + mkdocs build <= 60 s on the 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from surveypress import build  # noqa: E402
+
+RESPONDENTS = 2000
+TARGET_SECONDS = 60
+SCALE = ["非常满意", "比较满意", "一般", "不太满意", "很不满意"]
+
+
+def _dump(path: Path, document: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _question(index: int) -> dict:
+    """Question `index`: a cycle of single, scale and multi-choice, every third one behind the filter question."""
+    kind = ("single", "scale", "multi")[index % 3]
+    size = 3 + index % 5
+    options = [
+        {"code": code, "zh": SCALE[code - 1] if kind == "scale" else f"选项{code}", "en": f"Option {code}"}
+        for code in range(1, (5 if kind == "scale" else size) + 1)
+    ]
+    return {
+        "id": f"q{index:03d}",
+        "population": "people",
+        "type": kind,
+        "text": {"zh": f"第{index}题", "en": f"Question {index}"},
+        "options": options,
+        "universe": {"question": "used", "codes": [1]} if index % 3 == 1 else None,
+    }
+
+
+def write_content(project: Path, pages: int) -> None:
+    """The synthetic content folder, microdata, mkdocs.yml and theme files under `project`."""
+    content = project / "publication"
+    meta = yaml.safe_load((ROOT / "publication" / "publication.yml").read_text(encoding="utf-8"))
+    meta.update(
+        name="synthetic-benchmark",
+        title={"zh": "合成基准出版物", "en": "Synthetic benchmark publication"},
+        microdata={"people": "datasets/microdata/people.csv"},
+    )
+    meta["disclosure"]["quasi_identifiers"] = {"people": ["area", "age"]}
+    _dump(content / "publication.yml", meta)
+
+    profile = [
+        {
+            "id": "area",
+            "population": "people",
+            "type": "single",
+            "text": {"zh": "居住地", "en": "Area"},
+            "options": [{"code": 1, "zh": "城镇", "en": "Urban"}, {"code": 2, "zh": "农村", "en": "Rural"}],
+            "universe": None,
+        },
+        {
+            "id": "age",
+            "population": "people",
+            "type": "scale",
+            "text": {"zh": "年龄", "en": "Age"},
+            "options": [{"code": c, "zh": f"年龄段{c}", "en": f"Age band {c}"} for c in range(1, 5)],
+            "universe": None,
+        },
+        {
+            "id": "used",
+            "population": "people",
+            "type": "single",
+            "text": {"zh": "是否使用过", "en": "Used"},
+            "options": [{"code": 1, "zh": "使用过", "en": "Yes"}, {"code": 2, "zh": "未使用过", "en": "No"}],
+            "universe": None,
+        },
+    ]
+    questions = profile + [_question(index) for index in range(1, pages + 1)]
+    _dump(
+        content / "codebook.yml",
+        {
+            "missing": {"no_answer": -9},
+            "populations": {"people": {"title": {"zh": "受访者", "en": "Respondents"}}},
+            "questions": questions,
+        },
+    )
+    indicators = []
+    for question in questions[3:]:
+        entry = {"id": question["id"], "question": question["id"], "title": question["text"]}
+        if question["type"] == "scale":
+            entry["nets"] = [{"code": "satisfied", "zh": "满意", "en": "Satisfied", "codes": [1, 2]}]
+        indicators.append(entry)
+    _dump(content / "indicators.yml", {"breakdowns": {"people": ["area", "age"]}, "indicators": indicators})
+    _dump(
+        content / "charts.yml",
+        {
+            "charts": [
+                {
+                    "id": f"chart_{question['id']}",
+                    "page": f"indicators/{question['id']}",
+                    "series": [{"indicator": question["id"]}],
+                    "sort": "none" if question["type"] == "scale" else "descending",
+                    "title": f"{question['text']['zh']}：{{{{ pct('{question['id']}', 1) }}}}选择了第一项",
+                }
+                for question in questions[3:]
+            ]
+        },
+    )
+    _dump(
+        content / "changelog.yml",
+        [{"version": meta["version"], "date": "2026-11-27", "changes": [{"zh": "基准", "en": "Benchmark"}]}],
+    )
+    (content / "published_figures.csv").write_text(
+        "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
+        f"f01,导语,people,回答人数,{RESPONDENTS}人,{RESPONDENTS},base,equal,q003,,\n",
+        encoding="utf-8",
+    )
+    templates = content / "templates"
+    (templates / "indicators").mkdir(parents=True)
+    (templates / "index.md.j2").write_text(
+        "# 合成基准\n\n" + "".join(f"- [{q['text']['zh']}](indicators/{q['id']}.md)\n" for q in questions[3:]),
+        encoding="utf-8",
+    )
+    for question in questions[3:]:
+        qid = question["id"]
+        lines = [f"# {question['text']['zh']}", "", f"回答人数 {{{{ base('{qid}') }}}}。", ""]
+        lines += [
+            f"- {{{{ label('{qid}', {o['code']}) }}}}：{{{{ pct('{qid}', {o['code']}) }}}}"
+            f"（{{{{ ci('{qid}', {o['code']}) }}}}）"
+            for o in question["options"]
+        ]
+        lines += ["", f'{{{{ chart("chart_{qid}") }}}}', ""]
+        (templates / "indicators" / f"{qid}.md.j2").write_text("\n".join(lines), encoding="utf-8")
+
+    write_microdata(project / "datasets" / "microdata" / "people.csv", questions)
+
+    # The project's site configuration and theme files, with MkDocs building the navigation from the pages.
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    head, _, rest = config.partition("\nnav:\n")
+    rest = rest[rest.index("\ntheme:") :]
+    (project / "mkdocs.yml").write_text(head + "\n" + rest, encoding="utf-8")
+    for folder in ("overrides", "assets/stylesheets", "assets/javascripts"):
+        if (ROOT / "docs" / folder).is_dir():
+            shutil.copytree(ROOT / "docs" / folder, project / "docs" / folder)
+
+
+def write_microdata(path: Path, questions: list[dict]) -> None:
+    """Seeded answers that follow the codebook: empty outside universes, some no-answers."""
+    rng = np.random.default_rng(20221011)
+    columns: dict[str, list] = {"respondent_id": [f"S-{n:05d}" for n in range(RESPONDENTS)]}
+    used = None
+    for question in questions:
+        codes = [option["code"] for option in question["options"]]
+        asked = np.ones(RESPONDENTS, dtype=bool) if question["universe"] is None else used == 1
+        silent = rng.random(RESPONDENTS) < 0.03
+        if question["type"] == "multi":
+            for code in codes:
+                ticked = (rng.random(RESPONDENTS) < 0.4).astype(int)
+                cells = np.where(silent, -9, ticked)
+                columns[f"{question['id']}_{code}"] = [str(v) if a else "" for v, a in zip(cells, asked, strict=True)]
+        else:
+            profile = question["id"] in ("area", "age", "used")
+            cells = rng.choice(codes, RESPONDENTS)
+            cells = cells if profile else np.where(silent, -9, cells)
+            if question["id"] == "used":
+                used = cells
+            columns[question["id"]] = [str(v) if a else "" for v, a in zip(cells, asked, strict=True)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = list(columns)
+    lines = [",".join(header)] + [",".join(columns[c][row] for c in header) for row in range(RESPONDENTS)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def folder_size(folder: Path) -> tuple[int, int]:
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    return sum(path.stat().st_size for path in files), len(files)
+
+
+def bench_site(pages: int = 300, keep: bool = False) -> bool:
+    """Builds the synthetic site and prints the figures; True when the target is met."""
+    project = Path(tempfile.mkdtemp(prefix="surveypress-site-bench-"))
+    try:
+        started = time.perf_counter()
+        write_content(project, pages)
+        print(f"content   {pages} indicator pages written in {time.perf_counter() - started:.1f} s", flush=True)
+
+        started = time.perf_counter()
+        progress = io.StringIO()
+        build.build(project / "publication", stream=progress)
+        tables = time.perf_counter() - started
+        print(progress.getvalue().rstrip())
+        print(f"build     tables, charts, pages and data package: {tables:.1f} s", flush=True)
+
+        started = time.perf_counter()
+        environment = {**os.environ, "SOURCE_DATE_EPOCH": "1669507200"}
+        mkdocs = Path(sys.executable).with_name("mkdocs")
+        subprocess.run(
+            [str(mkdocs), "build", "--quiet", "-f", str(project / "mkdocs.yml")],
+            cwd=project,
+            check=True,
+            env=environment,
+        )
+        site = time.perf_counter() - started
+        size, files = folder_size(project / "site")
+        built_pages = len(list((project / "site").rglob("*.html")))
+        print(f"mkdocs    {built_pages} HTML pages, {files} files, {size / 1024**2:.1f} MB: {site:.1f} s")
+        total = tables + site
+        passed = total <= TARGET_SECONDS
+        print(
+            f"{'PASS' if passed else 'FAIL'}  {pages} pages, build + mkdocs build <= {TARGET_SECONDS} s: {total:.1f} s"
+        )
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        return passed
+    finally:
+        if keep:
+            print(f"kept {project}")
+        else:
+            shutil.rmtree(project, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=300, help="indicator pages (one chart each)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary project folder to inspect it")
+    arguments = parser.parse_args()
+    sys.exit(0 if bench_site(arguments.pages, arguments.keep) else 1)
+
+
+if __name__ == "__main__":
+    main()
