@@ -421,7 +421,9 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
     series_names = list(dict.fromkeys(frame["series"]))
     per_row = len(series_names) if compare else 1
     max_lines = max(label.count("\n") + 1 for label in frame["row_label"])
-    step = max(max_lines * LINE_HEIGHT + 8, per_row * (BAR_HEIGHT + 4) + 10)
+    # With yOffset, Vega-Lite applies the step to each series' sub-band, not to the whole row.
+    row_height = max(max_lines * LINE_HEIGHT + 8, per_row * (BAR_HEIGHT + 4) + 10)
+    step = math.ceil(row_height / per_row) if compare else row_height
     plot_width = PLOT_WIDTH[spec.kind]
     row_sort = list(dict.fromkeys(frame["row_label"]))
 
@@ -447,7 +449,8 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
             domain=False,
             ticks=False,
         ),
-        scale=alt.Scale(paddingInner=0.1, paddingOuter=0.05),
+        # Compare charts: a wider gap between categories than between the series within one.
+        scale=alt.Scale(paddingInner=0.25 if compare else 0.1, paddingOuter=0.05),
     )
     x = alt.X(
         "percent:Q",
