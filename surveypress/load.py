@@ -240,8 +240,30 @@ def _looks_like_utf16(raw: bytes) -> str:
 
 
 def _check_unique_header(header: list[str], name: str) -> None:
-    counts = Counter(header)
+    if len(header) == 1:
+        # A whole header in one cell means another delimiter, as spreadsheets set to some locales export.
+        for delimiter, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            if delimiter in header[0]:
+                raise InputError(
+                    name,
+                    "comma-separated columns",
+                    row=1,
+                    value=header[0] if len(header[0]) <= 80 else header[0][:77] + "...",
+                    hint=f"The columns are separated by {label}; convert it: csvformat -d '{delimiter}' "
+                    f"{Path(name).name} > converted.csv",
+                )
     for position, column in enumerate(header, start=1):
+        if not column.strip():
+            raise InputError(
+                name,
+                "a name in every header cell",
+                row=1,
+                column=f"(column {position})",
+                value=column,
+                hint="Delete empty columns a spreadsheet may have added at the right",
+            )
+    counts = Counter(header)
+    for column in header:
         if counts[column] > 1:
             positions = [str(i) for i, other in enumerate(header, start=1) if other == column]
             raise InputError(
@@ -252,8 +274,6 @@ def _check_unique_header(header: list[str], name: str) -> None:
                 value=column,
                 hint=f"The name appears in columns {', '.join(positions)}",
             )
-        if not column.strip():
-            raise InputError(name, "a column name", row=1, column=f"(column {position})", value=column)
 
 
 def _read_parquet(path: Path, name: str, expected: list[str], population: str) -> dict[str, pa.Array]:

@@ -59,6 +59,8 @@ def transcode(path: Path, encoding: str) -> None:
     text = path.read_text(encoding="utf-8")
     if encoding == "crlf":
         path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    elif encoding == "semicolons":
+        path.write_bytes(text.replace(",", ";").encode("utf-8"))
     else:
         path.write_bytes(text.encode(encoding))
 

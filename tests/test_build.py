@@ -232,3 +232,12 @@ def test_unknown_engine_is_refused_by_the_command_line(project: Path) -> None:
     with pytest.raises(SystemExit) as caught:
         run(project, "--engine", "spark")
     assert caught.value.code == 2
+
+
+def test_both_engines_publish_the_same_bytes(project: Path) -> None:
+    code, log = run(project, "--engine", "pandas")
+    assert code == 0 and "(pandas)" in log
+    with_pandas = snapshot(project)
+    code, log = run(project, "--engine", "duckdb")
+    assert code == 0 and "(duckdb)" in log
+    assert snapshot(project) == with_pandas
