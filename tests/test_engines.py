@@ -90,8 +90,9 @@ BAD_CELLS = {
 }
 
 
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
 @pytest.mark.parametrize("problem", BAD_CELLS)
-def test_parquet_check_refuses_what_load_refuses_with_the_same_row_column_and_value(problem, tmp_path):
+def test_parquet_check_refuses_what_load_refuses_with_the_same_row_column_and_value(problem, engine, tmp_path):
     frame = fixture_microdata()
     BAD_CELLS[problem](frame)
     path = tmp_path / "people.parquet"
@@ -100,14 +101,38 @@ def test_parquet_check_refuses_what_load_refuses_with_the_same_row_column_and_va
     with pytest.raises(InputError) as by_load:
         load.load_population(publication.codebook, Population("people", Label("人", "People"), path), tmp_path, 2**30)
     with pytest.raises(InputError) as by_sql:
-        tabulate(publication, {"people": path}, engine="duckdb")
+        tabulate(publication, {"people": path}, engine=engine)
     found = (by_sql.value.row, by_sql.value.column, by_sql.value.value)
     assert found == (by_load.value.row, by_load.value.column, by_load.value.value)
     assert by_sql.value.file == str(path)
 
 
-def test_duckdb_engine_names_an_unreadable_parquet_file(tmp_path):
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_each_engine_names_an_unreadable_parquet_file(engine, tmp_path):
     path = tmp_path / "people.parquet"
     path.write_bytes(b"not parquet at all")
     with pytest.raises(InputError, match="a Parquet file"):
-        tabulate(fixture_publication(), {"people": path}, engine="duckdb")
+        tabulate(fixture_publication(), {"people": path}, engine=engine)
+
+
+@pytest.mark.parametrize("dtype", ["Int16", "Int64", "Float64"])
+def test_wider_integer_columns_give_the_same_table(dtype):
+    publication, frame = fixture_publication(), fixture_microdata()
+    wider = frame.astype({column: dtype for column in frame.columns[1:]})
+    expected = tabulate(publication, {"people": frame}, engine="pandas")
+    for engine in ("pandas", "duckdb"):
+        pd.testing.assert_frame_equal(
+            expected, tabulate(publication, {"people": wider}, engine=engine), check_exact=True
+        )
+
+
+def test_parquet_with_codes_stored_as_text_is_read_like_integers(tmp_path):
+    frame = fixture_microdata()
+    text = frame.astype({column: "str" for column in frame.columns[1:]})
+    for column in frame.columns[1:]:
+        text[column] = frame[column].astype("Int64").astype("str").replace("<NA>", "")
+    path = tmp_path / "people.parquet"
+    text.to_parquet(path)
+    expected = tabulate(fixture_publication(), {"people": frame}, engine="pandas")
+    for engine in ("pandas", "duckdb"):
+        pd.testing.assert_frame_equal(expected, tabulate(fixture_publication(), {"people": path}, engine=engine))

@@ -41,6 +41,10 @@ def _cells(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
 def _arrow_cells(table: pa.Table, column: str) -> tuple[np.ndarray, np.ndarray]:
     """(values, empty) of an integer Arrow column; the values buffer is used as it is, without filling nulls."""
     values = table.column(column).combine_chunks()
+    if not pa.types.is_integer(values.type):
+        # Codes stored as text (already checked in SQL): empty text is "not asked".
+        text = pc.cast(values, pa.string())
+        values = pc.cast(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text), pa.int64())
     data = np.frombuffer(values.buffers()[1], dtype=values.type.to_pandas_dtype())
     data = data[values.offset : values.offset + len(values)]
     if values.null_count == 0:
