@@ -33,6 +33,7 @@ INTEGER_TEXT = r"^-?[0-9]{1,9}$"
 FULL_WIDTH_DIGITS = re.compile("[\uff10-\uff19]")
 # Characters people paste by accident around a code: ASCII and full-width spaces, no-break space, tabs.
 STRAY_SPACE = re.compile(r"^[\s\u3000\u00a0]|[\s\u3000\u00a0]$")
+NOT_A_LINE_END = re.compile(rb"[^\r\n]")
 # Spreadsheet rows start at 1 with the header, so the first respondent (index 0) is on row 2.
 FIRST_DATA_ROW = 2
 
@@ -104,12 +105,13 @@ def _read_csv(path: Path, name: str, expected: list[str], population: str) -> di
     if not raw:
         raise InputError(name, "a header row and one row per respondent", value="(empty file, 0 bytes)")
     body = _check_encoding(raw, name)
-    header_line, _, rest = body.partition(b"\n")
-    header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]), [])
+    header_end = body.find(b"\n")
+    header_end = len(body) if header_end < 0 else header_end
+    header = next(csv.reader([body[:header_end].decode("utf-8").rstrip("\r")]), [])
     # The header is row 1: its problems come before any in the rows below (a missing column makes every row ragged).
     _check_unique_header(header, name)
     _check_columns(header, expected, population, name)
-    if not re.search(rb"[^\r\n]", rest[:65536]) and not re.search(rb"[^\r\n]", rest):
+    if not NOT_A_LINE_END.search(body, header_end):
         raise InputError(
             name,
             "at least one respondent row below the header",
