@@ -161,6 +161,14 @@ def choose_engine(microdata: Mapping[str, object]) -> str:
     return "pandas"
 
 
+def display_name(path: Path, project_root: Path) -> str:
+    """A file as errors name it: relative to the project when inside it, as load.py names files."""
+    try:
+        return path.resolve().relative_to(Path(project_root).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "auto") -> pd.DataFrame:
     """The indicator table (columns `TABLE_COLUMNS`) for every indicator of `pub`."""
     if engine == "auto":
@@ -183,11 +191,14 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
             if isinstance(source, pd.DataFrame):
                 counts.update(pandas_engine.count(pub.codebook, source, population_tasks))
             else:
-                counts.update(pandas_engine.count_parquet(pub.codebook, population, Path(source), population_tasks))
+                path = Path(source)  # type: ignore[arg-type]
+                name = display_name(path, pub.project_root)
+                counts.update(pandas_engine.count_parquet(pub.codebook, population, path, population_tasks, name))
         else:
             from surveypress.engines import duckdb_engine
 
-            counts.update(duckdb_engine.count(pub.codebook, population, source, population_tasks))
+            name = None if isinstance(source, pd.DataFrame) else display_name(Path(source), pub.project_root)
+            counts.update(duckdb_engine.count(pub.codebook, population, source, population_tasks, name))
     return assemble(pub, tasks, counts)
 
 

@@ -135,7 +135,9 @@ class _Combinations:
         return False
 
 
-def count(codebook: Codebook, population: str, source: object, tasks: list[Task]) -> dict[str, Counts]:
+def count(
+    codebook: Codebook, population: str, source: object, tasks: list[Task], name: str | None = None
+) -> dict[str, Counts]:
     """Bases and counts for every task of one population; a Parquet path is checked while it is counted.
 
     DuckDB only counts distinct combinations of raw cells; deciding who is in the base, in a group or in a category
@@ -148,7 +150,7 @@ def count(codebook: Codebook, population: str, source: object, tasks: list[Task]
             combinations = _Combinations(codebook, population, tasks, checking=False)
             combinations.count(connection, "microdata_frame")
         else:
-            combinations = _check(connection, codebook, population, Path(source), str(source), tasks)  # type: ignore[arg-type]
+            combinations = _check(connection, codebook, population, Path(source), name or str(source), tasks)  # type: ignore[arg-type]
     finally:
         connection.close()
     return {

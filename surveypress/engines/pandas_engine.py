@@ -248,21 +248,23 @@ def count(codebook: Codebook, frame: pd.DataFrame, tasks: list[Task]) -> dict[st
     return {task.indicator.id: _count_task(answers, task) for task in tasks}
 
 
-def count_parquet(codebook: Codebook, population: str, path: Path, tasks: list[Task]) -> dict[str, Counts]:
+def count_parquet(
+    codebook: Codebook, population: str, path: Path, tasks: list[Task], name: str | None = None
+) -> dict[str, Counts]:
     """Bases and counts from a Parquet file, read one column at a time and screened against the codebook while
     it is read; a file that fails the screen goes through the SQL checks, which name the row, column and value."""
     from surveypress.engines import duckdb_engine
 
-    name = str(path)
+    name = name or str(path)
     file = _open(path, name)
     schema = file.schema_arrow
     if not all(
         pa.types.is_integer(schema.field(c).type) for c in codebook.columns_of(population)[1:] if c in schema.names
     ):
         # Text or missing columns: the SQL checks parse and name them; then read the checked values.
-        duckdb_engine.check_parquet(codebook, population, path)
+        duckdb_engine.check_parquet(codebook, population, path, name=name)
     else:
-        _check_header_and_ids(codebook, population, path, file)
+        _check_header_and_ids(codebook, population, path, file, name)
     # One multithreaded read of the question columns (about one byte per cell); ids were checked on their own.
     table = file.read(columns=codebook.columns_of(population)[1:], use_threads=True)
     answers = _Answers(codebook, table.num_rows, lambda column: _arrow_cells(table, column), checking=True)
@@ -271,7 +273,7 @@ def count_parquet(codebook: Codebook, population: str, path: Path, tasks: list[T
         if question.id not in answers.screened:
             answers.ticks(question) if question.type == "multi" else answers.positions(question)
     if answers.problem:
-        duckdb_engine.check_parquet(codebook, population, path)
+        duckdb_engine.check_parquet(codebook, population, path, name=name)
         raise InputError(name, "microdata that follows the codebook", value=answers.problem)  # pragma: no cover
     return counts
 
@@ -283,17 +285,17 @@ def _open(path: Path, name: str) -> pq.ParquetFile:
         raise InputError(name, "a Parquet file", value=str(error).splitlines()[0][:120]) from None
 
 
-def _check_header_and_ids(codebook: Codebook, population: str, path: Path, file: pq.ParquetFile) -> None:
+def _check_header_and_ids(codebook: Codebook, population: str, path: Path, file: pq.ParquetFile, name: str) -> None:
     """Header, then respondent ids present, trimmed and unique; any problem is named by the SQL checks."""
     from surveypress.engines import duckdb_engine
 
     expected = codebook.columns_of(population)
     ids = file.read(columns=["respondent_id"]).column(0) if "respondent_id" in file.schema_arrow.names else None
     if set(file.schema_arrow.names) != set(expected) or ids is None or file.metadata.num_rows == 0:
-        duckdb_engine.check_parquet(codebook, population, path)
+        duckdb_engine.check_parquet(codebook, population, path, name=name)
         return
     ids = pc.cast(ids.combine_chunks(), pa.string())
     trimmed = pc.utf8_trim_whitespace(ids)
     bad = ids.null_count > 0 or pc.any(pc.equal(trimmed, "")).as_py() or not pc.all(pc.equal(trimmed, ids)).as_py()
     if bad or len(pc.unique(ids)) != len(ids):
-        duckdb_engine.check_parquet(codebook, population, path)
+        duckdb_engine.check_parquet(codebook, population, path, name=name)
