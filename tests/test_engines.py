@@ -136,3 +136,30 @@ def test_parquet_with_codes_stored_as_text_is_read_like_integers(tmp_path):
     expected = tabulate(fixture_publication(), {"people": frame}, engine="pandas")
     for engine in ("pandas", "duckdb"):
         pd.testing.assert_frame_equal(expected, tabulate(fixture_publication(), {"people": path}, engine=engine))
+
+
+def test_a_multi_choice_question_too_wide_for_bit_patterns_is_counted_per_category():
+    from test_tabulate import _question
+
+    from surveypress.engines import pandas_engine
+    from surveypress.spec import Codebook, Indicator, Label, Net, Publication
+
+    width = pandas_engine.MAX_PATTERN_OPTIONS + 2
+    wide = _question("wide", "multi", [(code, f"项{code}") for code in range(1, width + 1)])
+    base = fixture_publication()
+    codebook = Codebook(base.codebook.no_answer, base.codebook.populations, {**base.codebook.questions, "wide": wide})
+    net = Net("first_two", "前两项", "First two", (1, 2))
+    indicator = Indicator("wide", "wide", "people", Label("wide", "wide"), (net,), ("area",))
+    publication = Publication(base.content_dir, base.project_root, {}, codebook, [indicator], base.disclosure)
+    frame = fixture_microdata()
+    ticks = [[(row + code) % 3 == 0 for code in range(1, width + 1)] for row in range(len(frame))]
+    for code in range(1, width + 1):
+        frame[f"wide_{code}"] = pd.array([int(t[code - 1]) for t in ticks], dtype="Int8")
+    frame.loc[2, [f"wide_{code}" for code in range(1, width + 1)]] = -9
+    table = tabulate(publication, {"people": frame}, engine="pandas")
+    pd.testing.assert_frame_equal(table, tabulate(publication, {"people": frame}, engine="duckdb"), check_exact=True)
+    total = table[table.breakdown == "total"].set_index("category")
+    # Nine answered (row 3 gave no answer); option 1 is ticked on rows where (row + 1) % 3 == 0: rows 2, 5, 8 -> 5, 8.
+    assert total.loc["1", "base"] == 9 and total.loc["1", "count"] == 2
+    expected_net = sum(1 for row, t in enumerate(ticks) if row != 2 and (t[0] or t[1]))
+    assert total.loc["first_two", "count"] == expected_net

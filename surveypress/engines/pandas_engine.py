@@ -24,8 +24,9 @@ from surveypress.errors import InputError
 from surveypress.spec import Codebook, Question
 from surveypress.tabulate import TOTAL, Counts, Task
 
-# Multi-choice questions with up to this many options are counted as bit patterns (2**n slots) in one pass.
-MAX_PATTERN_OPTIONS = 16
+# Multi-choice questions with up to this many options are counted as bit patterns (2**n slots) in one pass;
+# wider ones one category at a time.
+MAX_PATTERN_OPTIONS = 14
 
 
 def _cells(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -112,25 +113,41 @@ class _Answers:
     def ticks(self, question: Question) -> tuple[list[np.ndarray], np.ndarray]:
         """Multi: one ticked mask per option, and who answered (any option cell holds 0 or 1)."""
         ticked, answered, empties, no_answers = [], np.zeros(self.size, dtype=bool), [], None
+        checking = self.checking and question.id not in self.screened
         for column in question.columns():
             values, empty = self.read(column)
-            is_one = (values == 1) & ~empty
-            is_zero = (values == 0) & ~empty
-            ticked.append(is_one)
-            answered |= is_one | is_zero
-            if self.checking and question.id not in self.screened:
-                is_no_answer = (values == self.codebook.no_answer) & ~empty
-                if (~(is_one | is_zero | is_no_answer | empty)).any():
+            # One table lookup per cell: 0 and 1 as themselves, 2 for no answer, 3 for anything else, 4 for empty.
+            state = self._states(values)
+            state[empty] = 4
+            ticked.append(state == 1)
+            answered |= state <= 1
+            if checking:
+                if (state == 3).any():
                     self.problem = f"a value other than 0, 1 or no answer in {column}"
-                no_answers = is_no_answer.astype(np.int8) if no_answers is None else no_answers + is_no_answer
+                is_no_answer = state == 2
+                no_answers = is_no_answer.astype(np.int16) if no_answers is None else no_answers + is_no_answer
                 empties.append(empty)
-        if self.checking and question.id not in self.screened:
+        if checking:
             self.screened.add(question.id)
             self._screen_universe(question, empties)
             # Inside the universe, the no-answer code is in every option cell or in none.
             if ((no_answers > 0) & (no_answers < len(empties))).any():
                 self.problem = f"a half-answered multi-choice question {question.id}"
         return ticked, answered
+
+    def _states(self, values: np.ndarray) -> np.ndarray:
+        width = np.iinfo(values.dtype).bits
+        if width > 16:
+            state = np.full(len(values), 3, dtype=np.int8)
+            state[values == 0], state[values == 1], state[values == self.codebook.no_answer] = 0, 1, 2
+            return state
+        limits = np.iinfo(values.dtype)
+        unsigned = np.dtype(f"uint{width}")
+        table = np.full(1 << width, 3, dtype=np.int8)
+        for code, state in ((0, 0), (1, 1), (self.codebook.no_answer, 2)):
+            if limits.min <= code <= limits.max:
+                table[np.array([code], dtype=values.dtype).view(unsigned)[0]] = state
+        return table[values.view(unsigned)]
 
     def _screen_universe(self, question: Question, empties: list[np.ndarray]) -> None:
         asked = self.in_universe(question)
@@ -185,60 +202,68 @@ class _Answers:
         return self.kept[key]
 
 
-def _answer_keys(answers: _Answers, task: Task) -> tuple[np.ndarray, int, np.ndarray]:
-    """Per respondent, the answer slot (n_slots - 1 = not in the base), the number of slots, and a slots ×
-    categories 0/1 matrix saying which categories each slot falls in."""
+def _count_task(answers: _Answers, task: Task) -> Counts:
+    """One bincount over (breakdown groups, answer) keys; the total and each breakdown are sums over it."""
     question = task.question
     codes = question.codes
+    shape = [len(breakdown.options) + 1 for breakdown in task.breakdowns]  # + 1: in no group of this breakdown
+    groups = answers.group_keys(task.breakdowns) if task.breakdowns else None
+    n_groups = int(np.prod(shape, dtype=np.int64))
+    members = np.zeros((0, len(task.categories)), dtype=np.int64)
     if question.type == "multi":
         ticked, valid = answers.ticks(question)
-        if len(codes) > MAX_PATTERN_OPTIONS:
-            raise ValueError(f"{question.id}: more than {MAX_PATTERN_OPTIONS} options; use the duckdb engine")
-        slots = (1 << len(codes)) + 1
-        keys = np.zeros(answers.size, dtype=np.int64)
-        for bit, mask in enumerate(ticked):
-            keys |= mask.astype(np.int64) << bit
-        every = np.arange(slots - 1)
-        members = np.zeros((slots, len(task.categories)), dtype=np.int64)
-        for column, category in enumerate(task.categories):
-            bits = sum(1 << codes.index(code) for code in category.codes)
-            members[:-1, column] = (every & bits) != 0
+        slots = (1 << len(codes)) + 1 if len(codes) <= MAX_PATTERN_OPTIONS else 0
+        if slots:
+            answer = np.zeros(answers.size, dtype=np.int32)
+            for bit, mask in enumerate(ticked):
+                answer |= mask.astype(np.int32) << bit
+            every = np.arange(slots - 1)
+            members = np.zeros((slots - 1, len(task.categories)), dtype=np.int64)
+            for column, category in enumerate(task.categories):
+                members[:, column] = (every & sum(1 << codes.index(code) for code in category.codes)) != 0
     else:
         positions = answers.positions(question)
         valid = positions >= 0
         slots = len(codes) + 1
-        keys = positions.astype(np.int64)
-        members = np.zeros((slots, len(task.categories)), dtype=np.int64)
+        answer = positions
+        members = np.zeros((slots - 1, len(task.categories)), dtype=np.int64)
         for column, category in enumerate(task.categories):
             for code in category.codes:
                 members[codes.index(code), column] = 1
     universe = answers.in_universe(question)
     if universe is not None:
         valid &= universe
-    keys[~valid] = slots - 1
-    return keys, slots, members
 
+    if slots:
+        # The last answer slot holds everyone outside the base.
+        keys = np.where(valid, answer, slots - 1).astype(np.int64)
+        if groups is not None:
+            keys += groups * slots
+        cube = np.bincount(keys, minlength=n_groups * slots).reshape(n_groups, slots)[:, :-1]
+        bases, cells = cube.sum(axis=1), cube @ members
+    else:
+        # Too many options for bit patterns: one bincount per category, and one for the base.
+        keys = groups if groups is not None else np.zeros(answers.size, dtype=np.int64)
+        bases = np.bincount(keys[valid], minlength=n_groups)
+        cells = np.zeros((n_groups, len(task.categories)), dtype=np.int64)
+        for column, category in enumerate(task.categories):
+            chosen = np.zeros(answers.size, dtype=bool)
+            for code in category.codes:
+                chosen |= ticked[codes.index(code)]
+            cells[:, column] = np.bincount(keys[valid & chosen], minlength=n_groups)
 
-def _count_task(answers: _Answers, task: Task) -> Counts:
-    keys, slots, members = _answer_keys(answers, task)
-    shape = [len(breakdown.options) + 1 for breakdown in task.breakdowns]
-    if task.breakdowns:
-        keys += answers.group_keys(task.breakdowns) * slots
-    size = slots * int(np.prod(shape, dtype=np.int64))
-    cube = np.bincount(keys, minlength=size).reshape([*reversed(shape), slots])
-    # Axes: last breakdown first, ..., first breakdown, answer slot. Drop the "not in the base" slot.
-    cube = cube[..., :-1]
-
-    def summarise(table: np.ndarray) -> tuple[int, tuple[int, ...]]:
-        return int(table.sum()), tuple(int(cell) for cell in table @ members[:-1])
-
-    breakdown_axes = len(shape)
-    result: Counts = {TOTAL: {None: summarise(cube.reshape(-1, slots - 1).sum(axis=0))}}
+    # Axes after reshaping: last breakdown first, ..., first breakdown (the group key is little-endian).
+    bases = bases.reshape(list(reversed(shape)))
+    cells = cells.reshape([*reversed(shape), len(task.categories)])
+    axes = tuple(range(len(shape)))
+    result: Counts = {TOTAL: {None: (int(bases.sum()), tuple(int(c) for c in cells.sum(axis=axes)))}}
     for index, breakdown in enumerate(task.breakdowns):
-        axis = breakdown_axes - 1 - index
-        others = tuple(a for a in range(breakdown_axes) if a != axis)
-        by_group = cube.sum(axis=others) if others else cube
-        result[breakdown.id] = {code: summarise(by_group[row]) for row, code in enumerate(breakdown.codes)}
+        axis = len(shape) - 1 - index
+        others = tuple(a for a in axes if a != axis)
+        by_base, by_cells = bases.sum(axis=others), cells.sum(axis=others)
+        result[breakdown.id] = {
+            code: (int(by_base[row]), tuple(int(c) for c in by_cells[row])) for row, code in enumerate(breakdown.codes)
+        }
     return result
 
 
