@@ -6,7 +6,7 @@ Gives: the published outputs (`datasets/*.csv`, `datapackage.json`, `docs/**/*.m
 files that differ from a fresh build, leaving the project untouched. One progress line per stage goes to stderr.
 
 Exit codes of `main`: 0 done, 1 `--check` found differences, 2 bad input (message printed once, outputs untouched),
-3 an internal error (a bug: rerun with `--verbose` for the traceback).
+3 an internal error (a bug: rerun with `--verbose` for the traceback), 130 interrupted (outputs untouched).
 """
 
 from __future__ import annotations
@@ -245,6 +245,9 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
         error.relative_to(content_dir.resolve().parent)
         print(f"error: {error}", file=stream)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: the staging folder was removed, outputs are as they were", file=stream)
+        return 130
     except Exception as error:  # anything else is a bug: say so briefly unless asked for detail
         if arguments.verbose:
             traceback.print_exc(file=stream)

@@ -241,3 +241,20 @@ def test_both_engines_publish_the_same_bytes(project: Path) -> None:
     code, log = run(project, "--engine", "duckdb")
     assert code == 0 and "(duckdb)" in log
     assert snapshot(project) == with_pandas
+
+
+def test_interrupted_build_removes_its_staging_folder_and_keeps_outputs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(project)[0] == 0
+    before = snapshot(project)
+
+    def interrupt(*_arguments: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(narrate, "render_pages", interrupt)
+    code, log = run(project)
+    assert code == 130
+    assert "interrupted" in log
+    assert snapshot(project) == before
+    assert staging_folders(project) == []
