@@ -77,8 +77,9 @@ def build(
         )
 
         # Process data.
+        chosen = tabulate.choose_engine(microdata) if engine == "auto" else engine
         table = progress.step(
-            "tabulate", lambda: tabulate.tabulate(pub, microdata, engine=engine), lambda t: f"{_rows(t)} ({engine})"
+            "tabulate", lambda: tabulate.tabulate(pub, microdata, engine=chosen), lambda t: f"{_rows(t)} ({chosen})"
         )
         table = progress.step(
             "protect",
