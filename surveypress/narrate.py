@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from surveypress import outputs
 from surveypress.errors import InputError
@@ -130,7 +130,13 @@ def page_environment(
     )
     # Pages are Markdown with raw HTML: escape every expression so that text from data is shown, never run.
     environment.autoescape = True
+    environment.filters["cell"] = table_cell
     return environment
+
+
+def table_cell(value: Any) -> Markup:
+    """Text for a Markdown table cell: HTML-escaped, and a '|' in it cannot end the cell."""
+    return Markup(str(escape(value)).replace("|", "&#124;").replace("\n", " "))
 
 
 def render_page(environment: jinja2.Environment, templates_dir: Path, name: str, page: str) -> str:

@@ -416,3 +416,15 @@ def test_every_printed_figure_is_linked_from_a_page_to_its_check(site):
     figures = pd.read_csv(pub.published_figures, dtype=str, keep_default_na=False)["figure_id"]
     missing = sorted(set(figures) - linked)
     assert not missing, f"printed figures no page links to 数据核对: {missing}"
+
+
+def test_a_label_holding_a_pipe_stays_in_its_table_cell(tmp_path):
+    docs = render(
+        tmp_path,
+        with_macros("# 标题\n\n{{ m.figure_table([['q_used', 1, '居民：' ~ label('q_used', 1)]]) }}\n"),
+        labels=("用过|<b>没</b>", "没用过"),
+    )
+    rows = [line for line in (docs / "page.md").read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
+    header, body = rows[0], rows[2]
+    assert body.count("|") == header.count("|")
+    assert "&#124;" in body and "&lt;b&gt;" in body
