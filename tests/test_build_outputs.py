@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from surveypress import outputs
 
@@ -119,3 +121,18 @@ def test_swap_moves_outputs_keeps_mirrored_inputs_in_place_and_removes_stale_fil
     assert (tmp_path / "docs/notes.md").exists()
     assert microdata.read_text(encoding="utf-8") == "respondent_id\nP-1\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["datasets", "docs"]
+
+
+@given(st.lists(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12), min_size=1, max_size=8))
+def test_any_text_cell_reads_back_unchanged_or_with_one_protective_apostrophe(cells: list[str]) -> None:
+    text = outputs.csv_text(pd.DataFrame({"note": pd.Series(cells, dtype=object)}))
+    read_back = [row[0] if row else "" for row in csv.reader(io.StringIO(text, newline=""))][1:]
+    assert len(read_back) == len(cells)
+    for original, written in zip(cells, read_back, strict=True):
+        original = original.replace("\r\n", "\n")
+        expected = (
+            original
+            if not original.startswith(outputs.FORMULA_STARTS) or outputs.NUMBER.match(original)
+            else ("'" + original)
+        )
+        assert written == expected.replace("\r", "\n")
