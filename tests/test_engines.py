@@ -85,6 +85,8 @@ BAD_CELLS = {
     "multi-choice cell not 0/1": lambda f: f.__setitem__("services_3", f["services_3"].where(f.index != 0, 2)),
     "repeated respondent id": lambda f: _corrupt_id(f, 6, "p02"),
     "respondent id with a space": lambda f: _corrupt_id(f, 6, " p07"),
+    "respondent id with a full-width space": lambda f: _corrupt_id(f, 6, "p07\u3000"),
+    "empty respondent id": lambda f: _corrupt_id(f, 3, ""),
     "decimal code stored as text": lambda f: _as_text(f, "rating", 1, "2.0"),
     "column missing": lambda f: f.pop("rating"),
 }

@@ -257,6 +257,28 @@ def _checked_view(
     return types
 
 
+# What load.py trims from ids (pyarrow's utf8_trim_whitespace: the Unicode White_Space characters).
+WHITESPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+
+
+def _id_checks() -> list[tuple[str, str, str]]:
+    ids, spaces = _quote("respondent_id"), _literal(WHITESPACE)
+    return [
+        (f"{ids} IS NULL OR trim({ids}, {spaces}) = ''", "respondent_id", "a respondent id in every row"),
+        (f"trim({ids}, {spaces}) <> {ids}", "respondent_id", "a respondent id without leading or trailing spaces"),
+    ]
+
+
+def screen_ids(connection: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, bool]:
+    """(respondents, whether every id is present, trimmed and unique), in one parallel scan of the id column."""
+    ids = _quote("respondent_id")
+    total, distinct, bad = connection.execute(
+        f"SELECT count(*), count(DISTINCT {ids}), count_if({' OR '.join(sql for sql, _, _ in _id_checks())}) "
+        f"FROM {relation}"
+    ).fetchone()
+    return total, bad == 0 and distinct == total
+
+
 def check_parquet(
     codebook: Codebook,
     population: str,
@@ -288,22 +310,15 @@ def _check(
 ) -> _Combinations:
     """Checks a Parquet file and gives the tasks' combinations, counted in the same scan as the screening."""
     types = _checked_view(connection, codebook, population, path, name)
-    ids = _quote("respondent_id")
-    id_checks = [
-        (f"{ids} IS NULL OR trim({ids}) = ''", "respondent_id", "a respondent id in every row"),
-        (f"trim({ids}) <> {ids}", "respondent_id", "a respondent id without leading or trailing spaces"),
-    ]
-    total, distinct, bad_ids = connection.execute(
-        f"SELECT count(*), count(DISTINCT {ids}), count_if({' OR '.join(sql for sql, _, _ in id_checks)}) "
-        "FROM microdata"
-    ).fetchone()
+    id_checks = _id_checks()
+    total, ids_ok = screen_ids(connection, "microdata")
     if total == 0:
         raise InputError(name, "at least one respondent row", value="(no rows)")
     combinations = _Combinations(codebook, population, tasks, checking=True)
     combinations.count(connection, "microdata")
     # Text columns were parsed in the view, so only the detailed checks see their raw cells.
     all_integer = all(_is_integer(types[column]) for column in codebook.columns_of(population)[1:])
-    if all_integer and not bad_ids and distinct == total and not combinations.problems():
+    if all_integer and ids_ok and not combinations.problems():
         return combinations
     # Text columns, or a screen that flagged something: the detailed checks raise for the first bad cell, if any.
     _check_rows(connection, codebook, population, types, name, id_checks)

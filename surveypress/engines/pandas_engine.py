@@ -314,13 +314,14 @@ def _check_header_and_ids(codebook: Codebook, population: str, path: Path, file:
     """Header, then respondent ids present, trimmed and unique; any problem is named by the SQL checks."""
     from surveypress.engines import duckdb_engine
 
-    expected = codebook.columns_of(population)
-    ids = file.read(columns=["respondent_id"]).column(0) if "respondent_id" in file.schema_arrow.names else None
-    if set(file.schema_arrow.names) != set(expected) or ids is None or file.metadata.num_rows == 0:
+    names = file.schema_arrow.names
+    if set(names) != set(codebook.columns_of(population)) or file.metadata.num_rows == 0:
         duckdb_engine.check_parquet(codebook, population, path, name=name)
         return
-    ids = pc.cast(ids.combine_chunks(), pa.string())
-    trimmed = pc.utf8_trim_whitespace(ids)
-    bad = ids.null_count > 0 or pc.any(pc.equal(trimmed, "")).as_py() or not pc.all(pc.equal(trimmed, ids)).as_py()
-    if bad or len(pc.unique(ids)) != len(ids):
+    connection = duckdb_engine.connect()
+    try:
+        _, ids_ok = duckdb_engine.screen_ids(connection, f"read_parquet({duckdb_engine._literal(str(path))})")
+    finally:
+        connection.close()
+    if not ids_ok:
         duckdb_engine.check_parquet(codebook, population, path, name=name)
