@@ -195,11 +195,7 @@ def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
 
 def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
     """Stages docs/downloads/<name>-<version>.zip (datasets/, datapackage.json, README) and its SHA256SUMS."""
-    meta_path = pub.content_dir / "publication.yml"
-    for key in ("name", "version"):
-        value = str(pub.meta.get(key) or "")
-        if not value or "/" in value or "\\" in value or value.startswith("."):
-            raise InputError(meta_path, "a non-empty name usable in a file name", column=key, value=pub.meta.get(key))
+    # spec.load_publication has checked that name and version are plain enough for a file name.
     stem = f"{pub.meta['name']}-{pub.meta['version']}"
 
     members: dict[str, Path | bytes] = {

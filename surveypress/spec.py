@@ -18,6 +18,8 @@ from surveypress.errors import InputError
 
 QUESTION_TYPES = ("single", "scale", "multi")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 
 
 @dataclass(frozen=True)
@@ -518,12 +520,36 @@ def _setting(settings: dict, key: str, default: int, source: Path) -> int:
     return value
 
 
+def _check_name_and_version(meta: dict, source: Path) -> None:
+    """`name` and `version` become file names (the download archive) and package identifiers: keep them plain."""
+    name = meta.get("name")
+    if not isinstance(name, str) or not PACKAGE_NAME.match(name):
+        raise InputError(
+            source,
+            "a package name of lower-case letters, digits and . _ - (e.g. city-survey-2022)",
+            row=line_of(meta, "name"),
+            column="name",
+            value=name,
+        )
+    version = meta.get("version")
+    if not isinstance(version, str) or not VERSION.match(version):
+        raise InputError(
+            source,
+            "a version such as 1.0.0, written as text",
+            row=line_of(meta, "version"),
+            column="version",
+            value=version,
+            hint="Quote a version YAML would read as a number" if isinstance(version, int | float) else "",
+        )
+
+
 def load_publication(content_dir: Path, project_root: Path | None = None) -> Publication:
     """Reads the whole content folder. `project_root` defaults to the folder above it."""
     content_dir = Path(content_dir).resolve()
     project_root = Path(project_root).resolve() if project_root else content_dir.parent
     meta_path = content_dir / "publication.yml"
     meta = _require_mapping(read_yaml(meta_path), meta_path, "(top level)")
+    _check_name_and_version(meta, meta_path)
     microdata = _require_mapping(meta.get("microdata"), meta_path, "microdata", line_of(meta, "microdata"))
     settings = _require_mapping(meta.get("disclosure") or {}, meta_path, "disclosure", line_of(meta, "disclosure"))
     qi = _require_mapping(
