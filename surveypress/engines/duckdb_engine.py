@@ -257,15 +257,23 @@ def _checked_view(
     return types
 
 
-# What load.py trims from ids (pyarrow's utf8_trim_whitespace: the Unicode White_Space characters).
-WHITESPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+# What load.py trims from ids (pyarrow's utf8_trim_whitespace: the Unicode White_Space characters), as RE2.
+WHITESPACE = r"[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 
 
 def _id_checks() -> list[tuple[str, str, str]]:
-    ids, spaces = _quote("respondent_id"), _literal(WHITESPACE)
+    ids = _quote("respondent_id")
     return [
-        (f"{ids} IS NULL OR trim({ids}, {spaces}) = ''", "respondent_id", "a respondent id in every row"),
-        (f"trim({ids}, {spaces}) <> {ids}", "respondent_id", "a respondent id without leading or trailing spaces"),
+        (
+            f"{ids} IS NULL OR regexp_full_match({ids}, '{WHITESPACE}*')",
+            "respondent_id",
+            "a respondent id in every row",
+        ),
+        (
+            f"regexp_matches({ids}, '^{WHITESPACE}|{WHITESPACE}$')",
+            "respondent_id",
+            "a respondent id without leading or trailing spaces",
+        ),
     ]
 
 
