@@ -67,8 +67,8 @@ BAR_HEIGHT = 18
 PNG_SCALE = 2
 
 
-class FontMissingError(RuntimeError):
-    """No CJK font for vl-convert: the PNGs would show empty boxes instead of Chinese."""
+class FontMissingError(InputError):
+    """No CJK font for vl-convert: the PNGs would show empty boxes instead of Chinese. The build stops with advice."""
 
 
 @dataclass(frozen=True)
@@ -193,9 +193,9 @@ def find_cjk_font_dir() -> Path:
         ):
             return path
     raise FontMissingError(
-        "No CJK font found for the chart PNGs (searched: "
-        + ", ".join(candidates)
-        + "). Install Debian's fonts-noto-cjk, or set SURVEYPRESS_CJK_FONT_DIR to a folder with a Chinese font."
+        candidates[0],
+        "a folder holding a Chinese (CJK) font for the chart PNGs; searched " + ", ".join(candidates),
+        hint="Install Debian's fonts-noto-cjk, or set SURVEYPRESS_CJK_FONT_DIR to a folder with a Chinese font",
     )
 
 
