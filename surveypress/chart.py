@@ -357,6 +357,13 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
                 }
             )
     frame = pd.DataFrame.from_records(records)
+    if spec.kind != "compare" and frame["key"].duplicated().any():
+        raise InputError(
+            path,
+            "one bar per row label (give each series a 'label' so their categories do not collide)",
+            column=f"chart {spec.id}.series",
+            value=sorted(set(frame.loc[frame["key"].duplicated(), "key"])),
+        )
 
     # Row order: categories in declared order, or by the first series' percent, largest first (suppressed last).
     first = frame[frame["series_index"] == 0].drop_duplicates("key")

@@ -234,6 +234,12 @@ def test_an_unknown_indicator_in_charts_yml_names_the_chart_and_the_value(tmp_pa
     assert "charts.yml" in message and "chart online" in message and "e_no_such_thing" in message
 
 
+def test_bars_from_two_series_with_the_same_categories_must_be_labelled(tmp_path):
+    pub = _content_with_charts(tmp_path, COMPARE_YML.replace("    kind: compare\n", ""))
+    with pytest.raises(InputError, match="label"):
+        chart.render_charts(pub, _small_table(), tmp_path / "out")
+
+
 def test_an_unknown_category_in_a_title_names_the_chart_and_the_call(tmp_path):
     pub = _content_with_charts(tmp_path, COMPARE_YML.replace("pct('r_used_online', 1)", "pct('r_used_online', 7)"))
     with pytest.raises(InputError) as raised:
