@@ -185,6 +185,7 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
                 hint="The loader returned no table for it",
             )
         source = microdata[population]
+        # The engines import Task and Counts from this module, so they are imported when first used.
         if engine == "pandas":
             from surveypress.engines import pandas_engine
 

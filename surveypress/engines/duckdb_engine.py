@@ -38,6 +38,11 @@ def _codes(codes: tuple[int, ...]) -> str:
     return ", ".join(str(int(code)) for code in codes)
 
 
+def parquet(path: Path | str) -> str:
+    """SQL for reading one Parquet file."""
+    return f"read_parquet({_literal(str(path))})"
+
+
 def connect() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(config={"threads": os.cpu_count() or 1, "memory_limit": MEMORY_LIMIT})
     return connection

@@ -320,7 +320,7 @@ def _check_header_and_ids(codebook: Codebook, population: str, path: Path, file:
         return
     connection = duckdb_engine.connect()
     try:
-        _, ids_ok = duckdb_engine.screen_ids(connection, f"read_parquet({duckdb_engine._literal(str(path))})")
+        _, ids_ok = duckdb_engine.screen_ids(connection, duckdb_engine.parquet(path))
     finally:
         connection.close()
     if not ids_ok:
