@@ -1,7 +1,8 @@
 """In-memory counting engine: one numpy bincount per question over small-int code arrays.
 
 Takes: one population's validated microdata frame (nullable small-int question columns, as load.py gives them), or
-a Parquet path read column by column (checked against the codebook while it is read), and the tabulate tasks.
+a Parquet path (question columns read in one threaded pass, screened against the codebook while they are counted),
+and the tabulate tasks.
 Gives: integer bases and counts per task, breakdown, group and category (`tabulate.Counts`).
 
 Each question is counted in one pass: every respondent gets one integer key combining their breakdown groups and
