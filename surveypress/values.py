@@ -147,7 +147,8 @@ class Values:
     def count(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> int | str:
         """Respondents choosing the category; '[c]' when suppressed."""
         record = self.row(indicator, category, breakdown, group)
-        if _is_missing(record.get("count")):
+        # The protect stage keeps suppressed counts numeric; the status column decides what is shown.
+        if _is_missing(record.get("count")) or self.suppressed(indicator, category, breakdown, group):
             return SUPPRESSED
         return int(float(record["count"]))
 
@@ -160,6 +161,8 @@ class Values:
     def ci(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL, decimals: int = 1) -> str:
         """The 95% Wilson interval as '84.0%～92.4%'; '[c]' when suppressed."""
         record = self.row(indicator, category, breakdown, group)
+        if self.suppressed(indicator, category, breakdown, group):
+            return SUPPRESSED
         if _is_missing(record.get("ci_low")) or _is_missing(record.get("ci_high")):
             return SUPPRESSED
         low = format_percent(record["ci_low"], decimals)

@@ -159,3 +159,28 @@ def test_printed_figures_come_from_the_reconciliation_table():
     assert values.printed("f01") == "88.9%" and values.status("f01") == "reproduced"
     with pytest.raises(InputError, match="f99"):
         values.printed("f99")
+
+
+def test_cells_suppressed_by_protect_print_c_even_while_their_numbers_are_kept():
+    # protect() keeps count/percent numeric and marks the cell; nothing of it may reach a page.
+    kept = _row(
+        "r_age",
+        "1",
+        "18-29岁",
+        3,
+        20,
+        15.0,
+        5.24,
+        36.04,
+        breakdown="r_residence",
+        group="1",
+        reliability="low",
+        suppression="secondary",
+        flags="[u] [c]",
+    )
+    values = Values(pd.DataFrame([kept]))
+    assert values.pct("r_age", 1, "r_residence", 1) == "[c]"
+    assert values.count("r_age", 1, "r_residence", 1) == "[c]"
+    assert values.ci("r_age", 1, "r_residence", 1) == "[c]"
+    assert values.percent("r_age", 1, "r_residence", 1) is None
+    assert values.base("r_age", "r_residence", 1) == 20
