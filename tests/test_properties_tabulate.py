@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -171,3 +172,15 @@ def test_both_engines_agree_to_the_last_digit(survey):
         tabulate(publication, {"p": frame}, engine="duckdb"),
         check_exact=True,
     )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(surveys())
+def test_both_engines_reading_parquet_give_the_table_of_the_loaded_frame(survey):
+    publication, frame = survey
+    expected = tabulate(publication, {"p": frame}, engine="pandas")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "p.parquet"
+        frame.to_parquet(path)
+        for engine in ("pandas", "duckdb"):
+            pd.testing.assert_frame_equal(expected, tabulate(publication, {"p": path}, engine=engine), check_exact=True)
