@@ -165,3 +165,13 @@ def test_a_multi_choice_question_too_wide_for_bit_patterns_is_counted_per_catego
     assert total.loc["1", "base"] == 9 and total.loc["1", "count"] == 2
     expected_net = sum(1 for row, t in enumerate(ticks) if row != 2 and (t[0] or t[1]))
     assert total.loc["first_two", "count"] == expected_net
+
+
+def test_duckdb_connections_print_no_progress_bar_into_the_build_log():
+    from surveypress.engines import duckdb_engine
+
+    connection = duckdb_engine.connect()
+    try:
+        assert connection.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+    finally:
+        connection.close()

@@ -44,7 +44,9 @@ def parquet(path: Path | str) -> str:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
+    # No progress bar: the build prints one line per stage on stderr and nothing else.
     connection = duckdb.connect(config={"threads": os.cpu_count() or 1, "memory_limit": MEMORY_LIMIT})
+    connection.execute("SET enable_progress_bar = false")
     return connection
 
 
