@@ -107,7 +107,7 @@ def write_content(project: Path, pages: int) -> None:
             "questions": questions,
         },
     )
-    indicators = []
+    indicators = [{"id": "used", "question": "used", "title": {"zh": "是否使用过", "en": "Used"}}]
     for question in questions[3:]:
         entry = {"id": question["id"], "question": question["id"], "title": question["text"]}
         if question["type"] == "scale":
@@ -135,7 +135,7 @@ def write_content(project: Path, pages: int) -> None:
     )
     (content / "published_figures.csv").write_text(
         "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
-        f"f01,导语,people,回答人数,{RESPONDENTS}人,{RESPONDENTS},base,equal,q003,,\n",
+        f"f01,导语,people,回答人数,{RESPONDENTS}人,{RESPONDENTS},base,equal,used,,\n",
         encoding="utf-8",
     )
     templates = content / "templates"
