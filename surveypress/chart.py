@@ -18,6 +18,7 @@ import math
 import os
 import re
 import unicodedata
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -65,6 +66,8 @@ TITLE_SIZE = 16
 LINE_HEIGHT = 17
 BAR_HEIGHT = 18
 PNG_SCALE = 2
+# Below this many charts per worker, starting worker processes costs more than it saves.
+PARALLEL_MIN_CHARTS = 16
 
 
 class FontMissingError(InputError):
@@ -609,20 +612,47 @@ def render_charts(pub: Publication, table: Any, out_dir: str | Path) -> dict[str
     register_cjk_fonts()
     values = table if isinstance(table, Values) else Values(table)
     specs = load_chart_specs(pub)
+    prepared = [prepare_chart(pub, values, spec) for spec in specs]
+    images = draw_images([vega_lite for _, _, _, vega_lite in prepared])
     charts: dict[str, ChartOutput] = {}
-    for spec in specs:
-        charts[spec.id] = render_chart(pub, values, spec, out_dir)
+    for (spec, title, frame, vega_lite), (svg, png) in zip(prepared, images, strict=True):
+        charts[spec.id] = write_chart(spec, title, frame, vega_lite, svg, png, out_dir)
     return charts
 
 
-def render_chart(pub: Publication, values: Values, spec: ChartSpec, out_dir: Path) -> ChartOutput:
+def prepare_chart(pub: Publication, values: Values, spec: ChartSpec) -> tuple[ChartSpec, str, pd.DataFrame, dict]:
+    """The chart's title, data and Vega-Lite specification (validated by Altair)."""
     title = render_string(spec.title, values, name=f"{pub.content_dir / CHARTS_FILE}, chart {spec.id}, title")
     frame = chart_rows(pub, values, spec)
-    chart = build_chart(spec, title, frame)
-    vega_lite = chart.to_dict()
+    return spec, title, frame, build_chart(spec, title, frame).to_dict()
+
+
+def _draw(vega_lite: dict) -> tuple[str, bytes]:
     svg = vl_convert.vegalite_to_svg(vega_lite)
     # The PNG from the SVG already drawn: same pixels as vegalite_to_png, without running Vega a second time.
-    png = vl_convert.svg_to_png(svg, scale=PNG_SCALE)
+    return svg, vl_convert.svg_to_png(svg, scale=PNG_SCALE)
+
+
+def _start_worker() -> None:
+    register_cjk_fonts()
+
+
+def draw_images(specs: list[dict]) -> list[tuple[str, bytes]]:
+    """SVG and PNG for each specification, in order.
+
+    vl-convert holds the interpreter while it draws, so a publication with many charts draws them in worker
+    processes, one per core; the bytes are the same either way.
+    """
+    workers = min(os.cpu_count() or 1, len(specs) // PARALLEL_MIN_CHARTS)
+    if workers < 2:
+        return [_draw(spec) for spec in specs]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker) as pool:
+        return list(pool.map(_draw, specs, chunksize=4))
+
+
+def write_chart(
+    spec: ChartSpec, title: str, frame: pd.DataFrame, vega_lite: dict, svg: str, png: bytes, out_dir: Path
+) -> ChartOutput:
     files = {
         "svg": outputs.write_text(out_dir / f"{spec.id}.svg", svg if svg.endswith("\n") else svg + "\n"),
         "png": outputs.write_bytes(out_dir / f"{spec.id}.png", png),
