@@ -67,7 +67,7 @@ LINE_HEIGHT = 17
 BAR_HEIGHT = 18
 PNG_SCALE = 2
 # Below this many charts per worker, starting worker processes costs more than it saves.
-PARALLEL_MIN_CHARTS = 16
+PARALLEL_MIN_CHARTS = 8
 
 
 class FontMissingError(InputError):
