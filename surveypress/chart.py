@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+import multiprocessing
 import os
 import re
 import unicodedata
@@ -66,8 +67,8 @@ TITLE_SIZE = 16
 LINE_HEIGHT = 17
 BAR_HEIGHT = 18
 PNG_SCALE = 2
-# Below this many charts per worker, starting worker processes costs more than it saves.
-PARALLEL_MIN_CHARTS = 8
+# Below this many charts per worker, starting worker processes (about 2 s) costs more than it saves.
+PARALLEL_MIN_CHARTS = 32
 
 
 class FontMissingError(InputError):
@@ -646,7 +647,11 @@ def draw_images(specs: list[dict]) -> list[tuple[str, bytes]]:
     workers = min(os.cpu_count() or 1, len(specs) // PARALLEL_MIN_CHARTS)
     if workers < 2:
         return [_draw(spec) for spec in specs]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker) as pool:
+    # Workers come from a fork server, not a fork of this process: forking a process that runs threads (a test
+    # runner, a browser driver) can copy a held lock into the child and hang it.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker) as pool:
         return list(pool.map(_draw, specs, chunksize=4))
 
 

@@ -143,6 +143,26 @@ def test_rendering_twice_gives_the_same_bytes(publication, rendered, tmp_path):
     assert len(list(first_dir.iterdir())) == 4 * len(charts)
 
 
+def test_charts_drawn_in_worker_processes_match_serial_drawing_while_threads_run(rendered, monkeypatch):
+    """A publication with many charts draws them on every core; the bytes must not change and, with a thread
+    running in this process (as under a test runner or a browser driver), the workers must not hang."""
+    import threading
+
+    charts, out_dir = rendered
+    specs = [json.loads((out_dir / f"{chart_id}.vl.json").read_text(encoding="utf-8")) for chart_id in list(charts)[:4]]
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)
+    busy.start()
+    try:
+        monkeypatch.setattr(chart, "PARALLEL_MIN_CHARTS", 1)
+        monkeypatch.setattr(chart.os, "cpu_count", lambda: 2)
+        parallel = chart.draw_images(specs)
+    finally:
+        stop.set()
+    monkeypatch.setattr(chart, "PARALLEL_MIN_CHARTS", 10**6)
+    assert parallel == chart.draw_images(specs)
+
+
 def test_charts_fit_a_phone_screen(rendered):
     charts, _ = rendered
     for output in charts.values():
