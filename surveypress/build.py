@@ -194,7 +194,8 @@ def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
 
 
 def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
-    """Stages docs/downloads/<name>-<version>.zip (datasets/, datapackage.json, README) and its SHA256SUMS."""
+    """Stages docs/downloads/<name>-<version>.zip (datasets/, datapackage.json, README), its SHA256SUMS, and a copy
+    of every file in it under docs/downloads/ for downloading one at a time."""
     # spec.load_publication has checked that name and version are plain enough for a file name.
     stem = f"{pub.meta['name']}-{pub.meta['version']}"
 
@@ -207,6 +208,11 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
     changelog_path = pub.content_dir / "changelog.yml"
     changelog = spec.read_yaml(changelog_path) if changelog_path.is_file() else []
     epoch = outputs.build_epoch(pub.meta, changelog if isinstance(changelog, list) else [])
+    # Each file is also offered on its own, beside the package that describes it, so that a reader can take one
+    # table, and a tool can read the package from the site (its resource paths resolve from there).
+    for name, source in members.items():
+        if isinstance(source, Path):
+            outputs.write_bytes(staging.path(f"{DOWNLOADS_DIR}/{name}"), source.read_bytes())
     archive = outputs.write_zip(staging.path(f"{DOWNLOADS_DIR}/{stem}.zip"), members, epoch)
     outputs.write_text(staging.path(f"{DOWNLOADS_DIR}/SHA256SUMS"), outputs.sha256sums_text({archive.name: archive}))
     return archive
