@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import os
 import threading
 from collections.abc import Iterator
@@ -18,20 +19,30 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("SITE_DIR") or ROOT / "site")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+
+
+def load_page_weight_script():
+    """scripts/page_weight.py as a module: it measures pages and owns how Chromium is launched here."""
+    spec = importlib.util.spec_from_file_location("page_weight", ROOT / "scripts" / "page_weight.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# One launch recipe for the tests and the page-weight script: the same browser, the same offline flags.
+PAGE_WEIGHT = load_page_weight_script()
+CHROMIUM = PAGE_WEIGHT.CHROMIUM
+CHROMIUM_ARGS = PAGE_WEIGHT.CHROMIUM_ARGS
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class names it so
         pass
+
+
+@pytest.fixture(scope="session")
+def page_weight():
+    return PAGE_WEIGHT
 
 
 @pytest.fixture(scope="session")
