@@ -6,20 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import load, protect, tabulate
-from surveypress.spec import load_publication
+from surveypress import protect
 
 CONTENT = Path(__file__).resolve().parent.parent / "publication"
 
 
 @pytest.fixture(scope="module")
-def default():
-    pub = load_publication(CONTENT)
-    missing = [str(p.microdata) for p in pub.codebook.populations.values() if not p.microdata.is_file()]
-    if missing:
-        pytest.skip(f"default microdata not generated yet: {missing}")
-    microdata = load.load_microdata(pub)
-    return pub, microdata, protect.protect(pub, tabulate.tabulate(pub, microdata, engine="pandas"))
+def default(default_tables):
+    return default_tables
 
 
 def test_the_default_microdata_meets_the_k_anonymity_minimum(default):

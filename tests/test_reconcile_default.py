@@ -9,19 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import load, protect, reconcile, tabulate
-from surveypress.spec import load_publication
+from surveypress import reconcile
 
 CONTENT = Path(__file__).resolve().parent.parent / "publication"
 
 
 @pytest.fixture(scope="module")
-def default():
-    pub = load_publication(CONTENT)
-    missing = [str(p.microdata) for p in pub.codebook.populations.values() if not p.microdata.is_file()]
-    if missing:
-        pytest.skip(f"default microdata not generated yet: {missing}")
-    table = protect.protect(pub, tabulate.tabulate(pub, load.load_microdata(pub), engine="pandas"))
+def default(default_tables):
+    pub, _microdata, table = default_tables
     figures = pd.read_csv(pub.published_figures, dtype=str, keep_default_na=False)
     return pub, table, figures, reconcile.reconcile(pub, table)
 
