@@ -321,3 +321,19 @@ def test_figure_html_points_at_the_chart_files_from_the_page_and_describes_the_i
 )
 def test_labels_wrap_without_splitting_numbers_or_stranding_punctuation(text, width, lines):
     assert chart.wrap(text, width) == lines
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_a_hostile_label_is_drawn_as_text_in_the_svg_and_escaped_in_the_data(tmp_path):
+    """Labels come from codebooks edited by hand: one that looks like HTML must reach the chart as plain text."""
+    pub = _content_with_charts(tmp_path, COMPARE_YML)
+    table = _small_table()
+    table.loc[table["category"] == "1", "category_label"] = HOSTILE
+    output = chart.render_charts(pub, table, tmp_path / "out")["online"]
+    svg = output.files["svg"].read_text(encoding="utf-8")
+    assert "<img" not in svg
+    assert "&lt;img src=x" in svg  # kept as text, escaped (the label may be wrapped over lines)
+    assert HOSTILE in json.dumps(json.loads(output.files["vl.json"].read_text(encoding="utf-8")), ensure_ascii=False)
+    assert "<img" not in chart.figure_html(output, "findings/usage")
