@@ -336,4 +336,5 @@ def test_a_hostile_label_is_drawn_as_text_in_the_svg_and_escaped_in_the_data(tmp
     assert "<img" not in svg
     assert "&lt;img src=x" in svg  # kept as text, escaped (the label may be wrapped over lines)
     assert "<img src=x" in output.files["vl.json"].read_text(encoding="utf-8")  # data, which Vega draws as text
-    assert "<img" not in chart.figure_html(output, "findings/usage")
+    page = chart.figure_html(output, "findings/usage")
+    assert "onerror=alert(1)>" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
