@@ -81,6 +81,8 @@ def build(
         table = progress.step(
             "tabulate", lambda: tabulate.tabulate(pub, microdata, engine=chosen), lambda t: f"{_rows(t)} ({chosen})"
         )
+        # Means and medians of numeric questions; a publication without any gets no summary table.
+        summary = tabulate.summarize(pub, microdata)
         table = progress.step(
             "protect",
             lambda: protect.protect(pub, table),
@@ -100,7 +102,7 @@ def build(
         # Save outputs.
         progress.step(
             "tables",
-            lambda: write_tables(pub, staging, published, disclosure, reconciliation),
+            lambda: write_tables(pub, staging, published, disclosure, reconciliation, summary),
             lambda files: f"{len(files)} files",
         )
         charts = progress.step(
@@ -110,7 +112,7 @@ def build(
         )
         progress.step(
             "narrate",
-            lambda: narrate.render_pages(pub, table, reconciliation, charts, staging.path("docs")),
+            lambda: narrate.render_pages(pub, table, reconciliation, charts, staging.path("docs"), summary=summary),
             lambda pages: f"{len(pages)} pages",
         )
         progress.step(
@@ -137,6 +139,7 @@ def write_tables(
     published: pd.DataFrame,
     disclosure: pd.DataFrame,
     reconciliation: pd.DataFrame,
+    summary: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Stages the CSV tables under datasets/, and mirrors the microdata so later stages see the whole layout."""
     written = [outputs.write_csv(staging.path("datasets/indicators.csv"), published)]
@@ -149,6 +152,8 @@ def write_tables(
         written.append(outputs.write_csv(staging.path("datasets/published_figures.csv"), figures))
     written.append(outputs.write_csv(staging.path("datasets/reconciliation.csv"), reconciliation))
     written.append(outputs.write_csv(staging.path("datasets/disclosure.csv"), disclosure))
+    if summary is not None and len(summary):
+        written.append(outputs.write_csv(staging.path(package.SUMMARIES), summary))
     for population in pub.codebook.populations.values():
         staging.mirror_input(population.microdata)
     return written

@@ -12,6 +12,7 @@ file of a million respondents is checked without a Python loop over its rows.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from surveypress import numeric
 from surveypress.errors import InputError
 from surveypress.spec import Codebook, Population, Publication, Question
 
@@ -347,7 +349,15 @@ def validate(codebook: Codebook, population: str, columns: dict[str, pa.Array], 
     empty: dict[str, np.ndarray] = {}
     problems: list[_Problem] = []
     order = {column: i for i, column in enumerate(expected)}
+    raw: dict[str, np.ndarray] = {}
     for question in questions:
+        if question.numeric is not None:
+            # Raw values kept for the frame; their band codes stand in for them in the universe checks.
+            raw[question.id], values[question.id], empty[question.id], problem = _parse_numbers(
+                columns[question.id], question, order[question.id], codebook.no_answer
+            )
+            problems.extend([problem] if problem else [])
+            continue
         allowed = (0, 1, codebook.no_answer) if question.type == "multi" else (*question.codes, codebook.no_answer)
         for column in question.columns():
             column_values, column_empty, problem = _parse_codes(
@@ -358,8 +368,8 @@ def validate(codebook: Codebook, population: str, columns: dict[str, pa.Array], 
                 problems.append(problem)
     _raise_earliest(problems, name)
 
-    _check_universes(questions, codebook, values, empty, order, name)
-    return _frame(ids, questions, codebook, values, empty)
+    _check_universes(questions, codebook, values, empty, order, name, raw)
+    return _frame(ids, questions, codebook, values, empty, raw)
 
 
 def _check_columns(found: list[str], expected: list[str], population: str, name: str) -> None:
@@ -489,6 +499,37 @@ def _parse_codes(
     return values, empty, problem
 
 
+def _parse_numbers(
+    text: pa.Array, question: Question, order: int, no_answer: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Problem | None]:
+    """Raw values (NaN where empty), band codes, the empty mask and the first refused cell of a numeric column."""
+    rule = question.numeric
+    is_empty = pc.equal(text, "")
+    empty = is_empty.to_numpy(zero_copy_only=False)
+    is_number = pc.match_substring_regex(text, numeric.NUMBER_TEXT)
+    malformed = pc.and_(pc.invert(is_empty), pc.invert(is_number)).to_numpy(zero_copy_only=False)
+    parsed = pc.cast(
+        pc.if_else(pc.and_(is_number, pc.invert(is_empty)), text, pa.scalar(None, pa.string())), pa.float64()
+    )
+    raw = pc.fill_null(parsed, math.nan).to_numpy(zero_copy_only=False)
+    filled = np.where(np.isnan(raw), 0.0, raw)
+    whole, exact = numeric.scaled(filled, rule)
+    valid = (exact & numeric.in_range(whole, rule)) | (filled == no_answer)
+    refused = ~empty & ~malformed & ~valid
+    codes = numeric.band_array(filled, empty | malformed, rule, no_answer)
+    bad_text, bad_value = _first(malformed), _first(refused)
+    expected = numeric.expected(question, no_answer)
+    problem = None
+    if bad_text >= 0 and (bad_value < 0 or bad_text < bad_value):
+        value = text[bad_text].as_py()
+        hint = _malformed(value) if FULL_WIDTH_DIGITS.search(value) or STRAY_SPACE.search(value) else ""
+        problem = _Problem(bad_text, order, question.id, value, expected, hint or "The value is not a number")
+    elif bad_value >= 0:
+        value = text[bad_value].as_py()
+        problem = _Problem(bad_value, order, question.id, value, expected, numeric.problem_hint(rule, raw[bad_value]))
+    return raw, codes, empty, problem
+
+
 def _universe_rule(question: Question, codebook: Codebook) -> str:
     universe = question.universe
     target = codebook.questions[universe.question]
@@ -505,8 +546,10 @@ def _check_universes(
     empty: dict[str, np.ndarray],
     order: dict[str, int],
     name: str,
+    raw: dict[str, np.ndarray] | None = None,
 ) -> None:
     """Empty exactly outside each question's universe; inside, a multi question is all no-answer or none."""
+    raw = raw or {}
     no_answer = codebook.no_answer
     asked = _asked_masks(questions, codebook, values, empty)
     problems: list[_Problem] = []
@@ -522,7 +565,7 @@ def _check_universes(
                         index,
                         order[column],
                         column,
-                        str(int(values[column][index])),
+                        _shown(raw[column][index]) if column in raw else str(int(values[column][index])),
                         f"an empty cell, because this respondent is outside the universe ({rule})",
                     )
                 )
@@ -559,6 +602,11 @@ def _check_universes(
     _raise_earliest(problems, name)
 
 
+def _shown(value: float) -> str:
+    """A raw numeric value as a message shows it: 37 rather than 37.0."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def _asked_masks(
     questions: list[Question], codebook: Codebook, values: dict[str, np.ndarray], empty: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
@@ -593,10 +641,16 @@ def _frame(
     codebook: Codebook,
     values: dict[str, np.ndarray],
     empty: dict[str, np.ndarray],
+    raw: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """The validated frame: text ids, then each column as the smallest nullable integer type that holds its codes."""
+    """The validated frame: text ids, then each column as the smallest nullable integer type that holds its codes;
+    a numeric question's column holds its raw values (Float64), which tabulate bands."""
+    raw = raw or {}
     data: dict[str, object] = {"respondent_id": pd.array(ids.to_numpy(zero_copy_only=False), dtype="str")}
     for question in questions:
+        if question.id in raw:
+            data[question.id] = pd.arrays.FloatingArray(np.nan_to_num(raw[question.id]), empty[question.id].copy())
+            continue
         codes = (0, 1) if question.type == "multi" else question.codes
         smallest, largest = min(*codes, codebook.no_answer), max(*codes, codebook.no_answer)
         numpy_type = next(

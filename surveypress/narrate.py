@@ -7,7 +7,9 @@ and macros, not pages), each starting with a comment naming its template; return
 
 The template vocabulary (so that no figure is ever typed into a page):
 - value functions from `values.py`: `pct`, `count`, `base`, `ci`, `flag`, `low`, `label`, `group_label`, `printed`,
-  `status`; `interval(indicator, category)` gives the Wilson interval as numbers (`.low`, `.high`) for wording that
+  `status`; for numeric questions `mean(question)`, `median(question)`, `mean_ci(question)` and `median_ci(question)`
+  (95% intervals with `.low` and `.high`) and `answered(question)` (their n), from tabulate's summary table;
+  `interval(indicator, category)` gives the Wilson interval as numbers (`.low`, `.high`) for wording that
   depends on whether two intervals overlap; `interval_level` is the confidence level as text (`95%`);
 - `meta` (publication.yml), `codebook`, `question(id)`, `indicators` (id -> Indicator), `disclosure` (thresholds);
 - `reconciliation` (rows of the reconciliation table, each with the `indicator`, `category`, `unit`, `comparison` and
@@ -41,7 +43,7 @@ from surveypress.errors import InputError
 from surveypress.reconcile import fitting_bases
 from surveypress.spec import Publication, read_yaml
 from surveypress.tabulate import Z_95
-from surveypress.values import Values, jinja_environment
+from surveypress.values import Summaries, Values, _template_bound, jinja_environment
 
 TEMPLATE_SUFFIX = ".md.j2"
 CHANGELOG = "changelog.yml"
@@ -69,6 +71,7 @@ def render_pages(
     reconciliation: Any,
     charts: Mapping[str, Any],
     docs_dir: str | Path,
+    summary: Any = None,
 ) -> list[Path]:
     """Renders every page template into `docs_dir/<path>.md`; returns the written paths in template order."""
     docs_dir = Path(docs_dir)
@@ -89,6 +92,10 @@ def render_pages(
     changelog = load_changelog(pub)
     downloads = staged_downloads(pub, docs_dir.parent / "datasets")
     environment = page_environment(pub, values, reconciliation_rows, charts, changelog, downloads)
+    decimals = {q.id: q.numeric.decimals for q in pub.codebook.questions.values() if q.numeric is not None}
+    summaries = Summaries(summary, decimals)
+    for function_name, function in summaries.functions().items():
+        environment.globals[function_name] = _template_bound(function_name, function)
 
     # Render and save every page.
     written = []

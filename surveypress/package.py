@@ -83,6 +83,7 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
     order.append("datasets/indicators.csv")
     order.extend(f"datasets/indicators/{indicator.id}.csv" for indicator in pub.indicators)
     order.extend(["datasets/published_figures.csv", "datasets/reconciliation.csv", "datasets/disclosure.csv"])
+    order.append(SUMMARIES)
     known = [relative for relative in order if relative in found]
     others = sorted(relative for relative in found if relative not in order)
     return [(found[relative], relative) for relative in [*known, *others]]
@@ -195,6 +196,17 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
             "每个公开的微观数据文件一行：准标识变量组合下最小的组有多少条记录（k），以及样本唯一记录数。",
             _disclosure_schema(),
         )
+    if relative == SUMMARIES:
+        return (
+            "summaries",
+            "summaries",
+            "Means and medians of numeric questions",
+            "Means and medians of numeric questions",
+            "One row per numeric question and statistic (mean, median): the value, its 95% interval and the number of"
+            " answers. Mean: t-interval. Median: the order statistics whose ranks a Binomial(n, 1/2) gives at least"
+            " 95% coverage (distribution-free, exact).",
+            _summaries_schema(),
+        )
     name = relative.removeprefix("datasets/").removesuffix(".csv").replace("/", "-")
     fields = [{"name": column, "type": "string", "title": column} for column in header]
     return "other", name, name, name, "", {"fields": fields, "missingValues": [""]}
@@ -240,7 +252,30 @@ def _universe_text(pub: Publication, question: Question) -> str:
     return f"询问对象：{target.id}（{target.text.zh}）回答为“{labels}”的受访者。"
 
 
+def _numeric_field(pub: Publication, question: Question) -> dict[str, Any]:
+    """A numeric question's raw value: a number in its declared range, and the bands the tables count it in."""
+    rule = question.numeric
+    bands = "; ".join(
+        f"{band.code} = [{band.low}, {band.below if band.below is not None else str(rule.maximum) + ']'}"
+        + (")" if band.below is not None else "")
+        + f" {question.option(band.code).en}"
+        for band in rule.bands
+    )
+    about = (
+        f"Numeric ({rule.unit.en}), {rule.minimum} to {rule.maximum}, at most {rule.decimals} decimals. "
+        f"{_universe_text(pub, question)} / {question.text.en}. Tabulated in bands: {bands}"
+    )
+    constraints = {"minimum": float(rule.minimum), "maximum": float(rule.maximum)}
+    if rule.decimals == 0:
+        return _field(
+            question.id, "integer", question.text.zh, about, constraints={k: int(v) for k, v in constraints.items()}
+        )
+    return _field(question.id, "number", question.text.zh, about, constraints=constraints)
+
+
 def _question_fields(pub: Publication, question: Question) -> list[dict[str, Any]]:
+    if question.numeric is not None:
+        return [_numeric_field(pub, question)]
     kind = {"single": "单选题", "scale": "量表题（选项按顺序排列）", "multi": "多选题"}[question.type]
     about = f"{kind}。{_universe_text(pub, question)} / {question.text.en}"
     if question.type != "multi":
@@ -405,3 +440,22 @@ def _disclosure_schema() -> dict[str, Any]:
         _field("smallest_combination", "string", "最小组合", "记录最少的组合 / the smallest combination"),
     ]
     return {"fields": fields, "missingValues": [""], "primaryKey": ["file"]}
+
+
+SUMMARIES = "datasets/summaries.csv"
+
+
+def _summaries_schema() -> dict[str, Any]:
+    """The summary table's columns (tabulate.SUMMARY_COLUMNS)."""
+    fields = [
+        _field("question", "string", "Question", "Id of the numeric question in the codebook"),
+        _field("population", "string", "Population", "Population the question was asked of"),
+        _field("statistic", "string", "Statistic", "mean or median", constraints={"enum": ["mean", "median"]}),
+        _field("value", "number", "Value", "The statistic, in the question's unit"),
+        _field("ci_low", "number", "95% interval, low", "Lower end of the 95% interval (empty if n is too small)"),
+        _field("ci_high", "number", "95% interval, high", "Upper end of the 95% interval (empty if n is too small)"),
+        _field("n", "integer", "Answers", "Respondents who gave a value (not asked and no answer excluded)"),
+        _field("unit", "string", "Unit", "The unit of the raw values"),
+        _field("interval", "string", "Interval method", "t, or binomial order statistics"),
+    ]
+    return {"fields": fields, "missingValues": [""], "primaryKey": ["question", "statistic"]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import yaml
 
 from surveypress.errors import InputError
 
-QUESTION_TYPES = ("single", "scale", "multi")
+QUESTION_TYPES = ("single", "scale", "multi", "numeric")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
@@ -44,6 +45,34 @@ class Universe:
 
 
 @dataclass(frozen=True)
+class Band:
+    """One band of a numeric question: raw values in [low, below); the last band also holds the range's maximum."""
+
+    code: int
+    low: Decimal
+    below: Decimal | None  # None for the last band: up to and including the range's maximum
+
+
+@dataclass(frozen=True)
+class Numeric:
+    """What a numeric question's raw value may be, and the bands (its options) the tables count."""
+
+    minimum: Decimal
+    maximum: Decimal
+    decimals: int
+    unit: Label
+    bands: tuple[Band, ...]
+
+    @property
+    def scale(self) -> int:
+        """Raw values times this are whole numbers: the engines and the summary work on those, exactly."""
+        return 10**self.decimals
+
+    def scaled(self, value: Decimal) -> int:
+        return int(value * self.scale)
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     population: str
@@ -51,6 +80,8 @@ class Question:
     text: Label
     options: tuple[Option, ...]
     universe: Universe | None
+    # Only for type numeric: range, unit and bands; `options` then holds the bands' codes and labels.
+    numeric: Numeric | None = None
 
     @property
     def codes(self) -> tuple[int, ...]:
@@ -320,8 +351,13 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
                 value=entry.get("type"),
             )
         options: list[Option] = []
+        numeric = None
         raw_options = entry.get("options")
-        if not isinstance(raw_options, list) or len(raw_options) < 2:
+        if entry["type"] == "numeric":
+            # The bands are the question's options: every stage that counts options counts bands unchanged.
+            numeric = _numeric(entry, path, where, no_answer)
+            raw_options = entry.get("bands")
+        elif not isinstance(raw_options, list) or len(raw_options) < 2:
             raise InputError(
                 path, "a list of at least two options", row=line_of(entry, "options"), column=f"{where}.options"
             )
@@ -362,6 +398,7 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
             text=_label(entry.get("text"), path, f"{where}.text", row),
             options=tuple(options),
             universe=universe,
+            numeric=numeric,
         )
         lines[qid] = row
         lines[f"{qid}.universe"] = line_of(entry, "universe") or row
@@ -369,6 +406,99 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
     _check_universes(path, questions, lines)
     _check_columns(path, populations, questions, lines)
     return Codebook(no_answer=no_answer, populations=populations, questions=questions)
+
+
+def _number(value: Any) -> Decimal | None:
+    """A YAML number as an exact decimal (through its text, so 0.1 stays 0.1); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return Decimal(str(value))
+
+
+def _places(value: Decimal) -> int:
+    return max(0, -value.normalize().as_tuple().exponent)
+
+
+def _numeric(entry: dict, path: Path, where: str, no_answer: int) -> Numeric:
+    """Range, unit, decimals and bands of a numeric question. Bands are listed in order, each starting where the
+    one before ends (`from` equals the previous `below`), the first at the range's minimum, the last without
+    `below` (it runs to the maximum): so they can neither overlap nor leave a gap."""
+    raw_range = entry.get("range")
+    bounds = [_number(value) for value in raw_range] if isinstance(raw_range, list) else []
+    if len(bounds) != 2 or None in bounds or not bounds[0] < bounds[1]:
+        raise InputError(
+            path,
+            "a range [minimum, maximum] of two numbers, minimum first",
+            row=line_of(entry, "range"),
+            column=f"{where}.range",
+            value=raw_range,
+        )
+    minimum, maximum = bounds
+    if minimum <= no_answer <= maximum:
+        raise InputError(
+            path,
+            f"a range that does not include the no-answer code {no_answer}",
+            row=line_of(entry, "range"),
+            column=f"{where}.range",
+            value=raw_range,
+            hint="Choose another missing.no_answer code",
+        )
+    decimals = entry.get("decimals", 0)
+    if not _is_code(decimals) or not 0 <= decimals <= 6:
+        raise InputError(
+            path,
+            "a whole number of decimals from 0 to 6",
+            row=line_of(entry, "decimals"),
+            column=f"{where}.decimals",
+            value=decimals,
+        )
+    unit = _label(entry.get("unit"), path, f"{where}.unit", line_of(entry, "unit"))
+    raw_bands = entry.get("bands")
+    if not isinstance(raw_bands, list) or len(raw_bands) < 2:
+        raise InputError(path, "a list of at least two bands", row=line_of(entry, "bands"), column=f"{where}.bands")
+    bands: list[Band] = []
+    for index, band in enumerate(raw_bands):
+        band = _require_mapping(band, path, f"{where}.bands", line_of(entry, "bands"))
+        name = f"{where} band {band.get('code')}"
+        low, last = _number(band.get("from")), index == len(raw_bands) - 1
+        expected_low = minimum if not bands else bands[-1].below
+        if low is None or low != expected_low:
+            first = "the range's minimum" if not bands else "the previous band's 'below'"
+            raise InputError(
+                path,
+                f"'from' equal to {first} ({expected_low}), so bands neither overlap nor leave a gap",
+                row=line_of(band, "from"),
+                column=name,
+                value=band.get("from"),
+            )
+        below = _number(band.get("below"))
+        if last and "below" in band:
+            raise InputError(
+                path,
+                f"no 'below' in the last band: it runs to the range's maximum ({maximum})",
+                row=line_of(band, "below"),
+                column=name,
+                value=band.get("below"),
+            )
+        if not last and (below is None or not low < below <= maximum):
+            raise InputError(
+                path,
+                f"'below' greater than 'from' ({low}) and at most the range's maximum ({maximum})",
+                row=line_of(band, "below") or line_of(band),
+                column=name,
+                value=band.get("below"),
+            )
+        for edge in (low, below):
+            if edge is not None and _places(edge) > decimals:
+                raise InputError(
+                    path,
+                    f"band edges with at most {decimals} decimals, as the question's values",
+                    row=line_of(band),
+                    column=name,
+                    value=str(edge),
+                )
+        bands.append(Band(code=band.get("code"), low=low, below=below))
+    return Numeric(minimum=minimum, maximum=maximum, decimals=decimals, unit=unit, bands=tuple(bands))
 
 
 def _check_universes(path: Path, questions: dict[str, Question], lines: dict[str, int | None]) -> None:

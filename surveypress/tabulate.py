@@ -20,8 +20,10 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from surveypress import numeric
 from surveypress.errors import InputError
 from surveypress.spec import Codebook, Indicator, Publication, Question, Universe
 
@@ -176,6 +178,7 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
     if engine not in ENGINES:
         raise ValueError(f"engine must be 'auto' or one of {ENGINES}, not {engine!r}")
     tasks = plan(pub)
+    microdata = banded(pub.codebook, microdata)
     counts: dict[str, Counts] = {}
     for population, population_tasks in tasks.items():
         if population not in microdata:
@@ -201,6 +204,84 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
             name = None if isinstance(source, pd.DataFrame) else display_name(Path(source), pub.project_root)
             counts.update(duckdb_engine.count(pub.codebook, population, source, population_tasks, name))
     return assemble(pub, tasks, counts)
+
+
+def banded(codebook: Codebook, microdata: Mapping[str, object]) -> dict[str, object]:
+    """Frames with each numeric question's raw values replaced by band codes, so the engines count bands as options.
+    Parquet paths are passed on: the engines band them while they read (`numeric.band_sql`, `numeric.band_array`)."""
+    result: dict[str, object] = {}
+    for population, source in microdata.items():
+        rules = [q for q in codebook.questions_of(population) if q.numeric is not None]
+        if rules and isinstance(source, pd.DataFrame):
+            source = source.copy(deep=False)
+            for question in rules:
+                column = source[question.id].array
+                raw, empty = column.to_numpy(dtype="float64", na_value=0.0), column.isna()
+                codes = numeric.band_array(raw, empty, question.numeric, codebook.no_answer)
+                source[question.id] = pd.arrays.IntegerArray(codes, empty.copy())
+        result[population] = source
+    return result
+
+
+SUMMARY_COLUMNS = [
+    "question",
+    "population",
+    "statistic",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n",
+    "unit",
+    "interval",
+]
+
+
+def summarize(pub: Publication, microdata: Mapping[str, object]) -> pd.DataFrame:
+    """Mean and median, each with its 95% interval, of every numeric question's answered raw values (columns
+    `SUMMARY_COLUMNS`, one row per question and statistic, in codebook order). Empty when there is none.
+
+    Only the histogram of raw values comes from the data (numpy for a frame, one DuckDB scan for a Parquet file);
+    the statistics are computed from it once, in `numeric.summarise`, with exact arithmetic.
+    """
+    rows: list[dict[str, object]] = []
+    codebook = pub.codebook
+    for question in codebook.questions.values():
+        if question.numeric is None:
+            continue
+        source = microdata[question.population]
+        if isinstance(source, pd.DataFrame):
+            column = source[question.id].array
+            raw = column.to_numpy(dtype="float64", na_value=math.nan)
+            raw = raw[~np.isnan(raw) & (raw != codebook.no_answer)]
+            whole, _ = numeric.scaled(raw, question.numeric)
+            values, counts = np.unique(whole, return_counts=True)
+            histogram = dict(zip(values.tolist(), counts.tolist(), strict=True))
+        else:
+            from surveypress.engines import duckdb_engine
+
+            histogram = duckdb_engine.histogram(Path(source), question, codebook.no_answer)  # type: ignore[arg-type]
+        summary = numeric.summarise(histogram, question.numeric)
+        for statistic, method in (("mean", numeric.MEAN_INTERVAL), ("median", numeric.MEDIAN_INTERVAL)):
+            figures = summary[statistic]
+            rows.append(
+                {
+                    "question": question.id,
+                    "population": question.population,
+                    "statistic": statistic,
+                    **{
+                        key: None if figures[key] is None else float(figures[key])
+                        for key in ("value", "ci_low", "ci_high")
+                    },
+                    "n": figures["n"],
+                    "unit": question.numeric.unit.zh,
+                    "interval": method,
+                }
+            )
+    table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    for name in ("value", "ci_low", "ci_high"):
+        table[name] = table[name].astype("float64")
+    table["n"] = table["n"].astype("int64")
+    return table
 
 
 def assemble(pub: Publication, tasks: dict[str, list[Task]], counts: dict[str, Counts]) -> pd.DataFrame:

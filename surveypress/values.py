@@ -4,13 +4,15 @@ Takes: the indicator table (the `protect` stage's frame, or `datasets/indicators
 hold `[c]`), and optionally the reconciliation table.
 Gives: `Values`, whose methods return one figure formatted the way the site prints it (`88.9%`, `84.0%～92.4%`, `198`),
 and `jinja_environment`, a strict Jinja2 environment with those methods as globals so that templates and chart titles
-share one vocabulary: `pct`, `count`, `base`, `ci`, `flag`, `low`, `label`, `printed`.
+share one vocabulary: `pct`, `count`, `base`, `ci`, `flag`, `low`, `label`, `printed`; and `Summaries`, the means and
+medians of numeric questions (`mean`, `median`, `mean_ci`, `median_ci`, `answered`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -228,6 +230,86 @@ class Values:
             "group_label": self.group_label,
             "printed": self.printed,
             "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class Range:
+    """A 95% interval of a mean or median, as formatted text: `.low`, `.high`, or both joined."""
+
+    low: str
+    high: str
+
+    def __str__(self) -> str:
+        return f"{self.low}{RANGE_SEPARATOR}{self.high}"
+
+
+class Summaries:
+    """Means and medians of numeric questions (tabulate's summary table), formatted for a page."""
+
+    STATISTICS = ("mean", "median")
+
+    def __init__(self, table: Any = None, decimals: Mapping[str, int] | None = None, source: str = "summary table"):
+        self.source = source
+        self.decimals = dict(decimals or {})
+        self._rows = {
+            (_key(record["question"]), _key(record["statistic"])): record
+            for record in (_records(table) if table is not None else [])
+        }
+
+    def _row(self, question: str, statistic: str) -> dict[str, Any]:
+        found = self._rows.get((_key(question), statistic))
+        if found is None:
+            known = sorted({key for key, _ in self._rows}) or ["none"]
+            raise InputError(
+                self.source, f"a numeric question (one of {', '.join(known)})", column="question", value=question
+            )
+        return found
+
+    def _format(self, question: str, value: Any, statistic: str, decimals: int | None) -> str:
+        if _is_missing(value):
+            return "[x]"  # GSS shorthand: not available (too few answers for an interval)
+        shown = self.decimals.get(_key(question), 0) + 1 if decimals is None else decimals
+        text = str(_decimal(value).quantize(Decimal(1).scaleb(-shown), rounding=ROUND_HALF_UP))
+        # A median is an observed value (or the middle of two): drop the extra place when it is a zero.
+        if statistic == "median" and decimals is None and text.endswith("0") and "." in text:
+            text = text[:-1].rstrip(".")
+        return text
+
+    def mean(self, question: str, decimals: int | None = None) -> str:
+        """The mean of a numeric question's answers, to one decimal more than its values have."""
+        return self._format(question, self._row(question, "mean")["value"], "mean", decimals)
+
+    def median(self, question: str, decimals: int | None = None) -> str:
+        """The median of a numeric question's answers."""
+        return self._format(question, self._row(question, "median")["value"], "median", decimals)
+
+    def _range(self, question: str, statistic: str, decimals: int | None) -> Range:
+        record = self._row(question, statistic)
+        return Range(
+            self._format(question, record["ci_low"], statistic, decimals),
+            self._format(question, record["ci_high"], statistic, decimals),
+        )
+
+    def mean_ci(self, question: str, decimals: int | None = None) -> Range:
+        """The mean's 95% t-interval."""
+        return self._range(question, "mean", decimals)
+
+    def median_ci(self, question: str, decimals: int | None = None) -> Range:
+        """The median's 95% interval from order statistics (binomial)."""
+        return self._range(question, "median", decimals)
+
+    def answered(self, question: str) -> int:
+        """How many respondents gave a value (the n of the mean and median)."""
+        return int(float(self._row(question, "mean")["n"]))
+
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "mean": self.mean,
+            "median": self.median,
+            "mean_ci": self.mean_ci,
+            "median_ci": self.median_ci,
+            "answered": self.answered,
         }
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from surveypress import numeric
 from surveypress.errors import InputError
 from surveypress.spec import Codebook, Question, Universe
 from surveypress.tabulate import TOTAL, Counts, Task, universe_chain
@@ -255,13 +256,52 @@ def _checked_view(
             value=extra[0],
         )
     select = ["file_row_number", f"CAST({_quote('respondent_id')} AS VARCHAR) AS respondent_id"]
+    for question in codebook.questions_of(population):
+        if question.numeric is not None:
+            # The view holds band codes, so universes and counts treat a numeric question like any other.
+            select.append(f"{_banded(question, codebook.no_answer)} AS {_quote(question.id)}")
     for column in expected[1:]:
+        if codebook.questions.get(column) is not None and codebook.questions[column].numeric is not None:
+            continue
         if not _is_integer(types[column]) and types[column].upper() != "VARCHAR":
             raise InputError(name, "integer or text columns", column=column, value=types[column])
         select.append(f"{_value(column, types[column])} AS {_quote(column)}")
     connection.execute(f"CREATE OR REPLACE TEMP VIEW raw_microdata AS SELECT * FROM {source}")
+    numbers = [f"{_raw_number(q.id)} AS {_quote(q.id)}" for q in codebook.questions_of(population) if q.numeric]
+    connection.execute(
+        f"CREATE OR REPLACE TEMP VIEW raw_numbers AS SELECT {', '.join(['file_row_number', *numbers])} FROM {source}"
+    )
     connection.execute(f"CREATE OR REPLACE TEMP VIEW microdata AS SELECT {', '.join(select)} FROM {source}")
     return types
+
+
+def _raw_number(column: str) -> str:
+    """SQL for a numeric question's raw cell as a double, whatever the column type; NULL when empty or not a number."""
+    text = f"CAST({_quote(column)} AS VARCHAR)"
+    return f"CASE WHEN regexp_full_match({text}, '{numeric.NUMBER_TEXT[1:-1]}') THEN CAST({text} AS DOUBLE) END"
+
+
+def _banded(question: Question, no_answer: int) -> str:
+    """SQL for a numeric question's band code: NULL when empty, `numeric.NO_BAND` when malformed or out of range."""
+    text = f"CAST({_quote(question.id)} AS VARCHAR)"
+    return (
+        f"(CASE WHEN {text} IS NULL OR {text} = '' THEN NULL WHEN {_raw_number(question.id)} IS NULL "
+        f"THEN {numeric.NO_BAND} ELSE {numeric.band_sql(_raw_number(question.id), question.numeric, no_answer)} END)"
+    )
+
+
+def histogram(path: Path, question: Question, no_answer: int) -> dict[int, int]:
+    """{value × 10^decimals: respondents} of a numeric question's answered cells in a Parquet file (already checked)."""
+    value = _raw_number(question.id)
+    connection = connect()
+    try:
+        rows = connection.execute(
+            f"SELECT CAST(round(v * {question.numeric.scale}) AS BIGINT), count(*) FROM "
+            f"(SELECT {value} AS v FROM {parquet(path)}) WHERE v IS NOT NULL AND v <> {no_answer} GROUP BY 1"
+        ).fetchall()
+    finally:
+        connection.close()
+    return {int(whole): int(count) for whole, count in rows}
 
 
 # What load.py trims from ids (pyarrow's utf8_trim_whitespace: the Unicode White_Space characters), as RE2.
@@ -375,7 +415,13 @@ def _check_rows(
         row, column, expected = found
         value = _cell(connection, source, row, column)
         value = "" if value is None else str(value)
-        raise InputError(name, expected, row=row + FIRST_DATA_ROW, column=column, value=value)
+        hint = ""
+        question = codebook.questions.get(column)
+        if question is not None and question.numeric is not None and source == "raw_microdata":
+            value = value.removesuffix(".0") if isinstance(_cell(connection, source, row, column), float) else value
+            number = _cell(connection, "raw_numbers", row, column)
+            hint = "The value is not a number" if number is None else numeric.problem_hint(question.numeric, number)
+        raise InputError(name, expected, row=row + FIRST_DATA_ROW, column=column, value=value, hint=hint)
 
     # The same order as load.py: ids, repeated ids, codes, universes; within each, the earliest row then column.
     found = _first_problem(connection, view, id_checks)
@@ -415,6 +461,11 @@ def _code_checks(codebook: Codebook, population: str, types: dict[str, str]) -> 
     checks = []
     for question in codebook.questions_of(population):
         allowed = (0, 1, no_answer) if question.type == "multi" else (*question.codes, no_answer)
+        if question.numeric is not None:
+            text = f"CAST({_quote(question.id)} AS VARCHAR)"
+            check = f"{text} IS NOT NULL AND {text} <> '' AND {_banded(question, no_answer)} NOT IN ({_codes(allowed)})"
+            checks.append((check, question.id, numeric.expected(question, no_answer)))
+            continue
         if question.type == "multi":
             expected = f"0 (not ticked), 1 (ticked) or {no_answer} (no answer)"
         else:

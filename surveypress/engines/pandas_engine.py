@@ -13,6 +13,7 @@ each breakdown are sums over it.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from surveypress import numeric
 from surveypress.errors import InputError
 from surveypress.spec import Codebook, Question
 from surveypress.tabulate import TOTAL, Counts, Task
@@ -52,6 +54,21 @@ def _arrow_cells(table: pa.Table, column: str) -> tuple[np.ndarray, np.ndarray]:
     if values.null_count == 0:
         return data, np.zeros(len(values), dtype=bool)
     return data, values.is_null().to_numpy(zero_copy_only=False)
+
+
+def _arrow_bands(table: pa.Table, column: str, rule: numeric.Numeric, no_answer: int) -> tuple[np.ndarray, np.ndarray]:
+    """(band codes, empty) of a numeric question's raw Arrow column; a cell that is not a number gets no band."""
+    values = table.column(column).combine_chunks()
+    text = pc.cast(values, pa.string()) if not pa.types.is_string(values.type) else values
+    empty = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
+    if pa.types.is_string(values.type):
+        is_number = pc.fill_null(pc.match_substring_regex(text, numeric.NUMBER_TEXT), False)
+        values = pc.cast(pc.if_else(is_number, text, pa.scalar(None, pa.string())), pa.float64())
+    raw = pc.fill_null(pc.cast(values, pa.float64()), math.nan).to_numpy(zero_copy_only=False)
+    malformed = np.isnan(raw) & ~empty
+    codes = numeric.band_array(np.nan_to_num(raw), empty, rule, no_answer)
+    codes[malformed] = numeric.NO_BAND
+    return codes, empty
 
 
 class _Answers:
@@ -293,7 +310,14 @@ def count_parquet(
         _check_header_and_ids(codebook, population, path, file, name)
     # One multithreaded read of the question columns (about one byte per cell); ids were checked on their own.
     table = file.read(columns=codebook.columns_of(population)[1:], use_threads=True)
-    answers = _Answers(codebook, table.num_rows, lambda column: _arrow_cells(table, column), checking=True)
+    rules = {q.id: q.numeric for q in codebook.questions_of(population) if q.numeric is not None}
+
+    def read(column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column in rules:
+            return _arrow_bands(table, column, rules[column], codebook.no_answer)
+        return _arrow_cells(table, column)
+
+    answers = _Answers(codebook, table.num_rows, read, checking=True)
     counts = {task.indicator.id: _count_task(answers, task) for task in tasks}
     for question in codebook.questions_of(population):
         if question.id not in answers.screened:
