@@ -8,7 +8,8 @@ the accessible `<figure>` a page shows.
 
 Charts are drawn for phones first: about 360 px wide, labels wrapped, every value written beside its bar, the
 interval drawn as a black range, low-reliability values `[u]` drawn faint and dashed, suppressed `[c]` values not drawn.
-The same input gives the same bytes.
+Kinds: `bars`, `compare` (populations side by side) and `breakdown` (one indicator across the groups of one of its
+breakdowns: a row per group labelled with its n, a bar per category). The same input gives the same bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import re
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -34,7 +35,7 @@ from surveypress.spec import Publication, read_yaml
 from surveypress.values import TOTAL, Values, render_string
 
 CHARTS_FILE = "charts.yml"
-KINDS = ("bars", "compare")
+KINDS = ("bars", "compare", "breakdown")
 SORTS = ("descending", "none")
 
 # Okabe-Ito colours: distinguishable with every common colour-vision deficiency, each >= 3:1 against white.
@@ -91,6 +92,7 @@ class ChartSpec:
     title: str
     sort: str
     note: str
+    breakdown: str = ""  # kind breakdown: the question id of one of the indicator's breakdowns
 
 
 @dataclass
@@ -148,6 +150,8 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
         raw_series = entry.get("series")
         if not isinstance(raw_series, list) or not raw_series:
             raise InputError(path, "a list of series, each with an indicator", column=f"{where}.series")
+        if kind == "breakdown":
+            _check_breakdown(pub, path, where, entry, raw_series)
         if kind == "compare" and len(raw_series) < 2:
             raise InputError(path, "at least two series in a compare chart", column=f"{where}.series")
         if len(raw_series) > len(PALETTE):
@@ -177,9 +181,25 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
                 title=title,
                 sort=sort,
                 note=str(entry.get("note") or ""),
+                breakdown=str(entry.get("breakdown") or ""),
             )
         )
     return specs
+
+
+def _check_breakdown(pub: Publication, path: Path, where: str, entry: dict, raw_series: list) -> None:
+    """A breakdown chart shows one indicator across the groups of one of its breakdowns."""
+    if len(raw_series) != 1 or not isinstance(raw_series[0], dict):
+        raise InputError(path, "exactly one series in a breakdown chart", column=f"{where}.series")
+    indicator_id = raw_series[0].get("indicator")
+    known = _has_indicator(pub, indicator_id) and pub.indicator(indicator_id).breakdowns
+    if entry.get("breakdown") not in (known or ()):
+        raise InputError(
+            path,
+            f"one of the breakdowns of indicator '{indicator_id}' ({', '.join(known or ()) or 'it has none'})",
+            column=f"{where}.breakdown",
+            value=entry.get("breakdown"),
+        )
 
 
 # Fonts.
@@ -397,6 +417,81 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
         for series, percent_text, flags in zip(frame["series"], frame["percent_text"], frame["flags"], strict=True)
     ]
     return frame
+
+
+def breakdown_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFrame:
+    """One row per bar of a breakdown chart: a row of bars per breakdown group (labelled with its n), one bar per
+    category in it; the fields are those `chart_rows` gives, so the chart is drawn by `build_chart`."""
+    path = pub.content_dir / CHARTS_FILE
+    series = spec.series[0]
+    if series.indicator not in values.indicators:
+        raise InputError(
+            path,
+            f"an indicator of the table (one of {', '.join(values.indicators)})",
+            column=f"chart {spec.id}.series.indicator",
+            value=series.indicator,
+        )
+    categories = _categories(pub, values, series, path, spec.id)
+    if len(categories) > len(PALETTE):
+        raise InputError(
+            path,
+            f"at most {len(PALETTE)} categories in a breakdown chart (list them in 'categories')",
+            column=f"chart {spec.id}.series.categories",
+            value=len(categories),
+        )
+    single = len(categories) == 1
+    name = _series_name(pub, values, series)
+    records: list[dict[str, Any]] = []
+    for position, option in enumerate(pub.codebook.questions[spec.breakdown].options):
+        group = str(option.code)
+        base = values.base(series.indicator, spec.breakdown, group)
+        group_label = values.group_label(series.indicator, spec.breakdown, group)
+        for series_index, code in enumerate(categories):
+            cell = (series.indicator, code, spec.breakdown, group)
+            row = values.row(*cell)
+            label = values.label(series.indicator, code)
+            percent = values.percent(*cell)
+            records.append(
+                {
+                    "key": group_label,
+                    "label": label,
+                    "series": name if single else label,
+                    "series_index": series_index,
+                    "position": position,
+                    "indicator": series.indicator,
+                    "population": str(row["population"]),
+                    "category": str(code),
+                    "group": group,
+                    "group_label": group_label,
+                    "count": values.count(*cell),
+                    "base": base,
+                    "percent": percent,
+                    "ci_low": None if percent is None else float(row["ci_low"]),
+                    "ci_high": None if percent is None else float(row["ci_high"]),
+                    "percent_text": values.pct(*cell),
+                    "ci_text": values.ci(*cell),
+                    "flags": values.flag(*cell),
+                    "low": values.low(*cell),
+                    "suppressed": percent is None,
+                    "row_order": position,
+                    # Each group's n under its name: the groups' bases differ.
+                    "row_label": "\n".join([*wrap(group_label, LABEL_WIDTH), f"n={base}"]),
+                }
+            )
+    frame = pd.DataFrame.from_records(records)
+    frame["value_text"] = [
+        _value_text("bars" if single else "compare", name, text, flags)
+        for name, text, flags in zip(frame["series"], frame["percent_text"], frame["flags"], strict=True)
+    ]
+    return frame
+
+
+def by_group(frame: pd.DataFrame) -> pd.DataFrame:
+    """A breakdown chart's rows listed group by group, for the text alternative, data table and CSV."""
+    listing = frame.copy()
+    listing["series"] = listing["group_label"]
+    listing["series_index"] = listing["position"]
+    return listing.sort_values(["position", "row_order"], kind="stable").reset_index(drop=True)
 
 
 def _value_text(kind: str, series: str, percent_text: str, flags: str) -> str:
@@ -624,6 +719,13 @@ def render_charts(pub: Publication, table: Any, out_dir: str | Path) -> dict[str
 def prepare_chart(pub: Publication, values: Values, spec: ChartSpec) -> tuple[ChartSpec, str, pd.DataFrame, dict]:
     """The chart's title, data and Vega-Lite specification (validated by Altair)."""
     title = render_string(spec.title, values, name=f"{pub.content_dir / CHARTS_FILE}, chart {spec.id}, title")
+    if spec.kind == "breakdown":
+        # Drawn as grouped bars (a compare layout) when it shows several categories, else as plain bars.
+        frame = breakdown_rows(pub, values, spec)
+        layout = replace(spec, kind="compare" if frame["series"].nunique() > 1 else "bars")
+        drawn = build_chart(layout, title, frame)
+        drawn.title.subtitle = subtitle_lines(spec, frame)
+        return spec, title, frame, drawn.to_dict()
     frame = chart_rows(pub, values, spec)
     return spec, title, frame, build_chart(spec, title, frame).to_dict()
 
@@ -658,17 +760,23 @@ def draw_images(specs: list[dict]) -> list[tuple[str, bytes]]:
 def write_chart(
     spec: ChartSpec, title: str, frame: pd.DataFrame, vega_lite: dict, svg: str, png: bytes, out_dir: Path
 ) -> ChartOutput:
+    # A breakdown chart's text, table and CSV name every group: its rows are listed group by group.
+    listing = by_group(frame) if spec.kind == "breakdown" else frame
+    download = data_frame_for_download(spec, listing)
+    if spec.kind == "breakdown":
+        download.insert(4, "breakdown", spec.breakdown)
+        download.insert(5, "group", listing["group"])
     files = {
         "svg": outputs.write_text(out_dir / f"{spec.id}.svg", svg if svg.endswith("\n") else svg + "\n"),
         "png": outputs.write_bytes(out_dir / f"{spec.id}.png", png),
-        "csv": outputs.write_csv(out_dir / f"{spec.id}.csv", data_frame_for_download(spec, frame)),
+        "csv": outputs.write_csv(out_dir / f"{spec.id}.csv", download),
         "vl.json": outputs.write_json(out_dir / f"{spec.id}.vl.json", vega_lite),
     }
     return ChartOutput(
         id=spec.id,
         title=title,
-        alt=alt_text(spec, title, frame),
-        table=table_rows(frame),
+        alt=alt_text(spec, title, listing),
+        table=table_rows(listing),
         files=files,
         page=spec.page,
         subtitle=tuple(subtitle_lines(spec, frame)),
