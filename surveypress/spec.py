@@ -444,10 +444,10 @@ def _numeric(entry: dict, path: Path, where: str, no_answer: int) -> Numeric:
             hint="Choose another missing.no_answer code",
         )
     decimals = entry.get("decimals", 0)
-    if not _is_code(decimals) or not 0 <= decimals <= 6:
+    if not _is_code(decimals) or not 0 <= decimals <= 9:
         raise InputError(
             path,
-            "a whole number of decimals from 0 to 6",
+            "a whole number of decimals from 0 to 9",
             row=line_of(entry, "decimals"),
             column=f"{where}.decimals",
             value=decimals,
