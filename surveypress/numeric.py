@@ -19,8 +19,9 @@ from scipy import stats
 
 from surveypress.spec import Numeric, Question
 
-# Raw values as text: optional minus, digits, optional decimals (no exponent, no thousands separator).
-NUMBER_TEXT = r"^-?[0-9]{1,15}(\.[0-9]+)?$"
+# Raw values as text: optional minus, digits, optional decimals, no thousands separator; an exponent only because
+# Parquet doubles read as text may come out that way (1e-07).
+NUMBER_TEXT = r"^-?[0-9]{1,15}(\.[0-9]+)?([eE][-+]?[0-9]{1,3})?$"
 # The band code a value gets when it is in no band (out of range, malformed): 0 is never an option code.
 NO_BAND = 0
 CONFIDENCE = Decimal("0.95")

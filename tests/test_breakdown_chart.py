@@ -26,6 +26,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory):
     return table, chart.render_charts(publication, table, out)
 
 
+def used_by_age_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The cells the used_by_age chart draws: indicator p_used_by_age, category 1, one per age band."""
+    by_age = table[(table["indicator"] == "p_used_by_age") & (table["breakdown"] == "p_age")]
+    return by_age[by_age["category"] == "1"]
+
+
 def drawn_rows(output: chart.ChartOutput) -> list[dict]:
     document = json.loads(output.files["vl.json"].read_text(encoding="utf-8"))
     return next(iter(document["datasets"].values()))
@@ -34,7 +40,7 @@ def drawn_rows(output: chart.ChartOutput) -> list[dict]:
 def test_a_breakdown_chart_has_one_row_per_group_labelled_with_its_n(rendered):
     table, charts = rendered
     rows = drawn_rows(charts["used_by_age"])
-    cells = table[(table["indicator"] == "p_used") & (table["breakdown"] == "p_age") & (table["category"] == "1")]
+    cells = used_by_age_cells(table)
     expected = [f"{label}\nn={base}" for label, base in zip(cells["group_label"], cells["base"], strict=True)]
     assert [row["row_label"] for row in rows] == expected
 
@@ -42,7 +48,7 @@ def test_a_breakdown_chart_has_one_row_per_group_labelled_with_its_n(rendered):
 def test_suppressed_cells_are_labelled_c_and_not_drawn_and_low_cells_are_drawn_faint(rendered):
     table, charts = rendered
     rows = {row["row_label"].split("\n")[0]: row for row in drawn_rows(charts["used_by_age"])}
-    cells = table[(table["indicator"] == "p_used") & (table["breakdown"] == "p_age") & (table["category"] == "1")]
+    cells = used_by_age_cells(table)
     for cell in cells.itertuples(index=False):
         row = rows[cell.group_label]
         if cell.suppression != "none":
@@ -87,4 +93,4 @@ def test_a_breakdown_chart_must_name_one_of_its_indicators_breakdowns(tmp_path):
     with pytest.raises(InputError) as caught:
         chart.load_chart_specs(publication)
     assert "column chart used_by_age.breakdown: value 'p_used'" in str(caught.value)
-    assert "expected one of the breakdowns of indicator 'p_used' (p_region, p_age)" in str(caught.value)
+    assert "expected one of the breakdowns of indicator 'p_used_by_age' (p_age)" in str(caught.value)

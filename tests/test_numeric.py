@@ -50,7 +50,8 @@ def test_a_numeric_question_as_a_breakdown_groups_respondents_by_band(tiny):
     answered = people[people["p_used"].isin([1, 2])]
     for band, (low, below) in {"1": (18, 40), "2": (40, 60), "3": (60, 100)}.items():
         group = answered[(answered["p_age"] >= low) & (answered["p_age"] < below)]
-        rows = table[(table["indicator"] == "p_used") & (table["breakdown"] == "p_age") & (table["group"] == band)]
+        rows = table[(table["indicator"] == "p_used_by_age") & (table["breakdown"] == "p_age")]
+        rows = rows[rows["group"] == band]
         assert set(rows["base"]) == {len(group)}
         assert rows.set_index("category").loc["1", "count"] == (group["p_used"] == 1).sum()
 
