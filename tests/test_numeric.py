@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from surveypress import load, numeric, spec, tabulate
+from surveypress import load, numeric, spec, tabulate, values
 from surveypress.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,3 +143,22 @@ def test_a_project_whose_numeric_values_break_the_codebook_is_refused_by_load(tm
     publication = spec.load_publication(project / "publication")
     with pytest.raises(InputError, match="row 5, column p_age: value '4O': expected a whole number from 18 to 99"):
         load.load_microdata(publication)
+
+
+def test_templates_get_the_mean_and_median_formatted_from_the_summary_table(tiny):
+    publication, microdata = tiny
+    summary = tabulate.summarize(publication, microdata)
+    summaries = values.Summaries(summary, {"p_age": 0})
+    mean = summary[summary["statistic"] == "mean"].iloc[0]
+    median = summary[summary["statistic"] == "median"].iloc[0]
+    assert summaries.mean("p_age") == f"{mean['value']:.1f}"
+    assert (summaries.mean_ci("p_age").low, summaries.mean_ci("p_age").high) == (
+        f"{mean['ci_low']:.1f}",
+        f"{mean['ci_high']:.1f}",
+    )
+    # Ages are whole years: a median that is one of them is shown without a decimal.
+    assert summaries.median("p_age") == str(int(median["value"]))
+    assert summaries.mean("p_age", 2) == f"{mean['value']:.2f}"
+    assert summaries.answered("p_age") == len(raw_ages())
+    with pytest.raises(InputError, match="expected a numeric question \\(one of p_age\\)"):
+        summaries.mean("p_region")
