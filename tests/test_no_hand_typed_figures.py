@@ -140,3 +140,15 @@ def test_the_scanner_allows_words_codes_and_quotations(text):
 
 def test_the_scanner_names_the_line_of_a_typed_figure():
     assert [line for line, _what in typed_figures("# 标题\n\n{{ pct('a', 1) }}\n占 42%\n")] == [4, 4]
+
+
+def test_no_template_of_the_english_example_types_a_figure_by_hand():
+    example = ROOT / "examples" / "fair" / "publication" / "templates"
+    sources = sorted(example.rglob("*.j2"))
+    assert sources, f"no templates found under {example}"
+    problems = [
+        f"{path.relative_to(ROOT)}:{line}: {what}"
+        for path in sources
+        for line, what in typed_figures(path.read_text(encoding="utf-8"))
+    ]
+    assert not problems, "Figures typed by hand (take them from the table instead):\n" + "\n".join(problems)
