@@ -1,8 +1,9 @@
 """Numeric questions: the rules for their raw values, their bands, and the mean and median with intervals.
 
-Each rule lives here once and every stage applies it: load checks raw values with `check_values`, the engines
-count bands through `band_codes` (numpy) or `band_sql` (DuckDB), and tabulate turns a histogram of raw values into
-the summary table with `summarise`.
+Each rule lives here once and every stage applies it: load checks raw values against `NUMBER_TEXT`, `in_range` and
+`scaled` and words its errors with `expected` and `problem_hint` (the DuckDB checks of Parquet files say the same);
+the engines count bands through `band_array` (numpy) or `band_sql` (DuckDB); tabulate turns a histogram of raw values
+into the summary table with `summarise`.
 
 Raw values are handled as whole numbers: a value times `10 ** decimals` (the codebook declares `decimals`, and a
 value with more is refused). Sums, sums of squares and order statistics are then exact integers, so the pandas and
