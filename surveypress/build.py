@@ -112,7 +112,7 @@ def build(
         )
         progress.step(
             "narrate",
-            lambda: narrate.render_pages(pub, table, reconciliation, charts, staging.path("docs"), summary=summary),
+            lambda: narrate.render_pages(pub, table, reconciliation, charts, staging.path("docs"), summary),
             lambda pages: f"{len(pages)} pages",
         )
         progress.step(
