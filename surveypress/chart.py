@@ -13,7 +13,6 @@ The same input gives the same bytes.
 
 from __future__ import annotations
 
-import html
 import math
 import multiprocessing
 import os
@@ -31,6 +30,7 @@ import vl_convert
 from surveypress import outputs
 from surveypress.errors import InputError
 from surveypress.spec import Publication, read_yaml
+from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 
 CHARTS_FILE = "charts.yml"
@@ -698,10 +698,11 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
 
     No blank line inside, so Markdown keeps it as one raw HTML block.
     """
-    esc = html.escape
+    # One escaping for all text from content and data (text.markdown_text): HTML, and Markdown if the block breaks.
+    esc = html_text
     root = _relative_root(page_path) + assets.strip("/") + "/"
-    description_id = f"chart-{chart.id}-description"
-    files = {fmt: f"{root}{chart.id}.{fmt}" for fmt, _ in DOWNLOADS}
+    description_id = f"chart-{url_text(chart.id)}-description"
+    files = {fmt: url_text(f"{root}{chart.id}.{fmt}") for fmt, _ in DOWNLOADS}
     columns = chart.columns or TABLE_COLUMNS
     header = "".join(f'<th scope="col">{esc(name)}</th>' for name in columns)
     body_rows = []
@@ -710,16 +711,15 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
         cells += [f"<td>{esc(row.get(name, ''))}</td>" for name in columns[1:]]
         body_rows.append(f"<tr>{''.join(cells)}</tr>")
     links = " · ".join(
-        f'<a href="{esc(files[fmt])}" download>{esc(label)}'
-        f'<span class="sp-visually-hidden">：{esc(chart.title)}</span></a>'
+        f'<a href="{files[fmt]}" download>{esc(label)}<span class="sp-visually-hidden">：{esc(chart.title)}</span></a>'
         for fmt, label in DOWNLOADS
     )
     note = f'<p class="sp-chart-note">{esc(chart.note)}</p>' if chart.note else ""
     width, height = _svg_size(chart)
     size = f' width="{width}" height="{height}"' if width and height else ""
     lines = [
-        f'<figure class="sp-chart" id="chart-{esc(chart.id)}">',
-        f'<img src="{esc(files["svg"])}" alt="{esc(chart.title)}" aria-describedby="{description_id}"{size}'
+        f'<figure class="sp-chart" id="chart-{url_text(chart.id)}">',
+        f'<img src="{files["svg"]}" alt="{esc(chart.title)}" aria-describedby="{description_id}"{size}'
         ' loading="lazy" decoding="async">',
         f"<figcaption>{esc(chart.title)}</figcaption>",
         f'<p class="sp-visually-hidden" id="{description_id}">{esc(chart.alt)}</p>',

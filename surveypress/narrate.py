@@ -17,9 +17,10 @@ The template vocabulary (so that no figure is ever typed into a page):
   `archive` (the path of the download archive under docs/);
 - `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path) and `root` (the relative path to docs/).
 
-Output expressions are HTML-escaped (pages are Markdown that may hold raw HTML), so a label read from data shows as
-text. An undefined name, an unknown indicator, category or chart, or a template syntax error stops the build with an
-InputError naming the template, its line and the name.
+Every output expression passes through `text.markdown_text` (pages are Markdown that may hold raw HTML), so a label
+read from data shows as text and never becomes Markdown, attr_list or HTML syntax. An undefined name, an unknown
+indicator, category or chart, or a template syntax error stops the build with an InputError naming the template, its
+line and the name.
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from surveypress import outputs
+from surveypress import outputs, text
 from surveypress.errors import InputError
 from surveypress.reconcile import fitting_bases
 from surveypress.spec import Publication, read_yaml
 from surveypress.tabulate import Z_95
+from surveypress.text import escape_pages, url_text
 from surveypress.values import Values, jinja_environment
 
 TEMPLATE_SUFFIX = ".md.j2"
@@ -120,7 +122,7 @@ def page_environment(
         reconciliation=reconciliation_rows,
         changelog=changelog,
         downloads=downloads,
-        archive=f"downloads/{name}-{version}.zip",
+        archive=url_text(f"downloads/{name}-{version}.zip"),
         interval_level=interval_level(),
         question=_question_lookup(pub),
         interval=_interval_lookup(values),
@@ -128,21 +130,20 @@ def page_environment(
         fits=fits,
         chart=_chart_lookup(charts),
     )
-    # Pages are Markdown with raw HTML: escape every expression so that text from data is shown, never run.
-    environment.autoescape = True
-    environment.filters["cell"] = table_cell
-    return environment
+    # Pages are Markdown with raw HTML: every expression goes through text.markdown_text, so that text from data
+    # is shown as text, never read as Markdown, attr_list or HTML.
+    return escape_pages(environment)
 
 
-def table_cell(value: Any) -> Markup:
-    """Text for a Markdown table cell: HTML-escaped, and a '|' in it cannot end the cell."""
-    return Markup(str(escape(value)).replace("|", "&#124;").replace("\n", " "))
+# The `cell` filter (kept importable here for the tests that use it).
+table_cell = text.table_cell
 
 
 def render_page(environment: jinja2.Environment, templates_dir: Path, name: str, page: str) -> str:
     """Renders one template; any failure becomes an InputError naming the template file, line and name."""
     depth = len(PurePosixPath(page).parts) - 1
-    context = {"page": page, "root": "../" * depth}
+    # Engine-made paths, used inside link targets where character references would break the link.
+    context = {"page": url_text(page), "root": url_text("../" * depth)}
     try:
         template = environment.get_template(name)
         body = template.render(context)
@@ -349,7 +350,7 @@ def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
         rows = max(sum(1 for _ in records) - 1, 0)
         found.append(
             Download(
-                path=f"{datasets_dir.name}/{relative}",
+                path=url_text(f"{datasets_dir.name}/{relative}"),
                 name=path.name,
                 kind=kind,
                 subject=subject,
