@@ -69,6 +69,7 @@ def build(
         lambda: spec.load_publication(Path(content_dir)),
         lambda p: f"{len(p.codebook.questions)} questions, {len(p.indicators)} indicators",
     )
+    refuse_inputs_among_outputs(pub)
     with outputs.Staging(pub.project_root, outside=check) as staging:
         microdata = progress.step(
             "load",
@@ -121,6 +122,7 @@ def build(
             lambda path: f"{len(json.loads(path.read_text(encoding='utf-8'))['resources'])} resources",
         )
         progress.step("archive", lambda: write_archive(pub, staging), lambda path: path.name)
+        staging.write_manifest()
 
         if check:
             comparison = staging.compare(outputs.CHECKED)
@@ -129,6 +131,18 @@ def build(
         stale = staging.swap()
         progress.done(f"outputs replaced, {len(stale)} stale files removed")
         return None
+
+
+def refuse_inputs_among_outputs(pub: spec.Publication) -> None:
+    """Inputs are never outputs: a microdata file or the content folder where the build writes stops the build."""
+    settings = pub.meta.get("microdata") or {}
+    microdata = [
+        (f"microdata.{population.id}", population.microdata, spec.line_of(settings, population.id))
+        for population in pub.codebook.populations.values()
+    ]
+    source = pub.content_dir / "publication.yml"
+    outputs.refuse_inputs_among_outputs(pub.project_root, microdata, source)
+    outputs.refuse_inputs_among_outputs(pub.project_root, [("--content", pub.content_dir, None)], pub.content_dir)
 
 
 def write_tables(
@@ -249,7 +263,10 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
         print(f"error: {error}", file=stream)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: the staging folder was removed, outputs are as they were", file=stream)
+        if (content_dir.resolve().parent / outputs.JOURNAL).exists():
+            print("interrupted while publishing: the next build finishes the publish first", file=stream)
+        else:
+            print("interrupted: the staging folder was removed, outputs are as they were", file=stream)
         return 130
     except Exception as error:  # anything else is a bug: say so briefly unless asked for detail
         if arguments.verbose:

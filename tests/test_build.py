@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import build, narrate, package
+from surveypress import build, narrate, outputs, package
 from surveypress.errors import InputError
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
@@ -43,6 +43,13 @@ def snapshot(project: Path) -> dict[str, str]:
 
 def staging_folders(project: Path) -> list[Path]:
     return list(project.glob(".build-staging-*"))
+
+
+def list_in_manifest(project: Path, *names: str) -> None:
+    """Records files in the manifest as if an earlier build had generated them."""
+    manifest = project / outputs.MANIFEST
+    files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    manifest.write_text(outputs.manifest_text([*files, *names]), encoding="utf-8")
 
 
 def test_build_writes_every_output_and_removes_its_staging_folder(project: Path) -> None:
@@ -96,6 +103,7 @@ def test_build_check_mode_names_stale_files(project: Path) -> None:
     (project / "datasets/indicators/p_used.csv").write_text("edited by hand\n", encoding="utf-8")
     (project / "datasets/reconciliation.csv").unlink()
     (project / "datasets/indicators/retired.csv").write_text("indicator\n", encoding="utf-8")
+    list_in_manifest(project, "datasets/indicators/retired.csv")
     (project / "docs/index.md").write_text(narrate.GENERATED_MARKER.format(template="x") + "\nold\n", encoding="utf-8")
     before = snapshot(project)
     code, log = run(project, "--check")
@@ -168,13 +176,14 @@ def test_internal_error_exits_3_and_outputs_stay_as_they_were(project: Path, mon
     assert snapshot(project) == before
 
 
-def test_swap_removes_generated_files_of_indicators_that_no_longer_exist(project: Path) -> None:
-    (project / "datasets/indicators").mkdir(parents=True)
+def test_swap_removes_the_files_an_earlier_build_generated_and_no_other(project: Path) -> None:
+    assert run(project)[0] == 0
     (project / "datasets/indicators/retired.csv").write_text("indicator\n", encoding="utf-8")
-    (project / "docs/assets/charts").mkdir(parents=True)
     (project / "docs/assets/charts/retired.svg").write_text("<svg/>\n", encoding="utf-8")
     (project / "docs/old_page.md").write_text(narrate.GENERATED_MARKER.format(template="old") + "\n", encoding="utf-8")
+    list_in_manifest(project, "datasets/indicators/retired.csv", "docs/assets/charts/retired.svg", "docs/old_page.md")
     (project / "docs/handwritten.md").write_text("# Written by a person\n", encoding="utf-8")
+    (project / "datasets/by_hand.csv").write_text("kept\n", encoding="utf-8")  # not the build's: never removed
     code, log = run(project)
     assert code == 0, log
     assert "3 stale files removed" in log
@@ -182,6 +191,7 @@ def test_swap_removes_generated_files_of_indicators_that_no_longer_exist(project
     assert not (project / "docs/assets/charts/retired.svg").exists()
     assert not (project / "docs/old_page.md").exists()
     assert (project / "docs/handwritten.md").read_text(encoding="utf-8") == "# Written by a person\n"
+    assert (project / "datasets/by_hand.csv").read_text(encoding="utf-8") == "kept\n"
     assert (project / "datasets/microdata/people.csv").read_bytes() == (
         TINY / "datasets/microdata/people.csv"
     ).read_bytes()
