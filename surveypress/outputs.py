@@ -82,8 +82,9 @@ GENERATED = (
     OutputSet("datasets/indicators", "*.csv"),
     OutputSet(".", "datapackage.json"),
     OutputSet("docs", "*.md", recursive=True, marker=PAGE_MARKER),
-    OutputSet("docs/assets/charts", "*"),
+    OutputSet("docs/assets/charts", "*", recursive=True),
     OutputSet("docs/downloads", "*"),
+    OutputSet(".", "mkdocs.generated.yml"),
 )
 
 # What `build_tables.py --check` compares with the committed files (charts and downloads are not committed).
@@ -92,6 +93,7 @@ CHECKED = (
     OutputSet("datasets/indicators", "*.csv"),
     OutputSet(".", "datapackage.json"),
     OutputSet("docs", "*.md", recursive=True, marker=PAGE_MARKER),
+    OutputSet(".", "mkdocs.generated.yml"),
 )
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
