@@ -130,18 +130,13 @@ def build(
                 lambda written, language=language: f"{len(written)} pages ({language})",
             )
             pages[language] = [path.relative_to(docs).as_posix() for path in written]
-        for language in pub.languages:
-            if language not in pages:
-                print(
-                    f"{'narrate':<10} no templates/{language}/ in the content: no {language} pages (tables and data"
-                    " package carry its labels)",
-                    file=progress.stream,
-                    flush=True,
-                )
+        # A declared language without templates still has its labels in the tables and the data package.
+        unbuilt = [language for language in pub.languages if language not in pages]
         progress.step(
             "site",
             lambda: outputs.write_text(staging.path(site.GENERATED_CONFIG), site.generated_config(pub, pages)),
-            lambda path: path.name,
+            lambda path: f"{path.name}, editions {', '.join(pages)}"
+            + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else ""),
         )
         progress.step(
             "package",

@@ -797,8 +797,7 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
     summary = _("Show the data table")
     download = _("Download: {links}")
     links = " · ".join(
-        f'<a href="{esc(files[fmt])}" download>{esc(_(label))}'
-        f'<span class="sp-visually-hidden">{esc(hidden)}</span></a>'
+        f'<a href="{esc(files[fmt])}" download>{esc(_(label))}<span class="sp-visually-hidden">{esc(hidden)}</span></a>'
         for fmt, label in DOWNLOADS
     )
     table_name = _("Data table: {title}").format(title=chart.title)

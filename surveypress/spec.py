@@ -731,6 +731,9 @@ def _languages(meta: dict, source: Path) -> tuple[str, ...]:
     declared = meta.get("languages")
     if declared is None and isinstance(meta.get("language"), str):
         declared = [meta["language"]]
+    if declared is None:
+        # Content written before languages were declared: Chinese, with English labels beside it.
+        declared = list(DEFAULT_LANGUAGES)
     if (
         not isinstance(declared, list)
         or not declared
