@@ -75,7 +75,6 @@ def build(
             f"{len(p.codebook.questions)} questions, {len(p.indicators)} indicators, languages {', '.join(p.languages)}"
         ),
     )
-    check_catalogues(pub)
     with outputs.Staging(pub.project_root, outside=check) as staging:
         microdata = progress.step(
             "load",
@@ -135,8 +134,10 @@ def build(
         progress.step(
             "site",
             lambda: outputs.write_text(staging.path(site.GENERATED_CONFIG), site.generated_config(pub, pages)),
-            lambda path: f"{path.name}, editions {', '.join(pages)}"
-            + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else ""),
+            lambda path: (
+                f"{path.name}, editions {', '.join(pages)}"
+                + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else "")
+            ),
         )
         progress.step(
             "package",
@@ -177,19 +178,6 @@ def write_tables(
     for population in pub.codebook.populations.values():
         staging.mirror_input(population.microdata)
     return written
-
-
-def check_catalogues(pub: spec.Publication) -> None:
-    """Every declared language needs the engine's message catalogue (surveypress/locale/)."""
-    for language in pub.languages:
-        if i18n.catalogue_folder(language) is None:
-            raise InputError(
-                pub.content_dir / "publication.yml",
-                f"languages with a message catalogue in surveypress/locale/ ({', '.join(i18n.available())})",
-                column="languages",
-                value=language,
-                hint="Adding a language is adding a catalogue: see surveypress/i18n.py",
-            )
 
 
 def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:

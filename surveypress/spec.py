@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from surveypress import i18n
 from surveypress.errors import InputError
 
 QUESTION_TYPES = ("single", "scale", "multi")
@@ -361,7 +362,8 @@ def safe_path(project_root: Path, relative: str, source: Path, key: str, row: in
     if Path(str(relative)).is_absolute() or not candidate.is_relative_to(root):
         raise InputError(
             source,
-            f"a path inside the project folder ({folder_name(root)}: --out, by default the folder above the content)",
+            f"a path inside the project folder, here {folder_name(root)} (set by --out; by default the folder above"
+            " the content folder)",
             row=row,
             column=key,
             value=relative,
@@ -747,6 +749,16 @@ def _languages(meta: dict, source: Path) -> tuple[str, ...]:
             column="languages",
             value=declared,
         )
+    for tag in declared:
+        if i18n.catalogue_folder(tag) is None:
+            raise InputError(
+                source,
+                f"languages the engine has a message catalogue for ({', '.join(i18n.available())})",
+                row=line_of(meta, "languages"),
+                column="languages",
+                value=tag,
+                hint="Adding a language is adding a catalogue under surveypress/locale/ (see surveypress/i18n.py)",
+            )
     return tuple(declared)
 
 
