@@ -22,8 +22,9 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from surveypress import chart, load, narrate, outputs, package, protect, reconcile, spec, tabulate
+from surveypress import chart, i18n, load, narrate, outputs, package, protect, reconcile, site, spec, tabulate
 from surveypress.errors import InputError
+from surveypress.i18n import _
 
 ENGINES = ("auto", "pandas", "duckdb")
 CHARTS_DIR = "docs/assets/charts"
@@ -56,18 +57,23 @@ def _rows(frame: pd.DataFrame) -> str:
 def build(
     content_dir: str | Path = "publication",
     *,
+    out_dir: str | Path | None = None,
     engine: str = "auto",
     check: bool = False,
     stream: TextIO | None = None,
 ) -> outputs.Comparison | None:
-    """Builds every output; returns None after the swap, or, with `check`, the comparison with committed files."""
+    """Builds every output into `out_dir` (the project folder: default the folder above `content_dir`, where the
+    microdata paths of publication.yml start); returns None after the swap, or, with `check`, the comparison with
+    committed files."""
     progress = Progress(stream)
 
     # Load inputs.
     pub = progress.step(
         "spec",
-        lambda: spec.load_publication(Path(content_dir)),
-        lambda p: f"{len(p.codebook.questions)} questions, {len(p.indicators)} indicators",
+        lambda: spec.load_publication(Path(content_dir), Path(out_dir) if out_dir is not None else None),
+        lambda p: (
+            f"{len(p.codebook.questions)} questions, {len(p.indicators)} indicators, languages {', '.join(p.languages)}"
+        ),
     )
     refuse_inputs_among_outputs(pub)
     with outputs.Staging(pub.project_root, outside=check) as staging:
@@ -104,15 +110,35 @@ def build(
             lambda: write_tables(pub, staging, published, disclosure, reconciliation),
             lambda files: f"{len(files)} files",
         )
-        charts = progress.step(
-            "chart",
-            lambda: chart.render_charts(pub, table, staging.path(CHARTS_DIR)),
-            lambda c: f"{len(c)} charts",
-        )
+        # Each language with page templates is an edition: its own charts and pages, from the same tables.
+        pages: dict[str, list[str]] = {}
+        for language, _templates in pub.editions:
+            prefix = pub.docs_prefix(language)
+            charts = progress.step(
+                "chart",
+                lambda language=language, prefix=prefix: chart.render_charts(
+                    pub, table, staging.path(CHARTS_DIR + ("/" + prefix.strip("/") if prefix else "")), language
+                ),
+                lambda c, language=language: f"{len(c)} charts ({language})",
+            )
+            docs = staging.path("docs/" + prefix) if prefix else staging.path("docs")
+            written = progress.step(
+                "narrate",
+                lambda language=language, charts=charts, docs=docs: narrate.render_pages(
+                    pub, table, reconciliation, charts, docs, language
+                ),
+                lambda written, language=language: f"{len(written)} pages ({language})",
+            )
+            pages[language] = [path.relative_to(docs).as_posix() for path in written]
+        # A declared language without templates still has its labels in the tables and the data package.
+        unbuilt = [language for language in pub.languages if language not in pages]
         progress.step(
-            "narrate",
-            lambda: narrate.render_pages(pub, table, reconciliation, charts, staging.path("docs")),
-            lambda pages: f"{len(pages)} pages",
+            "site",
+            lambda: outputs.write_text(staging.path(site.GENERATED_CONFIG), site.generated_config(pub, pages)),
+            lambda path: (
+                f"{path.name}, editions {', '.join(pages)}"
+                + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else "")
+            ),
         )
         progress.step(
             "package",
@@ -169,39 +195,43 @@ def write_tables(
 
 
 def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
-    """The README placed in the download archive: what the package is, its licence and sources, and its files."""
+    """The README placed in the download archive: what the package is, its licence and sources, and its files,
+    written once per declared language (primary first)."""
+    sections = []
+    for language in pub.languages:
+        with i18n.language(language):
+            sections.append(_data_readme_in(pub, members, language))
+    return "\n".join(sections)
+
+
+def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str) -> str:
     meta = pub.meta
-    title = meta.get("title") or {}
-    description = meta.get("description") or {}
-    lines = [f"# {title.get('zh', meta.get('name', ''))}", ""]
-    if title.get("en"):
-        lines += [f"{title['en']}", ""]
-    lines += [f"版本 / Version: {meta.get('version', '')}", ""]
-    for text in (description.get("zh"), description.get("en")):
-        if text:
-            lines += [str(text).strip(), ""]
+    title = package.meta_text(pub, "title", language) or str(meta.get("name", ""))
+    description = package.meta_text(pub, "description", language)
+    lines = [f"# {title}", "", _("Version: {version}").format(version=meta.get("version", "")), ""]
+    if description:
+        lines += [description, ""]
     if meta.get("synthetic"):
         lines += [
-            "注意：本数据包中的微观数据是合成数据，只用于复现公开发布的汇总数字。",
-            "Note: the microdata in this package is synthetic; it only reproduces the published aggregates.",
+            _("Note: the microdata in this package is synthetic; it only reproduces the published aggregates."),
             "",
         ]
     licences = [entry.get("title") or entry.get("name") for entry in meta.get("licenses") or []]
     if licences:
-        lines += [f"许可 / Licence: {', '.join(str(name) for name in licences)}", ""]
+        lines += [_("Licence: {licences}").format(licences=", ".join(str(name) for name in licences)), ""]
     sources = meta.get("sources") or []
     if sources:
-        lines += ["来源 / Sources:", ""]
+        lines += [_("Sources:"), ""]
         lines += [
             f"- {entry.get('title', '')} ({entry.get('publisher', '')}, {entry.get('date', '')})" for entry in sources
         ]
         lines.append("")
     lines += [
-        "文件 / Files (说明见 datapackage.json / described in datapackage.json):",
+        _("Files (each described in datapackage.json):"),
         "",
         *[f"- `{name}`" for name in members],
         "",
-        "校验 / Check: `sha256sum -c SHA256SUMS`",
+        _("Check: {command}").format(command="`sha256sum -c SHA256SUMS`"),
         "",
     ]
     return "\n".join(lines)
@@ -238,7 +268,17 @@ def parser() -> argparse.ArgumentParser:
         description="Build the indicator tables, data package, charts and pages of a publication.",
         epilog="Exit codes: 0 built, 1 --check found stale files, 2 bad input, 3 internal error.",
     )
-    command.add_argument("--content", default="publication", help="content folder (default: publication)")
+    command.add_argument(
+        "--content",
+        default="publication",
+        help="content folder: publication.yml, codebook, templates ... (default: publication)",
+    )
+    command.add_argument(
+        "--out",
+        default=None,
+        help="project folder: the microdata paths of publication.yml start here and datasets/, docs/, "
+        "datapackage.json and mkdocs.generated.yml are written here (default: the folder above --content)",
+    )
     command.add_argument("--engine", choices=ENGINES, default="auto", help="tabulation engine (default: auto)")
     command.add_argument(
         "--check",
@@ -254,12 +294,13 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
     stream = stream if stream is not None else sys.stderr
     arguments = parser().parse_args(argv)
     content_dir = Path(arguments.content)
+    out_dir = Path(arguments.out) if arguments.out else content_dir.resolve().parent
     try:
-        comparison = build(content_dir, engine=arguments.engine, check=arguments.check, stream=stream)
+        comparison = build(content_dir, out_dir=out_dir, engine=arguments.engine, check=arguments.check, stream=stream)
     except InputError as error:
         if arguments.verbose:
             traceback.print_exc(file=stream)
-        error.relative_to(content_dir.resolve().parent)
+        error.relative_to(out_dir)
         print(f"error: {error}", file=stream)
         return 2
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ The same input gives the same bytes.
 
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
 import os
@@ -27,9 +28,10 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
-from surveypress import outputs
+from surveypress import i18n, outputs
 from surveypress.errors import InputError
-from surveypress.spec import Publication, read_yaml
+from surveypress.i18n import N_, _
+from surveypress.spec import Publication, read_yaml, serves
 from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 
@@ -47,6 +49,9 @@ FONT_STACK = (
     "PingFang SC, Hiragino Sans GB, Microsoft YaHei, Noto Sans CJK SC, Source Han Sans SC, "
     "WenQuanYi Micro Hei, sans-serif"
 )
+# A chart with no Han, Kana or Hangul in its text needs no CJK font, neither to draw its PNG nor in its SVG.
+LATIN_FONT_STACK = "Helvetica Neue, Arial, Liberation Sans, DejaVu Sans, sans-serif"
+CJK_TEXT = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # Folders searched for a CJK font for the PNGs; SURVEYPRESS_CJK_FONT_DIR comes first when set.
 CJK_FONT_DIRS = (
     "/usr/share/fonts/opentype/noto",
@@ -88,9 +93,24 @@ class ChartSpec:
     page: str
     kind: str
     series: tuple[Series, ...]
-    title: str
+    title: str | dict[str, str]  # a template, or one per language (charts.yml: `title: {zh: ..., en: ...}`)
     sort: str
-    note: str
+    note: str | dict[str, str] = ""
+
+    def text(self, field_name: str, language: str, source: Path) -> str:
+        """The chart's title or note template in `language`; a mapping without that language is an error."""
+        value = getattr(self, field_name)
+        if isinstance(value, str):
+            return value
+        for key, text in value.items():
+            if serves(key, language):
+                return text
+        raise InputError(
+            source,
+            f"a {field_name} in each language of the publication (missing: {language})",
+            column=f"chart {self.id}.{field_name}",
+            value=value,
+        )
 
 
 @dataclass
@@ -108,7 +128,26 @@ class ChartOutput:
     columns: tuple[str, ...] = field(default=())
 
 
-TABLE_COLUMNS = ("类别", "人群", "百分比", "95%置信区间", "人数", "样本量n", "标注")
+# The data table's columns (message ids: the page shows them translated).
+TABLE_COLUMNS = (
+    N_("Category"),
+    N_("Population group"),
+    N_("Percent"),
+    N_("{level} confidence interval"),
+    N_("Count"),
+    N_("Sample size n"),
+    N_("Flag"),
+)
+
+
+def table_columns() -> tuple[str, ...]:
+    """The data table's column headers in the current language."""
+    return tuple(_(name).format(level=interval_level()) for name in TABLE_COLUMNS)
+
+
+def interval_level() -> str:
+    """'95%', in the current language's percent format."""
+    return i18n.format_percent(95, 0)
 
 
 # Read the chart declarations.
@@ -140,7 +179,7 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
         if sort not in SORTS:
             raise InputError(path, f"one of {', '.join(SORTS)}", column=f"{where}.sort", value=sort)
         title = entry.get("title")
-        if not isinstance(title, str) or not title.strip():
+        if not _is_text_or_texts(title):
             raise InputError(path, "a title template stating the chart's message", column=f"{where}.title")
         page = entry.get("page")
         if not isinstance(page, str) or not page.strip():
@@ -174,12 +213,38 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
                 page=page.strip(),
                 kind=kind,
                 series=tuple(series),
-                title=title,
+                title=title if isinstance(title, str) else {str(key): str(text) for key, text in title.items()},
                 sort=sort,
-                note=str(entry.get("note") or ""),
+                note=_note(entry.get("note"), path, where),
             )
         )
     return specs
+
+
+def _is_text_or_texts(value: Any) -> bool:
+    """A non-empty string, or a mapping from language to non-empty strings (contract: charts.yml per language)."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(text, str) and text.strip() for text in value.values())
+    )
+
+
+def _note(value: Any, path: Path, where: str) -> str | dict[str, str]:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dict):
+        if not _is_text_or_texts(value):
+            raise InputError(path, "a note, or a note per language", column=f"{where}.note", value=value)
+        return {str(key): str(text) for key, text in value.items()}
+    return str(value)
+
+
+def needs_cjk_font(vega_lite: dict) -> bool:
+    """Whether any text the chart draws (title, labels, values, legend) holds a Han, Kana or Hangul character."""
+    return bool(CJK_TEXT.search(json.dumps(vega_lite, ensure_ascii=False)))
 
 
 # Fonts.
@@ -233,8 +298,10 @@ def text_width(text: str) -> float:
 # Runs of Latin letters, digits and number punctuation stay on one line ("88.9%", "APP", "18-29").
 _TOKEN = re.compile(r"[A-Za-z0-9.%+\-=/()\[\]]+|.", re.DOTALL)
 # Chinese typography keeps closing punctuation off the start of a line.
-_NO_LINE_START = set("，。、；：？！）》」』”’%")
-_NO_LINE_END = set("（《「『“‘")
+# (Written as escapes: engine source holds no CJK text. Full-width comma, full stop, enumeration comma, semicolon,
+# colon, question and exclamation marks, closing brackets and quotes; then the opening ones.)
+_NO_LINE_START = set("\uff0c\u3002\u3001\uff1b\uff1a\uff1f\uff01\uff09\u300b\u300d\u300f\u201d\u2019%")
+_NO_LINE_END = set("\uff08\u300a\u300c\u300e\u201c\u2018")
 
 
 def wrap(text: str, width: float) -> list[str]:
@@ -277,7 +344,7 @@ def _series_name(pub: Publication, values: Values, series: Series) -> str:
         return series.label
     population = values.row(series.indicator, values.categories(series.indicator)[0])["population"]
     known = pub.codebook.populations.get(str(population))
-    return known.title.zh if known else str(population)
+    return known.title.text(i18n.current()) if known else str(population)
 
 
 def _categories(pub: Publication, values: Values, series: Series, path: Path, chart_id: str) -> list[str]:
@@ -334,7 +401,7 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
             elif series.label and len(categories) == 1:
                 key = series.label
             elif series.label:
-                key = f"{series.label}：{label}"
+                key = _("{series}: {label}").format(series=series.label, label=label)
             else:
                 key = label
             percent = values.percent(series.indicator, code)
@@ -414,19 +481,19 @@ def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame) -> list[str]:
     parts = []
     bases = frame.drop_duplicates("series")[["series", "base"]]
     if spec.kind == "compare" or frame["base"].nunique() == 1:
-        parts.append("；".join(f"{series} n={base}" for series, base in bases.itertuples(index=False)))
-    parts.append("黑色横线为95%置信区间")
+        parts.append(_("; ").join(f"{series} n={base}" for series, base in bases.itertuples(index=False)))
+    parts.append(_("Black lines show the {level} confidence interval").format(level=interval_level()))
     if frame["low"].any():
-        parts.append("[u] 样本量不足，数值仅供参考")
+        parts.append(_("[u] sample too small: for reference only"))
     if frame["suppressed"].any():
-        parts.append("[c] 人数过少，不予公布")
+        parts.append(_("[c] too few respondents: not published"))
     lines: list[str] = []
     for part in parts:
         lines.extend(wrap(part, SUBTITLE_WIDTH))
     return lines
 
 
-def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerChart:
+def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame, font: str = FONT_STACK) -> alt.LayerChart:
     """Horizontal bars on a 0-100% axis, a black 95% interval over each bar, the value written to the right."""
     compare = spec.kind == "compare"
     series_names = list(dict.fromkeys(frame["series"]))
@@ -539,9 +606,9 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
             background="white",
             padding={"left": 6, "right": 6, "top": 6, "bottom": 6},
         )
-        .configure(font=FONT_STACK)
+        .configure(font=font)
         .configure_view(stroke=None)
-        .configure_axis(labelFont=FONT_STACK)
+        .configure_axis(labelFont=font)
     )
 
 
@@ -550,36 +617,39 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
 
 def alt_text(spec: ChartSpec, title: str, frame: pd.DataFrame) -> str:
     """Every value with its base and interval, in reading order: what a screen reader user needs instead of bars."""
-    parts = [f"图表：{title}。"]
-    for _, rows in frame.groupby("series_index", sort=True):
+    # Each sentence carries its own trailing space where the language puts one (none in Chinese).
+    parts = [_("Chart: {title}. ").format(title=title)]
+    level = interval_level()
+    for _index, rows in frame.groupby("series_index", sort=True):
         name = rows.iloc[0]["series"]
         items = []
         for row in rows.itertuples(index=False):
             if row.suppressed:
-                items.append(f"{row.label} [c]（不予公布，n={row.base}）")
+                items.append(_("{label} [c] (not published, n={base})").format(label=row.label, base=row.base))
                 continue
-            flag = "，[u] 仅供参考" if row.low else ""
+            flag = _(", [u] for reference only") if row.low else ""
             items.append(
-                f"{row.label} {row.percent_text}（{row.count}人，n={row.base}，95%置信区间{row.ci_text}{flag}）"
+                _("{label} {percent} ({count} respondents, n={base}, {level} confidence interval {ci}{flag})").format(
+                    label=row.label,
+                    percent=row.percent_text,
+                    count=row.count,
+                    base=row.base,
+                    level=level,
+                    ci=row.ci_text,
+                    flag=flag,
+                )
             )
-        parts.append(f"{name}：" + "；".join(items) + "。")
-    return "".join(parts)
+        parts.append(_("{series}: {items}. ").format(series=name, items=_("; ").join(items)))
+    return "".join(parts).rstrip()
 
 
 def table_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """The data table's rows, keyed by the column headers in the current language (`table_columns`)."""
+    columns = table_columns()
     rows = []
     for row in frame.itertuples(index=False):
-        rows.append(
-            {
-                "类别": row.label,
-                "人群": row.series,
-                "百分比": row.percent_text,
-                "95%置信区间": row.ci_text,
-                "人数": str(row.count),
-                "样本量n": str(row.base),
-                "标注": row.flags,
-            }
-        )
+        cells = (row.label, row.series, row.percent_text, row.ci_text, str(row.count), str(row.base), row.flags)
+        rows.append(dict(zip(columns, cells, strict=True)))
     return rows
 
 
@@ -607,25 +677,36 @@ def data_frame_for_download(spec: ChartSpec, frame: pd.DataFrame) -> pd.DataFram
 # The stage.
 
 
-def render_charts(pub: Publication, table: Any, out_dir: str | Path) -> dict[str, ChartOutput]:
-    """Draws every chart of charts.yml into `out_dir`; returns {chart id: ChartOutput} in declaration order."""
+def render_charts(
+    pub: Publication, table: Any, out_dir: str | Path, language: str | None = None
+) -> dict[str, ChartOutput]:
+    """Draws every chart of charts.yml into `out_dir` in `language` (default: the primary); returns
+    {chart id: ChartOutput} in declaration order."""
     out_dir = Path(out_dir)
-    register_cjk_fonts()
-    values = table if isinstance(table, Values) else Values(table)
-    specs = load_chart_specs(pub)
-    prepared = [prepare_chart(pub, values, spec) for spec in specs]
-    images = draw_images([vega_lite for _, _, _, vega_lite in prepared])
-    charts: dict[str, ChartOutput] = {}
-    for (spec, title, frame, vega_lite), (svg, png) in zip(prepared, images, strict=True):
-        charts[spec.id] = write_chart(spec, title, frame, vega_lite, svg, png, out_dir)
+    with i18n.language(language or pub.primary):
+        values = table if isinstance(table, Values) else Values(table, primary=pub.primary)
+        specs = load_chart_specs(pub)
+        prepared = [prepare_chart(pub, values, spec) for spec in specs]
+        # The CJK font is required only when some chart draws a Han, Kana or Hangul character.
+        if any(needs_cjk_font(vega_lite) for _spec, _title, _frame, vega_lite in prepared):
+            register_cjk_fonts()
+        images = draw_images([vega_lite for _spec, _title, _frame, vega_lite in prepared])
+        charts: dict[str, ChartOutput] = {}
+        for (spec, title, frame, vega_lite), (svg, png) in zip(prepared, images, strict=True):
+            charts[spec.id] = write_chart(spec, title, frame, vega_lite, svg, png, out_dir)
     return charts
 
 
 def prepare_chart(pub: Publication, values: Values, spec: ChartSpec) -> tuple[ChartSpec, str, pd.DataFrame, dict]:
-    """The chart's title, data and Vega-Lite specification (validated by Altair)."""
-    title = render_string(spec.title, values, name=f"{pub.content_dir / CHARTS_FILE}, chart {spec.id}, title")
+    """The chart's title, data and Vega-Lite specification (validated by Altair), in the current language."""
+    source = pub.content_dir / CHARTS_FILE
+    template = spec.text("title", i18n.current(), source)
+    title = render_string(template, values, name=f"{source}, chart {spec.id}, title")
     frame = chart_rows(pub, values, spec)
-    return spec, title, frame, build_chart(spec, title, frame).to_dict()
+    drawn = build_chart(spec, title, frame).to_dict()
+    if not needs_cjk_font(drawn):
+        drawn = build_chart(spec, title, frame, font=LATIN_FONT_STACK).to_dict()
+    return spec, title, frame, drawn
 
 
 def _draw(vega_lite: dict) -> tuple[str, bytes]:
@@ -635,7 +716,10 @@ def _draw(vega_lite: dict) -> tuple[str, bytes]:
 
 
 def _start_worker() -> None:
-    register_cjk_fonts()
+    try:
+        register_cjk_fonts()
+    except FontMissingError:  # the parent found one when a chart needed it; without one no chart does
+        pass
 
 
 def draw_images(specs: list[dict]) -> list[tuple[str, bytes]]:
@@ -672,18 +756,18 @@ def write_chart(
         files=files,
         page=spec.page,
         subtitle=tuple(subtitle_lines(spec, frame)),
-        note=spec.note,
-        columns=TABLE_COLUMNS,
+        note=spec.text("note", i18n.current(), Path(CHARTS_FILE)) if spec.note else "",
+        columns=table_columns(),
     )
 
 
 # HTML for a page.
 
 DOWNLOADS = (
-    ("csv", "数据（CSV）"),
-    ("svg", "图片（SVG）"),
-    ("png", "图片（PNG）"),
-    ("vl.json", "Vega-Lite 规格（JSON）"),
+    ("csv", N_("Data (CSV)")),
+    ("svg", N_("Image (SVG)")),
+    ("png", N_("Image (PNG)")),
+    ("vl.json", N_("Vega-Lite specification (JSON)")),
 )
 
 
@@ -702,18 +786,22 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
     esc = html_text
     root = _relative_root(page_path) + assets.strip("/") + "/"
     description_id = f"chart-{url_text(chart.id)}-description"
-    files = {fmt: url_text(f"{root}{chart.id}.{fmt}") for fmt, _ in DOWNLOADS}
-    columns = chart.columns or TABLE_COLUMNS
+    files = {fmt: url_text(f"{root}{chart.id}.{fmt}") for fmt, _label in DOWNLOADS}
+    columns = chart.columns or table_columns()
     header = "".join(f'<th scope="col">{esc(name)}</th>' for name in columns)
     body_rows = []
     for row in chart.table:
         cells = [f'<th scope="row">{esc(row.get(columns[0], ""))}</th>']
         cells += [f"<td>{esc(row.get(name, ''))}</td>" for name in columns[1:]]
         body_rows.append(f"<tr>{''.join(cells)}</tr>")
+    hidden = _(": {title}").format(title=chart.title)
+    summary = _("Show the data table")
+    download = _("Download: {links}")
     links = " · ".join(
-        f'<a href="{files[fmt]}" download>{esc(label)}<span class="sp-visually-hidden">：{esc(chart.title)}</span></a>'
+        f'<a href="{files[fmt]}" download>{esc(_(label))}<span class="sp-visually-hidden">{esc(hidden)}</span></a>'
         for fmt, label in DOWNLOADS
     )
+    table_name = _("Data table: {title}").format(title=chart.title)
     note = f'<p class="sp-chart-note">{esc(chart.note)}</p>' if chart.note else ""
     width, height = _svg_size(chart)
     size = f' width="{width}" height="{height}"' if width and height else ""
@@ -725,15 +813,15 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
         f'<p class="sp-visually-hidden" id="{description_id}">{esc(chart.alt)}</p>',
         note,
         '<details class="sp-chart-data">',
-        "<summary>查看数据表</summary>",
-        f'<div class="sp-table-scroll" role="region" aria-label="{esc("数据表：" + chart.title)}" tabindex="0">',
+        f"<summary>{esc(summary)}</summary>",
+        f'<div class="sp-table-scroll" role="region" aria-label="{esc(table_name)}" tabindex="0">',
         # A class keeps Material from wrapping the table in a second scrolling box.
         f'<table class="sp-data"><caption>{esc(chart.title)}</caption>',
         f"<thead><tr>{header}</tr></thead>",
         f"<tbody>{''.join(body_rows)}</tbody>",
         "</table></div>",
         "</details>",
-        f'<p class="sp-chart-downloads">下载：{links}</p>',
+        f'<p class="sp-chart-downloads">{esc(download).replace("{links}", links)}</p>',
         "</figure>",
     ]
     return "\n".join(line for line in lines if line)

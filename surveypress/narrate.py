@@ -15,7 +15,11 @@ The template vocabulary (so that no figure is ever typed into a page):
   percentage can come from a whole count out of `base`);
 - `changelog` (changelog.yml, newest first), `downloads` (every staged CSV: path, kind, title, rows, size),
   `archive` (the path of the download archive under docs/);
-- `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path) and `root` (the relative path to docs/).
+- `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path), `root` (the relative path to this language's
+  pages: docs/ for the primary language, docs/<tag>/ for the others) and `data_root` (the relative path to docs/, where
+  the shared `downloads/` are);
+- `language` (the page's BCP 47 tag), `languages` (all declared), the filter `{{ label | t }}` (a label's text in the
+  page's language); value functions format numbers and labels for the page's language.
 
 Every output expression passes through `text.markdown_text` (pages are Markdown that may hold raw HTML), so a label
 read from data shows as text and never becomes Markdown, attr_list or HTML syntax. An undefined name, an unknown
@@ -37,10 +41,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from surveypress import outputs, text
+from surveypress import i18n, outputs, text
 from surveypress.errors import InputError
 from surveypress.reconcile import fitting_bases
-from surveypress.spec import Publication, read_yaml
+from surveypress.spec import Label, Publication, read_yaml
 from surveypress.tabulate import Z_95
 from surveypress.text import escape_pages, url_text
 from surveypress.values import Values, jinja_environment
@@ -59,7 +63,7 @@ class Download:
     name: str
     kind: str  # microdata | indicators | indicator | published_figures | reconciliation | disclosure | other
     subject: str  # the population id (microdata) or indicator id (indicator); empty otherwise
-    title: str  # the population's or indicator's Chinese title, from the codebook; empty otherwise
+    title: str  # the population's or indicator's title in the page's language, from the codebook; else empty
     bytes: int
     size: str  # human-readable, e.g. "12.3 KB"
     rows: int  # data rows, header excluded
@@ -71,32 +75,54 @@ def render_pages(
     reconciliation: Any,
     charts: Mapping[str, Any],
     docs_dir: str | Path,
+    language: str | None = None,
 ) -> list[Path]:
-    """Renders every page template into `docs_dir/<path>.md`; returns the written paths in template order."""
+    """Renders every page template of `language` (default: the primary) into `docs_dir/<path>.md`, where
+    `docs_dir` is the docs folder itself (the primary language's pages) or `docs/<tag>` (the others'); returns the
+    written paths in template order."""
     docs_dir = Path(docs_dir)
-    templates_dir = pub.templates_dir
+    language = language or pub.primary
+    templates_dir = pub.templates_for(language) or pub.content_dir / "templates" / language
     if not templates_dir.is_dir():
         raise InputError(templates_dir, "a folder of page templates (*.md.j2)")
+    with i18n.language(language):
+        return _render_language(pub, table, reconciliation, charts, docs_dir, language, templates_dir)
+
+
+def _render_language(
+    pub: Publication,
+    table: Any,
+    reconciliation: Any,
+    charts: Mapping[str, Any],
+    docs_dir: Path,
+    language: str,
+    templates_dir: Path,
+) -> list[Path]:
+    # Flat templates/ of the primary language: the other languages' folders in it are not its pages.
+    others = {templates_dir / tag for tag in pub.languages if tag != language}
     pages = sorted(
         path.relative_to(templates_dir).as_posix()
         for path in templates_dir.rglob(f"*{TEMPLATE_SUFFIX}")
-        if not path.name.startswith("_")
+        if not path.name.startswith("_") and not any(path.is_relative_to(other) for other in others)
     )
     if not pages:
         raise InputError(templates_dir, f"at least one page template named *{TEMPLATE_SUFFIX}")
 
     # Load inputs.
     reconciliation_rows = reconciliation_records(pub, reconciliation)
-    values = Values(table, reconciliation_rows, source="indicator table")
+    values = Values(table, reconciliation_rows, source="indicator table", primary=pub.primary)
     changelog = load_changelog(pub)
-    downloads = staged_downloads(pub, docs_dir.parent / "datasets")
-    environment = page_environment(pub, values, reconciliation_rows, charts, changelog, downloads)
+    prefix = pub.docs_prefix(language)
+    docs_root = docs_dir.parents[len(Path(prefix).parts) - 1] if prefix else docs_dir
+    downloads = staged_downloads(pub, docs_root.parent / "datasets")
+    environment = page_environment(pub, values, reconciliation_rows, charts, changelog, downloads, templates_dir)
+    environment.globals.update(language=language, languages=list(pub.languages))
 
     # Render and save every page.
     written = []
     for name in pages:
         page = name[: -len(TEMPLATE_SUFFIX)] + ".md"
-        text = render_page(environment, templates_dir, name, page)
+        text = render_page(environment, templates_dir, name, page, prefix, pub.content_dir)
         written.append(outputs.write_text(docs_dir / page, text))
     return written
 
@@ -108,12 +134,13 @@ def page_environment(
     charts: Mapping[str, Any],
     changelog: list[dict[str, Any]],
     downloads: list[Download],
+    templates_dir: Path | None = None,
 ) -> jinja2.Environment:
     """The strict, escaping Jinja2 environment with the whole page vocabulary as globals."""
     name = str(pub.meta.get("name", "publication"))
     version = str(pub.meta.get("version", ""))
     environment = jinja_environment(
-        pub.templates_dir,
+        templates_dir or pub.templates_dir,
         values,
         meta=pub.meta,
         codebook=pub.codebook,
@@ -139,11 +166,23 @@ def page_environment(
 table_cell = text.table_cell
 
 
-def render_page(environment: jinja2.Environment, templates_dir: Path, name: str, page: str) -> str:
+def render_page(
+    environment: jinja2.Environment,
+    templates_dir: Path,
+    name: str,
+    page: str,
+    prefix: str = "",
+    content_dir: Path | None = None,
+) -> str:
     """Renders one template; any failure becomes an InputError naming the template file, line and name."""
     depth = len(PurePosixPath(page).parts) - 1
     # Engine-made paths, used inside link targets where character references would break the link.
-    context = {"page": url_text(page), "root": url_text("../" * depth)}
+    context = {
+        "page": url_text(page),
+        "root": url_text("../" * depth),
+        "data_root": url_text("../" * (depth + len(PurePosixPath(prefix).parts))),
+        "edition_prefix": url_text(prefix),
+    }
     try:
         template = environment.get_template(name)
         body = template.render(context)
@@ -170,7 +209,8 @@ def render_page(environment: jinja2.Environment, templates_dir: Path, name: str,
         raise InputError(
             file, error.expected, row=line, column=error.column, value=error.value, hint=hint or ""
         ) from None
-    header = GENERATED_MARKER.format(template=(templates_dir.name + "/" + name))
+    shown = templates_dir.relative_to(content_dir).as_posix() if content_dir else templates_dir.name
+    header = GENERATED_MARKER.format(template=(shown + "/" + name))
     return f"{header}\n\n{body.lstrip()}".rstrip() + "\n"
 
 
@@ -265,7 +305,10 @@ def _chart_lookup(charts: Mapping[str, Any]):
         # figure_html escapes its own text; it returns trusted HTML.
         from surveypress.chart import figure_html
 
-        return Markup(figure_html(found, context["page"]))
+        # Another language's charts sit in assets/charts/<tag>/ under docs/, beside the primary's.
+        prefix = context.get("edition_prefix", "")
+        assets = "assets/charts/" + prefix.strip("/") if prefix else "assets/charts"
+        return Markup(figure_html(found, prefix + context["page"], assets))
 
     return chart
 
@@ -321,8 +364,13 @@ def load_changelog(pub: Publication) -> list[dict[str, Any]]:
         if not isinstance(changes, list) or not changes:
             raise InputError(path, "a non-empty list of changes", column=f"{where}.changes", value=changes)
         for change in changes:
-            if not isinstance(change, dict) or not str(change.get("zh") or "").strip():
-                raise InputError(path, "a change with non-empty 'zh' text", column=f"{where}.changes", value=change)
+            if not isinstance(change, dict) or not Label(texts=change).has(pub.primary):
+                raise InputError(
+                    path,
+                    f"a change with non-empty text in the primary language ({pub.primary})",
+                    column=f"{where}.changes",
+                    value=change,
+                )
         checked.append({"version": str(entry["version"]), "date": str(entry["date"]), "changes": changes})
     version = str(pub.meta.get("version", ""))
     if checked[0]["version"] != version:
@@ -370,10 +418,10 @@ def _describe(pub: Publication, relative: str) -> tuple[str, str, str]:
     stem = parts.stem
     if parts.parent.name == "microdata":
         population = pub.codebook.populations.get(stem)
-        return "microdata", stem, population.title.zh if population else ""
+        return "microdata", stem, population.title.text(i18n.current()) if population else ""
     if parts.parent.name == "indicators":
         try:
-            return "indicator", stem, pub.indicator(stem).title.zh
+            return "indicator", stem, pub.indicator(stem).title.text(i18n.current())
         except KeyError:
             return "indicator", stem, ""
     if str(parts.parent) == "." and stem in ("indicators", "published_figures", "reconciliation", "disclosure"):

@@ -127,9 +127,10 @@ GENERATED = (
     OutputSet("datasets/indicators", "*.csv"),
     OutputSet(".", "datapackage.json"),
     OutputSet("docs", "*.md", recursive=True, marker=PAGE_MARKER),
-    OutputSet("docs/assets/charts", "*"),
+    OutputSet("docs/assets/charts", "*", recursive=True),
     OutputSet("docs/downloads", "*"),
     OutputSet(".", ".surveypress-manifest.json"),
+    OutputSet(".", "mkdocs.generated.yml"),
 )
 
 # What `build_tables.py --check` compares with the committed files (charts and downloads are not committed).
@@ -139,6 +140,7 @@ CHECKED = (
     OutputSet(".", "datapackage.json"),
     OutputSet("docs", "*.md", recursive=True, marker=PAGE_MARKER),
     OutputSet(".", ".surveypress-manifest.json"),
+    OutputSet(".", "mkdocs.generated.yml"),
 )
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from surveypress import i18n
 from surveypress.errors import InputError
 
 QUESTION_TYPES = ("single", "scale", "multi")
@@ -22,17 +23,95 @@ PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 
 
-@dataclass(frozen=True)
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def primary_subtag(tag: str) -> str:
+    """'zh-Hans' -> 'zh': the part of a BCP 47 tag that names the language."""
+    return str(tag).split("-", 1)[0].lower()
+
+
+def serves(key: str, language: str) -> bool:
+    """Whether a label key serves a declared language: it equals the tag, or the tag's primary subtag."""
+    return str(key).lower() in (language.lower(), primary_subtag(language))
+
+
 class Label:
-    zh: str
-    en: str
+    """Text in one or more languages, keyed as the content wrote it (`zh`, `en`, `zh-Hans`, ...).
+
+    `label.text("zh-Hans")` finds the key equal to the tag or to its primary subtag; `label.zh` and `label.en`
+    find a key whose primary subtag is `zh` or `en` (AttributeError when there is none).
+    """
+
+    __slots__ = ("texts",)
+
+    def __init__(self, zh: str | None = None, en: str | None = None, *, texts: dict[str, str] | None = None) -> None:
+        found = dict(texts or {})
+        if zh is not None:
+            found.setdefault("zh", zh)
+        if en is not None:
+            found.setdefault("en", en)
+        object.__setattr__(self, "texts", found)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _key(self) -> tuple:
+        return tuple(sorted(self.texts.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.texts!r})"
+
+    def has(self, language: str) -> bool:
+        return any(serves(key, language) and str(text).strip() for key, text in self.texts.items())
+
+    def text(self, language: str) -> str:
+        """The text for a declared language (exact tag first, then its primary subtag); KeyError when absent."""
+        for key, text in self.texts.items():
+            if key.lower() == language.lower():
+                return text
+        for key, text in self.texts.items():
+            if serves(key, language):
+                return text
+        raise KeyError(f"no text in language {language!r} in {self.texts!r}")
+
+    def _by_subtag(self, subtag: str) -> str:
+        for key, text in self.texts.items():
+            if primary_subtag(key) == subtag:
+                return text
+        raise AttributeError(f"no '{subtag}' text in {self.texts!r}")
+
+    @property
+    def zh(self) -> str:
+        return self._by_subtag("zh")
+
+    @property
+    def en(self) -> str:
+        return self._by_subtag("en")
 
 
-@dataclass(frozen=True)
-class Option:
-    code: int
-    zh: str
-    en: str
+class Option(Label):
+    """One answer option: its code and its label."""
+
+    __slots__ = ("code",)
+
+    def __init__(
+        self, code: int, zh: str | None = None, en: str | None = None, *, texts: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(zh, en, texts=texts)
+        object.__setattr__(self, "code", code)
+
+    def _key(self) -> tuple:
+        return (self.code, *super()._key())
+
+    def __repr__(self) -> str:
+        return f"Option({self.code!r}, {self.texts!r})"
 
 
 @dataclass(frozen=True)
@@ -94,14 +173,29 @@ class Codebook:
         return columns
 
 
-@dataclass(frozen=True)
-class Net:
+class Net(Label):
     """A combined category, e.g. 'satisfied' = very + fairly satisfied; a percent of the same base."""
 
-    code: str
-    zh: str
-    en: str
-    codes: tuple[int, ...]
+    __slots__ = ("code", "codes")
+
+    def __init__(
+        self,
+        code: str,
+        zh: str | None = None,
+        en: str | None = None,
+        codes: tuple[int, ...] = (),
+        *,
+        texts: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(zh, en, texts=texts)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "codes", tuple(codes))
+
+    def _key(self) -> tuple:
+        return (self.code, self.codes, *super()._key())
+
+    def __repr__(self) -> str:
+        return f"Net({self.code!r}, {self.texts!r}, {self.codes!r})"
 
 
 @dataclass(frozen=True)
@@ -129,6 +223,13 @@ class Publication:
     codebook: Codebook
     indicators: list[Indicator]
     disclosure: Disclosure
+    languages: tuple[str, ...] = ("zh-Hans",)
+
+    @property
+    def primary(self) -> str:
+        """The primary language (the first declared): its pages sit at the docs root, its labels in the plain
+        label columns."""
+        return self.languages[0]
 
     def indicator(self, indicator_id: str) -> Indicator:
         for indicator in self.indicators:
@@ -142,7 +243,33 @@ class Publication:
 
     @property
     def templates_dir(self) -> Path:
-        return self.content_dir / "templates"
+        """The primary language's templates: `templates/<primary>/` when it exists, else `templates/` itself."""
+        return self.templates_for(self.primary) or self.content_dir / "templates"
+
+    def templates_for(self, language: str) -> Path | None:
+        """The page templates of one language, or None when the content has none for it.
+
+        `templates/<tag>/` per language (contract: Templates per language); a publication whose primary language
+        has no folder of its own keeps that language's templates flat in `templates/`."""
+        root = self.content_dir / "templates"
+        folder = root / language
+        if folder.is_dir():
+            return folder
+        if language == self.primary and root.is_dir():
+            return root
+        return None
+
+    @property
+    def editions(self) -> list[tuple[str, Path]]:
+        """(language, templates folder) for every declared language that has page templates, primary first.
+
+        A declared language without templates still gets its labels in the tables and its text in the data
+        package; it just has no pages yet (build.py says so on its progress line)."""
+        return [(tag, folder) for tag in self.languages if (folder := self.templates_for(tag)) is not None]
+
+    def docs_prefix(self, language: str) -> str:
+        """Where a language's pages go under docs/: '' for the primary, '<tag>/' for the others."""
+        return "" if language == self.primary else f"{language}/"
 
 
 class Located(dict):
@@ -218,21 +345,62 @@ def read_yaml(path: Path) -> Any:
         raise InputError(path, f"valid YAML ({problem})", row=row) from None
 
 
+def folder_name(folder: Path) -> str:
+    """A folder as the person running the build knows it: relative to the working folder when inside it."""
+    folder = Path(folder).resolve()
+    try:
+        relative = folder.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(folder)
+    return "the current folder" if relative == "." else relative
+
+
 def safe_path(project_root: Path, relative: str, source: Path, key: str, row: int | None = None) -> Path:
     """Resolves a path named in a spec; refuses one that points outside the project."""
     candidate = (project_root / str(relative)).resolve()
     root = project_root.resolve()
     if Path(str(relative)).is_absolute() or not candidate.is_relative_to(root):
-        raise InputError(source, "a path inside the project folder", row=row, column=key, value=relative)
+        raise InputError(
+            source,
+            f"a path inside the project folder, here {folder_name(root)} (set by --out; by default the folder above"
+            " the content folder)",
+            row=row,
+            column=key,
+            value=relative,
+        )
     return candidate
 
 
-def _label(value: Any, source: Path, where: str, row: int | None = None) -> Label:
-    if not isinstance(value, dict) or not str(value.get("zh") or "").strip() or not str(value.get("en") or "").strip():
+# Content read without a publication.yml (tests reading one file) is checked for both languages, as before.
+DEFAULT_LANGUAGES = ("zh-Hans", "en")
+
+
+def _label(
+    value: Any, source: Path, where: str, row: int | None = None, languages: tuple[str, ...] = DEFAULT_LANGUAGES
+) -> dict[str, str]:
+    """The texts of a label mapping; each declared language needs a non-empty text (other keys are kept)."""
+    texts = {}
+    if isinstance(value, dict):
+        texts = {
+            str(key): str(text)
+            for key, text in value.items()
+            if key not in ("code", "codes") and isinstance(text, str | int | float) and not isinstance(text, bool)
+        }
+    missing = [
+        language
+        for language in languages
+        if not any(serves(key, language) and text.strip() for key, text in texts.items())
+    ]
+    if not isinstance(value, dict) or missing:
         raise InputError(
-            source, "a label with non-empty 'zh' and 'en'", row=line_of(value) or row, column=where, value=value
+            source,
+            "a label with non-empty text in each declared language (" + ", ".join(languages) + ")",
+            row=line_of(value) or row,
+            column=where,
+            value=value,
+            hint=f"Missing: {', '.join(missing)} (publication.yml: languages)" if missing else "",
         )
-    return Label(zh=str(value["zh"]), en=str(value["en"]))
+    return texts
 
 
 def _require_mapping(value: Any, source: Path, where: str, row: int | None = None) -> dict:
@@ -245,7 +413,13 @@ def _is_code(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi: dict[str, list]) -> Codebook:
+def load_codebook(
+    path: Path,
+    project_root: Path,
+    microdata: dict[str, str],
+    qi: dict[str, list],
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+) -> Codebook:
     """Reads and checks codebook.yml: unique ids and codes, labels present, universes known and acyclic."""
     document = _require_mapping(read_yaml(path), path, "(top level)")
     missing = _require_mapping(document.get("missing") or {}, path, "missing", line_of(document, "missing"))
@@ -274,7 +448,7 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
             )
         populations[pop_id] = Population(
             id=pop_id,
-            title=_label(entry.get("title"), path, f"populations.{pop_id}.title", row),
+            title=Label(texts=_label(entry.get("title"), path, f"populations.{pop_id}.title", row, languages)),
             microdata=safe_path(
                 project_root, microdata[pop_id], meta_path, f"microdata.{pop_id}", line_of(microdata, pop_id)
             ),
@@ -340,8 +514,7 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
                     column=f"{where}.options",
                     value=code,
                 )
-            label = _label(option, path, f"{where} option {code}")
-            options.append(Option(code=code, zh=label.zh, en=label.en))
+            options.append(Option(code, texts=_label(option, path, f"{where} option {code}", None, languages)))
         universe = None
         if entry.get("universe") is not None:
             raw = _require_mapping(entry["universe"], path, f"{where}.universe", line_of(entry, "universe"))
@@ -359,7 +532,7 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
             id=qid,
             population=entry["population"],
             type=entry["type"],
-            text=_label(entry.get("text"), path, f"{where}.text", row),
+            text=Label(texts=_label(entry.get("text"), path, f"{where}.text", row, languages)),
             options=tuple(options),
             universe=universe,
         )
@@ -429,7 +602,7 @@ def _check_columns(
                 seen[column] = question.id
 
 
-def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
+def load_indicators(path: Path, codebook: Codebook, languages: tuple[str, ...] = DEFAULT_LANGUAGES) -> list[Indicator]:
     """Reads indicators.yml; every indicator must name a known question, codes and breakdowns."""
     document = _require_mapping(read_yaml(path), path, "(top level)")
     defaults = _require_mapping(document.get("breakdowns") or {}, path, "breakdowns", line_of(document, "breakdowns"))
@@ -483,8 +656,9 @@ def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
                 )
             if not str(net.get("code") or "").strip():
                 raise InputError(path, "a net code", row=line_of(net), column=f"{where}.nets", value=net.get("code"))
-            label = _label(net, path, f"{where}.nets")
-            nets.append(Net(code=str(net.get("code")), zh=label.zh, en=label.en, codes=codes))
+            nets.append(
+                Net(str(net.get("code")), codes=codes, texts=_label(net, path, f"{where}.nets", None, languages))
+            )
         breakdowns = entry.get("breakdowns", defaults.get(question.population, []))
         for breakdown in breakdowns or []:
             target = codebook.questions.get(breakdown)
@@ -503,7 +677,7 @@ def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
                 id=iid,
                 question=question.id,
                 population=question.population,
-                title=_label(entry.get("title"), path, f"{where}.title", row),
+                title=Label(texts=_label(entry.get("title"), path, f"{where}.title", row, languages)),
                 nets=tuple(nets),
                 breakdowns=tuple(breakdowns or ()),
             )
@@ -550,6 +724,47 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
     meta_path = content_dir / "publication.yml"
     meta = _require_mapping(read_yaml(meta_path), meta_path, "(top level)")
     _check_name_and_version(meta, meta_path)
+    languages = _languages(meta, meta_path)
+    return _load_content(content_dir, project_root, meta, meta_path, languages)
+
+
+def _languages(meta: dict, source: Path) -> tuple[str, ...]:
+    """`languages: [zh-Hans, en]`: BCP 47 tags, the first primary. The old `language: zh-Hans` still reads."""
+    declared = meta.get("languages")
+    if declared is None and isinstance(meta.get("language"), str):
+        declared = [meta["language"]]
+    if declared is None:
+        # Content written before languages were declared: Chinese, with English labels beside it.
+        declared = list(DEFAULT_LANGUAGES)
+    if (
+        not isinstance(declared, list)
+        or not declared
+        or not all(isinstance(tag, str) and LANGUAGE_TAG.match(tag) for tag in declared)
+        or len({tag.lower() for tag in declared}) != len(declared)
+    ):
+        raise InputError(
+            source,
+            "a list of distinct BCP 47 language tags, the primary first (e.g. [zh-Hans, en])",
+            row=line_of(meta, "languages"),
+            column="languages",
+            value=declared,
+        )
+    for tag in declared:
+        if i18n.catalogue_folder(tag) is None:
+            raise InputError(
+                source,
+                f"languages the engine has a message catalogue for ({', '.join(i18n.available())})",
+                row=line_of(meta, "languages"),
+                column="languages",
+                value=tag,
+                hint="Adding a language is adding a catalogue under surveypress/locale/ (see surveypress/i18n.py)",
+            )
+    return tuple(declared)
+
+
+def _load_content(
+    content_dir: Path, project_root: Path, meta: dict, meta_path: Path, languages: tuple[str, ...]
+) -> Publication:
     microdata = _require_mapping(meta.get("microdata"), meta_path, "microdata", line_of(meta, "microdata"))
     settings = _require_mapping(meta.get("disclosure") or {}, meta_path, "disclosure", line_of(meta, "disclosure"))
     qi = _require_mapping(
@@ -558,7 +773,7 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
         "disclosure.quasi_identifiers",
         line_of(settings, "quasi_identifiers"),
     )
-    codebook = load_codebook(content_dir / "codebook.yml", project_root, microdata, qi)
+    codebook = load_codebook(content_dir / "codebook.yml", project_root, microdata, qi, languages)
     for pop_id, columns in qi.items():
         for column in columns:
             question = codebook.questions.get(column)
@@ -575,7 +790,7 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
         min_cell=_setting(settings, "min_cell", 5, meta_path),
         min_k=_setting(settings, "min_k", 3, meta_path),
     )
-    indicators = load_indicators(content_dir / "indicators.yml", codebook)
+    indicators = load_indicators(content_dir / "indicators.yml", codebook, languages)
     return Publication(
         content_dir=content_dir,
         project_root=project_root,
@@ -583,4 +798,5 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
         codebook=codebook,
         indicators=indicators,
         disclosure=disclosure,
+        languages=languages,
     )

@@ -22,8 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from surveypress import i18n
 from surveypress.errors import InputError
-from surveypress.spec import Codebook, Indicator, Publication, Question, Universe
+from surveypress.i18n import N_
+from surveypress.spec import Codebook, Indicator, Label, Publication, Question, Universe
 
 TABLE_COLUMNS = [
     "indicator",
@@ -40,7 +42,8 @@ TABLE_COLUMNS = [
     "ci_high",
 ]
 TOTAL = "total"
-TOTAL_LABEL = "合计"
+TOTAL_LABEL = N_("Total")  # the label columns carry its translation in each language
+LABEL_COLUMNS = ("group_label", "category_label")
 # Two-sided 95% normal quantile, as the statistical conventions fix it.
 Z_95 = "1.959963984540054"
 ENGINES = ("pandas", "duckdb")
@@ -55,7 +58,7 @@ class Category:
     """One reported category: an option, or a net counting respondents who chose any of `codes`."""
 
     code: str
-    label: str
+    label: Label
     codes: tuple[int, ...]
 
 
@@ -90,8 +93,8 @@ def plan(pub: Publication) -> dict[str, list[Task]]:
     tasks: dict[str, list[Task]] = {}
     for indicator in pub.indicators:
         question = codebook.questions[indicator.question]
-        categories = [Category(str(option.code), option.zh, (option.code,)) for option in question.options]
-        categories += [Category(net.code, net.zh, tuple(net.codes)) for net in indicator.nets]
+        categories = [Category(str(option.code), option, (option.code,)) for option in question.options]
+        categories += [Category(net.code, net, tuple(net.codes)) for net in indicator.nets]
         tasks.setdefault(indicator.population, []).append(
             Task(
                 indicator=indicator,
@@ -203,20 +206,35 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
     return assemble(pub, tasks, counts)
 
 
+def table_columns(languages: tuple[str, ...] = ("zh-Hans",)) -> list[str]:
+    """TABLE_COLUMNS, each label column followed by one `<column>_<tag>` per non-primary language (`category_label_en`):
+    a spreadsheet shows every language of a label side by side, and the plain column stays in the primary language."""
+    columns = []
+    for name in TABLE_COLUMNS:
+        columns.append(name)
+        if name in LABEL_COLUMNS:
+            columns.extend(f"{name}_{i18n.column_suffix(tag)}" for tag in languages[1:])
+    return columns
+
+
 def assemble(pub: Publication, tasks: dict[str, list[Task]], counts: dict[str, Counts]) -> pd.DataFrame:
     """Turns the engines' integers into the ordered long table."""
-    columns: dict[str, list] = {name: [] for name in TABLE_COLUMNS}
+    languages = pub.languages
+    columns: dict[str, list] = {name: [] for name in table_columns(languages)}
+    total = Label(texts={tag: i18n.gettext_in(tag, TOTAL_LABEL) for tag in languages})
 
-    def add(task: Task, breakdown: str, group: str, group_label: str, base: int, cells: tuple[int, ...]) -> None:
+    def add(task: Task, breakdown: str, group: str, group_label: Label, base: int, cells: tuple[int, ...]) -> None:
         for category, count in zip(task.categories, cells, strict=True):
             percent, low, high = share(count, base)
             columns["indicator"].append(task.indicator.id)
             columns["population"].append(task.indicator.population)
             columns["breakdown"].append(breakdown)
             columns["group"].append(group)
-            columns["group_label"].append(group_label)
             columns["category"].append(category.code)
-            columns["category_label"].append(category.label)
+            for index, tag in enumerate(languages):
+                suffix = "" if index == 0 else f"_{i18n.column_suffix(tag)}"
+                columns[f"group_label{suffix}"].append(group_label.text(tag))
+                columns[f"category_label{suffix}"].append(category.label.text(tag))
             columns["count"].append(count)
             columns["base"].append(base)
             columns["percent"].append(percent)
@@ -229,15 +247,15 @@ def assemble(pub: Publication, tasks: dict[str, list[Task]], counts: dict[str, C
         task = by_indicator[indicator.id]
         result = counts[indicator.id]
         base, cells = result[TOTAL][None]
-        add(task, TOTAL, TOTAL, TOTAL_LABEL, base, cells)
+        add(task, TOTAL, TOTAL, total, base, cells)
         for breakdown in task.breakdowns:
             groups = result[breakdown.id]
             for option in sorted(breakdown.options, key=lambda option: option.code):
                 base, cells = groups.get(option.code, (0, (0,) * len(task.categories)))
-                add(task, breakdown.id, str(option.code), option.zh, base, cells)
+                add(task, breakdown.id, str(option.code), option, base, cells)
 
     table = pd.DataFrame(columns)
-    for name in ("indicator", "population", "breakdown", "group", "group_label", "category", "category_label"):
+    for name in table.columns[: table.columns.get_loc("category_label") + len(languages)]:
         table[name] = table[name].astype("str")
     for name in ("count", "base"):
         table[name] = table[name].astype("int64")

@@ -2,8 +2,9 @@
 
 Takes: the indicator table (the `protect` stage's frame, or `datasets/indicators.csv` read back, where suppressed cells
 hold `[c]`), and optionally the reconciliation table.
-Gives: `Values`, whose methods return one figure formatted the way the site prints it (`88.9%`, `84.0%～92.4%`, `198`),
-and `jinja_environment`, a strict Jinja2 environment with those methods as globals so that templates and chart titles
+Gives: `Values`, whose methods return one figure formatted the way the site prints it in the current language
+(`i18n.language`): `88.9%`, `84.0%–92.4%` (Chinese: a full-width tilde), `198`; and `jinja_environment`, a strict
+Jinja2 environment with those methods as globals so that templates and chart titles
 share one vocabulary: `pct`, `count`, `base`, `ci`, `flag`, `low`, `label`, `printed`.
 """
 
@@ -17,12 +18,11 @@ from typing import Any
 
 import jinja2
 
+from surveypress import i18n
 from surveypress.errors import InputError
 
 SUPPRESSED = "[c]"
 TOTAL = "total"
-# Full-width tilde between interval ends, as Chinese statistical text writes ranges.
-RANGE_SEPARATOR = "～"
 
 
 def _key(value: Any) -> str:
@@ -49,16 +49,31 @@ def _decimal(value: Any) -> Decimal:
 
 
 def format_percent(value: Any, decimals: int = 1) -> str:
-    """84.05 -> '84.1%': rounded half away from zero, a '%' sign, no space."""
+    """84.05 -> '84.1%': rounded half away from zero, in the current language's percent format."""
     quantum = Decimal(1).scaleb(-decimals)
-    return f"{_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)}%"
+    return i18n.format_percent(_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP), decimals)
+
+
+def label_column(name: str, language: str | None, primary: str | None) -> str:
+    """`category_label` for the primary language, `category_label_<tag>` (e.g. `_en`) for the others."""
+    if language is None or primary is None or language == primary:
+        return name
+    return f"{name}_{i18n.column_suffix(language)}"
 
 
 class Values:
     """Single figures of one indicator table, addressed by indicator, category, breakdown and group."""
 
-    def __init__(self, table: Any, reconciliation: Any = None, source: str | Path = "indicator table") -> None:
+    def __init__(
+        self,
+        table: Any,
+        reconciliation: Any = None,
+        source: str | Path = "indicator table",
+        primary: str | None = None,
+    ) -> None:
         self.source = str(source)
+        # The table's plain label columns are in this language; others are in `<column>_<tag>` (see label_column).
+        self.primary = primary
         self._rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         self._categories: dict[str, list[str]] = {}
         self._groups: dict[str, list[tuple[str, str]]] = {}
@@ -167,7 +182,7 @@ class Values:
             return SUPPRESSED
         low = format_percent(record["ci_low"], decimals)
         high = format_percent(record["ci_high"], decimals)
-        return f"{low}{RANGE_SEPARATOR}{high}"
+        return i18n.format_interval(low, high)
 
     def flag(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> str:
         """GSS shorthand for the cell: '[u]', '[c]', '[u] [c]' or ''."""
@@ -193,14 +208,18 @@ class Values:
             category = self._categories[_key(indicator)][0]
         return _key(self.row(indicator, category, breakdown, group).get("reliability", "normal")) == "low"
 
+    def _label_of(self, record: Mapping[str, Any], name: str) -> str:
+        column = label_column(name, i18n.current(), self.primary)
+        return str(record[column] if column in record else record[name])
+
     def label(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> str:
-        """The Chinese label of a category, as the table spells it."""
-        return str(self.row(indicator, category, breakdown, group)["category_label"])
+        """The label of a category in the current language, as the table spells it."""
+        return self._label_of(self.row(indicator, category, breakdown, group), "category_label")
 
     def group_label(self, indicator: str, breakdown: str, group: Any) -> str:
         self._require_indicator(indicator)
         first = self._categories[_key(indicator)][0]
-        return str(self.row(indicator, first, breakdown, group)["group_label"])
+        return self._label_of(self.row(indicator, first, breakdown, group), "group_label")
 
     def printed(self, figure_id: str) -> str:
         """A figure exactly as the report printed it, from the reconciliation table."""
@@ -296,7 +315,14 @@ def jinja_environment(search_path: str | Path | None, values: Values, **extra_gl
     for name, function in values.functions().items():
         environment.globals[name] = _template_bound(name, function)
     environment.globals.update(extra_globals)
+    environment.filters["t"] = translate_label
     return environment
+
+
+def translate_label(label: Any) -> str:
+    """`{{ question.text | t }}`: a label's text in the page's language (plain text passes through)."""
+    text = getattr(label, "text", None)
+    return text(i18n.current()) if callable(text) else str(label)
 
 
 def render_string(template: str, values: Values, name: str = "(string template)", **context: Any) -> str:

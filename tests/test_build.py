@@ -15,7 +15,19 @@ from surveypress import build, narrate, outputs, package
 from surveypress.errors import InputError
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
-STAGES = ("spec", "load", "tabulate", "protect", "disclose", "reconcile", "tables", "chart", "narrate", "package")
+STAGES = (
+    "spec",
+    "load",
+    "tabulate",
+    "protect",
+    "disclose",
+    "reconcile",
+    "tables",
+    "chart",
+    "narrate",
+    "site",
+    "package",
+)
 
 
 @pytest.fixture

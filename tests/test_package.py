@@ -106,7 +106,8 @@ def test_the_package_declares_data_package_v2_and_the_publication_metadata(stage
     assert package["$schema"] == PROFILE
     assert package["name"] == "tiny-survey"
     assert package["title"] == "小型测试调查"
-    assert package["title_en"] == "Tiny test survey"
+    assert package["translations"]["en"]["title"] == "Tiny test survey"
+    assert package["languages"] == ["zh-Hans", "en"]
     assert package["version"] == "0.1.0"
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
 

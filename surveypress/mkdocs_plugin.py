@@ -1,0 +1,30 @@
+"""A MkDocs plugin (`plugins: [surveypress]`) that brings the engine's theme to the site without copying files.
+
+The theme overrides (`partials/`), the stylesheet and the script are package data under `surveypress/theme/`:
+this plugin puts that folder first among the theme's folders, so MkDocs takes the overrides from it and copies its
+static files (assets/stylesheets/site.css, assets/javascripts/site.js) into the site, and links both from every page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mkdocs.plugins import BasePlugin
+
+THEME_DIR = Path(__file__).resolve().parent / "theme"
+STYLESHEET = "assets/stylesheets/site.css"
+SCRIPT = "assets/javascripts/site.js"
+
+
+class SurveypressPlugin(BasePlugin):
+    def on_config(self, config):
+        dirs = config.theme.dirs
+        if str(THEME_DIR) not in dirs:
+            # After the project's own custom_dir (if any), before Material's templates.
+            custom = config.theme.custom_dir
+            dirs.insert(1 if custom else 0, str(THEME_DIR))
+        if STYLESHEET not in [str(path) for path in config.extra_css]:
+            config.extra_css.append(STYLESHEET)
+        if SCRIPT not in [str(path) for path in config.extra_javascript]:
+            config.extra_javascript.append(SCRIPT)
+        return config
