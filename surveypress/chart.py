@@ -30,7 +30,7 @@ import vl_convert
 
 from surveypress import outputs
 from surveypress.errors import InputError
-from surveypress.spec import Publication, read_yaml
+from surveypress.spec import Publication, read_yaml, text_for
 from surveypress.values import TOTAL, Values, render_string
 
 CHARTS_FILE = "charts.yml"
@@ -139,7 +139,8 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
         sort = entry.get("sort", "descending")
         if sort not in SORTS:
             raise InputError(path, f"one of {', '.join(SORTS)}", column=f"{where}.sort", value=sort)
-        title = entry.get("title")
+        # Title, note and series labels may be a mapping from language to text; this engine draws the primary one.
+        title = text_for(entry.get("title"), pub.languages[0])
         if not isinstance(title, str) or not title.strip():
             raise InputError(path, "a title template stating the chart's message", column=f"{where}.title")
         page = entry.get("page")
@@ -165,7 +166,7 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
                 Series(
                     indicator=item["indicator"],
                     categories=tuple(str(code) for code in categories) if categories is not None else None,
-                    label=str(item["label"]) if item.get("label") else None,
+                    label=str(text_for(item["label"], pub.languages[0])) if item.get("label") else None,
                 )
             )
         specs.append(
@@ -176,7 +177,7 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
                 series=tuple(series),
                 title=title,
                 sort=sort,
-                note=str(entry.get("note") or ""),
+                note=str(text_for(entry.get("note"), pub.languages[0]) or ""),
             )
         )
     return specs

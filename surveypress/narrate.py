@@ -11,8 +11,9 @@ The template vocabulary (so that no figure is ever typed into a page):
   depends on whether two intervals overlap; `interval_level` is the confidence level as text (`95%`);
 - `meta` (publication.yml), `codebook`, `question(id)`, `indicators` (id -> Indicator), `disclosure` (thresholds);
 - `reconciliation` (rows of the reconciliation table, each with the `indicator`, `category`, `unit`, `comparison` and
-  `note` of its published figure), `figures_for(indicator, category=None)`, `fits(figure, base)` (whether a printed
-  percentage can come from a whole count out of `base`);
+  `note` of its published figure, and its translation columns such as `note_en`),
+  `figures_for(indicator, category=None)`, `fits(figure, base)` (whether a printed percentage can come from a whole
+  count out of `base`);
 - `changelog` (changelog.yml, newest first), `downloads` (every staged CSV: path, kind, title, rows, size),
   `archive` (the path of the download archive under docs/);
 - `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path) and `root` (the relative path to docs/).
@@ -38,7 +39,7 @@ from markupsafe import Markup, escape
 
 from surveypress import outputs
 from surveypress.errors import InputError
-from surveypress.reconcile import fitting_bases
+from surveypress.reconcile import TRANSLATION_COLUMN, fitting_bases
 from surveypress.spec import Publication, read_yaml
 from surveypress.tabulate import Z_95
 from surveypress.values import Values, jinja_environment
@@ -75,10 +76,13 @@ def render_pages(
     templates_dir = pub.templates_dir
     if not templates_dir.is_dir():
         raise InputError(templates_dir, "a folder of page templates (*.md.j2)")
+    # templates/<tag>/ holds the edition of another declared language (templates/en/); this stage renders the
+    # primary language's pages only.
+    editions = set(pub.languages[1:])
     pages = sorted(
         path.relative_to(templates_dir).as_posix()
         for path in templates_dir.rglob(f"*{TEMPLATE_SUFFIX}")
-        if not path.name.startswith("_")
+        if not path.name.startswith("_") and path.relative_to(templates_dir).parts[0] not in editions
     )
     if not pages:
         raise InputError(templates_dir, f"at least one page template named *{TEMPLATE_SUFFIX}")
@@ -290,6 +294,9 @@ def reconciliation_records(pub: Publication, reconciliation: Any) -> list[dict[s
         row.setdefault("unit", str(source.get("unit") or "").strip())
         row.setdefault("comparison", str(source.get("comparison") or "").strip())
         row.setdefault("note", str(source.get("note") or "").strip())
+        for column in source:
+            if TRANSLATION_COLUMN.fullmatch(str(column)):
+                row.setdefault(column, str(source.get(column) or "").strip())
     return rows
 
 

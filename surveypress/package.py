@@ -175,7 +175,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
             "报告公布的数字",
             "Figures printed in the report",
             "报告中出现的每一个数字，按原文录入一次，注明出处段落、单位、比较方式和对应的指标。",
-            _published_figures_schema(pub),
+            _published_figures_schema(pub, header),
         )
     if relative == "datasets/reconciliation.csv":
         return (
@@ -333,7 +333,7 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
     }
 
 
-def _published_figures_schema(pub: Publication) -> dict[str, Any]:
+def _published_figures_schema(pub: Publication, header: list[str]) -> dict[str, Any]:
     fields = [
         _field("figure_id", "string", "数字编号", "本表中的编号 / figure id", constraints={"required": True}),
         _field("section", "string", "报告段落", "数字出现在报告的哪一部分 / section of the report"),
@@ -359,6 +359,10 @@ def _published_figures_schema(pub: Publication) -> dict[str, Any]:
         _field("category", "string", "类别", "对应的选项或组合类别代码 / category code"),
         _field("note", "string", "说明", "无法重现的原因（人工填写）/ why the figure cannot be reproduced"),
     ]
+    # Translation columns (note_en, measure_en, ...) follow the fixed ones; the reconcile stage checked their names.
+    for column in header[len(fields) :]:
+        source, _, tag = column.partition("_")
+        fields.append(_field(column, "string", column, f"'{source}' in the language {tag.replace('_', '-')}"))
     return {"fields": fields, "missingValues": [""], "primaryKey": ["figure_id"]}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -35,6 +36,9 @@ FIGURE_COLUMNS = (
     "category",
     "note",
 )
+# Optional columns after `note`: a translation of a text column into another language, named `<column>_<tag>` with
+# the language tag lower-cased and '-' turned into '_' (note_en, measure_en, section_en).
+TRANSLATION_COLUMN = re.compile(r"(section|measure|note)_[a-z0-9]+(?:_[a-z0-9]+)*")
 RECONCILIATION_COLUMNS = (
     "figure_id",
     "section",
@@ -88,8 +92,7 @@ def read_published_figures(pub: Publication) -> list[Figure]:
     with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
-        if header is None or tuple(column.strip() for column in header) != FIGURE_COLUMNS:
-            raise InputError(path, f"the header {','.join(FIGURE_COLUMNS)}", row=1, value=",".join(header or []))
+        columns = figure_columns(path, header)
         figures = []
         seen: set[str] = set()
         row_number = 1
@@ -97,9 +100,9 @@ def read_published_figures(pub: Publication) -> list[Figure]:
             row_number = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
-            if len(cells) != len(FIGURE_COLUMNS):
-                raise InputError(path, f"{len(FIGURE_COLUMNS)} cells", row=row_number, value=len(cells))
-            record = dict(zip(FIGURE_COLUMNS, (cell.strip() for cell in cells), strict=True))
+            if len(cells) != len(columns):
+                raise InputError(path, f"{len(columns)} cells", row=row_number, value=len(cells))
+            record = dict(zip(columns, (cell.strip() for cell in cells), strict=True))
             figure = _figure(pub, path, row_number, record)
             if figure.figure_id in seen:
                 raise InputError(
@@ -108,6 +111,25 @@ def read_published_figures(pub: Publication) -> list[Figure]:
             seen.add(figure.figure_id)
             figures.append(figure)
     return figures
+
+
+def figure_columns(path: Path, header: list[str] | None) -> tuple[str, ...]:
+    """The header of published_figures.csv: the fixed columns, then any translation columns (note_en, ...)."""
+    columns = tuple(column.strip() for column in header or [])
+    if columns[: len(FIGURE_COLUMNS)] != FIGURE_COLUMNS:
+        raise InputError(path, f"the header {','.join(FIGURE_COLUMNS)}", row=1, value=",".join(header or []))
+    seen: set[str] = set()
+    for column in columns[len(FIGURE_COLUMNS) :]:
+        if not TRANSLATION_COLUMN.fullmatch(column) or column in seen:
+            raise InputError(
+                path,
+                "after 'note' only translation columns named once each as <column>_<language tag>, "
+                "for the columns section, measure and note (e.g. note_en)",
+                row=1,
+                column=column,
+            )
+        seen.add(column)
+    return columns
 
 
 def _figure(pub: Publication, path: Path, row: int, record: dict[str, str]) -> Figure:

@@ -28,6 +28,19 @@ class Label:
     en: str
 
 
+def text_for(value: Any, language: str) -> Any:
+    """A text given either as a plain string or as a mapping from language to text (charts.yml titles, say):
+    the mapping's text for `language`, from the key equal to the tag or to its primary subtag (zh serves zh-Hans).
+    A plain string, or a mapping with no key for the language, is returned as it is for the caller to check."""
+    if not isinstance(value, dict):
+        return value
+    primary = language.split("-")[0]
+    for key in (language, primary):
+        if key in value:
+            return value[key]
+    return value
+
+
 @dataclass(frozen=True)
 class Option:
     code: int
@@ -143,6 +156,12 @@ class Publication:
     @property
     def templates_dir(self) -> Path:
         return self.content_dir / "templates"
+
+    @property
+    def languages(self) -> list[str]:
+        """The declared languages (BCP 47 tags, the primary first): `languages:`, or the older single `language:`."""
+        declared = self.meta.get("languages") or [self.meta.get("language") or "zh-Hans"]
+        return [str(tag) for tag in declared]
 
 
 class Located(dict):
