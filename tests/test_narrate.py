@@ -53,6 +53,8 @@ def chinese_templates(pattern: str) -> list[Path]:
     """The primary (Chinese) edition's templates matching `pattern`, outside the other editions' folders."""
     root = CONTENT / "templates"
     return [path for path in root.rglob(pattern) if path.relative_to(root).parts[0] not in EDITIONS]
+
+
 FEW = "受访者较少"
 
 

@@ -3,8 +3,9 @@
 Scans every page template of the default publication, in every language's folder (templates/en/ too), and every
 hand-written Markdown page under docs/ (generated pages, recognised by their first line, are skipped: they are checked
 through their templates). Outside Jinja2 expressions a line may hold no Arabic digit, no full-width digit, no Chinese
-numeral used as a quantity (九成, 两个, 二百二十八份) and no English number word (nine in ten, two thirds, half). Inside expressions, a string or decimal literal that looks like a figure (`'88.9%'`, `88.9`) is refused
-too; integer literals there are option codes and arguments (`pct('r_age', 4)`, `decimals=2`), not figures.
+numeral used as a quantity (九成, 两个, 二百二十八份) and no English number word (nine in ten, two thirds, half).
+Inside expressions, a string or decimal literal that looks like a figure (`'88.9%'`, `88.9`) is refused too; integer
+literals there are option codes and arguments (`pct('r_age', 4)`, `decimals=2`), not figures.
 
 Allowed, and why:
 - section markers and ordinals in words (二(一), 第四部分, II(iii), first): they number the report's parts, they are
