@@ -188,3 +188,24 @@ def test_a_published_figures_file_with_the_wrong_header_is_refused_at_row_1(tmp_
     with pytest.raises(InputError) as caught:
         reconcile(pub, TABLE)
     assert caught.value.row == 1
+
+
+def test_translation_columns_after_note_are_read_and_reach_the_page_context(tmp_path):
+    from surveypress.narrate import reconciliation_records
+
+    header = HEADER.rstrip("\n") + ",measure_en,note_en\n"
+    pub = fixture_publication(tmp_path, header + "a,一,people,使用过,80%,80,percent,equal,used,1,,Used online,\n")
+    rows = reconciliation_records(pub, reconcile(pub, TABLE))
+    assert rows[0]["status"] == "reproduced"
+    assert (rows[0]["measure_en"], rows[0]["note_en"]) == ("Used online", "")
+
+
+@pytest.mark.parametrize("extra", ["comment", "note_en,note_en", "printed_en", "note_EN"])
+def test_a_column_after_note_that_is_not_a_translation_once_is_refused_at_row_1(tmp_path, extra):
+    cells = "," * extra.count(",")
+    pub = fixture_publication(
+        tmp_path, HEADER.rstrip("\n") + f",{extra}\na,一,people,使用过,80%,80,percent,equal,used,1,,{cells}\n"
+    )
+    with pytest.raises(InputError, match="translation columns") as caught:
+        reconcile(pub, TABLE)
+    assert caught.value.row == 1

@@ -105,3 +105,17 @@ def test_breakdown_by_a_multi_question_is_refused(content: Path) -> None:
 def test_input_error_shows_paths_relative_to_the_project(content: Path) -> None:
     error = InputError(content / "codebook.yml", "something", row=3).relative_to(content.parent)
     assert str(error) == "publication/codebook.yml, row 3: expected something"
+
+
+def test_a_text_given_per_language_is_found_by_its_tag_or_primary_subtag():
+    from surveypress.spec import text_for
+
+    assert text_for({"zh": "标题", "en": "Title"}, "zh-Hans") == "标题"
+    assert text_for({"zh-Hans": "标题", "en": "Title"}, "zh-Hans") == "标题"
+    assert text_for({"zh": "标题", "en": "Title"}, "en") == "Title"
+    assert text_for("标题", "en") == "标题"  # a one-language publication writes plain strings
+
+
+def test_the_declared_languages_come_from_languages_or_the_older_language_key():
+    assert spec.load_publication(TINY / "publication").languages == ["zh-Hans"]  # language: zh-Hans
+    assert spec.load_publication(Path(__file__).resolve().parents[1] / "publication").languages == ["zh-Hans", "en"]
