@@ -84,7 +84,7 @@ class FontMissingError(InputError):
 class Series:
     indicator: str
     categories: tuple[str, ...] | None
-    label: str | None
+    label: str | dict[str, str] | None  # one text, or one per language
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
                 Series(
                     indicator=item["indicator"],
                     categories=tuple(str(code) for code in categories) if categories is not None else None,
-                    label=str(item["label"]) if item.get("label") else None,
+                    label=_series_label_of(item, path, where),
                 )
             )
         specs.append(
@@ -219,6 +219,31 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
             )
         )
     return specs
+
+
+def _series_label_of(item: dict, path: Path, where: str) -> str | dict[str, str] | None:
+    """A series' `label`: absent, a string, or one string per language (like a chart's title)."""
+    label = item.get("label")
+    if label is None or label == "":
+        return None
+    if isinstance(label, int | float) and not isinstance(label, bool):
+        label = str(label)
+    if not _is_text_or_texts(label):
+        raise InputError(
+            path, "a series label: text, or a mapping from language to text", column=f"{where}.series", value=label
+        )
+    return label
+
+
+def _in_language(value: str | dict[str, str] | None) -> str | None:
+    """Text given once or per language (charts.yml), in the language charts are drawn in now."""
+    if value is None or isinstance(value, str):
+        return value
+    language = i18n.current()
+    for key, text in value.items():
+        if serves(key, language):
+            return text
+    raise KeyError(f"no text in language {language!r} in {value!r}")
 
 
 def _is_text_or_texts(value: Any) -> bool:
@@ -341,7 +366,7 @@ def _greedy(text: str, width: float) -> list[str]:
 
 def _series_name(pub: Publication, values: Values, series: Series) -> str:
     if series.label:
-        return series.label
+        return _in_language(series.label)
     population = values.row(series.indicator, values.categories(series.indicator)[0])["population"]
     known = pub.codebook.populations.get(str(population))
     return known.title.text(i18n.current()) if known else str(population)
@@ -399,9 +424,9 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
             if spec.kind == "compare":
                 key = str(position) if by_position else label
             elif series.label and len(categories) == 1:
-                key = series.label
+                key = _in_language(series.label)
             elif series.label:
-                key = _("{series}: {label}").format(series=series.label, label=label)
+                key = _("{series}: {label}").format(series=_in_language(series.label), label=label)
             else:
                 key = label
             percent = values.percent(series.indicator, code)
@@ -796,7 +821,8 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
         body_rows.append(f"<tr>{''.join(cells)}</tr>")
     hidden = _(": {title}").format(title=chart.title)
     summary = _("Show the data table")
-    download = _("Download: {links}")
+    # The translated sentence around the links; the links are HTML, so they go in after its text is escaped.
+    download_before, _placeholder, download_after = _("Download: {links}").partition("{links}")
     links = " · ".join(
         f'<a href="{files[fmt]}" download>{esc(_(label))}<span class="sp-visually-hidden">{esc(hidden)}</span></a>'
         for fmt, label in DOWNLOADS
@@ -821,7 +847,7 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
         f"<tbody>{''.join(body_rows)}</tbody>",
         "</table></div>",
         "</details>",
-        f'<p class="sp-chart-downloads">{esc(download).replace("{links}", links)}</p>',
+        f'<p class="sp-chart-downloads">{esc(download_before)}{links}{esc(download_after)}</p>',
         "</figure>",
     ]
     return "\n".join(line for line in lines if line)

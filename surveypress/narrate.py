@@ -43,7 +43,7 @@ from markupsafe import Markup
 
 from surveypress import i18n, outputs, text
 from surveypress.errors import InputError
-from surveypress.reconcile import fitting_bases
+from surveypress.reconcile import FIGURE_COLUMNS, fitting_bases
 from surveypress.spec import Label, Publication, read_yaml
 from surveypress.tabulate import Z_95
 from surveypress.text import escape_pages, url_text
@@ -334,6 +334,10 @@ def reconciliation_records(pub: Publication, reconciliation: Any) -> list[dict[s
         row.setdefault("unit", str(source.get("unit") or "").strip())
         row.setdefault("comparison", str(source.get("comparison") or "").strip())
         row.setdefault("note", str(source.get("note") or "").strip())
+        # Translation columns (section_en, measure_en, note_en): the reconcile stage has checked their names.
+        for column, value in source.items():
+            if column not in FIGURE_COLUMNS:
+                row.setdefault(column, str(value or "").strip())
     return rows
 
 

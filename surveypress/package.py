@@ -439,9 +439,12 @@ def _published_figures_schema(pub: Publication, header: list[str] | None = None)
         _field("category", "string", _("Category"), _("The option or net code")),
         _field("note", "string", _("Note"), _("Why the figure cannot be reproduced (written by hand)")),
     ]
-    # Hand-written notes in the other languages (note_en, ...), when the content has them.
+    # Translations of the text columns into the other languages (section_en, measure_en, note_en), when the content
+    # has them: each described as the column it translates.
+    by_name = {field["name"]: field for field in fields}
     for column in (header or [])[len(fields) :]:
-        fields.append(_field(column, "string", _("Note"), _("Why the figure cannot be reproduced (written by hand)")))
+        source = by_name[column.split("_", 1)[0]]
+        fields.append(_field(column, "string", source["title"], source["description"]))
     return {"fields": fields, "missingValues": [""], "primaryKey": ["figure_id"]}
 
 

@@ -37,6 +37,8 @@ FIGURE_COLUMNS = (
     "category",
     "note",
 )
+# Text columns of published_figures.csv that may carry a translation per language (`note_en`).
+TRANSLATED_FIGURE_COLUMNS = ("section", "measure", "note")
 RECONCILIATION_COLUMNS = (
     "figure_id",
     "section",
@@ -98,13 +100,18 @@ def read_published_figures(pub: Publication) -> list[Figure]:
         reader = csv.reader(handle)
         header = next(reader, None)
         header = [column.strip() for column in header] if header is not None else None
-        note_columns = {f"note_{i18n.column_suffix(tag)}": tag for tag in pub.languages[1:]}
+        # Translations of the text columns into the other declared languages: section_en, measure_en, note_en.
+        translation_columns = {
+            f"{column}_{i18n.column_suffix(tag)}": tag
+            for tag in pub.languages[1:]
+            for column in TRANSLATED_FIGURE_COLUMNS
+        }
         if (
             header is None
             or tuple(header[: len(FIGURE_COLUMNS)]) != FIGURE_COLUMNS
-            or any(column not in note_columns for column in header[len(FIGURE_COLUMNS) :])
+            or any(column not in translation_columns for column in header[len(FIGURE_COLUMNS) :])
         ):
-            translations = ", then optionally " + ",".join(note_columns) if note_columns else ""
+            translations = ", then optionally " + ",".join(translation_columns) if translation_columns else ""
             raise InputError(
                 path, f"the header {','.join(FIGURE_COLUMNS)}{translations}", row=1, value=",".join(header or [])
             )

@@ -45,6 +45,16 @@ SECTION_MARKERS = {
     "recommendations/coordination": "四(四)",
 }
 NOTICE = "本站的微观数据是按报告公布的百分比重建的合成数据"
+# Other languages' editions live in templates/<tag>/ (tests/test_english_edition.py checks templates/en/).
+EDITIONS = ("en",)
+
+
+def chinese_templates(pattern: str) -> list[Path]:
+    """The primary (Chinese) edition's templates matching `pattern`, outside the other editions' folders."""
+    root = CONTENT / "templates"
+    return [path for path in root.rglob(pattern) if path.relative_to(root).parts[0] not in EDITIONS]
+
+
 FEW = "受访者较少"
 
 
@@ -335,7 +345,7 @@ def test_every_finding_and_recommendation_has_a_page(site):
     _pub, _table, docs = site
     templates = sorted(
         path.relative_to(CONTENT / "templates").as_posix().removesuffix(".md.j2")
-        for path in (CONTENT / "templates").rglob("*.md.j2")
+        for path in chinese_templates("*.md.j2")
         if not path.name.startswith("_")
     )
     assert templates == sorted(SITE_PAGES)
@@ -387,7 +397,7 @@ def test_every_quote_is_verbatim_from_the_report(site):
         pytest.skip(f"the report text is not at {REPORT}")
     report = REPORT.read_text(encoding="utf-8")
     checked = 0
-    for path in (CONTENT / "templates").rglob("*.j2"):
+    for path in chinese_templates("*.j2"):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.startswith("> "):
                 continue
