@@ -96,10 +96,12 @@ ALLOWED_ZH_EXPRESSIONS = {
 
 
 def chinese_templates() -> dict[str, Path]:
+    """The primary edition's templates: templates/zh-Hans/ if they have moved there, else templates/ minus editions."""
+    root = TEMPLATES / "zh-Hans" if (TEMPLATES / "zh-Hans").is_dir() else TEMPLATES
     return {
-        path.relative_to(TEMPLATES).as_posix(): path
-        for path in sorted(TEMPLATES.rglob("*.j2"))
-        if path.relative_to(TEMPLATES).parts[0] not in EDITIONS
+        path.relative_to(root).as_posix(): path
+        for path in sorted(root.rglob("*.j2"))
+        if root != TEMPLATES or path.relative_to(TEMPLATES).parts[0] not in EDITIONS
     }
 
 
