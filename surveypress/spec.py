@@ -7,6 +7,7 @@ Every structural problem in those files raises `InputError` naming the file, the
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,11 +71,26 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Source:
+    """How to read one microdata file (publication.yml, `microdata.<population>` as a mapping).
+
+    `sheet`: the workbook sheet holding the data; `answers`: `codes` (option codes) or `text` (option texts, as a
+    platform's "export as option text" gives them); `multi_separator`: set when each multi-select question is one
+    column whose cell lists the chosen options joined by this separator (e.g. `┋`, `;`, `|`).
+    """
+
+    sheet: str | None = None
+    answers: str = "codes"
+    multi_separator: str | None = None
+
+
+@dataclass(frozen=True)
 class Population:
     id: str
     title: Label
     microdata: Path
     quasi_identifiers: tuple[str, ...] = ()
+    source: Source = Source()
 
 
 @dataclass(frozen=True)
@@ -227,7 +243,20 @@ def safe_path(project_root: Path, relative: str, source: Path, key: str, row: in
     return candidate
 
 
+def _by_primary_subtag(value: Any) -> Any:
+    """A label keyed by language tag (`zh-Hans:`) serves its primary subtag (`zh`), as the languages contract says;
+    an exact `zh`/`en` key wins. (The i18n branch replaces this with `Label.text(lang)`.)"""
+    if not isinstance(value, dict):
+        return value
+    texts = copy.copy(value)  # a Located mapping keeps the line numbers an error names
+    for key, text in value.items():
+        if isinstance(key, str) and "-" in key:
+            texts.setdefault(key.split("-")[0].lower(), text)
+    return texts
+
+
 def _label(value: Any, source: Path, where: str, row: int | None = None) -> Label:
+    value = _by_primary_subtag(value)
     if not isinstance(value, dict) or not str(value.get("zh") or "").strip() or not str(value.get("en") or "").strip():
         raise InputError(
             source, "a label with non-empty 'zh' and 'en'", row=line_of(value) or row, column=where, value=value
@@ -245,7 +274,46 @@ def _is_code(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi: dict[str, list]) -> Codebook:
+SOURCE_KEYS = ("path", "sheet", "answers", "multi_separator")
+ANSWERS = ("codes", "text")
+
+
+def microdata_source(entry: Any, source: Path, pop_id: str, row: int | None) -> tuple[str, Source]:
+    """A `microdata.<population>` entry: a path, or a mapping {path, sheet, answers, multi_separator}."""
+    where = f"microdata.{pop_id}"
+    if isinstance(entry, str):
+        return entry, Source()
+    if not isinstance(entry, dict):
+        raise InputError(source, "a file path, or a mapping with a 'path' key", row=row, column=where, value=entry)
+    unknown = [key for key in entry if key not in SOURCE_KEYS]
+    if unknown:
+        raise InputError(
+            source,
+            f"only the keys {', '.join(SOURCE_KEYS)}",
+            row=line_of(entry, unknown[0]),
+            column=where,
+            value=unknown[0],
+        )
+    for key in ("path", "sheet", "multi_separator"):
+        value = entry.get(key)
+        if (key == "path" or value is not None) and (not isinstance(value, str) or not value.strip()):
+            raise InputError(
+                source, "non-empty text", row=line_of(entry, key) or row, column=f"{where}.{key}", value=value
+            )
+    answers = entry.get("answers", "codes")
+    if answers not in ANSWERS:
+        raise InputError(
+            source,
+            f"one of {', '.join(ANSWERS)}",
+            row=line_of(entry, "answers"),
+            column=f"{where}.answers",
+            value=answers,
+        )
+    separator = entry.get("multi_separator")
+    return entry["path"], Source(sheet=entry.get("sheet"), answers=answers, multi_separator=separator)
+
+
+def load_codebook(path: Path, project_root: Path, microdata: dict[str, Any], qi: dict[str, list]) -> Codebook:
     """Reads and checks codebook.yml: unique ids and codes, labels present, universes known and acyclic."""
     document = _require_mapping(read_yaml(path), path, "(top level)")
     missing = _require_mapping(document.get("missing") or {}, path, "missing", line_of(document, "missing"))
@@ -272,13 +340,13 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
                 row=line_of(microdata),
                 column="microdata",
             )
+        file, source = microdata_source(microdata[pop_id], meta_path, pop_id, line_of(microdata, pop_id))
         populations[pop_id] = Population(
             id=pop_id,
             title=_label(entry.get("title"), path, f"populations.{pop_id}.title", row),
-            microdata=safe_path(
-                project_root, microdata[pop_id], meta_path, f"microdata.{pop_id}", line_of(microdata, pop_id)
-            ),
+            microdata=safe_path(project_root, file, meta_path, f"microdata.{pop_id}", line_of(microdata, pop_id)),
             quasi_identifiers=tuple(qi.get(pop_id, ())),
+            source=source,
         )
 
     questions: dict[str, Question] = {}
