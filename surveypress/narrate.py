@@ -39,7 +39,7 @@ from markupsafe import Markup, escape
 from surveypress import outputs
 from surveypress.errors import InputError
 from surveypress.reconcile import fitting_bases
-from surveypress.spec import Publication, read_yaml
+from surveypress.spec import Publication, by_primary_subtag, read_yaml
 from surveypress.tabulate import Z_95
 from surveypress.values import Values, jinja_environment
 
@@ -319,6 +319,7 @@ def load_changelog(pub: Publication) -> list[dict[str, Any]]:
         changes = entry.get("changes")
         if not isinstance(changes, list) or not changes:
             raise InputError(path, "a non-empty list of changes", column=f"{where}.changes", value=changes)
+        changes = [by_primary_subtag(change) for change in changes]
         for change in changes:
             if not isinstance(change, dict) or not str(change.get("zh") or "").strip():
                 raise InputError(path, "a change with non-empty 'zh' text", column=f"{where}.changes", value=change)

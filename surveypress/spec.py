@@ -243,7 +243,7 @@ def safe_path(project_root: Path, relative: str, source: Path, key: str, row: in
     return candidate
 
 
-def _by_primary_subtag(value: Any) -> Any:
+def by_primary_subtag(value: Any) -> Any:
     """A label keyed by language tag (`zh-Hans:`) serves its primary subtag (`zh`), as the languages contract says;
     an exact `zh`/`en` key wins. (The i18n branch replaces this with `Label.text(lang)`.)"""
     if not isinstance(value, dict):
@@ -256,7 +256,7 @@ def _by_primary_subtag(value: Any) -> Any:
 
 
 def _label(value: Any, source: Path, where: str, row: int | None = None) -> Label:
-    value = _by_primary_subtag(value)
+    value = by_primary_subtag(value)
     if not isinstance(value, dict) or not str(value.get("zh") or "").strip() or not str(value.get("en") or "").strip():
         raise InputError(
             source, "a label with non-empty 'zh' and 'en'", row=line_of(value) or row, column=where, value=value
