@@ -88,7 +88,7 @@ def read(path: Path, name: str, source: Source, population: str, no_answer: int)
 
 def statistical_metadata(path: Path, name: str) -> Any:
     """pyreadstat's metadata (labels, value labels, user-missing values, measures, MR sets) without the data."""
-    return _call_readstat(path, name, metadataonly=True)[1]
+    return _call_readstat(path, name, metadataonly=True, user_missing=True)[1]
 
 
 def _call_readstat(path: Path, name: str, **options: Any) -> tuple[Any, Any]:
