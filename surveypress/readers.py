@@ -200,11 +200,12 @@ def read_workbook(path: Path, name: str, sheet: str | None, population: str) -> 
     """The header and text columns of one sheet: the first row is the header, as in a CSV."""
     workbook, sheets = workbook_sheets(path, name)
     if sheet is None and len(sheets) != 1:
+        example = f"{{{population}: {{path: {name}, sheet: {sheets[0] if sheets else '...'}}}}}"
         raise InputError(
             name,
-            "a workbook with one sheet, or the sheet to read named in publication.yml",
+            "a workbook with one sheet",
             value=f"{len(sheets)} sheets: {', '.join(sheets)}",
-            hint=f"Name it: microdata: {{{population}: {{path: {name}, sheet: {sheets[0] if sheets else '...'}}}}}",
+            hint=f"Name the sheet to read in publication.yml: microdata: {example}",
         )
     sheet = sheet if sheet is not None else sheets[0]
     if sheet not in sheets:

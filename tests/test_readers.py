@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import msoffcrypto.format.ooxml
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -113,8 +114,8 @@ def test_a_workbook_with_two_sheets_is_read_once_the_sheet_is_named(project: Pat
     write_workbook(project / "datasets/microdata/people.xlsx", [list(frame.columns), *rows], ("answers", "notes"))
     point_people_at(project, "datasets/microdata/people.xlsx")
     assert refusal(project) == (
-        "datasets/microdata/people.xlsx: value '2 sheets: answers, notes': expected a workbook with one sheet, or the"
-        " sheet to read named in publication.yml. Name it: microdata: {people: {path:"
+        "datasets/microdata/people.xlsx: value '2 sheets: answers, notes': expected a workbook with one sheet. Name the"
+        " sheet to read in publication.yml: microdata: {people: {path:"
         " datasets/microdata/people.xlsx, sheet: answers}}"
     )
 
@@ -209,4 +210,17 @@ def test_an_unknown_key_of_a_microdata_entry_is_refused(project: Path) -> None:
         spec.load_publication(project / "publication")
     assert str(caught.value).endswith(
         "column microdata.people: value 'answer': expected only the keys path, sheet, answers, multi_separator"
+    )
+
+
+def test_a_password_protected_workbook_is_named_as_such(project: Path) -> None:
+    plain = project / "plain.xlsx"
+    write_workbook(plain, [["respondent_id"], ["P-000"]])
+    with plain.open("rb") as source, (project / "datasets/microdata/people.xlsx").open("wb") as target:
+        msoffcrypto.format.ooxml.OOXMLFile(source).encrypt("secret", target)
+    point_people_at(project, "datasets/microdata/people.xlsx")
+
+    assert refusal(project).startswith(
+        "datasets/microdata/people.xlsx: value 'an encrypted (password-protected) workbook': expected a workbook"
+        " without a password. Decrypt it first"
     )

@@ -81,7 +81,7 @@ def test_the_readme_lists_the_input_refusals_that_load_really_makes():
         "ragged rows": "cells per row, like the header",
         "full-width digits": "full-width digit",
         "stray spaces": "stray spaces",
-        "duplicated respondent ids": "The same id is on row",
+        "duplicated respondent ids": "The same id is on",
         "outside the question's universe": "outside the universe",
     }
     for readme_words, code_words in promises.items():
