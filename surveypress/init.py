@@ -44,7 +44,7 @@ TEXT = yaml.safe_load((Path(__file__).with_name("init_text.yml")).read_text(enco
 CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 ID_NAMES = ("respondent_id", "id", "caseid", "case_id", "respid", "resp_id", "key", "_uuid", "instanceid", "_id")
 MULTI_COLUMN = re.compile(r"^(?P<question>.+)_(?P<code>[0-9]+)$")
-LABEL_SEPARATORS = ":：-—_|/ "
+LABEL_SEPARATORS = ":\uff1a-\u2014_|/ "  # ASCII and full-width colon, dashes, bars, slashes, space
 # XLSForm relevant expressions init can turn into a universe (a question and the answers that lead to it).
 EQUALS = re.compile(r"^\$\{(?P<question>[A-Za-z_][\w.-]*)\}\s*=\s*(?:'(?P<q1>[^']*)'|\"(?P<q2>[^\"]*)\"|(?P<n>-?\d+))$")
 SELECTED = re.compile(
@@ -168,7 +168,9 @@ def draft_from_statistical(
     if not id_source:
         draft.notes.append("no respondent id column found: ids R-000001... were made from the case numbers")
 
-    # Multiple-response sets first: their variables are not questions of their own.
+    # Multiple-response sets: one multi question, placed where its first variable is; its variables are not
+    # questions of their own.
+    mr_sets: dict[str, Question] = {}
     for set_name, mr in (getattr(meta, "mr_sets", None) or {}).items():
         variables = [v for v in mr.get("variable_list", []) if v in columns]
         if not mr.get("is_dichotomy") or len(variables) < 2:
@@ -176,19 +178,21 @@ def draft_from_statistical(
             continue
         counted = str(int(float(mr.get("counted_value", 1))))
         qid = identifier(set_name.lstrip("$"))
-        options, data = [], {}
+        options = []
         for position, variable in enumerate(variables, start=1):
             match = MULTI_COLUMN.match(variable)
             code = int(match["code"]) if match and int(match["code"]) > 0 else position
             options.append(Option(code, in_languages(labels.get(variable) or variable, source_language, languages)))
-            data[f"{qid}_{code}"] = _dichotomy(columns[variable], counted, str(no_answer))
+            microdata[f"{qid}_{code}"] = _dichotomy(columns[variable], counted, str(no_answer))
             used.add(variable)
         text = mr.get("label") or qid
-        draft.questions.append(Question(qid, "multi", in_languages(text, source_language, languages), options, ""))
-        microdata.update(data)
+        mr_sets[variables[0]] = Question(qid, "multi", in_languages(text, source_language, languages), options, "")
 
     groups = _multi_columns(meta.column_names, columns, value_labels, used, str(no_answer))
     for variable in meta.column_names:
+        if variable in mr_sets:
+            draft.questions.append(mr_sets[variable])
+            continue
         if variable in used:
             continue
         if variable in groups:
@@ -284,7 +288,7 @@ def _multi_columns(
 
 
 def _split_labels(texts: list[str]) -> tuple[str, list[str]]:
-    """Variable labels like '渠道：手机' and '渠道：网站' -> the question text and the option texts."""
+    """Variable labels like 'Channels: app' and 'Channels: website' -> the question text and the option texts."""
     common = texts[0]
     for text in texts[1:]:
         while not text.startswith(common):

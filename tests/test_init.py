@@ -358,3 +358,44 @@ def test_the_readmes_own_survey_commands_give_a_site_with_every_chart(tmp_path: 
     for question in LABELS:
         assert f'id="chart-{question}"' in page
     assert "草稿" in page
+
+
+def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path, monkeypatch) -> None:
+    # pyreadstat reads MR sets but cannot write them, so the set is added to what it reads from a plain file.
+    frame = people().rename(
+        columns={f"p_channels_{code}": f"ch{letter}" for code, letter in ((1, "a"), (2, "b"), (3, "c"))}
+    )
+    labels = variable_labels("zh")
+    labels.update({f"ch{letter}": LABELS["p_channels"][code]["zh"] for code, letter in ((1, "a"), (2, "b"), (3, "c"))})
+    source = tmp_path / "people.sav"
+    pyreadstat.write_sav(
+        frame,
+        source,
+        column_labels={k: v for k, v in labels.items() if k in frame},
+        variable_value_labels=value_labels("zh", "未回答"),
+    )
+    read = init.readers.statistical_metadata
+
+    def with_mr_set(path: Path, name: str):
+        meta = read(path, name)
+        meta.mr_sets = {
+            "$p_channels": {
+                "type": "D",
+                "is_dichotomy": True,
+                "counted_value": 1,
+                "label": TEXTS["p_channels"]["zh"],
+                "variable_list": ["cha", "chb", "chc"],
+            }
+        }
+        return meta
+
+    monkeypatch.setattr(init.readers, "statistical_metadata", with_mr_set)
+    assert run_init(tmp_path, source, "--population", "people", "--languages", "zh-Hans,en")[0] == 0
+
+    codebook = yaml.safe_load((tmp_path / "publication" / "codebook.yml").read_text(encoding="utf-8"))
+    channels = next(q for q in codebook["questions"] if q["id"] == "p_channels")
+    assert channels["type"] == "multi" and channels["text"]["zh-Hans"] == TEXTS["p_channels"]["zh"]
+    assert [(o["code"], o["zh-Hans"]) for o in channels["options"]] == [(1, "手机应用"), (2, "网站"), (3, "自助终端")]
+    header = (tmp_path / "datasets" / "microdata" / "people.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "respondent_id,p_region,p_used,p_channels_1,p_channels_2,p_channels_3,p_satisfaction"
+    assert build.build(tmp_path / "publication", stream=io.StringIO()) is None
