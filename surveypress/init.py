@@ -33,6 +33,7 @@ from typing import Any, TextIO
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from surveypress import readers
@@ -215,10 +216,11 @@ def draft_from_statistical(
         if not codes or meta.readstat_variable_types.get(variable) == "string":
             draft.notes.append(f"{variable}: no value labels (not a categorical question); left out")
             continue
+        missing = readers.user_missing(meta, variable)
         options = [
             Option(int(code), in_languages(text, source_language, languages))
             for code, text in sorted(codes.items())
-            if code > 0 and code.is_integer()
+            if code > 0 and code.is_integer() and not any(low <= code <= high for low, high in missing)
         ]
         if len(options) < 2 or any(code == 0 for code in codes):
             draft.notes.append(
@@ -253,17 +255,14 @@ def _id_column(names: list[str], columns: dict[str, pa.Array], chosen: str | Non
 
 
 def _dichotomy(values: pa.Array, counted: str, no_answer: str) -> pa.Array:
-    cells = values.to_pylist()
-    return pa.array(
-        ["" if cell == "" else no_answer if cell == no_answer else "1" if cell == counted else "0" for cell in cells],
-        pa.string(),
-    )
+    """An MR-set variable as a 0/1 option column: the counted value is ticked, any other answer is not."""
+    kept = pc.or_(pc.equal(values, ""), pc.equal(values, no_answer))
+    return pc.if_else(kept, values, pc.if_else(pc.equal(values, counted), "1", "0"))
 
 
 def _negative_as_no_answer(values: pa.Array, no_answer: str) -> pa.Array:
     """Labelled negative codes (don't know, refused) are no-answer codes of the codebook."""
-    cells = values.to_pylist()
-    return pa.array([no_answer if cell.startswith("-") else cell for cell in cells], pa.string())
+    return pc.if_else(pc.starts_with(values, "-"), no_answer, values)
 
 
 def _multi_columns(
@@ -281,7 +280,7 @@ def _multi_columns(
             continue
         if set(value_labels.get(column, {})) - {0.0, 1.0}:
             continue
-        if set(columns[column].to_pylist()) - {"", "0", "1", no_answer}:
+        if set(pc.unique(columns[column]).to_pylist()) - {"", "0", "1", no_answer}:
             continue
         by_prefix.setdefault(match["question"], []).append((column, int(match["code"])))
     return {members[0][0]: (prefix, members) for prefix, members in by_prefix.items() if len(members) >= 2}
@@ -306,20 +305,20 @@ def _check_labels_cover(
 ) -> None:
     """Every value of a labelled variable has a label (or is missing): else the codebook would lack that option."""
     known = {str(int(code)) for code in codes if code.is_integer()} | {"", str(no_answer)}
-    cells = values.to_pylist()
-    for case, cell in enumerate(cells, start=1):
-        if cell not in known:
-            label_set = (meta.variable_to_label or {}).get(variable, variable)
-            listed = ", ".join(f"{int(code)} {text}" for code, text in sorted(codes.items()) if code.is_integer())
-            raise InputError(
-                name,
-                f"a value with a label in the value label set '{label_set}' ({listed})",
-                row=case,
-                row_label="case",
-                column=variable,
-                value=cell,
-                hint="Label the value in the file (SPSS: ADD VALUE LABELS; Stata: label define, add), or recode it",
-            )
+    unlabelled = [cell for cell in pc.unique(values).to_pylist() if cell not in known]
+    if unlabelled:
+        case = int(np.argmax(pc.is_in(values, pa.array(unlabelled, pa.string())).to_numpy(zero_copy_only=False))) + 1
+        label_set = (meta.variable_to_label or {}).get(variable, variable)
+        listed = ", ".join(f"{int(code)} {text}" for code, text in sorted(codes.items()) if code.is_integer())
+        raise InputError(
+            name,
+            f"a value with a label in the value label set '{label_set}' ({listed})",
+            row=case,
+            row_label="case",
+            column=variable,
+            value=values[case - 1].as_py(),
+            hint="Label the value in the file (SPSS: ADD VALUE LABELS; Stata: label define, add), or recode it",
+        )
 
 
 def _unique_ids(questions: list[Question]) -> list[Question]:
@@ -350,16 +349,13 @@ def _infer_universes(draft: Draft) -> None:
     was asked. What is found is marked as inferred; what is not is left for a person (the build then names a row)."""
     assert draft.microdata is not None
     no_answer = draft.no_answer
+    columns = {column: values for column, values in draft.microdata.items() if column != "respondent_id"}
+    # The codes were checked against the labels above, so every non-empty cell is a whole number.
     data = {
-        column: np.array([int(cell) if cell else 0 for cell in values.to_pylist()], dtype=np.int64)
-        for column, values in draft.microdata.items()
-        if column != "respondent_id"
+        column: pc.cast(pc.if_else(pc.equal(values, ""), "0", values), pa.int64()).to_numpy(zero_copy_only=False)
+        for column, values in columns.items()
     }
-    empty = {
-        column: np.array([cell == "" for cell in values.to_pylist()], dtype=bool)
-        for column, values in draft.microdata.items()
-        if column != "respondent_id"
-    }
+    empty = {column: pc.equal(values, "").to_numpy(zero_copy_only=False) for column, values in columns.items()}
     for index, question in enumerate(draft.questions):
         columns = [question.id] if question.type != "multi" else [f"{question.id}_{o.code}" for o in question.options]
         answered = ~empty[columns[0]]
@@ -413,10 +409,10 @@ def _sheet_rows(workbook: Any, sheets: list[str], wanted: str) -> list[dict[str,
     cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     if not cells:
         return []
-    header = [readers._cell_text(value).strip().lower() for value in cells[0]]
+    header = [readers.cell_text(value).strip().lower() for value in cells[0]]
     rows = []
     for number, row in enumerate(cells[1:], start=2):
-        entry = {key: readers._cell_text(value).strip() for key, value in zip(header, row, strict=False) if key}
+        entry = {key: readers.cell_text(value).strip() for key, value in zip(header, row, strict=False) if key}
         if any(entry.values()):
             rows.append({**entry, "_row": str(number)})
     return rows

@@ -127,7 +127,7 @@ def read_statistical(path: Path, name: str, no_answer: int) -> tuple[dict[str, p
     return {column: pa.chunked_array(parts, type=pa.string()) for column, parts in chunks.items()}, meta
 
 
-def _user_missing(meta: Any, column: str) -> list[tuple[float, float]]:
+def user_missing(meta: Any, column: str) -> list[tuple[float, float]]:
     ranges = (getattr(meta, "missing_ranges", None) or {}).get(column) or []
     return [(float(item["lo"]), float(item["hi"])) for item in ranges if isinstance(item.get("lo"), int | float)]
 
@@ -142,17 +142,17 @@ def _as_text(series: pd.Series, meta: Any, column: str, no_answer: int) -> pa.Ar
         # Stata's tagged missing values (.a to .z) arrive as their letter among the numbers.
         tagged = series.map(lambda value: isinstance(value, str))
         numbers = pd.to_numeric(series.where(~tagged), errors="coerce").to_numpy(dtype=float)
-        user_missing = tagged.to_numpy(dtype=bool)
+        is_missing = tagged.to_numpy(dtype=bool)
     else:
         numbers = series.to_numpy(dtype=float)
-        user_missing = np.zeros(len(numbers), dtype=bool)
-    for low, high in _user_missing(meta, column):
-        user_missing |= (numbers >= low) & (numbers <= high)
+        is_missing = np.zeros(len(numbers), dtype=bool)
+    for low, high in user_missing(meta, column):
+        is_missing |= (numbers >= low) & (numbers <= high)
     empty = np.isnan(numbers)
     whole = ~empty & (numbers == np.floor(numbers)) & (np.abs(numbers) < 2**53)
     text = np.where(whole, np.where(whole, numbers, 0).astype(np.int64).astype(str), numbers.astype(str))
     text = np.where(empty, "", text)
-    text = np.where(user_missing, str(no_answer), text)
+    text = np.where(is_missing, str(no_answer), text)
     return pa.array(text.tolist(), pa.string())
 
 
@@ -216,7 +216,7 @@ def read_workbook(path: Path, name: str, sheet: str | None, population: str) -> 
             hint=f"The workbook's sheets: {', '.join(sheets)}",
         )
     cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    rows = [[_cell_text(value) for value in row] for row in cells]
+    rows = [[cell_text(value) for value in row] for row in cells]
     while rows and not any(rows[-1]):
         rows.pop()  # spreadsheets keep formatted but empty rows at the end
     if not rows:
@@ -236,7 +236,7 @@ def read_workbook(path: Path, name: str, sheet: str | None, population: str) -> 
     return header, columns
 
 
-def _cell_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A cell as the text a CSV export would hold: whole numbers without `.0`, dates in ISO 8601."""
     if value is None:
         return ""

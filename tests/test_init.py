@@ -107,13 +107,15 @@ def from_sav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("sav") / "project"
     project.mkdir()
     source = project / "people.sav"
+    labels = value_labels("zh", "未回答")
+    labels["p_region"][99] = "不知道"  # a positive user-missing code, as many SPSS files have
     pyreadstat.write_sav(
         people(),
         source,
         file_label="小型测试调查",
         column_labels=variable_labels("zh"),
-        variable_value_labels=value_labels("zh", "未回答"),
-        missing_ranges={"p_used": [-9], "p_satisfaction": [-9], "p_region": [-9]},
+        variable_value_labels=labels,
+        missing_ranges={"p_used": [-9], "p_satisfaction": [-9], "p_region": [-9, 99]},
         variable_measure={"p_satisfaction": "ordinal"},
     )
     code, report = run_init(project, source, "--population", "people", "--languages", "zh-Hans,en")
@@ -131,6 +133,7 @@ def test_init_drafts_the_codebook_from_spss_labels_missing_values_and_multi_colu
     assert list(questions) == [q["id"] for q in PEOPLE_QUESTIONS]
     assert codebook["missing"] == {"no_answer": -9}
     assert questions["p_region"]["text"] == {"zh-Hans": "居住地", "en": "TODO: 居住地"}
+    assert [option["code"] for option in questions["p_region"]["options"]] == [1, 2]  # 99 is user-missing
     assert questions["p_satisfaction"]["type"] == "scale"  # SPSS measure: ordinal
     assert questions["p_channels"]["type"] == "multi"
     assert questions["p_channels"]["text"]["zh-Hans"] == "通过哪些渠道办事"
