@@ -91,6 +91,13 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
     # With a multi_separator, each multi question is one column of the file; answers_to_codes splits it.
     expected = readers.source_columns(codebook, population.id, source)
     rows = readers.SPREADSHEET_ROWS
+    if source.sheet is not None and suffix not in readers.WORKBOOK_SUFFIXES:
+        raise InputError(
+            name,
+            f"a workbook ({', '.join(readers.WORKBOOK_SUFFIXES)}), because publication.yml names a sheet",
+            value=path.suffix,
+            hint=f"Remove the key microdata.{population.id}.sheet, or point path at the workbook",
+        )
     if suffix == ".csv":
         columns = _read_csv(path, name, expected, population.id)
     elif suffix == ".parquet":

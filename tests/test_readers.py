@@ -4,7 +4,9 @@ and the same one-line refusals naming file, row (or case), column and value."""
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import msoffcrypto.format.ooxml
 import numpy as np
@@ -68,7 +70,43 @@ def write_workbook(path: Path, rows: list[list[object]], sheets: tuple[str, ...]
     workbook.save(path)
 
 
-@pytest.mark.parametrize("suffix", [".sav", ".zsav", ".dta", ".xlsx"])
+def write_ods(path: Path, rows: list[list[str]]) -> None:
+    """A minimal OpenDocument spreadsheet (mimetype, manifest, content), as LibreOffice and WPS save them; written
+    by hand because no OpenDocument writer is a dependency."""
+
+    def cell(value: str) -> str:
+        if not value:
+            return "<table:table-cell/>"
+        if value.lstrip("-").isdigit():
+            number = f'office:value-type="float" office:value="{value}"'
+            return f"<table:table-cell {number}><text:p>{value}</text:p></table:table-cell>"
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(value)}</text:p></table:table-cell>'
+
+    body = "".join("<table:table-row>" + "".join(cell(value) for value in row) + "</table:table-row>" for row in rows)
+    namespaces = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {namespaces} office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="data">{body}</table:table></office:spreadsheet>'
+        "</office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest'
+        ' xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/"'
+        ' manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
+
+
+@pytest.mark.parametrize("suffix", [".sav", ".zsav", ".dta", ".xlsx", ".ods"])
 def test_spss_stata_and_workbook_microdata_load_as_the_same_frame_as_the_csv(project: Path, suffix: str) -> None:
     expected = people_frame(project)
     frame = people_text(project)
@@ -77,6 +115,8 @@ def test_spss_stata_and_workbook_microdata_load_as_the_same_frame_as_the_csv(pro
         pyreadstat.write_dta(numeric(frame), target)
     elif suffix in (".sav", ".zsav"):
         pyreadstat.write_sav(numeric(frame), target, compress=suffix == ".zsav")
+    elif suffix == ".ods":
+        write_ods(target, [list(frame.columns), *frame.values.tolist()])
     else:
         rows = [[int(cell) if cell.lstrip("-").isdigit() else (cell or None) for cell in row] for row in frame.values]
         write_workbook(target, [list(frame.columns), *rows])
@@ -223,4 +263,12 @@ def test_a_password_protected_workbook_is_named_as_such(project: Path) -> None:
     assert refusal(project).startswith(
         "datasets/microdata/people.xlsx: value 'an encrypted (password-protected) workbook': expected a workbook"
         " without a password. Decrypt it first"
+    )
+
+
+def test_a_sheet_named_for_a_file_that_is_not_a_workbook_is_refused(project: Path) -> None:
+    point_people_at(project, "{path: datasets/microdata/people.csv, sheet: data}")
+    assert refusal(project) == (
+        "datasets/microdata/people.csv: value '.csv': expected a workbook (.xlsx, .xlsm, .xls, .ods), because"
+        " publication.yml names a sheet. Remove the key microdata.people.sheet, or point path at the workbook"
     )
