@@ -402,3 +402,18 @@ def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path
     header = (tmp_path / "datasets" / "microdata" / "people.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "respondent_id,p_region,p_used,p_channels_1,p_channels_2,p_channels_3,p_satisfaction"
     assert build.build(tmp_path / "publication", stream=io.StringIO()) is None
+
+
+def test_init_refuses_a_data_workbook_and_says_what_it_needs(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["respondent_id", "p_region"])
+    workbook.active.append(["P-000", 1])
+    workbook.save(tmp_path / "answers.xlsx")
+    code, report = run_init(tmp_path, tmp_path / "answers.xlsx")
+    assert code == 2
+    assert report.endswith(
+        "answers.xlsx: value 'a workbook without survey and choices sheets': expected a labelled .sav, .zsav or .dta"
+        " file, or an XLSForm workbook (sheets survey and choices). A data workbook or CSV has no labels to draft a"
+        " codebook from: name it in publication.yml instead\n"
+    )
+    assert not (tmp_path / "publication").exists()
