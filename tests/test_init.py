@@ -270,9 +270,18 @@ def from_xlsform(tmp_path_factory: pytest.TempPathFactory) -> Path:
     code, report = run_init(project, project / "form.xlsx", "--population", "people")
     assert code == 0, report
     assert "note      comment (text): not a choice question; left out" in report
-    # An XLSForm holds no answers: the data export goes where publication.yml says.
+    # An XLSForm holds no answers: the data export, here a workbook, goes where publication.yml says.
     (project / "datasets" / "microdata").mkdir(parents=True)
-    shutil.copyfile(PEOPLE_CSV, project / "datasets" / "microdata" / "people.csv")
+    answers = openpyxl.Workbook()
+    frame = pd.read_csv(PEOPLE_CSV, dtype=str, keep_default_na=False)
+    answers.active.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        answers.active.append([row[0], *[int(cell) if cell else None for cell in row[1:]]])
+    answers.save(project / "datasets" / "microdata" / "people.xlsx")
+    publication = project / "publication" / "publication.yml"
+    text = publication.read_text(encoding="utf-8")
+    assert "  people: datasets/microdata/people.csv  # TODO: put the data export here" in text
+    publication.write_text(text.replace("people.csv", "people.xlsx", 1), encoding="utf-8")
     return built(project)
 
 
