@@ -272,3 +272,14 @@ def test_a_sheet_named_for_a_file_that_is_not_a_workbook_is_refused(project: Pat
         "datasets/microdata/people.csv: value '.csv': expected a workbook (.xlsx, .xlsm, .xls, .ods), because"
         " publication.yml names a sheet. Remove the key microdata.people.sheet, or point path at the workbook"
     )
+
+
+def test_stata_extended_missing_values_become_the_no_answer_code(project: Path) -> None:
+    frame = numeric(people_text(project))
+    # Stata marks "refused" with the extended missing value .a, which pyreadstat writes from the letter.
+    frame["p_used"] = frame["p_used"].astype(object).where(frame["p_used"] != -9, "a")
+    pyreadstat.write_dta(frame, project / "datasets/microdata/people.dta", missing_user_values={"p_used": ["a"]})
+    point_people_at(project, "datasets/microdata/people.dta")
+
+    people = people_frame(project).set_index("respondent_id")
+    assert people.loc["P-005", "p_used"] == -9
