@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from surveypress import readers
 from surveypress.errors import InputError
 from surveypress.spec import Codebook, Population, Publication, Question
 
@@ -86,14 +87,34 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
             hint="Check that this is the right file; raise limits.max_file_mb if it is",
         )
     suffix = path.suffix.lower()
-    expected = codebook.columns_of(population.id)
+    source = population.source
+    # With a multi_separator, each multi question is one column of the file; answers_to_codes splits it.
+    expected = readers.source_columns(codebook, population.id, source)
+    rows = readers.SPREADSHEET_ROWS
+    if source.sheet is not None and suffix not in readers.WORKBOOK_SUFFIXES:
+        raise InputError(
+            name,
+            f"a workbook ({', '.join(readers.WORKBOOK_SUFFIXES)}), because publication.yml names a sheet",
+            value=path.suffix,
+            hint=f"Remove the key microdata.{population.id}.sheet, or point path at the workbook",
+        )
     if suffix == ".csv":
         columns = _read_csv(path, name, expected, population.id)
     elif suffix == ".parquet":
         columns = _read_parquet(path, name, expected, population.id)
+    elif suffix in readers.SUFFIXES:
+        table = readers.read(path, name, source, population.id, codebook.no_answer)
+        _check_unique_header(table.header, name)
+        _check_columns(table.header, expected, population.id, name)
+        columns, rows = table.columns, table.rows
     else:
-        raise InputError(name, "a file ending in .csv or .parquet", value=path.suffix)
-    return validate(codebook, population.id, columns, name)
+        raise InputError(
+            name,
+            f"a file ending in .csv, .parquet, {', '.join(readers.SUFFIXES[:-1])} or {readers.SUFFIXES[-1]}",
+            value=path.suffix,
+        )
+    columns = readers.answers_to_codes(columns, codebook, population.id, source, name, rows)
+    return validate(codebook, population.id, columns, name, rows)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -320,27 +341,36 @@ def _first(mask: np.ndarray) -> int:
     return position if mask.size and mask[position] else -1
 
 
-def _raise_earliest(problems: list[_Problem], name: str) -> None:
+def _raise_earliest(problems: list[_Problem], name: str, rows: readers.Rows = readers.SPREADSHEET_ROWS) -> None:
     if problems:
         problem = min(problems, key=lambda p: (p.index, p.order))
         raise InputError(
             name,
             problem.expected,
-            row=problem.index + FIRST_DATA_ROW,
+            row=problem.index + rows.first,
             column=problem.column,
             value=problem.value,
             hint=problem.hint,
+            row_label=rows.label,
         )
 
 
-def validate(codebook: Codebook, population: str, columns: dict[str, pa.Array], name: str) -> pd.DataFrame:
-    """Checks header, ids, codes and universes of one population's columns (as text) and builds its frame."""
+def validate(
+    codebook: Codebook,
+    population: str,
+    columns: dict[str, pa.Array],
+    name: str,
+    rows: readers.Rows = readers.SPREADSHEET_ROWS,
+) -> pd.DataFrame:
+    """Checks header, ids, codes and universes of one population's columns (as text) and builds its frame.
+
+    `rows` says how the source numbers respondents in messages (spreadsheet rows, or SPSS/Stata cases)."""
     questions = codebook.questions_of(population)
     expected = codebook.columns_of(population)
     _check_columns(list(columns), expected, population, name)
 
     ids = columns["respondent_id"]
-    _check_ids(ids, columns, name)
+    _check_ids(ids, columns, name, rows)
 
     # Parse every question column into integers, noting the earliest malformed or unknown code.
     values: dict[str, np.ndarray] = {}
@@ -356,9 +386,9 @@ def validate(codebook: Codebook, population: str, columns: dict[str, pa.Array], 
             values[column], empty[column] = column_values, column_empty
             if problem:
                 problems.append(problem)
-    _raise_earliest(problems, name)
+    _raise_earliest(problems, name, rows)
 
-    _check_universes(questions, codebook, values, empty, order, name)
+    _check_universes(questions, codebook, values, empty, order, name, rows)
     return _frame(ids, questions, codebook, values, empty)
 
 
@@ -398,7 +428,9 @@ def _check_columns(found: list[str], expected: list[str], population: str, name:
     )
 
 
-def _check_ids(ids: pa.Array, columns: dict[str, pa.Array], name: str) -> None:
+def _check_ids(
+    ids: pa.Array, columns: dict[str, pa.Array], name: str, rows: readers.Rows = readers.SPREADSHEET_ROWS
+) -> None:
     trimmed = pc.utf8_trim_whitespace(ids)
     blank = pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
     index = _first(blank)
@@ -407,7 +439,8 @@ def _check_ids(ids: pa.Array, columns: dict[str, pa.Array], name: str) -> None:
         raise InputError(
             name,
             "a respondent id in every row",
-            row=index + FIRST_DATA_ROW,
+            row=index + rows.first,
+            row_label=rows.label,
             column="respondent_id",
             value="(empty line)" if whole_row_empty else ids[index].as_py(),
         )
@@ -417,7 +450,8 @@ def _check_ids(ids: pa.Array, columns: dict[str, pa.Array], name: str) -> None:
         raise InputError(
             name,
             "a respondent id without leading or trailing spaces",
-            row=index + FIRST_DATA_ROW,
+            row=index + rows.first,
+            row_label=rows.label,
             column="respondent_id",
             value=ids[index].as_py(),
             hint="The id contains stray spaces",
@@ -431,10 +465,11 @@ def _check_ids(ids: pa.Array, columns: dict[str, pa.Array], name: str) -> None:
         raise InputError(
             name,
             "each respondent id once",
-            row=index + FIRST_DATA_ROW,
+            row=index + rows.first,
+            row_label=rows.label,
             column="respondent_id",
             value=value,
-            hint=f"The same id is on row {earlier + FIRST_DATA_ROW}",
+            hint=f"The same id is on {rows.label} {earlier + rows.first}",
         )
 
 
@@ -505,6 +540,7 @@ def _check_universes(
     empty: dict[str, np.ndarray],
     order: dict[str, int],
     name: str,
+    rows: readers.Rows = readers.SPREADSHEET_ROWS,
 ) -> None:
     """Empty exactly outside each question's universe; inside, a multi question is all no-answer or none."""
     no_answer = codebook.no_answer
@@ -556,7 +592,7 @@ def _check_universes(
                         f"either {no_answer} (no answer) in every option column of {question.id} or 0/1 in every one",
                     )
                 )
-    _raise_earliest(problems, name)
+    _raise_earliest(problems, name, rows)
 
 
 def _asked_masks(

@@ -44,7 +44,7 @@ from markupsafe import Markup
 from surveypress import i18n, outputs, text
 from surveypress.errors import InputError
 from surveypress.reconcile import FIGURE_COLUMNS, fitting_bases
-from surveypress.spec import Label, Publication, read_yaml
+from surveypress.spec import Label, Publication, by_primary_subtag, read_yaml
 from surveypress.tabulate import Z_95
 from surveypress.text import escape_pages, url_text
 from surveypress.values import Values, jinja_environment
@@ -367,6 +367,7 @@ def load_changelog(pub: Publication) -> list[dict[str, Any]]:
         changes = entry.get("changes")
         if not isinstance(changes, list) or not changes:
             raise InputError(path, "a non-empty list of changes", column=f"{where}.changes", value=changes)
+        changes = [by_primary_subtag(change) for change in changes]
         for change in changes:
             if not isinstance(change, dict) or not Label(texts=change).has(pub.primary):
                 raise InputError(

@@ -7,6 +7,7 @@ Every structural problem in those files raises `InputError` naming the file, the
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,11 +150,26 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Source:
+    """How to read one microdata file (publication.yml, `microdata.<population>` as a mapping).
+
+    `sheet`: the workbook sheet holding the data; `answers`: `codes` (option codes) or `text` (option texts, as a
+    platform's "export as option text" gives them); `multi_separator`: set when each multi-select question is one
+    column whose cell lists the chosen options joined by this separator (e.g. `┋`, `;`, `|`).
+    """
+
+    sheet: str | None = None
+    answers: str = "codes"
+    multi_separator: str | None = None
+
+
+@dataclass(frozen=True)
 class Population:
     id: str
     title: Label
     microdata: Path
     quasi_identifiers: tuple[str, ...] = ()
+    source: Source = Source()
 
 
 @dataclass(frozen=True)
@@ -371,6 +387,18 @@ def safe_path(project_root: Path, relative: str, source: Path, key: str, row: in
     return candidate
 
 
+def by_primary_subtag(value: Any) -> Any:
+    """A label keyed by language tag (`zh-Hans:`) serves its primary subtag (`zh`), as the languages contract says;
+    an exact `zh`/`en` key wins. Templates read a changelog change as `change.zh`."""
+    if not isinstance(value, dict):
+        return value
+    texts = copy.copy(value)  # a Located mapping keeps the line numbers an error names
+    for key, text in value.items():
+        if isinstance(key, str) and "-" in key:
+            texts.setdefault(key.split("-")[0].lower(), text)
+    return texts
+
+
 # Content read without a publication.yml (tests reading one file) is checked for both languages, as before.
 DEFAULT_LANGUAGES = ("zh-Hans", "en")
 
@@ -413,10 +441,49 @@ def _is_code(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+SOURCE_KEYS = ("path", "sheet", "answers", "multi_separator")
+ANSWERS = ("codes", "text")
+
+
+def microdata_source(entry: Any, source: Path, pop_id: str, row: int | None) -> tuple[str, Source]:
+    """A `microdata.<population>` entry: a path, or a mapping {path, sheet, answers, multi_separator}."""
+    where = f"microdata.{pop_id}"
+    if isinstance(entry, str):
+        return entry, Source()
+    if not isinstance(entry, dict):
+        raise InputError(source, "a file path, or a mapping with a 'path' key", row=row, column=where, value=entry)
+    unknown = [key for key in entry if key not in SOURCE_KEYS]
+    if unknown:
+        raise InputError(
+            source,
+            f"only the keys {', '.join(SOURCE_KEYS)}",
+            row=line_of(entry, unknown[0]),
+            column=where,
+            value=unknown[0],
+        )
+    for key in ("path", "sheet", "multi_separator"):
+        value = entry.get(key)
+        if (key == "path" or value is not None) and (not isinstance(value, str) or not value.strip()):
+            raise InputError(
+                source, "non-empty text", row=line_of(entry, key) or row, column=f"{where}.{key}", value=value
+            )
+    answers = entry.get("answers", "codes")
+    if answers not in ANSWERS:
+        raise InputError(
+            source,
+            f"one of {', '.join(ANSWERS)}",
+            row=line_of(entry, "answers"),
+            column=f"{where}.answers",
+            value=answers,
+        )
+    separator = entry.get("multi_separator")
+    return entry["path"], Source(sheet=entry.get("sheet"), answers=answers, multi_separator=separator)
+
+
 def load_codebook(
     path: Path,
     project_root: Path,
-    microdata: dict[str, str],
+    microdata: dict[str, Any],
     qi: dict[str, list],
     languages: tuple[str, ...] = DEFAULT_LANGUAGES,
 ) -> Codebook:
@@ -446,13 +513,13 @@ def load_codebook(
                 row=line_of(microdata),
                 column="microdata",
             )
+        file, source = microdata_source(microdata[pop_id], meta_path, pop_id, line_of(microdata, pop_id))
         populations[pop_id] = Population(
             id=pop_id,
             title=Label(texts=_label(entry.get("title"), path, f"populations.{pop_id}.title", row, languages)),
-            microdata=safe_path(
-                project_root, microdata[pop_id], meta_path, f"microdata.{pop_id}", line_of(microdata, pop_id)
-            ),
+            microdata=safe_path(project_root, file, meta_path, f"microdata.{pop_id}", line_of(microdata, pop_id)),
             quasi_identifiers=tuple(qi.get(pop_id, ())),
+            source=source,
         )
 
     questions: dict[str, Question] = {}

@@ -36,6 +36,19 @@ def build_tables(project: Path, *options: str) -> subprocess.CompletedProcess:
     )
 
 
+def surveypress_init(project: Path, arguments: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "surveypress", "init", *arguments.split()],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny project after one successful build: the 'earlier outputs' every case must leave alone."""
@@ -91,7 +104,9 @@ def test_catalogue_cases_have_unique_ids_and_exactly_one_outcome() -> None:
     assert len(ids) == len(set(ids))
     for case in CASES:
         assert ("error" in case) != bool(case.get("accepted")), case["id"]
-        assert set(case) <= {"id", "about", "edit", "write", "copy", "transcode", "error", "accepted"}, case["id"]
+        assert set(case) <= {"id", "about", "edit", "write", "copy", "transcode", "init", "error", "accepted"}, case[
+            "id"
+        ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
@@ -101,7 +116,7 @@ def test_bad_input_is_refused_with_its_catalogued_message(case: dict, built: Pat
     touched = apply_case(project, case)
     before = outputs_snapshot(project, touched)
 
-    result = build_tables(project)
+    result = surveypress_init(project, case["init"]) if "init" in case else build_tables(project)
 
     if case.get("accepted"):
         # The tables must not change; the package and archive describe the input's bytes, so they may.
