@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from surveypress import outputs
 from surveypress.errors import InputError
-from surveypress.spec import Codebook, Population, Publication, Question
+from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Population, Publication, Question
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -36,9 +36,7 @@ FULL_WIDTH_DIGITS = re.compile("[\uff10-\uff19]")
 # Characters people paste by accident around a code: ASCII and full-width spaces, no-break space, tabs.
 STRAY_SPACE = re.compile(r"^[\s\u3000\u00a0]|[\s\u3000\u00a0]$")
 NOT_A_LINE_END = re.compile(rb"[^\r\n]")
-# Unicode categories of characters an id must not hold: control, format (zero-width space, direction marks), line
-# and paragraph separators, private use. INVISIBLE is the same set for pyarrow's RE2.
-INVISIBLE_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Co")
+# The characters an id must not hold (spec.INVISIBLE_CATEGORIES), as a class for pyarrow's RE2.
 INVISIBLE = "[" + "".join(rf"\p{{{category}}}" for category in INVISIBLE_CATEGORIES) + "]"
 # Spreadsheet rows start at 1 with the header, so the first respondent (index 0) is on row 2.
 FIRST_DATA_ROW = 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -320,6 +321,24 @@ def _label(value: Any, source: Path, where: str, row: int | None = None) -> Labe
     return Label(zh=str(value["zh"]), en=str(value["en"]))
 
 
+# Unicode categories an id or code must not hold: control, format (zero-width space, direction marks), line and
+# paragraph separators, private use. An id with one looks like another id, or like a blank.
+INVISIBLE_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Co")
+
+
+def _require_visible(text: str, source: Path, what: str, row: int | None, column: str) -> None:
+    for character in text:
+        if unicodedata.category(character) in INVISIBLE_CATEGORIES or character.isspace():
+            raise InputError(
+                source,
+                f"{what} of visible characters without spaces",
+                row=row,
+                column=column,
+                value=text,
+                hint=f"It contains the invisible or space character U+{ord(character):04X}",
+            )
+
+
 def _require_mapping(value: Any, source: Path, where: str, row: int | None = None) -> dict:
     if not isinstance(value, dict):
         raise InputError(source, "a mapping", row=row, column=where, value=value)
@@ -350,6 +369,7 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
     for pop_id, entry in raw_populations.items():
         row = line_of(raw_populations, pop_id)
         entry = _require_mapping(entry, path, f"populations.{pop_id}", row)
+        _require_visible(str(pop_id), path, "a population id", row, "populations")
         if pop_id not in microdata:
             raise InputError(
                 meta_path,
@@ -568,6 +588,7 @@ def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
                 )
             if not str(net.get("code") or "").strip():
                 raise InputError(path, "a net code", row=line_of(net), column=f"{where}.nets", value=net.get("code"))
+            _require_visible(str(net.get("code")), path, "a net code", line_of(net, "code"), f"{where}.nets")
             label = _label(net, path, f"{where}.nets")
             nets.append(Net(code=str(net.get("code")), zh=label.zh, en=label.en, codes=codes))
         breakdowns = entry.get("breakdowns", defaults.get(question.population, []))
