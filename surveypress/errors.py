@@ -41,7 +41,9 @@ class InputError(Exception):
         path = Path(self.file)
         if path.is_absolute():
             try:
-                self.file = path.resolve().relative_to(Path(root).resolve()).as_posix()
+                # The folder resolved, not the file: a file that is a symlink is named where it is, not its target.
+                where = path.parent.resolve() / path.name
+                self.file = where.relative_to(Path(root).resolve()).as_posix()
             except ValueError:
                 pass
         return self

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +25,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import readers
+from surveypress import outputs, readers
 from surveypress.errors import InputError
-from surveypress.spec import Codebook, Population, Publication, Question
+from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Population, Publication, Question
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -35,6 +36,8 @@ FULL_WIDTH_DIGITS = re.compile("[\uff10-\uff19]")
 # Characters people paste by accident around a code: ASCII and full-width spaces, no-break space, tabs.
 STRAY_SPACE = re.compile(r"^[\s\u3000\u00a0]|[\s\u3000\u00a0]$")
 NOT_A_LINE_END = re.compile(rb"[^\r\n]")
+# The characters an id must not hold (spec.INVISIBLE_CATEGORIES), as a class for pyarrow's RE2.
+INVISIBLE = "[" + "".join(rf"\p{{{category}}}" for category in INVISIBLE_CATEGORIES) + "]"
 # Spreadsheet rows start at 1 with the header, so the first respondent (index 0) is on row 2.
 FIRST_DATA_ROW = 2
 
@@ -126,6 +129,7 @@ def _read_csv(path: Path, name: str, expected: list[str], population: str) -> di
     if not raw:
         raise InputError(name, "a header row and one row per respondent", value="(empty file, 0 bytes)")
     body = _check_encoding(raw, name)
+    _check_line_ends(body, name)
     header_end = body.find(b"\n")
     header_end = len(body) if header_end < 0 else header_end
     header = next(csv.reader([body[:header_end].decode("utf-8").rstrip("\r")]), [])
@@ -206,9 +210,8 @@ def _check_encoding(raw: bytes, name: str) -> bytes:
             value=f"{utf16} text",
             hint=f"Convert it: iconv -f {utf16} -t UTF-8 {Path(name).name} > converted.csv",
         )
-    sample = raw[:65536]
-    if b"\x00" in sample:
-        position = sample.index(b"\x00")
+    position = raw.find(b"\x00")  # anywhere in the file: memchr over the bytes, no slower than a sample
+    if position >= 0:
         raise InputError(
             name,
             "a UTF-8 CSV text file",
@@ -244,6 +247,21 @@ def _check_encoding(raw: bytes, name: str) -> bytes:
             " > converted.csv (or in2csv -e gb18030)",
         ) from None
     return body
+
+
+def _check_line_ends(body: bytes, name: str) -> None:
+    """Refuses CR-only line ends (Excel for Mac's 'CSV (Macintosh)'): the file is published as it is, so it is
+    converted once by its owner rather than read one way here and another by every reader of the download."""
+    first_cr = body.find(b"\r")
+    if first_cr >= 0 and body[first_cr + 1 : first_cr + 2] != b"\n" and b"\n" not in body[: first_cr + 1]:
+        raise InputError(
+            name,
+            "lines ending in LF or CR LF",
+            row=1,
+            value="CR-only line ends (classic Mac OS)",
+            hint=f"Save it as 'CSV UTF-8 (comma delimited)', or convert it: tr '\\r' '\\n' < {Path(name).name}"
+            " > converted.csv",
+        )
 
 
 def _looks_like_utf16(raw: bytes) -> str:
@@ -455,6 +473,36 @@ def _check_ids(
             column="respondent_id",
             value=ids[index].as_py(),
             hint="The id contains stray spaces",
+        )
+    invisible = pc.match_substring_regex(ids, INVISIBLE).to_numpy(zero_copy_only=False)
+    index = _first(invisible)
+    if index >= 0:
+        value = ids[index].as_py()
+        found = next(c for c in value if unicodedata.category(c) in INVISIBLE_CATEGORIES)
+        raise InputError(
+            name,
+            "a respondent id of visible characters",
+            row=index + FIRST_DATA_ROW,
+            column="respondent_id",
+            value=value,
+            hint=f"The id contains the invisible character U+{ord(found):04X}; an id with one looks like another "
+            "id or like a blank",
+        )
+    # The same rule as outputs.neutralise_formula: a formula start, unless the whole id is a number such as -9.
+    starts = pc.starts_with(ids, outputs.FORMULA_STARTS[0])
+    for start in outputs.FORMULA_STARTS[1:]:
+        starts = pc.or_(starts, pc.starts_with(ids, start))
+    number = pc.match_substring_regex(ids, outputs.NUMBER.pattern)
+    index = _first(pc.and_(starts, pc.invert(number)).to_numpy(zero_copy_only=False))
+    if index >= 0:
+        raise InputError(
+            name,
+            "a respondent id that does not start with =, +, - or @",
+            row=index + FIRST_DATA_ROW,
+            column="respondent_id",
+            value=ids[index].as_py(),
+            hint="A spreadsheet opening the published file would run it as a formula; the microdata file is "
+            "published as it is, so change the id (e.g. R-001)",
         )
     series = pd.Series(ids.to_numpy(zero_copy_only=False))
     repeated = series.duplicated(keep="first").to_numpy()

@@ -189,6 +189,15 @@ def render_page(
     except jinja2.TemplateSyntaxError as error:
         where = Path(error.filename) if error.filename else templates_dir / name
         raise InputError(where, f"valid Jinja2 syntax ({error.message})", row=error.lineno) from None
+    except jinja2.TemplateNotFound as error:
+        file, line = _template_frame(error, templates_dir, name)
+        raise InputError(
+            file,
+            f"a template file inside {templates_dir.name}/ (an include, import or symlink may not lead out of it)",
+            row=line,
+            value=error.name,
+            hint=f"While rendering page {page}",
+        ) from None
     except jinja2.UndefinedError as error:
         file, line = _template_frame(error, templates_dir, name)
         raise InputError(

@@ -1,9 +1,11 @@
 """Writes every output file, first into a staging folder, and moves them into place only when the build succeeded.
 
 Takes: tables, documents and text from the other stages, and the project root they belong under.
-Gives: files in the staging folder `.build-staging-<random>/` (same layout as the project), `Staging.swap()` that
-replaces the published files one by one with `os.replace` and removes stale generated files, and a deterministic zip
-archive with its `SHA256SUMS`.
+Gives: files in the staging folder `.build-staging-<random>/` (same layout as the project), the manifest of what the
+build generated (`.surveypress-manifest.json`), `Staging.swap()` that publishes through a journal
+(`.surveypress-publish.json`: after a kill, the next build finishes the publish, so outputs are all-old or all-new)
+and removes only stale files the previous manifest lists, and a deterministic zip archive with its `SHA256SUMS`.
+ARCHITECTURE.md ("Publishing") describes the protocol.
 
 Every writer here uses UTF-8 without a byte-order mark and `\\n` line ends. CSV cells that a spreadsheet would run as
 a formula are neutralised with a leading apostrophe. Timestamps come from `SOURCE_DATE_EPOCH` or the publication

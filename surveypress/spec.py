@@ -8,7 +8,9 @@ Every structural problem in those files raises `InputError` naming the file, the
 from __future__ import annotations
 
 import copy
+import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,14 @@ QUESTION_TYPES = ("single", "scale", "multi")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
+
+# Limits on content files, so that a wrong or hostile file stops the build with a message instead of exhausting it.
+MAX_YAML_BYTES = 8 * 1024 * 1024  # a codebook of thousands of questions is a few megabytes
+MAX_YAML_DEPTH = 20  # the deepest content structure (a net inside an indicator inside the list) is 5 levels
+MAX_TEXT_CHARACTERS = 20_000  # any one text in a YAML file (a description, a changelog entry)
+MAX_LABEL_CHARACTERS = 1_000  # a label: question text, option, title; charts wrap and measure every one
+# YAML 1.1 (PyYAML) reads these words, unquoted, as true/false instead of text.
+YAML_BOOLEAN_WORDS = "yes, no, on, off, true, false, y, n"
 
 
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -295,8 +305,50 @@ class Located(dict):
     key_lines: dict | None = None
 
 
+class _LimitError(yaml.YAMLError):
+    """A content file goes past one of the limits above; becomes an InputError naming the row."""
+
+    def __init__(self, expected: str, mark: Any, hint: str, value: Any = None) -> None:
+        super().__init__(expected)
+        self.expected, self.mark, self.hint, self.value = expected, mark, hint, value
+
+
 class _LocatingLoader(yaml.SafeLoader):
-    """Safe YAML loading that records each mapping's line and refuses a key given twice in one mapping."""
+    """Safe YAML loading that records each mapping's line and refuses a key given twice in one mapping.
+
+    It also refuses anchors and aliases (a few lines of aliases expand to gigabytes: content files do not need
+    them), nesting deeper than MAX_YAML_DEPTH and any text longer than MAX_TEXT_CHARACTERS, while composing, before
+    anything is built from the document.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _LimitError(
+                "YAML without anchors (&name) or aliases (*name)",
+                event.start_mark,
+                "Write each value out in full; content files refuse aliases so a small file cannot expand into a "
+                "huge one",
+            )
+        if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_TEXT_CHARACTERS:
+            raise _LimitError(
+                f"a text of at most {MAX_TEXT_CHARACTERS:,} characters",
+                event.start_mark,
+                "Shorten it",
+                value=f"{len(event.value):,} characters",
+            )
+        collection = isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent)
+        self._depth += collection
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _LimitError(
+                    f"YAML nested at most {MAX_YAML_DEPTH} levels deep", event.start_mark, "Check the indentation"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= collection
 
 
 def _construct_located(loader: _LocatingLoader, node: yaml.MappingNode):
@@ -337,6 +389,14 @@ def read_yaml(path: Path) -> Any:
     """Reads a UTF-8 YAML file; a missing file, a wrong encoding or a syntax error becomes an InputError."""
     if not path.is_file():
         raise InputError(path, "a YAML file at this path", hint="Check the content folder")
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise InputError(
+            path,
+            f"a YAML file of at most {MAX_YAML_BYTES:,} bytes",
+            value=f"{size:,} bytes",
+            hint="Check that this is the right file",
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -349,6 +409,8 @@ def read_yaml(path: Path) -> Any:
         ) from None
     try:
         return yaml.load(text, Loader=_LocatingLoader)  # noqa: S506 - a SafeLoader subclass
+    except _LimitError as error:
+        raise InputError(path, error.expected, row=error.mark.line + 1, value=error.value, hint=error.hint) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
@@ -399,6 +461,32 @@ def by_primary_subtag(value: Any) -> Any:
     return texts
 
 
+def _check_label_text(text: Any, value: dict, key: Any, source: Path, where: str, row: int | None) -> None:
+    """A label's text in a declared language is text (not a YAML boolean or number) of a bounded length."""
+    if text is not None and not isinstance(text, str):
+        words = isinstance(text, bool)
+        raise InputError(
+            source,
+            f"text for '{key}' (a label is text)",
+            row=line_of(value, key) or row,
+            column=f"{where}.{key}",
+            value=text,
+            hint=f"YAML reads the unquoted words {YAML_BOOLEAN_WORDS} as yes-or-no values: quote it, "
+            f'e.g. {key}: "{"Yes" if text else "No"}"'
+            if words
+            else "YAML reads an unquoted number as a number: quote it",
+        )
+    if isinstance(text, str) and len(text) > MAX_LABEL_CHARACTERS:
+        raise InputError(
+            source,
+            f"a label of at most {MAX_LABEL_CHARACTERS:,} characters",
+            row=line_of(value, key) or row,
+            column=f"{where}.{key}",
+            value=f"{len(text):,} characters",
+            hint="Put long explanations in the page templates",
+        )
+
+
 # Content read without a publication.yml (tests reading one file) is checked for both languages, as before.
 DEFAULT_LANGUAGES = ("zh-Hans", "en")
 
@@ -409,6 +497,9 @@ def _label(
     """The texts of a label mapping; each declared language needs a non-empty text (other keys are kept)."""
     texts = {}
     if isinstance(value, dict):
+        for key, text in value.items():
+            if any(serves(str(key), language) for language in languages):
+                _check_label_text(text, value, key, source, where, row)
         texts = {
             str(key): str(text)
             for key, text in value.items()
@@ -429,6 +520,24 @@ def _label(
             hint=f"Missing: {', '.join(missing)} (publication.yml: languages)" if missing else "",
         )
     return texts
+
+
+# Unicode categories an id or code must not hold: control, format (zero-width space, direction marks), line and
+# paragraph separators, private use. An id with one looks like another id, or like a blank.
+INVISIBLE_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Co")
+
+
+def _require_visible(text: str, source: Path, what: str, row: int | None, column: str) -> None:
+    for character in text:
+        if unicodedata.category(character) in INVISIBLE_CATEGORIES or character.isspace():
+            raise InputError(
+                source,
+                f"{what} of visible characters without spaces",
+                row=row,
+                column=column,
+                value=text,
+                hint=f"It contains the invisible or space character U+{ord(character):04X}",
+            )
 
 
 def _require_mapping(value: Any, source: Path, where: str, row: int | None = None) -> dict:
@@ -506,6 +615,7 @@ def load_codebook(
     for pop_id, entry in raw_populations.items():
         row = line_of(raw_populations, pop_id)
         entry = _require_mapping(entry, path, f"populations.{pop_id}", row)
+        _require_visible(str(pop_id), path, "a population id", row, "populations")
         if pop_id not in microdata:
             raise InputError(
                 meta_path,
@@ -723,6 +833,7 @@ def load_indicators(path: Path, codebook: Codebook, languages: tuple[str, ...] =
                 )
             if not str(net.get("code") or "").strip():
                 raise InputError(path, "a net code", row=line_of(net), column=f"{where}.nets", value=net.get("code"))
+            _require_visible(str(net.get("code")), path, "a net code", line_of(net, "code"), f"{where}.nets")
             nets.append(
                 Net(str(net.get("code")), codes=codes, texts=_label(net, path, f"{where}.nets", None, languages))
             )
@@ -784,10 +895,23 @@ def _check_name_and_version(meta: dict, source: Path) -> None:
         )
 
 
+def refuse_links_out_of(content_dir: Path) -> None:
+    """Content is read only from inside its folder: a symlink in it that leads out stops the build."""
+    for path in sorted(content_dir.rglob("*")):
+        if path.is_symlink() and not path.resolve().is_relative_to(content_dir):
+            raise InputError(
+                path,
+                f"a file inside the content folder {content_dir.name}/ (symlinks included)",
+                value=f"a symlink to {os.readlink(path)}",
+                hint="Copy the file into the content folder instead of linking to it",
+            )
+
+
 def load_publication(content_dir: Path, project_root: Path | None = None) -> Publication:
     """Reads the whole content folder. `project_root` defaults to the folder above it."""
     content_dir = Path(content_dir).resolve()
     project_root = Path(project_root).resolve() if project_root else content_dir.parent
+    refuse_links_out_of(content_dir)
     meta_path = content_dir / "publication.yml"
     meta = _require_mapping(read_yaml(meta_path), meta_path, "(top level)")
     _check_name_and_version(meta, meta_path)

@@ -58,6 +58,8 @@ def markdown_text(value: Any) -> Markup:
     """Untrusted text as Markdown-and-HTML-safe text (see the module docstring); `Markup` values pass unchanged."""
     if isinstance(value, Markup):
         return value
+    if isinstance(value, SafePath):
+        return Markup(str(value))
     if value is None:
         return Markup("")
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
@@ -126,13 +128,21 @@ def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
 _URL_SAFE = re.compile(r"^[A-Za-z0-9._~/-]*(#[A-Za-z0-9._-]*)?$")
 
 
-def url_text(path: str) -> Markup:
-    """An engine-made relative path as trusted Markup when it holds only URL-safe characters, else `markdown_text`.
+class SafePath(str):
+    """An engine-made path checked by `url_text`: `markdown_text` lets it through as it is.
+
+    Not `Markup`: joined to other text in a template (`{{ root ~ label }}`), it becomes a plain string again and the
+    whole is escaped (a broken link, which `mkdocs build --strict` reports), never a label escaped for HTML only.
+    """
+
+
+def url_text(path: str) -> str:
+    """An engine-made relative path, unescaped when it holds only URL-safe characters, else `markdown_text`.
 
     Character references would break a link target (`](../x.md)`) and show literally in a code span, so paths the
     engine builds go in as they are, after this check that they cannot hold Markdown syntax (no spaces or brackets).
     """
     text = str(path)
-    if _URL_SAFE.match(text) and "(" not in text:
-        return Markup(text)
-    return markdown_text(text)
+    if _URL_SAFE.match(text):
+        return SafePath(text)
+    return str(markdown_text(text))

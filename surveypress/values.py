@@ -288,6 +288,17 @@ def _template_bound(name: str, function: Callable[..., Any]) -> Callable[..., An
     return call
 
 
+class ContainedLoader(jinja2.FileSystemLoader):
+    """Loads templates only from inside its folder: a symlink, include or import that leads out is not found."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        roots = [Path(folder).resolve() for folder in self.searchpath]
+        if not any(Path(filename).resolve().is_relative_to(root) for root in roots):
+            raise jinja2.TemplateNotFound(template)
+        return source, filename, uptodate
+
+
 class _Environment(jinja2.Environment):
     def loader_path(self, name: str) -> str:
         """A template name as a path a person can open."""
@@ -303,7 +314,7 @@ def jinja_environment(search_path: str | Path | None, values: Values, **extra_gl
     `search_path` may be None for an environment that only renders strings (chart titles).
     Output is Markdown, so nothing is HTML-escaped here; HTML fragments escape their own text.
     """
-    loader = jinja2.FileSystemLoader(str(search_path)) if search_path is not None else None
+    loader = ContainedLoader(str(search_path)) if search_path is not None else None
     environment = _Environment(
         loader=loader,
         undefined=jinja2.StrictUndefined,

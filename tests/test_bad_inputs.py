@@ -64,7 +64,7 @@ def outputs_snapshot(project: Path, inputs: set[str]) -> dict[str, str]:
     return {
         path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(project.rglob("*"))
-        if path.is_file() and path.relative_to(project).as_posix() not in inputs
+        if path.is_file() and not path.is_symlink() and path.relative_to(project).as_posix() not in inputs
     }
 
 
@@ -72,6 +72,8 @@ def transcode(path: Path, encoding: str) -> None:
     text = path.read_text(encoding="utf-8")
     if encoding == "crlf":
         path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    elif encoding == "cr":
+        path.write_bytes(text.replace("\n", "\r").encode("utf-8"))
     elif encoding == "semicolons":
         path.write_bytes(text.replace(",", ";").encode("utf-8"))
     else:
@@ -96,6 +98,10 @@ def apply_case(project: Path, case: dict) -> set[str]:
     for name, encoding in (case.get("transcode") or {}).items():
         transcode(project / name, encoding)
         touched.add(name)
+    for name, target in (case.get("symlink") or {}).items():
+        (project / name).unlink(missing_ok=True)
+        (project / name).symlink_to(target)
+        touched.add(name)
     return touched
 
 
@@ -104,9 +110,8 @@ def test_catalogue_cases_have_unique_ids_and_exactly_one_outcome() -> None:
     assert len(ids) == len(set(ids))
     for case in CASES:
         assert ("error" in case) != bool(case.get("accepted")), case["id"]
-        assert set(case) <= {"id", "about", "edit", "write", "copy", "transcode", "init", "error", "accepted"}, case[
-            "id"
-        ]
+        keys = {"id", "about", "edit", "write", "copy", "transcode", "init", "symlink", "error", "accepted"}
+        assert set(case) <= keys, case["id"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])

@@ -438,3 +438,14 @@ def test_a_label_holding_a_pipe_stays_in_its_table_cell(tmp_path):
     header, body = rows[0], rows[2]
     assert body.count("|") == header.count("|")
     assert "&#124;" in body and "&lt;b&gt;" in body
+
+
+def test_a_template_that_links_out_of_the_templates_folder_is_not_rendered(tmp_path):
+    """A symlink to a content file (inside the content folder, outside templates/) is still refused by the loader."""
+    pub = make_publication(tmp_path, {"index.md.j2": "# 标题\n"})
+    assert (pub.content_dir / "codebook.yml").is_file()
+    (pub.templates_dir / "leak.md.j2").symlink_to(pub.content_dir / "codebook.yml")
+    with pytest.raises(InputError) as caught:
+        narrate.render_pages(pub, mini_table(("用过", "没用过")), [], {}, tmp_path / "out" / "docs")
+    assert caught.value.value == "leak.md.j2"
+    assert caught.value.expected.startswith("a template file inside templates/")

@@ -225,3 +225,12 @@ def test_no_page_expression_escapes_only_for_html() -> None:
     page = render_page("[x](y.md)")
     assert "[x](y.md)" not in page
     assert html.unescape(page).count("[x](y.md)") == 12
+
+
+def test_a_trusted_path_joined_to_a_label_is_escaped_as_a_whole_not_for_html_only() -> None:
+    environment = escape_pages(jinja2.Environment())
+    page = environment.from_string("[x]({{ root }}a.md) {{ root ~ label }}").render(
+        root=url_text("../"), label="[点我](javascript:alert(1))"
+    )
+    assert page.startswith("[x](../a.md) ")
+    assert "[点我]" not in page and "(javascript" not in page
