@@ -124,5 +124,5 @@ def format_percent(value: Any, decimals: int = 1) -> str:
 
 
 def format_interval(low: str, high: str) -> str:
-    """Two formatted ends as a range: '84.0%～92.4%' in Chinese, '84.0%–92.4%' in English."""
+    """Two formatted ends as a range: '84.0%–92.4%' in English, joined by a full-width tilde in Chinese."""
     return _("{low}–{high}").format(low=low, high=high)

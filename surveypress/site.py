@@ -148,7 +148,7 @@ def generated_config(pub: Publication, pages: dict[str, list[str]]) -> str:
                 )
             languages.append(entry)
         config["plugins"].append(
-            {"i18n": {"docs_structure": "folder", "fallback_to_default": False, "languages": languages}}
+            {"i18n": {"docs_structure": "folder", "fallback_to_default": True, "languages": languages}}
         )
     content = pub.content_dir.name
     body = yaml.safe_dump(config, allow_unicode=True, sort_keys=False, width=120)

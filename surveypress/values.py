@@ -174,7 +174,7 @@ class Values:
         return int(float(self.row(indicator, first, breakdown, group)["base"]))
 
     def ci(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL, decimals: int = 1) -> str:
-        """The 95% Wilson interval as '84.0%～92.4%'; '[c]' when suppressed."""
+        """The 95% Wilson interval as '84.0%–92.4%' (the catalogue's range format); '[c]' when suppressed."""
         record = self.row(indicator, category, breakdown, group)
         if self.suppressed(indicator, category, breakdown, group):
             return SUPPRESSED
