@@ -40,7 +40,10 @@ def catalogue_folder(tag: str) -> str | None:
     for candidate in (locale_name(tag), locale_name(tag).split("_", 1)[0]):
         if (LOCALE_DIR / candidate / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file():
             return candidate
-    return None
+    # A bare language ('zh', as Material names it) is served by its one catalogue with a script or region.
+    primary = locale_name(tag).split("_", 1)[0]
+    found = [name for name in available() if name.split("_", 1)[0] == primary]
+    return found[0] if len(found) == 1 else None
 
 
 def available() -> list[str]:
