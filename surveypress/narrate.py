@@ -107,7 +107,7 @@ def _render_language(
         raise InputError(templates_dir, f"at least one page template named *{TEMPLATE_SUFFIX}")
 
     # Load inputs.
-    reconciliation_rows = reconciliation_records(pub, reconciliation)
+    reconciliation_rows = reconciliation_records(pub, reconciliation, language)
     values = Values(table, reconciliation_rows, source="indicator table", primary=pub.primary)
     changelog = load_changelog(pub)
     prefix = pub.docs_prefix(language)
@@ -312,8 +312,9 @@ def _chart_lookup(charts: Mapping[str, Any]):
     return chart
 
 
-def reconciliation_records(pub: Publication, reconciliation: Any) -> list[dict[str, Any]]:
-    """Reconciliation rows as dicts, each with the `indicator` and `category` of its entry in published_figures.csv."""
+def reconciliation_records(pub: Publication, reconciliation: Any, language: str | None = None) -> list[dict[str, Any]]:
+    """Reconciliation rows as dicts, each with the `indicator` and `category` of its entry in published_figures.csv;
+    `reason` and `note` in `language` (its `reason_<tag>` and `note_<tag>` columns) when it is not the primary."""
     if reconciliation is None:
         return []
     if hasattr(reconciliation, "to_dict"):
@@ -333,6 +334,10 @@ def reconciliation_records(pub: Publication, reconciliation: Any) -> list[dict[s
         row.setdefault("unit", str(source.get("unit") or "").strip())
         row.setdefault("comparison", str(source.get("comparison") or "").strip())
         row.setdefault("note", str(source.get("note") or "").strip())
+        if language and language != pub.primary:
+            suffix = i18n.column_suffix(language)
+            row["reason"] = row.get(f"reason_{suffix}", row.get("reason", ""))
+            row["note"] = str(source.get(f"note_{suffix}") or "").strip()
     return rows
 
 

@@ -321,6 +321,10 @@ def jinja_environment(search_path: str | Path | None, values: Values, **extra_gl
 
 def translate_label(label: Any) -> str:
     """`{{ question.text | t }}`: a label's text in the page's language (plain text passes through)."""
+    if isinstance(label, Mapping):  # a label mapping straight from the content (meta.title, a changelog change)
+        from surveypress.spec import Label
+
+        label = Label(texts={str(key): str(value) for key, value in label.items()})
     text = getattr(label, "text", None)
     return text(i18n.current()) if callable(text) else str(label)
 

@@ -144,8 +144,9 @@ def bilingual(project: Path) -> None:
     english = project / "publication" / "templates" / "en"
     english.mkdir()
     (english / "index.md.j2").write_text(
-        "# Tiny test survey\n\n{{ pct('p_used', 1) }} of residents used online services.\n\n"
-        '{{ chart("used_online") }}\n\n[All data]({{ data_root }}{{ archive }})\n',
+        "# {{ meta.title | t }}\n\n{{ pct('p_used', 1) }} of residents used online services.\n\n"
+        '{{ chart("used_online") }}\n\n[All data]({{ data_root }}{{ archive }})\n\n'
+        "{% for row in reconciliation %}- {{ row.reason }}\n{% endfor %}",
         encoding="utf-8",
     )
     charts = project / "publication" / "charts.yml"
@@ -168,6 +169,7 @@ def test_each_language_with_templates_is_an_edition_with_its_own_pages_and_chart
     english = (project / "docs" / "en" / "index.md").read_text(encoding="utf-8")
     assert "查看数据表" in chinese and "～" in chinese
     assert "Show the data table" in english and not CJK.search(english)
+    assert "# Tiny test survey" in english and "as in the report" in english
     assert (project / "docs" / "assets" / "charts" / "en" / "used_online.svg").is_file()
     assert "Total" in (project / "datasets" / "indicators.csv").read_text(encoding="utf-8").splitlines()[1]
     config = yaml.safe_load((project / "mkdocs.generated.yml").read_text(encoding="utf-8"))
