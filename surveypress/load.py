@@ -25,7 +25,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from surveypress.errors import InputError
-from surveypress.spec import Codebook, Population, Publication, Question
+from surveypress.spec import Codebook, Population, Publication, Question, folder_name
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -75,7 +75,8 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
         raise InputError(
             name,
             f"a microdata file for population '{population.id}'",
-            hint="The path comes from publication.yml, key microdata",
+            hint="The path comes from publication.yml, key microdata, and starts in the project folder, here "
+            + folder_name(project_root),
         )
     size = path.stat().st_size
     if size > limit_bytes:
