@@ -7,8 +7,8 @@ Run from the project root (one command; everything happens in a temporary folder
     .venv/bin/python benchmarks/bench_site.py --default  # the default publication, microdata to built site
 
 It writes a content folder of its own (codebook, indicators, charts, one page template per indicator, an index),
-synthetic microdata that follows the codebook, and a copy of the project's mkdocs.yml and theme files with the
-navigation left to MkDocs; then runs the whole build (`surveypress.build.build`: load, tabulate, protect, reconcile,
+synthetic microdata that follows the codebook, and a copy of the project's mkdocs.yml (the build generates the
+rest, every page in the menu); then runs the whole build (`surveypress.build.build`: load, tabulate, protect, reconcile,
 tables, charts, pages, data package) and `mkdocs build`, and prints the time of each, the pages and the built size.
 Targets on the 2-core machine: build + mkdocs build <= 60 s at 300 pages, <= 15 s for the default publication.
 """
@@ -159,14 +159,9 @@ def write_content(project: Path, pages: int) -> None:
 
     write_microdata(project / "datasets" / "microdata" / "people.csv", questions)
 
-    # The project's site configuration and theme files, with MkDocs building the navigation from the pages.
-    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    head, _, rest = config.partition("\nnav:\n")
-    rest = rest[rest.index("\ntheme:") :]
-    (project / "mkdocs.yml").write_text(head + "\n" + rest, encoding="utf-8")
-    for folder in ("overrides", "assets/stylesheets", "assets/javascripts"):
-        if (ROOT / "docs" / folder).is_dir():
-            shutil.copytree(ROOT / "docs" / folder, project / "docs" / folder)
+    # The project's mkdocs.yml as it is: the build writes the settings that follow from the content
+    # (mkdocs.generated.yml, with every page in the menu), and the theme comes from the engine's package.
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
 
 
 def write_microdata(path: Path, questions: list[dict]) -> None:

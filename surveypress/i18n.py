@@ -40,7 +40,10 @@ def catalogue_folder(tag: str) -> str | None:
     for candidate in (locale_name(tag), locale_name(tag).split("_", 1)[0]):
         if (LOCALE_DIR / candidate / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file():
             return candidate
-    return None
+    # A bare language ('zh', as Material names it) is served by its one catalogue with a script or region.
+    primary = locale_name(tag).split("_", 1)[0]
+    found = [name for name in available() if name.split("_", 1)[0] == primary]
+    return found[0] if len(found) == 1 else None
 
 
 def available() -> list[str]:
@@ -124,5 +127,5 @@ def format_percent(value: Any, decimals: int = 1) -> str:
 
 
 def format_interval(low: str, high: str) -> str:
-    """Two formatted ends as a range: '84.0%～92.4%' in Chinese, '84.0%–92.4%' in English."""
+    """Two formatted ends as a range: '84.0%–92.4%' in English, joined by a full-width tilde in Chinese."""
     return _("{low}–{high}").format(low=low, high=high)

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from surveypress import outputs, readers
 from surveypress.errors import InputError
-from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Population, Publication, Question
+from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Population, Publication, Question, folder_name
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -79,7 +79,8 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
         raise InputError(
             name,
             f"a microdata file for population '{population.id}'",
-            hint="The path comes from publication.yml, key microdata",
+            hint="The path comes from publication.yml, key microdata, and starts in the project folder, here "
+            + folder_name(project_root),
         )
     size = path.stat().st_size
     if size > limit_bytes:

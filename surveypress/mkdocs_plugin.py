@@ -3,13 +3,18 @@
 The theme overrides (`partials/`), the stylesheet and the script are package data under `surveypress/theme/`:
 this plugin puts that folder first among the theme's folders, so MkDocs takes the overrides from it and copies its
 static files (assets/stylesheets/site.css, assets/javascripts/site.js) into the site, and links both from every page.
+The script's own text comes from the engine's catalogue: each page's <body> carries it in data attributes, in the
+language of that page's edition.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from markupsafe import escape
 from mkdocs.plugins import BasePlugin
+
+from surveypress import i18n
 
 THEME_DIR = Path(__file__).resolve().parent / "theme"
 STYLESHEET = "assets/stylesheets/site.css"
@@ -28,3 +33,16 @@ class SurveypressPlugin(BasePlugin):
         if SCRIPT not in [str(path) for path in config.extra_javascript]:
             config.extra_javascript.append(SCRIPT)
         return config
+
+    def on_post_page(self, output, page, config):
+        """Hands site.js its text in the page's language (theme.language, set per edition)."""
+        language = str(config.theme.get("language") or "en")
+        if i18n.catalogue_folder(language) is None:
+            return output
+        with i18n.language(language):
+            label = i18n._(TABLE_LABEL)
+        return output.replace("<body", f'<body data-sp-table-label="{escape(label)}"', 1)
+
+
+# The name site.js gives a scrolling table that has no caption.
+TABLE_LABEL = i18n.N_("Table, scrolls sideways")

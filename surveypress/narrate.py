@@ -109,7 +109,7 @@ def _render_language(
         raise InputError(templates_dir, f"at least one page template named *{TEMPLATE_SUFFIX}")
 
     # Load inputs.
-    reconciliation_rows = reconciliation_records(pub, reconciliation)
+    reconciliation_rows = reconciliation_records(pub, reconciliation, language)
     values = Values(table, reconciliation_rows, source="indicator table", primary=pub.primary)
     changelog = load_changelog(pub)
     prefix = pub.docs_prefix(language)
@@ -322,8 +322,9 @@ def _chart_lookup(charts: Mapping[str, Any]):
     return chart
 
 
-def reconciliation_records(pub: Publication, reconciliation: Any) -> list[dict[str, Any]]:
-    """Reconciliation rows as dicts, each with the `indicator` and `category` of its entry in published_figures.csv."""
+def reconciliation_records(pub: Publication, reconciliation: Any, language: str | None = None) -> list[dict[str, Any]]:
+    """Reconciliation rows as dicts, each with the `indicator` and `category` of its entry in published_figures.csv;
+    `reason` and `note` in `language` (its `reason_<tag>` and `note_<tag>` columns) when it is not the primary."""
     if reconciliation is None:
         return []
     if hasattr(reconciliation, "to_dict"):
@@ -347,6 +348,10 @@ def reconciliation_records(pub: Publication, reconciliation: Any) -> list[dict[s
         for column, value in source.items():
             if column not in FIGURE_COLUMNS:
                 row.setdefault(column, str(value or "").strip())
+        if language and language != pub.primary:
+            suffix = i18n.column_suffix(language)
+            row["reason"] = row.get(f"reason_{suffix}", row.get("reason", ""))
+            row["note"] = str(source.get(f"note_{suffix}") or "").strip()
     return rows
 
 

@@ -1,8 +1,8 @@
 """The site's MkDocs settings that follow from the content: written to `mkdocs.generated.yml`, which the committed
 `mkdocs.yml` inherits (`INHERIT:`), so publishing another survey needs no edit to `mkdocs.yml`.
 
-Takes: the `Publication` (publication.yml: title, short_title, description, licences, synthetic, navigation,
-languages) and the page paths each edition rendered.
+Takes: the `Publication` (publication.yml: title, short_title, description, short_description, licences, synthetic,
+navigation, languages) and the page paths each edition rendered.
 Gives: the YAML text of the generated config: site name and description, copyright line (licence and the
 synthetic-data notice), `theme.language`, the search plugin (jieba-segmented Chinese for `zh`, the stock stemmer
 otherwise), the `surveypress` plugin (theme as package data), the navigation, and for more than one edition the
@@ -123,7 +123,9 @@ def generated_config(pub: Publication, pages: dict[str, list[str]]) -> str:
     built = [tag for tag in pub.languages if tag in pages]
     config: dict[str, Any] = {
         "site_name": site_name(pub, primary),
-        "site_description": meta_text(pub, "description", primary),
+        "site_description": meta_text(
+            pub, "short_description" if pub.meta.get("short_description") else "description", primary
+        ),
         "copyright": copyright_line(pub, primary),
         "theme": {"language": material_language(primary)},
         "plugins": [search_plugin(built), "surveypress"],
@@ -148,7 +150,7 @@ def generated_config(pub: Publication, pages: dict[str, list[str]]) -> str:
                 )
             languages.append(entry)
         config["plugins"].append(
-            {"i18n": {"docs_structure": "folder", "fallback_to_default": False, "languages": languages}}
+            {"i18n": {"docs_structure": "folder", "fallback_to_default": True, "languages": languages}}
         )
     content = pub.content_dir.name
     body = yaml.safe_dump(config, allow_unicode=True, sort_keys=False, width=120)

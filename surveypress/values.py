@@ -174,7 +174,7 @@ class Values:
         return int(float(self.row(indicator, first, breakdown, group)["base"]))
 
     def ci(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL, decimals: int = 1) -> str:
-        """The 95% Wilson interval as '84.0%～92.4%'; '[c]' when suppressed."""
+        """The 95% Wilson interval as '84.0%–92.4%' (the catalogue's range format); '[c]' when suppressed."""
         record = self.row(indicator, category, breakdown, group)
         if self.suppressed(indicator, category, breakdown, group):
             return SUPPRESSED
@@ -332,6 +332,10 @@ def jinja_environment(search_path: str | Path | None, values: Values, **extra_gl
 
 def translate_label(label: Any) -> str:
     """`{{ question.text | t }}`: a label's text in the page's language (plain text passes through)."""
+    if isinstance(label, Mapping):  # a label mapping straight from the content (meta.title, a changelog change)
+        from surveypress.spec import Label
+
+        label = Label(texts={str(key): str(value) for key, value in label.items()})
     text = getattr(label, "text", None)
     return text(i18n.current()) if callable(text) else str(label)
 

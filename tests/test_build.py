@@ -280,3 +280,25 @@ def test_interrupted_build_removes_its_staging_folder_and_keeps_outputs(
     assert "interrupted" in log
     assert snapshot(project) == before
     assert staging_folders(project) == []
+
+
+def test_out_names_the_project_folder_where_microdata_is_read_and_outputs_are_written(tmp_path: Path) -> None:
+    content = tmp_path / "content-repo"
+    shutil.copytree(TINY / "publication", content / "publication")
+    out = tmp_path / "site-repo"
+    shutil.copytree(TINY / "datasets" / "microdata", out / "datasets" / "microdata")
+    code = build.main(["--content", str(content / "publication"), "--out", str(out)], stream=io.StringIO())
+    assert code == 0
+    assert (out / "datasets" / "indicators.csv").is_file() and (out / "mkdocs.generated.yml").is_file()
+    assert sorted(path.name for path in content.iterdir()) == ["publication"]
+
+
+def test_a_microdata_path_outside_the_project_folder_names_that_folder(tmp_path: Path) -> None:
+    project = tmp_path / "tiny"
+    shutil.copytree(TINY, project)
+    meta = project / "publication" / "publication.yml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("datasets/microdata/firms.csv", "../firms.csv"), "utf-8")
+    stream = io.StringIO()
+    code = build.main(["--content", str(project / "publication"), "--out", str(project)], stream=stream)
+    assert code == 2
+    assert f"a path inside the project folder, here {project}" in stream.getvalue()

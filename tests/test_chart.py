@@ -339,3 +339,24 @@ def test_a_hostile_label_is_drawn_as_text_in_the_svg_and_escaped_in_the_data(tmp
     assert "<img src=x" in output.files["vl.json"].read_text(encoding="utf-8")  # data, which Vega draws as text
     page = chart.figure_html(output, "findings/usage")
     assert "onerror=alert(1)>" not in page and markdown_text(HOSTILE) in page
+
+
+def test_a_chart_without_cjk_text_needs_no_cjk_font_and_one_with_it_does(monkeypatch, tmp_path):
+    monkeypatch.setattr(chart, "CJK_FONT_DIRS", (str(tmp_path / "no-fonts"),))
+    monkeypatch.delenv("SURVEYPRESS_CJK_FONT_DIR", raising=False)
+    english = {"使用过": "Used", "未使用过": "Never used"}
+    table = _small_table()
+    table.insert(table.columns.get_loc("category_label") + 1, "category_label_en", table["category_label"].map(english))
+    pub = _content_with_charts(
+        tmp_path,
+        COMPARE_YML.replace(
+            "    title: \"{{ pct('r_used_online', 1) }}的居民用过\"",
+            "    title:\n      zh: \"{{ pct('r_used_online', 1) }}的居民用过\"\n"
+            "      en: \"{{ pct('r_used_online', 1) }} of residents used it\"",
+        ),
+    )
+    output = chart.render_charts(pub, table, tmp_path / "en", "en")["online"]
+    assert not HAN.search(output.files["svg"].read_text(encoding="utf-8"))
+    assert "Residents" in output.alt and "95% confidence interval" in output.alt
+    with pytest.raises(chart.FontMissingError):
+        chart.render_charts(pub, table, tmp_path / "zh", "zh-Hans")

@@ -132,6 +132,27 @@ def test_a_hand_written_note_is_the_reason(tmp_path):
     assert result.loc["a", "reason"] == "可能是笔误"
 
 
+def test_a_translated_note_is_the_reason_in_its_language_and_the_engine_explains_the_rest(tmp_path):
+    pub = fixture_publication(
+        tmp_path,
+        HEADER.replace(",note\n", ",note,note_en\n")
+        + "a,一,people,满意,86.98%,86.98,percent,equal,satisfied,satisfied,可能是笔误,Maybe a misprint\n"
+        + "b,一,people,使用过,80%,80,percent,equal,used,1,,\n",
+    )
+    result = reconcile(pub, TABLE).set_index("figure_id")
+    assert result.loc["a", "reason_en"] == "Maybe a misprint"
+    assert result.loc["b", "reason_en"].endswith("which rounds to the report's figure at the report's decimal places.")
+
+
+def test_a_note_column_for_an_undeclared_language_is_refused_at_row_1(tmp_path):
+    pub = fixture_publication(
+        tmp_path, HEADER.replace(",note\n", ",note,note_fr\n") + "a,一,people,x,80%,80,percent,equal,used,1,,\n"
+    )
+    with pytest.raises(InputError, match="then optionally note_en") as raised:
+        reconcile(pub, TABLE)
+    assert raised.value.row == 1
+
+
 def test_half_up_rounding_is_exact_on_fractions():
     assert round_half_up(Fraction(1, 8) * 100, 0) == Decimal("13")  # 12.5 → 13, where banker's rounding gives 12
     assert round_half_up(Fraction(2, 3) * 100, 1) == Decimal("66.7")

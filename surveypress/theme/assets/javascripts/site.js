@@ -8,6 +8,6 @@ document$.subscribe(function () {
     var caption = box.querySelector("caption");
     box.setAttribute("tabindex", "0");
     box.setAttribute("role", "region");
-    box.setAttribute("aria-label", caption ? caption.textContent : "表格，可左右滚动");
+    box.setAttribute("aria-label", caption ? caption.textContent : document.body.getAttribute("data-sp-table-label") || "");
   });
 });
