@@ -144,11 +144,11 @@ def test_a_translated_note_is_the_reason_in_its_language_and_the_engine_explains
     assert result.loc["b", "reason_en"].endswith("which rounds to the report's figure at the report's decimal places.")
 
 
-def test_a_note_column_for_an_undeclared_language_is_refused_at_row_1(tmp_path):
+def test_a_translation_column_for_an_undeclared_language_is_refused_at_row_1(tmp_path):
     pub = fixture_publication(
         tmp_path, HEADER.replace(",note\n", ",note,note_fr\n") + "a,一,people,x,80%,80,percent,equal,used,1,,\n"
     )
-    with pytest.raises(InputError, match="then optionally note_en") as raised:
+    with pytest.raises(InputError, match="then optionally section_en,measure_en,note_en") as raised:
         reconcile(pub, TABLE)
     assert raised.value.row == 1
 
