@@ -38,7 +38,7 @@ from markupsafe import Markup, escape
 
 from surveypress import outputs
 from surveypress.errors import InputError
-from surveypress.reconcile import fitting_bases
+from surveypress.reconcile import base_fits
 from surveypress.spec import Publication, read_yaml
 from surveypress.tabulate import Z_95
 from surveypress.values import Values, jinja_environment
@@ -249,7 +249,7 @@ def fits(figure: Mapping[str, Any], base: int) -> bool:
             "reconciliation table", "a published figure with a numeric value", column="published", value=text
         ) from None
     decimals = max(-value.as_tuple().exponent, 0)
-    return int(base) in fitting_bases(value, decimals, int(base))
+    return base_fits(value, decimals, int(base))
 
 
 def _chart_lookup(charts: Mapping[str, Any]):
@@ -343,10 +343,8 @@ def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
     for path in datasets_dir.rglob("*.csv"):
         relative = path.relative_to(datasets_dir).as_posix()
         kind, subject, title = _describe(pub, relative)
-        data = path.read_bytes()
-        # Count records, not lines: a quoted cell may hold a line break.
-        records = csv.reader(data.decode("utf-8-sig").splitlines(keepends=True))
-        rows = max(sum(1 for _ in records) - 1, 0)
+        size = path.stat().st_size
+        rows = count_records(path)
         found.append(
             Download(
                 path=f"{datasets_dir.name}/{relative}",
@@ -354,14 +352,26 @@ def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
                 kind=kind,
                 subject=subject,
                 title=title,
-                bytes=len(data),
-                size=human_size(len(data)),
+                bytes=size,
+                size=human_size(size),
                 rows=rows,
             )
         )
     indicator_order = {indicator.id: index for index, indicator in enumerate(pub.indicators)}
     found.sort(key=lambda item: (order.get(item.kind, 9), indicator_order.get(item.subject, 0), item.path))
     return found
+
+
+def count_records(path: Path) -> int:
+    """Records below the header of a CSV, read as a stream (a quoted cell may hold a line break, and a cell may be
+    longer than the csv module's default field limit)."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _describe(pub: Publication, relative: str) -> tuple[str, str, str]:

@@ -382,6 +382,12 @@ def _reconciliation_schema(pub: Publication) -> dict[str, Any]:
             constraints={"required": True, "enum": ["reproduced", "ambiguous_base", "not_reproducible"]},
         ),
         _field("candidates", "string", "可能的基数", "能得到报告数值的基数，逗号分隔 / bases that fit"),
+        _field(
+            "candidate_count",
+            "integer",
+            "Bases that fit",
+            "how many bases up to the population size give the printed value; candidates lists the smallest ten",
+        ),
         _field("reason", "string", "说明", "核对结果的原因 / reason"),
     ]
     return {"fields": fields, "missingValues": [""], "primaryKey": ["figure_id"]}

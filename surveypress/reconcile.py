@@ -48,11 +48,15 @@ RECONCILIATION_COLUMNS = (
     "difference",
     "status",
     "candidates",
+    "candidate_count",
     "reason",
 )
 UNITS = ("percent", "count", "base")
 COMPARISONS = ("equal", "at_least", "about")
 ABOUT_TOLERANCE = Fraction(5)  # "about" (左右): within 5 percentage points, or 5 respondents for counts
+# How many fitting bases the `candidates` cell lists (the smallest ones); `candidate_count` says how many fit in all,
+# so no cell grows with the number of respondents.
+SHOWN_CANDIDATES = 10
 
 
 @dataclass(frozen=True)
@@ -168,18 +172,49 @@ def round_half_up(value: Fraction, decimals: int) -> Decimal:
     return (Decimal(rounded) / Decimal(scale)).quantize(Decimal(1).scaleb(-decimals))
 
 
+def _fits(low: Fraction, high: Fraction, base: int) -> bool:
+    """Whether some count k in 0..base has k/base × 100 in [low, high)."""
+    # The smallest k with k/base × 100 ≥ low, then check it is under high.
+    count = max(0, -((-low * base) // 100))
+    return count <= base and Fraction(100 * count, base) < high
+
+
+def _interval(printed: Decimal, decimals: int) -> tuple[Fraction, Fraction]:
+    half = Fraction(1, 2 * 10**decimals)
+    return Fraction(printed) - half, Fraction(printed) + half  # half-up: low included, high excluded
+
+
+def base_fits(printed: Decimal, decimals: int, base: int) -> bool:
+    """Whether some whole count out of `base` gives a percentage that rounds to the printed value."""
+    low, high = _interval(printed, decimals)
+    return base >= 1 and _fits(low, high, base)
+
+
+def fitting_bases_summary(printed: Decimal, decimals: int, largest: int, shown: int) -> tuple[list[int], int]:
+    """The `shown` smallest bases d in 1..largest that fit the printed value (see `fitting_bases`), and how many fit.
+
+    Costs at most 100 × 10^decimals steps whatever `largest` is: from that base on, the rounding interval is at
+    least one count wide, so every larger base fits (when the value is at most 100) and is counted, not tried.
+    """
+    low, high = _interval(printed, decimals)
+    every_from = 100 * 10**decimals
+    tried = min(largest, every_from - 1)
+    smallest: list[int] = []
+    total = 0
+    for base in range(1, tried + 1):
+        if _fits(low, high, base):
+            total += 1
+            if len(smallest) < shown:
+                smallest.append(base)
+    if largest > tried and printed <= 100:
+        total += largest - tried
+        smallest.extend(range(tried + 1, tried + 1 + min(shown - len(smallest), largest - tried)))
+    return smallest, total
+
+
 def fitting_bases(printed: Decimal, decimals: int, largest: int) -> list[int]:
     """Every base d in 1..largest for which some count k in 0..d gives k/d × 100 rounding to the printed value."""
-    half = Fraction(1, 2 * 10**decimals)
-    low, high = Fraction(printed) - half, Fraction(printed) + half  # half-up: low included, high excluded
-    bases = []
-    for base in range(1, largest + 1):
-        # The smallest k with k/base × 100 ≥ low, then check it is under high.
-        smallest = -((-low * base) // 100)
-        count = max(0, smallest)
-        if count <= base and Fraction(100 * count, base) < high:
-            bases.append(base)
-    return bases
+    return fitting_bases_summary(printed, decimals, largest, largest)[0]
 
 
 def reconcile(pub: Publication, table: pd.DataFrame) -> pd.DataFrame:
@@ -222,6 +257,7 @@ def _reconcile_figure(
         "difference": "",
         "status": "",
         "candidates": "",
+        "candidate_count": 0,
         "reason": "",
     }
     if figure.unit == "base":
@@ -251,14 +287,20 @@ def _reconcile_figure(
         row["reason"] = figure.note or _explain_reproduced(figure, row)
         return row
     candidates: list[int] = []
+    fitting = 0
     if figure.unit == "percent" and figure.comparison == "equal":
-        candidates = fitting_bases(figure.value, figure.decimals, sizes.get(figure.population, 0))
+        candidates, fitting = fitting_bases_summary(
+            figure.value, figure.decimals, sizes.get(figure.population, 0), SHOWN_CANDIDATES
+        )
     if candidates:
         row["status"] = "ambiguous_base"
         row["candidates"] = ",".join(str(base) for base in candidates)
+        row["candidate_count"] = fitting
     else:
         row["status"] = "not_reproducible"
-    row["reason"] = figure.note or _explain_mismatch(figure, row, candidates, sizes.get(figure.population, 0))
+    row["reason"] = figure.note or _explain_mismatch(
+        figure, row, candidates, fitting, sizes.get(figure.population, 0)
+    )
     return row
 
 
@@ -301,11 +343,14 @@ def _explain_reproduced(figure: Figure, row: dict[str, object]) -> str:
     return f"{row['count']}/{row['base']} = {row['recomputed']}%，按报告的小数位四舍五入后与报告一致。"
 
 
-def _explain_mismatch(figure: Figure, row: dict[str, object], candidates: list[int], size: int) -> str:
+def _explain_mismatch(
+    figure: Figure, row: dict[str, object], candidates: list[int], fitting: int, size: int
+) -> str:
     if figure.unit != "percent" or figure.comparison != "equal":
         return f"重算值为 {row['recomputed']}，与报告的“{figure.printed}”不符。"
     if candidates:
-        listed = "、".join(str(base) for base in candidates)
+        # Only the smallest bases are named; candidate_count holds how many fit.
+        listed = "、".join([*(str(base) for base in candidates), *(["…"] if fitting > len(candidates) else [])])
         return (
             f"报告的 {figure.printed} 与数据中的基数 {row['base']} 对不上；"
             f"基数为 {listed} 时才能得到这个数，报告使用的基数可能与此不同。"

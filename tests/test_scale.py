@@ -1,0 +1,83 @@
+"""The build at survey size: 30,000 residents build, and nothing the build writes grows with the respondents.
+
+The 30,000 residents are the shipped ones repeated with fresh ids (every record valid), as issue 11 measured them:
+reconcile used to list every fitting base in one 6.9 MB cell, which the pages' CSV reader refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RESIDENTS = 30_000
+# Generous bounds that the old unbounded output (6.9 MB in one cell, 17.8 MB of page) breaks by far.
+MAX_CELL = 1_000
+MAX_RECONCILIATION_BYTES = 64 * 1024
+MAX_PAGE_BYTES = 256 * 1024
+
+
+def default_project(destination: Path) -> Path:
+    """The default publication's content, its microdata and the project files a build reads."""
+    for name in ("publication", "datasets/microdata", "docs/assets", "docs/overrides"):
+        if (ROOT / name).exists():
+            shutil.copytree(ROOT / name, destination / name, ignore=shutil.ignore_patterns("charts"))
+    shutil.copy2(ROOT / "mkdocs.yml", destination / "mkdocs.yml")
+    return destination
+
+
+def repeat_residents(path: Path, respondents: int) -> None:
+    """The shipped residents, cycled to `respondents` rows, each with a fresh id."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for index in range(respondents):
+            writer.writerow([f"R-{index:07d}", *rows[index % len(rows)][1:]])
+
+
+def build(project: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build_tables.py")],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def built_30000(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = default_project(tmp_path_factory.mktemp("scale") / "project")
+    repeat_residents(project / "datasets/microdata/residents.csv", RESIDENTS)
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+def test_30000_residents_build_with_a_reconciliation_of_bounded_size(built_30000: Path) -> None:
+    reconciliation = built_30000 / "datasets/reconciliation.csv"
+    assert reconciliation.stat().st_size < MAX_RECONCILIATION_BYTES
+    with reconciliation.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert max(len(cell) for row in rows for cell in row.values()) < MAX_CELL
+    # At this size many printed percentages fit thousands of bases: the count says so, the cell lists a few.
+    counted = [row for row in rows if row["status"] == "ambiguous_base"]
+    assert counted and max(int(row["candidate_count"]) for row in counted) > RESIDENTS // 2
+    assert all(len(row["candidates"].split(",")) <= 10 for row in counted)
+
+
+def test_30000_residents_give_pages_no_bigger_than_the_tables_need(built_30000: Path) -> None:
+    pages = list((built_30000 / "docs").rglob("*.md"))
+    assert pages
+    assert max(page.stat().st_size for page in pages) < MAX_PAGE_BYTES
