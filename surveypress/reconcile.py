@@ -298,9 +298,7 @@ def _reconcile_figure(
         row["candidate_count"] = fitting
     else:
         row["status"] = "not_reproducible"
-    row["reason"] = figure.note or _explain_mismatch(
-        figure, row, candidates, fitting, sizes.get(figure.population, 0)
-    )
+    row["reason"] = figure.note or _explain_mismatch(figure, row, candidates, fitting, sizes.get(figure.population, 0))
     return row
 
 
@@ -343,9 +341,7 @@ def _explain_reproduced(figure: Figure, row: dict[str, object]) -> str:
     return f"{row['count']}/{row['base']} = {row['recomputed']}%，按报告的小数位四舍五入后与报告一致。"
 
 
-def _explain_mismatch(
-    figure: Figure, row: dict[str, object], candidates: list[int], fitting: int, size: int
-) -> str:
+def _explain_mismatch(figure: Figure, row: dict[str, object], candidates: list[int], fitting: int, size: int) -> str:
     if figure.unit != "percent" or figure.comparison != "equal":
         return f"重算值为 {row['recomputed']}，与报告的“{figure.printed}”不符。"
     if candidates:
