@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from surveypress import chart, load, narrate, outputs, package, protect, reconcile, spec, tabulate
+from surveypress import chart, narrate, outputs, package, protect, reconcile, sources, spec, tabulate
 from surveypress.errors import InputError
 
 ENGINES = ("auto", "pandas", "duckdb")
@@ -69,12 +70,9 @@ def build(
         lambda: spec.load_publication(Path(content_dir)),
         lambda p: f"{len(p.codebook.questions)} questions, {len(p.indicators)} indicators",
     )
-    with outputs.Staging(pub.project_root, outside=check) as staging:
-        microdata = progress.step(
-            "load",
-            lambda: load.load_microdata(pub),
-            lambda frames: ", ".join(f"{population} {len(frame):,} rows" for population, frame in frames.items()),
-        )
+    with outputs.Staging(pub.project_root, outside=check) as staging, tempfile.TemporaryDirectory() as scratch:
+        # Small files are read and checked whole; large ones are checked by the engine while it scans them.
+        microdata = progress.step("load", lambda: sources.open_microdata(pub, Path(scratch)), sources.describe)
 
         # Process data.
         chosen = tabulate.choose_engine(microdata) if engine == "auto" else engine
@@ -212,7 +210,7 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
     # table, and a tool can read the package from the site (its resource paths resolve from there).
     for name, source in members.items():
         if isinstance(source, Path):
-            outputs.write_bytes(staging.path(f"{DOWNLOADS_DIR}/{name}"), source.read_bytes())
+            outputs.copy_file(source, staging.path(f"{DOWNLOADS_DIR}/{name}"))
     archive = outputs.write_zip(staging.path(f"{DOWNLOADS_DIR}/{stem}.zip"), members, epoch)
     outputs.write_text(staging.path(f"{DOWNLOADS_DIR}/SHA256SUMS"), outputs.sha256sums_text({archive.name: archive}))
     return archive

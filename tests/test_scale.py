@@ -7,6 +7,7 @@ reconcile used to list every fitting base in one 6.9 MB cell, which the pages' C
 from __future__ import annotations
 
 import csv
+import io
 import os
 import shutil
 import subprocess
@@ -81,3 +82,25 @@ def test_30000_residents_give_pages_no_bigger_than_the_tables_need(built_30000: 
     pages = list((built_30000 / "docs").rglob("*.md"))
     assert pages
     assert max(page.stat().st_size for page in pages) < MAX_PAGE_BYTES
+
+
+def test_streaming_the_files_through_the_engine_publishes_the_same_bytes_as_reading_them_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from surveypress import build, sources
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    published = {}
+    for way, threshold in (("whole", ""), ("streamed", "0")):
+        project = tmp_path / way
+        shutil.copytree(ROOT / "tests/fixtures/tiny", project)
+        monkeypatch.setenv(sources.STREAM_ENV, threshold)
+        log = io.StringIO()
+        build.build(project / "publication", stream=log)
+        assert ("streamed" in log.getvalue()) == (way == "streamed")
+        published[way] = {
+            path.relative_to(project).as_posix(): path.read_bytes()
+            for path in sorted([*(project / "datasets").rglob("*"), project / "datapackage.json"])
+            if path.is_file()
+        }
+    assert published["whole"] == published["streamed"]

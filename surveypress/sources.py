@@ -1,0 +1,147 @@
+"""Stage "load", for files of any size: small files are read whole by load.py, large ones are left to the engine.
+
+Takes: a `Publication` and a scratch folder that lives as long as the build.
+Gives: `{population: DataFrame | Streamed}`: a validated frame (load.py) for a small file; for a large one a
+`Streamed` Parquet path that the DuckDB engine checks while it counts (tabulate) and groups (k-anonymity), so no
+population is held in memory. A large CSV file is first copied into a Parquet file of text columns in one
+streaming pass (pyarrow reads it a block at a time), so both formats take the same path and get the same checks.
+
+The messages are load.py's own: the file checks (missing, too large, not CSV or Parquet) and the header are checked
+here with load.py's functions; the rows are checked by the engine, which asks load.py to word the problem it found
+(engines/duckdb_engine.py). A CSV file that pyarrow cannot read as a stream (bytes that are not UTF-8, a ragged row)
+is read once more by load.py, which names the problem exactly; only a broken file pays for that.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from surveypress import load
+from surveypress.errors import InputError
+from surveypress.spec import Population, Publication
+
+# Files up to these sizes are read whole (fast for small surveys); larger ones stream through the engine.
+# 16 MB of CSV or 2 MB of Parquet are about 150,000 respondents of the default publication's codebook.
+STREAM_CSV_ABOVE_BYTES = 16 * 1024 * 1024
+STREAM_PARQUET_ABOVE_BYTES = 2 * 1024 * 1024
+# Overrides both sizes (in bytes), e.g. 0 to stream every file (the tests run the bad-input catalogue this way).
+STREAM_ENV = "SURVEYPRESS_STREAM_ABOVE_BYTES"
+HEAD_BYTES = 1 << 16  # the start of a CSV file checked as load.py checks a whole file (encoding, header)
+CSV_BLOCK_BYTES = 16 << 20
+PARQUET_ROW_GROUP = 131_072  # rows per group: enough groups for DuckDB to scan with every core
+
+
+@dataclass(frozen=True)
+class Streamed(os.PathLike):
+    """A population's microdata for the engine to read: a Parquet file, and the input file that messages name."""
+
+    path: Path
+    display: str
+    population: str
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
+def stream_above(suffix: str) -> int:
+    override = os.environ.get(STREAM_ENV, "").strip()
+    if override:
+        return int(override)
+    return STREAM_CSV_ABOVE_BYTES if suffix == ".csv" else STREAM_PARQUET_ABOVE_BYTES
+
+
+def open_microdata(pub: Publication, scratch: Path) -> dict[str, pd.DataFrame | Streamed]:
+    """Every population's microdata, read whole when small, else checked at its start and left for the engine."""
+    limit_bytes = load.max_file_bytes(pub)
+    sources: dict[str, pd.DataFrame | Streamed] = {}
+    for population in pub.codebook.populations.values():
+        path, name = load.checked_file(population, pub.project_root, limit_bytes)
+        suffix = path.suffix.lower()
+        if path.stat().st_size <= stream_above(suffix):
+            sources[population.id] = load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
+            continue
+        expected = pub.codebook.columns_of(population.id)
+        if suffix == ".parquet":
+            _check_parquet_start(path, name, expected, population.id)
+            sources[population.id] = Streamed(path, name, population.id)
+        else:
+            target = scratch / f"{population.id}.parquet"
+            _csv_to_parquet(pub, population, path, name, expected, target, limit_bytes)
+            sources[population.id] = Streamed(target, name, population.id)
+    return sources
+
+
+def describe(sources: dict[str, pd.DataFrame | Streamed]) -> str:
+    """The load stage's progress line."""
+    parts = []
+    for population, source in sources.items():
+        if isinstance(source, pd.DataFrame):
+            parts.append(f"{population} {len(source):,} rows")
+        else:
+            parts.append(f"{population} streamed ({pq.ParquetFile(source.path).metadata.num_rows:,} rows)")
+    return ", ".join(parts)
+
+
+def _check_parquet_start(path: Path, name: str, expected: list[str], population: str) -> None:
+    """What load.py checks of a Parquet file before its rows: that it is one, its columns, that it has rows."""
+    try:
+        metadata = pq.ParquetFile(path).metadata
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(name, "a Parquet file", value=str(error).splitlines()[0][:120]) from None
+    load.check_header([metadata.schema.column(i).name for i in range(metadata.num_columns)], name, expected, population)
+    if metadata.num_rows == 0:
+        raise InputError(name, "at least one respondent row", value="(no rows)")
+
+
+def _csv_to_parquet(
+    pub: Publication,
+    population: Population,
+    path: Path,
+    name: str,
+    expected: list[str],
+    target: Path,
+    limit_bytes: int,
+) -> None:
+    """Copies a large CSV file into a Parquet file of text columns, a block at a time, as load.py would read it."""
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        more = bool(handle.read(1))
+    # Only whole lines of the start are checked, so a character cut at the end of the sample is not an error.
+    load.check_csv_start(
+        head[: head.rfind(b"\n") + 1] if more and b"\n" in head else head, name, expected, population.id
+    )
+    invalid: list[pa_csv.InvalidRow] = []
+
+    def keep_invalid(row: pa_csv.InvalidRow) -> str:
+        invalid.append(row)
+        return "skip"
+
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=keep_invalid, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={column: pa.string() for column in expected},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        with pq.ParquetWriter(target, reader.schema) as writer:
+            for batch in reader:
+                if invalid:
+                    break
+                writer.write_batch(batch, row_group_size=PARQUET_ROW_GROUP)
+    except pa.ArrowInvalid:
+        invalid.append(None)  # type: ignore[arg-type]
+    if invalid:
+        # load.py reads the whole file and names the first problem exactly; it raises, so the next line is a guard.
+        load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
+        raise InputError(name, "a CSV file that can be read as a stream", hint="Rerun with --verbose")
