@@ -98,7 +98,7 @@ def build(
         # Save outputs.
         progress.step(
             "tables",
-            lambda: write_tables(pub, staging, published, disclosure, reconciliation),
+            lambda: write_tables(pub, staging, published, disclosure, reconciliation, microdata),
             lambda files: f"{len(files)} files",
         )
         charts = progress.step(
@@ -135,8 +135,9 @@ def write_tables(
     published: pd.DataFrame,
     disclosure: pd.DataFrame,
     reconciliation: pd.DataFrame,
+    microdata: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Stages the CSV tables under datasets/, and mirrors the microdata so later stages see the whole layout."""
+    """Stages the CSV tables under datasets/, and the released microdata so later stages see the whole layout."""
     written = [outputs.write_csv(staging.path("datasets/indicators.csv"), published)]
     for indicator in pub.indicators:
         rows = published[published["indicator"] == indicator.id]
@@ -147,8 +148,7 @@ def write_tables(
         written.append(outputs.write_csv(staging.path("datasets/published_figures.csv"), figures))
     written.append(outputs.write_csv(staging.path("datasets/reconciliation.csv"), reconciliation))
     written.append(outputs.write_csv(staging.path("datasets/disclosure.csv"), disclosure))
-    for population in pub.codebook.populations.values():
-        staging.mirror_input(population.microdata)
+    sources.release_microdata(pub, staging, microdata or {})
     return written
 
 

@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
+import pyarrow.parquet as pq
 from markupsafe import Markup, escape
 
 from surveypress import outputs
@@ -335,16 +336,17 @@ def load_changelog(pub: Publication) -> list[dict[str, Any]]:
 
 
 def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
-    """Every CSV under the staged datasets folder, in a stable order, described from the codebook and indicators."""
+    """Every CSV (and released Parquet microdata) under the staged datasets folder, in a stable order, described
+    from the codebook and indicators."""
     if not datasets_dir.is_dir():
         return []
     order = {"microdata": 0, "indicators": 1, "indicator": 2, "published_figures": 3, "reconciliation": 4}
     found = []
-    for path in datasets_dir.rglob("*.csv"):
+    for path in [*datasets_dir.rglob("*.csv"), *datasets_dir.glob("microdata/*.parquet")]:
         relative = path.relative_to(datasets_dir).as_posix()
         kind, subject, title = _describe(pub, relative)
         size = path.stat().st_size
-        rows = count_records(path)
+        rows = pq.ParquetFile(path).metadata.num_rows if path.suffix == ".parquet" else count_records(path)
         found.append(
             Download(
                 path=f"{datasets_dir.name}/{relative}",

@@ -15,6 +15,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
+from surveypress import sources
 from surveypress.errors import InputError
 from surveypress.outputs import build_epoch, sha256_of
 from surveypress.spec import Publication, Question, read_yaml
@@ -73,17 +76,25 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
     if datasets.is_dir():
         for path in datasets.rglob("*.csv"):
             found[path.relative_to(staging_root).as_posix()] = path
+        # Microdata over sources.RELEASE_CSV_MAX_BYTES, or given as Parquet, is released as Parquet.
+        for path in (datasets / "microdata").rglob("*.parquet") if (datasets / "microdata").is_dir() else []:
+            found[path.relative_to(staging_root).as_posix()] = path
     # Microdata is an input; when the build did not stage a copy, the project's file is the one published.
     for population in pub.codebook.populations.values():
         relative = _relative(pub, population.microdata)
-        # Parquet microdata is not described yet: the resource list covers the CSV files only.
-        if relative not in found and population.microdata.is_file() and population.microdata.suffix == ".csv":
+        if (
+            relative not in found
+            and population.microdata.is_file()
+            and population.microdata.suffix == ".csv"
+            and sources.released_path(pub, population) == relative
+        ):
             found[relative] = population.microdata
     order = [_relative(pub, population.microdata) for population in pub.codebook.populations.values()]
+    order += [sources.released_path(pub, population) for population in pub.codebook.populations.values()]
     order.append("datasets/indicators.csv")
     order.extend(f"datasets/indicators/{indicator.id}.csv" for indicator in pub.indicators)
     order.extend(["datasets/published_figures.csv", "datasets/reconciliation.csv", "datasets/disclosure.csv"])
-    known = [relative for relative in order if relative in found]
+    known = [relative for relative in dict.fromkeys(order) if relative in found]
     others = sorted(relative for relative in found if relative not in order)
     return [(found[relative], relative) for relative in [*known, *others]]
 
@@ -96,8 +107,14 @@ def _relative(pub: Publication, path: Path) -> str:
 
 
 def _resource(pub: Publication, path: Path, relative: str) -> dict[str, Any]:
-    header = _header(path, relative)
+    parquet = path.suffix.lower() == ".parquet"
+    header = pq.read_schema(path).names if parquet else _header(path, relative)
     kind, name, title, title_en, description, schema = _describe(pub, relative, header)
+    file_format = (
+        {"format": "parquet", "mediatype": "application/vnd.apache.parquet"}
+        if parquet
+        else {"format": "csv", "mediatype": "text/csv", "encoding": "utf-8"}
+    )
     return {
         "name": name,
         "type": "table",
@@ -105,9 +122,7 @@ def _resource(pub: Publication, path: Path, relative: str) -> dict[str, Any]:
         "title": title,
         "title_en": title_en,
         "description": description,
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
+        **file_format,
         "bytes": path.stat().st_size,
         "hash": f"sha256:{sha256_of(path)}",
         "kind": kind,
@@ -126,7 +141,7 @@ def _header(path: Path, relative: str) -> list[str]:
 def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, str, str, str, str, dict[str, Any]]:
     """(kind, name, title, English title, description, schema) of one resource, chosen by its path."""
     for population in pub.codebook.populations.values():
-        if relative == _relative(pub, population.microdata):
+        if relative in (_relative(pub, population.microdata), sources.released_path(pub, population)):
             title = f"{population.title.zh}问卷微观数据"
             description = (
                 f"每行一位受访者（{population.title.zh}），每题一列（多选题每个选项一列，0/1）。"

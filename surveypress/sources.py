@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -27,6 +28,10 @@ from surveypress import load
 from surveypress.errors import InputError
 from surveypress.spec import Population, Publication
 
+# Microdata is released as the input file (mirrored into the outputs) when it is Parquet or a CSV file up to this
+# size; a larger CSV file is released as Parquet only, written by the engine as a stream (a CSV file of millions of
+# rows helps no reader, and Parquet is a tenth of its size).
+RELEASE_CSV_MAX_BYTES = 16 * 1024 * 1024
 # Files up to these sizes are read whole (fast for small surveys); larger ones stream through the engine.
 # 16 MB of CSV or 2 MB of Parquet are about 150,000 respondents of the default publication's codebook.
 STREAM_CSV_ABOVE_BYTES = 16 * 1024 * 1024
@@ -145,3 +150,34 @@ def _csv_to_parquet(
         # load.py reads the whole file and names the first problem exactly; it raises, so the next line is a guard.
         load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
         raise InputError(name, "a CSV file that can be read as a stream", hint="Rerun with --verbose")
+
+
+def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.DataFrame | Streamed]) -> list[str]:
+    """Stages each population's microdata for release (see RELEASE_CSV_MAX_BYTES); gives the staged paths."""
+    released = []
+    for population in pub.codebook.populations.values():
+        path = population.microdata
+        if path.suffix.lower() != ".csv" or path.stat().st_size <= RELEASE_CSV_MAX_BYTES:
+            released.append(staging.mirror_input(path))
+            continue
+        relative = Path(load.display_path(path, pub.project_root)).with_suffix(".parquet").as_posix()
+        target = staging.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = microdata[population.id]
+        if isinstance(source, pd.DataFrame):
+            source.to_parquet(target, index=False, row_group_size=PARQUET_ROW_GROUP)
+        else:
+            from surveypress.engines import duckdb_engine
+
+            duckdb_engine.write_typed_parquet(pub.codebook, population.id, source, target, PARQUET_ROW_GROUP)
+        released.append(relative)
+    return released
+
+
+def released_path(pub: Publication, population: Population) -> str:
+    """Where a population's microdata is released, relative to the project (see `release_microdata`)."""
+    relative = Path(load.display_path(population.microdata, pub.project_root))
+    path = population.microdata
+    if path.suffix.lower() == ".csv" and path.is_file() and path.stat().st_size > RELEASE_CSV_MAX_BYTES:
+        return relative.with_suffix(".parquet").as_posix()
+    return relative.as_posix()

@@ -104,3 +104,36 @@ def test_streaming_the_files_through_the_engine_publishes_the_same_bytes_as_read
             if path.is_file()
         }
     assert published["whole"] == published["streamed"]
+
+
+def test_microdata_over_the_csv_release_size_is_released_as_parquet_with_the_same_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import zipfile
+
+    import pandas as pd
+
+    from surveypress import build, sources
+
+    project = tmp_path / "tiny"
+    shutil.copytree(ROOT / "tests/fixtures/tiny", project)
+    monkeypatch.setenv(sources.STREAM_ENV, "0")
+    monkeypatch.setattr(sources, "RELEASE_CSV_MAX_BYTES", 0)
+    build.build(project / "publication", stream=io.StringIO())
+
+    released = project / "datasets/microdata/people.parquet"
+    original = pd.read_csv(project / "datasets/microdata/people.csv", dtype={"respondent_id": str})
+    parquet = pd.read_parquet(released)
+    assert list(parquet.columns) == list(original.columns)
+    assert parquet["respondent_id"].tolist() == original["respondent_id"].tolist()
+    for column in original.columns[1:]:
+        assert parquet[column].astype("Int64").tolist() == original[column].astype("Int64").tolist(), column
+    package = json.loads((project / "datapackage.json").read_text(encoding="utf-8"))
+    described = {resource["path"]: resource for resource in package["resources"]}
+    assert described["datasets/microdata/people.parquet"]["format"] == "parquet"
+    assert "datasets/microdata/people.csv" not in described
+    archive = next((project / "docs/downloads").glob("*.zip"))
+    with zipfile.ZipFile(archive) as members:
+        assert members.read("datasets/microdata/people.parquet") == released.read_bytes()
+        assert "datasets/microdata/people.csv" not in members.namelist()

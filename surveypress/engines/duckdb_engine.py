@@ -464,6 +464,26 @@ def k_anonymity(source: object, quasi: list[str]) -> tuple[int, int, int, tuple]
     return records, row[0], row[1], tuple(row[2:])
 
 
+def write_typed_parquet(codebook: Codebook, population: str, source: object, target: Path, row_group: int) -> None:
+    """Writes a checked microdata file as Parquet for release, streamed: ids as text, answers as small integers
+    (an empty cell as null), rows in file order."""
+    connection = connect()
+    try:
+        relation = parquet(Path(source))  # type: ignore[arg-type]
+        schema = connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        types = {column: column_type for column, column_type, *_ in schema}
+        columns = codebook.columns_of(population)
+        select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
+        select += [f"CAST({_value(column, types[column])} AS SMALLINT) AS {_quote(column)}" for column in columns[1:]]
+        connection.execute("SET preserve_insertion_order = true")
+        connection.execute(
+            f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(target))} "
+            f"(FORMAT parquet, ROW_GROUP_SIZE {int(row_group)})"
+        )
+    finally:
+        connection.close()
+
+
 def _code_checks(codebook: Codebook, population: str, types: dict[str, str]) -> list[tuple[str, str, str]]:
     """Per column: text that is not a whole number, or a value outside the codebook (run on `raw_microdata`)."""
     no_answer = codebook.no_answer
