@@ -104,7 +104,7 @@ def build(
         charts = progress.step(
             "chart",
             lambda: chart.render_charts(pub, table, staging.path(CHARTS_DIR)),
-            lambda c: f"{len(c)} charts",
+            lambda c: f"{len(c)} charts, {sum(output.drawn for output in c.values())} drawn",
         )
         progress.step(
             "narrate",

@@ -13,7 +13,9 @@ The same input gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import math
 import multiprocessing
 import os
@@ -28,7 +30,7 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
-from surveypress import outputs
+from surveypress import cache, outputs
 from surveypress.errors import InputError
 from surveypress.spec import Publication, read_yaml
 from surveypress.values import TOTAL, Values, render_string
@@ -106,6 +108,7 @@ class ChartOutput:
     subtitle: tuple[str, ...] = ()
     note: str = ""
     columns: tuple[str, ...] = field(default=())
+    drawn: bool = True  # False when the images came from the cache (cache.py)
 
 
 TABLE_COLUMNS = ("类别", "人群", "百分比", "95%置信区间", "人数", "样本量n", "标注")
@@ -613,19 +616,75 @@ def render_charts(pub: Publication, table: Any, out_dir: str | Path) -> dict[str
     register_cjk_fonts()
     values = table if isinstance(table, Values) else Values(table)
     specs = load_chart_specs(pub)
-    prepared = [prepare_chart(pub, values, spec) for spec in specs]
-    images = draw_images([vega_lite for _, _, _, vega_lite in prepared])
+    store = cache.Cache(pub.project_root, "vega-lite")
+    prepared = [prepare_chart(pub, values, spec, store) for spec in specs]
+    images, drawn = draw_images_cached(pub.project_root, [vega_lite for _, _, _, vega_lite in prepared])
     charts: dict[str, ChartOutput] = {}
-    for (spec, title, frame, vega_lite), (svg, png) in zip(prepared, images, strict=True):
+    for (spec, title, frame, vega_lite), (svg, png), fresh in zip(prepared, images, drawn, strict=True):
         charts[spec.id] = write_chart(spec, title, frame, vega_lite, svg, png, out_dir)
+        charts[spec.id].drawn = fresh
     return charts
 
 
-def prepare_chart(pub: Publication, values: Values, spec: ChartSpec) -> tuple[ChartSpec, str, pd.DataFrame, dict]:
-    """The chart's title, data and Vega-Lite specification (validated by Altair)."""
+def _font_fingerprint() -> list[list]:
+    """Names, sizes and modification times of the CJK font files the images are drawn with."""
+    folder = register_cjk_fonts()
+    return sorted(
+        [path.relative_to(folder).as_posix(), path.stat().st_size, path.stat().st_mtime_ns]
+        for path in folder.rglob("*")
+        if path.is_file() and path.suffix.lower() in (".ttc", ".otf", ".ttf")
+    )
+
+
+def draw_images_cached(project_root: Path, specs: list[dict]) -> tuple[list[tuple[str, bytes]], list[bool]]:
+    """`draw_images`, skipping every specification already drawn with the same vl-convert, fonts and scale
+    (cache.py); gives the images and, per chart, whether it was drawn now."""
+    store = cache.Cache(project_root, "charts")
+    # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the scale and the CJK fonts.
+    drawing = [_code_fingerprint(), vl_convert.__version__, PNG_SCALE, _font_fingerprint()]
+    keys = [cache.digest(*drawing, spec) for spec in specs]
+    found = [store.get(key, ("svg", "png")) for key in keys]
+    missing = [index for index, entry in enumerate(found) if entry is None]
+    images: list[tuple[str, bytes] | None] = [
+        None if entry is None else (entry["svg"].decode("utf-8"), entry["png"]) for entry in found
+    ]
+    for index, (svg, png) in zip(missing, draw_images([specs[index] for index in missing]), strict=True):
+        store.put(keys[index], {"svg": svg.encode("utf-8"), "png": png})
+        images[index] = (svg, png)
+    return images, [entry is None for entry in found]  # type: ignore[return-value]
+
+
+def prepare_chart(
+    pub: Publication, values: Values, spec: ChartSpec, store: cache.Cache | None = None
+) -> tuple[ChartSpec, str, pd.DataFrame, dict]:
+    """The chart's title, data and Vega-Lite specification (validated by Altair; taken from `store` when the same
+    chart, title and rows were specified before by the same code, as Altair's validation is slow)."""
     title = render_string(spec.title, values, name=f"{pub.content_dir / CHARTS_FILE}, chart {spec.id}, title")
     frame = chart_rows(pub, values, spec)
-    return spec, title, frame, build_chart(spec, title, frame).to_dict()
+    if store is None:
+        return spec, title, frame, build_chart(spec, title, frame).to_dict()
+    key = cache.digest(
+        _code_fingerprint(), alt.__version__, repr(spec), title, frame.to_csv(index=False), [*map(str, frame.dtypes)]
+    )
+    entry = store.get(key, ("json",))
+    if entry is None:
+        text = outputs.json_text(build_chart(spec, title, frame).to_dict(), sort_keys=False)
+        store.put(key, {"json": text.encode("utf-8")})
+    else:
+        text = entry["json"].decode("utf-8")
+    # Cold or warm, the specification is the one read back from JSON, so both give the same bytes downstream.
+    return spec, title, frame, json.loads(text)
+
+
+_code: list[str] = []
+
+
+def _code_fingerprint() -> str:
+    """SHA-256 of the modules that turn rows into a chart, so a change to that code never reuses an old entry."""
+    if not _code:
+        modules = (Path(__file__), Path(__file__).with_name("values.py"))
+        _code.append(hashlib.sha256(b"".join(path.read_bytes() for path in modules)).hexdigest())
+    return _code[0]
 
 
 def _draw(vega_lite: dict) -> tuple[str, bytes]:
