@@ -18,6 +18,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 CACHE_ENV = "SURVEYPRESS_CACHE_DIR"
 DEFAULT_DIR = Path(".cache") / "surveypress"
 
@@ -61,3 +63,14 @@ class Cache:
                 os.replace(partial, folder / f"{key}.{suffix}")
         except OSError:
             pass
+
+
+def jinja_bytecode_cache(project_root: str | Path, settings: str) -> jinja2.BytecodeCache | None:
+    """Jinja2's own cache of compiled templates, in a folder per Jinja2 version and environment `settings` (code
+    compiled with other settings, e.g. autoescape, is never shared); None when the folder cannot be made."""
+    folder = cache_root(project_root) / "jinja" / f"{jinja2.__version__}-{settings}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))

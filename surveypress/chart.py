@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import importlib.metadata
 import json
 import math
 import multiprocessing
@@ -24,11 +25,13 @@ import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import pandas as pd
 import vl_convert
+
+if TYPE_CHECKING:
+    import altair as alt
 
 from surveypress import cache, outputs
 from surveypress.errors import InputError
@@ -431,6 +434,9 @@ def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame) -> list[str]:
 
 def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerChart:
     """Horizontal bars on a 0-100% axis, a black 95% interval over each bar, the value written to the right."""
+    # Imported here: a rebuild whose specifications all come from the cache never needs Altair (a second to import).
+    import altair as alt
+
     compare = spec.kind == "compare"
     series_names = list(dict.fromkeys(frame["series"]))
     per_row = len(series_names) if compare else 1
@@ -664,7 +670,12 @@ def prepare_chart(
     if store is None:
         return spec, title, frame, build_chart(spec, title, frame).to_dict()
     key = cache.digest(
-        _code_fingerprint(), alt.__version__, repr(spec), title, frame.to_csv(index=False), [*map(str, frame.dtypes)]
+        _code_fingerprint(),
+        importlib.metadata.version("altair"),
+        repr(spec),
+        title,
+        frame.to_csv(index=False),
+        [*map(str, frame.dtypes)],
     )
     entry = store.get(key, ("json",))
     if entry is None:

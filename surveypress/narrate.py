@@ -37,7 +37,7 @@ import jinja2
 import pyarrow.parquet as pq
 from markupsafe import Markup, escape
 
-from surveypress import outputs
+from surveypress import cache, outputs
 from surveypress.errors import InputError
 from surveypress.reconcile import base_fits
 from surveypress.spec import Publication, read_yaml
@@ -132,6 +132,9 @@ def page_environment(
     # Pages are Markdown with raw HTML: escape every expression so that text from data is shown, never run.
     environment.autoescape = True
     environment.filters["cell"] = table_cell
+    # Compiled templates are kept between builds (keyed by each template's source); compiling takes most of a
+    # rebuild that changed nothing.
+    environment.bytecode_cache = cache.jinja_bytecode_cache(pub.project_root, "pages-autoescape")
     return environment
 
 
