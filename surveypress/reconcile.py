@@ -172,22 +172,23 @@ def round_half_up(value: Fraction, decimals: int) -> Decimal:
     return (Decimal(rounded) / Decimal(scale)).quantize(Decimal(1).scaleb(-decimals))
 
 
-def _fits(low: Fraction, high: Fraction, base: int) -> bool:
-    """Whether some count k in 0..base has k/base × 100 in [low, high)."""
-    # The smallest k with k/base × 100 ≥ low, then check it is under high.
-    count = max(0, -((-low * base) // 100))
-    return count <= base and Fraction(100 * count, base) < high
+def _interval(printed: Decimal, decimals: int) -> tuple[int, int, int]:
+    """The half-up rounding interval [low, high) of the printed percentage as integers (low/scale, high/scale)."""
+    scale = 2 * 10**decimals
+    doubled = int(printed.scaleb(decimals) * 2)  # printed × 10^decimals is whole: it has `decimals` places
+    return doubled - 1, doubled + 1, scale
 
 
-def _interval(printed: Decimal, decimals: int) -> tuple[Fraction, Fraction]:
-    half = Fraction(1, 2 * 10**decimals)
-    return Fraction(printed) - half, Fraction(printed) + half  # half-up: low included, high excluded
+def _fits(low: int, high: int, scale: int, base: int) -> bool:
+    """Whether some count k in 0..base has k/base × 100 in [low/scale, high/scale), in integer arithmetic."""
+    # The smallest k with 100·k·scale ≥ low·base, then check it is under high.
+    count = max(0, -((-low * base) // (100 * scale)))
+    return count <= base and 100 * count * scale < high * base
 
 
 def base_fits(printed: Decimal, decimals: int, base: int) -> bool:
     """Whether some whole count out of `base` gives a percentage that rounds to the printed value."""
-    low, high = _interval(printed, decimals)
-    return base >= 1 and _fits(low, high, base)
+    return base >= 1 and _fits(*_interval(printed, decimals), base)
 
 
 def fitting_bases_summary(printed: Decimal, decimals: int, largest: int, shown: int) -> tuple[list[int], int]:
@@ -196,13 +197,13 @@ def fitting_bases_summary(printed: Decimal, decimals: int, largest: int, shown: 
     Costs at most 100 × 10^decimals steps whatever `largest` is: from that base on, the rounding interval is at
     least one count wide, so every larger base fits (when the value is at most 100) and is counted, not tried.
     """
-    low, high = _interval(printed, decimals)
+    low, high, scale = _interval(printed, decimals)
     every_from = 100 * 10**decimals
     tried = min(largest, every_from - 1)
     smallest: list[int] = []
     total = 0
     for base in range(1, tried + 1):
-        if _fits(low, high, base):
+        if _fits(low, high, scale, base):
             total += 1
             if len(smallest) < shown:
                 smallest.append(base)

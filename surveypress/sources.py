@@ -32,10 +32,11 @@ from surveypress.spec import Population, Publication
 # size; a larger CSV file is released as Parquet only, written by the engine as a stream (a CSV file of millions of
 # rows helps no reader, and Parquet is a tenth of its size).
 RELEASE_CSV_MAX_BYTES = 16 * 1024 * 1024
-# Files up to these sizes are read whole (fast for small surveys); larger ones stream through the engine.
-# 16 MB of CSV or 2 MB of Parquet are about 150,000 respondents of the default publication's codebook.
-STREAM_CSV_ABOVE_BYTES = 16 * 1024 * 1024
-STREAM_PARQUET_ABOVE_BYTES = 2 * 1024 * 1024
+# Files up to these sizes are read whole (quicker for small surveys: no engine to start); larger ones stream through
+# the engine. 4 MB of CSV or 256 KB of Parquet are about 40,000 and 15,000 respondents of the default publication's
+# codebook; load.py takes about a second for them, and DuckDB scans them as fast.
+STREAM_CSV_ABOVE_BYTES = 4 * 1024 * 1024
+STREAM_PARQUET_ABOVE_BYTES = 256 * 1024
 # Overrides both sizes (in bytes), e.g. 0 to stream every file (the tests run the bad-input catalogue this way).
 STREAM_ENV = "SURVEYPRESS_STREAM_ABOVE_BYTES"
 HEAD_BYTES = 1 << 16  # the start of a CSV file checked as load.py checks a whole file (encoding, header)

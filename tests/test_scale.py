@@ -137,3 +137,24 @@ def test_microdata_over_the_csv_release_size_is_released_as_parquet_with_the_sam
     with zipfile.ZipFile(archive) as members:
         assert members.read("datasets/microdata/people.parquet") == released.read_bytes()
         assert "datasets/microdata/people.csv" not in members.namelist()
+
+
+@pytest.mark.bench
+def test_a_million_respondents_in_parquet_build_streamed_in_bounded_memory_and_output(tmp_path: Path) -> None:
+    """The build users run, at census-sample size: benchmarks/bench_build.py's 1e6 case, without the timings
+    (a shared CI machine's wall time proves little); its peak memory and output sizes are what must not grow."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_build
+    import bench_tabulate
+
+    from surveypress import spec
+
+    paths = bench_tabulate.generate(spec.load_publication(ROOT / "publication"), 1_000_000)
+    project = bench_build.make_project(tmp_path, paths)
+    result = bench_build.run_build(project)
+
+    assert "streamed" in result["stages"]["load"][1]
+    assert result["stages"]["tabulate"][1].endswith("(duckdb)")
+    assert result["peak"] < 1024**3
+    assert result["reconciliation_bytes"] < MAX_RECONCILIATION_BYTES
+    assert max(page.stat().st_size for page in (project / "docs").rglob("*.md")) < MAX_PAGE_BYTES
