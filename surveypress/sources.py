@@ -79,8 +79,8 @@ def open_microdata(pub: Publication, scratch: Path) -> dict[str, pd.DataFrame | 
             sources[population.id] = Streamed(path, name, population.id)
         else:
             target = scratch / f"{population.id}.parquet"
-            _csv_to_parquet(pub, population, path, name, expected, target, limit_bytes)
-            sources[population.id] = Streamed(target, name, population.id)
+            read = _csv_to_parquet(pub, population, path, name, expected, target, limit_bytes)
+            sources[population.id] = Streamed(target, name, population.id) if read is None else read
     return sources
 
 
@@ -114,16 +114,26 @@ def _csv_to_parquet(
     expected: list[str],
     target: Path,
     limit_bytes: int,
-) -> None:
-    """Copies a large CSV file into a Parquet file of text columns, a block at a time, as load.py would read it."""
+) -> pd.DataFrame | None:
+    """Copies a large CSV file into a Parquet file of text columns, a block at a time, as load.py would read it.
+
+    Gives None when it did. When the start of the file or pyarrow's stream finds a problem, load.py reads the whole
+    file instead: it raises the problem's exact message, or, if the sample misled, gives the frame to use.
+    """
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
         more = bool(handle.read(1))
-    # Only whole lines of the start are checked, so a character cut at the end of the sample is not an error.
-    load.check_csv_start(
-        head[: head.rfind(b"\n") + 1] if more and b"\n" in head else head, name, expected, population.id
-    )
-    invalid: list[pa_csv.InvalidRow] = []
+    if more:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if error.reason == "unexpected end of data":
+                head = head[: error.start]  # a character cut by the sample, not an error
+    invalid: list[pa_csv.InvalidRow | None] = []
+    try:
+        load.check_csv_start(head, name, expected, population.id)
+    except InputError:
+        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
 
     def keep_invalid(row: pa_csv.InvalidRow) -> str:
         invalid.append(row)
@@ -146,11 +156,10 @@ def _csv_to_parquet(
                     break
                 writer.write_batch(batch, row_group_size=PARQUET_ROW_GROUP)
     except pa.ArrowInvalid:
-        invalid.append(None)  # type: ignore[arg-type]
+        invalid.append(None)  # e.g. bytes that are not UTF-8 further down the file
     if invalid:
-        # load.py reads the whole file and names the first problem exactly; it raises, so the next line is a guard.
-        load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
-        raise InputError(name, "a CSV file that can be read as a stream", hint="Rerun with --verbose")
+        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
+    return None
 
 
 def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.DataFrame | Streamed]) -> list[str]:

@@ -158,3 +158,36 @@ def test_a_million_respondents_in_parquet_build_streamed_in_bounded_memory_and_o
     assert result["peak"] < 1024**3
     assert result["reconciliation_bytes"] < MAX_RECONCILIATION_BYTES
     assert max(page.stat().st_size for page in (project / "docs").rglob("*.md")) < MAX_PAGE_BYTES
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda line: line.replace(",", ",,", 1), id="ragged_row"),
+        pytest.param(lambda line: line.encode("utf-8").replace(b"R-", "居民".encode("gb18030")), id="gbk_bytes"),
+        pytest.param(lambda line: line.replace(",1,", ",1.0,", 1), id="decimal_code"),
+    ],
+)
+def test_a_problem_past_the_start_of_a_streamed_csv_file_gets_load_pys_message(
+    damage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from surveypress import sources, spec, tabulate
+    from surveypress.errors import InputError
+
+    project = default_project(tmp_path / "project")
+    microdata = project / "datasets/microdata/residents.csv"
+    repeat_residents(microdata, 3_000)  # about 250 KB: the problem lies past the 64 KB checked at the start
+    lines = microdata.read_bytes().split(b"\n")
+    damaged = damage(lines[2_500].decode("utf-8"))
+    lines[2_500] = damaged if isinstance(damaged, bytes) else damaged.encode("utf-8")
+    microdata.write_bytes(b"\n".join(lines))
+    pub = spec.load_publication(project / "publication")
+
+    messages = {}
+    for way, threshold in (("whole", str(10**9)), ("streamed", "0")):
+        monkeypatch.setenv(sources.STREAM_ENV, threshold)
+        with pytest.raises(InputError) as raised:
+            tabulate.tabulate(pub, sources.open_microdata(pub, tmp_path))
+        messages[way] = str(raised.value)
+    assert "row 2501" in messages["whole"]
+    assert messages["streamed"] == messages["whole"]
