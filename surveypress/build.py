@@ -26,7 +26,7 @@ import pandas as pd
 from surveypress import chart, narrate, outputs, package, protect, reconcile, sources, spec, tabulate
 from surveypress.errors import InputError
 
-ENGINES = ("auto", "pandas", "duckdb")
+ENGINES = ("auto", "pandas", "duckdb", "spark")
 CHARTS_DIR = "docs/assets/charts"
 DOWNLOADS_DIR = "docs/downloads"
 DATA_README = "README.md"

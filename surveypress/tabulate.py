@@ -43,7 +43,7 @@ TOTAL = "total"
 TOTAL_LABEL = "合计"
 # Two-sided 95% normal quantile, as the statistical conventions fix it.
 Z_95 = "1.959963984540054"
-ENGINES = ("pandas", "duckdb")
+ENGINES = ("pandas", "duckdb", "spark")
 # Above these sizes "auto" streams with DuckDB instead of holding numpy copies of every column
 # (benchmarks/RESULTS.md: pandas is faster at 1e6 respondents, DuckDB faster and leaner at 1e7).
 AUTO_DUCKDB_ROWS = 2_000_000
@@ -201,6 +201,11 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
                 name = display_name(source, pub.project_root)  # type: ignore[arg-type]
                 path = Path(source)  # type: ignore[arg-type]
                 counts.update(pandas_engine.count_parquet(pub.codebook, population, path, population_tasks, name))
+        elif engine == "spark":
+            from surveypress.engines import spark_engine
+
+            name = None if isinstance(source, pd.DataFrame) else display_name(source, pub.project_root)  # type: ignore[arg-type]
+            counts.update(spark_engine.count(pub.codebook, population, source, population_tasks, name))
         else:
             from surveypress.engines import duckdb_engine
 
