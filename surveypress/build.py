@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from surveypress import chart, narrate, outputs, package, protect, reconcile, sources, spec, tabulate
+from surveypress import cache, chart, narrate, outputs, package, protect, reconcile, sources, spec, tabulate
 from surveypress.errors import InputError
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
@@ -63,6 +63,7 @@ def build(
 ) -> outputs.Comparison | None:
     """Builds every output; returns None after the swap, or, with `check`, the comparison with committed files."""
     progress = Progress(stream)
+    cache.discard()  # entries left by an earlier build in this process that failed
 
     # Load inputs.
     pub = progress.step(
@@ -123,8 +124,10 @@ def build(
         if check:
             comparison = staging.compare(outputs.CHECKED)
             progress.done("up to date" if comparison.clean else f"{len(comparison.lines())} files out of date")
+            cache.commit()
             return comparison
         stale = staging.swap()
+        cache.commit()  # only a build that succeeded adds to the cache
         progress.done(f"outputs replaced, {len(stale)} stale files removed")
         return None
 

@@ -55,6 +55,7 @@ def test_a_cache_entry_missing_one_of_its_files_counts_as_absent(tmp_path: Path,
     store = cache.Cache(tmp_path / "ignored", "charts")
     key = cache.digest("spec", 1)
     store.put(key, {"svg": b"<svg/>", "png": b"png"})
+    cache.commit()
     assert store.get(key, ("svg", "png")) == {"svg": b"<svg/>", "png": b"png"}
     next(tmp_path.rglob(f"{key}.png")).unlink()
     assert store.get(key, ("svg", "png")) is None
