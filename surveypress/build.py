@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -22,11 +23,24 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from surveypress import chart, i18n, load, narrate, outputs, package, protect, reconcile, site, spec, tabulate
+from surveypress import (
+    cache,
+    chart,
+    i18n,
+    narrate,
+    outputs,
+    package,
+    protect,
+    reconcile,
+    site,
+    sources,
+    spec,
+    tabulate,
+)
 from surveypress.errors import InputError
 from surveypress.i18n import _
 
-ENGINES = ("auto", "pandas", "duckdb")
+ENGINES = ("auto", "pandas", "duckdb", "spark")
 CHARTS_DIR = "docs/assets/charts"
 DOWNLOADS_DIR = "docs/downloads"
 DATA_README = "README.md"
@@ -66,6 +80,7 @@ def build(
     microdata paths of publication.yml start); returns None after the swap, or, with `check`, the comparison with
     committed files."""
     progress = Progress(stream)
+    cache.discard()  # entries left by an earlier build in this process that failed
 
     # Load inputs.
     pub = progress.step(
@@ -76,12 +91,9 @@ def build(
         ),
     )
     refuse_inputs_among_outputs(pub)
-    with outputs.Staging(pub.project_root, outside=check) as staging:
-        microdata = progress.step(
-            "load",
-            lambda: load.load_microdata(pub),
-            lambda frames: ", ".join(f"{population} {len(frame):,} rows" for population, frame in frames.items()),
-        )
+    with outputs.Staging(pub.project_root, outside=check) as staging, tempfile.TemporaryDirectory() as scratch:
+        # Small files are read and checked whole; large ones are checked by the engine while it scans them.
+        microdata = progress.step("load", lambda: sources.open_microdata(pub, Path(scratch)), sources.describe)
 
         # Process data.
         chosen = tabulate.choose_engine(microdata) if engine == "auto" else engine
@@ -107,7 +119,7 @@ def build(
         # Save outputs.
         progress.step(
             "tables",
-            lambda: write_tables(pub, staging, published, disclosure, reconciliation),
+            lambda: write_tables(pub, staging, published, disclosure, reconciliation, microdata),
             lambda files: f"{len(files)} files",
         )
         # Each language with page templates is an edition: its own charts and pages, from the same tables.
@@ -119,7 +131,9 @@ def build(
                 lambda language=language, prefix=prefix: chart.render_charts(
                     pub, table, staging.path(CHARTS_DIR + ("/" + prefix.strip("/") if prefix else "")), language
                 ),
-                lambda c, language=language: f"{len(c)} charts ({language})",
+                lambda c, language=language: (
+                    f"{len(c)} charts ({language}), {sum(output.drawn for output in c.values())} drawn"
+                ),
             )
             docs = staging.path("docs/" + prefix) if prefix else staging.path("docs")
             written = progress.step(
@@ -153,8 +167,10 @@ def build(
         if check:
             comparison = staging.compare(outputs.CHECKED)
             progress.done("up to date" if comparison.clean else f"{len(comparison.lines())} files out of date")
+            cache.commit()
             return comparison
         stale = staging.swap()
+        cache.commit()  # only a build that succeeded adds to the cache
         progress.done(f"outputs replaced, {len(stale)} stale files removed")
         return None
 
@@ -177,8 +193,9 @@ def write_tables(
     published: pd.DataFrame,
     disclosure: pd.DataFrame,
     reconciliation: pd.DataFrame,
+    microdata: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Stages the CSV tables under datasets/, and mirrors the microdata so later stages see the whole layout."""
+    """Stages the CSV tables under datasets/, and the released microdata so later stages see the whole layout."""
     written = [outputs.write_csv(staging.path("datasets/indicators.csv"), published)]
     for indicator in pub.indicators:
         rows = published[published["indicator"] == indicator.id]
@@ -189,8 +206,7 @@ def write_tables(
         written.append(outputs.write_csv(staging.path("datasets/published_figures.csv"), figures))
     written.append(outputs.write_csv(staging.path("datasets/reconciliation.csv"), reconciliation))
     written.append(outputs.write_csv(staging.path("datasets/disclosure.csv"), disclosure))
-    for population in pub.codebook.populations.values():
-        staging.mirror_input(population.microdata)
+    sources.release_microdata(pub, staging, microdata or {})
     return written
 
 
@@ -256,7 +272,7 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
     # table, and a tool can read the package from the site (its resource paths resolve from there).
     for name, source in members.items():
         if isinstance(source, Path):
-            outputs.write_bytes(staging.path(f"{DOWNLOADS_DIR}/{name}"), source.read_bytes())
+            outputs.copy_file(source, staging.path(f"{DOWNLOADS_DIR}/{name}"))
     archive = outputs.write_zip(staging.path(f"{DOWNLOADS_DIR}/{stem}.zip"), members, epoch)
     outputs.write_text(staging.path(f"{DOWNLOADS_DIR}/SHA256SUMS"), outputs.sha256sums_text({archive.name: archive}))
     return archive

@@ -13,6 +13,8 @@ The same input gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import math
 import multiprocessing
@@ -22,13 +24,15 @@ import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import pandas as pd
 import vl_convert
 
-from surveypress import i18n, outputs
+if TYPE_CHECKING:
+    import altair as alt
+
+from surveypress import cache, i18n, outputs
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
 from surveypress.spec import Publication, read_yaml, serves
@@ -126,6 +130,7 @@ class ChartOutput:
     subtitle: tuple[str, ...] = ()
     note: str = ""
     columns: tuple[str, ...] = field(default=())
+    drawn: bool = True  # False when the images came from the cache (cache.py)
 
 
 # The data table's columns (message ids: the page shows them translated).
@@ -520,6 +525,9 @@ def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame) -> list[str]:
 
 def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame, font: str = FONT_STACK) -> alt.LayerChart:
     """Horizontal bars on a 0-100% axis, a black 95% interval over each bar, the value written to the right."""
+    # Imported here: a rebuild whose specifications all come from the cache never needs Altair (a second to import).
+    import altair as alt
+
     compare = spec.kind == "compare"
     series_names = list(dict.fromkeys(frame["series"]))
     per_row = len(series_names) if compare else 1
@@ -711,27 +719,99 @@ def render_charts(
     with i18n.language(language or pub.primary):
         values = table if isinstance(table, Values) else Values(table, primary=pub.primary)
         specs = load_chart_specs(pub)
-        prepared = [prepare_chart(pub, values, spec) for spec in specs]
+        store = cache.Cache(pub.project_root, "vega-lite")
+        prepared = [prepare_chart(pub, values, spec, store) for spec in specs]
         # The CJK font is required only when some chart draws a Han, Kana or Hangul character.
-        if any(needs_cjk_font(vega_lite) for _spec, _title, _frame, vega_lite in prepared):
+        cjk = any(needs_cjk_font(vega_lite) for _spec, _title, _frame, vega_lite in prepared)
+        if cjk:
             register_cjk_fonts()
-        images = draw_images([vega_lite for _spec, _title, _frame, vega_lite in prepared])
+        images, drawn = draw_images_cached(
+            pub.project_root, [vega_lite for _spec, _title, _frame, vega_lite in prepared], cjk
+        )
         charts: dict[str, ChartOutput] = {}
-        for (spec, title, frame, vega_lite), (svg, png) in zip(prepared, images, strict=True):
+        for (spec, title, frame, vega_lite), (svg, png), fresh in zip(prepared, images, drawn, strict=True):
             charts[spec.id] = write_chart(spec, title, frame, vega_lite, svg, png, out_dir)
+            charts[spec.id].drawn = fresh
     return charts
 
 
-def prepare_chart(pub: Publication, values: Values, spec: ChartSpec) -> tuple[ChartSpec, str, pd.DataFrame, dict]:
-    """The chart's title, data and Vega-Lite specification (validated by Altair), in the current language."""
+def _font_fingerprint() -> list[list]:
+    """Names, sizes and modification times of the CJK font files the images are drawn with."""
+    folder = register_cjk_fonts()
+    return sorted(
+        [path.relative_to(folder).as_posix(), path.stat().st_size, path.stat().st_mtime_ns]
+        for path in folder.rglob("*")
+        if path.is_file() and path.suffix.lower() in (".ttc", ".otf", ".ttf")
+    )
+
+
+def draw_images_cached(
+    project_root: Path, specs: list[dict], cjk: bool = True
+) -> tuple[list[tuple[str, bytes]], list[bool]]:
+    """`draw_images`, skipping every specification already drawn with the same vl-convert, fonts and scale
+    (cache.py); gives the images and, per chart, whether it was drawn now. `cjk`: whether the CJK fonts are used."""
+    store = cache.Cache(project_root, "charts")
+    # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the scale and the CJK fonts.
+    drawing = [_code_fingerprint(), vl_convert.__version__, PNG_SCALE, _font_fingerprint() if cjk else []]
+    keys = [cache.digest(*drawing, spec) for spec in specs]
+    found = [store.get(key, ("svg", "png")) for key in keys]
+    missing = [index for index, entry in enumerate(found) if entry is None]
+    images: list[tuple[str, bytes] | None] = [
+        None if entry is None else (entry["svg"].decode("utf-8"), entry["png"]) for entry in found
+    ]
+    for index, (svg, png) in zip(missing, draw_images([specs[index] for index in missing]), strict=True):
+        store.put(keys[index], {"svg": svg.encode("utf-8"), "png": png})
+        images[index] = (svg, png)
+    return images, [entry is None for entry in found]  # type: ignore[return-value]
+
+
+def prepare_chart(
+    pub: Publication, values: Values, spec: ChartSpec, store: cache.Cache | None = None
+) -> tuple[ChartSpec, str, pd.DataFrame, dict]:
+    """The chart's title, data and Vega-Lite specification in the current language (validated by Altair; taken
+    from `store` when the same chart, title and rows were specified before by the same code, as Altair's validation
+    is slow)."""
     source = pub.content_dir / CHARTS_FILE
     template = spec.text("title", i18n.current(), source)
     title = render_string(template, values, name=f"{source}, chart {spec.id}, title")
     frame = chart_rows(pub, values, spec)
-    drawn = build_chart(spec, title, frame).to_dict()
-    if not needs_cjk_font(drawn):
-        drawn = build_chart(spec, title, frame, font=LATIN_FONT_STACK).to_dict()
-    return spec, title, frame, drawn
+
+    def specify() -> dict:
+        drawn = build_chart(spec, title, frame).to_dict()
+        if not needs_cjk_font(drawn):
+            drawn = build_chart(spec, title, frame, font=LATIN_FONT_STACK).to_dict()
+        return drawn
+
+    if store is None:
+        return spec, title, frame, specify()
+    key = cache.digest(
+        _code_fingerprint(),
+        importlib.metadata.version("altair"),
+        i18n.current(),
+        repr(spec),
+        title,
+        frame.to_csv(index=False),
+        [*map(str, frame.dtypes)],
+    )
+    entry = store.get(key, ("json",))
+    if entry is None:
+        text = outputs.json_text(specify(), sort_keys=False)
+        store.put(key, {"json": text.encode("utf-8")})
+    else:
+        text = entry["json"].decode("utf-8")
+    # Cold or warm, the specification is the one read back from JSON, so both give the same bytes downstream.
+    return spec, title, frame, json.loads(text)
+
+
+_code: list[str] = []
+
+
+def _code_fingerprint() -> str:
+    """SHA-256 of the modules that turn rows into a chart, so a change to that code never reuses an old entry."""
+    if not _code:
+        modules = (Path(__file__), Path(__file__).with_name("values.py"))
+        _code.append(hashlib.sha256(b"".join(path.read_bytes() for path in modules)).hexdigest())
+    return _code[0]
 
 
 def _draw(vega_lite: dict) -> tuple[str, bytes]:

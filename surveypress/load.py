@@ -72,7 +72,30 @@ def display_path(path: Path, project_root: Path) -> str:
 
 
 def load_population(codebook: Codebook, population: Population, project_root: Path, limit_bytes: int) -> pd.DataFrame:
-    """Reads one population's file (CSV or Parquet by suffix) and returns its validated frame."""
+    """Reads one population's file (CSV, Parquet, or a format of readers.py by suffix) and returns its validated
+    frame."""
+    path, name = checked_file(population, project_root, limit_bytes)
+    suffix = path.suffix.lower()
+    source = population.source
+    # With a multi_separator, each multi question is one column of the file; answers_to_codes splits it.
+    expected = readers.source_columns(codebook, population.id, source)
+    rows = readers.SPREADSHEET_ROWS
+    if suffix == ".csv":
+        columns = _read_csv(path, name, expected, population.id)
+    elif suffix == ".parquet":
+        columns = _read_parquet(path, name, expected, population.id)
+    else:
+        table = readers.read(path, name, source, population.id, codebook.no_answer)
+        _check_unique_header(table.header, name)
+        _check_columns(table.header, expected, population.id, name)
+        columns, rows = table.columns, table.rows
+    columns = readers.answers_to_codes(columns, codebook, population.id, source, name, rows)
+    return validate(codebook, population.id, columns, name, rows)
+
+
+def checked_file(population: Population, project_root: Path, limit_bytes: int) -> tuple[Path, str]:
+    """The population's file and its name in messages, once it exists, is under the size limit and is CSV or
+    Parquet (the checks made before reading, whichever way the file is then read)."""
     path = population.microdata
     name = display_path(path, project_root)
     if not path.is_file():
@@ -91,34 +114,20 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
             hint="Check that this is the right file; raise limits.max_file_mb if it is",
         )
     suffix = path.suffix.lower()
-    source = population.source
-    # With a multi_separator, each multi question is one column of the file; answers_to_codes splits it.
-    expected = readers.source_columns(codebook, population.id, source)
-    rows = readers.SPREADSHEET_ROWS
-    if source.sheet is not None and suffix not in readers.WORKBOOK_SUFFIXES:
+    if population.source.sheet is not None and suffix not in readers.WORKBOOK_SUFFIXES:
         raise InputError(
             name,
             f"a workbook ({', '.join(readers.WORKBOOK_SUFFIXES)}), because publication.yml names a sheet",
             value=path.suffix,
             hint=f"Remove the key microdata.{population.id}.sheet, or point path at the workbook",
         )
-    if suffix == ".csv":
-        columns = _read_csv(path, name, expected, population.id)
-    elif suffix == ".parquet":
-        columns = _read_parquet(path, name, expected, population.id)
-    elif suffix in readers.SUFFIXES:
-        table = readers.read(path, name, source, population.id, codebook.no_answer)
-        _check_unique_header(table.header, name)
-        _check_columns(table.header, expected, population.id, name)
-        columns, rows = table.columns, table.rows
-    else:
+    if suffix not in (".csv", ".parquet", *readers.SUFFIXES):
         raise InputError(
             name,
             f"a file ending in .csv, .parquet, {', '.join(readers.SUFFIXES[:-1])} or {readers.SUFFIXES[-1]}",
             value=path.suffix,
         )
-    columns = readers.answers_to_codes(columns, codebook, population.id, source, name, rows)
-    return validate(codebook, population.id, columns, name, rows)
+    return path, name
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -126,25 +135,8 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
 
 
 def _read_csv(path: Path, name: str, expected: list[str], population: str) -> dict[str, pa.Array]:
-    raw = path.read_bytes()
-    if not raw:
-        raise InputError(name, "a header row and one row per respondent", value="(empty file, 0 bytes)")
-    body = _check_encoding(raw, name)
-    _check_line_ends(body, name)
-    header_end = body.find(b"\n")
-    header_end = len(body) if header_end < 0 else header_end
-    header = next(csv.reader([body[:header_end].decode("utf-8").rstrip("\r")]), [])
-    # The header is row 1: its problems come before any in the rows below (a missing column makes every row ragged).
-    _check_unique_header(header, name)
-    _check_columns(header, expected, population, name)
-    if not NOT_A_LINE_END.search(body, header_end):
-        raise InputError(
-            name,
-            "at least one respondent row below the header",
-            row=FIRST_DATA_ROW,
-            value="(header only)",
-        )
-
+    body = check_csv_start(path.read_bytes(), name, expected, population)
+    header = next(csv.reader([body[: _header_end(body)].decode("utf-8").rstrip("\r")]), [])
     invalid: list[pa_csv.InvalidRow] = []
 
     def keep_invalid(row: pa_csv.InvalidRow) -> str:
@@ -172,6 +164,32 @@ def _read_csv(path: Path, name: str, expected: list[str], population: str) -> di
         )
     # Chunked arrays as read: pyarrow compute and numpy conversion accept them without a copy into one block.
     return {column: table.column(i) for i, column in enumerate(table.column_names)}
+
+
+def _header_end(body: bytes) -> int:
+    header_end = body.find(b"\n")
+    return len(body) if header_end < 0 else header_end
+
+
+def check_csv_start(raw: bytes, name: str, expected: list[str], population: str) -> bytes:
+    """Checks the start of a CSV file (all of it, or its first lines when it is streamed): encoding, header and that
+    a row follows. Gives the bytes without a byte-order mark."""
+    if not raw:
+        raise InputError(name, "a header row and one row per respondent", value="(empty file, 0 bytes)")
+    body = _check_encoding(raw, name)
+    _check_line_ends(body, name)
+    header_end = _header_end(body)
+    header = next(csv.reader([body[:header_end].decode("utf-8").rstrip("\r")]), [])
+    # The header is row 1: its problems come before any in the rows below (a missing column makes every row ragged).
+    check_header(header, name, expected, population)
+    if not NOT_A_LINE_END.search(body, header_end):
+        raise InputError(
+            name,
+            "at least one respondent row below the header",
+            row=FIRST_DATA_ROW,
+            value="(header only)",
+        )
+    return body
 
 
 def _row_of_invalid(body: bytes, item: pa_csv.InvalidRow) -> int:
@@ -281,6 +299,12 @@ def _looks_like_utf16(raw: bytes) -> str:
     return ""
 
 
+def check_header(header: list[str], name: str, expected: list[str], population: str) -> None:
+    """Every header cell named, each name once, and exactly the codebook's columns."""
+    _check_unique_header(header, name)
+    _check_columns(header, expected, population, name)
+
+
 def _check_unique_header(header: list[str], name: str) -> None:
     if len(header) == 1:
         # A whole header in one cell means another delimiter, as spreadsheets set to some locales export.
@@ -323,8 +347,7 @@ def _read_parquet(path: Path, name: str, expected: list[str], population: str) -
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as error:
         raise InputError(name, "a Parquet file", value=str(error).splitlines()[0][:120]) from None
-    _check_unique_header(table.column_names, name)
-    _check_columns(table.column_names, expected, population, name)
+    check_header(table.column_names, name, expected, population)
     if table.num_rows == 0:
         raise InputError(name, "at least one respondent row", value="(no rows)")
     columns = {}

@@ -39,11 +39,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
+import pyarrow.parquet as pq
 from markupsafe import Markup
 
-from surveypress import i18n, outputs, text
+from surveypress import cache, i18n, outputs, text
 from surveypress.errors import InputError
-from surveypress.reconcile import FIGURE_COLUMNS, fitting_bases
+from surveypress.reconcile import FIGURE_COLUMNS, base_fits
 from surveypress.spec import Label, Publication, by_primary_subtag, read_yaml
 from surveypress.tabulate import Z_95
 from surveypress.text import escape_pages, url_text
@@ -159,7 +160,11 @@ def page_environment(
     )
     # Pages are Markdown with raw HTML: every expression goes through text.markdown_text, so that text from data
     # is shown as text, never read as Markdown, attr_list or HTML.
-    return escape_pages(environment)
+    environment = escape_pages(environment)
+    # Compiled templates are kept between builds (keyed by each template's source); compiling takes most of a
+    # rebuild that changed nothing.
+    environment.bytecode_cache = cache.jinja_bytecode_cache(pub.project_root, "pages-markdown-text")
+    return environment
 
 
 # The `cell` filter (kept importable here for the tests that use it).
@@ -299,7 +304,7 @@ def fits(figure: Mapping[str, Any], base: int) -> bool:
             "reconciliation table", "a published figure with a numeric value", column="published", value=text
         ) from None
     decimals = max(-value.as_tuple().exponent, 0)
-    return int(base) in fitting_bases(value, decimals, int(base))
+    return base_fits(value, decimals, int(base))
 
 
 def _chart_lookup(charts: Mapping[str, Any]):
@@ -403,18 +408,17 @@ def load_changelog(pub: Publication) -> list[dict[str, Any]]:
 
 
 def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
-    """Every CSV under the staged datasets folder, in a stable order, described from the codebook and indicators."""
+    """Every CSV (and released Parquet microdata) under the staged datasets folder, in a stable order, described
+    from the codebook and indicators."""
     if not datasets_dir.is_dir():
         return []
     order = {"microdata": 0, "indicators": 1, "indicator": 2, "published_figures": 3, "reconciliation": 4}
     found = []
-    for path in datasets_dir.rglob("*.csv"):
+    for path in [*datasets_dir.rglob("*.csv"), *datasets_dir.glob("microdata/*.parquet")]:
         relative = path.relative_to(datasets_dir).as_posix()
         kind, subject, title = _describe(pub, relative)
-        data = path.read_bytes()
-        # Count records, not lines: a quoted cell may hold a line break.
-        records = csv.reader(data.decode("utf-8-sig").splitlines(keepends=True))
-        rows = max(sum(1 for _ in records) - 1, 0)
+        size = path.stat().st_size
+        rows = pq.ParquetFile(path).metadata.num_rows if path.suffix == ".parquet" else count_records(path)
         found.append(
             Download(
                 path=url_text(f"{datasets_dir.name}/{relative}"),
@@ -422,14 +426,26 @@ def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
                 kind=kind,
                 subject=subject,
                 title=title,
-                bytes=len(data),
-                size=human_size(len(data)),
+                bytes=size,
+                size=human_size(size),
                 rows=rows,
             )
         )
     indicator_order = {indicator.id: index for index, indicator in enumerate(pub.indicators)}
     found.sort(key=lambda item: (order.get(item.kind, 9), indicator_order.get(item.subject, 0), item.path))
     return found
+
+
+def count_records(path: Path) -> int:
+    """Records below the header of a CSV, read as a stream (a quoted cell may hold a line break, and a cell may be
+    longer than the csv module's default field limit)."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _describe(pub: Publication, relative: str) -> tuple[str, str, str]:

@@ -17,7 +17,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from surveypress import i18n
+import pyarrow.parquet as pq
+
+from surveypress import i18n, sources
 from surveypress.errors import InputError
 from surveypress.i18n import _
 from surveypress.outputs import build_epoch, sha256_of
@@ -112,17 +114,25 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
     if datasets.is_dir():
         for path in datasets.rglob("*.csv"):
             found[path.relative_to(staging_root).as_posix()] = path
+        # Microdata over sources.RELEASE_CSV_MAX_BYTES, or given as Parquet, is released as Parquet.
+        for path in (datasets / "microdata").rglob("*.parquet") if (datasets / "microdata").is_dir() else []:
+            found[path.relative_to(staging_root).as_posix()] = path
     # Microdata is an input; when the build did not stage a copy, the project's file is the one published.
     for population in pub.codebook.populations.values():
         relative = _relative(pub, population.microdata)
-        # Parquet microdata is not described yet: the resource list covers the CSV files only.
-        if relative not in found and population.microdata.is_file() and population.microdata.suffix == ".csv":
+        if (
+            relative not in found
+            and population.microdata.is_file()
+            and population.microdata.suffix == ".csv"
+            and sources.released_path(pub, population) == relative
+        ):
             found[relative] = population.microdata
     order = [_relative(pub, population.microdata) for population in pub.codebook.populations.values()]
+    order += [sources.released_path(pub, population) for population in pub.codebook.populations.values()]
     order.append("datasets/indicators.csv")
     order.extend(f"datasets/indicators/{indicator.id}.csv" for indicator in pub.indicators)
     order.extend(["datasets/published_figures.csv", "datasets/reconciliation.csv", "datasets/disclosure.csv"])
-    known = [relative for relative in order if relative in found]
+    known = [relative for relative in dict.fromkeys(order) if relative in found]
     others = sorted(relative for relative in found if relative not in order)
     return [(found[relative], relative) for relative in [*known, *others]]
 
@@ -135,17 +145,21 @@ def _relative(pub: Publication, path: Path) -> str:
 
 
 def _resource(pub: Publication, path: Path, relative: str) -> dict[str, Any]:
-    header = _header(path, relative)
+    parquet = path.suffix.lower() == ".parquet"
+    header = pq.read_schema(path).names if parquet else _header(path, relative)
     kind, name, title, description, schema = _describe(pub, relative, header)
+    file_format = (
+        {"format": "parquet", "mediatype": "application/vnd.apache.parquet"}
+        if parquet
+        else {"format": "csv", "mediatype": "text/csv", "encoding": "utf-8"}
+    )
     return {
         "name": name,
         "type": "table",
         "path": relative,
         "title": title,
         "description": description,
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
+        **file_format,
         "bytes": path.stat().st_size,
         "hash": f"sha256:{sha256_of(path)}",
         "kind": kind,
@@ -165,7 +179,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
     """(kind, name, title, description, schema) of one resource, chosen by its path, in the current language."""
     language = i18n.current()
     for population in pub.codebook.populations.values():
-        if relative == _relative(pub, population.microdata):
+        if relative in (_relative(pub, population.microdata), sources.released_path(pub, population)):
             name = population.title.text(language)
             title = _("{population}: questionnaire microdata").format(population=name)
             description = _(
@@ -477,6 +491,12 @@ def _reconciliation_schema(pub: Publication) -> dict[str, Any]:
             constraints={"required": True, "enum": ["reproduced", "ambiguous_base", "not_reproducible"]},
         ),
         _field("candidates", "string", _("Possible bases"), _("Bases that give the printed value, comma-separated")),
+        _field(
+            "candidate_count",
+            "integer",
+            _("Bases that fit"),
+            _("How many bases up to the population size give the printed value; candidates lists the smallest ten"),
+        ),
         *_label_fields(pub, "reason", _("Reason"), _("Why the result is what it is, in {language}")),
     ]
     return {"fields": fields, "missingValues": [""], "primaryKey": ["figure_id"]}

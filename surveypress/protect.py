@@ -174,12 +174,18 @@ def disclosure_report(pub: Publication, microdata: dict[str, pd.DataFrame]) -> p
     for pop_id, population in pub.codebook.populations.items():
         frame = microdata[pop_id]
         quasi = list(population.quasi_identifiers)
-        records = len(frame)
         try:
             file = population.microdata.relative_to(pub.project_root).as_posix()
         except ValueError:
             file = population.microdata.as_posix()
-        if quasi and records:
+        if not isinstance(frame, pd.DataFrame):
+            # A file streamed from disk (sources.Streamed) is grouped by the engine, never loaded.
+            from surveypress.engines import duckdb_engine
+
+            records, k, uniques, values = duckdb_engine.k_anonymity(frame, quasi)
+            combination = ", ".join(f"{name}={_cell(value)}" for name, value in zip(quasi, values, strict=True))
+        elif quasi and len(frame):
+            records = len(frame)
             # Missing answers form a group of their own: a reader sees the blank or -9 just like a code.
             sizes = frame.groupby(quasi, dropna=False, sort=True).size()
             k = int(sizes.min())
@@ -188,6 +194,7 @@ def disclosure_report(pub: Publication, microdata: dict[str, pd.DataFrame]) -> p
             values = smallest if isinstance(smallest, tuple) else (smallest,)
             combination = ", ".join(f"{name}={_cell(value)}" for name, value in zip(quasi, values, strict=True))
         else:
+            records = len(frame)
             k, uniques, combination = records, int(records == 1), ""
         rows.append(
             {
@@ -218,4 +225,4 @@ def check_disclosure(pub: Publication, report: pd.DataFrame) -> None:
 
 
 def _cell(value: object) -> str:
-    return "" if pd.isna(value) else str(value)
+    return "" if value is None or pd.isna(value) else str(value)

@@ -52,11 +52,15 @@ RECONCILIATION_COLUMNS = (
     "difference",
     "status",
     "candidates",
+    "candidate_count",
     "reason",
 )
 UNITS = ("percent", "count", "base")
 COMPARISONS = ("equal", "at_least", "about")
 ABOUT_TOLERANCE = Fraction(5)  # "about": within 5 percentage points, or 5 respondents for counts
+# How many fitting bases the `candidates` cell lists (the smallest ones); `candidate_count` says how many fit in all,
+# so no cell grows with the number of respondents.
+SHOWN_CANDIDATES = 10
 
 
 @dataclass(frozen=True)
@@ -198,18 +202,50 @@ def round_half_up(value: Fraction, decimals: int) -> Decimal:
     return (Decimal(rounded) / Decimal(scale)).quantize(Decimal(1).scaleb(-decimals))
 
 
+def _interval(printed: Decimal, decimals: int) -> tuple[int, int, int]:
+    """The half-up rounding interval [low, high) of the printed percentage as integers (low/scale, high/scale)."""
+    scale = 2 * 10**decimals
+    doubled = int(printed.scaleb(decimals) * 2)  # printed × 10^decimals is whole: it has `decimals` places
+    return doubled - 1, doubled + 1, scale
+
+
+def _fits(low: int, high: int, scale: int, base: int) -> bool:
+    """Whether some count k in 0..base has k/base × 100 in [low/scale, high/scale), in integer arithmetic."""
+    # The smallest k with 100·k·scale ≥ low·base, then check it is under high.
+    count = max(0, -((-low * base) // (100 * scale)))
+    return count <= base and 100 * count * scale < high * base
+
+
+def base_fits(printed: Decimal, decimals: int, base: int) -> bool:
+    """Whether some whole count out of `base` gives a percentage that rounds to the printed value."""
+    return base >= 1 and _fits(*_interval(printed, decimals), base)
+
+
+def fitting_bases_summary(printed: Decimal, decimals: int, largest: int, shown: int) -> tuple[list[int], int]:
+    """The `shown` smallest bases d in 1..largest that fit the printed value (see `fitting_bases`), and how many fit.
+
+    Costs at most 100 × 10^decimals steps whatever `largest` is: from that base on, the rounding interval is at
+    least one count wide, so every larger base fits (when the value is at most 100) and is counted, not tried.
+    """
+    low, high, scale = _interval(printed, decimals)
+    every_from = 100 * 10**decimals
+    tried = min(largest, every_from - 1)
+    smallest: list[int] = []
+    total = 0
+    for base in range(1, tried + 1):
+        if _fits(low, high, scale, base):
+            total += 1
+            if len(smallest) < shown:
+                smallest.append(base)
+    if largest > tried and printed <= 100:
+        total += largest - tried
+        smallest.extend(range(tried + 1, tried + 1 + min(shown - len(smallest), largest - tried)))
+    return smallest, total
+
+
 def fitting_bases(printed: Decimal, decimals: int, largest: int) -> list[int]:
     """Every base d in 1..largest for which some count k in 0..d gives k/d × 100 rounding to the printed value."""
-    half = Fraction(1, 2 * 10**decimals)
-    low, high = Fraction(printed) - half, Fraction(printed) + half  # half-up: low included, high excluded
-    bases = []
-    for base in range(1, largest + 1):
-        # The smallest k with k/base × 100 ≥ low, then check it is under high.
-        smallest = -((-low * base) // 100)
-        count = max(0, smallest)
-        if count <= base and Fraction(100 * count, base) < high:
-            bases.append(base)
-    return bases
+    return fitting_bases_summary(printed, decimals, largest, largest)[0]
 
 
 def reconcile(pub: Publication, table: pd.DataFrame) -> pd.DataFrame:
@@ -267,6 +303,7 @@ def _reconcile_figure(
         "difference": "",
         "status": "",
         "candidates": "",
+        "candidate_count": 0,
         "reason": "",
     }
     if figure.unit == "base":
@@ -296,15 +333,19 @@ def _reconcile_figure(
         row.update(_reasons(pub, figure, lambda: _explain_reproduced(figure, row)))
         return row
     candidates: list[int] = []
+    fitting = 0
     if figure.unit == "percent" and figure.comparison == "equal":
-        candidates = fitting_bases(figure.value, figure.decimals, sizes.get(figure.population, 0))
+        candidates, fitting = fitting_bases_summary(
+            figure.value, figure.decimals, sizes.get(figure.population, 0), SHOWN_CANDIDATES
+        )
     if candidates:
         row["status"] = "ambiguous_base"
         row["candidates"] = ",".join(str(base) for base in candidates)
+        row["candidate_count"] = fitting
     else:
         row["status"] = "not_reproducible"
     size = sizes.get(figure.population, 0)
-    row.update(_reasons(pub, figure, lambda: _explain_mismatch(figure, row, candidates, size)))
+    row.update(_reasons(pub, figure, lambda: _explain_mismatch(figure, row, candidates, fitting, size)))
     return row
 
 
@@ -355,7 +396,7 @@ def _explain_reproduced(figure: Figure, row: dict[str, object]) -> str:
     ).format(count=row["count"], base=row["base"], recomputed=row["recomputed"])
 
 
-def _explain_mismatch(figure: Figure, row: dict[str, object], candidates: list[int], size: int) -> str:
+def _explain_mismatch(figure: Figure, row: dict[str, object], candidates: list[int], fitting: int, size: int) -> str:
     if figure.unit != "percent" or figure.comparison != "equal":
         return _('The recomputed value is {recomputed}, which does not match the report\'s "{printed}".').format(
             recomputed=row["recomputed"], printed=figure.printed
@@ -364,7 +405,12 @@ def _explain_mismatch(figure: Figure, row: dict[str, object], candidates: list[i
         return _(
             "The report's {printed} does not fit the base {base} in the data; only the bases {bases} give this "
             "figure, so the report may have used a different base."
-        ).format(printed=figure.printed, base=row["base"], bases=_(", ").join(str(base) for base in candidates))
+        ).format(
+            printed=figure.printed,
+            base=row["base"],
+            # Only the smallest bases are named; candidate_count holds how many fit.
+            bases=_(", ").join([*(str(base) for base in candidates), *(["…"] if fitting > len(candidates) else [])]),
+        )
     return _(
         "No whole count over any base from 1 to {size} rounds to {printed}: the figure cannot come from a whole "
         "number of respondents, and may be a misprint or computed another way."

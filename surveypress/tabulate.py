@@ -46,7 +46,7 @@ TOTAL_LABEL = N_("Total")  # the label columns carry its translation in each lan
 LABEL_COLUMNS = ("group_label", "category_label")
 # Two-sided 95% normal quantile, as the statistical conventions fix it.
 Z_95 = "1.959963984540054"
-ENGINES = ("pandas", "duckdb")
+ENGINES = ("pandas", "duckdb", "spark")
 # Above these sizes "auto" streams with DuckDB instead of holding numpy copies of every column
 # (benchmarks/RESULTS.md: pandas is faster at 1e6 respondents, DuckDB faster and leaner at 1e7).
 AUTO_DUCKDB_ROWS = 2_000_000
@@ -156,16 +156,22 @@ def _size_of(source: object) -> tuple[int, int]:
 
 
 def choose_engine(microdata: Mapping[str, object]) -> str:
-    """The engine "auto" picks: DuckDB for many rows or big Parquet files, pandas otherwise."""
+    """The engine "auto" picks: DuckDB for many rows, big Parquet files or any file streamed from disk
+    (sources.Streamed), pandas otherwise."""
     rows = sum(_size_of(source)[0] for source in microdata.values())
     size = sum(_size_of(source)[1] for source in microdata.values())
-    if rows > AUTO_DUCKDB_ROWS or size > AUTO_DUCKDB_PARQUET_BYTES:
+    streamed = any(hasattr(source, "display") for source in microdata.values())
+    if streamed or rows > AUTO_DUCKDB_ROWS or size > AUTO_DUCKDB_PARQUET_BYTES:
         return "duckdb"
     return "pandas"
 
 
 def display_name(path: Path, project_root: Path) -> str:
-    """A file as errors name it: relative to the project when inside it, as load.py names files."""
+    """A file as errors name it: relative to the project when inside it, as load.py names files (a streamed CSV
+    file is read from a Parquet copy, and named as the CSV file)."""
+    if hasattr(path, "display"):
+        return path.display  # type: ignore[attr-defined]
+    path = Path(path)
     try:
         return path.resolve().relative_to(Path(project_root).resolve()).as_posix()
     except ValueError:
@@ -195,13 +201,18 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
             if isinstance(source, pd.DataFrame):
                 counts.update(pandas_engine.count(pub.codebook, source, population_tasks))
             else:
+                name = display_name(source, pub.project_root)  # type: ignore[arg-type]
                 path = Path(source)  # type: ignore[arg-type]
-                name = display_name(path, pub.project_root)
                 counts.update(pandas_engine.count_parquet(pub.codebook, population, path, population_tasks, name))
+        elif engine == "spark":
+            from surveypress.engines import spark_engine
+
+            name = None if isinstance(source, pd.DataFrame) else display_name(source, pub.project_root)  # type: ignore[arg-type]
+            counts.update(spark_engine.count(pub.codebook, population, source, population_tasks, name))
         else:
             from surveypress.engines import duckdb_engine
 
-            name = None if isinstance(source, pd.DataFrame) else display_name(Path(source), pub.project_root)
+            name = None if isinstance(source, pd.DataFrame) else display_name(source, pub.project_root)  # type: ignore[arg-type]
             counts.update(duckdb_engine.count(pub.codebook, population, source, population_tasks, name))
     return assemble(pub, tasks, counts)
 

@@ -7,6 +7,7 @@ and what was expected), prints no traceback, and leaves the outputs of the earli
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -138,3 +139,37 @@ def test_bad_input_is_refused_with_its_catalogued_message(case: dict, built: Pat
     assert errors == [f"error: {case['error']}"]
     assert outputs_snapshot(project, touched) == before
     assert not list(project.glob(".build-staging-*"))
+
+
+MICRODATA_CASES = [
+    case
+    for case in CASES
+    if "datasets/microdata/" in str({key: case.get(key) for key in ("edit", "write", "copy", "transcode")})
+    or "datasets/microdata/" in case.get("error", "")
+]
+
+
+@pytest.mark.parametrize("case", MICRODATA_CASES, ids=[case["id"] for case in MICRODATA_CASES])
+def test_bad_microdata_gets_the_same_message_when_the_engine_streams_the_file(
+    case: dict, built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The large-file path (sources.py and the DuckDB engine), forced for these tiny files, words every problem
+    exactly as load.py does; run in this process, which is quicker than a build_tables.py per case."""
+    from surveypress import build, sources
+
+    project = tmp_path / "tiny"
+    shutil.copytree(built, project)
+    apply_case(project, case)
+    monkeypatch.setenv(sources.STREAM_ENV, "0")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.chdir(project)
+    log = io.StringIO()
+
+    status = build.main(["--content", "publication"], stream=log)
+
+    if case.get("accepted"):
+        assert status == 0, log.getvalue()
+        return
+    assert status == 2, log.getvalue()
+    errors = [line for line in log.getvalue().splitlines() if line.startswith("error: ")]
+    assert errors == [f"error: {case['error']}"]

@@ -252,7 +252,7 @@ def test_published_figures_cells_that_look_like_formulas_are_neutralised_in_the_
 
 def test_unknown_engine_is_refused_by_the_command_line(project: Path) -> None:
     with pytest.raises(SystemExit) as caught:
-        run(project, "--engine", "spark")
+        run(project, "--engine", "polars")
     assert caught.value.code == 2
 
 

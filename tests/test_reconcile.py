@@ -10,7 +10,13 @@ import pytest
 from test_protect import fixture_publication, make_table
 
 from surveypress.errors import InputError
-from surveypress.reconcile import RECONCILIATION_COLUMNS, fitting_bases, reconcile, round_half_up
+from surveypress.reconcile import (
+    RECONCILIATION_COLUMNS,
+    fitting_bases,
+    fitting_bases_summary,
+    reconcile,
+    round_half_up,
+)
 
 HEADER = "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
 
@@ -210,3 +216,25 @@ def test_a_published_figures_file_with_the_wrong_header_is_refused_at_row_1(tmp_
     with pytest.raises(InputError) as caught:
         reconcile(pub, TABLE)
     assert caught.value.row == 1
+
+
+def brute_force_bases(printed: Decimal, decimals: int, largest: int) -> list[int]:
+    return [
+        base
+        for base in range(1, largest + 1)
+        if any(round_half_up(Fraction(100 * count, base), decimals) == printed for count in range(base + 1))
+    ]
+
+
+@pytest.mark.parametrize("printed", ["44.4", "25", "8.3", "0", "100", "99.95", "100.0"])
+def test_fitting_bases_summary_names_the_smallest_and_counts_every_base_that_fits(printed):
+    value = Decimal(printed)
+    decimals = max(0, -value.as_tuple().exponent)
+    every = brute_force_bases(value, decimals, 1_500)
+    assert fitting_bases_summary(value, decimals, 1_500, 10) == (every[:10], len(every))
+
+
+def test_fitting_bases_summary_of_ten_million_respondents_is_quick_and_short():
+    smallest, total = fitting_bases_summary(Decimal("44.4"), 1, 10_000_000, 10)
+    assert smallest == [9, 18, 27, 36, 45, 54, 63, 72, 81, 90]
+    assert 9_999_000 < total < 10_000_000

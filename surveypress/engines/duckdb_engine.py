@@ -17,7 +17,9 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
+from surveypress import load
 from surveypress.errors import InputError
 from surveypress.spec import Codebook, Question, Universe
 from surveypress.tabulate import TOTAL, Counts, Task, universe_chain
@@ -373,14 +375,17 @@ def _check_rows(
 
     def fail(found: tuple, source: str = "raw_microdata") -> None:
         row, column, expected = found
+        _raise_as_load(connection, codebook, population, name, row)
         value = _cell(connection, source, row, column)
         value = "" if value is None else str(value)
         raise InputError(name, expected, row=row + FIRST_DATA_ROW, column=column, value=value)
 
     # The same order as load.py: ids, repeated ids, codes, universes; within each, the earliest row then column.
-    found = _first_problem(connection, view, id_checks)
-    if found:
-        fail(found)
+    # load.py looks for blank ids in every row before it looks for padded ones.
+    for id_check in id_checks:
+        found = _first_problem(connection, view, [id_check])
+        if found:
+            fail(found)
     repeated = connection.execute(
         f"SELECT {ids}, min(file_row_number), list(file_row_number ORDER BY file_row_number)[2] AS second "
         f"FROM {view} GROUP BY {ids} HAVING count(*) > 1 ORDER BY second LIMIT 1"
@@ -407,6 +412,76 @@ def _check_rows(
         found = (row, question.columns()[cells.index(codebook.no_answer)], expected)
     if found:
         fail(found, source=view)
+
+
+def _raise_as_load(
+    connection: duckdb.DuckDBPyConnection, codebook: Codebook, population: str, name: str, row: int
+) -> None:
+    """Raises load.py's own message for the problem on one row: load.py checks that row alone (its cells as text,
+    as it reads any file), so both paths name the same column, value, expectation and hint."""
+    columns = codebook.columns_of(population)
+    cells = connection.execute(
+        f"SELECT {', '.join(f'CAST({_quote(column)} AS VARCHAR)' for column in columns)} FROM raw_microdata "
+        "WHERE file_row_number = ?",
+        [row],
+    ).fetchone()
+    arrays = {
+        column: pa.array(["" if cell is None else cell], pa.string())
+        for column, cell in zip(columns, cells, strict=True)
+    }
+    try:
+        load.validate(codebook, population, arrays, name)
+    except InputError as error:
+        if error.row is not None:
+            error.row += row
+        raise error from None
+
+
+def k_anonymity(source: object, quasi: list[str]) -> tuple[int, int, int, tuple]:
+    """(records, k, sample uniques, the smallest combination's values) over the quasi-identifiers of a Parquet
+    file, grouped in one scan; values are integers, None for an empty cell. Ties go to the first combination in
+    ascending order with empty cells last, as protect.disclosure_report orders them in memory."""
+    connection = connect()
+    try:
+        relation = parquet(Path(source))  # type: ignore[arg-type]
+        types = dict(
+            (column, column_type)
+            for column, column_type, *_ in connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        )
+        records = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+        if not quasi or not records:
+            return records, records, int(records == 1), ()
+        keys = [f"{_value(column, types[column])} AS {_quote(column)}" for column in quasi]
+        ordered = ", ".join(f"{_quote(column)} ASC NULLS LAST" for column in quasi)
+        listed = ", ".join(_quote(column) for column in quasi)
+        row = connection.execute(
+            f"WITH cells AS (SELECT {', '.join(keys)} FROM {relation}), "
+            f"groups AS (SELECT {listed}, count(*) AS n FROM cells GROUP BY ALL) "
+            f"SELECT n, (SELECT count_if(n = 1) FROM groups), {listed} FROM groups ORDER BY n, {ordered} LIMIT 1"
+        ).fetchone()
+    finally:
+        connection.close()
+    return records, row[0], row[1], tuple(row[2:])
+
+
+def write_typed_parquet(codebook: Codebook, population: str, source: object, target: Path, row_group: int) -> None:
+    """Writes a checked microdata file as Parquet for release, streamed: ids as text, answers as small integers
+    (an empty cell as null), rows in file order."""
+    connection = connect()
+    try:
+        relation = parquet(Path(source))  # type: ignore[arg-type]
+        schema = connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        types = {column: column_type for column, column_type, *_ in schema}
+        columns = codebook.columns_of(population)
+        select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
+        select += [f"CAST({_value(column, types[column])} AS SMALLINT) AS {_quote(column)}" for column in columns[1:]]
+        connection.execute("SET preserve_insertion_order = true")
+        connection.execute(
+            f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(target))} "
+            f"(FORMAT parquet, ROW_GROUP_SIZE {int(row_group)})"
+        )
+    finally:
+        connection.close()
 
 
 def _code_checks(codebook: Codebook, population: str, types: dict[str, str]) -> list[tuple[str, str, str]]:
