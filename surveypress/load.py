@@ -506,7 +506,8 @@ def _check_ids(
         raise InputError(
             name,
             "a respondent id of visible characters",
-            row=index + FIRST_DATA_ROW,
+            row=index + rows.first,
+            row_label=rows.label,
             column="respondent_id",
             value=value,
             hint=f"The id contains the invisible character U+{ord(found):04X}; an id with one looks like another "
@@ -522,7 +523,8 @@ def _check_ids(
         raise InputError(
             name,
             "a respondent id that does not start with =, +, - or @",
-            row=index + FIRST_DATA_ROW,
+            row=index + rows.first,
+            row_label=rows.label,
             column="respondent_id",
             value=ids[index].as_py(),
             hint="A spreadsheet opening the published file would run it as a formula; the microdata file is "

@@ -137,6 +137,9 @@ def _csv_to_parquet(
         load.check_csv_start(head, name, expected, population.id)
     except InputError:
         return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
+    if _holds_nul(path):
+        # Binary data anywhere in the file: load.py names the row (pyarrow would read NUL as part of a code).
+        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
 
     def keep_invalid(row: pa_csv.InvalidRow) -> str:
         invalid.append(row)
@@ -163,6 +166,15 @@ def _csv_to_parquet(
     if invalid:
         return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
     return None
+
+
+def _holds_nul(path: Path) -> bool:
+    """Whether a NUL byte is anywhere in the file, read a block at a time (a text file has none)."""
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(CSV_BLOCK_BYTES), b""):
+            if b"\x00" in block:
+                return True
+    return False
 
 
 def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.DataFrame | Streamed]) -> list[str]:

@@ -21,7 +21,9 @@ import pyarrow as pa
 
 from surveypress import load
 from surveypress.errors import InputError
-from surveypress.spec import Codebook, Question, Universe
+from surveypress.outputs import FORMULA_STARTS
+from surveypress.outputs import NUMBER as FORMULA_NUMBER
+from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Question, Universe
 from surveypress.tabulate import TOTAL, Counts, Task, universe_chain
 
 # Aggregation state is tiny; the limit keeps DuckDB from claiming most of the machine on a big file.
@@ -270,6 +272,13 @@ def _checked_view(
 WHITESPACE = r"[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 
 
+# load.py's other id rules, as RE2: no invisible character (spec.INVISIBLE_CATEGORIES), no formula start unless the
+# whole id is a number (outputs.neutralise_formula's rule).
+INVISIBLE_ID = "[" + "".join(rf"\p{{{category}}}" for category in INVISIBLE_CATEGORIES) + "]"
+FORMULA_START = "^[" + "".join({"\t": r"\t", "\r": r"\r"}.get(start, "\\" + start) for start in FORMULA_STARTS) + "]"
+NUMBER = FORMULA_NUMBER.pattern.replace("'", "''")
+
+
 def _id_checks() -> list[tuple[str, str, str]]:
     ids = _quote("respondent_id")
     return [
@@ -282,6 +291,16 @@ def _id_checks() -> list[tuple[str, str, str]]:
             f"regexp_matches({ids}, '^{WHITESPACE}|{WHITESPACE}$')",
             "respondent_id",
             "a respondent id without leading or trailing spaces",
+        ),
+        (
+            f"regexp_matches({ids}, '{INVISIBLE_ID}')",
+            "respondent_id",
+            "a respondent id of visible characters",
+        ),
+        (
+            f"(regexp_matches({ids}, '{FORMULA_START}') AND NOT regexp_full_match({ids}, '{NUMBER}'))",
+            "respondent_id",
+            "a respondent id that does not start with =, +, - or @",
         ),
     ]
 
