@@ -25,7 +25,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from surveypress.errors import InputError
-from surveypress.spec import Codebook, Population, Publication, Question
+from surveypress.spec import Codebook, Design, Population, Publication, Question
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -341,6 +341,8 @@ def validate(codebook: Codebook, population: str, columns: dict[str, pa.Array], 
 
     ids = columns["respondent_id"]
     _check_ids(ids, columns, name)
+    design = codebook.populations[population].design
+    design_columns = _check_design(design, columns, name) if design else {}
 
     # Parse every question column into integers, noting the earliest malformed or unknown code.
     values: dict[str, np.ndarray] = {}
@@ -359,7 +361,7 @@ def validate(codebook: Codebook, population: str, columns: dict[str, pa.Array], 
     _raise_earliest(problems, name)
 
     _check_universes(questions, codebook, values, empty, order, name)
-    return _frame(ids, questions, codebook, values, empty)
+    return _frame(ids, questions, codebook, values, empty, design_columns)
 
 
 def _check_columns(found: list[str], expected: list[str], population: str, name: str) -> None:
@@ -436,6 +438,112 @@ def _check_ids(ids: pa.Array, columns: dict[str, pa.Array], name: str) -> None:
             value=value,
             hint=f"The same id is on row {earlier + FIRST_DATA_ROW}",
         )
+
+
+def _numbers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Finite numbers of a text column (NaN elsewhere) and the mask of cells that are not plain numbers."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    plain = pc.and_(
+        pc.equal(trimmed, text), pc.match_substring_regex(text, r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+    )
+    values = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
+    numbers = values.to_numpy(zero_copy_only=False).astype(float)
+    bad = ~plain.to_numpy(zero_copy_only=False) | ~np.isfinite(numbers)
+    return numbers, bad
+
+
+def _check_design(design: Design, columns: dict[str, pa.Array], name: str) -> dict[str, object]:
+    """Weights positive numbers, strata and clusters present, each stratum with two PSUs or more, population sizes
+    constant within a stratum and at least its sampled PSUs. Gives the design columns for the frame."""
+    weights, bad = _numbers(columns[design.weight])
+    index = _first(bad)
+    if index >= 0:
+        value = columns[design.weight][index].as_py()
+        raise InputError(
+            name,
+            "a weight in every row: a positive number",
+            row=index + FIRST_DATA_ROW,
+            column=design.weight,
+            value=value,
+            hint="The cell is empty" if value == "" else "The value is not a number (use a point for decimals)",
+        )
+    index = _first(weights <= 0)
+    if index >= 0:
+        raise InputError(
+            name,
+            "a positive weight",
+            row=index + FIRST_DATA_ROW,
+            column=design.weight,
+            value=columns[design.weight][index].as_py(),
+            hint="A weight of zero or less drops the respondent from every estimate; remove the row or fix the weight",
+        )
+    frame: dict[str, object] = {design.weight: weights}
+    labels: dict[str, np.ndarray] = {}
+    for column, what in ((design.strata, "stratum"), (design.cluster, "cluster (PSU)")):
+        if column is None:
+            continue
+        text = pc.utf8_trim_whitespace(columns[column])
+        index = _first(pc.equal(text, "").to_numpy(zero_copy_only=False))
+        if index >= 0:
+            raise InputError(name, f"a {what} code in every row", row=index + FIRST_DATA_ROW, column=column, value="")
+        labels[column] = text.to_numpy(zero_copy_only=False).astype(str)
+        frame[column] = pd.array(labels[column], dtype="str")
+    size = len(weights)
+    strata = labels[design.strata] if design.strata else np.full(size, "")
+    # PSU codes are taken within their stratum (R's nest = TRUE); without clusters each respondent is a PSU.
+    units = labels[design.cluster] if design.cluster else np.arange(size).astype(str)
+    pairs = pd.DataFrame({"stratum": strata, "psu": units, "row": np.arange(size)})
+    first_rows = pairs.groupby(["stratum", "psu"], sort=False)["row"].min().reset_index()
+    psus = first_rows.groupby("stratum", sort=False)["psu"].agg(["count", "first"])
+    lonely = psus[psus["count"] < 2]
+    if design.strata and len(lonely):
+        stratum = lonely.index[0]
+        row = int(first_rows.loc[first_rows["stratum"] == stratum, "row"].min())
+        what = "PSU" if design.cluster else "respondent"
+        raise InputError(
+            name,
+            f"at least two {what}s in every stratum",
+            row=row + FIRST_DATA_ROW,
+            column=design.strata,
+            value=stratum,
+            hint=f"This stratum has one {what} only, so its sampling variance cannot be estimated (svy refuses it "
+            "too); merge it with a similar stratum, as the survey's documentation prescribes",
+        )
+    if design.fpc is not None and isinstance(design.fpc, str):
+        sizes, bad = _numbers(columns[design.fpc])
+        index = _first(bad | (sizes <= 0))
+        if index >= 0:
+            raise InputError(
+                name,
+                "the population size of the respondent's stratum: a positive number",
+                row=index + FIRST_DATA_ROW,
+                column=design.fpc,
+                value=columns[design.fpc][index].as_py(),
+            )
+        per_stratum = pd.DataFrame({"stratum": strata, "size": sizes})
+        varying = per_stratum.groupby("stratum", sort=False)["size"].transform("first") != per_stratum["size"]
+        index = _first(varying.to_numpy())
+        if index >= 0:
+            raise InputError(
+                name,
+                "one population size per stratum (the same in every row of the stratum)",
+                row=index + FIRST_DATA_ROW,
+                column=design.fpc,
+                value=columns[design.fpc][index].as_py(),
+            )
+        counts = pd.Series(strata).map(psus["count"]).to_numpy()
+        index = _first(sizes < counts)
+        if index >= 0:
+            raise InputError(
+                name,
+                f"a population size of at least the {int(counts[index])} sampled "
+                f"{'PSUs' if design.cluster else 'respondents'} of the stratum",
+                row=index + FIRST_DATA_ROW,
+                column=design.fpc,
+                value=columns[design.fpc][index].as_py(),
+            )
+        frame[design.fpc] = sizes
+    return frame
 
 
 def _describe_codes(allowed: tuple[int, ...], no_answer: int, question: Question) -> str:
@@ -593,9 +701,12 @@ def _frame(
     codebook: Codebook,
     values: dict[str, np.ndarray],
     empty: dict[str, np.ndarray],
+    design_columns: dict[str, object] | None = None,
 ) -> pd.DataFrame:
-    """The validated frame: text ids, then each column as the smallest nullable integer type that holds its codes."""
+    """The validated frame: text ids, the design columns (weights and population sizes as floats, strata and
+    clusters as text), then each question column as the smallest nullable integer type that holds its codes."""
     data: dict[str, object] = {"respondent_id": pd.array(ids.to_numpy(zero_copy_only=False), dtype="str")}
+    data.update(design_columns or {})
     for question in questions:
         codes = (0, 1) if question.type == "multi" else question.codes
         smallest, largest = min(*codes, codebook.no_answer), max(*codes, codebook.no_answer)
