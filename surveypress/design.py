@@ -19,12 +19,12 @@ B_j = Σ w·d·y in PSU j; then Σ_j z_hj² = (Σ B² − 2p Σ AB + p² Σ A²)
 Without clusters every respondent is its own PSU, so A² = w²·d and A·B = B² = w²·d·y, sums the engines form
 directly. Both engines give the same sums, and the variance is computed here, once.
 
-The interval is the logit interval on the linearised standard error with Student's t on the design's degrees of
-freedom (PSUs − strata): the default of Stata's `svy: proportion`, R's `svyciprop(method = "logit")` and the `svy`
-package, so the published bounds can be checked against any of them; it stays inside 0–100% and is asymmetric near
-the ends, where the Wald interval fails. At 0% or 100% the standard error is 0 and the logit is undefined; there the
-interval is the Clopper–Pearson interval on the unweighted base, which is what the Korn–Graubard interval reduces to
-when the variance is zero.
+The interval is the logit interval on the linearised standard error with Student's t on the domain's degrees of
+freedom (PSUs holding domain members − strata holding them): the default of Stata's `svy: proportion`, of R's
+`svyciprop(method = "logit")` and of the `svy` package, so the published bounds can be checked against any of them.
+It stays inside 0–100% and is asymmetric near the ends, where the Wald interval fails. At 0% or 100% the standard
+error is 0 and the logit is undefined; there the interval is the Clopper–Pearson interval on the unweighted base,
+which is what the Korn–Graubard interval reduces to when the variance is zero.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class DomainSums:
     aa: np.ndarray  # (H,) Σ_j A_j²
     ab: np.ndarray  # (H, K) Σ_j A_j·B_j
     bb: np.ndarray  # (H, K) Σ_j B_j²
+    members: np.ndarray  # (H,) PSUs of the stratum holding domain members (their degrees of freedom)
 
     @classmethod
     def zeros(cls, strata: int, categories: int) -> DomainSums:
@@ -70,7 +71,14 @@ class DomainSums:
             np.zeros(strata),
             np.zeros((strata, categories)),
             np.zeros((strata, categories)),
+            np.zeros(strata),
         )
+
+    @property
+    def degrees_of_freedom(self) -> int:
+        """PSUs holding domain members minus the strata holding them (as svy and Korn–Graubard count them);
+        at least 1, so that a domain inside one PSU gets the widest t interval rather than none."""
+        return max(int(self.members.sum()) - int((self.members > 0).sum()), 1)
 
 
 @dataclass(frozen=True)
@@ -106,13 +114,13 @@ def estimates(sums: DomainSums, shape: DesignShape, base: int, counts: tuple[int
         srs = share * (1 - share) / (base - 1) if base > 1 else 0.0
         deff = variance / srs if srs > 0 else math.nan
         n_eff = base / deff if deff and deff > 0 and not math.isnan(deff) else math.nan
-        low, high = interval(share, se, shape.degrees_of_freedom, base, count)
+        low, high = interval(share, se, sums.degrees_of_freedom, base, count)
         results.append(Estimate(share, se, deff, n_eff, low, high))
     return results
 
 
 def interval(share: float, se: float, df: int, base: int, count: int) -> tuple[float, float]:
-    """95% logit interval with t on `df` degrees of freedom; Clopper–Pearson on `base` at 0 and 1."""
+    """95% logit interval with t on the domain's `df` degrees of freedom; Clopper–Pearson on `base` at 0 and 1."""
     if count == 0 or share <= 0:
         return 0.0, 1 - (ALPHA / 2) ** (1 / base)
     if count == base or share >= 1:
@@ -211,9 +219,11 @@ def cluster_sums(unit_stratum: np.ndarray, a: np.ndarray, b: np.ndarray, strata:
         aa=per_stratum(a * a),
         ab=columns(a[:, None] * b),
         bb=columns(b * b),
+        members=per_stratum((a > 0).astype(float)),
     )
 
 
-def respondent_sums(w: np.ndarray, wy: np.ndarray, w2: np.ndarray, w2y: np.ndarray) -> DomainSums:
-    """Per-stratum sums when every respondent is its own PSU: A² = w², A·B = B² = w²·y (y is 0 or 1)."""
-    return DomainSums(w=w, wy=wy, aa=w2, ab=w2y, bb=w2y.copy())
+def respondent_sums(w: np.ndarray, wy: np.ndarray, w2: np.ndarray, w2y: np.ndarray, n: np.ndarray) -> DomainSums:
+    """Per-stratum sums when every respondent is its own PSU: A² = w², A·B = B² = w²·y (y is 0 or 1);
+    `n` the domain's respondents per stratum."""
+    return DomainSums(w=w, wy=wy, aa=w2, ab=w2y, bb=w2y.copy(), members=n)

@@ -537,10 +537,16 @@ def _weigh(
 
     def accumulator(key: tuple) -> list[np.ndarray]:
         if key not in domains:
-            domains[key] = [np.zeros(units), np.zeros((units, width)), np.zeros(units), np.zeros((units, width))]
+            domains[key] = [
+                np.zeros(units),
+                np.zeros((units, width)),
+                np.zeros(units),
+                np.zeros((units, width)),
+                np.zeros(units),
+            ]
         return domains[key]
 
-    for values, _n, sw, sw2 in combinations:
+    for values, n, sw, sw2 in combinations:
         if universe is not None and not values[universe]:
             continue
         if question.type == "multi":
@@ -566,12 +572,13 @@ def _weigh(
             sums[1][unit] += sw * chosen
             sums[2][unit] += sw2
             sums[3][unit] += sw2 * chosen
+            sums[4][unit] += n
 
     def finish(key: tuple):
-        a, b, a2, b2 = accumulator(key)
+        a, b, a2, b2, n = accumulator(key)
         if clustered:
             return cluster_sums(layout.unit_stratum, a, b, strata)
-        return respondent_sums(a, b, a2, b2)
+        return respondent_sums(a, b, a2, b2, n)
 
     result: Sums = {TOTAL: {None: finish((TOTAL, None))}}
     for breakdown in task.breakdowns:

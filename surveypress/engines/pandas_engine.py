@@ -374,7 +374,8 @@ def _weigh_task(answers: _Answers, task: Task, layout: Layout) -> Sums:
         w2 = w * w
         a2 = total(inside, w2)
         b2 = np.stack([total(inside & mask, w2) for mask in chosen], axis=2)
-        return [respondent_sums(a[g], b[g], a2[g], b2[g]) for g in range(groups)]
+        n = total(inside, np.ones(answers.size))
+        return [respondent_sums(a[g], b[g], a2[g], b2[g], n[g]) for g in range(groups)]
 
     result: Sums = {TOTAL: {None: domain_sums(np.zeros(answers.size, dtype=np.int64), 1)[0]}}
     for breakdown in task.breakdowns:
