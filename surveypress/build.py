@@ -87,6 +87,8 @@ def build(
             lambda t: f"{_rows(t)}, {int((t['suppression'] != 'none').sum())} suppressed",
         )
         published = protect.publishable(table)
+        released = protect.released_microdata(pub, microdata)
+        protect.check_recount(pub, table, released)
         disclosure = progress.step(
             "disclose", lambda: protect.disclosure_report(pub, microdata), lambda d: f"{_rows(d)} in the k-report"
         )
@@ -100,7 +102,7 @@ def build(
         # Save outputs.
         progress.step(
             "tables",
-            lambda: write_tables(pub, staging, published, disclosure, reconciliation),
+            lambda: write_tables(pub, staging, published, disclosure, reconciliation, released),
             lambda files: f"{len(files)} files",
         )
         charts = progress.step(
@@ -137,8 +139,10 @@ def write_tables(
     published: pd.DataFrame,
     disclosure: pd.DataFrame,
     reconciliation: pd.DataFrame,
+    released: dict[str, tuple[str, pd.DataFrame]] | None = None,
 ) -> list[Path]:
-    """Stages the CSV tables under datasets/, and mirrors the microdata so later stages see the whole layout."""
+    """Stages the CSV tables under datasets/ and the released microdata: an input released in full is mirrored so
+    later stages see the whole layout; a public-use file is written; nothing for `release: none`."""
     written = [outputs.write_csv(staging.path("datasets/indicators.csv"), published)]
     for indicator in pub.indicators:
         rows = published[published["indicator"] == indicator.id]
@@ -150,7 +154,11 @@ def write_tables(
     written.append(outputs.write_csv(staging.path("datasets/reconciliation.csv"), reconciliation))
     written.append(outputs.write_csv(staging.path("datasets/disclosure.csv"), disclosure))
     for population in pub.codebook.populations.values():
-        staging.mirror_input(population.microdata)
+        if pub.release.policy == "full":
+            staging.mirror_input(population.microdata)
+        elif released and population.id in released:
+            file, frame = released[population.id]
+            written.append(outputs.write_csv(staging.path(file), frame))
     return written
 
 

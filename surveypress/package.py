@@ -73,13 +73,18 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
     if datasets.is_dir():
         for path in datasets.rglob("*.csv"):
             found[path.relative_to(staging_root).as_posix()] = path
-    # Microdata is an input; when the build did not stage a copy, the project's file is the one published.
+    # Microdata released in full is an input; when the build did not stage a copy, the project's file is published.
     for population in pub.codebook.populations.values():
-        relative = _relative(pub, population.microdata)
+        relative = pub.released_file(population.id)
         # Parquet microdata is not described yet: the resource list covers the CSV files only.
-        if relative not in found and population.microdata.is_file() and population.microdata.suffix == ".csv":
+        if (
+            pub.release.policy == "full"
+            and relative not in found
+            and population.microdata.is_file()
+            and population.microdata.suffix == ".csv"
+        ):
             found[relative] = population.microdata
-    order = [_relative(pub, population.microdata) for population in pub.codebook.populations.values()]
+    order = [pub.released_file(population.id) for population in pub.codebook.populations.values()]
     order.append("datasets/indicators.csv")
     order.extend(f"datasets/indicators/{indicator.id}.csv" for indicator in pub.indicators)
     order.extend(["datasets/published_figures.csv", "datasets/reconciliation.csv", "datasets/disclosure.csv"])
@@ -126,7 +131,7 @@ def _header(path: Path, relative: str) -> list[str]:
 def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, str, str, str, str, dict[str, Any]]:
     """(kind, name, title, English title, description, schema) of one resource, chosen by its path."""
     for population in pub.codebook.populations.values():
-        if relative == _relative(pub, population.microdata):
+        if relative == pub.released_file(population.id):
             title = f"{population.title.zh}问卷微观数据"
             description = (
                 f"每行一位受访者（{population.title.zh}），每题一列（多选题每个选项一列，0/1）。"
@@ -215,8 +220,33 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
             constraints={"required": True, "unique": True},
         )
     ]
+    design = codebook.populations[population].design
+    if design is not None:
+        for column, type_, title in (
+            (design.weight, "number", "权数 / weight"),
+            (design.strata, "string", "层 / stratum"),
+            (design.cluster, "string", "初级抽样单位 / cluster (PSU)"),
+            (design.fpc if isinstance(design.fpc, str) else None, "number", "层内总体单位数 / population size"),
+        ):
+            if column:
+                fields.append(_field(column, type_, title.split(" / ")[0], f"抽样设计 / sample design: {title}"))
     for question in codebook.questions_of(population):
         fields.extend(_question_fields(pub, question))
+    recodes = pub.release.of(population)
+    if recodes is not None:
+        fields = [field for field in fields if field["name"] not in recodes.drop]
+        for field in fields:
+            question = codebook.questions.get(field["name"])
+            classes = recodes.classes(question) if question is not None and question.type != "multi" else None
+            if classes and any(code != released for code, released in classes.items()):
+                # A coarsened or top-coded column: each released code stands for the options released as it.
+                labels: dict[int, list[str]] = {}
+                for option in question.options:
+                    labels.setdefault(classes[option.code], []).append(option.zh)
+                field["categories"] = [{"value": code, "label": "、".join(names)} for code, names in labels.items()]
+                field["description"] += " / public-use: " + "; ".join(
+                    f"{code} = {'+'.join(str(c) for c, r in classes.items() if r == code)}" for code in labels
+                )
     expected = [field["name"] for field in fields]
     if header != expected:
         raise InputError(relative, f"the header {','.join(expected)}", row=1, value=",".join(header))
@@ -326,11 +356,25 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
         ),
         _field("flags", "string", "标记", "[u] 可靠性低，[c] 已隐藏，空格分隔 / GSS flags"),
     ]
+    if any(population.design for population in pub.codebook.populations.values()):
+        fields[fields.index(next(f for f in fields if f["name"] == "ci_high")) + 1 : 0] = _design_fields()
     return {
         "fields": fields,
         "missingValues": TABLE_MISSING,
         "primaryKey": ["indicator", "breakdown", "group", "category"],
     }
+
+
+def _design_fields() -> list[dict[str, Any]]:
+    """The weighted table's extra columns; with a design, percent and interval are weighted and design-based."""
+    note = "；未声明抽样设计的调查对象为空 / empty for a population without a declared design"
+    return [
+        _field("se", "number", "标准误", f"加权百分比的标准误（泰勒线性化），百分点{note}", constraints={"minimum": 0}),
+        _field(
+            "deff", "number", "设计效应", f"设计方差 ÷ 同样本量简单随机抽样的方差{note}", constraints={"minimum": 0}
+        ),
+        _field("n_eff", "number", "有效样本量", f"基数 ÷ 设计效应{note}", constraints={"minimum": 0}),
+    ]
 
 
 def _published_figures_schema(pub: Publication) -> dict[str, Any]:

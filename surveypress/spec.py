@@ -19,6 +19,8 @@ from surveypress.errors import InputError
 QUESTION_TYPES = ("single", "scale", "multi")
 DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")
 RELEASES = ("none", "public-use", "full")
+# Where public-use files are written: a folder of their own, so that the input microdata is never overwritten.
+PUBLIC_USE_DIR = "datasets/public-use"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
@@ -151,7 +153,7 @@ class Disclosure:
 class Recodes:
     """What a public-use file changes in one population's microdata before it is released."""
 
-    file: str  # project-relative path of the released file
+    file: str  # project-relative path of the released file: PUBLIC_USE_DIR/<population>.csv
     drop: tuple[str, ...] = ()
     # column -> groups of codes released as one (the first code of each group stands for the group)
     coarsen: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...] = ()
@@ -203,6 +205,18 @@ class Publication:
             if indicator.id == indicator_id:
                 return indicator
         raise KeyError(indicator_id)
+
+    def released_file(self, population: str) -> str | None:
+        """The project-relative path of the microdata file released for a population, or None (`release: none`)."""
+        if self.release.policy == "none":
+            return None
+        if self.release.policy == "public-use":
+            return self.release.of(population).file
+        path = self.codebook.populations[population].microdata
+        try:
+            return path.resolve().relative_to(self.project_root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
 
     @property
     def published_figures(self) -> Path:
@@ -717,8 +731,10 @@ def _is_number(value: Any) -> bool:
 
 
 def load_release(meta: dict, source: Path, codebook: Codebook, project_root: Path) -> Release:
-    """publication.yml `release` (default `full`, as before the key existed) and `public_use` recodes."""
-    policy = meta.get("release", "full")
+    """publication.yml `release` and `public_use` recodes. Without the key, a synthetic publication or one stating a
+    legal basis releases its microdata in full (as before the key existed); any other releases none."""
+    legal = bool(meta.get("synthetic")) or bool(str(meta.get("legal_basis") or "").strip())
+    policy = meta.get("release", "full" if legal else "none")
     if policy not in RELEASES:
         raise InputError(
             source, f"one of {', '.join(RELEASES)}", row=line_of(meta, "release"), column="release", value=policy
@@ -753,18 +769,6 @@ def load_release(meta: dict, source: Path, codebook: Codebook, project_root: Pat
 
 def _recodes(entry: dict, source: Path, codebook: Codebook, population: Population, project_root: Path) -> Recodes:
     where = f"public_use.{population.id}"
-    default = f"datasets/microdata/{population.id}.csv"
-    file = entry.get("file", default)
-    released = safe_path(project_root, file, source, f"{where}.file", line_of(entry, "file"))
-    if released == population.microdata.resolve():
-        raise InputError(
-            source,
-            "a released file other than the input microdata (a build never overwrites its inputs)",
-            row=line_of(entry, "file") or line_of(entry),
-            column=f"{where}.file",
-            value=file,
-            hint="Move the input (publication.yml: microdata) or name another file for the public-use release",
-        )
     columns = set(codebook.columns_of(population.id))
     drop = entry.get("drop") or []
     for column in drop if isinstance(drop, list) else [drop]:
@@ -814,7 +818,7 @@ def _recodes(entry: dict, source: Path, codebook: Codebook, population: Populati
             )
         top_code.append((column, highest))
     return Recodes(
-        file=released.relative_to(project_root.resolve()).as_posix(),
+        file=f"{PUBLIC_USE_DIR}/{population.id}.csv",
         drop=tuple(drop if isinstance(drop, list) else [drop]),
         coarsen=tuple(coarsen),
         top_code=tuple(top_code),
