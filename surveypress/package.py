@@ -73,6 +73,10 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
     if datasets.is_dir():
         for path in datasets.rglob("*.csv"):
             found[path.relative_to(staging_root).as_posix()] = path
+    # Input microdata that is not released is never described, wherever it sits.
+    for population in pub.codebook.populations.values():
+        if pub.release.policy != "full":
+            found.pop(_relative(pub, population.microdata), None)
     # Microdata released in full is an input; when the build did not stage a copy, the project's file is published.
     for population in pub.codebook.populations.values():
         relative = pub.released_file(population.id)
