@@ -233,6 +233,7 @@ class Values:
             "ci": self.ci,
             "flag": self.flag,
             "low": self.low,
+            "weighted": self.weighted,
             "label": self.label,
             "group_label": self.group_label,
             "printed": self.printed,
