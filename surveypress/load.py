@@ -87,6 +87,7 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
         )
     suffix = path.suffix.lower()
     expected = codebook.columns_of(population.id)
+    _check_design_columns(path, name, population)
     if suffix == ".csv":
         columns = _read_csv(path, name, expected, population.id)
     elif suffix == ".parquet":
@@ -94,6 +95,30 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
     else:
         raise InputError(name, "a file ending in .csv or .parquet", value=path.suffix)
     return validate(codebook, population.id, columns, name)
+
+
+def _check_design_columns(path: Path, name: str, population: Population) -> None:
+    """A design column named in publication.yml must be in the file's header (said before any other column check)."""
+    if population.design is None or path.suffix.lower() != ".csv":
+        return
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    if len(header) < 2:
+        return  # an empty file or another delimiter: the reader says what is wrong
+    for key, column in (
+        ("weight", population.design.weight),
+        ("strata", population.design.strata),
+        ("cluster", population.design.cluster),
+        ("fpc", population.design.fpc),
+    ):
+        if isinstance(column, str) and column not in header:
+            raise InputError(
+                name,
+                f"the column '{column}' that publication.yml names as design.{population.id}.{key}",
+                row=1,
+                column=column,
+                hint="Design columns follow respondent_id: weight, then stratum, cluster and population size",
+            )
 
 
 # ---------------------------------------------------------------------------------------------------------------
