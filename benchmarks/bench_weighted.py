@@ -78,6 +78,10 @@ def make_project(folder: Path, respondents: int) -> Path:
     microdata = project / "datasets" / "microdata"
     (microdata / "people.csv").unlink()
     pq.write_table(people(respondents), microdata / "people.parquet")
+    # No printed figures: matching them searches every base up to the population size, a cost of its own that the
+    # unweighted scale benchmarks measure.
+    figures = project / "publication" / "published_figures.csv"
+    figures.write_text(figures.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     meta_path = project / "publication" / "publication.yml"
     meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
     meta["microdata"]["people"] = "datasets/microdata/people.parquet"

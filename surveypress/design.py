@@ -100,14 +100,17 @@ def estimates(sums: DomainSums, shape: DesignShape, base: int, counts: tuple[int
         nan = math.nan
         return [Estimate(nan, nan, nan, nan, nan, nan) for _ in counts]
     n_h = shape.psus.astype(float)
-    # A stratum's n_h/(n_h − 1); load.py refuses a stratum with one PSU, so n_h ≥ 2 here.
-    factor = shape.fpc * n_h / (n_h - 1)
+    # A stratum's n_h/(n_h − 1); load.py refuses a stratum with one PSU, so n_h ≥ 2 here, except for an
+    # unstratified sample of one respondent, whose variance is rightly undefined (NaN).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = shape.fpc * n_h / (n_h - 1)
     results = []
     for k, count in enumerate(counts):
         share = float(sums.wy[:, k].sum()) / total
         squares = (sums.bb[:, k] - 2 * share * sums.ab[:, k] + share * share * sums.aa) / (total * total)
         mean = (sums.wy[:, k] - share * sums.w) / total
-        variance = float((factor * (squares - mean * mean / n_h)).sum())
+        with np.errstate(invalid="ignore"):
+            variance = float((factor * (squares - mean * mean / n_h)).sum())
         se = math.sqrt(max(variance, 0.0))
         # Design effect against simple random sampling with replacement of the same n respondents (deft², as R's
         # `survey` and `svy` give it): the SRS variance uses the n − 1 divisor, so a self-weighting SRS gives 1.
