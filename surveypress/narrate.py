@@ -8,8 +8,8 @@ and macros, not pages), each starting with a comment naming its template; return
 The template vocabulary (so that no figure is ever typed into a page):
 - value functions from `values.py`: `pct`, `count`, `base`, `ci`, `flag`, `low`, `weighted`, `label`, `group_label`,
   `printed`, `status` (`pct` and `ci` give the weighted share and design-based interval where there is one; `base`
-  stays the unweighted n); `interval(indicator, category)` gives the Wilson interval as numbers (`.low`, `.high`) for wording that
-  depends on whether two intervals overlap; `interval_level` is the confidence level as text (`95%`);
+  stays the unweighted n); `interval(indicator, category)` gives the interval as numbers (`.low`, `.high`) for
+  wording that depends on whether two intervals overlap; `interval_level` is the confidence level as text (`95%`);
 - `meta` (publication.yml), `codebook`, `question(id)`, `indicators` (id -> Indicator), `disclosure` (thresholds),
   `release` (the microdata release policy: `.policy`, `.of(population)` with `.drop`, `.coarsen`, `.top_code`,
   `.file`); a population's sample design is `codebook.populations[id].design` (None when unweighted);
