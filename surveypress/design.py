@@ -141,10 +141,10 @@ def _expit(value: float) -> float:
 
 
 def t_quantile(df: int) -> float:
-    """The 97.5% quantile of Student's t; the normal one when the design has no degrees of freedom to spare."""
-    from scipy.stats import norm, t
+    """The 97.5% quantile of Student's t on `df` (≥ 1) degrees of freedom (scipy.special: a light import)."""
+    from scipy.special import stdtrit
 
-    return float(t.ppf(1 - ALPHA / 2, df)) if df > 0 else float(norm.ppf(1 - ALPHA / 2))
+    return float(stdtrit(df, 1 - ALPHA / 2))
 
 
 def round_to(value: float, decimals: int) -> float:
@@ -179,31 +179,41 @@ class Layout:
 
 def layout(frame, design) -> Layout:
     """The design of one population's validated frame (load.py has checked every design column)."""
+    import pandas as pd
+
     size = len(frame)
     weights = np.asarray(frame[design.weight], dtype=float)
-    strata = np.asarray(frame[design.strata], dtype=str) if design.strata else np.full(size, "")
-    labels, stratum = np.unique(strata, return_inverse=True)
+    # Hash-based factorising: sorting a million text labels with numpy takes seconds.
+    if design.strata:
+        stratum, labels = pd.factorize(frame[design.strata], sort=True)
+        labels = [str(label) for label in labels]
+    else:
+        stratum, labels = np.zeros(size, dtype=np.int64), [""]
+    strata = len(labels)
     unit_keys: dict[tuple[str, str], int] = {}
     if design.cluster:
-        clusters = np.asarray(frame[design.cluster], dtype=str)
-        pairs = np.char.add(np.char.add(strata, "\x1f"), clusters)
-        keys, unit = np.unique(pairs, return_inverse=True)
-        unit_stratum = np.searchsorted(labels, np.array([key.split("\x1f")[0] for key in keys]))
-        unit_keys = {tuple(key.split("\x1f")): index for index, key in enumerate(keys)}
-        psus = np.bincount(unit_stratum, minlength=len(labels))
+        cluster, cluster_labels = pd.factorize(frame[design.cluster], sort=True)
+        # PSU codes are taken within their stratum: the pair (stratum, cluster) is the PSU.
+        pairs, unit = np.unique(stratum.astype(np.int64) * len(cluster_labels) + cluster, return_inverse=True)
+        unit_stratum = pairs // len(cluster_labels)
+        unit_keys = {
+            (labels[int(pair // len(cluster_labels))], str(cluster_labels[int(pair % len(cluster_labels))])): index
+            for index, pair in enumerate(pairs)
+        }
+        psus = np.bincount(unit_stratum, minlength=strata)
     else:
-        unit, unit_stratum = stratum, np.arange(len(labels))
-        psus = np.bincount(stratum, minlength=len(labels))
-    fpc = np.ones(len(labels))
+        unit, unit_stratum = stratum, np.arange(strata)
+        psus = np.bincount(stratum, minlength=strata)
+    fpc = np.ones(strata)
     if design.fpc is not None:
         if isinstance(design.fpc, str):
-            population = np.zeros(len(labels))
+            population = np.zeros(strata)
             population[stratum] = np.asarray(frame[design.fpc], dtype=float)
         else:
-            population = np.full(len(labels), float(design.fpc))
+            population = np.full(strata, float(design.fpc))
         fpc = 1 - psus / population
     shape = DesignShape(psus=psus, fpc=fpc, clustered=bool(design.cluster))
-    return Layout(shape, weights, stratum, unit, unit_stratum, tuple(str(label) for label in labels), unit_keys)
+    return Layout(shape, weights, np.asarray(stratum), np.asarray(unit), unit_stratum, tuple(labels), unit_keys)
 
 
 def cluster_sums(unit_stratum: np.ndarray, a: np.ndarray, b: np.ndarray, strata: int) -> DomainSums:

@@ -503,34 +503,36 @@ def _check_design(design: Design, columns: dict[str, pa.Array], name: str) -> di
             hint="A weight of zero or less drops the respondent from every estimate; remove the row or fix the weight",
         )
     frame: dict[str, object] = {design.weight: weights}
-    labels: dict[str, np.ndarray] = {}
+    codes: dict[str, np.ndarray] = {}
     for column, what in ((design.strata, "stratum"), (design.cluster, "cluster (PSU)")):
         if column is None:
             continue
         text = pc.utf8_trim_whitespace(columns[column])
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
         index = _first(pc.equal(text, "").to_numpy(zero_copy_only=False))
         if index >= 0:
             raise InputError(name, f"a {what} code in every row", row=index + FIRST_DATA_ROW, column=column, value="")
-        labels[column] = text.to_numpy(zero_copy_only=False).astype(str)
-        frame[column] = pd.array(labels[column], dtype="str")
+        # Integer codes for the checks below; the labels go into the frame as Arrow-backed text, without a copy.
+        codes[column] = pc.dictionary_encode(text).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        frame[column] = pd.array(text, dtype="str")
     size = len(weights)
-    strata = labels[design.strata] if design.strata else np.full(size, "")
+    strata = codes[design.strata] if design.strata else np.zeros(size, dtype=np.int64)
     # PSU codes are taken within their stratum (R's nest = TRUE); without clusters each respondent is a PSU.
-    units = labels[design.cluster] if design.cluster else np.arange(size).astype(str)
-    pairs = pd.DataFrame({"stratum": strata, "psu": units, "row": np.arange(size)})
-    first_rows = pairs.groupby(["stratum", "psu"], sort=False)["row"].min().reset_index()
-    psus = first_rows.groupby("stratum", sort=False)["psu"].agg(["count", "first"])
-    lonely = psus[psus["count"] < 2]
-    if design.strata and len(lonely):
-        stratum = lonely.index[0]
-        row = int(first_rows.loc[first_rows["stratum"] == stratum, "row"].min())
+    units = codes[design.cluster] if design.cluster else np.arange(size, dtype=np.int64)
+    pairs = np.unique(strata * (int(units.max()) + 1) + units)
+    psus = np.bincount(pairs // (int(units.max()) + 1), minlength=int(strata.max()) + 1)
+    lonely = psus == 1
+    if design.strata and lonely.any():
+        in_lonely = lonely[strata]
+        row = _first(in_lonely)
         what = "PSU" if design.cluster else "respondent"
         raise InputError(
             name,
             f"at least two {what}s in every stratum",
             row=row + FIRST_DATA_ROW,
             column=design.strata,
-            value=stratum,
+            value=columns[design.strata][row].as_py().strip(),
             hint=f"This stratum has one {what} only, so its sampling variance cannot be estimated (svy refuses it "
             "too); merge it with a similar stratum, as the survey's documentation prescribes",
         )
@@ -545,9 +547,12 @@ def _check_design(design: Design, columns: dict[str, pa.Array], name: str) -> di
                 column=design.fpc,
                 value=columns[design.fpc][index].as_py(),
             )
-        per_stratum = pd.DataFrame({"stratum": strata, "size": sizes})
-        varying = per_stratum.groupby("stratum", sort=False)["size"].transform("first") != per_stratum["size"]
-        index = _first(varying.to_numpy())
+        # The first size seen in each stratum; any row that differs from it is named.
+        order = np.argsort(strata, kind="stable")
+        starts = np.r_[0, np.flatnonzero(np.diff(strata[order])) + 1]
+        first = np.empty(int(strata.max()) + 1)
+        first[strata[order][starts]] = sizes[order][starts]
+        index = _first(sizes != first[strata])
         if index >= 0:
             raise InputError(
                 name,
@@ -556,7 +561,7 @@ def _check_design(design: Design, columns: dict[str, pa.Array], name: str) -> di
                 column=design.fpc,
                 value=columns[design.fpc][index].as_py(),
             )
-        counts = pd.Series(strata).map(psus["count"]).to_numpy()
+        counts = psus[strata]
         index = _first(sizes < counts)
         if index >= 0:
             raise InputError(
