@@ -227,13 +227,13 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
     design = codebook.populations[population].design
     if design is not None:
         for column, type_, title in (
-            (design.weight, "number", "权数 / weight"),
-            (design.strata, "string", "层 / stratum"),
-            (design.cluster, "string", "初级抽样单位 / cluster (PSU)"),
-            (design.fpc if isinstance(design.fpc, str) else None, "number", "层内总体单位数 / population size"),
+            (design.weight, "number", "Weight"),
+            (design.strata, "string", "Stratum"),
+            (design.cluster, "string", "Cluster (PSU)"),
+            (design.fpc if isinstance(design.fpc, str) else None, "number", "PSUs in the stratum's population"),
         ):
             if column:
-                fields.append(_field(column, type_, title.split(" / ")[0], f"抽样设计 / sample design: {title}"))
+                fields.append(_field(column, type_, title, f"Sample design: {title.lower()}"))
     for question in codebook.questions_of(population):
         fields.extend(_question_fields(pub, question))
     recodes = pub.release.of(population)
@@ -247,7 +247,7 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
                 labels: dict[int, list[str]] = {}
                 for option in question.options:
                     labels.setdefault(classes[option.code], []).append(option.zh)
-                field["categories"] = [{"value": code, "label": "、".join(names)} for code, names in labels.items()]
+                field["categories"] = [{"value": code, "label": " / ".join(names)} for code, names in labels.items()]
                 field["description"] += " / public-use: " + "; ".join(
                     f"{code} = {'+'.join(str(c) for c, r in classes.items() if r == code)}" for code in labels
                 )
@@ -362,6 +362,15 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
     ]
     if any(population.design for population in pub.codebook.populations.values()):
         fields[fields.index(next(f for f in fields if f["name"] == "ci_high")) + 1 : 0] = _design_fields()
+        interval = "With a declared design: the logit interval on the linearised standard error (t); else: "
+        weighted = {
+            "percent": "With a declared design: the weighted percent, sum(w*y) / sum(w) * 100; else: ",
+            "ci_low": interval,
+            "ci_high": interval,
+        }
+        for field in fields:
+            if field["name"] in weighted:
+                field["description"] = weighted[field["name"]] + field["description"]
     return {
         "fields": fields,
         "missingValues": TABLE_MISSING,
@@ -371,13 +380,23 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
 
 def _design_fields() -> list[dict[str, Any]]:
     """The weighted table's extra columns; with a design, percent and interval are weighted and design-based."""
-    note = "；未声明抽样设计的调查对象为空 / empty for a population without a declared design"
+    note = "; empty for a population without a declared design"
     return [
-        _field("se", "number", "标准误", f"加权百分比的标准误（泰勒线性化），百分点{note}", constraints={"minimum": 0}),
         _field(
-            "deff", "number", "设计效应", f"设计方差 ÷ 同样本量简单随机抽样的方差{note}", constraints={"minimum": 0}
+            "se",
+            "number",
+            "Standard error",
+            f"Of the weighted percent (Taylor), in points{note}",
+            constraints={"minimum": 0},
         ),
-        _field("n_eff", "number", "有效样本量", f"基数 ÷ 设计效应{note}", constraints={"minimum": 0}),
+        _field(
+            "deff",
+            "number",
+            "Design effect",
+            f"Design variance / variance of an SRS of the same n{note}",
+            constraints={"minimum": 0},
+        ),
+        _field("n_eff", "number", "Effective sample size", f"Base / design effect{note}", constraints={"minimum": 0}),
     ]
 
 
