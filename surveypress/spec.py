@@ -761,6 +761,15 @@ def load_release(meta: dict, source: Path, codebook: Codebook, project_root: Pat
     recodes = []
     if policy == "public-use":
         raw = _require_mapping(raw, source, "public_use", line_of(meta, "public_use"))
+        unknown = [pop_id for pop_id in raw if pop_id not in codebook.populations]
+        if unknown:
+            raise InputError(
+                source,
+                f"one of the populations {sorted(codebook.populations)}",
+                row=line_of(raw, unknown[0]),
+                column="public_use",
+                value=unknown[0],
+            )
         for pop_id, population in codebook.populations.items():
             entry = _require_mapping(raw.get(pop_id) or {}, source, f"public_use.{pop_id}", line_of(raw, pop_id))
             recodes.append((pop_id, _recodes(entry, source, codebook, population, project_root)))

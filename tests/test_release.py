@@ -96,3 +96,8 @@ def test_full_release_needs_a_synthetic_publication_or_a_legal_basis(tmp_path):
         ).release.policy
         == "full"
     )
+
+
+def test_public_use_recodes_for_an_unknown_population_are_refused(tmp_path):
+    with pytest.raises(InputError, match="one of the populations"):
+        tiny_with(tmp_path, public_use={"peopel": {"drop": ["p_region"]}})
