@@ -106,6 +106,8 @@ def build(
             lambda t: f"{_rows(t)}, {int((t['suppression'] != 'none').sum())} suppressed",
         )
         published = protect.publishable(table)
+        released = protect.released_microdata(pub, microdata)
+        protect.check_recount(pub, table, released)
         disclosure = progress.step(
             "disclose", lambda: protect.disclosure_report(pub, microdata), lambda d: f"{_rows(d)} in the k-report"
         )
@@ -119,7 +121,7 @@ def build(
         # Save outputs.
         progress.step(
             "tables",
-            lambda: write_tables(pub, staging, published, disclosure, reconciliation, microdata),
+            lambda: write_tables(pub, staging, published, disclosure, reconciliation, microdata, released),
             lambda files: f"{len(files)} files",
         )
         # Each language with page templates is an edition: its own charts and pages, from the same tables.
@@ -194,8 +196,11 @@ def write_tables(
     disclosure: pd.DataFrame,
     reconciliation: pd.DataFrame,
     microdata: dict[str, Any] | None = None,
+    released: dict[str, tuple[str, pd.DataFrame]] | None = None,
 ) -> list[Path]:
-    """Stages the CSV tables under datasets/, and the released microdata so later stages see the whole layout."""
+    """Stages the CSV tables under datasets/ and the released microdata: an input released in full is mirrored (or,
+    when large, written as Parquet: sources.release_microdata) so later stages see the whole layout; a public-use
+    file is written; nothing for `release: none`."""
     written = [outputs.write_csv(staging.path("datasets/indicators.csv"), published)]
     for indicator in pub.indicators:
         rows = published[published["indicator"] == indicator.id]
@@ -206,7 +211,12 @@ def write_tables(
         written.append(outputs.write_csv(staging.path("datasets/published_figures.csv"), figures))
     written.append(outputs.write_csv(staging.path("datasets/reconciliation.csv"), reconciliation))
     written.append(outputs.write_csv(staging.path("datasets/disclosure.csv"), disclosure))
-    sources.release_microdata(pub, staging, microdata or {})
+    if pub.release.policy == "full":
+        sources.release_microdata(pub, staging, microdata or {})
+    for population in pub.codebook.populations.values():
+        if pub.release.policy != "full" and released and population.id in released:
+            file, frame = released[population.id]
+            written.append(outputs.write_csv(staging.path(file), frame))
     return written
 
 

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from surveypress import outputs, readers
 from surveypress.errors import InputError
-from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Population, Publication, Question, folder_name
+from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Design, Population, Publication, Question, folder_name
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -75,6 +75,7 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
     """Reads one population's file (CSV, Parquet, or a format of readers.py by suffix) and returns its validated
     frame."""
     path, name = checked_file(population, project_root, limit_bytes)
+    _check_design_columns(path, name, population)
     suffix = path.suffix.lower()
     source = population.source
     # With a multi_separator, each multi question is one column of the file; answers_to_codes splits it.
@@ -128,6 +129,30 @@ def checked_file(population: Population, project_root: Path, limit_bytes: int) -
             value=path.suffix,
         )
     return path, name
+
+
+def _check_design_columns(path: Path, name: str, population: Population) -> None:
+    """A design column named in publication.yml must be in the file's header (said before any other column check)."""
+    if population.design is None or path.suffix.lower() != ".csv":
+        return
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    if len(header) < 2:
+        return  # an empty file or another delimiter: the reader says what is wrong
+    for key, column in (
+        ("weight", population.design.weight),
+        ("strata", population.design.strata),
+        ("cluster", population.design.cluster),
+        ("fpc", population.design.fpc),
+    ):
+        if isinstance(column, str) and column not in header:
+            raise InputError(
+                name,
+                f"the column '{column}' that publication.yml names as design.{population.id}.{key}",
+                row=1,
+                column=column,
+                hint="Design columns follow respondent_id: weight, then stratum, cluster and population size",
+            )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -413,6 +438,8 @@ def validate(
 
     ids = columns["respondent_id"]
     _check_ids(ids, columns, name, rows)
+    design = codebook.populations[population].design
+    design_columns = _check_design(design, columns, name) if design else {}
 
     # Parse every question column into integers, noting the earliest malformed or unknown code.
     values: dict[str, np.ndarray] = {}
@@ -431,7 +458,7 @@ def validate(
     _raise_earliest(problems, name, rows)
 
     _check_universes(questions, codebook, values, empty, order, name, rows)
-    return _frame(ids, questions, codebook, values, empty)
+    return _frame(ids, questions, codebook, values, empty, design_columns)
 
 
 def _check_columns(found: list[str], expected: list[str], population: str, name: str) -> None:
@@ -545,6 +572,117 @@ def _check_ids(
             value=value,
             hint=f"The same id is on {rows.label} {earlier + rows.first}",
         )
+
+
+def _numbers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Finite numbers of a text column (NaN elsewhere) and the mask of cells that are not plain numbers."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    plain = pc.and_(
+        pc.equal(trimmed, text), pc.match_substring_regex(text, r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+    )
+    values = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
+    numbers = values.to_numpy(zero_copy_only=False).astype(float)
+    bad = ~plain.to_numpy(zero_copy_only=False) | ~np.isfinite(numbers)
+    return numbers, bad
+
+
+def _check_design(design: Design, columns: dict[str, pa.Array], name: str) -> dict[str, object]:
+    """Weights positive numbers, strata and clusters present, each stratum with two PSUs or more, population sizes
+    constant within a stratum and at least its sampled PSUs. Gives the design columns for the frame."""
+    weights, bad = _numbers(columns[design.weight])
+    index = _first(bad)
+    if index >= 0:
+        value = columns[design.weight][index].as_py()
+        raise InputError(
+            name,
+            "a weight in every row: a positive number",
+            row=index + FIRST_DATA_ROW,
+            column=design.weight,
+            value=value,
+            hint="The cell is empty" if value == "" else "The value is not a number (use a point for decimals)",
+        )
+    index = _first(weights <= 0)
+    if index >= 0:
+        raise InputError(
+            name,
+            "a positive weight",
+            row=index + FIRST_DATA_ROW,
+            column=design.weight,
+            value=columns[design.weight][index].as_py(),
+            hint="A weight of zero or less drops the respondent from every estimate; remove the row or fix the weight",
+        )
+    frame: dict[str, object] = {design.weight: weights}
+    codes: dict[str, np.ndarray] = {}
+    for column, what in ((design.strata, "stratum"), (design.cluster, "cluster (PSU)")):
+        if column is None:
+            continue
+        text = pc.utf8_trim_whitespace(columns[column])
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        index = _first(pc.equal(text, "").to_numpy(zero_copy_only=False))
+        if index >= 0:
+            raise InputError(name, f"a {what} code in every row", row=index + FIRST_DATA_ROW, column=column, value="")
+        # Integer codes for the checks below; the labels go into the frame as Arrow-backed text, without a copy.
+        codes[column] = pc.dictionary_encode(text).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        frame[column] = pd.array(text, dtype="str")
+    size = len(weights)
+    strata = codes[design.strata] if design.strata else np.zeros(size, dtype=np.int64)
+    # PSU codes are taken within their stratum (R's nest = TRUE); without clusters each respondent is a PSU.
+    units = codes[design.cluster] if design.cluster else np.arange(size, dtype=np.int64)
+    pairs = np.unique(strata * (int(units.max()) + 1) + units)
+    psus = np.bincount(pairs // (int(units.max()) + 1), minlength=int(strata.max()) + 1)
+    lonely = psus == 1
+    if design.strata and lonely.any():
+        in_lonely = lonely[strata]
+        row = _first(in_lonely)
+        what = "PSU" if design.cluster else "respondent"
+        raise InputError(
+            name,
+            f"at least two {what}s in every stratum",
+            row=row + FIRST_DATA_ROW,
+            column=design.strata,
+            value=columns[design.strata][row].as_py().strip(),
+            hint=f"This stratum has one {what} only, so its sampling variance cannot be estimated (svy refuses it "
+            "too); merge it with a similar stratum, as the survey's documentation prescribes",
+        )
+    if design.fpc is not None and isinstance(design.fpc, str):
+        sizes, bad = _numbers(columns[design.fpc])
+        index = _first(bad | (sizes <= 0))
+        if index >= 0:
+            raise InputError(
+                name,
+                "the population size of the respondent's stratum: a positive number",
+                row=index + FIRST_DATA_ROW,
+                column=design.fpc,
+                value=columns[design.fpc][index].as_py(),
+            )
+        # The first size seen in each stratum; any row that differs from it is named.
+        order = np.argsort(strata, kind="stable")
+        starts = np.r_[0, np.flatnonzero(np.diff(strata[order])) + 1]
+        first = np.empty(int(strata.max()) + 1)
+        first[strata[order][starts]] = sizes[order][starts]
+        index = _first(sizes != first[strata])
+        if index >= 0:
+            raise InputError(
+                name,
+                "one population size per stratum (the same in every row of the stratum)",
+                row=index + FIRST_DATA_ROW,
+                column=design.fpc,
+                value=columns[design.fpc][index].as_py(),
+            )
+        counts = psus[strata]
+        index = _first(sizes < counts)
+        if index >= 0:
+            raise InputError(
+                name,
+                f"a population size of at least the {int(counts[index])} sampled "
+                f"{'PSUs' if design.cluster else 'respondents'} of the stratum",
+                row=index + FIRST_DATA_ROW,
+                column=design.fpc,
+                value=columns[design.fpc][index].as_py(),
+            )
+        frame[design.fpc] = sizes
+    return frame
 
 
 def _describe_codes(allowed: tuple[int, ...], no_answer: int, question: Question) -> str:
@@ -703,9 +841,12 @@ def _frame(
     codebook: Codebook,
     values: dict[str, np.ndarray],
     empty: dict[str, np.ndarray],
+    design_columns: dict[str, object] | None = None,
 ) -> pd.DataFrame:
-    """The validated frame: text ids, then each column as the smallest nullable integer type that holds its codes."""
+    """The validated frame: text ids, the design columns (weights and population sizes as floats, strata and
+    clusters as text), then each question column as the smallest nullable integer type that holds its codes."""
     data: dict[str, object] = {"respondent_id": pd.array(ids.to_numpy(zero_copy_only=False), dtype="str")}
+    data.update(design_columns or {})
     for question in questions:
         codes = (0, 1) if question.type == "multi" else question.codes
         smallest, largest = min(*codes, codebook.no_answer), max(*codes, codebook.no_answer)

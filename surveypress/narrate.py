@@ -6,10 +6,13 @@ Gives: one `docs/<path>.md` per `<content>/templates/<path>.md.j2` (templates wh
 and macros, not pages), each starting with a comment naming its template; returns the paths written.
 
 The template vocabulary (so that no figure is ever typed into a page):
-- value functions from `values.py`: `pct`, `count`, `base`, `ci`, `flag`, `low`, `label`, `group_label`, `printed`,
-  `status`; `interval(indicator, category)` gives the Wilson interval as numbers (`.low`, `.high`) for wording that
-  depends on whether two intervals overlap; `interval_level` is the confidence level as text (`95%`);
-- `meta` (publication.yml), `codebook`, `question(id)`, `indicators` (id -> Indicator), `disclosure` (thresholds);
+- value functions from `values.py`: `pct`, `count`, `base`, `ci`, `flag`, `low`, `weighted`, `label`, `group_label`,
+  `printed`, `status` (`pct` and `ci` give the weighted share and design-based interval where there is one; `base`
+  stays the unweighted n); `interval(indicator, category)` gives the interval as numbers (`.low`, `.high`) for
+  wording that depends on whether two intervals overlap; `interval_level` is the confidence level as text (`95%`);
+- `meta` (publication.yml), `codebook`, `question(id)`, `indicators` (id -> Indicator), `disclosure` (thresholds),
+  `release` (the microdata release policy: `.policy`, `.of(population)` with `.drop`, `.coarsen`, `.top_code`,
+  `.file`); a population's sample design is `codebook.populations[id].design` (None when unweighted);
 - `reconciliation` (rows of the reconciliation table, each with the `indicator`, `category`, `unit`, `comparison` and
   `note` of its published figure), `figures_for(indicator, category=None)`, `fits(figure, base)` (whether a printed
   percentage can come from a whole count out of `base`);
@@ -147,6 +150,7 @@ def page_environment(
         codebook=pub.codebook,
         indicators={indicator.id: indicator for indicator in pub.indicators},
         disclosure=pub.disclosure,
+        release=pub.release,
         reconciliation=reconciliation_rows,
         changelog=changelog,
         downloads=downloads,

@@ -117,17 +117,22 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
         # Microdata over sources.RELEASE_CSV_MAX_BYTES, or given as Parquet, is released as Parquet.
         for path in (datasets / "microdata").rglob("*.parquet") if (datasets / "microdata").is_dir() else []:
             found[path.relative_to(staging_root).as_posix()] = path
-    # Microdata is an input; when the build did not stage a copy, the project's file is the one published.
+    # Input microdata that is not released is never described, wherever it sits.
     for population in pub.codebook.populations.values():
-        relative = _relative(pub, population.microdata)
+        if pub.release.policy != "full":
+            found.pop(_relative(pub, population.microdata), None)
+    # Microdata released in full is an input; when the build did not stage a copy, the project's file is published.
+    for population in pub.codebook.populations.values():
+        relative = pub.released_file(population.id)
         if (
-            relative not in found
+            pub.release.policy == "full"
+            and relative not in found
             and population.microdata.is_file()
             and population.microdata.suffix == ".csv"
             and sources.released_path(pub, population) == relative
         ):
             found[relative] = population.microdata
-    order = [_relative(pub, population.microdata) for population in pub.codebook.populations.values()]
+    order = [pub.released_file(population.id) for population in pub.codebook.populations.values()]
     order += [sources.released_path(pub, population) for population in pub.codebook.populations.values()]
     order.append("datasets/indicators.csv")
     order.extend(f"datasets/indicators/{indicator.id}.csv" for indicator in pub.indicators)
@@ -179,7 +184,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
     """(kind, name, title, description, schema) of one resource, chosen by its path, in the current language."""
     language = i18n.current()
     for population in pub.codebook.populations.values():
-        if relative in (_relative(pub, population.microdata), sources.released_path(pub, population)):
+        if relative in (pub.released_file(population.id), sources.released_path(pub, population)):
             name = population.title.text(language)
             title = _("{population}: questionnaire microdata").format(population=name)
             description = _(
@@ -295,8 +300,33 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
             constraints={"required": True, "unique": True},
         )
     ]
+    design = codebook.populations[population].design
+    if design is not None:
+        for column, type_, title in (
+            (design.weight, "number", "Weight"),
+            (design.strata, "string", "Stratum"),
+            (design.cluster, "string", "Cluster (PSU)"),
+            (design.fpc if isinstance(design.fpc, str) else None, "number", "PSUs in the stratum's population"),
+        ):
+            if column:
+                fields.append(_field(column, type_, title, f"Sample design: {title.lower()}"))
     for question in codebook.questions_of(population):
         fields.extend(_question_fields(pub, question))
+    recodes = pub.release.of(population)
+    if recodes is not None:
+        fields = [field for field in fields if field["name"] not in recodes.drop]
+        for field in fields:
+            question = codebook.questions.get(field["name"])
+            classes = recodes.classes(question) if question is not None and question.type != "multi" else None
+            if classes and any(code != released for code, released in classes.items()):
+                # A coarsened or top-coded column: each released code stands for the options released as it.
+                labels: dict[int, list[str]] = {}
+                for option in question.options:
+                    labels.setdefault(classes[option.code], []).append(option.zh)
+                field["categories"] = [{"value": code, "label": " / ".join(names)} for code, names in labels.items()]
+                field["description"] += " / public-use: " + "; ".join(
+                    f"{code} = {'+'.join(str(c) for c, r in classes.items() if r == code)}" for code in labels
+                )
     expected = [field["name"] for field in fields]
     if header != expected:
         raise InputError(relative, f"the header {','.join(expected)}", row=1, value=",".join(header))
@@ -418,11 +448,52 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
         ),
         _field("flags", "string", _("Flags"), _("[u] low reliability, [c] suppressed, separated by spaces")),
     ]
+    if any(population.design for population in pub.codebook.populations.values()):
+        fields[fields.index(next(f for f in fields if f["name"] == "ci_high")) + 1 : 0] = _design_fields()
+        interval = "With a declared design: the logit interval on the linearised standard error (t); else: "
+        weighted = {
+            "percent": "With a declared design: the weighted percent, sum(w*y) / sum(w) * 100; else: ",
+            "ci_low": interval,
+            "ci_high": interval,
+        }
+        for field in fields:
+            if field["name"] in weighted:
+                field["description"] = weighted[field["name"]] + field["description"]
     return {
         "fields": fields,
         "missingValues": _table_missing(),
         "primaryKey": ["indicator", "breakdown", "group", "category"],
     }
+
+
+def _design_fields() -> list[dict[str, Any]]:
+    """The weighted table's extra columns; with a design, percent and interval are weighted and design-based."""
+    return [
+        _field(
+            "se",
+            "number",
+            _("Standard error"),
+            _("Of the weighted percent (Taylor), in points; empty for a population without a declared design"),
+            constraints={"minimum": 0},
+        ),
+        _field(
+            "deff",
+            "number",
+            _("Design effect"),
+            _(
+                "Design variance / variance of a simple random sample of the same n; empty for a population without "
+                "a declared design"
+            ),
+            constraints={"minimum": 0},
+        ),
+        _field(
+            "n_eff",
+            "number",
+            _("Effective sample size"),
+            _("Base / design effect; empty for a population without a declared design"),
+            constraints={"minimum": 0},
+        ),
+    ]
 
 
 def _published_figures_schema(pub: Publication, header: list[str] | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import copy
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,10 @@ from surveypress import i18n
 from surveypress.errors import InputError
 
 QUESTION_TYPES = ("single", "scale", "multi")
+DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")
+RELEASES = ("none", "public-use", "full")
+# Where public-use files are written: a folder of their own, so that the input microdata is never overwritten.
+PUBLIC_USE_DIR = "datasets/public-use"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
@@ -174,12 +178,31 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Design:
+    """How a population's sample was drawn (publication.yml, `design.<population>`): the microdata columns holding
+    each respondent's weight, stratum and cluster (PSU), and the finite population correction: a column holding the
+    number of PSUs in the respondent's stratum in the population (respondents, without clusters), or one number
+    for a design without strata."""
+
+    weight: str
+    strata: str | None = None
+    cluster: str | None = None
+    fpc: str | float | None = None
+
+    def columns(self) -> list[str]:
+        """The design's microdata columns, in the order they follow respondent_id."""
+        named = [self.weight, self.strata, self.cluster, self.fpc if isinstance(self.fpc, str) else None]
+        return [column for column in named if column is not None]
+
+
+@dataclass(frozen=True)
 class Population:
     id: str
     title: Label
     microdata: Path
     quasi_identifiers: tuple[str, ...] = ()
     source: Source = Source()
+    design: Design | None = None
 
 
 @dataclass(frozen=True)
@@ -192,8 +215,13 @@ class Codebook:
         return [q for q in self.questions.values() if q.population == population]
 
     def columns_of(self, population: str) -> list[str]:
-        """The expected microdata header for a population, in order."""
-        columns = ["respondent_id"]
+        """The expected microdata header for a population, in order: id, design columns, questions."""
+        design = self.populations[population].design
+        return ["respondent_id", *(design.columns() if design else []), *self.question_columns_of(population)]
+
+    def question_columns_of(self, population: str) -> list[str]:
+        """The microdata columns holding answers, in codebook order."""
+        columns = []
         for question in self.questions_of(population):
             columns.extend(question.columns())
         return columns
@@ -241,6 +269,47 @@ class Disclosure:
     min_k: int = 3
 
 
+@dataclass(frozen=True)
+class Recodes:
+    """What a public-use file changes in one population's microdata before it is released."""
+
+    file: str  # project-relative path of the released file: PUBLIC_USE_DIR/<population>.csv
+    drop: tuple[str, ...] = ()
+    # column -> groups of codes released as one (the first code of each group stands for the group)
+    coarsen: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...] = ()
+    # column -> highest code released; higher codes are released as it
+    top_code: tuple[tuple[str, int], ...] = ()
+
+    def classes(self, question: Question) -> dict[int, int] | None:
+        """Each code of a single/scale question mapped to the code it is released as; None if dropped."""
+        if question.id in self.drop:
+            return None
+        released = {code: code for code in question.codes}
+        for column, groups in self.coarsen:
+            if column == question.id:
+                for group in groups:
+                    for code in group:
+                        released[code] = group[0]
+        for column, highest in self.top_code:
+            if column == question.id:
+                for code in question.codes:
+                    if code > highest:
+                        released[code] = released[highest] if highest in released else highest
+        return released
+
+
+@dataclass(frozen=True)
+class Release:
+    """The microdata release policy (publication.yml `release`): `none`, `public-use` (with recodes) or `full`."""
+
+    policy: str = "full"
+    recodes: tuple[tuple[str, Recodes], ...] = ()
+    legal_basis: str = ""
+
+    def of(self, population: str) -> Recodes | None:
+        return dict(self.recodes).get(population)
+
+
 @dataclass
 class Publication:
     content_dir: Path
@@ -249,6 +318,8 @@ class Publication:
     codebook: Codebook
     indicators: list[Indicator]
     disclosure: Disclosure
+    release: Release = Release()
+
     languages: tuple[str, ...] = ("zh-Hans",)
 
     @property
@@ -262,6 +333,18 @@ class Publication:
             if indicator.id == indicator_id:
                 return indicator
         raise KeyError(indicator_id)
+
+    def released_file(self, population: str) -> str | None:
+        """The project-relative path of the microdata file released for a population, or None (`release: none`)."""
+        if self.release.policy == "none":
+            return None
+        if self.release.policy == "public-use":
+            return self.release.of(population).file
+        path = self.codebook.populations[population].microdata
+        try:
+            return path.resolve().relative_to(self.project_root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
 
     @property
     def published_figures(self) -> Path:
@@ -981,6 +1064,7 @@ def _load_content(
         min_cell=_setting(settings, "min_cell", 5, meta_path),
         min_k=_setting(settings, "min_k", 3, meta_path),
     )
+    codebook = _with_designs(meta, meta_path, codebook)
     indicators = load_indicators(content_dir / "indicators.yml", codebook, languages)
     return Publication(
         content_dir=content_dir,
@@ -990,4 +1074,169 @@ def _load_content(
         indicators=indicators,
         disclosure=disclosure,
         languages=languages,
+        release=load_release(meta, meta_path, codebook, project_root),
+    )
+
+
+def _with_designs(meta: dict, source: Path, codebook: Codebook) -> Codebook:
+    """The codebook with each population's sample design from publication.yml `design` (see `Design`)."""
+    designs = _require_mapping(meta.get("design") or {}, source, "design", line_of(meta, "design"))
+    populations = dict(codebook.populations)
+    for pop_id, entry in designs.items():
+        where = f"design.{pop_id}"
+        row = line_of(designs, pop_id)
+        if pop_id not in populations:
+            raise InputError(
+                source, f"one of the populations {sorted(populations)}", row=row, column="design", value=pop_id
+            )
+        entry = _require_mapping(entry, source, where, row)
+        unknown = [key for key in entry if key not in DESIGN_KEYS]
+        if unknown:
+            raise InputError(
+                source,
+                f"only the keys {', '.join(DESIGN_KEYS)}",
+                row=line_of(entry, unknown[0]),
+                column=where,
+                value=unknown[0],
+            )
+        taken = {"respondent_id": "the id column", **{c: "a question" for c in codebook.question_columns_of(pop_id)}}
+        names: dict[str, str | None] = {}
+        for key in DESIGN_KEYS:
+            value = entry.get(key)
+            if value is None or (key == "fpc" and _is_number(value)):
+                continue
+            if not isinstance(value, str) or not ID_PATTERN.match(value) or value in taken:
+                expected = "a lower_snake_case column name"
+                if isinstance(value, str) and value in taken:
+                    expected = f"a column name not used by {taken[value]}"
+                raise InputError(source, expected, row=line_of(entry, key), column=f"{where}.{key}", value=value)
+            taken[value] = f"design.{pop_id}.{key}"
+            names[key] = value
+        if "weight" not in names:
+            raise InputError(
+                source,
+                "the name of the weight column",
+                row=row,
+                column=f"{where}.weight",
+                hint="A design needs weights; for an equal-probability sample, add a column of 1s",
+            )
+        fpc = entry.get("fpc")
+        if _is_number(fpc) and (fpc <= 0 or names.get("strata")):
+            raise InputError(
+                source,
+                "a population size column (one size per stratum) or, without strata, a positive number",
+                row=line_of(entry, "fpc"),
+                column=f"{where}.fpc",
+                value=fpc,
+            )
+        design = Design(weight=names["weight"], strata=names.get("strata"), cluster=names.get("cluster"), fpc=fpc)
+        populations[pop_id] = replace(populations[pop_id], design=design)
+    return replace(codebook, populations=populations)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def load_release(meta: dict, source: Path, codebook: Codebook, project_root: Path) -> Release:
+    """publication.yml `release` and `public_use` recodes. Without the key, a synthetic publication or one stating a
+    legal basis releases its microdata in full (as before the key existed); any other releases none."""
+    legal = bool(meta.get("synthetic")) or bool(str(meta.get("legal_basis") or "").strip())
+    policy = meta.get("release", "full" if legal else "none")
+    if policy not in RELEASES:
+        raise InputError(
+            source, f"one of {', '.join(RELEASES)}", row=line_of(meta, "release"), column="release", value=policy
+        )
+    legal_basis = str(meta.get("legal_basis") or "").strip()
+    if policy == "full" and not meta.get("synthetic") and not legal_basis:
+        raise InputError(
+            source,
+            "release: full only for a publication declared synthetic: true or stating a legal_basis",
+            row=line_of(meta, "release"),
+            column="release",
+            value=policy,
+            hint="Release full microdata only where the law allows it; otherwise use public-use or none",
+        )
+    raw = meta.get("public_use") or {}
+    if raw and policy != "public-use":
+        raise InputError(
+            source,
+            "public_use recodes only with release: public-use",
+            row=line_of(meta, "public_use"),
+            column="public_use",
+            value=policy,
+        )
+    recodes = []
+    if policy == "public-use":
+        raw = _require_mapping(raw, source, "public_use", line_of(meta, "public_use"))
+        unknown = [pop_id for pop_id in raw if pop_id not in codebook.populations]
+        if unknown:
+            raise InputError(
+                source,
+                f"one of the populations {sorted(codebook.populations)}",
+                row=line_of(raw, unknown[0]),
+                column="public_use",
+                value=unknown[0],
+            )
+        for pop_id, population in codebook.populations.items():
+            entry = _require_mapping(raw.get(pop_id) or {}, source, f"public_use.{pop_id}", line_of(raw, pop_id))
+            recodes.append((pop_id, _recodes(entry, source, codebook, population, project_root)))
+    return Release(policy=policy, recodes=tuple(recodes), legal_basis=legal_basis)
+
+
+def _recodes(entry: dict, source: Path, codebook: Codebook, population: Population, project_root: Path) -> Recodes:
+    where = f"public_use.{population.id}"
+    columns = set(codebook.columns_of(population.id))
+    drop = entry.get("drop") or []
+    for column in drop if isinstance(drop, list) else [drop]:
+        if column not in columns or column == "respondent_id":
+            raise InputError(
+                source,
+                f"a microdata column of population '{population.id}' other than respondent_id",
+                row=line_of(entry, "drop"),
+                column=f"{where}.drop",
+                value=column,
+            )
+    coarsen = []
+    for column, groups in _require_mapping(entry.get("coarsen") or {}, source, f"{where}.coarsen").items():
+        question = codebook.questions.get(column)
+        valid = (
+            question is not None
+            and question.population == population.id
+            and question.type != "multi"
+            and isinstance(groups, list)
+            and all(isinstance(g, list) and g for g in groups)
+            and all(code in question.codes for group in groups for code in group)
+        )
+        if not valid:
+            raise InputError(
+                source,
+                "a single-choice question of the population and a list of groups of its codes",
+                row=line_of(entry, "coarsen"),
+                column=f"{where}.coarsen",
+                value=column,
+            )
+        coarsen.append((column, tuple(tuple(group) for group in groups)))
+    top_code = []
+    for column, highest in _require_mapping(entry.get("top_code") or {}, source, f"{where}.top_code").items():
+        question = codebook.questions.get(column)
+        if (
+            question is None
+            or question.population != population.id
+            or question.type == "multi"
+            or (highest not in question.codes)
+        ):
+            raise InputError(
+                source,
+                "a single-choice question of the population and one of its codes",
+                row=line_of(entry, "top_code"),
+                column=f"{where}.top_code",
+                value=f"{column}: {highest}",
+            )
+        top_code.append((column, highest))
+    return Recodes(
+        file=f"{PUBLIC_USE_DIR}/{population.id}.csv",
+        drop=tuple(drop if isinstance(drop, list) else [drop]),
+        coarsen=tuple(coarsen),
+        top_code=tuple(top_code),
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from surveypress import i18n
+from surveypress.design import DesignShape, DomainSums, Layout, estimates, layout, percent_of, round_to
 from surveypress.errors import InputError
 from surveypress.i18n import N_
 from surveypress.spec import Codebook, Indicator, Label, Publication, Question, Universe
@@ -41,6 +42,9 @@ TABLE_COLUMNS = [
     "ci_low",
     "ci_high",
 ]
+# Added after ci_high when any population declares a design (publication.yml `design`): the standard error of the
+# weighted percent and the design effect, in percent points and as a ratio, and the effective sample size.
+DESIGN_COLUMNS = ["se", "deff", "n_eff"]
 TOTAL = "total"
 TOTAL_LABEL = N_("Total")  # the label columns carry its translation in each language
 LABEL_COLUMNS = ("group_label", "category_label")
@@ -75,6 +79,8 @@ class Task:
 
 # An engine returns, per task and breakdown id (`TOTAL` included), {group code or None: (base, counts per category)}.
 Counts = dict[str, dict[int | None, tuple[int, tuple[int, ...]]]]
+# With a design, also per task and breakdown id: {group code or None: weighted sums per stratum (design.DomainSums)}.
+Sums = dict[str, dict[int | None, "DomainSums"]]
 
 
 def universe_chain(codebook: Codebook, question: Question) -> tuple[Universe, ...]:
@@ -186,6 +192,7 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
         raise ValueError(f"engine must be 'auto' or one of {ENGINES}, not {engine!r}")
     tasks = plan(pub)
     counts: dict[str, Counts] = {}
+    weighted: dict[str, tuple[DesignShape, Sums]] = {}
     for population, population_tasks in tasks.items():
         if population not in microdata:
             raise InputError(
@@ -214,7 +221,10 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
 
             name = None if isinstance(source, pd.DataFrame) else display_name(source, pub.project_root)  # type: ignore[arg-type]
             counts.update(duckdb_engine.count(pub.codebook, population, source, population_tasks, name))
-    return assemble(pub, tasks, counts)
+        design = pub.codebook.populations[population].design
+        if design is not None:
+            weighted.update(_weigh(pub, population, source, population_tasks, engine))
+    return assemble(pub, tasks, counts, weighted)
 
 
 def table_columns(languages: tuple[str, ...] = ("zh-Hans",)) -> list[str]:
@@ -228,15 +238,49 @@ def table_columns(languages: tuple[str, ...] = ("zh-Hans",)) -> list[str]:
     return columns
 
 
-def assemble(pub: Publication, tasks: dict[str, list[Task]], counts: dict[str, Counts]) -> pd.DataFrame:
-    """Turns the engines' integers into the ordered long table."""
+def _weigh(
+    pub: Publication, population: str, source: object, tasks: list[Task], engine: str
+) -> dict[str, tuple[DesignShape, Sums]]:
+    """The engine's weighted sums for a population with a design, each with the design's shape."""
+    design = pub.codebook.populations[population].design
+    if not isinstance(source, pd.DataFrame):
+        # load.py checks the design columns (weights, strata, PSUs); a path has not been through it.
+        raise NotImplementedError("a weighted design is tabulated from the frame load.load_microdata gives")
+    where: Layout = layout(source, design)
+    if engine == "pandas":
+        from surveypress.engines import pandas_engine
+
+        sums = pandas_engine.weighted_sums(pub.codebook, source, tasks, where)
+    else:
+        from surveypress.engines import duckdb_engine
+
+        sums = duckdb_engine.weighted_sums(pub.codebook, population, source, tasks, design, where)
+    return {indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()}
+
+
+def assemble(
+    pub: Publication,
+    tasks: dict[str, list[Task]],
+    counts: dict[str, Counts],
+    weighted: dict[str, tuple[DesignShape, Sums]] | None = None,
+) -> pd.DataFrame:
+    """Turns the engines' integers (and weighted sums) into the ordered long table."""
+    weighted = weighted or {}
     languages = pub.languages
-    columns: dict[str, list] = {name: [] for name in table_columns(languages)}
+    names = table_columns(languages) + (DESIGN_COLUMNS if weighted else [])
+    columns: dict[str, list] = {name: [] for name in names}
     total = Label(texts={tag: i18n.gettext_in(tag, TOTAL_LABEL) for tag in languages})
 
     def add(task: Task, breakdown: str, group: str, group_label: Label, base: int, cells: tuple[int, ...]) -> None:
-        for category, count in zip(task.categories, cells, strict=True):
-            percent, low, high = share(count, base)
+        design = weighted.get(task.indicator.id)
+        rows = [share(count, base) + (math.nan,) * 3 for count in cells]
+        if design is not None:
+            shape, sums = design
+            domain = sums[breakdown][None if breakdown == TOTAL else int(group)]
+            rows = [
+                _weighted_row(domain, k, estimate) for k, estimate in enumerate(estimates(domain, shape, base, cells))
+            ]
+        for category, count, (percent, low, high, se, deff, n_eff) in zip(task.categories, cells, rows, strict=True):
             columns["indicator"].append(task.indicator.id)
             columns["population"].append(task.indicator.population)
             columns["breakdown"].append(breakdown)
@@ -251,6 +295,10 @@ def assemble(pub: Publication, tasks: dict[str, list[Task]], counts: dict[str, C
             columns["percent"].append(percent)
             columns["ci_low"].append(low)
             columns["ci_high"].append(high)
+            if weighted:
+                columns["se"].append(se)
+                columns["deff"].append(deff)
+                columns["n_eff"].append(n_eff)
 
     # Rows follow indicators.yml order, whatever order the populations were counted in.
     by_indicator = {task.indicator.id: task for population_tasks in tasks.values() for task in population_tasks}
@@ -270,6 +318,20 @@ def assemble(pub: Publication, tasks: dict[str, list[Task]], counts: dict[str, C
         table[name] = table[name].astype("str")
     for name in ("count", "base"):
         table[name] = table[name].astype("int64")
-    for name in ("percent", "ci_low", "ci_high"):
+    for name in ("percent", "ci_low", "ci_high", *(DESIGN_COLUMNS if weighted else [])):
         table[name] = table[name].astype("float64")
     return table
+
+
+def _weighted_row(domain: DomainSums, k: int, estimate) -> tuple[float, ...]:
+    """Percent, interval and standard error in percent (2 decimals), design effect (2) and effective n (1)."""
+    if math.isnan(estimate.share):
+        return (math.nan,) * 6
+    return (
+        percent_of(float(domain.wy[:, k].sum()), float(domain.w.sum())),
+        round_to(estimate.low * 100, 2),
+        round_to(estimate.high * 100, 2),
+        round_to(estimate.se * 100, 2),
+        round_to(estimate.deff, 2),
+        round_to(estimate.n_eff, 1),
+    )

@@ -142,11 +142,19 @@ class Values:
         status = _key(record.get("suppression", "none"))
         return status not in ("none", "", "nan") or _is_missing(record.get("percent"))
 
+    def weighted(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> bool:
+        """True when the row's percent is a weighted estimate (its population declares a design)."""
+        record = self.row(indicator, category, breakdown, group)
+        return "deff" in record and not (_is_missing(record["deff"]) and _is_missing(record.get("se")))
+
     def pct(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL, decimals: int = 1) -> str:
-        """'88.9%'; '[c]' when the cell is suppressed. Rounded from count/base, so no double rounding."""
+        """'88.9%'; '[c]' when the cell is suppressed. Unweighted: rounded from count/base, so no double rounding;
+        weighted: the table's weighted percent."""
         record = self.row(indicator, category, breakdown, group)
         if self.suppressed(indicator, category, breakdown, group):
             return SUPPRESSED
+        if self.weighted(indicator, category, breakdown, group):
+            return format_percent(record["percent"], decimals)
         count, base = record.get("count"), record.get("base")
         if not _is_missing(count) and not _is_missing(base) and int(float(base)) > 0:
             exact = Decimal(int(float(count))) * 100 / Decimal(int(float(base)))
@@ -174,7 +182,8 @@ class Values:
         return int(float(self.row(indicator, first, breakdown, group)["base"]))
 
     def ci(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL, decimals: int = 1) -> str:
-        """The 95% Wilson interval as '84.0%–92.4%' (the catalogue's range format); '[c]' when suppressed."""
+        """The 95% interval as '84.0%–92.4%' (the catalogue's range format; Wilson, or the design-based one for a
+        weighted share); '[c]' when suppressed."""
         record = self.row(indicator, category, breakdown, group)
         if self.suppressed(indicator, category, breakdown, group):
             return SUPPRESSED
@@ -243,6 +252,7 @@ class Values:
             "ci": self.ci,
             "flag": self.flag,
             "low": self.low,
+            "weighted": self.weighted,
             "label": self.label,
             "group_label": self.group_label,
             "printed": self.printed,
