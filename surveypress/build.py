@@ -216,7 +216,13 @@ def write_tables(
     for population in pub.codebook.populations.values():
         if pub.release.policy != "full" and released and population.id in released:
             file, frame = released[population.id]
-            written.append(outputs.write_csv(staging.path(file), frame))
+            if isinstance(frame, pd.DataFrame):
+                written.append(outputs.write_csv(staging.path(file), frame))
+            else:  # a streamed file's public-use recoding, written by the engine
+                target = staging.path(file)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                frame.write(target)
+                written.append(target)
     return written
 
 

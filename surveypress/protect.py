@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -180,11 +181,15 @@ def disclosure_report(pub: Publication, microdata: dict[str, pd.DataFrame]) -> p
             continue
         file, frame = released[pop_id]
         if not isinstance(frame, pd.DataFrame):
-            # A file streamed from disk (sources.Streamed), released in full, is grouped by the engine, never loaded.
+            # A file streamed from disk (sources.Streamed, or its public-use recoding) is grouped by the engine.
             from surveypress.engines import duckdb_engine
 
-            quasi = list(population.quasi_identifiers)
-            records, k, uniques, values = duckdb_engine.k_anonymity(frame, quasi)
+            recoded = frame if isinstance(frame, StreamedRelease) else None
+            held = recoded.columns if recoded else pub.codebook.columns_of(pop_id)
+            quasi = [column for column in population.quasi_identifiers if column in held]
+            records, k, uniques, values = duckdb_engine.k_anonymity(
+                recoded.source if recoded else frame, quasi, recoded.classes if recoded else None
+            )
             combination = ", ".join(f"{name}={_cell(value)}" for name, value in zip(quasi, values, strict=True))
         elif (quasi := [column for column in population.quasi_identifiers if column in frame.columns]) and len(frame):
             records = len(frame)
@@ -242,14 +247,9 @@ def released_microdata(pub: Publication, microdata: dict[str, pd.DataFrame]) -> 
         frame = microdata[population]
         recodes = pub.release.of(population)
         if recodes is not None and not isinstance(frame, pd.DataFrame):
-            raise InputError(
-                pub.content_dir / "publication.yml",
-                "public-use recodes of a file small enough to be read whole",
-                column=f"public_use.{population}",
-                value=file,
-                hint="Public-use files are recoded in memory; this file is streamed. Release it in full (a synthetic "
-                "or legally cleared file) or not at all (release: none)",
-            )
+            # A streamed file is recoded by the engine as it is written (StreamedRelease), never loaded.
+            released[population] = (file, StreamedRelease(pub, population, frame, recodes))
+            continue
         if recodes is not None:
             frame = frame.drop(columns=list(recodes.drop))
             for question in pub.codebook.questions_of(population):
@@ -259,6 +259,25 @@ def released_microdata(pub: Publication, microdata: dict[str, pd.DataFrame]) -> 
                     frame[question.id] = frame[question.id].astype(microdata[population][question.id].dtype)
         released[population] = (file, frame)
     return released
+
+
+class StreamedRelease:
+    """A streamed population's public-use file: which columns it keeps and how their codes are recoded; the engine
+    applies both when it writes the file (`write`) and when it groups the quasi-identifiers (`classes`)."""
+
+    def __init__(self, pub: Publication, population: str, source: object, recodes) -> None:
+        self.source = source
+        self.columns = [column for column in pub.codebook.columns_of(population) if column not in recodes.drop]
+        self.classes = {
+            question.id: classes
+            for question in pub.codebook.questions_of(population)
+            if question.type != "multi" and (classes := recodes.classes(question))
+        }
+
+    def write(self, target: Path) -> None:
+        from surveypress.engines import duckdb_engine
+
+        duckdb_engine.write_released_csv(self.source, self.columns, self.classes, target)
 
 
 def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tuple[str, pd.DataFrame]]) -> None:
@@ -283,7 +302,10 @@ def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tup
         codes = _category_codes(indicator, question, category)
         needed = [breakdown.id, *([f"{question.id}_{c}" for c in codes] if question.type == "multi" else [question.id])]
         # A streamed file is released in full (released_microdata): it holds every column of the codebook.
-        held = frame.columns if isinstance(frame, pd.DataFrame) else pub.codebook.columns_of(indicator.population)
+        if isinstance(frame, pd.DataFrame | StreamedRelease):
+            held = list(frame.columns)
+        else:
+            held = pub.codebook.columns_of(indicator.population)
         if not all(column in held for column in needed):
             continue
         recodes = pub.release.of(indicator.population)

@@ -255,9 +255,10 @@ def cell_text(value: Any) -> str:
 
 
 def source_columns(codebook: Codebook, population: str, source: Source) -> list[str]:
-    """The header the file must have: the codebook's columns, with each multi question in one column when the file
-    declares a `multi_separator`."""
-    columns = ["respondent_id"]
+    """The header the file must have: the codebook's columns (id, design columns, questions), with each multi question
+    in one column when the file declares a `multi_separator`."""
+    design = codebook.populations[population].design
+    columns = ["respondent_id", *(design.columns() if design else [])]
     for question in codebook.questions_of(population):
         multi_in_one = question.type == "multi" and source.multi_separator is not None
         columns.extend([question.id] if multi_in_one else question.columns())

@@ -473,10 +473,42 @@ def _raise_as_load(
         raise error from None
 
 
-def k_anonymity(source: object, quasi: list[str]) -> tuple[int, int, int, tuple]:
+def _recoded(column: str, column_type: str, classes: dict[int, int] | None) -> str:
+    """SQL for a cell as an integer, with a public-use file's recodes (code -> code it is released as) applied."""
+    value = _value(column, column_type)
+    changed = {code: to for code, to in (classes or {}).items() if code != to}
+    if not changed:
+        return value
+    cases = " ".join(f"WHEN {int(code)} THEN {int(to)}" for code, to in sorted(changed.items()))
+    return f"CASE {value} {cases} ELSE {value} END"
+
+
+def write_released_csv(source: object, columns: list[str], classes: dict[str, dict[int, int]], target: Path) -> None:
+    """Writes a streamed file's released columns as CSV, with the public-use recodes applied (protect.py keeps the
+    same rules for files read whole), in file order, without holding the file in memory."""
+    connection = connect()
+    try:
+        relation = parquet(Path(source))  # type: ignore[arg-type]
+        types = {name: kind for name, kind, *_ in connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+        select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
+        select += [
+            f"{_recoded(column, types[column], classes.get(column))} AS {_quote(column)}" for column in columns[1:]
+        ]
+        connection.execute("SET preserve_insertion_order = true")
+        connection.execute(
+            f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(target))} (FORMAT csv, HEADER true)"
+        )
+    finally:
+        connection.close()
+
+
+def k_anonymity(
+    source: object, quasi: list[str], classes: dict[str, dict[int, int]] | None = None
+) -> tuple[int, int, int, tuple]:
     """(records, k, sample uniques, the smallest combination's values) over the quasi-identifiers of a Parquet
-    file, grouped in one scan; values are integers, None for an empty cell. Ties go to the first combination in
-    ascending order with empty cells last, as protect.disclosure_report orders them in memory."""
+    file, grouped in one scan (after a public-use file's recodes, `classes`); values are integers, None for an empty
+    cell. Ties go to the first combination in ascending order with empty cells last, as protect.disclosure_report
+    orders them in memory."""
     connection = connect()
     try:
         relation = parquet(Path(source))  # type: ignore[arg-type]
@@ -487,7 +519,9 @@ def k_anonymity(source: object, quasi: list[str]) -> tuple[int, int, int, tuple]
         records = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
         if not quasi or not records:
             return records, records, int(records == 1), ()
-        keys = [f"{_value(column, types[column])} AS {_quote(column)}" for column in quasi]
+        keys = [
+            f"{_recoded(column, types[column], (classes or {}).get(column))} AS {_quote(column)}" for column in quasi
+        ]
         ordered = ", ".join(f"{_quote(column)} ASC NULLS LAST" for column in quasi)
         listed = ", ".join(_quote(column) for column in quasi)
         row = connection.execute(
