@@ -14,7 +14,8 @@ The template vocabulary (so that no figure is ever typed into a page):
   `note` of its published figure), `figures_for(indicator, category=None)`, `fits(figure, base)` (whether a printed
   percentage can come from a whole count out of `base`);
 - `changelog` (changelog.yml, newest first), `downloads` (every staged CSV: path, kind, title, rows, size),
-  `archive` (the path of the download archive under docs/);
+  `archive` (the path of the download archive under docs/), `workbook` (the file name of the indicator workbook
+  under docs/downloads/);
 - `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path) and `root` (the relative path to docs/).
 
 Output expressions are HTML-escaped (pages are Markdown that may hold raw HTML), so a label read from data shows as
@@ -42,6 +43,7 @@ from surveypress.reconcile import fitting_bases
 from surveypress.spec import Publication, read_yaml
 from surveypress.tabulate import Z_95
 from surveypress.values import Values, jinja_environment
+from surveypress.workbook import WORKBOOK_NAME
 
 TEMPLATE_SUFFIX = ".md.j2"
 CHANGELOG = "changelog.yml"
@@ -121,6 +123,7 @@ def page_environment(
         changelog=changelog,
         downloads=downloads,
         archive=f"downloads/{name}-{version}.zip",
+        workbook=WORKBOOK_NAME,
         interval_level=interval_level(),
         question=_question_lookup(pub),
         interval=_interval_lookup(values),
