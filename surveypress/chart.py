@@ -57,16 +57,35 @@ CJK_FONT_DIRS = (
 )
 CJK_FONT_NAME = re.compile(r"(cjk|wqy|sourcehan|source-han|han-sans)", re.IGNORECASE)
 
-# Layout, in CSS pixels, for a chart that stays readable on a 360 px phone without scaling down much.
-LABEL_WIDTH = 7  # em: category labels wrap at about this many Chinese characters
-PLOT_WIDTH = {"bars": 160, "compare": 125}
-TITLE_WIDTH = 20  # em at the title size
-SUBTITLE_WIDTH = 26
+
+@dataclass(frozen=True)
+class Layout:
+    """One drawing of a chart, in CSS pixels. Pages show a chart at the width it was drawn (text never scales past
+    its drawn size, 14 px, below the 17 px body text): `narrow` on phones, `wide` from `WIDE_MEDIA` on. Downloads
+    are the wide drawing with the title and the source line drawn in, so a reused image keeps its caveats."""
+
+    name: str
+    width: int  # the whole drawing, at most: the plot takes what labels and values leave
+    label_width: float  # em: category labels wrap at about this many Chinese characters
+    title_width: float  # em at the title size
+    subtitle_width: float
+    framed: bool  # title and source line drawn into the image (downloads)
+
+
+# A 360 px phone leaves Material's column 328 px; from 45em (720 px) on, the column is at least 660 px (no sidebar
+# below 60em, then one sidebar, then two from 76.25em, where the grid stops growing).
+NARROW = Layout("narrow", 328, 7, 20, 26, framed=False)
+WIDE = Layout("wide", 660, 12, 38, 46, framed=False)
+DOWNLOAD = Layout("download", 660, 12, 38, 46, framed=True)
+WIDE_MEDIA = "(min-width: 45em)"
+MIN_PLOT_WIDTH = 100
 FONT_SIZE = 14
 TITLE_SIZE = 16
+SOURCE_SIZE = 12
 LINE_HEIGHT = 17
 BAR_HEIGHT = 18
-PNG_SCALE = 2
+# PNG downloads are at least this wide, for print.
+PNG_MIN_WIDTH = 1200
 # Below this many charts per worker, starting worker processes (about 2 s) costs more than it saves.
 PARALLEL_MIN_CHARTS = 32
 
@@ -106,6 +125,7 @@ class ChartOutput:
     subtitle: tuple[str, ...] = ()
     note: str = ""
     columns: tuple[str, ...] = field(default=())
+    source: str = ""
 
 
 TABLE_COLUMNS = ("类别", "人群", "百分比", "95%置信区间", "人数", "样本量n", "标注")
@@ -386,17 +406,22 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
 
     # Per-row base only when rows of a bars chart come from indicators with different bases.
     bases_differ = spec.kind != "compare" and frame["base"].nunique() > 1
-    frame["row_label"] = [
-        "\n".join(
-            wrap(display[key], LABEL_WIDTH) + ([f"n={base}"] if bases_differ else []),
-        )
-        for key, base in zip(frame["key"], frame["base"], strict=True)
-    ]
+    frame["row_text"] = [display[key] for key in frame["key"]]
+    frame["row_base"] = [f"n={base}" if bases_differ else "" for base in frame["base"]]
+    frame["row_label"] = row_labels(frame, NARROW)
     frame["value_text"] = [
         _value_text(spec.kind, series, percent_text, flags)
         for series, percent_text, flags in zip(frame["series"], frame["percent_text"], frame["flags"], strict=True)
     ]
     return frame
+
+
+def row_labels(frame: pd.DataFrame, layout: Layout) -> list[str]:
+    """Each bar's category label wrapped for the layout, with its base when the bases differ."""
+    return [
+        "\n".join(wrap(text, layout.label_width) + ([base] if base else []))
+        for text, base in zip(frame["row_text"], frame["row_base"], strict=True)
+    ]
 
 
 def _value_text(kind: str, series: str, percent_text: str, flags: str) -> str:
@@ -410,7 +435,7 @@ def _value_text(kind: str, series: str, percent_text: str, flags: str) -> str:
 # The Vega-Lite spec.
 
 
-def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame) -> list[str]:
+def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame, layout: Layout = NARROW) -> list[str]:
     parts = []
     bases = frame.drop_duplicates("series")[["series", "base"]]
     if spec.kind == "compare" or frame["base"].nunique() == 1:
@@ -422,20 +447,29 @@ def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame) -> list[str]:
         parts.append("[c] 人数过少，不予公布")
     lines: list[str] = []
     for part in parts:
-        lines.extend(wrap(part, SUBTITLE_WIDTH))
+        lines.extend(wrap(part, layout.subtitle_width))
     return lines
 
 
-def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerChart:
-    """Horizontal bars on a 0-100% axis, a black 95% interval over each bar, the value written to the right."""
+def build_chart(
+    spec: ChartSpec, title: str, frame: pd.DataFrame, layout: Layout = DOWNLOAD, source: str = ""
+) -> alt.LayerChart:
+    """Horizontal bars on a 0-100% axis, a black 95% interval over each bar, the value written to the right.
+
+    The page shows the title as HTML above the image, so only a framed (download) drawing carries it, and the
+    source line under the axis."""
     compare = spec.kind == "compare"
+    frame = frame.assign(row_label=row_labels(frame, layout))
     series_names = list(dict.fromkeys(frame["series"]))
     per_row = len(series_names) if compare else 1
     max_lines = max(label.count("\n") + 1 for label in frame["row_label"])
     # With yOffset, Vega-Lite applies the step to each series' sub-band, not to the whole row.
     row_height = max(max_lines * LINE_HEIGHT + 8, per_row * (BAR_HEIGHT + 4) + 10)
     step = math.ceil(row_height / per_row) if compare else row_height
-    plot_width = PLOT_WIDTH[spec.kind]
+    # The plot takes the width that labels, values and padding (12 + 2 x 6 px) leave; text_width errs wide.
+    label_px = max(text_width(line) for label in frame["row_label"] for line in label.split("\n")) * FONT_SIZE
+    value_px = max(text_width(text) for text in frame["value_text"]) * FONT_SIZE
+    plot_width = max(MIN_PLOT_WIDTH, math.floor(layout.width - label_px - value_px - 24))
     row_sort = list(dict.fromkeys(frame["row_label"]))
 
     data = frame[
@@ -463,9 +497,10 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
         # Compare charts: a wider gap between categories than between the series within one.
         scale=alt.Scale(paddingInner=0.25 if compare else 0.1, paddingOuter=0.05),
     )
+    source_lines = wrap(source, (layout.width - 12) / SOURCE_SIZE) if layout.framed and source else []
     x = alt.X(
         "percent:Q",
-        title=None,
+        title=source_lines or None,
         scale=alt.Scale(domain=[0, 100], nice=False, clamp=True),
         axis=alt.Axis(
             values=[0, 50, 100],
@@ -475,6 +510,15 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
             gridColor=GRID,
             domainColor=MUTED,
             tickColor=MUTED,
+            # The source line, under the axis and flush with the category labels.
+            titleFontSize=SOURCE_SIZE,
+            titleFontWeight="normal",
+            titleColor=MUTED,
+            titleAnchor="start",
+            titleAlign="left",
+            titleX=-(round(label_px) + 6),
+            titleLineHeight=16,
+            titlePadding=10,
         ),
     )
     colour = (
@@ -516,25 +560,31 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
     labels = base.mark_text(align="left", baseline="middle", dx=6, fontSize=FONT_SIZE, color=INK).encode(
         y=y, x=alt.value(plot_width), text="value_text:N", **offset
     )
-    subtitle = subtitle_lines(spec, frame)
+    subtitle = subtitle_lines(spec, frame, layout)
+    heading = (
+        {"text": wrap(title, layout.title_width), "subtitle": subtitle}
+        if layout.framed
+        else {"text": subtitle, "fontSize": 13, "fontWeight": "normal", "color": MUTED, "lineHeight": 17}
+    )
     return (
         alt.layer(bars, interval, *ends, labels)
         .properties(
             width=plot_width,
             height=alt.Step(step),
             title=alt.Title(
-                text=wrap(title, TITLE_WIDTH),
-                subtitle=subtitle,
-                anchor="start",
-                fontSize=TITLE_SIZE,
-                fontWeight="bold",
-                color=INK,
-                subtitleFontSize=13,
-                subtitleColor=MUTED,
-                subtitlePadding=6,
-                lineHeight=21,
-                subtitleLineHeight=17,
-                offset=10,
+                **{
+                    "anchor": "start",
+                    "fontSize": TITLE_SIZE,
+                    "fontWeight": "bold",
+                    "color": INK,
+                    "subtitleFontSize": 13,
+                    "subtitleColor": MUTED,
+                    "subtitlePadding": 6,
+                    "lineHeight": 21,
+                    "subtitleLineHeight": 17,
+                    "offset": 10,
+                    **heading,
+                }
             ),
             background="white",
             padding={"left": 6, "right": 6, "top": 6, "bottom": 6},
@@ -613,57 +663,110 @@ def render_charts(pub: Publication, table: Any, out_dir: str | Path) -> dict[str
     register_cjk_fonts()
     values = table if isinstance(table, Values) else Values(table)
     specs = load_chart_specs(pub)
-    prepared = [prepare_chart(pub, values, spec) for spec in specs]
-    images = draw_images([vega_lite for _, _, _, vega_lite in prepared])
+    source = source_line(pub, values)
+    prepared = [prepare_chart(pub, values, spec, source) for spec in specs]
+    # Per chart: the narrow and wide drawings the page shows, then the framed download (the only one with a PNG).
+    drawings = [drawing for _, _, _, layouts in prepared for drawing in layouts]
+    images = draw_images(drawings, png=[layout is DOWNLOAD for _ in prepared for layout in (NARROW, WIDE, DOWNLOAD)])
     charts: dict[str, ChartOutput] = {}
-    for (spec, title, frame, vega_lite), (svg, png) in zip(prepared, images, strict=True):
-        charts[spec.id] = write_chart(spec, title, frame, vega_lite, svg, png, out_dir)
+    for index, (spec, title, frame, layouts) in enumerate(prepared):
+        (narrow, _), (wide, _), (svg, png) = images[3 * index : 3 * index + 3]
+        charts[spec.id] = write_chart(spec, title, frame, layouts[2], svg, png, out_dir, narrow, wide, source)
     return charts
 
 
-def prepare_chart(pub: Publication, values: Values, spec: ChartSpec) -> tuple[ChartSpec, str, pd.DataFrame, dict]:
-    """The chart's title, data and Vega-Lite specification (validated by Altair)."""
+DEFAULT_SOURCE = (
+    "Source: {{ (meta.get('sources') or [{}])[0].get('publisher', '') }}. Data: {{ meta.get('name', '') }} "
+    "{{ meta.get('version', '') }}. Licence: {{ (meta.get('licenses') or [{}])[0].get('name', '') }}."
+    "{% if meta.get('synthetic') %} Synthetic microdata: cross-tabulations say nothing about real respondents."
+    "{% endif %}"
+)
+
+
+def source_line(pub: Publication, values: Values) -> str:
+    """The line under every chart and drawn into its downloads: publisher, data set, licence and, for synthetic
+    data, the warning; from the `source` template of charts.yml (Jinja2 with `meta`), else an English default."""
+    document = read_yaml(pub.content_dir / CHARTS_FILE)
+    template = document.get("source") if isinstance(document, dict) else None
+    if template is not None and not isinstance(template, str):
+        raise InputError(pub.content_dir / CHARTS_FILE, "a Jinja2 template string", column="source", value=template)
+    name = f"{pub.content_dir / CHARTS_FILE}, source"
+    return " ".join(render_string(template or DEFAULT_SOURCE, values, name=name, meta=pub.meta).split())
+
+
+def prepare_chart(
+    pub: Publication, values: Values, spec: ChartSpec, source: str = ""
+) -> tuple[ChartSpec, str, pd.DataFrame, tuple[dict, dict, dict]]:
+    """The chart's title, data and Vega-Lite specifications (narrow, wide, download; validated by Altair)."""
     title = render_string(spec.title, values, name=f"{pub.content_dir / CHARTS_FILE}, chart {spec.id}, title")
     frame = chart_rows(pub, values, spec)
-    return spec, title, frame, build_chart(spec, title, frame).to_dict()
+    layouts = tuple(build_chart(spec, title, frame, layout, source).to_dict() for layout in (NARROW, WIDE, DOWNLOAD))
+    return spec, title, frame, layouts
 
 
-def _draw(vega_lite: dict) -> tuple[str, bytes]:
+_SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([\d.]+)"')
+
+
+def _draw(job: tuple[dict, bool]) -> tuple[str, bytes | None]:
+    vega_lite, with_png = job
     svg = vl_convert.vegalite_to_svg(vega_lite)
-    # The PNG from the SVG already drawn: same pixels as vegalite_to_png, without running Vega a second time.
-    return svg, vl_convert.svg_to_png(svg, scale=PNG_SCALE)
+    if not with_png:
+        return svg, None
+    # The PNG from the SVG already drawn (same pixels as vegalite_to_png, without running Vega again), scaled to be
+    # at least PNG_MIN_WIDTH wide for print.
+    match = _SVG_WIDTH.search(svg[:500])
+    width = float(match.group(1)) if match else PNG_MIN_WIDTH / 2
+    return svg, vl_convert.svg_to_png(svg, scale=max(2, math.ceil(PNG_MIN_WIDTH / width)))
 
 
 def _start_worker() -> None:
     register_cjk_fonts()
 
 
-def draw_images(specs: list[dict]) -> list[tuple[str, bytes]]:
-    """SVG and PNG for each specification, in order.
+def draw_images(specs: list[dict], png: list[bool] | None = None) -> list[tuple[str, bytes | None]]:
+    """SVG, and PNG where `png` asks for it (default: for every one), for each specification, in order.
 
     vl-convert holds the interpreter while it draws, so a publication with many charts draws them in worker
     processes, one per core; the bytes are the same either way.
     """
-    workers = min(os.cpu_count() or 1, len(specs) // PARALLEL_MIN_CHARTS)
+    jobs = list(zip(specs, png if png is not None else [True] * len(specs), strict=True))
+    # Counted in PNGs: a chart's screen drawings (SVG only) cost little beside its download PNG.
+    workers = min(os.cpu_count() or 1, sum(with_png for _, with_png in jobs) // PARALLEL_MIN_CHARTS)
     if workers < 2:
-        return [_draw(spec) for spec in specs]
+        return [_draw(job) for job in jobs]
     # Workers come from a fork server, not a fork of this process: forking a process that runs threads (a test
     # runner, a browser driver) can copy a held lock into the child and hang it.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker) as pool:
-        return list(pool.map(_draw, specs, chunksize=4))
+        return list(pool.map(_draw, jobs, chunksize=4))
+
+
+def _svg_text(svg: str) -> str:
+    return svg if svg.endswith("\n") else svg + "\n"
 
 
 def write_chart(
-    spec: ChartSpec, title: str, frame: pd.DataFrame, vega_lite: dict, svg: str, png: bytes, out_dir: Path
+    spec: ChartSpec,
+    title: str,
+    frame: pd.DataFrame,
+    vega_lite: dict,
+    svg: str,
+    png: bytes,
+    out_dir: Path,
+    narrow: str | None = None,
+    wide: str | None = None,
+    source: str = "",
 ) -> ChartOutput:
     files = {
-        "svg": outputs.write_text(out_dir / f"{spec.id}.svg", svg if svg.endswith("\n") else svg + "\n"),
+        "svg": outputs.write_text(out_dir / f"{spec.id}.svg", _svg_text(svg)),
         "png": outputs.write_bytes(out_dir / f"{spec.id}.png", png),
         "csv": outputs.write_csv(out_dir / f"{spec.id}.csv", data_frame_for_download(spec, frame)),
         "vl.json": outputs.write_json(out_dir / f"{spec.id}.vl.json", vega_lite),
     }
+    if narrow is not None and wide is not None:
+        files["screen"] = outputs.write_text(out_dir / f"{spec.id}.screen.svg", _svg_text(narrow))
+        files["screen-wide"] = outputs.write_text(out_dir / f"{spec.id}.screen-wide.svg", _svg_text(wide))
     return ChartOutput(
         id=spec.id,
         title=title,
@@ -674,6 +777,7 @@ def write_chart(
         subtitle=tuple(subtitle_lines(spec, frame)),
         note=spec.note,
         columns=TABLE_COLUMNS,
+        source=source,
     )
 
 
@@ -693,10 +797,13 @@ def _relative_root(page_path: str) -> str:
     return "../" * max(depth, 0)
 
 
-def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts") -> str:
-    """A self-contained, escaped <figure>: static SVG image, caption, long description, data table, downloads.
+def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts", eager: bool = False) -> str:
+    """A self-contained, escaped <figure>: the title as its caption, the image drawn for the screen's width, the
+    source line, a long description, the data table and the downloads. `eager` for a page's first chart, its
+    largest paint: it is fetched at once instead of lazily.
 
-    No blank line inside, so Markdown keeps it as one raw HTML block.
+    No blank line inside, so Markdown keeps it as one raw HTML block. The caption is the first child (HTML allows it
+    only first or last).
     """
     esc = html.escape
     root = _relative_root(page_path) + assets.strip("/") + "/"
@@ -715,13 +822,28 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
         for fmt, label in DOWNLOADS
     )
     note = f'<p class="sp-chart-note">{esc(chart.note)}</p>' if chart.note else ""
-    width, height = _svg_size(chart)
+    source = f'<p class="sp-chart-source">{esc(chart.source)}</p>' if chart.source else ""
+    screen = chart.files.get("screen") or chart.files.get("svg")
+    width, height = _svg_size(screen)
     size = f' width="{width}" height="{height}"' if width and height else ""
+    loading = ' fetchpriority="high"' if eager else ' loading="lazy"'
+    image = (
+        f'<img src="{esc(root + Path(screen).name if screen else files["svg"])}" alt="{esc(chart.title)}"'
+        f' aria-describedby="{description_id}"{size}{loading} decoding="async">'
+    )
+    wide = chart.files.get("screen-wide")
+    if wide:
+        wide_width, wide_height = _svg_size(wide)
+        wide_size = f' width="{wide_width}" height="{wide_height}"' if wide_width and wide_height else ""
+        image = (
+            f'<picture><source media="{WIDE_MEDIA}" srcset="{esc(root + Path(wide).name)}" type="image/svg+xml"'
+            f"{wide_size}>{image}</picture>"
+        )
     lines = [
         f'<figure class="sp-chart" id="chart-{esc(chart.id)}">',
-        f'<img src="{esc(files["svg"])}" alt="{esc(chart.title)}" aria-describedby="{description_id}"{size}'
-        ' loading="lazy" decoding="async">',
         f"<figcaption>{esc(chart.title)}</figcaption>",
+        image,
+        source,
         f'<p class="sp-visually-hidden" id="{description_id}">{esc(chart.alt)}</p>',
         note,
         '<details class="sp-chart-data">',
@@ -742,13 +864,15 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
 _SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"')
 
 
-def _svg_size(chart: ChartOutput) -> tuple[str, str]:
-    """The SVG's own size, so the page reserves the space before the image loads (no layout shift)."""
-    path = chart.files.get("svg")
+def _svg_size(path: Path | None) -> tuple[str, str]:
+    """The SVG's own size in whole pixels (HTML wants integers), so the page reserves the space before the image
+    loads (no layout shift)."""
     if not path or not Path(path).is_file():
         return "", ""
     match = _SVG_SIZE.search(Path(path).read_text(encoding="utf-8")[:500])
-    return (match.group(1), match.group(2)) if match else ("", "")
+    if not match:
+        return "", ""
+    return str(math.ceil(float(match.group(1)))), str(math.ceil(float(match.group(2))))
 
 
 __all__ = [

@@ -256,6 +256,9 @@ def fits(figure: Mapping[str, Any], base: int) -> bool:
 
 
 def _chart_lookup(charts: Mapping[str, Any]):
+    # Pages that have placed a chart already: only a page's first chart is fetched eagerly (its largest paint).
+    pages_with_a_chart: set[str] = set()
+
     @jinja2.pass_context
     def chart(context: jinja2.runtime.Context, chart_id: str) -> Markup:
         found = charts.get(chart_id)
@@ -267,7 +270,10 @@ def _chart_lookup(charts: Mapping[str, Any]):
         # figure_html escapes its own text; it returns trusted HTML.
         from surveypress.chart import figure_html
 
-        return Markup(figure_html(found, context["page"]))
+        page = context["page"]
+        eager = page not in pages_with_a_chart
+        pages_with_a_chart.add(page)
+        return Markup(figure_html(found, page, eager=eager))
 
     return chart
 
