@@ -33,7 +33,8 @@ sha256_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 # --- System packages -------------------------------------------------------------------------------------------------
 system_packages=(fonts-noto-cjk) # CJK glyphs for the PNG charts vl-convert renders
 if [[ "$mode" == test ]]; then
-  system_packages+=(shellcheck) # actionlint checks the workflows' run: scripts with it
+  system_packages+=(shellcheck)               # actionlint checks the workflows' run: scripts with it
+  system_packages+=(default-jre-headless)     # Java for the Nu HTML Checker (vnu-jar, from npm)
   if [[ -n "${CHROMIUM_PATH:-}" && -x "${CHROMIUM_PATH}" ]]; then
     say "browser: using CHROMIUM_PATH=${CHROMIUM_PATH}"
   else
