@@ -55,10 +55,9 @@ function spMainText(article) {
 
 function spReadingTools() {
   var article = document.querySelector("article.md-content__inner");
-  if (!article || article.querySelector(".sp-tools")) return;
-  var toolbar = document.createElement("div");
-  toolbar.className = "sp-tools";
-  toolbar.setAttribute("role", "group");
+  // The template reserves the toolbar's place (overrides/main.html), so filling it moves nothing.
+  var toolbar = article && article.querySelector(".sp-tools");
+  if (!toolbar || toolbar.childElementCount) return;
   toolbar.setAttribute("aria-label", TEXT.tools);
   var root = document.documentElement;
 
@@ -113,9 +112,7 @@ function spReadingTools() {
   help.className = "sp-tools__help";
   help.setAttribute("role", "status");
   toolbar.appendChild(help);
-  var heading = article.querySelector("h1");
-  if (heading) heading.insertAdjacentElement("afterend", toolbar);
-  else article.insertBefore(toolbar, article.firstChild);
+  toolbar.hidden = false;
 }
 
 // Material wraps each wide Markdown table in a scrolling box. Give every such box a keyboard stop and a name, so a
