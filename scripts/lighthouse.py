@@ -77,10 +77,15 @@ class _Body:
         pass
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # Chromium drops connections it no longer needs; that is not an error of the site
+
+
 @contextmanager
 def serve(site: Path) -> Iterator[str]:
     handler = functools.partial(GzipHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
