@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from surveypress.site_hooks import description_from, site_url_for
 
 
@@ -32,3 +39,28 @@ def test_a_long_first_paragraph_is_cut_at_a_sentence_end():
     sentence = "这是一句足够长的话，用来说明描述会在句号处截断。"
     description = description_from(f"<p>{sentence * 10}</p>")
     assert description.endswith("。") and len(description) <= 120
+
+
+@pytest.mark.slow
+def test_a_github_pages_build_has_a_full_sitemap_canonical_links_and_a_404_page_under_the_project_path(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "docs" / "assets" / "charts").is_dir():
+        pytest.skip("charts not drawn: run build_tables.py first")
+    environment = {**os.environ, "GITHUB_REPOSITORY": "stats-office/surveypress", "SOURCE_DATE_EPOCH": "1764201600"}
+    subprocess.run(
+        [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--quiet", "-d", str(tmp_path / "site")],
+        cwd=root,
+        env=environment,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    site = tmp_path / "site"
+    pages = [path for path in site.rglob("*.html") if path.name != "404.html"]
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert sitemap.count("<loc>https://stats-office.github.io/surveypress/") == len(pages)
+    usage = (site / "findings" / "usage.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://stats-office.github.io/surveypress/findings/usage.html">' in usage
+    assert 'property="og:url" content="https://stats-office.github.io/surveypress/findings/usage.html"' in usage
+    missing = (site / "404.html").read_text(encoding="utf-8")
+    assert 'href="/surveypress/assets/stylesheets/' in missing and 'href="/assets/' not in missing
