@@ -11,6 +11,7 @@ import io
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -69,8 +70,13 @@ def book_bytes() -> bytes:
     return workbook.build_workbook(PACKAGE, ROOT)
 
 
-def test_the_workbook_is_the_same_bytes_when_built_twice(book_bytes: bytes) -> None:
+def test_the_workbook_is_the_same_bytes_when_built_twice_and_carries_no_clock_time(book_bytes: bytes) -> None:
     assert workbook.build_workbook(PACKAGE, ROOT) == book_bytes
+    with zipfile.ZipFile(io.BytesIO(book_bytes)) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        core = archive.read("docProps/core.xml").decode("utf-8")
+    assert f'<dcterms:created xsi:type="dcterms:W3CDTF">{PACKAGE["created"]}</dcterms:created>' in core
+    assert f'<dcterms:modified xsi:type="dcterms:W3CDTF">{PACKAGE["created"]}</dcterms:modified>' in core
 
 
 def test_the_workbook_has_cover_contents_notes_then_one_table_per_indicator(book_bytes: bytes) -> None:

@@ -1,8 +1,9 @@
-"""(Named to run after test_page_weight.py, which starts its own Playwright before the shared browser exists.)
-The bulletin in headless Chromium: the front page's release box comes from publication.yml and the changelog;
+"""The bulletin in headless Chromium: the front page's release box comes from publication.yml and the changelog;
 chart text is never larger than body text at 360 and 1280 px; each page's first chart loads eagerly; the reading
 mode enlarges text and survives a reload; the read-aloud control is reachable by keyboard and speaks the page's
 main text in the page's language; the search index waits until search is opened.
+
+(Named to run after test_page_weight.py, which starts its own Playwright before the shared browser exists.)
 """
 
 from __future__ import annotations
