@@ -71,7 +71,8 @@ def description_from(content: str) -> str:
         if len(text) <= DESCRIPTION_LENGTH:
             return text
         cut = text[:DESCRIPTION_LENGTH]
-        end = max(cut.rfind(mark) for mark in "。；.;")
+        # Sentence ends: the ideographic full stop and full-width semicolon (escaped: no CJK in engine code), . and ;
+        end = max(cut.rfind(mark) for mark in "\u3002\uff1b.;")
         return cut[: end + 1] if end >= DESCRIPTION_LENGTH // 2 else cut.rstrip() + "…"
     return ""
 
