@@ -36,6 +36,7 @@ from surveypress import (
     sources,
     spec,
     tabulate,
+    workbook,
 )
 from surveypress.errors import InputError
 from surveypress.i18n import _
@@ -270,8 +271,9 @@ def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str
 
 
 def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
-    """Stages docs/downloads/<name>-<version>.zip (datasets/, datapackage.json, README), its SHA256SUMS, and a copy
-    of every file in it under docs/downloads/ for downloading one at a time."""
+    """Stages docs/downloads/<name>-<version>.zip (one folder <name>-<version>/ holding datasets/, datapackage.json,
+    README and the workbook), its SHA256SUMS, and a copy of every file in it under docs/downloads/ for downloading
+    one at a time."""
     # spec.load_publication has checked that name and version are plain enough for a file name.
     stem = f"{pub.meta['name']}-{pub.meta['version']}"
 
@@ -279,6 +281,12 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
         name: staging.root / name for name in staging.staged() if name.startswith("datasets/")
     }
     members["datapackage.json"] = staging.path("datapackage.json")
+    # The indicator tables again as one accessible workbook, for readers who open data in a spreadsheet program.
+    descriptor = json.loads(members["datapackage.json"].read_text(encoding="utf-8"))
+    release = {key: pub.meta[key] for key in ("contact", "next_release") if pub.meta.get(key)}
+    members[workbook.WORKBOOK_NAME] = workbook.write_workbook(
+        {**descriptor, **release}, staging.root, staging.path(f"{DOWNLOADS_DIR}/{workbook.WORKBOOK_NAME}")
+    )
     members[DATA_README] = data_readme(pub, sorted(members)).encode("utf-8")
     members["SHA256SUMS"] = outputs.sha256sums_text(members).encode("utf-8")
     changelog_path = pub.content_dir / "changelog.yml"
@@ -287,9 +295,15 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
     # Each file is also offered on its own, beside the package that describes it, so that a reader can take one
     # table, and a tool can read the package from the site (its resource paths resolve from there).
     for name, source in members.items():
-        if isinstance(source, Path):
-            outputs.copy_file(source, staging.path(f"{DOWNLOADS_DIR}/{name}"))
-    archive = outputs.write_zip(staging.path(f"{DOWNLOADS_DIR}/{stem}.zip"), members, epoch)
+        target = staging.path(f"{DOWNLOADS_DIR}/{name}")
+        if isinstance(source, Path) and source != target:
+            outputs.copy_file(source, target)
+    # Inside the archive everything sits in one folder named like it, so unpacking never spills into the current one.
+    archive = outputs.write_zip(
+        staging.path(f"{DOWNLOADS_DIR}/{stem}.zip"),
+        {f"{stem}/{name}": source for name, source in members.items()},
+        epoch,
+    )
     outputs.write_text(staging.path(f"{DOWNLOADS_DIR}/SHA256SUMS"), outputs.sha256sums_text({archive.name: archive}))
     return archive
 

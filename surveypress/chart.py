@@ -66,16 +66,35 @@ CJK_FONT_DIRS = (
 )
 CJK_FONT_NAME = re.compile(r"(cjk|wqy|sourcehan|source-han|han-sans)", re.IGNORECASE)
 
-# Layout, in CSS pixels, for a chart that stays readable on a 360 px phone without scaling down much.
-LABEL_WIDTH = 7  # em: category labels wrap at about this many Chinese characters
-PLOT_WIDTH = {"bars": 160, "compare": 125}
-TITLE_WIDTH = 20  # em at the title size
-SUBTITLE_WIDTH = 26
+
+@dataclass(frozen=True)
+class Layout:
+    """One drawing of a chart, in CSS pixels. Pages show a chart at the width it was drawn (text never scales past
+    its drawn size, 14 px, below the 17 px body text): `narrow` on phones, `wide` from `WIDE_MEDIA` on. Downloads
+    are the wide drawing with the title and the source line drawn in, so a reused image keeps its caveats."""
+
+    name: str
+    width: int  # the whole drawing, at most: the plot takes what labels and values leave
+    label_width: float  # em: category labels wrap at about this many Chinese characters
+    title_width: float  # em at the title size
+    subtitle_width: float
+    framed: bool  # title and source line drawn into the image (downloads)
+
+
+# A 360 px phone leaves Material's column 328 px; from 45em (720 px) on, the column is at least 660 px (no sidebar
+# below 60em, then one sidebar, then two from 76.25em, where the grid stops growing).
+NARROW = Layout("narrow", 328, 7, 20, 26, framed=False)
+WIDE = Layout("wide", 660, 12, 38, 46, framed=False)
+DOWNLOAD = Layout("download", 660, 12, 38, 46, framed=True)
+WIDE_MEDIA = "(min-width: 45em)"
+MIN_PLOT_WIDTH = 100
 FONT_SIZE = 14
 TITLE_SIZE = 16
+SOURCE_SIZE = 12
 LINE_HEIGHT = 17
 BAR_HEIGHT = 18
-PNG_SCALE = 2
+# PNG downloads are at least this wide, for print.
+PNG_MIN_WIDTH = 1200
 # Below this many charts per worker, starting worker processes (about 2 s) costs more than it saves.
 PARALLEL_MIN_CHARTS = 32
 
@@ -131,6 +150,7 @@ class ChartOutput:
     note: str = ""
     columns: tuple[str, ...] = field(default=())
     drawn: bool = True  # False when the images came from the cache (cache.py)
+    source: str = ""
 
 
 # The data table's columns (message ids: the page shows them translated).
@@ -483,17 +503,22 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
 
     # Per-row base only when rows of a bars chart come from indicators with different bases.
     bases_differ = spec.kind != "compare" and frame["base"].nunique() > 1
-    frame["row_label"] = [
-        "\n".join(
-            wrap(display[key], LABEL_WIDTH) + ([f"n={base}"] if bases_differ else []),
-        )
-        for key, base in zip(frame["key"], frame["base"], strict=True)
-    ]
+    frame["row_text"] = [display[key] for key in frame["key"]]
+    frame["row_base"] = [f"n={base}" if bases_differ else "" for base in frame["base"]]
+    frame["row_label"] = row_labels(frame, NARROW)
     frame["value_text"] = [
         _value_text(spec.kind, series, percent_text, flags)
         for series, percent_text, flags in zip(frame["series"], frame["percent_text"], frame["flags"], strict=True)
     ]
     return frame
+
+
+def row_labels(frame: pd.DataFrame, layout: Layout) -> list[str]:
+    """Each bar's category label wrapped for the layout, with its base when the bases differ."""
+    return [
+        "\n".join(wrap(text, layout.label_width) + ([base] if base else []))
+        for text, base in zip(frame["row_text"], frame["row_base"], strict=True)
+    ]
 
 
 def _value_text(kind: str, series: str, percent_text: str, flags: str) -> str:
@@ -507,7 +532,7 @@ def _value_text(kind: str, series: str, percent_text: str, flags: str) -> str:
 # The Vega-Lite spec.
 
 
-def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame) -> list[str]:
+def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame, layout: Layout = NARROW) -> list[str]:
     parts = []
     bases = frame.drop_duplicates("series")[["series", "base"]]
     if spec.kind == "compare" or frame["base"].nunique() == 1:
@@ -519,23 +544,37 @@ def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame) -> list[str]:
         parts.append(_("[c] too few respondents: not published"))
     lines: list[str] = []
     for part in parts:
-        lines.extend(wrap(part, SUBTITLE_WIDTH))
+        lines.extend(wrap(part, layout.subtitle_width))
     return lines
 
 
-def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame, font: str = FONT_STACK) -> alt.LayerChart:
-    """Horizontal bars on a 0-100% axis, a black 95% interval over each bar, the value written to the right."""
+def build_chart(
+    spec: ChartSpec,
+    title: str,
+    frame: pd.DataFrame,
+    layout: Layout = DOWNLOAD,
+    source: str = "",
+    font: str = FONT_STACK,
+) -> alt.LayerChart:
+    """Horizontal bars on a 0-100% axis, a black 95% interval over each bar, the value written to the right.
+
+    The page shows the title as HTML above the image, so only a framed (download) drawing carries it, and the
+    source line under the axis."""
     # Imported here: a rebuild whose specifications all come from the cache never needs Altair (a second to import).
     import altair as alt
 
     compare = spec.kind == "compare"
+    frame = frame.assign(row_label=row_labels(frame, layout))
     series_names = list(dict.fromkeys(frame["series"]))
     per_row = len(series_names) if compare else 1
     max_lines = max(label.count("\n") + 1 for label in frame["row_label"])
     # With yOffset, Vega-Lite applies the step to each series' sub-band, not to the whole row.
     row_height = max(max_lines * LINE_HEIGHT + 8, per_row * (BAR_HEIGHT + 4) + 10)
     step = math.ceil(row_height / per_row) if compare else row_height
-    plot_width = PLOT_WIDTH[spec.kind]
+    # The plot takes the width that labels, values and padding (12 + 2 x 6 px) leave; text_width errs wide.
+    label_px = max(text_width(line) for label in frame["row_label"] for line in label.split("\n")) * FONT_SIZE
+    value_px = max(text_width(text) for text in frame["value_text"]) * FONT_SIZE
+    plot_width = max(MIN_PLOT_WIDTH, math.floor(layout.width - label_px - value_px - 24))
     row_sort = list(dict.fromkeys(frame["row_label"]))
 
     data = frame[
@@ -563,9 +602,10 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame, font: str = FO
         # Compare charts: a wider gap between categories than between the series within one.
         scale=alt.Scale(paddingInner=0.25 if compare else 0.1, paddingOuter=0.05),
     )
+    source_lines = wrap(source, (layout.width - 12) / SOURCE_SIZE) if layout.framed and source else []
     x = alt.X(
         "percent:Q",
-        title=None,
+        title=source_lines or None,
         scale=alt.Scale(domain=[0, 100], nice=False, clamp=True),
         axis=alt.Axis(
             values=[0, 50, 100],
@@ -575,6 +615,15 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame, font: str = FO
             gridColor=GRID,
             domainColor=MUTED,
             tickColor=MUTED,
+            # The source line, under the axis and flush with the category labels.
+            titleFontSize=SOURCE_SIZE,
+            titleFontWeight="normal",
+            titleColor=MUTED,
+            titleAnchor="start",
+            titleAlign="left",
+            titleX=-(round(label_px) + 6),
+            titleLineHeight=16,
+            titlePadding=10,
         ),
     )
     colour = (
@@ -616,25 +665,31 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame, font: str = FO
     labels = base.mark_text(align="left", baseline="middle", dx=6, fontSize=FONT_SIZE, color=INK).encode(
         y=y, x=alt.value(plot_width), text="value_text:N", **offset
     )
-    subtitle = subtitle_lines(spec, frame)
+    subtitle = subtitle_lines(spec, frame, layout)
+    heading = (
+        {"text": wrap(title, layout.title_width), "subtitle": subtitle}
+        if layout.framed
+        else {"text": subtitle, "fontSize": 13, "fontWeight": "normal", "color": MUTED, "lineHeight": 17}
+    )
     return (
         alt.layer(bars, interval, *ends, labels)
         .properties(
             width=plot_width,
             height=alt.Step(step),
             title=alt.Title(
-                text=wrap(title, TITLE_WIDTH),
-                subtitle=subtitle,
-                anchor="start",
-                fontSize=TITLE_SIZE,
-                fontWeight="bold",
-                color=INK,
-                subtitleFontSize=13,
-                subtitleColor=MUTED,
-                subtitlePadding=6,
-                lineHeight=21,
-                subtitleLineHeight=17,
-                offset=10,
+                **{
+                    "anchor": "start",
+                    "fontSize": TITLE_SIZE,
+                    "fontWeight": "bold",
+                    "color": INK,
+                    "subtitleFontSize": 13,
+                    "subtitleColor": MUTED,
+                    "subtitlePadding": 6,
+                    "lineHeight": 21,
+                    "subtitleLineHeight": 17,
+                    "offset": 10,
+                    **heading,
+                }
             ),
             background="white",
             padding={"left": 6, "right": 6, "top": 6, "bottom": 6},
@@ -719,19 +774,22 @@ def render_charts(
     with i18n.language(language or pub.primary):
         values = table if isinstance(table, Values) else Values(table, primary=pub.primary)
         specs = load_chart_specs(pub)
+        source = source_line(pub, values)
         store = cache.Cache(pub.project_root, "vega-lite")
-        prepared = [prepare_chart(pub, values, spec, store) for spec in specs]
+        prepared = [prepare_chart(pub, values, spec, source, store) for spec in specs]
+        # Per chart: the narrow and wide drawings the page shows, then the framed download (the only one with a PNG).
+        drawings = [drawing for _spec, _title, _frame, layouts in prepared for drawing in layouts]
         # The CJK font is required only when some chart draws a Han, Kana or Hangul character.
-        cjk = any(needs_cjk_font(vega_lite) for _spec, _title, _frame, vega_lite in prepared)
+        cjk = any(needs_cjk_font(drawing) for drawing in drawings)
         if cjk:
             register_cjk_fonts()
-        images, drawn = draw_images_cached(
-            pub.project_root, [vega_lite for _spec, _title, _frame, vega_lite in prepared], cjk
-        )
+        pngs = [layout is DOWNLOAD for _ in prepared for layout in (NARROW, WIDE, DOWNLOAD)]
+        images, drawn = draw_images_cached(pub.project_root, drawings, pngs, cjk)
         charts: dict[str, ChartOutput] = {}
-        for (spec, title, frame, vega_lite), (svg, png), fresh in zip(prepared, images, drawn, strict=True):
-            charts[spec.id] = write_chart(spec, title, frame, vega_lite, svg, png, out_dir)
-            charts[spec.id].drawn = fresh
+        for index, (spec, title, frame, layouts) in enumerate(prepared):
+            (narrow, _), (wide, _), (svg, png) = images[3 * index : 3 * index + 3]
+            charts[spec.id] = write_chart(spec, title, frame, layouts[2], svg, png, out_dir, narrow, wide, source)
+            charts[spec.id].drawn = any(drawn[3 * index : 3 * index + 3])
     return charts
 
 
@@ -746,50 +804,77 @@ def _font_fingerprint() -> list[list]:
 
 
 def draw_images_cached(
-    project_root: Path, specs: list[dict], cjk: bool = True
-) -> tuple[list[tuple[str, bytes]], list[bool]]:
-    """`draw_images`, skipping every specification already drawn with the same vl-convert, fonts and scale
-    (cache.py); gives the images and, per chart, whether it was drawn now. `cjk`: whether the CJK fonts are used."""
+    project_root: Path, specs: list[dict], pngs: list[bool], cjk: bool = True
+) -> tuple[list[tuple[str, bytes | None]], list[bool]]:
+    """`draw_images`, skipping every specification already drawn with the same vl-convert and fonts (cache.py);
+    gives the images and, per drawing, whether it was drawn now. `cjk`: whether the CJK fonts are used."""
     store = cache.Cache(project_root, "charts")
-    # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the scale and the CJK fonts.
-    drawing = [_code_fingerprint(), vl_convert.__version__, PNG_SCALE, _font_fingerprint() if cjk else []]
-    keys = [cache.digest(*drawing, spec) for spec in specs]
+    # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the PNG size and the fonts.
+    drawing = [_code_fingerprint(), vl_convert.__version__, PNG_MIN_WIDTH, _font_fingerprint() if cjk else []]
+    keys = [cache.digest(*drawing, spec, with_png) for spec, with_png in zip(specs, pngs, strict=True)]
     found = [store.get(key, ("svg", "png")) for key in keys]
     missing = [index for index, entry in enumerate(found) if entry is None]
-    images: list[tuple[str, bytes] | None] = [
-        None if entry is None else (entry["svg"].decode("utf-8"), entry["png"]) for entry in found
+    images: list[tuple[str, bytes | None] | None] = [
+        None if entry is None else (entry["svg"].decode("utf-8"), entry["png"] or None) for entry in found
     ]
-    for index, (svg, png) in zip(missing, draw_images([specs[index] for index in missing]), strict=True):
-        store.put(keys[index], {"svg": svg.encode("utf-8"), "png": png})
+    drawn_now = draw_images([specs[index] for index in missing], png=[pngs[index] for index in missing])
+    for index, (svg, png) in zip(missing, drawn_now, strict=True):
+        store.put(keys[index], {"svg": svg.encode("utf-8"), "png": png or b""})
         images[index] = (svg, png)
     return images, [entry is None for entry in found]  # type: ignore[return-value]
 
 
+DEFAULT_SOURCE = (
+    "Source: {{ (meta.get('sources') or [{}])[0].get('publisher', '') }}. Data: {{ meta.get('name', '') }} "
+    "{{ meta.get('version', '') }}. Licence: {{ (meta.get('licenses') or [{}])[0].get('name', '') }}."
+    "{% if meta.get('synthetic') %} Synthetic microdata: cross-tabulations say nothing about real respondents."
+    "{% endif %}"
+)
+
+
+def source_line(pub: Publication, values: Values) -> str:
+    """The line under every chart and drawn into its downloads: publisher, data set, licence and, for synthetic
+    data, the warning; from the `source` template of charts.yml (Jinja2 with `meta`; one string, or one per
+    language like a title), else an English default."""
+    path = pub.content_dir / CHARTS_FILE
+    document = read_yaml(path)
+    template = document.get("source") if isinstance(document, dict) else None
+    if template is not None and not _is_text_or_texts(template):
+        raise InputError(path, "a Jinja2 template string, or one per language", column="source", value=template)
+    template = _in_language(template)
+    name = f"{path}, source"
+    return " ".join(render_string(template or DEFAULT_SOURCE, values, name=name, meta=pub.meta).split())
+
+
 def prepare_chart(
-    pub: Publication, values: Values, spec: ChartSpec, store: cache.Cache | None = None
-) -> tuple[ChartSpec, str, pd.DataFrame, dict]:
-    """The chart's title, data and Vega-Lite specification in the current language (validated by Altair; taken
-    from `store` when the same chart, title and rows were specified before by the same code, as Altair's validation
-    is slow)."""
-    source = pub.content_dir / CHARTS_FILE
-    template = spec.text("title", i18n.current(), source)
-    title = render_string(template, values, name=f"{source}, chart {spec.id}, title")
+    pub: Publication, values: Values, spec: ChartSpec, source: str = "", store: cache.Cache | None = None
+) -> tuple[ChartSpec, str, pd.DataFrame, tuple[dict, dict, dict]]:
+    """The chart's title, data and Vega-Lite specifications (narrow, wide, download) in the current language
+    (validated by Altair; taken from `store` when the same chart, title and rows were specified before by the same
+    code, as Altair's validation is slow)."""
+    path = pub.content_dir / CHARTS_FILE
+    template = spec.text("title", i18n.current(), path)
+    title = render_string(template, values, name=f"{path}, chart {spec.id}, title")
     frame = chart_rows(pub, values, spec)
 
-    def specify() -> dict:
-        drawn = build_chart(spec, title, frame).to_dict()
-        if not needs_cjk_font(drawn):
-            drawn = build_chart(spec, title, frame, font=LATIN_FONT_STACK).to_dict()
+    def specify() -> list[dict]:
+        drawn = [build_chart(spec, title, frame, layout, source).to_dict() for layout in (NARROW, WIDE, DOWNLOAD)]
+        if not any(needs_cjk_font(drawing) for drawing in drawn):
+            drawn = [
+                build_chart(spec, title, frame, layout, source, font=LATIN_FONT_STACK).to_dict()
+                for layout in (NARROW, WIDE, DOWNLOAD)
+            ]
         return drawn
 
     if store is None:
-        return spec, title, frame, specify()
+        return spec, title, frame, tuple(specify())  # type: ignore[return-value]
     key = cache.digest(
         _code_fingerprint(),
         importlib.metadata.version("altair"),
         i18n.current(),
         repr(spec),
         title,
+        source,
         frame.to_csv(index=False),
         [*map(str, frame.dtypes)],
     )
@@ -799,8 +884,8 @@ def prepare_chart(
         store.put(key, {"json": text.encode("utf-8")})
     else:
         text = entry["json"].decode("utf-8")
-    # Cold or warm, the specification is the one read back from JSON, so both give the same bytes downstream.
-    return spec, title, frame, json.loads(text)
+    # Cold or warm, the specifications are the ones read back from JSON, so both give the same bytes downstream.
+    return spec, title, frame, tuple(json.loads(text))  # type: ignore[return-value]
 
 
 _code: list[str] = []
@@ -814,10 +899,19 @@ def _code_fingerprint() -> str:
     return _code[0]
 
 
-def _draw(vega_lite: dict) -> tuple[str, bytes]:
+_SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([\d.]+)"')
+
+
+def _draw(job: tuple[dict, bool]) -> tuple[str, bytes | None]:
+    vega_lite, with_png = job
     svg = vl_convert.vegalite_to_svg(vega_lite)
-    # The PNG from the SVG already drawn: same pixels as vegalite_to_png, without running Vega a second time.
-    return svg, vl_convert.svg_to_png(svg, scale=PNG_SCALE)
+    if not with_png:
+        return svg, None
+    # The PNG from the SVG already drawn (same pixels as vegalite_to_png, without running Vega again), scaled to be
+    # at least PNG_MIN_WIDTH wide for print.
+    match = _SVG_WIDTH.search(svg[:500])
+    width = float(match.group(1)) if match else PNG_MIN_WIDTH / 2
+    return svg, vl_convert.svg_to_png(svg, scale=max(2, math.ceil(PNG_MIN_WIDTH / width)))
 
 
 def _start_worker() -> None:
@@ -827,32 +921,50 @@ def _start_worker() -> None:
         pass
 
 
-def draw_images(specs: list[dict]) -> list[tuple[str, bytes]]:
-    """SVG and PNG for each specification, in order.
+def draw_images(specs: list[dict], png: list[bool] | None = None) -> list[tuple[str, bytes | None]]:
+    """SVG, and PNG where `png` asks for it (default: for every one), for each specification, in order.
 
     vl-convert holds the interpreter while it draws, so a publication with many charts draws them in worker
     processes, one per core; the bytes are the same either way.
     """
-    workers = min(os.cpu_count() or 1, len(specs) // PARALLEL_MIN_CHARTS)
+    jobs = list(zip(specs, png if png is not None else [True] * len(specs), strict=True))
+    # Counted in PNGs: a chart's screen drawings (SVG only) cost little beside its download PNG.
+    workers = min(os.cpu_count() or 1, sum(with_png for _, with_png in jobs) // PARALLEL_MIN_CHARTS)
     if workers < 2:
-        return [_draw(spec) for spec in specs]
+        return [_draw(job) for job in jobs]
     # Workers come from a fork server, not a fork of this process: forking a process that runs threads (a test
     # runner, a browser driver) can copy a held lock into the child and hang it.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker) as pool:
-        return list(pool.map(_draw, specs, chunksize=4))
+        return list(pool.map(_draw, jobs, chunksize=4))
+
+
+def _svg_text(svg: str) -> str:
+    return svg if svg.endswith("\n") else svg + "\n"
 
 
 def write_chart(
-    spec: ChartSpec, title: str, frame: pd.DataFrame, vega_lite: dict, svg: str, png: bytes, out_dir: Path
+    spec: ChartSpec,
+    title: str,
+    frame: pd.DataFrame,
+    vega_lite: dict,
+    svg: str,
+    png: bytes,
+    out_dir: Path,
+    narrow: str | None = None,
+    wide: str | None = None,
+    source: str = "",
 ) -> ChartOutput:
     files = {
-        "svg": outputs.write_text(out_dir / f"{spec.id}.svg", svg if svg.endswith("\n") else svg + "\n"),
+        "svg": outputs.write_text(out_dir / f"{spec.id}.svg", _svg_text(svg)),
         "png": outputs.write_bytes(out_dir / f"{spec.id}.png", png),
         "csv": outputs.write_csv(out_dir / f"{spec.id}.csv", data_frame_for_download(spec, frame)),
         "vl.json": outputs.write_json(out_dir / f"{spec.id}.vl.json", vega_lite),
     }
+    if narrow is not None and wide is not None:
+        files["screen"] = outputs.write_text(out_dir / f"{spec.id}.screen.svg", _svg_text(narrow))
+        files["screen-wide"] = outputs.write_text(out_dir / f"{spec.id}.screen-wide.svg", _svg_text(wide))
     return ChartOutput(
         id=spec.id,
         title=title,
@@ -863,6 +975,7 @@ def write_chart(
         subtitle=tuple(subtitle_lines(spec, frame)),
         note=spec.text("note", i18n.current(), Path(CHARTS_FILE)) if spec.note else "",
         columns=table_columns(),
+        source=source,
     )
 
 
@@ -882,10 +995,13 @@ def _relative_root(page_path: str) -> str:
     return "../" * max(depth, 0)
 
 
-def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts") -> str:
-    """A self-contained, escaped <figure>: static SVG image, caption, long description, data table, downloads.
+def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts", eager: bool = False) -> str:
+    """A self-contained, escaped <figure>: the title as its caption, the image drawn for the screen's width, the
+    source line, a long description, the data table and the downloads. `eager` for a page's first chart, its
+    largest paint: it is fetched at once instead of lazily.
 
-    No blank line inside, so Markdown keeps it as one raw HTML block.
+    No blank line inside, so Markdown keeps it as one raw HTML block. The caption is the first child (HTML allows it
+    only first or last).
     """
     # One escaping for all text from content and data (text.markdown_text): HTML, and Markdown if the block breaks.
     esc = html_text
@@ -909,13 +1025,28 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
     )
     table_name = _("Data table: {title}").format(title=chart.title)
     note = f'<p class="sp-chart-note">{esc(chart.note)}</p>' if chart.note else ""
-    width, height = _svg_size(chart)
+    source = f'<p class="sp-chart-source">{esc(chart.source)}</p>' if chart.source else ""
+    screen = chart.files.get("screen") or chart.files.get("svg")
+    width, height = _svg_size(screen)
     size = f' width="{width}" height="{height}"' if width and height else ""
+    loading = ' fetchpriority="high"' if eager else ' loading="lazy"'
+    image = (
+        f'<img src="{esc(root + Path(screen).name if screen else files["svg"])}" alt="{esc(chart.title)}"'
+        f' aria-describedby="{description_id}"{size}{loading} decoding="async">'
+    )
+    wide = chart.files.get("screen-wide")
+    if wide:
+        wide_width, wide_height = _svg_size(wide)
+        wide_size = f' width="{wide_width}" height="{wide_height}"' if wide_width and wide_height else ""
+        image = (
+            f'<picture><source media="{WIDE_MEDIA}" srcset="{esc(root + Path(wide).name)}" type="image/svg+xml"'
+            f"{wide_size}>{image}</picture>"
+        )
     lines = [
         f'<figure class="sp-chart" id="chart-{url_text(chart.id)}">',
-        f'<img src="{files["svg"]}" alt="{esc(chart.title)}" aria-describedby="{description_id}"{size}'
-        ' loading="lazy" decoding="async">',
         f"<figcaption>{esc(chart.title)}</figcaption>",
+        image,
+        source,
         f'<p class="sp-visually-hidden" id="{description_id}">{esc(chart.alt)}</p>',
         note,
         '<details class="sp-chart-data">',
@@ -936,13 +1067,15 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
 _SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"')
 
 
-def _svg_size(chart: ChartOutput) -> tuple[str, str]:
-    """The SVG's own size, so the page reserves the space before the image loads (no layout shift)."""
-    path = chart.files.get("svg")
+def _svg_size(path: Path | None) -> tuple[str, str]:
+    """The SVG's own size in whole pixels (HTML wants integers), so the page reserves the space before the image
+    loads (no layout shift)."""
     if not path or not Path(path).is_file():
         return "", ""
     match = _SVG_SIZE.search(Path(path).read_text(encoding="utf-8")[:500])
-    return (match.group(1), match.group(2)) if match else ("", "")
+    if not match:
+        return "", ""
+    return str(math.ceil(float(match.group(1)))), str(math.ceil(float(match.group(2))))
 
 
 __all__ = [

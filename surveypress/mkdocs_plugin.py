@@ -9,6 +9,7 @@ language of that page's edition.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from markupsafe import escape
@@ -41,8 +42,24 @@ class SurveypressPlugin(BasePlugin):
             return output
         with i18n.language(language):
             label = i18n._(TABLE_LABEL)
-        return output.replace("<body", f'<body data-sp-table-label="{escape(label)}"', 1)
+            texts = {key: i18n._(message) for key, message in SCRIPT_TEXT.items()}
+        script_text = escape(json.dumps(texts, ensure_ascii=False))
+        attributes = f'data-sp-table-label="{escape(label)}" data-sp-text="{script_text}"'
+        return output.replace("<body", f"<body {attributes}", 1)
 
 
 # The name site.js gives a scrolling table that has no caption.
 TABLE_LABEL = i18n.N_("Table, scrolls sideways")
+# Every other text site.js shows (its TEXT object), by key, in the page's language.
+SCRIPT_TEXT = {
+    "tools": i18n.N_("Reading aids"),
+    "reading": i18n.N_("Large text"),
+    "readAloud": i18n.N_("Read aloud"),
+    "stopReading": i18n.N_("Stop reading"),
+    "readingHelp": i18n.N_(
+        "Text is larger and lines are further apart; this site remembers the choice. Press Large text again to undo."
+    ),
+    "readAloudHelp": i18n.N_("Reading the page aloud with the browser's own voice. Press again to stop."),
+    "tableRegion": TABLE_LABEL,
+    "scrollHint": i18n.N_("This table is wide: swipe sideways to see all of it →"),
+}

@@ -17,7 +17,8 @@ The template vocabulary (so that no figure is ever typed into a page):
   `note` of its published figure), `figures_for(indicator, category=None)`, `fits(figure, base)` (whether a printed
   percentage can come from a whole count out of `base`);
 - `changelog` (changelog.yml, newest first), `downloads` (every staged CSV: path, kind, title, rows, size),
-  `archive` (the path of the download archive under docs/);
+  `archive` (the path of the download archive under docs/), `workbook` (the file name of the indicator workbook
+  under docs/downloads/);
 - `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path), `root` (the relative path to this language's
   pages: docs/ for the primary language, docs/<tag>/ for the others) and `data_root` (the relative path to docs/, where
   the shared `downloads/` are);
@@ -52,6 +53,7 @@ from surveypress.spec import Label, Publication, by_primary_subtag, read_yaml
 from surveypress.tabulate import Z_95
 from surveypress.text import escape_pages, url_text
 from surveypress.values import Values, jinja_environment
+from surveypress.workbook import WORKBOOK_NAME
 
 TEMPLATE_SUFFIX = ".md.j2"
 CHANGELOG = "changelog.yml"
@@ -155,6 +157,7 @@ def page_environment(
         changelog=changelog,
         downloads=downloads,
         archive=url_text(f"downloads/{name}-{version}.zip"),
+        workbook=WORKBOOK_NAME,
         interval_level=interval_level(),
         question=_question_lookup(pub),
         interval=_interval_lookup(values),
@@ -312,6 +315,9 @@ def fits(figure: Mapping[str, Any], base: int) -> bool:
 
 
 def _chart_lookup(charts: Mapping[str, Any]):
+    # Pages that have placed a chart already: only a page's first chart is fetched eagerly (its largest paint).
+    pages_with_a_chart: set[str] = set()
+
     @jinja2.pass_context
     def chart(context: jinja2.runtime.Context, chart_id: str) -> Markup:
         found = charts.get(chart_id)
@@ -326,7 +332,11 @@ def _chart_lookup(charts: Mapping[str, Any]):
         # Another language's charts sit in assets/charts/<tag>/ under docs/, beside the primary's.
         prefix = context.get("edition_prefix", "")
         assets = "assets/charts/" + prefix.strip("/") if prefix else "assets/charts"
-        return Markup(figure_html(found, prefix + context["page"], assets))
+        page = prefix + context["page"]
+        # The page's first chart is its largest paint: loaded at once; the others lazily.
+        eager = page not in pages_with_a_chart
+        pages_with_a_chart.add(page)
+        return Markup(figure_html(found, page, assets, eager=eager))
 
     return chart
 

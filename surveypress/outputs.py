@@ -7,9 +7,11 @@ build generated (`.surveypress-manifest.json`), `Staging.swap()` that publishes 
 and removes only stale files the previous manifest lists, and a deterministic zip archive with its `SHA256SUMS`.
 ARCHITECTURE.md ("Publishing") describes the protocol.
 
-Every writer here uses UTF-8 without a byte-order mark and `\\n` line ends. CSV cells that a spreadsheet would run as
-a formula are neutralised with a leading apostrophe. Timestamps come from `SOURCE_DATE_EPOCH` or the publication
-date, never from the clock, so two builds of the same inputs give the same bytes.
+Every writer here uses UTF-8 and `\\n` line ends; CSV files start with a byte-order mark, so that Excel on Chinese
+Windows opens them as UTF-8 on a double-click (pandas, csvkit, frictionless and DuckDB skip it). CSV cells that a
+spreadsheet would run as a formula are neutralised with a leading apostrophe. Timestamps come from
+`SOURCE_DATE_EPOCH` or the publication date, never from the clock, so two builds of the same inputs give the same
+bytes.
 """
 
 from __future__ import annotations
@@ -240,10 +242,14 @@ def copy_file(source: str | Path, path: str | Path) -> Path:
     return path
 
 
+# Excel reads a CSV without a byte-order mark in the system's code page (GBK on Chinese Windows): mojibake.
+CSV_ENCODING = "utf-8-sig"
+
+
 def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
-    """Writes a table as CSV (UTF-8 without BOM, `\\n`, no index, deterministic numbers, formulas neutralised)."""
+    """Writes a table as CSV (UTF-8 with BOM, `\\n`, no index, deterministic numbers, formulas neutralised)."""
     path = _prepare(Path(path))
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    with open(path, "w", encoding=CSV_ENCODING, newline="") as handle:
         handle.write(csv_text(frame))
     return path
 

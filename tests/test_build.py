@@ -209,21 +209,24 @@ def test_swap_removes_the_files_an_earlier_build_generated_and_no_other(project:
     ).read_bytes()
 
 
-def test_download_archive_holds_datasets_package_and_readme_with_checksums(project: Path) -> None:
+def test_download_archive_unpacks_into_one_folder_with_datasets_package_workbook_and_checksums(project: Path) -> None:
     assert run(project)[0] == 0
     archive_path = project / "docs/downloads/tiny-survey-0.1.0.zip"
+    folder = "tiny-survey-0.1.0/"
     with zipfile.ZipFile(archive_path) as archive:
         names = archive.namelist()
         assert names == sorted(names)
-        assert {"README.md", "SHA256SUMS", "datapackage.json", "datasets/public-use/people.csv"} <= set(names)
+        assert all(name.startswith(folder) for name in names)
+        inside = {name.removeprefix(folder) for name in names}
+        assert {"README.md", "SHA256SUMS", "datapackage.json", "datasets/public-use/people.csv"} <= inside
         # The tiny fixture releases public-use files: its input microdata is not in the archive.
-        assert "datasets/microdata/people.csv" not in names
-        assert "datasets/indicators/p_used.csv" in names
-        sums = archive.read("SHA256SUMS").decode("utf-8").splitlines()
+        assert "datasets/microdata/people.csv" not in inside
+        assert {"datasets/indicators/p_used.csv", "indicators.xlsx"} <= inside
+        sums = archive.read(folder + "SHA256SUMS").decode("utf-8").splitlines()
         for line in sums:
             digest, name = line.split("  ")
-            assert hashlib.sha256(archive.read(name)).hexdigest() == digest, name
-        assert "小型测试调查" in archive.read("README.md").decode("utf-8")
+            assert hashlib.sha256(archive.read(folder + name)).hexdigest() == digest, name
+        assert "小型测试调查" in archive.read(folder + "README.md").decode("utf-8")
     digest = hashlib.sha256(archive_path.read_bytes()).hexdigest()
     assert (project / "docs/downloads/SHA256SUMS").read_text(encoding="utf-8") == f"{digest}  {archive_path.name}\n"
 

@@ -25,10 +25,10 @@ def test_csv_cells_that_look_like_formulas_are_neutralised() -> None:
     assert cells == ["'=SUM(A1:A9)", "'+1 more", "'-x", "'@cmd", "'\tHIDDEN", "'\nX", "plain", "-9", "+3.5", "-1e3"]
 
 
-def test_csv_is_utf8_without_bom_with_newline_ends_and_no_index(tmp_path: Path) -> None:
+def test_csv_is_utf8_with_a_bom_for_excel_with_newline_ends_and_no_index(tmp_path: Path) -> None:
     frame = pd.DataFrame({"category_label": ["使用过", "未使用过"], "count": [33, 6]})
     path = outputs.write_csv(tmp_path / "nested/table.csv", frame)
-    assert path.read_bytes() == "category_label,count\n使用过,33\n未使用过,6\n".encode()
+    assert path.read_bytes() == b"\xef\xbb\xbf" + "category_label,count\n使用过,33\n未使用过,6\n".encode()
 
 
 def test_csv_numbers_are_written_the_same_way_every_time() -> None:

@@ -42,7 +42,7 @@ def whole(cell: str) -> int:
 
 
 def indicator_rows(indicators_csv: Path, indicator: str, breakdown: str) -> dict[tuple[str, str], dict[str, str]]:
-    with indicators_csv.open(encoding="utf-8", newline="") as handle:
+    with indicators_csv.open(encoding="utf-8-sig", newline="") as handle:
         return {
             (row["group"], row["category"]): row
             for row in csv.DictReader(handle)

@@ -372,6 +372,7 @@ def test_every_finding_page_links_each_printed_figure_to_the_reconciliation_page
     for name in FINDINGS:
         text = (docs / "findings" / f"{name}.md").read_text(encoding="utf-8")
         links = re.findall(r"\]\(\.\./reconciliation\.md#([^)]+)\)", text)
+        links += re.findall(r'href="\.\./reconciliation\.html#([^"]+)"', text)
         assert links, name
         assert set(links) <= anchors | {"report-inconsistencies"}, name
 
@@ -422,7 +423,11 @@ def test_every_printed_figure_is_linked_from_a_page_to_its_check(site):
     linked: set[str] = set()
     for path in docs.rglob("*.md"):
         if path.name != "reconciliation.md":
-            linked |= set(re.findall(r"reconciliation\.md#([A-Za-z0-9_-]+)\)", path.read_text(encoding="utf-8")))
+            text = path.read_text(encoding="utf-8")
+            linked |= set(re.findall(r"reconciliation\.md#([A-Za-z0-9_-]+)\)", text))
+            # One check marker stands for every printing of the same figure; it names them all.
+            for figures in re.findall(r'class="sp-check" href="[^"]*" data-figures="([^"]+)"', text):
+                linked |= set(figures.split())
     figures = pd.read_csv(pub.published_figures, dtype=str, keep_default_na=False)["figure_id"]
     missing = sorted(set(figures) - linked)
     assert not missing, f"printed figures no page links to 数据核对: {missing}"
