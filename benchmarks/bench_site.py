@@ -7,8 +7,8 @@ Run from the project root (one command; everything happens in a temporary folder
     .venv/bin/python benchmarks/bench_site.py --default  # the default publication, microdata to built site
 
 It writes a content folder of its own (codebook, indicators, charts, one page template per indicator, an index),
-synthetic microdata that follows the codebook, and a copy of the project's mkdocs.yml and theme files with the
-navigation left to MkDocs; then runs the whole build (`surveypress.build.build`: load, tabulate, protect, reconcile,
+synthetic microdata that follows the codebook, and a copy of the project's mkdocs.yml (the build generates the
+rest, every page in the menu); then runs the whole build (`surveypress.build.build`: load, tabulate, protect, reconcile,
 tables, charts, pages, data package) and `mkdocs build`, and prints the time of each, the pages and the built size.
 Targets on the 2-core machine: build + mkdocs build <= 60 s at 300 pages, <= 15 s for the default publication.
 """
@@ -36,6 +36,7 @@ from surveypress import build  # noqa: E402
 RESPONDENTS = 2000
 TARGET_SECONDS = 60
 DEFAULT_TARGET_SECONDS = 15
+WARM_TARGET_SECONDS = 5  # a rebuild of the 300-page site with nothing changed (issue 11)
 SCALE = ["非常满意", "比较满意", "一般", "不太满意", "很不满意"]
 
 
@@ -159,14 +160,9 @@ def write_content(project: Path, pages: int) -> None:
 
     write_microdata(project / "datasets" / "microdata" / "people.csv", questions)
 
-    # The project's site configuration and theme files, with MkDocs building the navigation from the pages.
-    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    head, _, rest = config.partition("\nnav:\n")
-    rest = rest[rest.index("\ntheme:") :]
-    (project / "mkdocs.yml").write_text(head + "\n" + rest, encoding="utf-8")
-    for folder in ("overrides", "assets/stylesheets", "assets/javascripts"):
-        if (ROOT / "docs" / folder).is_dir():
-            shutil.copytree(ROOT / "docs" / folder, project / "docs" / folder)
+    # The project's mkdocs.yml as it is: the build writes the settings that follow from the content
+    # (mkdocs.generated.yml, with every page in the menu), and the theme comes from the engine's package.
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
 
 
 def write_microdata(path: Path, questions: list[dict]) -> None:
@@ -201,14 +197,20 @@ def folder_size(folder: Path) -> tuple[int, int]:
     return sum(path.stat().st_size for path in files), len(files)
 
 
-def time_build(project: Path, label: str, target: float) -> bool:
-    """Runs the build and `mkdocs build` in `project`, prints each stage and the total; True when within target."""
+def time_build(project: Path, label: str, target: float, *, site: bool = True) -> bool:
+    """Runs the build and `mkdocs build` in `project`, prints each stage and the total; True when within target.
+    With `site=False` only the build is run and held to the target (the warm rebuild)."""
     started = time.perf_counter()
     progress = io.StringIO()
     build.build(project / "publication", stream=progress)
     tables = time.perf_counter() - started
     print(progress.getvalue().rstrip())
     print(f"build     tables, charts, pages and data package: {tables:.1f} s", flush=True)
+    if not site:
+        passed = tables <= target
+        print(f"{'PASS' if passed else 'FAIL'}  {label}, build <= {target:g} s: {tables:.1f} s")
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        return passed
 
     started = time.perf_counter()
     environment = {**os.environ, "SOURCE_DATE_EPOCH": "1669507200"}
@@ -230,14 +232,18 @@ def time_build(project: Path, label: str, target: float) -> bool:
     return passed
 
 
-def bench_site(pages: int = 300, keep: bool = False) -> bool:
-    """Builds the synthetic site and prints the figures; True when the target is met."""
+def bench_site(pages: int = 300, keep: bool = False, warm: bool = False) -> bool:
+    """Builds the synthetic site and prints the figures; True when the target is met. With `warm`, builds a second
+    time with nothing changed (every chart from the cache the first build filled)."""
     project = Path(tempfile.mkdtemp(prefix="surveypress-site-bench-"))
     try:
         started = time.perf_counter()
         write_content(project, pages)
         print(f"content   {pages} indicator pages written in {time.perf_counter() - started:.1f} s", flush=True)
-        return time_build(project, f"{pages} pages", TARGET_SECONDS)
+        passed = time_build(project, f"{pages} pages", TARGET_SECONDS)
+        if warm:
+            passed &= time_build(project, f"{pages} pages, warm rebuild", WARM_TARGET_SECONDS, site=False)
+        return passed
     finally:
         if keep:
             print(f"kept {project}")
@@ -271,10 +277,11 @@ def main() -> None:
     parser.add_argument(
         "--default", action="store_true", help="time the default publication instead (microdata to site, <= 15 s)"
     )
+    parser.add_argument("--warm", action="store_true", help="then rebuild with nothing changed (<= 5 s, build only)")
     arguments = parser.parse_args()
     if arguments.default:
         sys.exit(0 if bench_default(arguments.keep) else 1)
-    sys.exit(0 if bench_site(arguments.pages, arguments.keep) else 1)
+    sys.exit(0 if bench_site(arguments.pages, arguments.keep, arguments.warm) else 1)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ sha256_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 system_packages=(fonts-noto-cjk) # CJK glyphs for the PNG charts vl-convert renders
 if [[ "$mode" == test ]]; then
   system_packages+=(shellcheck) # actionlint checks the workflows' run: scripts with it
+  # Java for the Spark engine's tests (pyspark, local[2]) and the Nu HTML Checker (vnu-jar, from npm).
+  system_packages+=(openjdk-17-jre-headless)
   if [[ -n "${CHROMIUM_PATH:-}" && -x "${CHROMIUM_PATH}" ]]; then
     say "browser: using CHROMIUM_PATH=${CHROMIUM_PATH}"
   else

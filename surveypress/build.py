@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -22,10 +23,25 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from surveypress import chart, load, narrate, outputs, package, protect, reconcile, spec, tabulate
+from surveypress import (
+    cache,
+    chart,
+    i18n,
+    narrate,
+    outputs,
+    package,
+    protect,
+    reconcile,
+    site,
+    sources,
+    spec,
+    tabulate,
+    workbook,
+)
 from surveypress.errors import InputError
+from surveypress.i18n import _
 
-ENGINES = ("auto", "pandas", "duckdb")
+ENGINES = ("auto", "pandas", "duckdb", "spark")
 CHARTS_DIR = "docs/assets/charts"
 DOWNLOADS_DIR = "docs/downloads"
 DATA_README = "README.md"
@@ -56,25 +72,29 @@ def _rows(frame: pd.DataFrame) -> str:
 def build(
     content_dir: str | Path = "publication",
     *,
+    out_dir: str | Path | None = None,
     engine: str = "auto",
     check: bool = False,
     stream: TextIO | None = None,
 ) -> outputs.Comparison | None:
-    """Builds every output; returns None after the swap, or, with `check`, the comparison with committed files."""
+    """Builds every output into `out_dir` (the project folder: default the folder above `content_dir`, where the
+    microdata paths of publication.yml start); returns None after the swap, or, with `check`, the comparison with
+    committed files."""
     progress = Progress(stream)
+    cache.discard()  # entries left by an earlier build in this process that failed
 
     # Load inputs.
     pub = progress.step(
         "spec",
-        lambda: spec.load_publication(Path(content_dir)),
-        lambda p: f"{len(p.codebook.questions)} questions, {len(p.indicators)} indicators",
+        lambda: spec.load_publication(Path(content_dir), Path(out_dir) if out_dir is not None else None),
+        lambda p: (
+            f"{len(p.codebook.questions)} questions, {len(p.indicators)} indicators, languages {', '.join(p.languages)}"
+        ),
     )
-    with outputs.Staging(pub.project_root, outside=check) as staging:
-        microdata = progress.step(
-            "load",
-            lambda: load.load_microdata(pub),
-            lambda frames: ", ".join(f"{population} {len(frame):,} rows" for population, frame in frames.items()),
-        )
+    refuse_inputs_among_outputs(pub)
+    with outputs.Staging(pub.project_root, outside=check) as staging, tempfile.TemporaryDirectory() as scratch:
+        # Small files are read and checked whole; large ones are checked by the engine while it scans them.
+        microdata = progress.step("load", lambda: sources.open_microdata(pub, Path(scratch)), sources.describe)
 
         # Process data.
         chosen = tabulate.choose_engine(microdata) if engine == "auto" else engine
@@ -89,6 +109,8 @@ def build(
             lambda t: f"{_rows(t)}, {int((t['suppression'] != 'none').sum())} suppressed",
         )
         published = protect.publishable(table)
+        released = protect.released_microdata(pub, microdata)
+        protect.check_recount(pub, table, released)
         disclosure = progress.step(
             "disclose", lambda: protect.disclosure_report(pub, microdata), lambda d: f"{_rows(d)} in the k-report"
         )
@@ -102,18 +124,40 @@ def build(
         # Save outputs.
         progress.step(
             "tables",
-            lambda: write_tables(pub, staging, published, disclosure, reconciliation, summary),
+            lambda: write_tables(pub, staging, published, disclosure, reconciliation, microdata, released, summary),
             lambda files: f"{len(files)} files",
         )
-        charts = progress.step(
-            "chart",
-            lambda: chart.render_charts(pub, table, staging.path(CHARTS_DIR)),
-            lambda c: f"{len(c)} charts",
-        )
+        # Each language with page templates is an edition: its own charts and pages, from the same tables.
+        pages: dict[str, list[str]] = {}
+        for language, _templates in pub.editions:
+            prefix = pub.docs_prefix(language)
+            charts = progress.step(
+                "chart",
+                lambda language=language, prefix=prefix: chart.render_charts(
+                    pub, table, staging.path(CHARTS_DIR + ("/" + prefix.strip("/") if prefix else "")), language
+                ),
+                lambda c, language=language: (
+                    f"{len(c)} charts ({language}), {sum(output.drawn for output in c.values())} drawn"
+                ),
+            )
+            docs = staging.path("docs/" + prefix) if prefix else staging.path("docs")
+            written = progress.step(
+                "narrate",
+                lambda language=language, charts=charts, docs=docs: narrate.render_pages(
+                    pub, table, reconciliation, charts, docs, language, summary
+                ),
+                lambda written, language=language: f"{len(written)} pages ({language})",
+            )
+            pages[language] = [path.relative_to(docs).as_posix() for path in written]
+        # A declared language without templates still has its labels in the tables and the data package.
+        unbuilt = [language for language in pub.languages if language not in pages]
         progress.step(
-            "narrate",
-            lambda: narrate.render_pages(pub, table, reconciliation, charts, staging.path("docs"), summary),
-            lambda pages: f"{len(pages)} pages",
+            "site",
+            lambda: outputs.write_text(staging.path(site.GENERATED_CONFIG), site.generated_config(pub, pages)),
+            lambda path: (
+                f"{path.name}, editions {', '.join(pages)}"
+                + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else "")
+            ),
         )
         progress.step(
             "package",
@@ -123,14 +167,29 @@ def build(
             lambda path: f"{len(json.loads(path.read_text(encoding='utf-8'))['resources'])} resources",
         )
         progress.step("archive", lambda: write_archive(pub, staging), lambda path: path.name)
+        staging.write_manifest()
 
         if check:
             comparison = staging.compare(outputs.CHECKED)
             progress.done("up to date" if comparison.clean else f"{len(comparison.lines())} files out of date")
+            cache.commit()
             return comparison
         stale = staging.swap()
+        cache.commit()  # only a build that succeeded adds to the cache
         progress.done(f"outputs replaced, {len(stale)} stale files removed")
         return None
+
+
+def refuse_inputs_among_outputs(pub: spec.Publication) -> None:
+    """Inputs are never outputs: a microdata file or the content folder where the build writes stops the build."""
+    settings = pub.meta.get("microdata") or {}
+    microdata = [
+        (f"microdata.{population.id}", population.microdata, spec.line_of(settings, population.id))
+        for population in pub.codebook.populations.values()
+    ]
+    source = pub.content_dir / "publication.yml"
+    outputs.refuse_inputs_among_outputs(pub.project_root, microdata, source)
+    outputs.refuse_inputs_among_outputs(pub.project_root, [("--content", pub.content_dir, None)], pub.content_dir)
 
 
 def write_tables(
@@ -139,9 +198,13 @@ def write_tables(
     published: pd.DataFrame,
     disclosure: pd.DataFrame,
     reconciliation: pd.DataFrame,
+    microdata: dict[str, Any] | None = None,
+    released: dict[str, tuple[str, pd.DataFrame]] | None = None,
     summary: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Stages the CSV tables under datasets/, and mirrors the microdata so later stages see the whole layout."""
+    """Stages the CSV tables under datasets/ and the released microdata: an input released in full is mirrored (or,
+    when large, written as Parquet: sources.release_microdata) so later stages see the whole layout; a public-use
+    file is written; nothing for `release: none`."""
     written = [outputs.write_csv(staging.path("datasets/indicators.csv"), published)]
     for indicator in pub.indicators:
         rows = published[published["indicator"] == indicator.id]
@@ -152,55 +215,70 @@ def write_tables(
         written.append(outputs.write_csv(staging.path("datasets/published_figures.csv"), figures))
     written.append(outputs.write_csv(staging.path("datasets/reconciliation.csv"), reconciliation))
     written.append(outputs.write_csv(staging.path("datasets/disclosure.csv"), disclosure))
+    if pub.release.policy == "full":
+        sources.release_microdata(pub, staging, microdata or {})
     if summary is not None and len(summary):
         written.append(outputs.write_csv(staging.path(package.SUMMARIES), summary))
     for population in pub.codebook.populations.values():
-        staging.mirror_input(population.microdata)
+        if pub.release.policy != "full" and released and population.id in released:
+            file, frame = released[population.id]
+            if isinstance(frame, pd.DataFrame):
+                written.append(outputs.write_csv(staging.path(file), frame))
+            else:  # a streamed file's public-use recoding, written by the engine
+                target = staging.path(file)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                frame.write(target)
+                written.append(target)
     return written
 
 
 def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
-    """The README placed in the download archive: what the package is, its licence and sources, and its files."""
+    """The README placed in the download archive: what the package is, its licence and sources, and its files,
+    written once per declared language (primary first)."""
+    sections = []
+    for language in pub.languages:
+        with i18n.language(language):
+            sections.append(_data_readme_in(pub, members, language))
+    return "\n".join(sections)
+
+
+def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str) -> str:
     meta = pub.meta
-    title = meta.get("title") or {}
-    description = meta.get("description") or {}
-    lines = [f"# {title.get('zh', meta.get('name', ''))}", ""]
-    if title.get("en"):
-        lines += [f"{title['en']}", ""]
-    lines += [f"版本 / Version: {meta.get('version', '')}", ""]
-    for text in (description.get("zh"), description.get("en")):
-        if text:
-            lines += [str(text).strip(), ""]
+    title = package.meta_text(pub, "title", language) or str(meta.get("name", ""))
+    description = package.meta_text(pub, "description", language)
+    lines = [f"# {title}", "", _("Version: {version}").format(version=meta.get("version", "")), ""]
+    if description:
+        lines += [description, ""]
     if meta.get("synthetic"):
         lines += [
-            "注意：本数据包中的微观数据是合成数据，只用于复现公开发布的汇总数字。",
-            "Note: the microdata in this package is synthetic; it only reproduces the published aggregates.",
+            _("Note: the microdata in this package is synthetic; it only reproduces the published aggregates."),
             "",
         ]
     licences = [entry.get("title") or entry.get("name") for entry in meta.get("licenses") or []]
     if licences:
-        lines += [f"许可 / Licence: {', '.join(str(name) for name in licences)}", ""]
+        lines += [_("Licence: {licences}").format(licences=", ".join(str(name) for name in licences)), ""]
     sources = meta.get("sources") or []
     if sources:
-        lines += ["来源 / Sources:", ""]
+        lines += [_("Sources:"), ""]
         lines += [
             f"- {entry.get('title', '')} ({entry.get('publisher', '')}, {entry.get('date', '')})" for entry in sources
         ]
         lines.append("")
     lines += [
-        "文件 / Files (说明见 datapackage.json / described in datapackage.json):",
+        _("Files (each described in datapackage.json):"),
         "",
         *[f"- `{name}`" for name in members],
         "",
-        "校验 / Check: `sha256sum -c SHA256SUMS`",
+        _("Check: {command}").format(command="`sha256sum -c SHA256SUMS`"),
         "",
     ]
     return "\n".join(lines)
 
 
 def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
-    """Stages docs/downloads/<name>-<version>.zip (datasets/, datapackage.json, README), its SHA256SUMS, and a copy
-    of every file in it under docs/downloads/ for downloading one at a time."""
+    """Stages docs/downloads/<name>-<version>.zip (one folder <name>-<version>/ holding datasets/, datapackage.json,
+    README and the workbook), its SHA256SUMS, and a copy of every file in it under docs/downloads/ for downloading
+    one at a time."""
     # spec.load_publication has checked that name and version are plain enough for a file name.
     stem = f"{pub.meta['name']}-{pub.meta['version']}"
 
@@ -208,6 +286,12 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
         name: staging.root / name for name in staging.staged() if name.startswith("datasets/")
     }
     members["datapackage.json"] = staging.path("datapackage.json")
+    # The indicator tables again as one accessible workbook, for readers who open data in a spreadsheet program.
+    descriptor = json.loads(members["datapackage.json"].read_text(encoding="utf-8"))
+    release = {key: pub.meta[key] for key in ("contact", "next_release") if pub.meta.get(key)}
+    members[workbook.WORKBOOK_NAME] = workbook.write_workbook(
+        {**descriptor, **release}, staging.root, staging.path(f"{DOWNLOADS_DIR}/{workbook.WORKBOOK_NAME}")
+    )
     members[DATA_README] = data_readme(pub, sorted(members)).encode("utf-8")
     members["SHA256SUMS"] = outputs.sha256sums_text(members).encode("utf-8")
     changelog_path = pub.content_dir / "changelog.yml"
@@ -216,9 +300,15 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
     # Each file is also offered on its own, beside the package that describes it, so that a reader can take one
     # table, and a tool can read the package from the site (its resource paths resolve from there).
     for name, source in members.items():
-        if isinstance(source, Path):
-            outputs.write_bytes(staging.path(f"{DOWNLOADS_DIR}/{name}"), source.read_bytes())
-    archive = outputs.write_zip(staging.path(f"{DOWNLOADS_DIR}/{stem}.zip"), members, epoch)
+        target = staging.path(f"{DOWNLOADS_DIR}/{name}")
+        if isinstance(source, Path) and source != target:
+            outputs.copy_file(source, target)
+    # Inside the archive everything sits in one folder named like it, so unpacking never spills into the current one.
+    archive = outputs.write_zip(
+        staging.path(f"{DOWNLOADS_DIR}/{stem}.zip"),
+        {f"{stem}/{name}": source for name, source in members.items()},
+        epoch,
+    )
     outputs.write_text(staging.path(f"{DOWNLOADS_DIR}/SHA256SUMS"), outputs.sha256sums_text({archive.name: archive}))
     return archive
 
@@ -229,7 +319,17 @@ def parser() -> argparse.ArgumentParser:
         description="Build the indicator tables, data package, charts and pages of a publication.",
         epilog="Exit codes: 0 built, 1 --check found stale files, 2 bad input, 3 internal error.",
     )
-    command.add_argument("--content", default="publication", help="content folder (default: publication)")
+    command.add_argument(
+        "--content",
+        default="publication",
+        help="content folder: publication.yml, codebook, templates ... (default: publication)",
+    )
+    command.add_argument(
+        "--out",
+        default=None,
+        help="project folder: the microdata paths of publication.yml start here and datasets/, docs/, "
+        "datapackage.json and mkdocs.generated.yml are written here (default: the folder above --content)",
+    )
     command.add_argument("--engine", choices=ENGINES, default="auto", help="tabulation engine (default: auto)")
     command.add_argument(
         "--check",
@@ -245,16 +345,20 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
     stream = stream if stream is not None else sys.stderr
     arguments = parser().parse_args(argv)
     content_dir = Path(arguments.content)
+    out_dir = Path(arguments.out) if arguments.out else content_dir.resolve().parent
     try:
-        comparison = build(content_dir, engine=arguments.engine, check=arguments.check, stream=stream)
+        comparison = build(content_dir, out_dir=out_dir, engine=arguments.engine, check=arguments.check, stream=stream)
     except InputError as error:
         if arguments.verbose:
             traceback.print_exc(file=stream)
-        error.relative_to(content_dir.resolve().parent)
+        error.relative_to(out_dir)
         print(f"error: {error}", file=stream)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: the staging folder was removed, outputs are as they were", file=stream)
+        if (content_dir.resolve().parent / outputs.JOURNAL).exists():
+            print("interrupted while publishing: the next build finishes the publish first", file=stream)
+        else:
+            print("interrupted: the staging folder was removed, outputs are as they were", file=stream)
         return 130
     except Exception as error:  # anything else is a bug: say so briefly unless asked for detail
         if arguments.verbose:

@@ -14,7 +14,9 @@ breakdowns: a row per group labelled with its n, a bar per category). The same i
 
 from __future__ import annotations
 
-import html
+import hashlib
+import importlib.metadata
+import json
 import math
 import multiprocessing
 import os
@@ -23,15 +25,19 @@ import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import pandas as pd
 import vl_convert
 
-from surveypress import outputs
+if TYPE_CHECKING:
+    import altair as alt
+
+from surveypress import cache, i18n, outputs
 from surveypress.errors import InputError
-from surveypress.spec import Publication, read_yaml
+from surveypress.i18n import N_, _
+from surveypress.spec import Publication, read_yaml, serves
+from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 
 CHARTS_FILE = "charts.yml"
@@ -48,6 +54,9 @@ FONT_STACK = (
     "PingFang SC, Hiragino Sans GB, Microsoft YaHei, Noto Sans CJK SC, Source Han Sans SC, "
     "WenQuanYi Micro Hei, sans-serif"
 )
+# A chart with no Han, Kana or Hangul in its text needs no CJK font, neither to draw its PNG nor in its SVG.
+LATIN_FONT_STACK = "Helvetica Neue, Arial, Liberation Sans, DejaVu Sans, sans-serif"
+CJK_TEXT = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # Folders searched for a CJK font for the PNGs; SURVEYPRESS_CJK_FONT_DIR comes first when set.
 CJK_FONT_DIRS = (
     "/usr/share/fonts/opentype/noto",
@@ -58,16 +67,35 @@ CJK_FONT_DIRS = (
 )
 CJK_FONT_NAME = re.compile(r"(cjk|wqy|sourcehan|source-han|han-sans)", re.IGNORECASE)
 
-# Layout, in CSS pixels, for a chart that stays readable on a 360 px phone without scaling down much.
-LABEL_WIDTH = 7  # em: category labels wrap at about this many Chinese characters
-PLOT_WIDTH = {"bars": 160, "compare": 125}
-TITLE_WIDTH = 20  # em at the title size
-SUBTITLE_WIDTH = 26
+
+@dataclass(frozen=True)
+class Layout:
+    """One drawing of a chart, in CSS pixels. Pages show a chart at the width it was drawn (text never scales past
+    its drawn size, 14 px, below the 17 px body text): `narrow` on phones, `wide` from `WIDE_MEDIA` on. Downloads
+    are the wide drawing with the title and the source line drawn in, so a reused image keeps its caveats."""
+
+    name: str
+    width: int  # the whole drawing, at most: the plot takes what labels and values leave
+    label_width: float  # em: category labels wrap at about this many Chinese characters
+    title_width: float  # em at the title size
+    subtitle_width: float
+    framed: bool  # title and source line drawn into the image (downloads)
+
+
+# A 360 px phone leaves Material's column 328 px; from 45em (720 px) on, the column is at least 660 px (no sidebar
+# below 60em, then one sidebar, then two from 76.25em, where the grid stops growing).
+NARROW = Layout("narrow", 328, 7, 20, 26, framed=False)
+WIDE = Layout("wide", 660, 12, 38, 46, framed=False)
+DOWNLOAD = Layout("download", 660, 12, 38, 46, framed=True)
+WIDE_MEDIA = "(min-width: 45em)"
+MIN_PLOT_WIDTH = 100
 FONT_SIZE = 14
 TITLE_SIZE = 16
+SOURCE_SIZE = 12
 LINE_HEIGHT = 17
 BAR_HEIGHT = 18
-PNG_SCALE = 2
+# PNG downloads are at least this wide, for print.
+PNG_MIN_WIDTH = 1200
 # Below this many charts per worker, starting worker processes (about 2 s) costs more than it saves.
 PARALLEL_MIN_CHARTS = 32
 
@@ -80,7 +108,7 @@ class FontMissingError(InputError):
 class Series:
     indicator: str
     categories: tuple[str, ...] | None
-    label: str | None
+    label: str | dict[str, str] | None  # one text, or one per language
 
 
 @dataclass(frozen=True)
@@ -89,10 +117,25 @@ class ChartSpec:
     page: str
     kind: str
     series: tuple[Series, ...]
-    title: str
+    title: str | dict[str, str]  # a template, or one per language (charts.yml: `title: {zh: ..., en: ...}`)
     sort: str
-    note: str
+    note: str | dict[str, str] = ""
     breakdown: str = ""  # kind breakdown: the question id of one of the indicator's breakdowns
+
+    def text(self, field_name: str, language: str, source: Path) -> str:
+        """The chart's title or note template in `language`; a mapping without that language is an error."""
+        value = getattr(self, field_name)
+        if isinstance(value, str):
+            return value
+        for key, text in value.items():
+            if serves(key, language):
+                return text
+        raise InputError(
+            source,
+            f"a {field_name} in each language of the publication (missing: {language})",
+            column=f"chart {self.id}.{field_name}",
+            value=value,
+        )
 
 
 @dataclass
@@ -108,9 +151,30 @@ class ChartOutput:
     subtitle: tuple[str, ...] = ()
     note: str = ""
     columns: tuple[str, ...] = field(default=())
+    drawn: bool = True  # False when the images came from the cache (cache.py)
+    source: str = ""
 
 
-TABLE_COLUMNS = ("类别", "人群", "百分比", "95%置信区间", "人数", "样本量n", "标注")
+# The data table's columns (message ids: the page shows them translated).
+TABLE_COLUMNS = (
+    N_("Category"),
+    N_("Population group"),
+    N_("Percent"),
+    N_("{level} confidence interval"),
+    N_("Count"),
+    N_("Sample size n"),
+    N_("Flag"),
+)
+
+
+def table_columns() -> tuple[str, ...]:
+    """The data table's column headers in the current language."""
+    return tuple(_(name).format(level=interval_level()) for name in TABLE_COLUMNS)
+
+
+def interval_level() -> str:
+    """'95%', in the current language's percent format."""
+    return i18n.format_percent(95, 0)
 
 
 # Read the chart declarations.
@@ -142,7 +206,7 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
         if sort not in SORTS:
             raise InputError(path, f"one of {', '.join(SORTS)}", column=f"{where}.sort", value=sort)
         title = entry.get("title")
-        if not isinstance(title, str) or not title.strip():
+        if not _is_text_or_texts(title):
             raise InputError(path, "a title template stating the chart's message", column=f"{where}.title")
         page = entry.get("page")
         if not isinstance(page, str) or not page.strip():
@@ -169,7 +233,7 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
                 Series(
                     indicator=item["indicator"],
                     categories=tuple(str(code) for code in categories) if categories is not None else None,
-                    label=str(item["label"]) if item.get("label") else None,
+                    label=_series_label_of(item, path, where),
                 )
             )
         specs.append(
@@ -178,9 +242,9 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
                 page=page.strip(),
                 kind=kind,
                 series=tuple(series),
-                title=title,
+                title=title if isinstance(title, str) else {str(key): str(text) for key, text in title.items()},
                 sort=sort,
-                note=str(entry.get("note") or ""),
+                note=_note(entry.get("note"), path, where),
                 breakdown=str(entry.get("breakdown") or ""),
             )
         )
@@ -200,6 +264,57 @@ def _check_breakdown(pub: Publication, path: Path, where: str, entry: dict, raw_
             column=f"{where}.breakdown",
             value=entry.get("breakdown"),
         )
+
+
+def _series_label_of(item: dict, path: Path, where: str) -> str | dict[str, str] | None:
+    """A series' `label`: absent, a string, or one string per language (like a chart's title)."""
+    label = item.get("label")
+    if label is None or label == "":
+        return None
+    if isinstance(label, int | float) and not isinstance(label, bool):
+        label = str(label)
+    if not _is_text_or_texts(label):
+        raise InputError(
+            path, "a series label: text, or a mapping from language to text", column=f"{where}.series", value=label
+        )
+    return label
+
+
+def _in_language(value: str | dict[str, str] | None) -> str | None:
+    """Text given once or per language (charts.yml), in the language charts are drawn in now."""
+    if value is None or isinstance(value, str):
+        return value
+    language = i18n.current()
+    for key, text in value.items():
+        if serves(key, language):
+            return text
+    raise KeyError(f"no text in language {language!r} in {value!r}")
+
+
+def _is_text_or_texts(value: Any) -> bool:
+    """A non-empty string, or a mapping from language to non-empty strings (contract: charts.yml per language)."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(text, str) and text.strip() for text in value.values())
+    )
+
+
+def _note(value: Any, path: Path, where: str) -> str | dict[str, str]:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dict):
+        if not _is_text_or_texts(value):
+            raise InputError(path, "a note, or a note per language", column=f"{where}.note", value=value)
+        return {str(key): str(text) for key, text in value.items()}
+    return str(value)
+
+
+def needs_cjk_font(vega_lite: dict) -> bool:
+    """Whether any text the chart draws (title, labels, values, legend) holds a Han, Kana or Hangul character."""
+    return bool(CJK_TEXT.search(json.dumps(vega_lite, ensure_ascii=False)))
 
 
 # Fonts.
@@ -253,8 +368,10 @@ def text_width(text: str) -> float:
 # Runs of Latin letters, digits and number punctuation stay on one line ("88.9%", "APP", "18-29").
 _TOKEN = re.compile(r"[A-Za-z0-9.%+\-=/()\[\]]+|.", re.DOTALL)
 # Chinese typography keeps closing punctuation off the start of a line.
-_NO_LINE_START = set("，。、；：？！）》」』”’%")
-_NO_LINE_END = set("（《「『“‘")
+# (Written as escapes: engine source holds no CJK text. Full-width comma, full stop, enumeration comma, semicolon,
+# colon, question and exclamation marks, closing brackets and quotes; then the opening ones.)
+_NO_LINE_START = set("\uff0c\u3002\u3001\uff1b\uff1a\uff1f\uff01\uff09\u300b\u300d\u300f\u201d\u2019%")
+_NO_LINE_END = set("\uff08\u300a\u300c\u300e\u201c\u2018")
 
 
 def wrap(text: str, width: float) -> list[str]:
@@ -294,10 +411,10 @@ def _greedy(text: str, width: float) -> list[str]:
 
 def _series_name(pub: Publication, values: Values, series: Series) -> str:
     if series.label:
-        return series.label
+        return _in_language(series.label)
     population = values.row(series.indicator, values.categories(series.indicator)[0])["population"]
     known = pub.codebook.populations.get(str(population))
-    return known.title.zh if known else str(population)
+    return known.title.text(i18n.current()) if known else str(population)
 
 
 def _categories(pub: Publication, values: Values, series: Series, path: Path, chart_id: str) -> list[str]:
@@ -352,9 +469,9 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
             if spec.kind == "compare":
                 key = str(position) if by_position else label
             elif series.label and len(categories) == 1:
-                key = series.label
+                key = _in_language(series.label)
             elif series.label:
-                key = f"{series.label}：{label}"
+                key = _("{series}: {label}").format(series=_in_language(series.label), label=label)
             else:
                 key = label
             percent = values.percent(series.indicator, code)
@@ -406,12 +523,9 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
 
     # Per-row base only when rows of a bars chart come from indicators with different bases.
     bases_differ = spec.kind != "compare" and frame["base"].nunique() > 1
-    frame["row_label"] = [
-        "\n".join(
-            wrap(display[key], LABEL_WIDTH) + ([f"n={base}"] if bases_differ else []),
-        )
-        for key, base in zip(frame["key"], frame["base"], strict=True)
-    ]
+    frame["row_text"] = [display[key] for key in frame["key"]]
+    frame["row_base"] = [f"n={base}" if bases_differ else "" for base in frame["base"]]
+    frame["row_label"] = row_labels(frame, NARROW)
     frame["value_text"] = [
         _value_text(spec.kind, series, percent_text, flags)
         for series, percent_text, flags in zip(frame["series"], frame["percent_text"], frame["flags"], strict=True)
@@ -475,10 +589,12 @@ def breakdown_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.Data
                     "suppressed": percent is None,
                     "row_order": position,
                     # Each group's n under its name: the groups' bases differ.
-                    "row_label": "\n".join([*wrap(group_label, LABEL_WIDTH), f"n={base}"]),
+                    "row_text": group_label,
+                    "row_base": f"n={base}",
                 }
             )
     frame = pd.DataFrame.from_records(records)
+    frame["row_label"] = row_labels(frame, NARROW)
     frame["value_text"] = [
         _value_text("bars" if single else "compare", name, text, flags)
         for name, text, flags in zip(frame["series"], frame["percent_text"], frame["flags"], strict=True)
@@ -494,6 +610,14 @@ def by_group(frame: pd.DataFrame) -> pd.DataFrame:
     return listing.sort_values(["position", "row_order"], kind="stable").reset_index(drop=True)
 
 
+def row_labels(frame: pd.DataFrame, layout: Layout) -> list[str]:
+    """Each bar's category label wrapped for the layout, with its base when the bases differ."""
+    return [
+        "\n".join(wrap(text, layout.label_width) + ([base] if base else []))
+        for text, base in zip(frame["row_text"], frame["row_base"], strict=True)
+    ]
+
+
 def _value_text(kind: str, series: str, percent_text: str, flags: str) -> str:
     # The flag is written out so that low reliability is never shown by fading alone.
     text = percent_text
@@ -505,32 +629,49 @@ def _value_text(kind: str, series: str, percent_text: str, flags: str) -> str:
 # The Vega-Lite spec.
 
 
-def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame) -> list[str]:
+def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame, layout: Layout = NARROW) -> list[str]:
     parts = []
     bases = frame.drop_duplicates("series")[["series", "base"]]
     if spec.kind == "compare" or frame["base"].nunique() == 1:
-        parts.append("；".join(f"{series} n={base}" for series, base in bases.itertuples(index=False)))
-    parts.append("黑色横线为95%置信区间")
+        parts.append(_("; ").join(f"{series} n={base}" for series, base in bases.itertuples(index=False)))
+    parts.append(_("Black lines show the {level} confidence interval").format(level=interval_level()))
     if frame["low"].any():
-        parts.append("[u] 样本量不足，数值仅供参考")
+        parts.append(_("[u] sample too small: for reference only"))
     if frame["suppressed"].any():
-        parts.append("[c] 人数过少，不予公布")
+        parts.append(_("[c] too few respondents: not published"))
     lines: list[str] = []
     for part in parts:
-        lines.extend(wrap(part, SUBTITLE_WIDTH))
+        lines.extend(wrap(part, layout.subtitle_width))
     return lines
 
 
-def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerChart:
-    """Horizontal bars on a 0-100% axis, a black 95% interval over each bar, the value written to the right."""
+def build_chart(
+    spec: ChartSpec,
+    title: str,
+    frame: pd.DataFrame,
+    layout: Layout = DOWNLOAD,
+    source: str = "",
+    font: str = FONT_STACK,
+) -> alt.LayerChart:
+    """Horizontal bars on a 0-100% axis, a black 95% interval over each bar, the value written to the right.
+
+    The page shows the title as HTML above the image, so only a framed (download) drawing carries it, and the
+    source line under the axis."""
+    # Imported here: a rebuild whose specifications all come from the cache never needs Altair (a second to import).
+    import altair as alt
+
     compare = spec.kind == "compare"
+    frame = frame.assign(row_label=row_labels(frame, layout))
     series_names = list(dict.fromkeys(frame["series"]))
     per_row = len(series_names) if compare else 1
     max_lines = max(label.count("\n") + 1 for label in frame["row_label"])
     # With yOffset, Vega-Lite applies the step to each series' sub-band, not to the whole row.
     row_height = max(max_lines * LINE_HEIGHT + 8, per_row * (BAR_HEIGHT + 4) + 10)
     step = math.ceil(row_height / per_row) if compare else row_height
-    plot_width = PLOT_WIDTH[spec.kind]
+    # The plot takes the width that labels, values and padding (12 + 2 x 6 px) leave; text_width errs wide.
+    label_px = max(text_width(line) for label in frame["row_label"] for line in label.split("\n")) * FONT_SIZE
+    value_px = max(text_width(text) for text in frame["value_text"]) * FONT_SIZE
+    plot_width = max(MIN_PLOT_WIDTH, math.floor(layout.width - label_px - value_px - 24))
     row_sort = list(dict.fromkeys(frame["row_label"]))
 
     data = frame[
@@ -558,9 +699,10 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
         # Compare charts: a wider gap between categories than between the series within one.
         scale=alt.Scale(paddingInner=0.25 if compare else 0.1, paddingOuter=0.05),
     )
+    source_lines = wrap(source, (layout.width - 12) / SOURCE_SIZE) if layout.framed and source else []
     x = alt.X(
         "percent:Q",
-        title=None,
+        title=source_lines or None,
         scale=alt.Scale(domain=[0, 100], nice=False, clamp=True),
         axis=alt.Axis(
             values=[0, 50, 100],
@@ -570,6 +712,15 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
             gridColor=GRID,
             domainColor=MUTED,
             tickColor=MUTED,
+            # The source line, under the axis and flush with the category labels.
+            titleFontSize=SOURCE_SIZE,
+            titleFontWeight="normal",
+            titleColor=MUTED,
+            titleAnchor="start",
+            titleAlign="left",
+            titleX=-(round(label_px) + 6),
+            titleLineHeight=16,
+            titlePadding=10,
         ),
     )
     colour = (
@@ -611,32 +762,38 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
     labels = base.mark_text(align="left", baseline="middle", dx=6, fontSize=FONT_SIZE, color=INK).encode(
         y=y, x=alt.value(plot_width), text="value_text:N", **offset
     )
-    subtitle = subtitle_lines(spec, frame)
+    subtitle = subtitle_lines(spec, frame, layout)
+    heading = (
+        {"text": wrap(title, layout.title_width), "subtitle": subtitle}
+        if layout.framed
+        else {"text": subtitle, "fontSize": 13, "fontWeight": "normal", "color": MUTED, "lineHeight": 17}
+    )
     return (
         alt.layer(bars, interval, *ends, labels)
         .properties(
             width=plot_width,
             height=alt.Step(step),
             title=alt.Title(
-                text=wrap(title, TITLE_WIDTH),
-                subtitle=subtitle,
-                anchor="start",
-                fontSize=TITLE_SIZE,
-                fontWeight="bold",
-                color=INK,
-                subtitleFontSize=13,
-                subtitleColor=MUTED,
-                subtitlePadding=6,
-                lineHeight=21,
-                subtitleLineHeight=17,
-                offset=10,
+                **{
+                    "anchor": "start",
+                    "fontSize": TITLE_SIZE,
+                    "fontWeight": "bold",
+                    "color": INK,
+                    "subtitleFontSize": 13,
+                    "subtitleColor": MUTED,
+                    "subtitlePadding": 6,
+                    "lineHeight": 21,
+                    "subtitleLineHeight": 17,
+                    "offset": 10,
+                    **heading,
+                }
             ),
             background="white",
             padding={"left": 6, "right": 6, "top": 6, "bottom": 6},
         )
-        .configure(font=FONT_STACK)
+        .configure(font=font)
         .configure_view(stroke=None)
-        .configure_axis(labelFont=FONT_STACK)
+        .configure_axis(labelFont=font)
     )
 
 
@@ -645,36 +802,39 @@ def build_chart(spec: ChartSpec, title: str, frame: pd.DataFrame) -> alt.LayerCh
 
 def alt_text(spec: ChartSpec, title: str, frame: pd.DataFrame) -> str:
     """Every value with its base and interval, in reading order: what a screen reader user needs instead of bars."""
-    parts = [f"图表：{title}。"]
-    for _, rows in frame.groupby("series_index", sort=True):
+    # Each sentence carries its own trailing space where the language puts one (none in Chinese).
+    parts = [_("Chart: {title}. ").format(title=title)]
+    level = interval_level()
+    for _index, rows in frame.groupby("series_index", sort=True):
         name = rows.iloc[0]["series"]
         items = []
         for row in rows.itertuples(index=False):
             if row.suppressed:
-                items.append(f"{row.label} [c]（不予公布，n={row.base}）")
+                items.append(_("{label} [c] (not published, n={base})").format(label=row.label, base=row.base))
                 continue
-            flag = "，[u] 仅供参考" if row.low else ""
+            flag = _(", [u] for reference only") if row.low else ""
             items.append(
-                f"{row.label} {row.percent_text}（{row.count}人，n={row.base}，95%置信区间{row.ci_text}{flag}）"
+                _("{label} {percent} ({count} respondents, n={base}, {level} confidence interval {ci}{flag})").format(
+                    label=row.label,
+                    percent=row.percent_text,
+                    count=row.count,
+                    base=row.base,
+                    level=level,
+                    ci=row.ci_text,
+                    flag=flag,
+                )
             )
-        parts.append(f"{name}：" + "；".join(items) + "。")
-    return "".join(parts)
+        parts.append(_("{series}: {items}. ").format(series=name, items=_("; ").join(items)))
+    return "".join(parts).rstrip()
 
 
 def table_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """The data table's rows, keyed by the column headers in the current language (`table_columns`)."""
+    columns = table_columns()
     rows = []
     for row in frame.itertuples(index=False):
-        rows.append(
-            {
-                "类别": row.label,
-                "人群": row.series,
-                "百分比": row.percent_text,
-                "95%置信区间": row.ci_text,
-                "人数": str(row.count),
-                "样本量n": str(row.base),
-                "标注": row.flags,
-            }
-        )
+        cells = (row.label, row.series, row.percent_text, row.ci_text, str(row.count), str(row.base), row.flags)
+        rows.append(dict(zip(columns, cells, strict=True)))
     return rows
 
 
@@ -702,63 +862,202 @@ def data_frame_for_download(spec: ChartSpec, frame: pd.DataFrame) -> pd.DataFram
 # The stage.
 
 
-def render_charts(pub: Publication, table: Any, out_dir: str | Path) -> dict[str, ChartOutput]:
-    """Draws every chart of charts.yml into `out_dir`; returns {chart id: ChartOutput} in declaration order."""
+def render_charts(
+    pub: Publication, table: Any, out_dir: str | Path, language: str | None = None
+) -> dict[str, ChartOutput]:
+    """Draws every chart of charts.yml into `out_dir` in `language` (default: the primary); returns
+    {chart id: ChartOutput} in declaration order."""
     out_dir = Path(out_dir)
-    register_cjk_fonts()
-    values = table if isinstance(table, Values) else Values(table)
-    specs = load_chart_specs(pub)
-    prepared = [prepare_chart(pub, values, spec) for spec in specs]
-    images = draw_images([vega_lite for _, _, _, vega_lite in prepared])
-    charts: dict[str, ChartOutput] = {}
-    for (spec, title, frame, vega_lite), (svg, png) in zip(prepared, images, strict=True):
-        charts[spec.id] = write_chart(spec, title, frame, vega_lite, svg, png, out_dir)
+    with i18n.language(language or pub.primary):
+        values = table if isinstance(table, Values) else Values(table, primary=pub.primary)
+        specs = load_chart_specs(pub)
+        source = source_line(pub, values)
+        store = cache.Cache(pub.project_root, "vega-lite")
+        prepared = [prepare_chart(pub, values, spec, source, store) for spec in specs]
+        # Per chart: the narrow and wide drawings the page shows, then the framed download (the only one with a PNG).
+        drawings = [drawing for _spec, _title, _frame, layouts in prepared for drawing in layouts]
+        # The CJK font is required only when some chart draws a Han, Kana or Hangul character.
+        cjk = any(needs_cjk_font(drawing) for drawing in drawings)
+        if cjk:
+            register_cjk_fonts()
+        pngs = [layout is DOWNLOAD for _ in prepared for layout in (NARROW, WIDE, DOWNLOAD)]
+        images, drawn = draw_images_cached(pub.project_root, drawings, pngs, cjk)
+        charts: dict[str, ChartOutput] = {}
+        for index, (spec, title, frame, layouts) in enumerate(prepared):
+            (narrow, _), (wide, _), (svg, png) = images[3 * index : 3 * index + 3]
+            charts[spec.id] = write_chart(spec, title, frame, layouts[2], svg, png, out_dir, narrow, wide, source)
+            charts[spec.id].drawn = any(drawn[3 * index : 3 * index + 3])
     return charts
 
 
-def prepare_chart(pub: Publication, values: Values, spec: ChartSpec) -> tuple[ChartSpec, str, pd.DataFrame, dict]:
-    """The chart's title, data and Vega-Lite specification (validated by Altair)."""
-    title = render_string(spec.title, values, name=f"{pub.content_dir / CHARTS_FILE}, chart {spec.id}, title")
+def _font_fingerprint() -> list[list]:
+    """Names, sizes and modification times of the CJK font files the images are drawn with."""
+    folder = register_cjk_fonts()
+    return sorted(
+        [path.relative_to(folder).as_posix(), path.stat().st_size, path.stat().st_mtime_ns]
+        for path in folder.rglob("*")
+        if path.is_file() and path.suffix.lower() in (".ttc", ".otf", ".ttf")
+    )
+
+
+def draw_images_cached(
+    project_root: Path, specs: list[dict], pngs: list[bool], cjk: bool = True
+) -> tuple[list[tuple[str, bytes | None]], list[bool]]:
+    """`draw_images`, skipping every specification already drawn with the same vl-convert and fonts (cache.py);
+    gives the images and, per drawing, whether it was drawn now. `cjk`: whether the CJK fonts are used."""
+    store = cache.Cache(project_root, "charts")
+    # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the PNG size and the fonts.
+    drawing = [_code_fingerprint(), vl_convert.__version__, PNG_MIN_WIDTH, _font_fingerprint() if cjk else []]
+    keys = [cache.digest(*drawing, spec, with_png) for spec, with_png in zip(specs, pngs, strict=True)]
+    found = [store.get(key, ("svg", "png")) for key in keys]
+    missing = [index for index, entry in enumerate(found) if entry is None]
+    images: list[tuple[str, bytes | None] | None] = [
+        None if entry is None else (entry["svg"].decode("utf-8"), entry["png"] or None) for entry in found
+    ]
+    drawn_now = draw_images([specs[index] for index in missing], png=[pngs[index] for index in missing])
+    for index, (svg, png) in zip(missing, drawn_now, strict=True):
+        store.put(keys[index], {"svg": svg.encode("utf-8"), "png": png or b""})
+        images[index] = (svg, png)
+    return images, [entry is None for entry in found]  # type: ignore[return-value]
+
+
+DEFAULT_SOURCE = (
+    "Source: {{ (meta.get('sources') or [{}])[0].get('publisher', '') }}. Data: {{ meta.get('name', '') }} "
+    "{{ meta.get('version', '') }}. Licence: {{ (meta.get('licenses') or [{}])[0].get('name', '') }}."
+    "{% if meta.get('synthetic') %} Synthetic microdata: cross-tabulations say nothing about real respondents."
+    "{% endif %}"
+)
+
+
+def source_line(pub: Publication, values: Values) -> str:
+    """The line under every chart and drawn into its downloads: publisher, data set, licence and, for synthetic
+    data, the warning; from the `source` template of charts.yml (Jinja2 with `meta`; one string, or one per
+    language like a title), else an English default."""
+    path = pub.content_dir / CHARTS_FILE
+    document = read_yaml(path)
+    template = document.get("source") if isinstance(document, dict) else None
+    if template is not None and not _is_text_or_texts(template):
+        raise InputError(path, "a Jinja2 template string, or one per language", column="source", value=template)
+    template = _in_language(template)
+    name = f"{path}, source"
+    return " ".join(render_string(template or DEFAULT_SOURCE, values, name=name, meta=pub.meta).split())
+
+
+def prepare_chart(
+    pub: Publication, values: Values, spec: ChartSpec, source: str = "", store: cache.Cache | None = None
+) -> tuple[ChartSpec, str, pd.DataFrame, tuple[dict, dict, dict]]:
+    """The chart's title, data and Vega-Lite specifications (narrow, wide, download) in the current language
+    (validated by Altair; taken from `store` when the same chart, title and rows were specified before by the same
+    code, as Altair's validation is slow)."""
+    path = pub.content_dir / CHARTS_FILE
+    template = spec.text("title", i18n.current(), path)
+    title = render_string(template, values, name=f"{path}, chart {spec.id}, title")
     if spec.kind == "breakdown":
         # Drawn as grouped bars (a compare layout) when it shows several categories, else as plain bars.
         frame = breakdown_rows(pub, values, spec)
-        layout = replace(spec, kind="compare" if frame["series"].nunique() > 1 else "bars")
-        drawn = build_chart(layout, title, frame)
-        drawn.title.subtitle = subtitle_lines(spec, frame)
-        return spec, title, frame, drawn.to_dict()
-    frame = chart_rows(pub, values, spec)
-    return spec, title, frame, build_chart(spec, title, frame).to_dict()
+        drawn_as = replace(spec, kind="compare" if frame["series"].nunique() > 1 else "bars")
+    else:
+        frame = chart_rows(pub, values, spec)
+        drawn_as = spec
+
+    def specify() -> list[dict]:
+        drawn = [build_chart(drawn_as, title, frame, layout, source).to_dict() for layout in (NARROW, WIDE, DOWNLOAD)]
+        if not any(needs_cjk_font(drawing) for drawing in drawn):
+            drawn = [
+                build_chart(drawn_as, title, frame, layout, source, font=LATIN_FONT_STACK).to_dict()
+                for layout in (NARROW, WIDE, DOWNLOAD)
+            ]
+        return drawn
+
+    if store is None:
+        return spec, title, frame, tuple(specify())  # type: ignore[return-value]
+    key = cache.digest(
+        _code_fingerprint(),
+        importlib.metadata.version("altair"),
+        i18n.current(),
+        repr(spec),
+        title,
+        source,
+        frame.to_csv(index=False),
+        [*map(str, frame.dtypes)],
+    )
+    entry = store.get(key, ("json",))
+    if entry is None:
+        text = outputs.json_text(specify(), sort_keys=False)
+        store.put(key, {"json": text.encode("utf-8")})
+    else:
+        text = entry["json"].decode("utf-8")
+    # Cold or warm, the specifications are the ones read back from JSON, so both give the same bytes downstream.
+    return spec, title, frame, tuple(json.loads(text))  # type: ignore[return-value]
 
 
-def _draw(vega_lite: dict) -> tuple[str, bytes]:
+_code: list[str] = []
+
+
+def _code_fingerprint() -> str:
+    """SHA-256 of the modules that turn rows into a chart, so a change to that code never reuses an old entry."""
+    if not _code:
+        modules = (Path(__file__), Path(__file__).with_name("values.py"))
+        _code.append(hashlib.sha256(b"".join(path.read_bytes() for path in modules)).hexdigest())
+    return _code[0]
+
+
+_SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([\d.]+)"')
+
+
+def _draw(job: tuple[dict, bool]) -> tuple[str, bytes | None]:
+    vega_lite, with_png = job
     svg = vl_convert.vegalite_to_svg(vega_lite)
-    # The PNG from the SVG already drawn: same pixels as vegalite_to_png, without running Vega a second time.
-    return svg, vl_convert.svg_to_png(svg, scale=PNG_SCALE)
+    if not with_png:
+        return svg, None
+    # The PNG from the SVG already drawn (same pixels as vegalite_to_png, without running Vega again), scaled to be
+    # at least PNG_MIN_WIDTH wide for print.
+    match = _SVG_WIDTH.search(svg[:500])
+    width = float(match.group(1)) if match else PNG_MIN_WIDTH / 2
+    return svg, vl_convert.svg_to_png(svg, scale=max(2, math.ceil(PNG_MIN_WIDTH / width)))
 
 
 def _start_worker() -> None:
-    register_cjk_fonts()
+    try:
+        register_cjk_fonts()
+    except FontMissingError:  # the parent found one when a chart needed it; without one no chart does
+        pass
 
 
-def draw_images(specs: list[dict]) -> list[tuple[str, bytes]]:
-    """SVG and PNG for each specification, in order.
+def draw_images(specs: list[dict], png: list[bool] | None = None) -> list[tuple[str, bytes | None]]:
+    """SVG, and PNG where `png` asks for it (default: for every one), for each specification, in order.
 
     vl-convert holds the interpreter while it draws, so a publication with many charts draws them in worker
     processes, one per core; the bytes are the same either way.
     """
-    workers = min(os.cpu_count() or 1, len(specs) // PARALLEL_MIN_CHARTS)
+    jobs = list(zip(specs, png if png is not None else [True] * len(specs), strict=True))
+    # Counted in PNGs: a chart's screen drawings (SVG only) cost little beside its download PNG.
+    workers = min(os.cpu_count() or 1, sum(with_png for _, with_png in jobs) // PARALLEL_MIN_CHARTS)
     if workers < 2:
-        return [_draw(spec) for spec in specs]
+        return [_draw(job) for job in jobs]
     # Workers come from a fork server, not a fork of this process: forking a process that runs threads (a test
     # runner, a browser driver) can copy a held lock into the child and hang it.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker) as pool:
-        return list(pool.map(_draw, specs, chunksize=4))
+        return list(pool.map(_draw, jobs, chunksize=4))
+
+
+def _svg_text(svg: str) -> str:
+    return svg if svg.endswith("\n") else svg + "\n"
 
 
 def write_chart(
-    spec: ChartSpec, title: str, frame: pd.DataFrame, vega_lite: dict, svg: str, png: bytes, out_dir: Path
+    spec: ChartSpec,
+    title: str,
+    frame: pd.DataFrame,
+    vega_lite: dict,
+    svg: str,
+    png: bytes,
+    out_dir: Path,
+    narrow: str | None = None,
+    wide: str | None = None,
+    source: str = "",
 ) -> ChartOutput:
     # A breakdown chart's text, table and CSV name every group: its rows are listed group by group.
     listing = by_group(frame) if spec.kind == "breakdown" else frame
@@ -767,11 +1066,14 @@ def write_chart(
         download.insert(4, "breakdown", spec.breakdown)
         download.insert(5, "group", listing["group"])
     files = {
-        "svg": outputs.write_text(out_dir / f"{spec.id}.svg", svg if svg.endswith("\n") else svg + "\n"),
+        "svg": outputs.write_text(out_dir / f"{spec.id}.svg", _svg_text(svg)),
         "png": outputs.write_bytes(out_dir / f"{spec.id}.png", png),
         "csv": outputs.write_csv(out_dir / f"{spec.id}.csv", download),
         "vl.json": outputs.write_json(out_dir / f"{spec.id}.vl.json", vega_lite),
     }
+    if narrow is not None and wide is not None:
+        files["screen"] = outputs.write_text(out_dir / f"{spec.id}.screen.svg", _svg_text(narrow))
+        files["screen-wide"] = outputs.write_text(out_dir / f"{spec.id}.screen-wide.svg", _svg_text(wide))
     return ChartOutput(
         id=spec.id,
         title=title,
@@ -780,18 +1082,19 @@ def write_chart(
         files=files,
         page=spec.page,
         subtitle=tuple(subtitle_lines(spec, frame)),
-        note=spec.note,
-        columns=TABLE_COLUMNS,
+        note=spec.text("note", i18n.current(), Path(CHARTS_FILE)) if spec.note else "",
+        columns=table_columns(),
+        source=source,
     )
 
 
 # HTML for a page.
 
 DOWNLOADS = (
-    ("csv", "数据（CSV）"),
-    ("svg", "图片（SVG）"),
-    ("png", "图片（PNG）"),
-    ("vl.json", "Vega-Lite 规格（JSON）"),
+    ("csv", N_("Data (CSV)")),
+    ("svg", N_("Image (SVG)")),
+    ("png", N_("Image (PNG)")),
+    ("vl.json", N_("Vega-Lite specification (JSON)")),
 )
 
 
@@ -801,47 +1104,70 @@ def _relative_root(page_path: str) -> str:
     return "../" * max(depth, 0)
 
 
-def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts") -> str:
-    """A self-contained, escaped <figure>: static SVG image, caption, long description, data table, downloads.
+def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts", eager: bool = False) -> str:
+    """A self-contained, escaped <figure>: the title as its caption, the image drawn for the screen's width, the
+    source line, a long description, the data table and the downloads. `eager` for a page's first chart, its
+    largest paint: it is fetched at once instead of lazily.
 
-    No blank line inside, so Markdown keeps it as one raw HTML block.
+    No blank line inside, so Markdown keeps it as one raw HTML block. The caption is the first child (HTML allows it
+    only first or last).
     """
-    esc = html.escape
+    # One escaping for all text from content and data (text.markdown_text): HTML, and Markdown if the block breaks.
+    esc = html_text
     root = _relative_root(page_path) + assets.strip("/") + "/"
-    description_id = f"chart-{chart.id}-description"
-    files = {fmt: f"{root}{chart.id}.{fmt}" for fmt, _ in DOWNLOADS}
-    columns = chart.columns or TABLE_COLUMNS
+    description_id = f"chart-{url_text(chart.id)}-description"
+    files = {fmt: url_text(f"{root}{chart.id}.{fmt}") for fmt, _label in DOWNLOADS}
+    columns = chart.columns or table_columns()
     header = "".join(f'<th scope="col">{esc(name)}</th>' for name in columns)
     body_rows = []
     for row in chart.table:
         cells = [f'<th scope="row">{esc(row.get(columns[0], ""))}</th>']
         cells += [f"<td>{esc(row.get(name, ''))}</td>" for name in columns[1:]]
         body_rows.append(f"<tr>{''.join(cells)}</tr>")
+    hidden = _(": {title}").format(title=chart.title)
+    summary = _("Show the data table")
+    # The translated sentence around the links; the links are HTML, so they go in after its text is escaped.
+    download_before, _placeholder, download_after = _("Download: {links}").partition("{links}")
     links = " · ".join(
-        f'<a href="{esc(files[fmt])}" download>{esc(label)}'
-        f'<span class="sp-visually-hidden">：{esc(chart.title)}</span></a>'
+        f'<a href="{files[fmt]}" download>{esc(_(label))}<span class="sp-visually-hidden">{esc(hidden)}</span></a>'
         for fmt, label in DOWNLOADS
     )
+    table_name = _("Data table: {title}").format(title=chart.title)
     note = f'<p class="sp-chart-note">{esc(chart.note)}</p>' if chart.note else ""
-    width, height = _svg_size(chart)
+    source = f'<p class="sp-chart-source">{esc(chart.source)}</p>' if chart.source else ""
+    screen = chart.files.get("screen") or chart.files.get("svg")
+    width, height = _svg_size(screen)
     size = f' width="{width}" height="{height}"' if width and height else ""
+    loading = ' fetchpriority="high"' if eager else ' loading="lazy"'
+    image = (
+        f'<img src="{esc(root + Path(screen).name if screen else files["svg"])}" alt="{esc(chart.title)}"'
+        f' aria-describedby="{description_id}"{size}{loading} decoding="async">'
+    )
+    wide = chart.files.get("screen-wide")
+    if wide:
+        wide_width, wide_height = _svg_size(wide)
+        wide_size = f' width="{wide_width}" height="{wide_height}"' if wide_width and wide_height else ""
+        image = (
+            f'<picture><source media="{WIDE_MEDIA}" srcset="{esc(root + Path(wide).name)}" type="image/svg+xml"'
+            f"{wide_size}>{image}</picture>"
+        )
     lines = [
-        f'<figure class="sp-chart" id="chart-{esc(chart.id)}">',
-        f'<img src="{esc(files["svg"])}" alt="{esc(chart.title)}" aria-describedby="{description_id}"{size}'
-        ' loading="lazy" decoding="async">',
+        f'<figure class="sp-chart" id="chart-{url_text(chart.id)}">',
         f"<figcaption>{esc(chart.title)}</figcaption>",
+        image,
+        source,
         f'<p class="sp-visually-hidden" id="{description_id}">{esc(chart.alt)}</p>',
         note,
         '<details class="sp-chart-data">',
-        "<summary>查看数据表</summary>",
-        f'<div class="sp-table-scroll" role="region" aria-label="{esc("数据表：" + chart.title)}" tabindex="0">',
+        f"<summary>{esc(summary)}</summary>",
+        f'<div class="sp-table-scroll" role="region" aria-label="{esc(table_name)}" tabindex="0">',
         # A class keeps Material from wrapping the table in a second scrolling box.
         f'<table class="sp-data"><caption>{esc(chart.title)}</caption>',
         f"<thead><tr>{header}</tr></thead>",
         f"<tbody>{''.join(body_rows)}</tbody>",
         "</table></div>",
         "</details>",
-        f'<p class="sp-chart-downloads">下载：{links}</p>',
+        f'<p class="sp-chart-downloads">{esc(download_before)}{links}{esc(download_after)}</p>',
         "</figure>",
     ]
     return "\n".join(line for line in lines if line)
@@ -850,13 +1176,15 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
 _SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"')
 
 
-def _svg_size(chart: ChartOutput) -> tuple[str, str]:
-    """The SVG's own size, so the page reserves the space before the image loads (no layout shift)."""
-    path = chart.files.get("svg")
+def _svg_size(path: Path | None) -> tuple[str, str]:
+    """The SVG's own size in whole pixels (HTML wants integers), so the page reserves the space before the image
+    loads (no layout shift)."""
     if not path or not Path(path).is_file():
         return "", ""
     match = _SVG_SIZE.search(Path(path).read_text(encoding="utf-8")[:500])
-    return (match.group(1), match.group(2)) if match else ("", "")
+    if not match:
+        return "", ""
+    return str(math.ceil(float(match.group(1)))), str(math.ceil(float(match.group(2))))
 
 
 __all__ = [

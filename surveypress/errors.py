@@ -8,7 +8,8 @@ from pathlib import Path
 class InputError(Exception):
     """A problem with an input file that the person running the build must fix.
 
-    `row` is the line number as a spreadsheet or text editor shows it (the header is row 1).
+    `row` is the line number as a spreadsheet or text editor shows it (the header is row 1), or with
+    `row_label="case"` the case number as SPSS or Stata shows it (the first respondent is case 1).
     """
 
     def __init__(
@@ -20,9 +21,12 @@ class InputError(Exception):
         column: str | None = None,
         value: object = None,
         hint: str = "",
+        row_label: str = "row",
     ) -> None:
         self.file = str(file)
         self.row = row
+        # SPSS and Stata number respondents as cases (the first is case 1); spreadsheets and CSV as rows.
+        self.row_label = row_label
         self.column = column
         self.value = value
         self.expected = expected
@@ -37,7 +41,9 @@ class InputError(Exception):
         path = Path(self.file)
         if path.is_absolute():
             try:
-                self.file = path.resolve().relative_to(Path(root).resolve()).as_posix()
+                # The folder resolved, not the file: a file that is a symlink is named where it is, not its target.
+                where = path.parent.resolve() / path.name
+                self.file = where.relative_to(Path(root).resolve()).as_posix()
             except ValueError:
                 pass
         return self
@@ -45,7 +51,7 @@ class InputError(Exception):
     def message(self) -> str:
         where = [self.file]
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"{self.row_label} {self.row}")
         if self.column is not None:
             where.append(f"column {self.column}")
         text = ", ".join(where)

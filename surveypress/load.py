@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +26,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import numeric
+from surveypress import numeric, outputs, readers
 from surveypress.errors import InputError
-from surveypress.spec import Codebook, Population, Publication, Question
+from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Design, Population, Publication, Question, folder_name
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -36,6 +37,8 @@ FULL_WIDTH_DIGITS = re.compile("[\uff10-\uff19]")
 # Characters people paste by accident around a code: ASCII and full-width spaces, no-break space, tabs.
 STRAY_SPACE = re.compile(r"^[\s\u3000\u00a0]|[\s\u3000\u00a0]$")
 NOT_A_LINE_END = re.compile(rb"[^\r\n]")
+# The characters an id must not hold (spec.INVISIBLE_CATEGORIES), as a class for pyarrow's RE2.
+INVISIBLE = "[" + "".join(rf"\p{{{category}}}" for category in INVISIBLE_CATEGORIES) + "]"
 # Spreadsheet rows start at 1 with the header, so the first respondent (index 0) is on row 2.
 FIRST_DATA_ROW = 2
 
@@ -70,14 +73,39 @@ def display_path(path: Path, project_root: Path) -> str:
 
 
 def load_population(codebook: Codebook, population: Population, project_root: Path, limit_bytes: int) -> pd.DataFrame:
-    """Reads one population's file (CSV or Parquet by suffix) and returns its validated frame."""
+    """Reads one population's file (CSV, Parquet, or a format of readers.py by suffix) and returns its validated
+    frame."""
+    path, name = checked_file(population, project_root, limit_bytes)
+    _check_design_columns(path, name, population)
+    suffix = path.suffix.lower()
+    source = population.source
+    # With a multi_separator, each multi question is one column of the file; answers_to_codes splits it.
+    expected = readers.source_columns(codebook, population.id, source)
+    rows = readers.SPREADSHEET_ROWS
+    if suffix == ".csv":
+        columns = _read_csv(path, name, expected, population.id)
+    elif suffix == ".parquet":
+        columns = _read_parquet(path, name, expected, population.id)
+    else:
+        table = readers.read(path, name, source, population.id, codebook.no_answer)
+        _check_unique_header(table.header, name)
+        _check_columns(table.header, expected, population.id, name)
+        columns, rows = table.columns, table.rows
+    columns = readers.answers_to_codes(columns, codebook, population.id, source, name, rows)
+    return validate(codebook, population.id, columns, name, rows)
+
+
+def checked_file(population: Population, project_root: Path, limit_bytes: int) -> tuple[Path, str]:
+    """The population's file and its name in messages, once it exists, is under the size limit and is CSV or
+    Parquet (the checks made before reading, whichever way the file is then read)."""
     path = population.microdata
     name = display_path(path, project_root)
     if not path.is_file():
         raise InputError(
             name,
             f"a microdata file for population '{population.id}'",
-            hint="The path comes from publication.yml, key microdata",
+            hint="The path comes from publication.yml, key microdata, and starts in the project folder, here "
+            + folder_name(project_root),
         )
     size = path.stat().st_size
     if size > limit_bytes:
@@ -88,14 +116,44 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
             hint="Check that this is the right file; raise limits.max_file_mb if it is",
         )
     suffix = path.suffix.lower()
-    expected = codebook.columns_of(population.id)
-    if suffix == ".csv":
-        columns = _read_csv(path, name, expected, population.id)
-    elif suffix == ".parquet":
-        columns = _read_parquet(path, name, expected, population.id)
-    else:
-        raise InputError(name, "a file ending in .csv or .parquet", value=path.suffix)
-    return validate(codebook, population.id, columns, name)
+    if population.source.sheet is not None and suffix not in readers.WORKBOOK_SUFFIXES:
+        raise InputError(
+            name,
+            f"a workbook ({', '.join(readers.WORKBOOK_SUFFIXES)}), because publication.yml names a sheet",
+            value=path.suffix,
+            hint=f"Remove the key microdata.{population.id}.sheet, or point path at the workbook",
+        )
+    if suffix not in (".csv", ".parquet", *readers.SUFFIXES):
+        raise InputError(
+            name,
+            f"a file ending in .csv, .parquet, {', '.join(readers.SUFFIXES[:-1])} or {readers.SUFFIXES[-1]}",
+            value=path.suffix,
+        )
+    return path, name
+
+
+def _check_design_columns(path: Path, name: str, population: Population) -> None:
+    """A design column named in publication.yml must be in the file's header (said before any other column check)."""
+    if population.design is None or path.suffix.lower() != ".csv":
+        return
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    if len(header) < 2:
+        return  # an empty file or another delimiter: the reader says what is wrong
+    for key, column in (
+        ("weight", population.design.weight),
+        ("strata", population.design.strata),
+        ("cluster", population.design.cluster),
+        ("fpc", population.design.fpc),
+    ):
+        if isinstance(column, str) and column not in header:
+            raise InputError(
+                name,
+                f"the column '{column}' that publication.yml names as design.{population.id}.{key}",
+                row=1,
+                column=column,
+                hint="Design columns follow respondent_id: weight, then stratum, cluster and population size",
+            )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -103,24 +161,8 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
 
 
 def _read_csv(path: Path, name: str, expected: list[str], population: str) -> dict[str, pa.Array]:
-    raw = path.read_bytes()
-    if not raw:
-        raise InputError(name, "a header row and one row per respondent", value="(empty file, 0 bytes)")
-    body = _check_encoding(raw, name)
-    header_end = body.find(b"\n")
-    header_end = len(body) if header_end < 0 else header_end
-    header = next(csv.reader([body[:header_end].decode("utf-8").rstrip("\r")]), [])
-    # The header is row 1: its problems come before any in the rows below (a missing column makes every row ragged).
-    _check_unique_header(header, name)
-    _check_columns(header, expected, population, name)
-    if not NOT_A_LINE_END.search(body, header_end):
-        raise InputError(
-            name,
-            "at least one respondent row below the header",
-            row=FIRST_DATA_ROW,
-            value="(header only)",
-        )
-
+    body = check_csv_start(path.read_bytes(), name, expected, population)
+    header = next(csv.reader([body[: _header_end(body)].decode("utf-8").rstrip("\r")]), [])
     invalid: list[pa_csv.InvalidRow] = []
 
     def keep_invalid(row: pa_csv.InvalidRow) -> str:
@@ -148,6 +190,32 @@ def _read_csv(path: Path, name: str, expected: list[str], population: str) -> di
         )
     # Chunked arrays as read: pyarrow compute and numpy conversion accept them without a copy into one block.
     return {column: table.column(i) for i, column in enumerate(table.column_names)}
+
+
+def _header_end(body: bytes) -> int:
+    header_end = body.find(b"\n")
+    return len(body) if header_end < 0 else header_end
+
+
+def check_csv_start(raw: bytes, name: str, expected: list[str], population: str) -> bytes:
+    """Checks the start of a CSV file (all of it, or its first lines when it is streamed): encoding, header and that
+    a row follows. Gives the bytes without a byte-order mark."""
+    if not raw:
+        raise InputError(name, "a header row and one row per respondent", value="(empty file, 0 bytes)")
+    body = _check_encoding(raw, name)
+    _check_line_ends(body, name)
+    header_end = _header_end(body)
+    header = next(csv.reader([body[:header_end].decode("utf-8").rstrip("\r")]), [])
+    # The header is row 1: its problems come before any in the rows below (a missing column makes every row ragged).
+    check_header(header, name, expected, population)
+    if not NOT_A_LINE_END.search(body, header_end):
+        raise InputError(
+            name,
+            "at least one respondent row below the header",
+            row=FIRST_DATA_ROW,
+            value="(header only)",
+        )
+    return body
 
 
 def _row_of_invalid(body: bytes, item: pa_csv.InvalidRow) -> int:
@@ -187,9 +255,8 @@ def _check_encoding(raw: bytes, name: str) -> bytes:
             value=f"{utf16} text",
             hint=f"Convert it: iconv -f {utf16} -t UTF-8 {Path(name).name} > converted.csv",
         )
-    sample = raw[:65536]
-    if b"\x00" in sample:
-        position = sample.index(b"\x00")
+    position = raw.find(b"\x00")  # anywhere in the file: memchr over the bytes, no slower than a sample
+    if position >= 0:
         raise InputError(
             name,
             "a UTF-8 CSV text file",
@@ -227,6 +294,21 @@ def _check_encoding(raw: bytes, name: str) -> bytes:
     return body
 
 
+def _check_line_ends(body: bytes, name: str) -> None:
+    """Refuses CR-only line ends (Excel for Mac's 'CSV (Macintosh)'): the file is published as it is, so it is
+    converted once by its owner rather than read one way here and another by every reader of the download."""
+    first_cr = body.find(b"\r")
+    if first_cr >= 0 and body[first_cr + 1 : first_cr + 2] != b"\n" and b"\n" not in body[: first_cr + 1]:
+        raise InputError(
+            name,
+            "lines ending in LF or CR LF",
+            row=1,
+            value="CR-only line ends (classic Mac OS)",
+            hint=f"Save it as 'CSV UTF-8 (comma delimited)', or convert it: tr '\\r' '\\n' < {Path(name).name}"
+            " > converted.csv",
+        )
+
+
 def _looks_like_utf16(raw: bytes) -> str:
     """`UTF-16LE`/`UTF-16BE`/`UTF-16` when a BOM or the NUL-every-other-byte pattern of mostly ASCII text shows it."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -241,6 +323,12 @@ def _looks_like_utf16(raw: bytes) -> str:
     if even_nuls > 0.3 and odd_nuls < 0.05:
         return "UTF-16BE"
     return ""
+
+
+def check_header(header: list[str], name: str, expected: list[str], population: str) -> None:
+    """Every header cell named, each name once, and exactly the codebook's columns."""
+    _check_unique_header(header, name)
+    _check_columns(header, expected, population, name)
 
 
 def _check_unique_header(header: list[str], name: str) -> None:
@@ -285,8 +373,7 @@ def _read_parquet(path: Path, name: str, expected: list[str], population: str) -
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as error:
         raise InputError(name, "a Parquet file", value=str(error).splitlines()[0][:120]) from None
-    _check_unique_header(table.column_names, name)
-    _check_columns(table.column_names, expected, population, name)
+    check_header(table.column_names, name, expected, population)
     if table.num_rows == 0:
         raise InputError(name, "at least one respondent row", value="(no rows)")
     columns = {}
@@ -322,27 +409,38 @@ def _first(mask: np.ndarray) -> int:
     return position if mask.size and mask[position] else -1
 
 
-def _raise_earliest(problems: list[_Problem], name: str) -> None:
+def _raise_earliest(problems: list[_Problem], name: str, rows: readers.Rows = readers.SPREADSHEET_ROWS) -> None:
     if problems:
         problem = min(problems, key=lambda p: (p.index, p.order))
         raise InputError(
             name,
             problem.expected,
-            row=problem.index + FIRST_DATA_ROW,
+            row=problem.index + rows.first,
             column=problem.column,
             value=problem.value,
             hint=problem.hint,
+            row_label=rows.label,
         )
 
 
-def validate(codebook: Codebook, population: str, columns: dict[str, pa.Array], name: str) -> pd.DataFrame:
-    """Checks header, ids, codes and universes of one population's columns (as text) and builds its frame."""
+def validate(
+    codebook: Codebook,
+    population: str,
+    columns: dict[str, pa.Array],
+    name: str,
+    rows: readers.Rows = readers.SPREADSHEET_ROWS,
+) -> pd.DataFrame:
+    """Checks header, ids, codes and universes of one population's columns (as text) and builds its frame.
+
+    `rows` says how the source numbers respondents in messages (spreadsheet rows, or SPSS/Stata cases)."""
     questions = codebook.questions_of(population)
     expected = codebook.columns_of(population)
     _check_columns(list(columns), expected, population, name)
 
     ids = columns["respondent_id"]
-    _check_ids(ids, columns, name)
+    _check_ids(ids, columns, name, rows)
+    design = codebook.populations[population].design
+    design_columns = _check_design(design, columns, name) if design else {}
 
     # Parse every question column into integers, noting the earliest malformed or unknown code.
     values: dict[str, np.ndarray] = {}
@@ -366,10 +464,10 @@ def validate(codebook: Codebook, population: str, columns: dict[str, pa.Array], 
             values[column], empty[column] = column_values, column_empty
             if problem:
                 problems.append(problem)
-    _raise_earliest(problems, name)
+    _raise_earliest(problems, name, rows)
 
-    _check_universes(questions, codebook, values, empty, order, name, raw)
-    return _frame(ids, questions, codebook, values, empty, raw)
+    _check_universes(questions, codebook, values, empty, order, name, rows, raw)
+    return _frame(ids, questions, codebook, values, empty, design_columns, raw)
 
 
 def _check_columns(found: list[str], expected: list[str], population: str, name: str) -> None:
@@ -408,7 +506,9 @@ def _check_columns(found: list[str], expected: list[str], population: str, name:
     )
 
 
-def _check_ids(ids: pa.Array, columns: dict[str, pa.Array], name: str) -> None:
+def _check_ids(
+    ids: pa.Array, columns: dict[str, pa.Array], name: str, rows: readers.Rows = readers.SPREADSHEET_ROWS
+) -> None:
     trimmed = pc.utf8_trim_whitespace(ids)
     blank = pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
     index = _first(blank)
@@ -417,7 +517,8 @@ def _check_ids(ids: pa.Array, columns: dict[str, pa.Array], name: str) -> None:
         raise InputError(
             name,
             "a respondent id in every row",
-            row=index + FIRST_DATA_ROW,
+            row=index + rows.first,
+            row_label=rows.label,
             column="respondent_id",
             value="(empty line)" if whole_row_empty else ids[index].as_py(),
         )
@@ -427,10 +528,43 @@ def _check_ids(ids: pa.Array, columns: dict[str, pa.Array], name: str) -> None:
         raise InputError(
             name,
             "a respondent id without leading or trailing spaces",
-            row=index + FIRST_DATA_ROW,
+            row=index + rows.first,
+            row_label=rows.label,
             column="respondent_id",
             value=ids[index].as_py(),
             hint="The id contains stray spaces",
+        )
+    invisible = pc.match_substring_regex(ids, INVISIBLE).to_numpy(zero_copy_only=False)
+    index = _first(invisible)
+    if index >= 0:
+        value = ids[index].as_py()
+        found = next(c for c in value if unicodedata.category(c) in INVISIBLE_CATEGORIES)
+        raise InputError(
+            name,
+            "a respondent id of visible characters",
+            row=index + rows.first,
+            row_label=rows.label,
+            column="respondent_id",
+            value=value,
+            hint=f"The id contains the invisible character U+{ord(found):04X}; an id with one looks like another "
+            "id or like a blank",
+        )
+    # The same rule as outputs.neutralise_formula: a formula start, unless the whole id is a number such as -9.
+    starts = pc.starts_with(ids, outputs.FORMULA_STARTS[0])
+    for start in outputs.FORMULA_STARTS[1:]:
+        starts = pc.or_(starts, pc.starts_with(ids, start))
+    number = pc.match_substring_regex(ids, outputs.NUMBER.pattern)
+    index = _first(pc.and_(starts, pc.invert(number)).to_numpy(zero_copy_only=False))
+    if index >= 0:
+        raise InputError(
+            name,
+            "a respondent id that does not start with =, +, - or @",
+            row=index + rows.first,
+            row_label=rows.label,
+            column="respondent_id",
+            value=ids[index].as_py(),
+            hint="A spreadsheet opening the published file would run it as a formula; the microdata file is "
+            "published as it is, so change the id (e.g. R-001)",
         )
     series = pd.Series(ids.to_numpy(zero_copy_only=False))
     repeated = series.duplicated(keep="first").to_numpy()
@@ -441,11 +575,123 @@ def _check_ids(ids: pa.Array, columns: dict[str, pa.Array], name: str) -> None:
         raise InputError(
             name,
             "each respondent id once",
-            row=index + FIRST_DATA_ROW,
+            row=index + rows.first,
+            row_label=rows.label,
             column="respondent_id",
             value=value,
-            hint=f"The same id is on row {earlier + FIRST_DATA_ROW}",
+            hint=f"The same id is on {rows.label} {earlier + rows.first}",
         )
+
+
+def _numbers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Finite numbers of a text column (NaN elsewhere) and the mask of cells that are not plain numbers."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    plain = pc.and_(
+        pc.equal(trimmed, text), pc.match_substring_regex(text, r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+    )
+    values = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
+    numbers = values.to_numpy(zero_copy_only=False).astype(float)
+    bad = ~plain.to_numpy(zero_copy_only=False) | ~np.isfinite(numbers)
+    return numbers, bad
+
+
+def _check_design(design: Design, columns: dict[str, pa.Array], name: str) -> dict[str, object]:
+    """Weights positive numbers, strata and clusters present, each stratum with two PSUs or more, population sizes
+    constant within a stratum and at least its sampled PSUs. Gives the design columns for the frame."""
+    weights, bad = _numbers(columns[design.weight])
+    index = _first(bad)
+    if index >= 0:
+        value = columns[design.weight][index].as_py()
+        raise InputError(
+            name,
+            "a weight in every row: a positive number",
+            row=index + FIRST_DATA_ROW,
+            column=design.weight,
+            value=value,
+            hint="The cell is empty" if value == "" else "The value is not a number (use a point for decimals)",
+        )
+    index = _first(weights <= 0)
+    if index >= 0:
+        raise InputError(
+            name,
+            "a positive weight",
+            row=index + FIRST_DATA_ROW,
+            column=design.weight,
+            value=columns[design.weight][index].as_py(),
+            hint="A weight of zero or less drops the respondent from every estimate; remove the row or fix the weight",
+        )
+    frame: dict[str, object] = {design.weight: weights}
+    codes: dict[str, np.ndarray] = {}
+    for column, what in ((design.strata, "stratum"), (design.cluster, "cluster (PSU)")):
+        if column is None:
+            continue
+        text = pc.utf8_trim_whitespace(columns[column])
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        index = _first(pc.equal(text, "").to_numpy(zero_copy_only=False))
+        if index >= 0:
+            raise InputError(name, f"a {what} code in every row", row=index + FIRST_DATA_ROW, column=column, value="")
+        # Integer codes for the checks below; the labels go into the frame as Arrow-backed text, without a copy.
+        codes[column] = pc.dictionary_encode(text).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        frame[column] = pd.array(text, dtype="str")
+    size = len(weights)
+    strata = codes[design.strata] if design.strata else np.zeros(size, dtype=np.int64)
+    # PSU codes are taken within their stratum (R's nest = TRUE); without clusters each respondent is a PSU.
+    units = codes[design.cluster] if design.cluster else np.arange(size, dtype=np.int64)
+    pairs = np.unique(strata * (int(units.max()) + 1) + units)
+    psus = np.bincount(pairs // (int(units.max()) + 1), minlength=int(strata.max()) + 1)
+    lonely = psus == 1
+    if design.strata and lonely.any():
+        in_lonely = lonely[strata]
+        row = _first(in_lonely)
+        what = "PSU" if design.cluster else "respondent"
+        raise InputError(
+            name,
+            f"at least two {what}s in every stratum",
+            row=row + FIRST_DATA_ROW,
+            column=design.strata,
+            value=columns[design.strata][row].as_py().strip(),
+            hint=f"This stratum has one {what} only, so its sampling variance cannot be estimated (svy refuses it "
+            "too); merge it with a similar stratum, as the survey's documentation prescribes",
+        )
+    if design.fpc is not None and isinstance(design.fpc, str):
+        sizes, bad = _numbers(columns[design.fpc])
+        index = _first(bad | (sizes <= 0))
+        if index >= 0:
+            raise InputError(
+                name,
+                "the population size of the respondent's stratum: a positive number",
+                row=index + FIRST_DATA_ROW,
+                column=design.fpc,
+                value=columns[design.fpc][index].as_py(),
+            )
+        # The first size seen in each stratum; any row that differs from it is named.
+        order = np.argsort(strata, kind="stable")
+        starts = np.r_[0, np.flatnonzero(np.diff(strata[order])) + 1]
+        first = np.empty(int(strata.max()) + 1)
+        first[strata[order][starts]] = sizes[order][starts]
+        index = _first(sizes != first[strata])
+        if index >= 0:
+            raise InputError(
+                name,
+                "one population size per stratum (the same in every row of the stratum)",
+                row=index + FIRST_DATA_ROW,
+                column=design.fpc,
+                value=columns[design.fpc][index].as_py(),
+            )
+        counts = psus[strata]
+        index = _first(sizes < counts)
+        if index >= 0:
+            raise InputError(
+                name,
+                f"a population size of at least the {int(counts[index])} sampled "
+                f"{'PSUs' if design.cluster else 'respondents'} of the stratum",
+                row=index + FIRST_DATA_ROW,
+                column=design.fpc,
+                value=columns[design.fpc][index].as_py(),
+            )
+        frame[design.fpc] = sizes
+    return frame
 
 
 def _describe_codes(allowed: tuple[int, ...], no_answer: int, question: Question) -> str:
@@ -546,6 +792,7 @@ def _check_universes(
     empty: dict[str, np.ndarray],
     order: dict[str, int],
     name: str,
+    rows: readers.Rows = readers.SPREADSHEET_ROWS,
     raw: dict[str, np.ndarray] | None = None,
 ) -> None:
     """Empty exactly outside each question's universe; inside, a multi question is all no-answer or none."""
@@ -599,7 +846,7 @@ def _check_universes(
                         f"either {no_answer} (no answer) in every option column of {question.id} or 0/1 in every one",
                     )
                 )
-    _raise_earliest(problems, name)
+    _raise_earliest(problems, name, rows)
 
 
 def _shown(value: float) -> str:
@@ -641,12 +888,15 @@ def _frame(
     codebook: Codebook,
     values: dict[str, np.ndarray],
     empty: dict[str, np.ndarray],
+    design_columns: dict[str, object] | None = None,
     raw: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """The validated frame: text ids, then each column as the smallest nullable integer type that holds its codes;
-    a numeric question's column holds its raw values (Float64), which tabulate bands."""
+    """The validated frame: text ids, the design columns (weights and population sizes as floats, strata and
+    clusters as text), then each question column as the smallest nullable integer type that holds its codes; a
+    numeric question's column holds its raw values (Float64), which tabulate bands."""
     raw = raw or {}
     data: dict[str, object] = {"respondent_id": pd.array(ids.to_numpy(zero_copy_only=False), dtype="str")}
+    data.update(design_columns or {})
     for question in questions:
         if question.id in raw:
             data[question.id] = pd.arrays.FloatingArray(np.nan_to_num(raw[question.id]), empty[question.id].copy())

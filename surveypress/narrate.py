@@ -6,22 +6,31 @@ Gives: one `docs/<path>.md` per `<content>/templates/<path>.md.j2` (templates wh
 and macros, not pages), each starting with a comment naming its template; returns the paths written.
 
 The template vocabulary (so that no figure is ever typed into a page):
-- value functions from `values.py`: `pct`, `count`, `base`, `ci`, `flag`, `low`, `label`, `group_label`, `printed`,
-  `status`; for numeric questions `mean(question)`, `median(question)`, `mean_ci(question)` and `median_ci(question)`
-  (95% intervals with `.low` and `.high`) and `answered(question)` (their n), from tabulate's summary table;
-  `interval(indicator, category)` gives the Wilson interval as numbers (`.low`, `.high`) for wording that
-  depends on whether two intervals overlap; `interval_level` is the confidence level as text (`95%`);
-- `meta` (publication.yml), `codebook`, `question(id)`, `indicators` (id -> Indicator), `disclosure` (thresholds);
+- value functions from `values.py`: `pct`, `count`, `base`, `ci`, `flag`, `low`, `weighted`, `label`, `group_label`,
+  `printed`, `status`; for numeric questions `mean(question)`, `median(question)`, `mean_ci(question)` and
+  `median_ci(question)` (95% intervals with `.low` and `.high`) and `answered(question)` (their n), from tabulate's
+  summary table (`pct` and `ci` give the weighted share and design-based interval where there is one; `base`
+  stays the unweighted n); `interval(indicator, category)` gives the interval as numbers (`.low`, `.high`) for
+  wording that depends on whether two intervals overlap; `interval_level` is the confidence level as text (`95%`);
+- `meta` (publication.yml), `codebook`, `question(id)`, `indicators` (id -> Indicator), `disclosure` (thresholds),
+  `release` (the microdata release policy: `.policy`, `.of(population)` with `.drop`, `.coarsen`, `.top_code`,
+  `.file`); a population's sample design is `codebook.populations[id].design` (None when unweighted);
 - `reconciliation` (rows of the reconciliation table, each with the `indicator`, `category`, `unit`, `comparison` and
   `note` of its published figure), `figures_for(indicator, category=None)`, `fits(figure, base)` (whether a printed
   percentage can come from a whole count out of `base`);
 - `changelog` (changelog.yml, newest first), `downloads` (every staged CSV: path, kind, title, rows, size),
-  `archive` (the path of the download archive under docs/);
-- `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path) and `root` (the relative path to docs/).
+  `archive` (the path of the download archive under docs/), `workbook` (the file name of the indicator workbook
+  under docs/downloads/);
+- `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path), `root` (the relative path to this language's
+  pages: docs/ for the primary language, docs/<tag>/ for the others) and `data_root` (the relative path to docs/, where
+  the shared `downloads/` are);
+- `language` (the page's BCP 47 tag), `languages` (all declared), the filter `{{ label | t }}` (a label's text in the
+  page's language); value functions format numbers and labels for the page's language.
 
-Output expressions are HTML-escaped (pages are Markdown that may hold raw HTML), so a label read from data shows as
-text. An undefined name, an unknown indicator, category or chart, or a template syntax error stops the build with an
-InputError naming the template, its line and the name.
+Every output expression passes through `text.markdown_text` (pages are Markdown that may hold raw HTML), so a label
+read from data shows as text and never becomes Markdown, attr_list or HTML syntax. An undefined name, an unknown
+indicator, category or chart, or a template syntax error stops the build with an InputError naming the template, its
+line and the name.
 """
 
 from __future__ import annotations
@@ -36,14 +45,17 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
+import pyarrow.parquet as pq
+from markupsafe import Markup
 
-from surveypress import outputs
+from surveypress import cache, i18n, outputs, text
 from surveypress.errors import InputError
-from surveypress.reconcile import fitting_bases
-from surveypress.spec import Publication, read_yaml
+from surveypress.reconcile import FIGURE_COLUMNS, base_fits
+from surveypress.spec import Label, Publication, by_primary_subtag, read_yaml
 from surveypress.tabulate import Z_95
+from surveypress.text import escape_pages, url_text
 from surveypress.values import Summaries, Values, _template_bound, jinja_environment
+from surveypress.workbook import WORKBOOK_NAME
 
 TEMPLATE_SUFFIX = ".md.j2"
 CHANGELOG = "changelog.yml"
@@ -59,7 +71,7 @@ class Download:
     name: str
     kind: str  # microdata | indicators | indicator | published_figures | reconciliation | disclosure | other
     subject: str  # the population id (microdata) or indicator id (indicator); empty otherwise
-    title: str  # the population's or indicator's Chinese title, from the codebook; empty otherwise
+    title: str  # the population's or indicator's title in the page's language, from the codebook; else empty
     bytes: int
     size: str  # human-readable, e.g. "12.3 KB"
     rows: int  # data rows, header excluded
@@ -71,27 +83,50 @@ def render_pages(
     reconciliation: Any,
     charts: Mapping[str, Any],
     docs_dir: str | Path,
+    language: str | None = None,
     summary: Any = None,
 ) -> list[Path]:
-    """Renders every page template into `docs_dir/<path>.md`; returns the written paths in template order."""
+    """Renders every page template of `language` (default: the primary) into `docs_dir/<path>.md`, where
+    `docs_dir` is the docs folder itself (the primary language's pages) or `docs/<tag>` (the others'); returns the
+    written paths in template order."""
     docs_dir = Path(docs_dir)
-    templates_dir = pub.templates_dir
+    language = language or pub.primary
+    templates_dir = pub.templates_for(language) or pub.content_dir / "templates" / language
     if not templates_dir.is_dir():
         raise InputError(templates_dir, "a folder of page templates (*.md.j2)")
+    with i18n.language(language):
+        return _render_language(pub, table, reconciliation, charts, docs_dir, language, templates_dir, summary)
+
+
+def _render_language(
+    pub: Publication,
+    table: Any,
+    reconciliation: Any,
+    charts: Mapping[str, Any],
+    docs_dir: Path,
+    language: str,
+    templates_dir: Path,
+    summary: Any = None,
+) -> list[Path]:
+    # Flat templates/ of the primary language: the other languages' folders in it are not its pages.
+    others = {templates_dir / tag for tag in pub.languages if tag != language}
     pages = sorted(
         path.relative_to(templates_dir).as_posix()
         for path in templates_dir.rglob(f"*{TEMPLATE_SUFFIX}")
-        if not path.name.startswith("_")
+        if not path.name.startswith("_") and not any(path.is_relative_to(other) for other in others)
     )
     if not pages:
         raise InputError(templates_dir, f"at least one page template named *{TEMPLATE_SUFFIX}")
 
     # Load inputs.
-    reconciliation_rows = reconciliation_records(pub, reconciliation)
-    values = Values(table, reconciliation_rows, source="indicator table")
+    reconciliation_rows = reconciliation_records(pub, reconciliation, language)
+    values = Values(table, reconciliation_rows, source="indicator table", primary=pub.primary)
     changelog = load_changelog(pub)
-    downloads = staged_downloads(pub, docs_dir.parent / "datasets")
-    environment = page_environment(pub, values, reconciliation_rows, charts, changelog, downloads)
+    prefix = pub.docs_prefix(language)
+    docs_root = docs_dir.parents[len(Path(prefix).parts) - 1] if prefix else docs_dir
+    downloads = staged_downloads(pub, docs_root.parent / "datasets")
+    environment = page_environment(pub, values, reconciliation_rows, charts, changelog, downloads, templates_dir)
+    environment.globals.update(language=language, languages=list(pub.languages))
     decimals = {q.id: q.numeric.decimals for q in pub.codebook.questions.values() if q.numeric is not None}
     summaries = Summaries(summary, decimals)
     for function_name, function in summaries.functions().items():
@@ -101,7 +136,7 @@ def render_pages(
     written = []
     for name in pages:
         page = name[: -len(TEMPLATE_SUFFIX)] + ".md"
-        text = render_page(environment, templates_dir, name, page)
+        text = render_page(environment, templates_dir, name, page, prefix, pub.content_dir)
         written.append(outputs.write_text(docs_dir / page, text))
     return written
 
@@ -113,21 +148,24 @@ def page_environment(
     charts: Mapping[str, Any],
     changelog: list[dict[str, Any]],
     downloads: list[Download],
+    templates_dir: Path | None = None,
 ) -> jinja2.Environment:
     """The strict, escaping Jinja2 environment with the whole page vocabulary as globals."""
     name = str(pub.meta.get("name", "publication"))
     version = str(pub.meta.get("version", ""))
     environment = jinja_environment(
-        pub.templates_dir,
+        templates_dir or pub.templates_dir,
         values,
         meta=pub.meta,
         codebook=pub.codebook,
         indicators={indicator.id: indicator for indicator in pub.indicators},
         disclosure=pub.disclosure,
+        release=pub.release,
         reconciliation=reconciliation_rows,
         changelog=changelog,
         downloads=downloads,
-        archive=f"downloads/{name}-{version}.zip",
+        archive=url_text(f"downloads/{name}-{version}.zip"),
+        workbook=WORKBOOK_NAME,
         interval_level=interval_level(),
         question=_question_lookup(pub),
         interval=_interval_lookup(values),
@@ -135,27 +173,51 @@ def page_environment(
         fits=fits,
         chart=_chart_lookup(charts),
     )
-    # Pages are Markdown with raw HTML: escape every expression so that text from data is shown, never run.
-    environment.autoescape = True
-    environment.filters["cell"] = table_cell
+    # Pages are Markdown with raw HTML: every expression goes through text.markdown_text, so that text from data
+    # is shown as text, never read as Markdown, attr_list or HTML.
+    environment = escape_pages(environment)
+    # Compiled templates are kept between builds (keyed by each template's source); compiling takes most of a
+    # rebuild that changed nothing.
+    environment.bytecode_cache = cache.jinja_bytecode_cache(pub.project_root, "pages-markdown-text")
     return environment
 
 
-def table_cell(value: Any) -> Markup:
-    """Text for a Markdown table cell: HTML-escaped, and a '|' in it cannot end the cell."""
-    return Markup(str(escape(value)).replace("|", "&#124;").replace("\n", " "))
+# The `cell` filter (kept importable here for the tests that use it).
+table_cell = text.table_cell
 
 
-def render_page(environment: jinja2.Environment, templates_dir: Path, name: str, page: str) -> str:
+def render_page(
+    environment: jinja2.Environment,
+    templates_dir: Path,
+    name: str,
+    page: str,
+    prefix: str = "",
+    content_dir: Path | None = None,
+) -> str:
     """Renders one template; any failure becomes an InputError naming the template file, line and name."""
     depth = len(PurePosixPath(page).parts) - 1
-    context = {"page": page, "root": "../" * depth}
+    # Engine-made paths, used inside link targets where character references would break the link.
+    context = {
+        "page": url_text(page),
+        "root": url_text("../" * depth),
+        "data_root": url_text("../" * (depth + len(PurePosixPath(prefix).parts))),
+        "edition_prefix": url_text(prefix),
+    }
     try:
         template = environment.get_template(name)
         body = template.render(context)
     except jinja2.TemplateSyntaxError as error:
         where = Path(error.filename) if error.filename else templates_dir / name
         raise InputError(where, f"valid Jinja2 syntax ({error.message})", row=error.lineno) from None
+    except jinja2.TemplateNotFound as error:
+        file, line = _template_frame(error, templates_dir, name)
+        raise InputError(
+            file,
+            f"a template file inside {templates_dir.name}/ (an include, import or symlink may not lead out of it)",
+            row=line,
+            value=error.name,
+            hint=f"While rendering page {page}",
+        ) from None
     except jinja2.UndefinedError as error:
         file, line = _template_frame(error, templates_dir, name)
         raise InputError(
@@ -176,7 +238,8 @@ def render_page(environment: jinja2.Environment, templates_dir: Path, name: str,
         raise InputError(
             file, error.expected, row=line, column=error.column, value=error.value, hint=hint or ""
         ) from None
-    header = GENERATED_MARKER.format(template=(templates_dir.name + "/" + name))
+    shown = templates_dir.relative_to(content_dir).as_posix() if content_dir else templates_dir.name
+    header = GENERATED_MARKER.format(template=(shown + "/" + name))
     return f"{header}\n\n{body.lstrip()}".rstrip() + "\n"
 
 
@@ -256,10 +319,13 @@ def fits(figure: Mapping[str, Any], base: int) -> bool:
             "reconciliation table", "a published figure with a numeric value", column="published", value=text
         ) from None
     decimals = max(-value.as_tuple().exponent, 0)
-    return int(base) in fitting_bases(value, decimals, int(base))
+    return base_fits(value, decimals, int(base))
 
 
 def _chart_lookup(charts: Mapping[str, Any]):
+    # Pages that have placed a chart already: only a page's first chart is fetched eagerly (its largest paint).
+    pages_with_a_chart: set[str] = set()
+
     @jinja2.pass_context
     def chart(context: jinja2.runtime.Context, chart_id: str) -> Markup:
         found = charts.get(chart_id)
@@ -271,13 +337,21 @@ def _chart_lookup(charts: Mapping[str, Any]):
         # figure_html escapes its own text; it returns trusted HTML.
         from surveypress.chart import figure_html
 
-        return Markup(figure_html(found, context["page"]))
+        # Another language's charts sit in assets/charts/<tag>/ under docs/, beside the primary's.
+        prefix = context.get("edition_prefix", "")
+        assets = "assets/charts/" + prefix.strip("/") if prefix else "assets/charts"
+        page = prefix + context["page"]
+        # The page's first chart is its largest paint: loaded at once; the others lazily.
+        eager = page not in pages_with_a_chart
+        pages_with_a_chart.add(page)
+        return Markup(figure_html(found, page, assets, eager=eager))
 
     return chart
 
 
-def reconciliation_records(pub: Publication, reconciliation: Any) -> list[dict[str, Any]]:
-    """Reconciliation rows as dicts, each with the `indicator` and `category` of its entry in published_figures.csv."""
+def reconciliation_records(pub: Publication, reconciliation: Any, language: str | None = None) -> list[dict[str, Any]]:
+    """Reconciliation rows as dicts, each with the `indicator` and `category` of its entry in published_figures.csv;
+    `reason` and `note` in `language` (its `reason_<tag>` and `note_<tag>` columns) when it is not the primary."""
     if reconciliation is None:
         return []
     if hasattr(reconciliation, "to_dict"):
@@ -297,6 +371,14 @@ def reconciliation_records(pub: Publication, reconciliation: Any) -> list[dict[s
         row.setdefault("unit", str(source.get("unit") or "").strip())
         row.setdefault("comparison", str(source.get("comparison") or "").strip())
         row.setdefault("note", str(source.get("note") or "").strip())
+        # Translation columns (section_en, measure_en, note_en): the reconcile stage has checked their names.
+        for column, value in source.items():
+            if column not in FIGURE_COLUMNS:
+                row.setdefault(column, str(value or "").strip())
+        if language and language != pub.primary:
+            suffix = i18n.column_suffix(language)
+            row["reason"] = row.get(f"reason_{suffix}", row.get("reason", ""))
+            row["note"] = str(source.get(f"note_{suffix}") or "").strip()
     return rows
 
 
@@ -326,9 +408,15 @@ def load_changelog(pub: Publication) -> list[dict[str, Any]]:
         changes = entry.get("changes")
         if not isinstance(changes, list) or not changes:
             raise InputError(path, "a non-empty list of changes", column=f"{where}.changes", value=changes)
+        changes = [by_primary_subtag(change) for change in changes]
         for change in changes:
-            if not isinstance(change, dict) or not str(change.get("zh") or "").strip():
-                raise InputError(path, "a change with non-empty 'zh' text", column=f"{where}.changes", value=change)
+            if not isinstance(change, dict) or not Label(texts=change).has(pub.primary):
+                raise InputError(
+                    path,
+                    f"a change with non-empty text in the primary language ({pub.primary})",
+                    column=f"{where}.changes",
+                    value=change,
+                )
         checked.append({"version": str(entry["version"]), "date": str(entry["date"]), "changes": changes})
     version = str(pub.meta.get("version", ""))
     if checked[0]["version"] != version:
@@ -342,27 +430,26 @@ def load_changelog(pub: Publication) -> list[dict[str, Any]]:
 
 
 def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
-    """Every CSV under the staged datasets folder, in a stable order, described from the codebook and indicators."""
+    """Every CSV (and released Parquet microdata) under the staged datasets folder, in a stable order, described
+    from the codebook and indicators."""
     if not datasets_dir.is_dir():
         return []
     order = {"microdata": 0, "indicators": 1, "indicator": 2, "published_figures": 3, "reconciliation": 4}
     found = []
-    for path in datasets_dir.rglob("*.csv"):
+    for path in [*datasets_dir.rglob("*.csv"), *datasets_dir.glob("microdata/*.parquet")]:
         relative = path.relative_to(datasets_dir).as_posix()
         kind, subject, title = _describe(pub, relative)
-        data = path.read_bytes()
-        # Count records, not lines: a quoted cell may hold a line break.
-        records = csv.reader(data.decode("utf-8-sig").splitlines(keepends=True))
-        rows = max(sum(1 for _ in records) - 1, 0)
+        size = path.stat().st_size
+        rows = pq.ParquetFile(path).metadata.num_rows if path.suffix == ".parquet" else count_records(path)
         found.append(
             Download(
-                path=f"{datasets_dir.name}/{relative}",
+                path=url_text(f"{datasets_dir.name}/{relative}"),
                 name=path.name,
                 kind=kind,
                 subject=subject,
                 title=title,
-                bytes=len(data),
-                size=human_size(len(data)),
+                bytes=size,
+                size=human_size(size),
                 rows=rows,
             )
         )
@@ -371,15 +458,27 @@ def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
     return found
 
 
+def count_records(path: Path) -> int:
+    """Records below the header of a CSV, read as a stream (a quoted cell may hold a line break, and a cell may be
+    longer than the csv module's default field limit)."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _describe(pub: Publication, relative: str) -> tuple[str, str, str]:
     parts = PurePosixPath(relative)
     stem = parts.stem
     if parts.parent.name == "microdata":
         population = pub.codebook.populations.get(stem)
-        return "microdata", stem, population.title.zh if population else ""
+        return "microdata", stem, population.title.text(i18n.current()) if population else ""
     if parts.parent.name == "indicators":
         try:
-            return "indicator", stem, pub.indicator(stem).title.zh
+            return "indicator", stem, pub.indicator(stem).title.text(i18n.current())
         except KeyError:
             return "indicator", stem, ""
     if str(parts.parent) == "." and stem in ("indicators", "published_figures", "reconciliation", "disclosure"):

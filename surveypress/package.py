@@ -2,9 +2,11 @@
 
 Takes: the `Publication` (metadata, codebook, indicators) and the staging root the CSV files were written to
 (microdata, an input, is read from the staging root when staged there, else from the project).
-Gives: a dict for `datapackage.json` — package metadata in Chinese (English in `title_en` / `description_en`, since
-v2 allows a single string `title`), and one resource per CSV with its size, sha256 hash and a full Table Schema:
-field titles and descriptions, types, codebook categories and enum constraints, labelled missing values, primary keys.
+Gives: a dict for `datapackage.json` — every `title` and `description` (package, resources, fields) in the primary
+language, since v2 allows one string, and the same texts in the other declared languages in a custom property
+`translations: {<tag>: {title, description}}` beside them; and one resource per CSV with its size, sha256 hash and a
+full Table Schema: field titles and descriptions, types, codebook categories and enum constraints, labelled missing
+values, primary keys. The descriptor is built once per language and the others' texts are folded into the first.
 """
 
 from __future__ import annotations
@@ -15,39 +17,78 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
+from surveypress import i18n, sources
 from surveypress.errors import InputError
+from surveypress.i18n import _
 from surveypress.outputs import build_epoch, sha256_of
-from surveypress.spec import Publication, Question, read_yaml
+from surveypress.spec import Label, Publication, Question, read_yaml
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 # A folded YAML string joins lines with a space, which Chinese text must not have between two characters.
 CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 SUPPRESSED = "[c]"
-TABLE_MISSING = [
-    {"value": "", "label": "空白：不适用（例如没有标记、没有说明）/ blank: not applicable"},
-    {"value": SUPPRESSED, "label": "[c] 为防止识别个人而隐藏的小数值 / suppressed to protect confidentiality"},
-]
+TRANSLATED = ("title", "description")
+
+
+def _table_missing() -> list[dict[str, str]]:
+    return [
+        {"value": "", "label": _("blank: not applicable (e.g. no flag, no note)")},
+        {"value": SUPPRESSED, "label": _("[c]: a small number hidden to protect confidentiality")},
+    ]
+
+
+def meta_text(pub: Publication, key: str, language: str) -> str:
+    """A publication.yml text (title, description) in `language`: a label mapping, or one string."""
+    value = pub.meta.get(key) or ""
+    if isinstance(value, dict):
+        label = Label(texts={str(k): str(v) for k, v in value.items()})
+        text = label.text(language) if label.has(language) else ""
+    else:
+        text = str(value)
+    return CJK_GAP.sub("", text.strip())
 
 
 def build_datapackage(pub: Publication, staging_root: Path) -> dict[str, Any]:
-    """The datapackage.json document for the files staged under `staging_root`."""
+    """The datapackage.json document for the files staged under `staging_root`, texts in every declared language."""
+    with i18n.language(pub.primary):
+        package = _build_datapackage(pub, staging_root)
+    for tag in pub.languages[1:]:
+        with i18n.language(tag):
+            _fold_translations(package, _build_datapackage(pub, staging_root), tag)
+    return package
+
+
+def _fold_translations(base: Any, other: Any, tag: str) -> None:
+    """Puts each title and description of `other` that differs from `base`'s into base's `translations[tag]`."""
+    if isinstance(base, dict) and isinstance(other, dict):
+        for key in TRANSLATED:
+            if isinstance(base.get(key), str) and isinstance(other.get(key), str) and other[key] != base[key]:
+                base.setdefault("translations", {}).setdefault(tag, {})[key] = other[key]
+        for key, value in base.items():
+            if key != "translations" and key in other:
+                _fold_translations(value, other[key], tag)
+    elif isinstance(base, list) and isinstance(other, list):
+        for one, two in zip(base, other, strict=False):
+            _fold_translations(one, two, tag)
+
+
+def _build_datapackage(pub: Publication, staging_root: Path) -> dict[str, Any]:
     staging_root = Path(staging_root)
     meta = pub.meta
     changelog_path = pub.content_dir / "changelog.yml"
     changelog = read_yaml(changelog_path) if changelog_path.is_file() else []
     created = dt.datetime.fromtimestamp(build_epoch(meta, changelog), tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    title = meta.get("title") or {}
-    description = meta.get("description") or {}
+    language = i18n.current()
     package: dict[str, Any] = {
         "$schema": PROFILE,
         "name": meta.get("name", pub.content_dir.name),
-        "title": str(title.get("zh", "")).strip(),
-        "title_en": str(title.get("en", "")).strip(),
-        "description": CJK_GAP.sub("", str(description.get("zh", "")).strip()),
-        "description_en": str(description.get("en", "")).strip(),
+        "title": meta_text(pub, "title", language),
+        "description": meta_text(pub, "description", language),
         "version": str(meta.get("version", "")),
         "created": created,
-        "languages": [meta.get("language", "zh-Hans"), "en"],
+        "languages": list(pub.languages),
         "keywords": [str(word) for word in meta.get("keywords") or []],
         "licenses": [dict(entry) for entry in meta.get("licenses") or []],
         "sources": [_source(entry) for entry in meta.get("sources") or []],
@@ -73,18 +114,31 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
     if datasets.is_dir():
         for path in datasets.rglob("*.csv"):
             found[path.relative_to(staging_root).as_posix()] = path
-    # Microdata is an input; when the build did not stage a copy, the project's file is the one published.
+        # Microdata over sources.RELEASE_CSV_MAX_BYTES, or given as Parquet, is released as Parquet.
+        for path in (datasets / "microdata").rglob("*.parquet") if (datasets / "microdata").is_dir() else []:
+            found[path.relative_to(staging_root).as_posix()] = path
+    # Input microdata that is not released is never described, wherever it sits.
     for population in pub.codebook.populations.values():
-        relative = _relative(pub, population.microdata)
-        # Parquet microdata is not described yet: the resource list covers the CSV files only.
-        if relative not in found and population.microdata.is_file() and population.microdata.suffix == ".csv":
+        if pub.release.policy != "full":
+            found.pop(_relative(pub, population.microdata), None)
+    # Microdata released in full is an input; when the build did not stage a copy, the project's file is published.
+    for population in pub.codebook.populations.values():
+        relative = pub.released_file(population.id)
+        if (
+            pub.release.policy == "full"
+            and relative not in found
+            and population.microdata.is_file()
+            and population.microdata.suffix == ".csv"
+            and sources.released_path(pub, population) == relative
+        ):
             found[relative] = population.microdata
-    order = [_relative(pub, population.microdata) for population in pub.codebook.populations.values()]
+    order = [pub.released_file(population.id) for population in pub.codebook.populations.values()]
+    order += [sources.released_path(pub, population) for population in pub.codebook.populations.values()]
     order.append("datasets/indicators.csv")
     order.extend(f"datasets/indicators/{indicator.id}.csv" for indicator in pub.indicators)
     order.extend(["datasets/published_figures.csv", "datasets/reconciliation.csv", "datasets/disclosure.csv"])
     order.append(SUMMARIES)
-    known = [relative for relative in order if relative in found]
+    known = [relative for relative in dict.fromkeys(order) if relative in found]
     others = sorted(relative for relative in found if relative not in order)
     return [(found[relative], relative) for relative in [*known, *others]]
 
@@ -97,18 +151,21 @@ def _relative(pub: Publication, path: Path) -> str:
 
 
 def _resource(pub: Publication, path: Path, relative: str) -> dict[str, Any]:
-    header = _header(path, relative)
-    kind, name, title, title_en, description, schema = _describe(pub, relative, header)
+    parquet = path.suffix.lower() == ".parquet"
+    header = pq.read_schema(path).names if parquet else _header(path, relative)
+    kind, name, title, description, schema = _describe(pub, relative, header)
+    file_format = (
+        {"format": "parquet", "mediatype": "application/vnd.apache.parquet"}
+        if parquet
+        else {"format": "csv", "mediatype": "text/csv", "encoding": "utf-8"}
+    )
     return {
         "name": name,
         "type": "table",
         "path": relative,
         "title": title,
-        "title_en": title_en,
         "description": description,
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
+        **file_format,
         "bytes": path.stat().st_size,
         "hash": f"sha256:{sha256_of(path)}",
         "kind": kind,
@@ -124,34 +181,34 @@ def _header(path: Path, relative: str) -> list[str]:
     return header
 
 
-def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, str, str, str, str, dict[str, Any]]:
-    """(kind, name, title, English title, description, schema) of one resource, chosen by its path."""
+def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, str, str, str, dict[str, Any]]:
+    """(kind, name, title, description, schema) of one resource, chosen by its path, in the current language."""
+    language = i18n.current()
     for population in pub.codebook.populations.values():
-        if relative == _relative(pub, population.microdata):
-            title = f"{population.title.zh}问卷微观数据"
-            description = (
-                f"每行一位受访者（{population.title.zh}），每题一列（多选题每个选项一列，0/1）。"
-                "空白表示未被问到（不在该题的询问范围内），"
-                f"{pub.codebook.no_answer} 表示问到但未作答。"
-            )
+        if relative in (pub.released_file(population.id), sources.released_path(pub, population)):
+            name = population.title.text(language)
+            title = _("{population}: questionnaire microdata").format(population=name)
+            description = _(
+                "One row per respondent ({population}), one column per question (a multiple-choice question has one "
+                "0/1 column per option). A blank cell means not asked (outside the question's universe); "
+                "{no_answer} means asked, no answer."
+            ).format(population=name, no_answer=pub.codebook.no_answer)
             if pub.meta.get("synthetic"):
-                description += "本文件是按报告数字重建的合成数据，单项汇总与报告一致，交叉分析不反映真实情况。"
+                description += _(
+                    " This file is synthetic data reconstructed from the report's figures: its marginal tables match "
+                    "the report, its cross-tabulations say nothing about the real respondents."
+                )
             schema = _microdata_schema(pub, population.id, header, relative)
-            return (
-                "microdata",
-                f"microdata-{population.id}",
-                title,
-                f"{population.title.en} microdata",
-                description,
-                schema,
-            )
+            return ("microdata", f"microdata-{population.id}", title, description, schema)
     if relative == "datasets/indicators.csv":
         return (
             "indicators",
             "indicators",
-            "全部指标汇总表",
-            "All indicators",
-            "每个指标 × 分组 × 类别一行：人数、基数、百分比、95% Wilson 区间及可靠性与隐藏标记。",
+            _("All indicators"),
+            _(
+                "One row per indicator × group × category: count, base, percent, 95% Wilson interval, and the "
+                "reliability and suppression flags."
+            ),
             _indicator_schema(pub, None),
         )
     if relative.startswith("datasets/indicators/"):
@@ -161,59 +218,88 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
         except KeyError:
             indicator = None
         if indicator is not None:
+            title = indicator.title.text(language)
             return (
                 "indicator",
                 f"indicator-{indicator.id}",
-                indicator.title.zh,
-                indicator.title.en,
-                f"指标“{indicator.title.zh}”的汇总表，列与全部指标汇总表相同。",
+                title,
+                _('The table of the indicator "{title}"; its columns are those of the all-indicators table.').format(
+                    title=title
+                ),
                 _indicator_schema(pub, indicator.id),
             )
     if relative == "datasets/published_figures.csv":
         return (
             "published_figures",
             "published-figures",
-            "报告公布的数字",
-            "Figures printed in the report",
-            "报告中出现的每一个数字，按原文录入一次，注明出处段落、单位、比较方式和对应的指标。",
-            _published_figures_schema(pub),
+            _("Figures printed in the report"),
+            _(
+                "Every figure the report prints, entered once as printed, with the section it appears in, its unit, "
+                "how it compares and the indicator it belongs to."
+            ),
+            _published_figures_schema(pub, header),
         )
     if relative == "datasets/reconciliation.csv":
         return (
             "reconciliation",
             "reconciliation",
-            "报告数字核对表",
-            "Reconciliation of the report's figures",
-            "报告中的每个数字与由微观数据重算的数值并列，标明能否重现及原因。",
+            _("Reconciliation of the report's figures"),
+            _(
+                "Every figure of the report beside the value recomputed from the microdata, saying whether it can "
+                "be reproduced and why."
+            ),
             _reconciliation_schema(pub),
         )
     if relative == "datasets/disclosure.csv":
         return (
             "disclosure",
             "disclosure",
-            "微观数据披露风险检查（k-匿名）",
-            "Disclosure check of the microdata (k-anonymity)",
-            "每个公开的微观数据文件一行：准标识变量组合下最小的组有多少条记录（k），以及样本唯一记录数。",
+            _("Disclosure check of the microdata (k-anonymity)"),
+            _(
+                "One row per published microdata file: how many records the smallest group over the "
+                "quasi-identifiers holds (k), and how many records are unique in the sample."
+            ),
             _disclosure_schema(),
         )
     if relative == SUMMARIES:
         return (
             "summaries",
             "summaries",
-            "Means and medians of numeric questions",
-            "Means and medians of numeric questions",
-            "One row per numeric question and statistic (mean, median): the value, its 95% interval and the number of"
-            " answers. Mean: t-interval. Median: the order statistics whose ranks a Binomial(n, 1/2) gives at least"
-            " 95% coverage (distribution-free, exact).",
+            _("Means and medians of numeric questions"),
+            _(
+                "One row per numeric question and statistic (mean, median): the value, its 95 percent interval and the "
+                "number of answers. Mean: t-interval. Median: the order statistics whose ranks a Binomial(n, 1/2) "
+                "gives at least 95 percent coverage (distribution-free, exact)."
+            ),
             _summaries_schema(),
         )
     name = relative.removeprefix("datasets/").removesuffix(".csv").replace("/", "-")
     fields = [{"name": column, "type": "string", "title": column} for column in header]
-    return "other", name, name, name, "", {"fields": fields, "missingValues": [""]}
+    return "other", name, name, "", {"fields": fields, "missingValues": [""]}
 
 
 def _field(name: str, type_: str, title: str, description: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, "type": type_, "title": title, "description": description, **extra}
+
+
+def _label_fields(pub: Publication, name: str, title: str, description: str) -> list[dict[str, Any]]:
+    """A label column and its `<name>_<tag>` twins, one per non-primary language (tabulate.table_columns)."""
+    fields = [_field(name, "string", title, description.format(language=_language_name(pub.primary)))]
+    for tag in pub.languages[1:]:
+        fields.append(
+            _field(
+                f"{name}_{i18n.column_suffix(tag)}", "string", title, description.format(language=_language_name(tag))
+            )
+        )
+    return fields
+
+
+def _language_name(tag: str) -> str:
+    """A language's name in the current language ('Chinese', 'English'), from Babel's locale data."""
+    try:
+        return i18n.babel_locale(tag).get_display_name(i18n.babel_locale(i18n.current())) or tag
+    except Exception:
+        return tag
 
 
 def _microdata_schema(pub: Publication, population: str, header: list[str], relative: str) -> dict[str, Any]:
@@ -222,21 +308,46 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
         _field(
             "respondent_id",
             "string",
-            "受访者编号",
-            "随机生成、不含任何个人信息的编号 / opaque random respondent id",
+            _("Respondent id"),
+            _("An opaque random id that holds no personal information"),
             constraints={"required": True, "unique": True},
         )
     ]
+    design = codebook.populations[population].design
+    if design is not None:
+        for column, type_, title in (
+            (design.weight, "number", "Weight"),
+            (design.strata, "string", "Stratum"),
+            (design.cluster, "string", "Cluster (PSU)"),
+            (design.fpc if isinstance(design.fpc, str) else None, "number", "PSUs in the stratum's population"),
+        ):
+            if column:
+                fields.append(_field(column, type_, title, f"Sample design: {title.lower()}"))
     for question in codebook.questions_of(population):
         fields.extend(_question_fields(pub, question))
+    recodes = pub.release.of(population)
+    if recodes is not None:
+        fields = [field for field in fields if field["name"] not in recodes.drop]
+        for field in fields:
+            question = codebook.questions.get(field["name"])
+            classes = recodes.classes(question) if question is not None and question.type != "multi" else None
+            if classes and any(code != released for code, released in classes.items()):
+                # A coarsened or top-coded column: each released code stands for the options released as it.
+                labels: dict[int, list[str]] = {}
+                for option in question.options:
+                    labels.setdefault(classes[option.code], []).append(option.zh)
+                field["categories"] = [{"value": code, "label": " / ".join(names)} for code, names in labels.items()]
+                field["description"] += " / public-use: " + "; ".join(
+                    f"{code} = {'+'.join(str(c) for c, r in classes.items() if r == code)}" for code in labels
+                )
     expected = [field["name"] for field in fields]
     if header != expected:
         raise InputError(relative, f"the header {','.join(expected)}", row=1, value=",".join(header))
     return {
         "fields": fields,
         "missingValues": [
-            {"value": "", "label": "未被问到（不在该题的询问范围内）/ not asked (outside the question's universe)"},
-            {"value": str(codebook.no_answer), "label": "问到但未作答 / asked, no answer"},
+            {"value": "", "label": _("not asked (outside the question's universe)")},
+            {"value": str(codebook.no_answer), "label": _("asked, no answer")},
         ],
         "primaryKey": ["respondent_id"],
     }
@@ -244,12 +355,15 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
 
 def _universe_text(pub: Publication, question: Question) -> str:
     if question.universe is None:
-        return "询问对象：全部受访者。"
+        return _("Asked of: every respondent.")
+    language = i18n.current()
     target = pub.codebook.questions[question.universe.question]
-    labels = "、".join(target.option(code).zh for code in question.universe.codes)
+    labels = _(", ").join(target.option(code).text(language) for code in question.universe.codes)
     if target.type == "multi":
-        return f"询问对象：{target.id}（{target.text.zh}）勾选了“{labels}”中任一项的受访者。"
-    return f"询问对象：{target.id}（{target.text.zh}）回答为“{labels}”的受访者。"
+        message = _('Asked of: respondents who ticked any of "{labels}" at {question} ({text}).')
+    else:
+        message = _('Asked of: respondents who answered "{labels}" to {question} ({text}).')
+    return message.format(labels=labels, question=target.id, text=target.text.text(language))
 
 
 def _numeric_field(pub: Publication, question: Question) -> dict[str, Any]:
@@ -258,41 +372,59 @@ def _numeric_field(pub: Publication, question: Question) -> dict[str, Any]:
     bands = "; ".join(
         f"{band.code} = [{band.low}, {band.below if band.below is not None else str(rule.maximum) + ']'}"
         + (")" if band.below is not None else "")
-        + f" {question.option(band.code).en}"
+        + f" {question.option(band.code).text(i18n.current())}"
         for band in rule.bands
     )
-    about = (
-        f"Numeric ({rule.unit.en}), {rule.minimum} to {rule.maximum}, at most {rule.decimals} decimals. "
-        f"{_universe_text(pub, question)} / {question.text.en}. Tabulated in bands: {bands}"
+    about = _(
+        "Numeric ({unit}), {minimum} to {maximum}, at most {decimals} decimals. {universe} {text}. "
+        "Tabulated in bands: {bands}"
+    ).format(
+        unit=rule.unit.text(i18n.current()),
+        minimum=rule.minimum,
+        maximum=rule.maximum,
+        decimals=rule.decimals,
+        universe=_universe_text(pub, question),
+        text=question.text.text(i18n.current()),
+        bands=bands,
     )
     constraints = {"minimum": float(rule.minimum), "maximum": float(rule.maximum)}
     if rule.decimals == 0:
         return _field(
-            question.id, "integer", question.text.zh, about, constraints={k: int(v) for k, v in constraints.items()}
+            question.id,
+            "integer",
+            question.text.text(i18n.current()),
+            about,
+            constraints={k: int(v) for k, v in constraints.items()},
         )
-    return _field(question.id, "number", question.text.zh, about, constraints=constraints)
+    return _field(question.id, "number", question.text.text(i18n.current()), about, constraints=constraints)
 
 
 def _question_fields(pub: Publication, question: Question) -> list[dict[str, Any]]:
     if question.numeric is not None:
         return [_numeric_field(pub, question)]
-    kind = {"single": "单选题", "scale": "量表题（选项按顺序排列）", "multi": "多选题"}[question.type]
-    about = f"{kind}。{_universe_text(pub, question)} / {question.text.en}"
+    language = i18n.current()
+    kind = {
+        "single": _("Single choice."),
+        "scale": _("Scale (options in order)."),
+        "multi": _("Multiple choice."),
+    }[question.type]
+    about = _("{kind} {universe}").format(kind=kind, universe=_universe_text(pub, question))
+    text = question.text.text(language)
     if question.type != "multi":
         extra: dict[str, Any] = {
-            "categories": [{"value": option.code, "label": option.zh} for option in question.options],
+            "categories": [{"value": option.code, "label": option.text(language)} for option in question.options],
             "constraints": {"enum": list(question.codes)},
         }
         if question.type == "scale":
             extra["categoriesOrdered"] = True
-        return [_field(question.id, "integer", question.text.zh, about, **extra)]
+        return [_field(question.id, "integer", text, about, **extra)]
     return [
         _field(
             f"{question.id}_{option.code}",
             "integer",
-            f"{question.text.zh}：{option.zh}",
-            f"{about}: {option.en}. 1 = 选中 / ticked, 0 = 未选 / not ticked",
-            categories=[{"value": 0, "label": "未选"}, {"value": 1, "label": "选中"}],
+            _("{question}: {option}").format(question=text, option=option.text(language)),
+            _("{about} 1 = ticked, 0 = not ticked.").format(about=about),
+            categories=[{"value": 0, "label": _("not ticked")}, {"value": 1, "label": _("ticked")}],
             constraints={"enum": [0, 1]},
         )
         for option in question.options
@@ -303,141 +435,213 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
     ids = [indicator_id] if indicator_id else [indicator.id for indicator in pub.indicators]
     populations = sorted({pub.indicator(one).population for one in ids})
     fields = [
-        _field("indicator", "string", "指标", "指标编号，见 indicators.yml / indicator id", constraints={"enum": ids}),
-        _field("population", "string", "调查对象", "居民或企业等 / population id", constraints={"enum": populations}),
-        _field("breakdown", "string", "分组变量", "total 表示合计，否则为分组所依据的题目编号 / breakdown question"),
-        _field("group", "string", "分组", "total 表示合计，否则为分组题目的选项代码 / group code"),
-        _field("group_label", "string", "分组名称", "分组的中文名称（合计为“合计”）/ group label"),
-        _field("category", "string", "类别", "选项代码或组合类别代码 / option or net code"),
-        _field("category_label", "string", "类别名称", "类别的中文名称 / category label"),
+        _field("indicator", "string", _("Indicator"), _("Indicator id, see indicators.yml"), constraints={"enum": ids}),
+        _field("population", "string", _("Population"), _("Population id"), constraints={"enum": populations}),
+        _field("breakdown", "string", _("Breakdown"), _("total for the whole population, else the breakdown question")),
+        _field("group", "string", _("Group"), _("total for the whole population, else the breakdown option's code")),
+        *_label_fields(pub, "group_label", _("Group label"), _("The group's label in {language}")),
+        _field("category", "string", _("Category"), _("Option code or net code")),
+        *_label_fields(pub, "category_label", _("Category label"), _("The category's label in {language}")),
         _field(
             "count",
             "integer",
-            "人数",
-            "该组中选择该类别的受访者人数（未加权）；[c] 表示已隐藏 / respondents choosing the category",
+            _("Count"),
+            _("Respondents in the group choosing the category (unweighted); [c] when suppressed"),
             constraints={"minimum": 0},
         ),
         _field(
             "base",
             "integer",
-            "基数",
-            "该组中被问到且作答的受访者人数（未加权）/ respondents asked who answered",
+            _("Base"),
+            _("Respondents in the group who were asked and answered (unweighted)"),
             constraints={"minimum": 0},
         ),
         _field(
             "percent",
             "number",
-            "百分比",
-            "人数 ÷ 基数 × 100，保留两位小数；多选题各项之和可超过 100 / count / base × 100",
+            _("Percent"),
+            _("count ÷ base × 100, two decimals; the options of a multiple-choice question can add up past 100"),
             constraints={"minimum": 0, "maximum": 100},
         ),
         _field(
             "ci_low",
             "number",
-            "95% 置信区间下限",
-            "Wilson 得分区间，百分比 / Wilson score interval, lower bound",
+            _("{level} interval, lower bound").format(level="95%"),
+            _("Wilson score interval, in percent"),
             constraints={"minimum": 0, "maximum": 100},
         ),
         _field(
             "ci_high",
             "number",
-            "95% 置信区间上限",
-            "Wilson 得分区间，百分比 / Wilson score interval, upper bound",
+            _("{level} interval, upper bound").format(level="95%"),
+            _("Wilson score interval, in percent"),
             constraints={"minimum": 0, "maximum": 100},
         ),
         _field(
             "reliability",
             "string",
-            "可靠性",
-            f"基数小于 {pub.disclosure.low_base} 时为 low（标记 [u]），否则为 normal",
+            _("Reliability"),
+            _("low (flag [u]) when the base is under {low_base}, else normal").format(low_base=pub.disclosure.low_base),
             constraints={"required": True, "enum": ["normal", "low"]},
         ),
         _field(
             "suppression",
             "string",
-            "隐藏",
-            f"none；primary：交叉分组中人数小于 {pub.disclosure.min_cell}；secondary：为防止由合计反推而一并隐藏",
+            _("Suppression"),
+            _(
+                "none; primary: a cross-tabulation cell under {min_cell}; secondary: hidden too so that it cannot be "
+                "worked out from the totals"
+            ).format(min_cell=pub.disclosure.min_cell),
             constraints={"required": True, "enum": ["none", "primary", "secondary"]},
         ),
-        _field("flags", "string", "标记", "[u] 可靠性低，[c] 已隐藏，空格分隔 / GSS flags"),
+        _field("flags", "string", _("Flags"), _("[u] low reliability, [c] suppressed, separated by spaces")),
     ]
+    if any(population.design for population in pub.codebook.populations.values()):
+        fields[fields.index(next(f for f in fields if f["name"] == "ci_high")) + 1 : 0] = _design_fields()
+        interval = "With a declared design: the logit interval on the linearised standard error (t); else: "
+        weighted = {
+            "percent": "With a declared design: the weighted percent, sum(w*y) / sum(w) * 100; else: ",
+            "ci_low": interval,
+            "ci_high": interval,
+        }
+        for field in fields:
+            if field["name"] in weighted:
+                field["description"] = weighted[field["name"]] + field["description"]
     return {
         "fields": fields,
-        "missingValues": TABLE_MISSING,
+        "missingValues": _table_missing(),
         "primaryKey": ["indicator", "breakdown", "group", "category"],
     }
 
 
-def _published_figures_schema(pub: Publication) -> dict[str, Any]:
+def _design_fields() -> list[dict[str, Any]]:
+    """The weighted table's extra columns; with a design, percent and interval are weighted and design-based."""
+    return [
+        _field(
+            "se",
+            "number",
+            _("Standard error"),
+            _("Of the weighted percent (Taylor), in points; empty for a population without a declared design"),
+            constraints={"minimum": 0},
+        ),
+        _field(
+            "deff",
+            "number",
+            _("Design effect"),
+            _(
+                "Design variance / variance of a simple random sample of the same n; empty for a population without "
+                "a declared design"
+            ),
+            constraints={"minimum": 0},
+        ),
+        _field(
+            "n_eff",
+            "number",
+            _("Effective sample size"),
+            _("Base / design effect; empty for a population without a declared design"),
+            constraints={"minimum": 0},
+        ),
+    ]
+
+
+def _published_figures_schema(pub: Publication, header: list[str] | None = None) -> dict[str, Any]:
     fields = [
-        _field("figure_id", "string", "数字编号", "本表中的编号 / figure id", constraints={"required": True}),
-        _field("section", "string", "报告段落", "数字出现在报告的哪一部分 / section of the report"),
-        _field("population", "string", "调查对象", "调查对象编号，+ 连接表示合计 / population id(s)"),
-        _field("measure", "string", "内容", "这个数字说的是什么 / what the figure measures"),
-        _field("printed", "string", "报告原文", "与报告原文完全一致 / exactly as printed"),
-        _field("value", "number", "数值", "原文中的数值 / the number in it", constraints={"required": True}),
+        _field(
+            "figure_id", "string", _("Figure id"), _("The figure's id in this table"), constraints={"required": True}
+        ),
+        _field("section", "string", _("Report section"), _("Where in the report the figure appears")),
+        _field("population", "string", _("Population"), _("Population id; several joined with + for a total")),
+        _field("measure", "string", _("Measure"), _("What the figure measures")),
+        _field("printed", "string", _("As printed"), _("Exactly as the report prints it")),
+        _field("value", "number", _("Value"), _("The number in it"), constraints={"required": True}),
         _field(
             "unit",
             "string",
-            "单位",
-            "percent 百分比；count 人数；base 基数",
+            _("Unit"),
+            _("percent; count: respondents; base: the base of the indicator"),
             constraints={"required": True, "enum": ["percent", "count", "base"]},
         ),
         _field(
             "comparison",
             "string",
-            "比较方式",
-            "equal 相等；at_least 不低于（如“7成以上”）；about 约（如“九成左右”）",
+            _("Comparison"),
+            _('equal; at_least: no less than (e.g. "over 70%"); about: roughly (e.g. "about 90%")'),
             constraints={"required": True, "enum": ["equal", "at_least", "about"]},
         ),
-        _field("indicator", "string", "指标", "对应的指标编号，+ 连接表示基数相加 / indicator id(s)"),
-        _field("category", "string", "类别", "对应的选项或组合类别代码 / category code"),
-        _field("note", "string", "说明", "无法重现的原因（人工填写）/ why the figure cannot be reproduced"),
+        _field("indicator", "string", _("Indicator"), _("The indicator id; several joined with + add their bases")),
+        _field("category", "string", _("Category"), _("The option or net code")),
+        _field("note", "string", _("Note"), _("Why the figure cannot be reproduced (written by hand)")),
     ]
+    # Translations of the text columns into the other languages (section_en, measure_en, note_en), when the content
+    # has them: each described as the column it translates.
+    by_name = {field["name"]: field for field in fields}
+    for column in (header or [])[len(fields) :]:
+        source = by_name[column.split("_", 1)[0]]
+        fields.append(_field(column, "string", source["title"], source["description"]))
     return {"fields": fields, "missingValues": [""], "primaryKey": ["figure_id"]}
 
 
 def _reconciliation_schema(pub: Publication) -> dict[str, Any]:
     fields = [
-        _field("figure_id", "string", "数字编号", "与报告数字表相同 / figure id", constraints={"required": True}),
-        _field("section", "string", "报告段落", "数字出现在报告的哪一部分 / section"),
-        _field("population", "string", "调查对象", "调查对象编号 / population id(s)"),
-        _field("measure", "string", "内容", "这个数字说的是什么 / what the figure measures"),
-        _field("printed", "string", "报告原文", "与报告原文完全一致 / exactly as printed"),
-        _field("published", "number", "报告数值", "报告中的数值 / the printed value"),
-        _field("recomputed", "number", "重算值", "由微观数据重算的数值 / recomputed from the microdata"),
-        _field("count", "integer", "人数", "重算所用的人数 / count used"),
-        _field("base", "integer", "基数", "重算所用的基数 / base used"),
-        _field("difference", "number", "差值", "重算值减报告数值 / recomputed minus printed"),
+        _field(
+            "figure_id",
+            "string",
+            _("Figure id"),
+            _("As in the table of printed figures"),
+            constraints={"required": True},
+        ),
+        _field("section", "string", _("Report section"), _("Where in the report the figure appears")),
+        _field("population", "string", _("Population"), _("Population id(s)")),
+        _field("measure", "string", _("Measure"), _("What the figure measures")),
+        _field("printed", "string", _("As printed"), _("Exactly as the report prints it")),
+        _field("published", "number", _("Printed value"), _("The value in the report")),
+        _field("recomputed", "number", _("Recomputed"), _("The value recomputed from the microdata")),
+        _field("count", "integer", _("Count"), _("The count used")),
+        _field("base", "integer", _("Base"), _("The base used")),
+        _field("difference", "number", _("Difference"), _("Recomputed minus printed")),
         _field(
             "status",
             "string",
-            "核对结果",
-            "reproduced 重现；ambiguous_base 只在其他基数下成立；not_reproducible 任何整数人数都无法得到",
+            _("Check result"),
+            _(
+                "reproduced; ambiguous_base: only fits other bases; not_reproducible: no whole count of "
+                "respondents gives it"
+            ),
             constraints={"required": True, "enum": ["reproduced", "ambiguous_base", "not_reproducible"]},
         ),
-        _field("candidates", "string", "可能的基数", "能得到报告数值的基数，逗号分隔 / bases that fit"),
-        _field("reason", "string", "说明", "核对结果的原因 / reason"),
+        _field("candidates", "string", _("Possible bases"), _("Bases that give the printed value, comma-separated")),
+        _field(
+            "candidate_count",
+            "integer",
+            _("Bases that fit"),
+            _("How many bases up to the population size give the printed value; candidates lists the smallest ten"),
+        ),
+        *_label_fields(pub, "reason", _("Reason"), _("Why the result is what it is, in {language}")),
     ]
     return {"fields": fields, "missingValues": [""], "primaryKey": ["figure_id"]}
 
 
 def _disclosure_schema() -> dict[str, Any]:
     fields = [
-        _field("file", "string", "文件", "公开的微观数据文件 / microdata file", constraints={"required": True}),
-        _field("quasi_identifiers", "string", "准标识变量", "可能被用来识别个人的题目，空格分隔 / quasi-identifiers"),
-        _field("records", "integer", "记录数", "文件中的记录数 / records", constraints={"minimum": 0}),
-        _field("k", "integer", "最小组人数 k", "准标识变量各组合中最小的组的记录数 / smallest group size"),
-        _field("sample_uniques", "integer", "样本唯一记录数", "组合唯一的记录数 / sample-unique records"),
-        _field("min_k", "integer", "k 的下限", "发布要求的最小 k / required minimum k"),
+        _field("file", "string", _("File"), _("A published microdata file"), constraints={"required": True}),
+        _field(
+            "quasi_identifiers",
+            "string",
+            _("Quasi-identifiers"),
+            _("Questions that could help identify a person, separated by spaces"),
+        ),
+        _field("records", "integer", _("Records"), _("Records in the file"), constraints={"minimum": 0}),
+        _field("k", "integer", _("Smallest group k"), _("Records in the smallest group over the quasi-identifiers")),
+        _field("sample_uniques", "integer", _("Sample uniques"), _("Records unique over the quasi-identifiers")),
+        _field("min_k", "integer", _("Minimum k"), _("The smallest k the release allows")),
         _field(
             "status",
             "string",
-            "结果",
-            "ok：k 不低于下限；fail：低于下限",
+            _("Result"),
+            _("ok: k is at least the minimum; fail: under it"),
             constraints={"required": True, "enum": ["ok", "fail"]},
         ),
-        _field("smallest_combination", "string", "最小组合", "记录最少的组合 / the smallest combination"),
+        _field("smallest_combination", "string", _("Smallest combination"), _("The combination with fewest records")),
     ]
     return {"fields": fields, "missingValues": [""], "primaryKey": ["file"]}
 
@@ -448,14 +652,24 @@ SUMMARIES = "datasets/summaries.csv"
 def _summaries_schema() -> dict[str, Any]:
     """The summary table's columns (tabulate.SUMMARY_COLUMNS)."""
     fields = [
-        _field("question", "string", "Question", "Id of the numeric question in the codebook"),
-        _field("population", "string", "Population", "Population the question was asked of"),
-        _field("statistic", "string", "Statistic", "mean or median", constraints={"enum": ["mean", "median"]}),
-        _field("value", "number", "Value", "The statistic, in the question's unit"),
-        _field("ci_low", "number", "95% interval, low", "Lower end of the 95% interval (empty if n is too small)"),
-        _field("ci_high", "number", "95% interval, high", "Upper end of the 95% interval (empty if n is too small)"),
-        _field("n", "integer", "Answers", "Respondents who gave a value (not asked and no answer excluded)"),
-        _field("unit", "string", "Unit", "The unit of the raw values"),
-        _field("interval", "string", "Interval method", "t, or binomial order statistics"),
+        _field("question", "string", _("Question"), _("Id of the numeric question in the codebook")),
+        _field("population", "string", _("Population"), _("Population the question was asked of")),
+        _field("statistic", "string", _("Statistic"), _("mean or median"), constraints={"enum": ["mean", "median"]}),
+        _field("value", "number", _("Value"), _("The statistic, in the question's unit")),
+        _field(
+            "ci_low",
+            "number",
+            _("Interval, lower end"),
+            _("Lower end of the 95 percent interval (empty if n is too small)"),
+        ),
+        _field(
+            "ci_high",
+            "number",
+            _("Interval, upper end"),
+            _("Upper end of the 95 percent interval (empty if n is too small)"),
+        ),
+        _field("n", "integer", _("Answers"), _("Respondents who gave a value (not asked and no answer excluded)")),
+        _field("unit", "string", _("Unit"), _("The unit of the raw values")),
+        _field("interval", "string", _("Interval method"), _("t, or binomial order statistics")),
     ]
     return {"fields": fields, "missingValues": [""], "primaryKey": ["question", "statistic"]}

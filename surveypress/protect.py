@@ -24,15 +24,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
-from surveypress.errors import DisclosureError
+from surveypress.errors import DisclosureError, InputError
 from surveypress.spec import Publication
 
 SUPPRESSED = "[c]"
 LOW_RELIABILITY = "[u]"
 SUPPRESSED_COLUMNS = ("count", "percent", "ci_low", "ci_high")
+# A weighted table's standard error and design effect would give the hidden percent back (se² ∝ p(1 − p)).
+DESIGN_SUPPRESSED_COLUMNS = ("se", "deff", "n_eff")
 DISCLOSURE_COLUMNS = (
     "file",
     "quasi_identifiers",
@@ -80,7 +83,7 @@ def publishable(table: pd.DataFrame) -> pd.DataFrame:
     """A copy for writing: suppressed rows show `[c]` in count, percent and the interval."""
     published = table.copy()
     hidden = published["suppression"] != "none"
-    for column in SUPPRESSED_COLUMNS:
+    for column in SUPPRESSED_COLUMNS + tuple(c for c in DESIGN_SUPPRESSED_COLUMNS if c in published.columns):
         published[column] = published[column].astype(object)
         published.loc[hidden, column] = SUPPRESSED
     return published
@@ -169,17 +172,27 @@ def _complete_lines(
 
 
 def disclosure_report(pub: Publication, microdata: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per published microdata file: the smallest group over its quasi-identifiers (k) and the uniques."""
+    """One row per released microdata file (see `released_microdata`): the smallest group over the
+    quasi-identifiers it still holds (k) and the sample uniques."""
     rows = []
+    released = released_microdata(pub, microdata)
     for pop_id, population in pub.codebook.populations.items():
-        frame = microdata[pop_id]
-        quasi = list(population.quasi_identifiers)
-        records = len(frame)
-        try:
-            file = population.microdata.relative_to(pub.project_root).as_posix()
-        except ValueError:
-            file = population.microdata.as_posix()
-        if quasi and records:
+        if pop_id not in released:
+            continue
+        file, frame = released[pop_id]
+        if not isinstance(frame, pd.DataFrame):
+            # A file streamed from disk (sources.Streamed, or its public-use recoding) is grouped by the engine.
+            from surveypress.engines import duckdb_engine
+
+            recoded = frame if isinstance(frame, StreamedRelease) else None
+            held = recoded.columns if recoded else pub.codebook.columns_of(pop_id)
+            quasi = [column for column in population.quasi_identifiers if column in held]
+            records, k, uniques, values = duckdb_engine.k_anonymity(
+                recoded.source if recoded else frame, quasi, recoded.classes if recoded else None
+            )
+            combination = ", ".join(f"{name}={_cell(value)}" for name, value in zip(quasi, values, strict=True))
+        elif (quasi := [column for column in population.quasi_identifiers if column in frame.columns]) and len(frame):
+            records = len(frame)
             # Missing answers form a group of their own: a reader sees the blank or -9 just like a code.
             sizes = frame.groupby(quasi, dropna=False, sort=True).size()
             k = int(sizes.min())
@@ -188,6 +201,7 @@ def disclosure_report(pub: Publication, microdata: dict[str, pd.DataFrame]) -> p
             values = smallest if isinstance(smallest, tuple) else (smallest,)
             combination = ", ".join(f"{name}={_cell(value)}" for name, value in zip(quasi, values, strict=True))
         else:
+            records = len(frame)
             k, uniques, combination = records, int(records == 1), ""
         rows.append(
             {
@@ -218,4 +232,109 @@ def check_disclosure(pub: Publication, report: pd.DataFrame) -> None:
 
 
 def _cell(value: object) -> str:
-    return "" if pd.isna(value) else str(value)
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def released_microdata(pub: Publication, microdata: dict[str, pd.DataFrame]) -> dict[str, tuple[str, pd.DataFrame]]:
+    """What the publication releases of each population's microdata (publication.yml `release`), as
+    {population: (project-relative file, frame as released)}: the input as it is (`full`), the input after its
+    public-use recodes (`public-use`: columns dropped, codes coarsened and top-coded), or nothing (`none`)."""
+    released = {}
+    for population in pub.codebook.populations:
+        file = pub.released_file(population)
+        if file is None:
+            continue
+        frame = microdata[population]
+        recodes = pub.release.of(population)
+        if recodes is not None and not isinstance(frame, pd.DataFrame):
+            # A streamed file is recoded by the engine as it is written (StreamedRelease), never loaded.
+            released[population] = (file, StreamedRelease(pub, population, frame, recodes))
+            continue
+        if recodes is not None:
+            frame = frame.drop(columns=list(recodes.drop))
+            for question in pub.codebook.questions_of(population):
+                classes = recodes.classes(question) if question.type != "multi" else None
+                if classes and question.id in frame.columns and any(c != r for c, r in classes.items()):
+                    frame[question.id] = frame[question.id].map(lambda code, classes=classes: classes.get(code, code))
+                    frame[question.id] = frame[question.id].astype(microdata[population][question.id].dtype)
+        released[population] = (file, frame)
+    return released
+
+
+class StreamedRelease:
+    """A streamed population's public-use file: which columns it keeps and how their codes are recoded; the engine
+    applies both when it writes the file (`write`) and when it groups the quasi-identifiers (`classes`)."""
+
+    def __init__(self, pub: Publication, population: str, source: object, recodes) -> None:
+        self.source = source
+        self.columns = [column for column in pub.codebook.columns_of(population) if column not in recodes.drop]
+        self.classes = {
+            question.id: classes
+            for question in pub.codebook.questions_of(population)
+            if question.type != "multi" and (classes := recodes.classes(question))
+        }
+
+    def write(self, target: Path) -> None:
+        from surveypress.engines import duckdb_engine
+
+        duckdb_engine.write_released_csv(self.source, self.columns, self.classes, target)
+
+
+def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tuple[str, pd.DataFrame]]) -> None:
+    """Raises InputError for the first suppressed cell that the released microdata lets a reader count back.
+
+    A reader counts a cell (group g of breakdown B, category C of question Q) from a released file that holds B and
+    Q: directly, when g and the codes of C are released as themselves; by difference, when g is released together
+    with other groups, or C's codes together with other codes, whose cells the table shows.
+    """
+    protected = table.reset_index(drop=True)
+    keys = protected[["indicator", "breakdown", "group", "category"]].astype(str)
+    hidden = dict(zip(keys.itertuples(index=False, name=None), protected["suppression"] != "none", strict=True))
+    for (indicator_id, breakdown_id, group, category), is_hidden in hidden.items():
+        if not is_hidden or breakdown_id == "total":
+            continue
+        indicator = pub.indicator(indicator_id)
+        if indicator.population not in released:
+            continue
+        file, frame = released[indicator.population]
+        question = pub.codebook.questions[indicator.question]
+        breakdown = pub.codebook.questions[breakdown_id]
+        codes = _category_codes(indicator, question, category)
+        needed = [breakdown.id, *([f"{question.id}_{c}" for c in codes] if question.type == "multi" else [question.id])]
+        # A streamed file is released in full (released_microdata): it holds every column of the codebook.
+        if isinstance(frame, pd.DataFrame | StreamedRelease):
+            held = list(frame.columns)
+        else:
+            held = pub.codebook.columns_of(indicator.population)
+        if not all(column in held for column in needed):
+            continue
+        recodes = pub.release.of(indicator.population)
+        group_classes = recodes.classes(breakdown) if recodes else None
+        group_classes = group_classes or {code: code for code in breakdown.codes}
+        others_in_group = [
+            g for g in breakdown.codes if group_classes[g] == group_classes[int(group)] and g != int(group)
+        ]
+        if question.type == "multi":
+            extra_codes: list[int] = []
+        else:
+            answer_classes = (recodes.classes(question) if recodes else None) or {c: c for c in question.codes}
+            touched = {answer_classes[c] for c in codes}
+            extra_codes = [c for c in question.codes if answer_classes[c] in touched and c not in codes]
+        known = [(str(g), category) for g in others_in_group]
+        known += [(str(g), str(c)) for g in (int(group), *others_in_group) for c in extra_codes]
+        if all(not hidden.get((indicator_id, breakdown_id, g, c), True) for g, c in known):
+            raise InputError(
+                file,
+                "no suppressed table cell that the released microdata can count back",
+                column=", ".join(needed),
+                value=f"indicator {indicator_id}, breakdown {breakdown_id}, group {group}, category {category} [c]",
+                hint=f"Drop or coarsen {breakdown_id} in publication.yml public_use.{indicator.population}, "
+                "or release: none",
+            )
+
+
+def _category_codes(indicator, question, category: str) -> tuple[int, ...]:
+    for net in indicator.nets:
+        if net.code == category:
+            return tuple(net.codes)
+    return (int(category),)

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from surveypress import i18n
 from surveypress.errors import InputError
+from surveypress.i18n import _
 from surveypress.spec import Publication
 
 FIGURE_COLUMNS = (
@@ -35,6 +37,8 @@ FIGURE_COLUMNS = (
     "category",
     "note",
 )
+# Text columns of published_figures.csv that may carry a translation per language (`note_en`).
+TRANSLATED_FIGURE_COLUMNS = ("section", "measure", "note")
 RECONCILIATION_COLUMNS = (
     "figure_id",
     "section",
@@ -48,11 +52,15 @@ RECONCILIATION_COLUMNS = (
     "difference",
     "status",
     "candidates",
+    "candidate_count",
     "reason",
 )
 UNITS = ("percent", "count", "base")
 COMPARISONS = ("equal", "at_least", "about")
-ABOUT_TOLERANCE = Fraction(5)  # "about" (左右): within 5 percentage points, or 5 respondents for counts
+ABOUT_TOLERANCE = Fraction(5)  # "about": within 5 percentage points, or 5 respondents for counts
+# How many fitting bases the `candidates` cell lists (the smallest ones); `candidate_count` says how many fit in all,
+# so no cell grows with the number of respondents.
+SHOWN_CANDIDATES = 10
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,13 @@ class Figure:
     indicators: tuple[str, ...]
     category: str
     note: str
+    # Hand-written notes in the other languages, from the `note_<tag>` columns (e.g. note_en), by language tag.
+    translated_notes: tuple[tuple[str, str], ...] = ()
+
+    def note_in(self, language: str, primary: str) -> str:
+        if language == primary:
+            return self.note
+        return dict(self.translated_notes).get(language, "")
 
     @property
     def decimals(self) -> int:
@@ -88,8 +103,22 @@ def read_published_figures(pub: Publication) -> list[Figure]:
     with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
-        if header is None or tuple(column.strip() for column in header) != FIGURE_COLUMNS:
-            raise InputError(path, f"the header {','.join(FIGURE_COLUMNS)}", row=1, value=",".join(header or []))
+        header = [column.strip() for column in header] if header is not None else None
+        # Translations of the text columns into the other declared languages: section_en, measure_en, note_en.
+        translation_columns = {
+            f"{column}_{i18n.column_suffix(tag)}": tag
+            for tag in pub.languages[1:]
+            for column in TRANSLATED_FIGURE_COLUMNS
+        }
+        if (
+            header is None
+            or tuple(header[: len(FIGURE_COLUMNS)]) != FIGURE_COLUMNS
+            or any(column not in translation_columns for column in header[len(FIGURE_COLUMNS) :])
+        ):
+            translations = ", then optionally " + ",".join(translation_columns) if translation_columns else ""
+            raise InputError(
+                path, f"the header {','.join(FIGURE_COLUMNS)}{translations}", row=1, value=",".join(header or [])
+            )
         figures = []
         seen: set[str] = set()
         row_number = 1
@@ -97,9 +126,9 @@ def read_published_figures(pub: Publication) -> list[Figure]:
             row_number = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
-            if len(cells) != len(FIGURE_COLUMNS):
-                raise InputError(path, f"{len(FIGURE_COLUMNS)} cells", row=row_number, value=len(cells))
-            record = dict(zip(FIGURE_COLUMNS, (cell.strip() for cell in cells), strict=True))
+            if len(cells) != len(header):
+                raise InputError(path, f"{len(header)} cells", row=row_number, value=len(cells))
+            record = dict(zip(header, (cell.strip() for cell in cells), strict=True))
             figure = _figure(pub, path, row_number, record)
             if figure.figure_id in seen:
                 raise InputError(
@@ -157,6 +186,11 @@ def _figure(pub: Publication, path: Path, row: int, record: dict[str, str]) -> F
         indicators=indicators,
         category=category,
         note=record["note"],
+        translated_notes=tuple(
+            (tag, record[f"note_{i18n.column_suffix(tag)}"])
+            for tag in pub.languages[1:]
+            if record.get(f"note_{i18n.column_suffix(tag)}")
+        ),
     )
 
 
@@ -168,18 +202,50 @@ def round_half_up(value: Fraction, decimals: int) -> Decimal:
     return (Decimal(rounded) / Decimal(scale)).quantize(Decimal(1).scaleb(-decimals))
 
 
+def _interval(printed: Decimal, decimals: int) -> tuple[int, int, int]:
+    """The half-up rounding interval [low, high) of the printed percentage as integers (low/scale, high/scale)."""
+    scale = 2 * 10**decimals
+    doubled = int(printed.scaleb(decimals) * 2)  # printed × 10^decimals is whole: it has `decimals` places
+    return doubled - 1, doubled + 1, scale
+
+
+def _fits(low: int, high: int, scale: int, base: int) -> bool:
+    """Whether some count k in 0..base has k/base × 100 in [low/scale, high/scale), in integer arithmetic."""
+    # The smallest k with 100·k·scale ≥ low·base, then check it is under high.
+    count = max(0, -((-low * base) // (100 * scale)))
+    return count <= base and 100 * count * scale < high * base
+
+
+def base_fits(printed: Decimal, decimals: int, base: int) -> bool:
+    """Whether some whole count out of `base` gives a percentage that rounds to the printed value."""
+    return base >= 1 and _fits(*_interval(printed, decimals), base)
+
+
+def fitting_bases_summary(printed: Decimal, decimals: int, largest: int, shown: int) -> tuple[list[int], int]:
+    """The `shown` smallest bases d in 1..largest that fit the printed value (see `fitting_bases`), and how many fit.
+
+    Costs at most 100 × 10^decimals steps whatever `largest` is: from that base on, the rounding interval is at
+    least one count wide, so every larger base fits (when the value is at most 100) and is counted, not tried.
+    """
+    low, high, scale = _interval(printed, decimals)
+    every_from = 100 * 10**decimals
+    tried = min(largest, every_from - 1)
+    smallest: list[int] = []
+    total = 0
+    for base in range(1, tried + 1):
+        if _fits(low, high, scale, base):
+            total += 1
+            if len(smallest) < shown:
+                smallest.append(base)
+    if largest > tried and printed <= 100:
+        total += largest - tried
+        smallest.extend(range(tried + 1, tried + 1 + min(shown - len(smallest), largest - tried)))
+    return smallest, total
+
+
 def fitting_bases(printed: Decimal, decimals: int, largest: int) -> list[int]:
     """Every base d in 1..largest for which some count k in 0..d gives k/d × 100 rounding to the printed value."""
-    half = Fraction(1, 2 * 10**decimals)
-    low, high = Fraction(printed) - half, Fraction(printed) + half  # half-up: low included, high excluded
-    bases = []
-    for base in range(1, largest + 1):
-        # The smallest k with k/base × 100 ≥ low, then check it is under high.
-        smallest = -((-low * base) // 100)
-        count = max(0, smallest)
-        if count <= base and Fraction(100 * count, base) < high:
-            bases.append(base)
-    return bases
+    return fitting_bases_summary(printed, decimals, largest, largest)[0]
 
 
 def reconcile(pub: Publication, table: pd.DataFrame) -> pd.DataFrame:
@@ -199,7 +265,22 @@ def reconcile(pub: Publication, table: pd.DataFrame) -> pd.DataFrame:
         if indicator.id in bases:
             sizes[indicator.population] = max(sizes.get(indicator.population, 0), bases[indicator.id])
     rows = [_reconcile_figure(pub, figure, cells, bases, sizes) for figure in figures]
-    return pd.DataFrame(rows, columns=list(RECONCILIATION_COLUMNS))
+    return pd.DataFrame(rows, columns=reconciliation_columns(pub.languages))
+
+
+def reconciliation_columns(languages: tuple[str, ...]) -> list[str]:
+    """RECONCILIATION_COLUMNS, then `reason_<tag>` for each language after the primary (`reason` is the primary's)."""
+    return [*RECONCILIATION_COLUMNS, *(f"reason_{i18n.column_suffix(tag)}" for tag in languages[1:])]
+
+
+def _reasons(pub: Publication, figure: Figure, explain) -> dict[str, str]:
+    """The reason in every declared language: the hand-written note in that language, else the engine's wording."""
+    reasons = {}
+    for index, tag in enumerate(pub.languages):
+        column = "reason" if index == 0 else f"reason_{i18n.column_suffix(tag)}"
+        with i18n.language(tag):
+            reasons[column] = figure.note_in(tag, pub.primary) or explain()
+    return reasons
 
 
 def _reconcile_figure(
@@ -222,6 +303,7 @@ def _reconcile_figure(
         "difference": "",
         "status": "",
         "candidates": "",
+        "candidate_count": 0,
         "reason": "",
     }
     if figure.unit == "base":
@@ -248,17 +330,22 @@ def _reconcile_figure(
 
     if _matches(figure, recomputed):
         row["status"] = "reproduced"
-        row["reason"] = figure.note or _explain_reproduced(figure, row)
+        row.update(_reasons(pub, figure, lambda: _explain_reproduced(figure, row)))
         return row
     candidates: list[int] = []
+    fitting = 0
     if figure.unit == "percent" and figure.comparison == "equal":
-        candidates = fitting_bases(figure.value, figure.decimals, sizes.get(figure.population, 0))
+        candidates, fitting = fitting_bases_summary(
+            figure.value, figure.decimals, sizes.get(figure.population, 0), SHOWN_CANDIDATES
+        )
     if candidates:
         row["status"] = "ambiguous_base"
         row["candidates"] = ",".join(str(base) for base in candidates)
+        row["candidate_count"] = fitting
     else:
         row["status"] = "not_reproducible"
-    row["reason"] = figure.note or _explain_mismatch(figure, row, candidates, sizes.get(figure.population, 0))
+    size = sizes.get(figure.population, 0)
+    row.update(_reasons(pub, figure, lambda: _explain_mismatch(figure, row, candidates, fitting, size)))
     return row
 
 
@@ -289,28 +376,42 @@ def _not_tabulated(pub: Publication, figure: Figure, indicator_id: str) -> Input
 
 def _explain_reproduced(figure: Figure, row: dict[str, object]) -> str:
     if figure.unit == "base" and len(figure.indicators) > 1:
-        return f"{'、'.join(figure.indicators)} 的基数相加为 {row['base']}，与报告一致。"
-    if figure.unit == "base":
-        return f"重算基数为 {row['base']}，与报告一致。"
-    if figure.unit == "count":
-        return f"重算计数为 {row['count']}，与报告一致。"
-    if figure.comparison == "at_least":
-        return f"重算值 {row['recomputed']}% 不低于报告所说的 {figure.value}%。"
-    if figure.comparison == "about":
-        return f"重算值 {row['recomputed']}% 与报告所说的约 {figure.value}% 相差不超过 {ABOUT_TOLERANCE} 个百分点。"
-    return f"{row['count']}/{row['base']} = {row['recomputed']}%，按报告的小数位四舍五入后与报告一致。"
-
-
-def _explain_mismatch(figure: Figure, row: dict[str, object], candidates: list[int], size: int) -> str:
-    if figure.unit != "percent" or figure.comparison != "equal":
-        return f"重算值为 {row['recomputed']}，与报告的“{figure.printed}”不符。"
-    if candidates:
-        listed = "、".join(str(base) for base in candidates)
-        return (
-            f"报告的 {figure.printed} 与数据中的基数 {row['base']} 对不上；"
-            f"基数为 {listed} 时才能得到这个数，报告使用的基数可能与此不同。"
+        return _("The bases of {indicators} add up to {base}, as in the report.").format(
+            indicators=_(", ").join(figure.indicators), base=row["base"]
         )
-    return (
-        f"在 1 到 {size} 的任何基数下，都没有整数计数能四舍五入得到 {figure.printed}，"
-        "这个数字无法由整数个受访者算出，可能是报告的笔误或另有计算口径。"
-    )
+    if figure.unit == "base":
+        return _("The recomputed base is {base}, as in the report.").format(base=row["base"])
+    if figure.unit == "count":
+        return _("The recomputed count is {count}, as in the report.").format(count=row["count"])
+    if figure.comparison == "at_least":
+        return _("Recomputed: {recomputed}%; no less than the report's {value}%.").format(
+            recomputed=row["recomputed"], value=figure.value
+        )
+    if figure.comparison == "about":
+        return _(
+            "Recomputed: {recomputed}%; within {tolerance} percentage points of the report's about {value}%."
+        ).format(recomputed=row["recomputed"], value=figure.value, tolerance=ABOUT_TOLERANCE)
+    return _(
+        "{count}/{base} = {recomputed}%, which rounds to the report's figure at the report's decimal places."
+    ).format(count=row["count"], base=row["base"], recomputed=row["recomputed"])
+
+
+def _explain_mismatch(figure: Figure, row: dict[str, object], candidates: list[int], fitting: int, size: int) -> str:
+    if figure.unit != "percent" or figure.comparison != "equal":
+        return _('The recomputed value is {recomputed}, which does not match the report\'s "{printed}".').format(
+            recomputed=row["recomputed"], printed=figure.printed
+        )
+    if candidates:
+        return _(
+            "The report's {printed} does not fit the base {base} in the data; only the bases {bases} give this "
+            "figure, so the report may have used a different base."
+        ).format(
+            printed=figure.printed,
+            base=row["base"],
+            # Only the smallest bases are named; candidate_count holds how many fit.
+            bases=_(", ").join([*(str(base) for base in candidates), *(["…"] if fitting > len(candidates) else [])]),
+        )
+    return _(
+        "No whole count over any base from 1 to {size} rounds to {printed}: the figure cannot come from a whole "
+        "number of respondents, and may be a misprint or computed another way."
+    ).format(size=size, printed=figure.printed)

@@ -7,33 +7,127 @@ Every structural problem in those files raises `InputError` naming the file, the
 
 from __future__ import annotations
 
+import copy
+import os
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from surveypress import i18n
 from surveypress.errors import InputError
 
 QUESTION_TYPES = ("single", "scale", "multi", "numeric")
+DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")
+RELEASES = ("none", "public-use", "full")
+# Where public-use files are written: a folder of their own, so that the input microdata is never overwritten.
+PUBLIC_USE_DIR = "datasets/public-use"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 
+# Limits on content files, so that a wrong or hostile file stops the build with a message instead of exhausting it.
+MAX_YAML_BYTES = 8 * 1024 * 1024  # a codebook of thousands of questions is a few megabytes
+MAX_YAML_DEPTH = 20  # the deepest content structure (a net inside an indicator inside the list) is 5 levels
+MAX_TEXT_CHARACTERS = 20_000  # any one text in a YAML file (a description, a changelog entry)
+MAX_LABEL_CHARACTERS = 1_000  # a label: question text, option, title; charts wrap and measure every one
+# YAML 1.1 (PyYAML) reads these words, unquoted, as true/false instead of text.
+YAML_BOOLEAN_WORDS = "yes, no, on, off, true, false, y, n"
 
-@dataclass(frozen=True)
+
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def primary_subtag(tag: str) -> str:
+    """'zh-Hans' -> 'zh': the part of a BCP 47 tag that names the language."""
+    return str(tag).split("-", 1)[0].lower()
+
+
+def serves(key: str, language: str) -> bool:
+    """Whether a label key serves a declared language: it equals the tag, or the tag's primary subtag."""
+    return str(key).lower() in (language.lower(), primary_subtag(language))
+
+
 class Label:
-    zh: str
-    en: str
+    """Text in one or more languages, keyed as the content wrote it (`zh`, `en`, `zh-Hans`, ...).
+
+    `label.text("zh-Hans")` finds the key equal to the tag or to its primary subtag; `label.zh` and `label.en`
+    find a key whose primary subtag is `zh` or `en` (AttributeError when there is none).
+    """
+
+    __slots__ = ("texts",)
+
+    def __init__(self, zh: str | None = None, en: str | None = None, *, texts: dict[str, str] | None = None) -> None:
+        found = dict(texts or {})
+        if zh is not None:
+            found.setdefault("zh", zh)
+        if en is not None:
+            found.setdefault("en", en)
+        object.__setattr__(self, "texts", found)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _key(self) -> tuple:
+        return tuple(sorted(self.texts.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.texts!r})"
+
+    def has(self, language: str) -> bool:
+        return any(serves(key, language) and str(text).strip() for key, text in self.texts.items())
+
+    def text(self, language: str) -> str:
+        """The text for a declared language (exact tag first, then its primary subtag); KeyError when absent."""
+        for key, text in self.texts.items():
+            if key.lower() == language.lower():
+                return text
+        for key, text in self.texts.items():
+            if serves(key, language):
+                return text
+        raise KeyError(f"no text in language {language!r} in {self.texts!r}")
+
+    def _by_subtag(self, subtag: str) -> str:
+        for key, text in self.texts.items():
+            if primary_subtag(key) == subtag:
+                return text
+        raise AttributeError(f"no '{subtag}' text in {self.texts!r}")
+
+    @property
+    def zh(self) -> str:
+        return self._by_subtag("zh")
+
+    @property
+    def en(self) -> str:
+        return self._by_subtag("en")
 
 
-@dataclass(frozen=True)
-class Option:
-    code: int
-    zh: str
-    en: str
+class Option(Label):
+    """One answer option: its code and its label."""
+
+    __slots__ = ("code",)
+
+    def __init__(
+        self, code: int, zh: str | None = None, en: str | None = None, *, texts: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(zh, en, texts=texts)
+        object.__setattr__(self, "code", code)
+
+    def _key(self) -> tuple:
+        return (self.code, *super()._key())
+
+    def __repr__(self) -> str:
+        return f"Option({self.code!r}, {self.texts!r})"
 
 
 @dataclass(frozen=True)
@@ -101,11 +195,45 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Source:
+    """How to read one microdata file (publication.yml, `microdata.<population>` as a mapping).
+
+    `sheet`: the workbook sheet holding the data; `answers`: `codes` (option codes) or `text` (option texts, as a
+    platform's "export as option text" gives them); `multi_separator`: set when each multi-select question is one
+    column whose cell lists the chosen options joined by this separator (e.g. `┋`, `;`, `|`).
+    """
+
+    sheet: str | None = None
+    answers: str = "codes"
+    multi_separator: str | None = None
+
+
+@dataclass(frozen=True)
+class Design:
+    """How a population's sample was drawn (publication.yml, `design.<population>`): the microdata columns holding
+    each respondent's weight, stratum and cluster (PSU), and the finite population correction: a column holding the
+    number of PSUs in the respondent's stratum in the population (respondents, without clusters), or one number
+    for a design without strata."""
+
+    weight: str
+    strata: str | None = None
+    cluster: str | None = None
+    fpc: str | float | None = None
+
+    def columns(self) -> list[str]:
+        """The design's microdata columns, in the order they follow respondent_id."""
+        named = [self.weight, self.strata, self.cluster, self.fpc if isinstance(self.fpc, str) else None]
+        return [column for column in named if column is not None]
+
+
+@dataclass(frozen=True)
 class Population:
     id: str
     title: Label
     microdata: Path
     quasi_identifiers: tuple[str, ...] = ()
+    source: Source = Source()
+    design: Design | None = None
 
 
 @dataclass(frozen=True)
@@ -118,21 +246,41 @@ class Codebook:
         return [q for q in self.questions.values() if q.population == population]
 
     def columns_of(self, population: str) -> list[str]:
-        """The expected microdata header for a population, in order."""
-        columns = ["respondent_id"]
+        """The expected microdata header for a population, in order: id, design columns, questions."""
+        design = self.populations[population].design
+        return ["respondent_id", *(design.columns() if design else []), *self.question_columns_of(population)]
+
+    def question_columns_of(self, population: str) -> list[str]:
+        """The microdata columns holding answers, in codebook order."""
+        columns = []
         for question in self.questions_of(population):
             columns.extend(question.columns())
         return columns
 
 
-@dataclass(frozen=True)
-class Net:
+class Net(Label):
     """A combined category, e.g. 'satisfied' = very + fairly satisfied; a percent of the same base."""
 
-    code: str
-    zh: str
-    en: str
-    codes: tuple[int, ...]
+    __slots__ = ("code", "codes")
+
+    def __init__(
+        self,
+        code: str,
+        zh: str | None = None,
+        en: str | None = None,
+        codes: tuple[int, ...] = (),
+        *,
+        texts: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(zh, en, texts=texts)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "codes", tuple(codes))
+
+    def _key(self) -> tuple:
+        return (self.code, self.codes, *super()._key())
+
+    def __repr__(self) -> str:
+        return f"Net({self.code!r}, {self.texts!r}, {self.codes!r})"
 
 
 @dataclass(frozen=True)
@@ -152,6 +300,47 @@ class Disclosure:
     min_k: int = 3
 
 
+@dataclass(frozen=True)
+class Recodes:
+    """What a public-use file changes in one population's microdata before it is released."""
+
+    file: str  # project-relative path of the released file: PUBLIC_USE_DIR/<population>.csv
+    drop: tuple[str, ...] = ()
+    # column -> groups of codes released as one (the first code of each group stands for the group)
+    coarsen: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...] = ()
+    # column -> highest code released; higher codes are released as it
+    top_code: tuple[tuple[str, int], ...] = ()
+
+    def classes(self, question: Question) -> dict[int, int] | None:
+        """Each code of a single/scale question mapped to the code it is released as; None if dropped."""
+        if question.id in self.drop:
+            return None
+        released = {code: code for code in question.codes}
+        for column, groups in self.coarsen:
+            if column == question.id:
+                for group in groups:
+                    for code in group:
+                        released[code] = group[0]
+        for column, highest in self.top_code:
+            if column == question.id:
+                for code in question.codes:
+                    if code > highest:
+                        released[code] = released[highest] if highest in released else highest
+        return released
+
+
+@dataclass(frozen=True)
+class Release:
+    """The microdata release policy (publication.yml `release`): `none`, `public-use` (with recodes) or `full`."""
+
+    policy: str = "full"
+    recodes: tuple[tuple[str, Recodes], ...] = ()
+    legal_basis: str = ""
+
+    def of(self, population: str) -> Recodes | None:
+        return dict(self.recodes).get(population)
+
+
 @dataclass
 class Publication:
     content_dir: Path
@@ -160,6 +349,15 @@ class Publication:
     codebook: Codebook
     indicators: list[Indicator]
     disclosure: Disclosure
+    release: Release = Release()
+
+    languages: tuple[str, ...] = ("zh-Hans",)
+
+    @property
+    def primary(self) -> str:
+        """The primary language (the first declared): its pages sit at the docs root, its labels in the plain
+        label columns."""
+        return self.languages[0]
 
     def indicator(self, indicator_id: str) -> Indicator:
         for indicator in self.indicators:
@@ -167,13 +365,51 @@ class Publication:
                 return indicator
         raise KeyError(indicator_id)
 
+    def released_file(self, population: str) -> str | None:
+        """The project-relative path of the microdata file released for a population, or None (`release: none`)."""
+        if self.release.policy == "none":
+            return None
+        if self.release.policy == "public-use":
+            return self.release.of(population).file
+        path = self.codebook.populations[population].microdata
+        try:
+            return path.resolve().relative_to(self.project_root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
     @property
     def published_figures(self) -> Path:
         return self.content_dir / "published_figures.csv"
 
     @property
     def templates_dir(self) -> Path:
-        return self.content_dir / "templates"
+        """The primary language's templates: `templates/<primary>/` when it exists, else `templates/` itself."""
+        return self.templates_for(self.primary) or self.content_dir / "templates"
+
+    def templates_for(self, language: str) -> Path | None:
+        """The page templates of one language, or None when the content has none for it.
+
+        `templates/<tag>/` per language (contract: Templates per language); a publication whose primary language
+        has no folder of its own keeps that language's templates flat in `templates/`."""
+        root = self.content_dir / "templates"
+        folder = root / language
+        if folder.is_dir():
+            return folder
+        if language == self.primary and root.is_dir():
+            return root
+        return None
+
+    @property
+    def editions(self) -> list[tuple[str, Path]]:
+        """(language, templates folder) for every declared language that has page templates, primary first.
+
+        A declared language without templates still gets its labels in the tables and its text in the data
+        package; it just has no pages yet (build.py says so on its progress line)."""
+        return [(tag, folder) for tag in self.languages if (folder := self.templates_for(tag)) is not None]
+
+    def docs_prefix(self, language: str) -> str:
+        """Where a language's pages go under docs/: '' for the primary, '<tag>/' for the others."""
+        return "" if language == self.primary else f"{language}/"
 
 
 class Located(dict):
@@ -183,8 +419,50 @@ class Located(dict):
     key_lines: dict | None = None
 
 
+class _LimitError(yaml.YAMLError):
+    """A content file goes past one of the limits above; becomes an InputError naming the row."""
+
+    def __init__(self, expected: str, mark: Any, hint: str, value: Any = None) -> None:
+        super().__init__(expected)
+        self.expected, self.mark, self.hint, self.value = expected, mark, hint, value
+
+
 class _LocatingLoader(yaml.SafeLoader):
-    """Safe YAML loading that records each mapping's line and refuses a key given twice in one mapping."""
+    """Safe YAML loading that records each mapping's line and refuses a key given twice in one mapping.
+
+    It also refuses anchors and aliases (a few lines of aliases expand to gigabytes: content files do not need
+    them), nesting deeper than MAX_YAML_DEPTH and any text longer than MAX_TEXT_CHARACTERS, while composing, before
+    anything is built from the document.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _LimitError(
+                "YAML without anchors (&name) or aliases (*name)",
+                event.start_mark,
+                "Write each value out in full; content files refuse aliases so a small file cannot expand into a "
+                "huge one",
+            )
+        if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_TEXT_CHARACTERS:
+            raise _LimitError(
+                f"a text of at most {MAX_TEXT_CHARACTERS:,} characters",
+                event.start_mark,
+                "Shorten it",
+                value=f"{len(event.value):,} characters",
+            )
+        collection = isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent)
+        self._depth += collection
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _LimitError(
+                    f"YAML nested at most {MAX_YAML_DEPTH} levels deep", event.start_mark, "Check the indentation"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= collection
 
 
 def _construct_located(loader: _LocatingLoader, node: yaml.MappingNode):
@@ -225,6 +503,14 @@ def read_yaml(path: Path) -> Any:
     """Reads a UTF-8 YAML file; a missing file, a wrong encoding or a syntax error becomes an InputError."""
     if not path.is_file():
         raise InputError(path, "a YAML file at this path", hint="Check the content folder")
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise InputError(
+            path,
+            f"a YAML file of at most {MAX_YAML_BYTES:,} bytes",
+            value=f"{size:,} bytes",
+            hint="Check that this is the right file",
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -237,6 +523,8 @@ def read_yaml(path: Path) -> Any:
         ) from None
     try:
         return yaml.load(text, Loader=_LocatingLoader)  # noqa: S506 - a SafeLoader subclass
+    except _LimitError as error:
+        raise InputError(path, error.expected, row=error.mark.line + 1, value=error.value, hint=error.hint) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
@@ -249,21 +537,121 @@ def read_yaml(path: Path) -> Any:
         raise InputError(path, f"valid YAML ({problem})", row=row) from None
 
 
+def folder_name(folder: Path) -> str:
+    """A folder as the person running the build knows it: relative to the working folder when inside it."""
+    folder = Path(folder).resolve()
+    try:
+        relative = folder.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(folder)
+    return "the current folder" if relative == "." else relative
+
+
 def safe_path(project_root: Path, relative: str, source: Path, key: str, row: int | None = None) -> Path:
     """Resolves a path named in a spec; refuses one that points outside the project."""
     candidate = (project_root / str(relative)).resolve()
     root = project_root.resolve()
     if Path(str(relative)).is_absolute() or not candidate.is_relative_to(root):
-        raise InputError(source, "a path inside the project folder", row=row, column=key, value=relative)
+        raise InputError(
+            source,
+            f"a path inside the project folder, here {folder_name(root)} (set by --out; by default the folder above"
+            " the content folder)",
+            row=row,
+            column=key,
+            value=relative,
+        )
     return candidate
 
 
-def _label(value: Any, source: Path, where: str, row: int | None = None) -> Label:
-    if not isinstance(value, dict) or not str(value.get("zh") or "").strip() or not str(value.get("en") or "").strip():
+def by_primary_subtag(value: Any) -> Any:
+    """A label keyed by language tag (`zh-Hans:`) serves its primary subtag (`zh`), as the languages contract says;
+    an exact `zh`/`en` key wins. Templates read a changelog change as `change.zh`."""
+    if not isinstance(value, dict):
+        return value
+    texts = copy.copy(value)  # a Located mapping keeps the line numbers an error names
+    for key, text in value.items():
+        if isinstance(key, str) and "-" in key:
+            texts.setdefault(key.split("-")[0].lower(), text)
+    return texts
+
+
+def _check_label_text(text: Any, value: dict, key: Any, source: Path, where: str, row: int | None) -> None:
+    """A label's text in a declared language is text (not a YAML boolean or number) of a bounded length."""
+    if text is not None and not isinstance(text, str):
+        words = isinstance(text, bool)
         raise InputError(
-            source, "a label with non-empty 'zh' and 'en'", row=line_of(value) or row, column=where, value=value
+            source,
+            f"text for '{key}' (a label is text)",
+            row=line_of(value, key) or row,
+            column=f"{where}.{key}",
+            value=text,
+            hint=f"YAML reads the unquoted words {YAML_BOOLEAN_WORDS} as yes-or-no values: quote it, "
+            f'e.g. {key}: "{"Yes" if text else "No"}"'
+            if words
+            else "YAML reads an unquoted number as a number: quote it",
         )
-    return Label(zh=str(value["zh"]), en=str(value["en"]))
+    if isinstance(text, str) and len(text) > MAX_LABEL_CHARACTERS:
+        raise InputError(
+            source,
+            f"a label of at most {MAX_LABEL_CHARACTERS:,} characters",
+            row=line_of(value, key) or row,
+            column=f"{where}.{key}",
+            value=f"{len(text):,} characters",
+            hint="Put long explanations in the page templates",
+        )
+
+
+# Content read without a publication.yml (tests reading one file) is checked for both languages, as before.
+DEFAULT_LANGUAGES = ("zh-Hans", "en")
+
+
+def _label(
+    value: Any, source: Path, where: str, row: int | None = None, languages: tuple[str, ...] = DEFAULT_LANGUAGES
+) -> dict[str, str]:
+    """The texts of a label mapping; each declared language needs a non-empty text (other keys are kept)."""
+    texts = {}
+    if isinstance(value, dict):
+        for key, text in value.items():
+            if any(serves(str(key), language) for language in languages):
+                _check_label_text(text, value, key, source, where, row)
+        texts = {
+            str(key): str(text)
+            for key, text in value.items()
+            if key not in ("code", "codes") and isinstance(text, str | int | float) and not isinstance(text, bool)
+        }
+    missing = [
+        language
+        for language in languages
+        if not any(serves(key, language) and text.strip() for key, text in texts.items())
+    ]
+    if not isinstance(value, dict) or missing:
+        raise InputError(
+            source,
+            "a label with non-empty text in each declared language (" + ", ".join(languages) + ")",
+            row=line_of(value) or row,
+            column=where,
+            value=value,
+            hint=f"Missing: {', '.join(missing)} (publication.yml: languages)" if missing else "",
+        )
+    return texts
+
+
+# Unicode categories an id or code must not hold: control, format (zero-width space, direction marks), line and
+# paragraph separators, private use. An id with one looks like another id, or like a blank.
+INVISIBLE_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Co")
+
+
+def _require_visible(text: str, source: Path, what: str, row: int | None, column: str) -> None:
+    for character in text:
+        if unicodedata.category(character) in INVISIBLE_CATEGORIES or character.isspace():
+            raise InputError(
+                source,
+                f"{what} of visible characters without spaces",
+                row=row,
+                column=column,
+                value=text,
+                hint=f"It contains the invisible or space character U+{ord(character):04X}",
+            )
 
 
 def _require_mapping(value: Any, source: Path, where: str, row: int | None = None) -> dict:
@@ -276,7 +664,52 @@ def _is_code(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi: dict[str, list]) -> Codebook:
+SOURCE_KEYS = ("path", "sheet", "answers", "multi_separator")
+ANSWERS = ("codes", "text")
+
+
+def microdata_source(entry: Any, source: Path, pop_id: str, row: int | None) -> tuple[str, Source]:
+    """A `microdata.<population>` entry: a path, or a mapping {path, sheet, answers, multi_separator}."""
+    where = f"microdata.{pop_id}"
+    if isinstance(entry, str):
+        return entry, Source()
+    if not isinstance(entry, dict):
+        raise InputError(source, "a file path, or a mapping with a 'path' key", row=row, column=where, value=entry)
+    unknown = [key for key in entry if key not in SOURCE_KEYS]
+    if unknown:
+        raise InputError(
+            source,
+            f"only the keys {', '.join(SOURCE_KEYS)}",
+            row=line_of(entry, unknown[0]),
+            column=where,
+            value=unknown[0],
+        )
+    for key in ("path", "sheet", "multi_separator"):
+        value = entry.get(key)
+        if (key == "path" or value is not None) and (not isinstance(value, str) or not value.strip()):
+            raise InputError(
+                source, "non-empty text", row=line_of(entry, key) or row, column=f"{where}.{key}", value=value
+            )
+    answers = entry.get("answers", "codes")
+    if answers not in ANSWERS:
+        raise InputError(
+            source,
+            f"one of {', '.join(ANSWERS)}",
+            row=line_of(entry, "answers"),
+            column=f"{where}.answers",
+            value=answers,
+        )
+    separator = entry.get("multi_separator")
+    return entry["path"], Source(sheet=entry.get("sheet"), answers=answers, multi_separator=separator)
+
+
+def load_codebook(
+    path: Path,
+    project_root: Path,
+    microdata: dict[str, Any],
+    qi: dict[str, list],
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+) -> Codebook:
     """Reads and checks codebook.yml: unique ids and codes, labels present, universes known and acyclic."""
     document = _require_mapping(read_yaml(path), path, "(top level)")
     missing = _require_mapping(document.get("missing") or {}, path, "missing", line_of(document, "missing"))
@@ -296,6 +729,7 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
     for pop_id, entry in raw_populations.items():
         row = line_of(raw_populations, pop_id)
         entry = _require_mapping(entry, path, f"populations.{pop_id}", row)
+        _require_visible(str(pop_id), path, "a population id", row, "populations")
         if pop_id not in microdata:
             raise InputError(
                 meta_path,
@@ -303,13 +737,13 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
                 row=line_of(microdata),
                 column="microdata",
             )
+        file, source = microdata_source(microdata[pop_id], meta_path, pop_id, line_of(microdata, pop_id))
         populations[pop_id] = Population(
             id=pop_id,
-            title=_label(entry.get("title"), path, f"populations.{pop_id}.title", row),
-            microdata=safe_path(
-                project_root, microdata[pop_id], meta_path, f"microdata.{pop_id}", line_of(microdata, pop_id)
-            ),
+            title=Label(texts=_label(entry.get("title"), path, f"populations.{pop_id}.title", row, languages)),
+            microdata=safe_path(project_root, file, meta_path, f"microdata.{pop_id}", line_of(microdata, pop_id)),
             quasi_identifiers=tuple(qi.get(pop_id, ())),
+            source=source,
         )
 
     questions: dict[str, Question] = {}
@@ -355,7 +789,7 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
         raw_options = entry.get("options")
         if entry["type"] == "numeric":
             # The bands are the question's options: every stage that counts options counts bands unchanged.
-            numeric = _numeric(entry, path, where, no_answer)
+            numeric = _numeric(entry, path, where, no_answer, languages)
             raw_options = entry.get("bands")
         elif not isinstance(raw_options, list) or len(raw_options) < 2:
             raise InputError(
@@ -376,8 +810,7 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
                     column=f"{where}.options",
                     value=code,
                 )
-            label = _label(option, path, f"{where} option {code}")
-            options.append(Option(code=code, zh=label.zh, en=label.en))
+            options.append(Option(code, texts=_label(option, path, f"{where} option {code}", None, languages)))
         universe = None
         if entry.get("universe") is not None:
             raw = _require_mapping(entry["universe"], path, f"{where}.universe", line_of(entry, "universe"))
@@ -395,7 +828,7 @@ def load_codebook(path: Path, project_root: Path, microdata: dict[str, str], qi:
             id=qid,
             population=entry["population"],
             type=entry["type"],
-            text=_label(entry.get("text"), path, f"{where}.text", row),
+            text=Label(texts=_label(entry.get("text"), path, f"{where}.text", row, languages)),
             options=tuple(options),
             universe=universe,
             numeric=numeric,
@@ -419,7 +852,9 @@ def _places(value: Decimal) -> int:
     return max(0, -value.normalize().as_tuple().exponent)
 
 
-def _numeric(entry: dict, path: Path, where: str, no_answer: int) -> Numeric:
+def _numeric(
+    entry: dict, path: Path, where: str, no_answer: int, languages: tuple[str, ...] = DEFAULT_LANGUAGES
+) -> Numeric:
     """Range, unit, decimals and bands of a numeric question. Bands are listed in order, each starting where the
     one before ends (`from` equals the previous `below`), the first at the range's minimum, the last without
     `below` (it runs to the maximum): so they can neither overlap nor leave a gap."""
@@ -452,7 +887,7 @@ def _numeric(entry: dict, path: Path, where: str, no_answer: int) -> Numeric:
             column=f"{where}.decimals",
             value=decimals,
         )
-    unit = _label(entry.get("unit"), path, f"{where}.unit", line_of(entry, "unit"))
+    unit = Label(texts=_label(entry.get("unit"), path, f"{where}.unit", line_of(entry, "unit"), languages))
     raw_bands = entry.get("bands")
     if not isinstance(raw_bands, list) or len(raw_bands) < 2:
         raise InputError(path, "a list of at least two bands", row=line_of(entry, "bands"), column=f"{where}.bands")
@@ -559,7 +994,7 @@ def _check_columns(
                 seen[column] = question.id
 
 
-def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
+def load_indicators(path: Path, codebook: Codebook, languages: tuple[str, ...] = DEFAULT_LANGUAGES) -> list[Indicator]:
     """Reads indicators.yml; every indicator must name a known question, codes and breakdowns."""
     document = _require_mapping(read_yaml(path), path, "(top level)")
     defaults = _require_mapping(document.get("breakdowns") or {}, path, "breakdowns", line_of(document, "breakdowns"))
@@ -613,8 +1048,10 @@ def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
                 )
             if not str(net.get("code") or "").strip():
                 raise InputError(path, "a net code", row=line_of(net), column=f"{where}.nets", value=net.get("code"))
-            label = _label(net, path, f"{where}.nets")
-            nets.append(Net(code=str(net.get("code")), zh=label.zh, en=label.en, codes=codes))
+            _require_visible(str(net.get("code")), path, "a net code", line_of(net, "code"), f"{where}.nets")
+            nets.append(
+                Net(str(net.get("code")), codes=codes, texts=_label(net, path, f"{where}.nets", None, languages))
+            )
         breakdowns = entry.get("breakdowns", defaults.get(question.population, []))
         for breakdown in breakdowns or []:
             target = codebook.questions.get(breakdown)
@@ -633,7 +1070,7 @@ def load_indicators(path: Path, codebook: Codebook) -> list[Indicator]:
                 id=iid,
                 question=question.id,
                 population=question.population,
-                title=_label(entry.get("title"), path, f"{where}.title", row),
+                title=Label(texts=_label(entry.get("title"), path, f"{where}.title", row, languages)),
                 nets=tuple(nets),
                 breakdowns=tuple(breakdowns or ()),
             )
@@ -673,13 +1110,67 @@ def _check_name_and_version(meta: dict, source: Path) -> None:
         )
 
 
+def refuse_links_out_of(content_dir: Path) -> None:
+    """Content is read only from inside its folder: a symlink in it that leads out stops the build."""
+    for path in sorted(content_dir.rglob("*")):
+        if path.is_symlink() and not path.resolve().is_relative_to(content_dir):
+            raise InputError(
+                path,
+                f"a file inside the content folder {content_dir.name}/ (symlinks included)",
+                value=f"a symlink to {os.readlink(path)}",
+                hint="Copy the file into the content folder instead of linking to it",
+            )
+
+
 def load_publication(content_dir: Path, project_root: Path | None = None) -> Publication:
     """Reads the whole content folder. `project_root` defaults to the folder above it."""
     content_dir = Path(content_dir).resolve()
     project_root = Path(project_root).resolve() if project_root else content_dir.parent
+    refuse_links_out_of(content_dir)
     meta_path = content_dir / "publication.yml"
     meta = _require_mapping(read_yaml(meta_path), meta_path, "(top level)")
     _check_name_and_version(meta, meta_path)
+    languages = _languages(meta, meta_path)
+    return _load_content(content_dir, project_root, meta, meta_path, languages)
+
+
+def _languages(meta: dict, source: Path) -> tuple[str, ...]:
+    """`languages: [zh-Hans, en]`: BCP 47 tags, the first primary. The old `language: zh-Hans` still reads."""
+    declared = meta.get("languages")
+    if declared is None and isinstance(meta.get("language"), str):
+        declared = [meta["language"]]
+    if declared is None:
+        # Content written before languages were declared: Chinese, with English labels beside it.
+        declared = list(DEFAULT_LANGUAGES)
+    if (
+        not isinstance(declared, list)
+        or not declared
+        or not all(isinstance(tag, str) and LANGUAGE_TAG.match(tag) for tag in declared)
+        or len({tag.lower() for tag in declared}) != len(declared)
+    ):
+        raise InputError(
+            source,
+            "a list of distinct BCP 47 language tags, the primary first (e.g. [zh-Hans, en])",
+            row=line_of(meta, "languages"),
+            column="languages",
+            value=declared,
+        )
+    for tag in declared:
+        if i18n.catalogue_folder(tag) is None:
+            raise InputError(
+                source,
+                f"languages the engine has a message catalogue for ({', '.join(i18n.available())})",
+                row=line_of(meta, "languages"),
+                column="languages",
+                value=tag,
+                hint="Adding a language is adding a catalogue under surveypress/locale/ (see surveypress/i18n.py)",
+            )
+    return tuple(declared)
+
+
+def _load_content(
+    content_dir: Path, project_root: Path, meta: dict, meta_path: Path, languages: tuple[str, ...]
+) -> Publication:
     microdata = _require_mapping(meta.get("microdata"), meta_path, "microdata", line_of(meta, "microdata"))
     settings = _require_mapping(meta.get("disclosure") or {}, meta_path, "disclosure", line_of(meta, "disclosure"))
     qi = _require_mapping(
@@ -688,7 +1179,7 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
         "disclosure.quasi_identifiers",
         line_of(settings, "quasi_identifiers"),
     )
-    codebook = load_codebook(content_dir / "codebook.yml", project_root, microdata, qi)
+    codebook = load_codebook(content_dir / "codebook.yml", project_root, microdata, qi, languages)
     for pop_id, columns in qi.items():
         for column in columns:
             question = codebook.questions.get(column)
@@ -705,7 +1196,8 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
         min_cell=_setting(settings, "min_cell", 5, meta_path),
         min_k=_setting(settings, "min_k", 3, meta_path),
     )
-    indicators = load_indicators(content_dir / "indicators.yml", codebook)
+    codebook = _with_designs(meta, meta_path, codebook)
+    indicators = load_indicators(content_dir / "indicators.yml", codebook, languages)
     return Publication(
         content_dir=content_dir,
         project_root=project_root,
@@ -713,4 +1205,170 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
         codebook=codebook,
         indicators=indicators,
         disclosure=disclosure,
+        languages=languages,
+        release=load_release(meta, meta_path, codebook, project_root),
+    )
+
+
+def _with_designs(meta: dict, source: Path, codebook: Codebook) -> Codebook:
+    """The codebook with each population's sample design from publication.yml `design` (see `Design`)."""
+    designs = _require_mapping(meta.get("design") or {}, source, "design", line_of(meta, "design"))
+    populations = dict(codebook.populations)
+    for pop_id, entry in designs.items():
+        where = f"design.{pop_id}"
+        row = line_of(designs, pop_id)
+        if pop_id not in populations:
+            raise InputError(
+                source, f"one of the populations {sorted(populations)}", row=row, column="design", value=pop_id
+            )
+        entry = _require_mapping(entry, source, where, row)
+        unknown = [key for key in entry if key not in DESIGN_KEYS]
+        if unknown:
+            raise InputError(
+                source,
+                f"only the keys {', '.join(DESIGN_KEYS)}",
+                row=line_of(entry, unknown[0]),
+                column=where,
+                value=unknown[0],
+            )
+        taken = {"respondent_id": "the id column", **{c: "a question" for c in codebook.question_columns_of(pop_id)}}
+        names: dict[str, str | None] = {}
+        for key in DESIGN_KEYS:
+            value = entry.get(key)
+            if value is None or (key == "fpc" and _is_number(value)):
+                continue
+            if not isinstance(value, str) or not ID_PATTERN.match(value) or value in taken:
+                expected = "a lower_snake_case column name"
+                if isinstance(value, str) and value in taken:
+                    expected = f"a column name not used by {taken[value]}"
+                raise InputError(source, expected, row=line_of(entry, key), column=f"{where}.{key}", value=value)
+            taken[value] = f"design.{pop_id}.{key}"
+            names[key] = value
+        if "weight" not in names:
+            raise InputError(
+                source,
+                "the name of the weight column",
+                row=row,
+                column=f"{where}.weight",
+                hint="A design needs weights; for an equal-probability sample, add a column of 1s",
+            )
+        fpc = entry.get("fpc")
+        if _is_number(fpc) and (fpc <= 0 or names.get("strata")):
+            raise InputError(
+                source,
+                "a population size column (one size per stratum) or, without strata, a positive number",
+                row=line_of(entry, "fpc"),
+                column=f"{where}.fpc",
+                value=fpc,
+            )
+        design = Design(weight=names["weight"], strata=names.get("strata"), cluster=names.get("cluster"), fpc=fpc)
+        populations[pop_id] = replace(populations[pop_id], design=design)
+    return replace(codebook, populations=populations)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def load_release(meta: dict, source: Path, codebook: Codebook, project_root: Path) -> Release:
+    """publication.yml `release` and `public_use` recodes. Without the key, a synthetic publication or one stating a
+    legal basis releases its microdata in full (as before the key existed); any other releases none."""
+    legal = bool(meta.get("synthetic")) or bool(str(meta.get("legal_basis") or "").strip())
+    policy = meta.get("release", "full" if legal else "none")
+    if policy not in RELEASES:
+        raise InputError(
+            source, f"one of {', '.join(RELEASES)}", row=line_of(meta, "release"), column="release", value=policy
+        )
+    legal_basis = str(meta.get("legal_basis") or "").strip()
+    if policy == "full" and not meta.get("synthetic") and not legal_basis:
+        raise InputError(
+            source,
+            "release: full only for a publication declared synthetic: true or stating a legal_basis",
+            row=line_of(meta, "release"),
+            column="release",
+            value=policy,
+            hint="Release full microdata only where the law allows it; otherwise use public-use or none",
+        )
+    raw = meta.get("public_use") or {}
+    if raw and policy != "public-use":
+        raise InputError(
+            source,
+            "public_use recodes only with release: public-use",
+            row=line_of(meta, "public_use"),
+            column="public_use",
+            value=policy,
+        )
+    recodes = []
+    if policy == "public-use":
+        raw = _require_mapping(raw, source, "public_use", line_of(meta, "public_use"))
+        unknown = [pop_id for pop_id in raw if pop_id not in codebook.populations]
+        if unknown:
+            raise InputError(
+                source,
+                f"one of the populations {sorted(codebook.populations)}",
+                row=line_of(raw, unknown[0]),
+                column="public_use",
+                value=unknown[0],
+            )
+        for pop_id, population in codebook.populations.items():
+            entry = _require_mapping(raw.get(pop_id) or {}, source, f"public_use.{pop_id}", line_of(raw, pop_id))
+            recodes.append((pop_id, _recodes(entry, source, codebook, population, project_root)))
+    return Release(policy=policy, recodes=tuple(recodes), legal_basis=legal_basis)
+
+
+def _recodes(entry: dict, source: Path, codebook: Codebook, population: Population, project_root: Path) -> Recodes:
+    where = f"public_use.{population.id}"
+    columns = set(codebook.columns_of(population.id))
+    drop = entry.get("drop") or []
+    for column in drop if isinstance(drop, list) else [drop]:
+        if column not in columns or column == "respondent_id":
+            raise InputError(
+                source,
+                f"a microdata column of population '{population.id}' other than respondent_id",
+                row=line_of(entry, "drop"),
+                column=f"{where}.drop",
+                value=column,
+            )
+    coarsen = []
+    for column, groups in _require_mapping(entry.get("coarsen") or {}, source, f"{where}.coarsen").items():
+        question = codebook.questions.get(column)
+        valid = (
+            question is not None
+            and question.population == population.id
+            and question.type != "multi"
+            and isinstance(groups, list)
+            and all(isinstance(g, list) and g for g in groups)
+            and all(code in question.codes for group in groups for code in group)
+        )
+        if not valid:
+            raise InputError(
+                source,
+                "a single-choice question of the population and a list of groups of its codes",
+                row=line_of(entry, "coarsen"),
+                column=f"{where}.coarsen",
+                value=column,
+            )
+        coarsen.append((column, tuple(tuple(group) for group in groups)))
+    top_code = []
+    for column, highest in _require_mapping(entry.get("top_code") or {}, source, f"{where}.top_code").items():
+        question = codebook.questions.get(column)
+        if (
+            question is None
+            or question.population != population.id
+            or question.type == "multi"
+            or (highest not in question.codes)
+        ):
+            raise InputError(
+                source,
+                "a single-choice question of the population and one of its codes",
+                row=line_of(entry, "top_code"),
+                column=f"{where}.top_code",
+                value=f"{column}: {highest}",
+            )
+        top_code.append((column, highest))
+    return Recodes(
+        file=f"{PUBLIC_USE_DIR}/{population.id}.csv",
+        drop=tuple(drop if isinstance(drop, list) else [drop]),
+        coarsen=tuple(coarsen),
+        top_code=tuple(top_code),
     )

@@ -23,9 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from surveypress import numeric
+from surveypress import i18n, numeric
+from surveypress.design import DesignShape, DomainSums, Layout, estimates, layout, percent_of, round_to
 from surveypress.errors import InputError
-from surveypress.spec import Codebook, Indicator, Publication, Question, Universe
+from surveypress.i18n import N_
+from surveypress.spec import Codebook, Indicator, Label, Publication, Question, Universe
 
 TABLE_COLUMNS = [
     "indicator",
@@ -41,11 +43,15 @@ TABLE_COLUMNS = [
     "ci_low",
     "ci_high",
 ]
+# Added after ci_high when any population declares a design (publication.yml `design`): the standard error of the
+# weighted percent and the design effect, in percent points and as a ratio, and the effective sample size.
+DESIGN_COLUMNS = ["se", "deff", "n_eff"]
 TOTAL = "total"
-TOTAL_LABEL = "合计"
+TOTAL_LABEL = N_("Total")  # the label columns carry its translation in each language
+LABEL_COLUMNS = ("group_label", "category_label")
 # Two-sided 95% normal quantile, as the statistical conventions fix it.
 Z_95 = "1.959963984540054"
-ENGINES = ("pandas", "duckdb")
+ENGINES = ("pandas", "duckdb", "spark")
 # Above these sizes "auto" streams with DuckDB instead of holding numpy copies of every column
 # (benchmarks/RESULTS.md: pandas is faster at 1e6 respondents, DuckDB faster and leaner at 1e7).
 AUTO_DUCKDB_ROWS = 2_000_000
@@ -57,7 +63,7 @@ class Category:
     """One reported category: an option, or a net counting respondents who chose any of `codes`."""
 
     code: str
-    label: str
+    label: Label
     codes: tuple[int, ...]
 
 
@@ -74,6 +80,8 @@ class Task:
 
 # An engine returns, per task and breakdown id (`TOTAL` included), {group code or None: (base, counts per category)}.
 Counts = dict[str, dict[int | None, tuple[int, tuple[int, ...]]]]
+# With a design, also per task and breakdown id: {group code or None: weighted sums per stratum (design.DomainSums)}.
+Sums = dict[str, dict[int | None, "DomainSums"]]
 
 
 def universe_chain(codebook: Codebook, question: Question) -> tuple[Universe, ...]:
@@ -92,8 +100,8 @@ def plan(pub: Publication) -> dict[str, list[Task]]:
     tasks: dict[str, list[Task]] = {}
     for indicator in pub.indicators:
         question = codebook.questions[indicator.question]
-        categories = [Category(str(option.code), option.zh, (option.code,)) for option in question.options]
-        categories += [Category(net.code, net.zh, tuple(net.codes)) for net in indicator.nets]
+        categories = [Category(str(option.code), option, (option.code,)) for option in question.options]
+        categories += [Category(net.code, net, tuple(net.codes)) for net in indicator.nets]
         tasks.setdefault(indicator.population, []).append(
             Task(
                 indicator=indicator,
@@ -155,16 +163,22 @@ def _size_of(source: object) -> tuple[int, int]:
 
 
 def choose_engine(microdata: Mapping[str, object]) -> str:
-    """The engine "auto" picks: DuckDB for many rows or big Parquet files, pandas otherwise."""
+    """The engine "auto" picks: DuckDB for many rows, big Parquet files or any file streamed from disk
+    (sources.Streamed), pandas otherwise."""
     rows = sum(_size_of(source)[0] for source in microdata.values())
     size = sum(_size_of(source)[1] for source in microdata.values())
-    if rows > AUTO_DUCKDB_ROWS or size > AUTO_DUCKDB_PARQUET_BYTES:
+    streamed = any(hasattr(source, "display") for source in microdata.values())
+    if streamed or rows > AUTO_DUCKDB_ROWS or size > AUTO_DUCKDB_PARQUET_BYTES:
         return "duckdb"
     return "pandas"
 
 
 def display_name(path: Path, project_root: Path) -> str:
-    """A file as errors name it: relative to the project when inside it, as load.py names files."""
+    """A file as errors name it: relative to the project when inside it, as load.py names files (a streamed CSV
+    file is read from a Parquet copy, and named as the CSV file)."""
+    if hasattr(path, "display"):
+        return path.display  # type: ignore[attr-defined]
+    path = Path(path)
     try:
         return path.resolve().relative_to(Path(project_root).resolve()).as_posix()
     except ValueError:
@@ -180,6 +194,7 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
     tasks = plan(pub)
     microdata = banded(pub.codebook, microdata)
     counts: dict[str, Counts] = {}
+    weighted: dict[str, tuple[DesignShape, Sums]] = {}
     for population, population_tasks in tasks.items():
         if population not in microdata:
             raise InputError(
@@ -195,15 +210,23 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
             if isinstance(source, pd.DataFrame):
                 counts.update(pandas_engine.count(pub.codebook, source, population_tasks))
             else:
+                name = display_name(source, pub.project_root)  # type: ignore[arg-type]
                 path = Path(source)  # type: ignore[arg-type]
-                name = display_name(path, pub.project_root)
                 counts.update(pandas_engine.count_parquet(pub.codebook, population, path, population_tasks, name))
+        elif engine == "spark":
+            from surveypress.engines import spark_engine
+
+            name = None if isinstance(source, pd.DataFrame) else display_name(source, pub.project_root)  # type: ignore[arg-type]
+            counts.update(spark_engine.count(pub.codebook, population, source, population_tasks, name))
         else:
             from surveypress.engines import duckdb_engine
 
-            name = None if isinstance(source, pd.DataFrame) else display_name(Path(source), pub.project_root)
+            name = None if isinstance(source, pd.DataFrame) else display_name(source, pub.project_root)  # type: ignore[arg-type]
             counts.update(duckdb_engine.count(pub.codebook, population, source, population_tasks, name))
-    return assemble(pub, tasks, counts)
+        design = pub.codebook.populations[population].design
+        if design is not None:
+            weighted.update(_weigh(pub, population, source, population_tasks, engine))
+    return assemble(pub, tasks, counts, weighted)
 
 
 def banded(codebook: Codebook, microdata: Mapping[str, object]) -> dict[str, object]:
@@ -273,7 +296,7 @@ def summarize(pub: Publication, microdata: Mapping[str, object]) -> pd.DataFrame
                         for key in ("value", "ci_low", "ci_high")
                     },
                     "n": figures["n"],
-                    "unit": question.numeric.unit.zh,
+                    "unit": question.numeric.unit.text(pub.primary),
                     "interval": method,
                 }
             )
@@ -284,25 +307,78 @@ def summarize(pub: Publication, microdata: Mapping[str, object]) -> pd.DataFrame
     return table
 
 
-def assemble(pub: Publication, tasks: dict[str, list[Task]], counts: dict[str, Counts]) -> pd.DataFrame:
-    """Turns the engines' integers into the ordered long table."""
-    columns: dict[str, list] = {name: [] for name in TABLE_COLUMNS}
+def table_columns(languages: tuple[str, ...] = ("zh-Hans",)) -> list[str]:
+    """TABLE_COLUMNS, each label column followed by one `<column>_<tag>` per non-primary language (`category_label_en`):
+    a spreadsheet shows every language of a label side by side, and the plain column stays in the primary language."""
+    columns = []
+    for name in TABLE_COLUMNS:
+        columns.append(name)
+        if name in LABEL_COLUMNS:
+            columns.extend(f"{name}_{i18n.column_suffix(tag)}" for tag in languages[1:])
+    return columns
 
-    def add(task: Task, breakdown: str, group: str, group_label: str, base: int, cells: tuple[int, ...]) -> None:
-        for category, count in zip(task.categories, cells, strict=True):
-            percent, low, high = share(count, base)
+
+def _weigh(
+    pub: Publication, population: str, source: object, tasks: list[Task], engine: str
+) -> dict[str, tuple[DesignShape, Sums]]:
+    """The engine's weighted sums for a population with a design, each with the design's shape."""
+    design = pub.codebook.populations[population].design
+    if not isinstance(source, pd.DataFrame):
+        # load.py checks the design columns (weights, strata, PSUs); a path has not been through it.
+        raise NotImplementedError("a weighted design is tabulated from the frame load.load_microdata gives")
+    where: Layout = layout(source, design)
+    if engine == "pandas":
+        from surveypress.engines import pandas_engine
+
+        sums = pandas_engine.weighted_sums(pub.codebook, source, tasks, where)
+    else:
+        from surveypress.engines import duckdb_engine
+
+        sums = duckdb_engine.weighted_sums(pub.codebook, population, source, tasks, design, where)
+    return {indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()}
+
+
+def assemble(
+    pub: Publication,
+    tasks: dict[str, list[Task]],
+    counts: dict[str, Counts],
+    weighted: dict[str, tuple[DesignShape, Sums]] | None = None,
+) -> pd.DataFrame:
+    """Turns the engines' integers (and weighted sums) into the ordered long table."""
+    weighted = weighted or {}
+    languages = pub.languages
+    names = table_columns(languages) + (DESIGN_COLUMNS if weighted else [])
+    columns: dict[str, list] = {name: [] for name in names}
+    total = Label(texts={tag: i18n.gettext_in(tag, TOTAL_LABEL) for tag in languages})
+
+    def add(task: Task, breakdown: str, group: str, group_label: Label, base: int, cells: tuple[int, ...]) -> None:
+        design = weighted.get(task.indicator.id)
+        rows = [share(count, base) + (math.nan,) * 3 for count in cells]
+        if design is not None:
+            shape, sums = design
+            domain = sums[breakdown][None if breakdown == TOTAL else int(group)]
+            rows = [
+                _weighted_row(domain, k, estimate) for k, estimate in enumerate(estimates(domain, shape, base, cells))
+            ]
+        for category, count, (percent, low, high, se, deff, n_eff) in zip(task.categories, cells, rows, strict=True):
             columns["indicator"].append(task.indicator.id)
             columns["population"].append(task.indicator.population)
             columns["breakdown"].append(breakdown)
             columns["group"].append(group)
-            columns["group_label"].append(group_label)
             columns["category"].append(category.code)
-            columns["category_label"].append(category.label)
+            for index, tag in enumerate(languages):
+                suffix = "" if index == 0 else f"_{i18n.column_suffix(tag)}"
+                columns[f"group_label{suffix}"].append(group_label.text(tag))
+                columns[f"category_label{suffix}"].append(category.label.text(tag))
             columns["count"].append(count)
             columns["base"].append(base)
             columns["percent"].append(percent)
             columns["ci_low"].append(low)
             columns["ci_high"].append(high)
+            if weighted:
+                columns["se"].append(se)
+                columns["deff"].append(deff)
+                columns["n_eff"].append(n_eff)
 
     # Rows follow indicators.yml order, whatever order the populations were counted in.
     by_indicator = {task.indicator.id: task for population_tasks in tasks.values() for task in population_tasks}
@@ -310,18 +386,32 @@ def assemble(pub: Publication, tasks: dict[str, list[Task]], counts: dict[str, C
         task = by_indicator[indicator.id]
         result = counts[indicator.id]
         base, cells = result[TOTAL][None]
-        add(task, TOTAL, TOTAL, TOTAL_LABEL, base, cells)
+        add(task, TOTAL, TOTAL, total, base, cells)
         for breakdown in task.breakdowns:
             groups = result[breakdown.id]
             for option in sorted(breakdown.options, key=lambda option: option.code):
                 base, cells = groups.get(option.code, (0, (0,) * len(task.categories)))
-                add(task, breakdown.id, str(option.code), option.zh, base, cells)
+                add(task, breakdown.id, str(option.code), option, base, cells)
 
     table = pd.DataFrame(columns)
-    for name in ("indicator", "population", "breakdown", "group", "group_label", "category", "category_label"):
+    for name in table.columns[: table.columns.get_loc("category_label") + len(languages)]:
         table[name] = table[name].astype("str")
     for name in ("count", "base"):
         table[name] = table[name].astype("int64")
-    for name in ("percent", "ci_low", "ci_high"):
+    for name in ("percent", "ci_low", "ci_high", *(DESIGN_COLUMNS if weighted else [])):
         table[name] = table[name].astype("float64")
     return table
+
+
+def _weighted_row(domain: DomainSums, k: int, estimate) -> tuple[float, ...]:
+    """Percent, interval and standard error in percent (2 decimals), design effect (2) and effective n (1)."""
+    if math.isnan(estimate.share):
+        return (math.nan,) * 6
+    return (
+        percent_of(float(domain.wy[:, k].sum()), float(domain.w.sum())),
+        round_to(estimate.low * 100, 2),
+        round_to(estimate.high * 100, 2),
+        round_to(estimate.se * 100, 2),
+        round_to(estimate.deff, 2),
+        round_to(estimate.n_eff, 1),
+    )

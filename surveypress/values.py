@@ -2,9 +2,10 @@
 
 Takes: the indicator table (the `protect` stage's frame, or `datasets/indicators.csv` read back, where suppressed cells
 hold `[c]`), and optionally the reconciliation table.
-Gives: `Values`, whose methods return one figure formatted the way the site prints it (`88.9%`, `84.0%～92.4%`, `198`),
-and `jinja_environment`, a strict Jinja2 environment with those methods as globals so that templates and chart titles
-share one vocabulary: `pct`, `count`, `base`, `ci`, `flag`, `low`, `label`, `printed`; and `Summaries`, the means and
+Gives: `Values`, whose methods return one figure formatted the way the site prints it in the current language
+(`i18n.language`): `88.9%`, `84.0%–92.4%` (Chinese: a full-width tilde), `198`; and `jinja_environment`, a strict
+Jinja2 environment with those methods as globals so that templates and chart titles
+share one vocabulary: `pct`, `count`, `base`, `ci`, `flag`, `low`, `label`, `printed`.; and `Summaries`, the means and
 medians of numeric questions (`mean`, `median`, `mean_ci`, `median_ci`, `answered`).
 """
 
@@ -19,12 +20,11 @@ from typing import Any
 
 import jinja2
 
+from surveypress import i18n
 from surveypress.errors import InputError
 
 SUPPRESSED = "[c]"
 TOTAL = "total"
-# Full-width tilde between interval ends, as Chinese statistical text writes ranges.
-RANGE_SEPARATOR = "～"
 
 
 def _key(value: Any) -> str:
@@ -51,16 +51,31 @@ def _decimal(value: Any) -> Decimal:
 
 
 def format_percent(value: Any, decimals: int = 1) -> str:
-    """84.05 -> '84.1%': rounded half away from zero, a '%' sign, no space."""
+    """84.05 -> '84.1%': rounded half away from zero, in the current language's percent format."""
     quantum = Decimal(1).scaleb(-decimals)
-    return f"{_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)}%"
+    return i18n.format_percent(_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP), decimals)
+
+
+def label_column(name: str, language: str | None, primary: str | None) -> str:
+    """`category_label` for the primary language, `category_label_<tag>` (e.g. `_en`) for the others."""
+    if language is None or primary is None or language == primary:
+        return name
+    return f"{name}_{i18n.column_suffix(language)}"
 
 
 class Values:
     """Single figures of one indicator table, addressed by indicator, category, breakdown and group."""
 
-    def __init__(self, table: Any, reconciliation: Any = None, source: str | Path = "indicator table") -> None:
+    def __init__(
+        self,
+        table: Any,
+        reconciliation: Any = None,
+        source: str | Path = "indicator table",
+        primary: str | None = None,
+    ) -> None:
         self.source = str(source)
+        # The table's plain label columns are in this language; others are in `<column>_<tag>` (see label_column).
+        self.primary = primary
         self._rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         self._categories: dict[str, list[str]] = {}
         self._groups: dict[str, list[tuple[str, str]]] = {}
@@ -129,11 +144,19 @@ class Values:
         status = _key(record.get("suppression", "none"))
         return status not in ("none", "", "nan") or _is_missing(record.get("percent"))
 
+    def weighted(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> bool:
+        """True when the row's percent is a weighted estimate (its population declares a design)."""
+        record = self.row(indicator, category, breakdown, group)
+        return "deff" in record and not (_is_missing(record["deff"]) and _is_missing(record.get("se")))
+
     def pct(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL, decimals: int = 1) -> str:
-        """'88.9%'; '[c]' when the cell is suppressed. Rounded from count/base, so no double rounding."""
+        """'88.9%'; '[c]' when the cell is suppressed. Unweighted: rounded from count/base, so no double rounding;
+        weighted: the table's weighted percent."""
         record = self.row(indicator, category, breakdown, group)
         if self.suppressed(indicator, category, breakdown, group):
             return SUPPRESSED
+        if self.weighted(indicator, category, breakdown, group):
+            return format_percent(record["percent"], decimals)
         count, base = record.get("count"), record.get("base")
         if not _is_missing(count) and not _is_missing(base) and int(float(base)) > 0:
             exact = Decimal(int(float(count))) * 100 / Decimal(int(float(base)))
@@ -161,7 +184,8 @@ class Values:
         return int(float(self.row(indicator, first, breakdown, group)["base"]))
 
     def ci(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL, decimals: int = 1) -> str:
-        """The 95% Wilson interval as '84.0%～92.4%'; '[c]' when suppressed."""
+        """The 95% interval as '84.0%–92.4%' (the catalogue's range format; Wilson, or the design-based one for a
+        weighted share); '[c]' when suppressed."""
         record = self.row(indicator, category, breakdown, group)
         if self.suppressed(indicator, category, breakdown, group):
             return SUPPRESSED
@@ -169,7 +193,7 @@ class Values:
             return SUPPRESSED
         low = format_percent(record["ci_low"], decimals)
         high = format_percent(record["ci_high"], decimals)
-        return f"{low}{RANGE_SEPARATOR}{high}"
+        return i18n.format_interval(low, high)
 
     def flag(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> str:
         """GSS shorthand for the cell: '[u]', '[c]', '[u] [c]' or ''."""
@@ -195,14 +219,18 @@ class Values:
             category = self._categories[_key(indicator)][0]
         return _key(self.row(indicator, category, breakdown, group).get("reliability", "normal")) == "low"
 
+    def _label_of(self, record: Mapping[str, Any], name: str) -> str:
+        column = label_column(name, i18n.current(), self.primary)
+        return str(record[column] if column in record else record[name])
+
     def label(self, indicator: str, category: Any, breakdown: str = TOTAL, group: Any = TOTAL) -> str:
-        """The Chinese label of a category, as the table spells it."""
-        return str(self.row(indicator, category, breakdown, group)["category_label"])
+        """The label of a category in the current language, as the table spells it."""
+        return self._label_of(self.row(indicator, category, breakdown, group), "category_label")
 
     def group_label(self, indicator: str, breakdown: str, group: Any) -> str:
         self._require_indicator(indicator)
         first = self._categories[_key(indicator)][0]
-        return str(self.row(indicator, first, breakdown, group)["group_label"])
+        return self._label_of(self.row(indicator, first, breakdown, group), "group_label")
 
     def printed(self, figure_id: str) -> str:
         """A figure exactly as the report printed it, from the reconciliation table."""
@@ -226,6 +254,7 @@ class Values:
             "ci": self.ci,
             "flag": self.flag,
             "low": self.low,
+            "weighted": self.weighted,
             "label": self.label,
             "group_label": self.group_label,
             "printed": self.printed,
@@ -241,7 +270,7 @@ class Range:
     high: str
 
     def __str__(self) -> str:
-        return f"{self.low}{RANGE_SEPARATOR}{self.high}"
+        return i18n.format_interval(self.low, self.high)
 
 
 class Summaries:
@@ -351,6 +380,17 @@ def _template_bound(name: str, function: Callable[..., Any]) -> Callable[..., An
     return call
 
 
+class ContainedLoader(jinja2.FileSystemLoader):
+    """Loads templates only from inside its folder: a symlink, include or import that leads out is not found."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        roots = [Path(folder).resolve() for folder in self.searchpath]
+        if not any(Path(filename).resolve().is_relative_to(root) for root in roots):
+            raise jinja2.TemplateNotFound(template)
+        return source, filename, uptodate
+
+
 class _Environment(jinja2.Environment):
     def loader_path(self, name: str) -> str:
         """A template name as a path a person can open."""
@@ -366,7 +406,7 @@ def jinja_environment(search_path: str | Path | None, values: Values, **extra_gl
     `search_path` may be None for an environment that only renders strings (chart titles).
     Output is Markdown, so nothing is HTML-escaped here; HTML fragments escape their own text.
     """
-    loader = jinja2.FileSystemLoader(str(search_path)) if search_path is not None else None
+    loader = ContainedLoader(str(search_path)) if search_path is not None else None
     environment = _Environment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
@@ -378,7 +418,18 @@ def jinja_environment(search_path: str | Path | None, values: Values, **extra_gl
     for name, function in values.functions().items():
         environment.globals[name] = _template_bound(name, function)
     environment.globals.update(extra_globals)
+    environment.filters["t"] = translate_label
     return environment
+
+
+def translate_label(label: Any) -> str:
+    """`{{ question.text | t }}`: a label's text in the page's language (plain text passes through)."""
+    if isinstance(label, Mapping):  # a label mapping straight from the content (meta.title, a changelog change)
+        from surveypress.spec import Label
+
+        label = Label(texts={str(key): str(value) for key, value in label.items()})
+    text = getattr(label, "text", None)
+    return text(i18n.current()) if callable(text) else str(label)
 
 
 def render_string(template: str, values: Values, name: str = "(string template)", **context: Any) -> str:

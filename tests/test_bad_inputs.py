@@ -7,6 +7,7 @@ and what was expected), prints no traceback, and leaves the outputs of the earli
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -36,6 +37,19 @@ def build_tables(project: Path, *options: str) -> subprocess.CompletedProcess:
     )
 
 
+def surveypress_init(project: Path, arguments: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "surveypress", "init", *arguments.split()],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny project after one successful build: the 'earlier outputs' every case must leave alone."""
@@ -51,7 +65,7 @@ def outputs_snapshot(project: Path, inputs: set[str]) -> dict[str, str]:
     return {
         path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(project.rglob("*"))
-        if path.is_file() and path.relative_to(project).as_posix() not in inputs
+        if path.is_file() and not path.is_symlink() and path.relative_to(project).as_posix() not in inputs
     }
 
 
@@ -59,6 +73,8 @@ def transcode(path: Path, encoding: str) -> None:
     text = path.read_text(encoding="utf-8")
     if encoding == "crlf":
         path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    elif encoding == "cr":
+        path.write_bytes(text.replace("\n", "\r").encode("utf-8"))
     elif encoding == "semicolons":
         path.write_bytes(text.replace(",", ";").encode("utf-8"))
     else:
@@ -83,6 +99,10 @@ def apply_case(project: Path, case: dict) -> set[str]:
     for name, encoding in (case.get("transcode") or {}).items():
         transcode(project / name, encoding)
         touched.add(name)
+    for name, target in (case.get("symlink") or {}).items():
+        (project / name).unlink(missing_ok=True)
+        (project / name).symlink_to(target)
+        touched.add(name)
     return touched
 
 
@@ -91,7 +111,8 @@ def test_catalogue_cases_have_unique_ids_and_exactly_one_outcome() -> None:
     assert len(ids) == len(set(ids))
     for case in CASES:
         assert ("error" in case) != bool(case.get("accepted")), case["id"]
-        assert set(case) <= {"id", "about", "edit", "write", "copy", "transcode", "error", "accepted"}, case["id"]
+        keys = {"id", "about", "edit", "write", "copy", "transcode", "init", "symlink", "error", "accepted"}
+        assert set(case) <= keys, case["id"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
@@ -101,7 +122,7 @@ def test_bad_input_is_refused_with_its_catalogued_message(case: dict, built: Pat
     touched = apply_case(project, case)
     before = outputs_snapshot(project, touched)
 
-    result = build_tables(project)
+    result = surveypress_init(project, case["init"]) if "init" in case else build_tables(project)
 
     if case.get("accepted"):
         # The tables must not change; the package and archive describe the input's bytes, so they may.
@@ -118,3 +139,37 @@ def test_bad_input_is_refused_with_its_catalogued_message(case: dict, built: Pat
     assert errors == [f"error: {case['error']}"]
     assert outputs_snapshot(project, touched) == before
     assert not list(project.glob(".build-staging-*"))
+
+
+MICRODATA_CASES = [
+    case
+    for case in CASES
+    if "datasets/microdata/" in str({key: case.get(key) for key in ("edit", "write", "copy", "transcode")})
+    or "datasets/microdata/" in case.get("error", "")
+]
+
+
+@pytest.mark.parametrize("case", MICRODATA_CASES, ids=[case["id"] for case in MICRODATA_CASES])
+def test_bad_microdata_gets_the_same_message_when_the_engine_streams_the_file(
+    case: dict, built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The large-file path (sources.py and the DuckDB engine), forced for these tiny files, words every problem
+    exactly as load.py does; run in this process, which is quicker than a build_tables.py per case."""
+    from surveypress import build, sources
+
+    project = tmp_path / "tiny"
+    shutil.copytree(built, project)
+    apply_case(project, case)
+    monkeypatch.setenv(sources.STREAM_ENV, "0")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.chdir(project)
+    log = io.StringIO()
+
+    status = build.main(["--content", "publication"], stream=log)
+
+    if case.get("accepted"):
+        assert status == 0, log.getvalue()
+        return
+    assert status == 2, log.getvalue()
+    errors = [line for line in log.getvalue().splitlines() if line.startswith("error: ")]
+    assert errors == [f"error: {case['error']}"]

@@ -11,11 +11,23 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import build, narrate, package
+from surveypress import build, narrate, outputs, package
 from surveypress.errors import InputError
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
-STAGES = ("spec", "load", "tabulate", "protect", "disclose", "reconcile", "tables", "chart", "narrate", "package")
+STAGES = (
+    "spec",
+    "load",
+    "tabulate",
+    "protect",
+    "disclose",
+    "reconcile",
+    "tables",
+    "chart",
+    "narrate",
+    "site",
+    "package",
+)
 
 
 @pytest.fixture
@@ -43,6 +55,13 @@ def snapshot(project: Path) -> dict[str, str]:
 
 def staging_folders(project: Path) -> list[Path]:
     return list(project.glob(".build-staging-*"))
+
+
+def list_in_manifest(project: Path, *names: str) -> None:
+    """Records files in the manifest as if an earlier build had generated them."""
+    manifest = project / outputs.MANIFEST
+    files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    manifest.write_text(outputs.manifest_text([*files, *names]), encoding="utf-8")
 
 
 def test_build_writes_every_output_and_removes_its_staging_folder(project: Path) -> None:
@@ -96,6 +115,7 @@ def test_build_check_mode_names_stale_files(project: Path) -> None:
     (project / "datasets/indicators/p_used.csv").write_text("edited by hand\n", encoding="utf-8")
     (project / "datasets/reconciliation.csv").unlink()
     (project / "datasets/indicators/retired.csv").write_text("indicator\n", encoding="utf-8")
+    list_in_manifest(project, "datasets/indicators/retired.csv")
     (project / "docs/index.md").write_text(narrate.GENERATED_MARKER.format(template="x") + "\nold\n", encoding="utf-8")
     before = snapshot(project)
     code, log = run(project, "--check")
@@ -168,13 +188,14 @@ def test_internal_error_exits_3_and_outputs_stay_as_they_were(project: Path, mon
     assert snapshot(project) == before
 
 
-def test_swap_removes_generated_files_of_indicators_that_no_longer_exist(project: Path) -> None:
-    (project / "datasets/indicators").mkdir(parents=True)
+def test_swap_removes_the_files_an_earlier_build_generated_and_no_other(project: Path) -> None:
+    assert run(project)[0] == 0
     (project / "datasets/indicators/retired.csv").write_text("indicator\n", encoding="utf-8")
-    (project / "docs/assets/charts").mkdir(parents=True)
     (project / "docs/assets/charts/retired.svg").write_text("<svg/>\n", encoding="utf-8")
     (project / "docs/old_page.md").write_text(narrate.GENERATED_MARKER.format(template="old") + "\n", encoding="utf-8")
+    list_in_manifest(project, "datasets/indicators/retired.csv", "docs/assets/charts/retired.svg", "docs/old_page.md")
     (project / "docs/handwritten.md").write_text("# Written by a person\n", encoding="utf-8")
+    (project / "datasets/by_hand.csv").write_text("kept\n", encoding="utf-8")  # not the build's: never removed
     code, log = run(project)
     assert code == 0, log
     assert "3 stale files removed" in log
@@ -182,24 +203,30 @@ def test_swap_removes_generated_files_of_indicators_that_no_longer_exist(project
     assert not (project / "docs/assets/charts/retired.svg").exists()
     assert not (project / "docs/old_page.md").exists()
     assert (project / "docs/handwritten.md").read_text(encoding="utf-8") == "# Written by a person\n"
+    assert (project / "datasets/by_hand.csv").read_text(encoding="utf-8") == "kept\n"
     assert (project / "datasets/microdata/people.csv").read_bytes() == (
         TINY / "datasets/microdata/people.csv"
     ).read_bytes()
 
 
-def test_download_archive_holds_datasets_package_and_readme_with_checksums(project: Path) -> None:
+def test_download_archive_unpacks_into_one_folder_with_datasets_package_workbook_and_checksums(project: Path) -> None:
     assert run(project)[0] == 0
     archive_path = project / "docs/downloads/tiny-survey-0.1.0.zip"
+    folder = "tiny-survey-0.1.0/"
     with zipfile.ZipFile(archive_path) as archive:
         names = archive.namelist()
         assert names == sorted(names)
-        assert {"README.md", "SHA256SUMS", "datapackage.json", "datasets/microdata/people.csv"} <= set(names)
-        assert "datasets/indicators/p_used.csv" in names
-        sums = archive.read("SHA256SUMS").decode("utf-8").splitlines()
+        assert all(name.startswith(folder) for name in names)
+        inside = {name.removeprefix(folder) for name in names}
+        assert {"README.md", "SHA256SUMS", "datapackage.json", "datasets/public-use/people.csv"} <= inside
+        # The tiny fixture releases public-use files: its input microdata is not in the archive.
+        assert "datasets/microdata/people.csv" not in inside
+        assert {"datasets/indicators/p_used.csv", "indicators.xlsx"} <= inside
+        sums = archive.read(folder + "SHA256SUMS").decode("utf-8").splitlines()
         for line in sums:
             digest, name = line.split("  ")
-            assert hashlib.sha256(archive.read(name)).hexdigest() == digest, name
-        assert "小型测试调查" in archive.read("README.md").decode("utf-8")
+            assert hashlib.sha256(archive.read(folder + name)).hexdigest() == digest, name
+        assert "小型测试调查" in archive.read(folder + "README.md").decode("utf-8")
     digest = hashlib.sha256(archive_path.read_bytes()).hexdigest()
     assert (project / "docs/downloads/SHA256SUMS").read_text(encoding="utf-8") == f"{digest}  {archive_path.name}\n"
 
@@ -230,7 +257,7 @@ def test_published_figures_cells_that_look_like_formulas_are_neutralised_in_the_
 
 def test_unknown_engine_is_refused_by_the_command_line(project: Path) -> None:
     with pytest.raises(SystemExit) as caught:
-        run(project, "--engine", "spark")
+        run(project, "--engine", "polars")
     assert caught.value.code == 2
 
 
@@ -258,3 +285,25 @@ def test_interrupted_build_removes_its_staging_folder_and_keeps_outputs(
     assert "interrupted" in log
     assert snapshot(project) == before
     assert staging_folders(project) == []
+
+
+def test_out_names_the_project_folder_where_microdata_is_read_and_outputs_are_written(tmp_path: Path) -> None:
+    content = tmp_path / "content-repo"
+    shutil.copytree(TINY / "publication", content / "publication")
+    out = tmp_path / "site-repo"
+    shutil.copytree(TINY / "datasets" / "microdata", out / "datasets" / "microdata")
+    code = build.main(["--content", str(content / "publication"), "--out", str(out)], stream=io.StringIO())
+    assert code == 0
+    assert (out / "datasets" / "indicators.csv").is_file() and (out / "mkdocs.generated.yml").is_file()
+    assert sorted(path.name for path in content.iterdir()) == ["publication"]
+
+
+def test_a_microdata_path_outside_the_project_folder_names_that_folder(tmp_path: Path) -> None:
+    project = tmp_path / "tiny"
+    shutil.copytree(TINY, project)
+    meta = project / "publication" / "publication.yml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("datasets/microdata/firms.csv", "../firms.csv"), "utf-8")
+    stream = io.StringIO()
+    code = build.main(["--content", str(project / "publication"), "--out", str(project)], stream=stream)
+    assert code == 2
+    assert f"a path inside the project folder, here {project}" in stream.getvalue()

@@ -25,10 +25,10 @@ def test_csv_cells_that_look_like_formulas_are_neutralised() -> None:
     assert cells == ["'=SUM(A1:A9)", "'+1 more", "'-x", "'@cmd", "'\tHIDDEN", "'\nX", "plain", "-9", "+3.5", "-1e3"]
 
 
-def test_csv_is_utf8_without_bom_with_newline_ends_and_no_index(tmp_path: Path) -> None:
+def test_csv_is_utf8_with_a_bom_for_excel_with_newline_ends_and_no_index(tmp_path: Path) -> None:
     frame = pd.DataFrame({"category_label": ["使用过", "未使用过"], "count": [33, 6]})
     path = outputs.write_csv(tmp_path / "nested/table.csv", frame)
-    assert path.read_bytes() == "category_label,count\n使用过,33\n未使用过,6\n".encode()
+    assert path.read_bytes() == b"\xef\xbb\xbf" + "category_label,count\n使用过,33\n未使用过,6\n".encode()
 
 
 def test_csv_numbers_are_written_the_same_way_every_time() -> None:
@@ -111,6 +111,7 @@ def test_swap_moves_outputs_keeps_mirrored_inputs_in_place_and_removes_stale_fil
     outputs.write_text(microdata, "respondent_id\nP-1\n")
     outputs.write_text(tmp_path / "datasets/indicators/retired.csv", "old\n")
     outputs.write_text(tmp_path / "docs/notes.md", "hand-written\n")
+    outputs.write_text(tmp_path / outputs.MANIFEST, outputs.manifest_text(["datasets/indicators/retired.csv"]))
     with outputs.Staging(tmp_path) as staging:
         staging.mirror_input(microdata)
         outputs.write_text(staging.path("datasets/indicators/p_used.csv"), "new\n")
@@ -120,7 +121,7 @@ def test_swap_moves_outputs_keeps_mirrored_inputs_in_place_and_removes_stale_fil
     assert (tmp_path / "datasets/indicators/p_used.csv").read_text(encoding="utf-8") == "new\n"
     assert (tmp_path / "docs/notes.md").exists()
     assert microdata.read_text(encoding="utf-8") == "respondent_id\nP-1\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["datasets", "docs"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [outputs.MANIFEST, "datasets", "docs"]
 
 
 @given(st.lists(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12), min_size=1, max_size=8))

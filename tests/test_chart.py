@@ -19,6 +19,7 @@ import vl_convert
 
 from surveypress import chart, spec, tabulate
 from surveypress.errors import InputError
+from surveypress.text import markdown_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "publication"
@@ -140,7 +141,8 @@ def test_rendering_twice_gives_the_same_bytes(publication, rendered, tmp_path):
     chart.render_charts(publication, indicator_table(publication), tmp_path)
     for name in sorted(path.name for path in first_dir.iterdir()):
         assert (tmp_path / name).read_bytes() == (first_dir / name).read_bytes(), name
-    assert len(list(first_dir.iterdir())) == 4 * len(charts)
+    # Per chart: the download SVG, PNG, CSV and Vega-Lite spec, and the narrow and wide drawings pages show.
+    assert len(list(first_dir.iterdir())) == 6 * len(charts)
 
 
 def test_charts_drawn_in_worker_processes_match_serial_drawing_while_threads_run(rendered, monkeypatch):
@@ -163,12 +165,31 @@ def test_charts_drawn_in_worker_processes_match_serial_drawing_while_threads_run
     assert parallel == chart.draw_images(specs)
 
 
-def test_charts_fit_a_phone_screen(rendered):
+def _width(path: Path) -> float:
+    return float(re.search(r'width="([\d.]+)"', path.read_text(encoding="utf-8")[:300]).group(1))
+
+
+def test_pages_show_charts_drawn_for_a_phone_column_and_a_desktop_column(rendered):
     charts, _ = rendered
     for output in charts.values():
-        head = output.files["svg"].read_text(encoding="utf-8")[:300]
-        width = float(re.search(r'width="([\d.]+)"', head).group(1))
-        assert width <= 360, (output.id, width)
+        # Shown at the width drawn, never stretched: 328 px fits a 360 px phone, 660 px the desktop column.
+        assert 300 <= _width(output.files["screen"]) <= 328, output.id
+        assert 600 <= _width(output.files["screen-wide"]) <= 660, output.id
+
+
+def test_downloads_carry_title_and_source_and_the_png_is_print_sized(rendered):
+    charts, _ = rendered
+    for output in charts.values():
+        svg = output.files["svg"].read_text(encoding="utf-8")
+        assert output.source and "合成数据" in output.source
+        # Vega writes each wrapped line as its own text element.
+        title_line = chart.wrap(output.title, chart.DOWNLOAD.title_width)[0]
+        assert f">{title_line}<" in svg and output.source[:8] in svg, output.id
+        screen = output.files["screen"].read_text(encoding="utf-8")
+        assert f">{title_line}<" not in screen, output.id
+        assert output.source[:8] not in screen, output.id
+        png = output.files["png"].read_bytes()
+        assert int.from_bytes(png[16:20], "big") >= 1200, output.id
 
 
 def _small_table() -> pd.DataFrame:
@@ -290,7 +311,7 @@ def test_figure_html_shows_hostile_labels_as_text(tmp_path):
     )
     page = chart.figure_html(output, "findings/usage")
     assert HOSTILE not in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert markdown_text(HOSTILE) in page  # the one escaping of untrusted text (HTML and Markdown syntax)
     assert '<th scope="row">&lt;img' in page
     assert "\n\n" not in page
 
@@ -300,14 +321,19 @@ def test_figure_html_points_at_the_chart_files_from_the_page_and_describes_the_i
     output = charts["usage_online"]
     nested = chart.figure_html(output, "findings/usage.md")
     top = chart.figure_html(output, "index")
-    assert 'src="../assets/charts/usage_online.svg"' in nested
-    assert 'src="assets/charts/usage_online.svg"' in top
+    assert 'src="../assets/charts/usage_online.screen.svg"' in nested
+    assert 'srcset="../assets/charts/usage_online.screen-wide.svg"' in nested
+    assert 'src="assets/charts/usage_online.screen.svg"' in top
     for fmt in ("csv", "svg", "png", "vl.json"):
         assert f'href="../assets/charts/usage_online.{fmt}"' in nested
     description_id = re.search(r'aria-describedby="([^"]+)"', nested).group(1)
     assert f'id="{description_id}"' in nested
     assert "<caption>" in nested and '<th scope="col">' in nested
-    assert re.search(r'<img [^>]*width="\d+(\.\d+)?" height="\d+(\.\d+)?"', nested)
+    assert re.search(r'<img [^>]*width="\d+" height="\d+"', nested)
+    # One title: the caption, first child of the figure; the image does not draw it again.
+    assert nested.split("\n")[1] == f"<figcaption>{output.title}</figcaption>"
+    assert nested.count("<figcaption>") == 1
+    assert 'loading="lazy"' in nested and 'loading="lazy"' not in chart.figure_html(output, "index", eager=True)
 
 
 @pytest.mark.parametrize(
@@ -337,4 +363,25 @@ def test_a_hostile_label_is_drawn_as_text_in_the_svg_and_escaped_in_the_data(tmp
     assert "&lt;img src=x" in svg  # kept as text, escaped (the label may be wrapped over lines)
     assert "<img src=x" in output.files["vl.json"].read_text(encoding="utf-8")  # data, which Vega draws as text
     page = chart.figure_html(output, "findings/usage")
-    assert "onerror=alert(1)>" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "onerror=alert(1)>" not in page and markdown_text(HOSTILE) in page
+
+
+def test_a_chart_without_cjk_text_needs_no_cjk_font_and_one_with_it_does(monkeypatch, tmp_path):
+    monkeypatch.setattr(chart, "CJK_FONT_DIRS", (str(tmp_path / "no-fonts"),))
+    monkeypatch.delenv("SURVEYPRESS_CJK_FONT_DIR", raising=False)
+    english = {"使用过": "Used", "未使用过": "Never used"}
+    table = _small_table()
+    table.insert(table.columns.get_loc("category_label") + 1, "category_label_en", table["category_label"].map(english))
+    pub = _content_with_charts(
+        tmp_path,
+        COMPARE_YML.replace(
+            "    title: \"{{ pct('r_used_online', 1) }}的居民用过\"",
+            "    title:\n      zh: \"{{ pct('r_used_online', 1) }}的居民用过\"\n"
+            "      en: \"{{ pct('r_used_online', 1) }} of residents used it\"",
+        ),
+    )
+    output = chart.render_charts(pub, table, tmp_path / "en", "en")["online"]
+    assert not HAN.search(output.files["svg"].read_text(encoding="utf-8"))
+    assert "Residents" in output.alt and "95% confidence interval" in output.alt
+    with pytest.raises(chart.FontMissingError):
+        chart.render_charts(pub, table, tmp_path / "zh", "zh-Hans")

@@ -45,6 +45,16 @@ SECTION_MARKERS = {
     "recommendations/coordination": "四(四)",
 }
 NOTICE = "本站的微观数据是按报告公布的百分比重建的合成数据"
+# Other languages' editions live in templates/<tag>/ (tests/test_english_edition.py checks templates/en/).
+EDITIONS = ("en",)
+
+
+def chinese_templates(pattern: str) -> list[Path]:
+    """The primary (Chinese) edition's templates matching `pattern`, outside the other editions' folders."""
+    root = CONTENT / "templates"
+    return [path for path in root.rglob(pattern) if path.relative_to(root).parts[0] not in EDITIONS]
+
+
 FEW = "受访者较少"
 
 
@@ -248,10 +258,10 @@ def test_labels_are_escaped_in_pages(tmp_path):
     docs = render(tmp_path, templates, labels=(hostile, "没用过"))
     page = (docs / "page.md").read_text(encoding="utf-8")
     assert "<img" not in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;img src=x onerror=alert&#40;1&#41;&gt;" in page
     html = markdown.markdown(page)
     assert "<img" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;img src=x onerror=alert&#40;1&#41;&gt;" in html
 
 
 def test_generated_pages_start_with_a_comment_naming_their_template(tmp_path):
@@ -335,7 +345,7 @@ def test_every_finding_and_recommendation_has_a_page(site):
     _pub, _table, docs = site
     templates = sorted(
         path.relative_to(CONTENT / "templates").as_posix().removesuffix(".md.j2")
-        for path in (CONTENT / "templates").rglob("*.md.j2")
+        for path in chinese_templates("*.md.j2")
         if not path.name.startswith("_")
     )
     assert templates == sorted(SITE_PAGES)
@@ -362,6 +372,7 @@ def test_every_finding_page_links_each_printed_figure_to_the_reconciliation_page
     for name in FINDINGS:
         text = (docs / "findings" / f"{name}.md").read_text(encoding="utf-8")
         links = re.findall(r"\]\(\.\./reconciliation\.md#([^)]+)\)", text)
+        links += re.findall(r'href="\.\./reconciliation\.html#([^"]+)"', text)
         assert links, name
         assert set(links) <= anchors | {"report-inconsistencies"}, name
 
@@ -387,7 +398,7 @@ def test_every_quote_is_verbatim_from_the_report(site):
         pytest.skip(f"the report text is not at {REPORT}")
     report = REPORT.read_text(encoding="utf-8")
     checked = 0
-    for path in (CONTENT / "templates").rglob("*.j2"):
+    for path in chinese_templates("*.j2"):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.startswith("> "):
                 continue
@@ -412,7 +423,11 @@ def test_every_printed_figure_is_linked_from_a_page_to_its_check(site):
     linked: set[str] = set()
     for path in docs.rglob("*.md"):
         if path.name != "reconciliation.md":
-            linked |= set(re.findall(r"reconciliation\.md#([A-Za-z0-9_-]+)\)", path.read_text(encoding="utf-8")))
+            text = path.read_text(encoding="utf-8")
+            linked |= set(re.findall(r"reconciliation\.md#([A-Za-z0-9_-]+)\)", text))
+            # One check marker stands for every printing of the same figure; it names them all.
+            for figures in re.findall(r'class="sp-check" href="[^"]*" data-figures="([^"]+)"', text):
+                linked |= set(figures.split())
     figures = pd.read_csv(pub.published_figures, dtype=str, keep_default_na=False)["figure_id"]
     missing = sorted(set(figures) - linked)
     assert not missing, f"printed figures no page links to 数据核对: {missing}"
@@ -428,3 +443,14 @@ def test_a_label_holding_a_pipe_stays_in_its_table_cell(tmp_path):
     header, body = rows[0], rows[2]
     assert body.count("|") == header.count("|")
     assert "&#124;" in body and "&lt;b&gt;" in body
+
+
+def test_a_template_that_links_out_of_the_templates_folder_is_not_rendered(tmp_path):
+    """A symlink to a content file (inside the content folder, outside templates/) is still refused by the loader."""
+    pub = make_publication(tmp_path, {"index.md.j2": "# 标题\n"})
+    assert (pub.content_dir / "codebook.yml").is_file()
+    (pub.templates_dir / "leak.md.j2").symlink_to(pub.content_dir / "codebook.yml")
+    with pytest.raises(InputError) as caught:
+        narrate.render_pages(pub, mini_table(("用过", "没用过")), [], {}, tmp_path / "out" / "docs")
+    assert caught.value.value == "leak.md.j2"
+    assert caught.value.expected.startswith("a template file inside templates/")

@@ -1,16 +1,18 @@
 """No figure is typed into a page by hand: every number a reader sees comes from the tables, through the context.
 
-Scans every page template of the default publication and every hand-written Markdown page under docs/ (generated
-pages, recognised by their first line, are skipped: they are checked through their templates). Outside Jinja2
-expressions a line may hold no Arabic digit, no full-width digit and no Chinese numeral used as a quantity (九成, 两个,
-二百二十八份). Inside expressions, a string or decimal literal that looks like a figure (`'88.9%'`, `88.9`) is refused
-too; integer literals there are option codes and arguments (`pct('r_age', 4)`, `decimals=2`), not figures.
+Scans every page template of the default publication, in every language's folder (templates/en/ too), and every
+hand-written Markdown page under docs/ (generated pages, recognised by their first line, are skipped: they are checked
+through their templates). Outside Jinja2 expressions a line may hold no Arabic digit, no full-width digit, no Chinese
+numeral used as a quantity (九成, 两个, 二百二十八份) and no English number word (nine in ten, two thirds, half).
+Inside expressions, a string or decimal literal that looks like a figure (`'88.9%'`, `88.9`) is refused too; integer
+literals there are option codes and arguments (`pct('r_age', 4)`, `decimals=2`), not figures.
 
 Allowed, and why:
-- section markers and ordinals in words (二(一), 第四部分): they number the report's parts, they are not quantities;
+- section markers and ordinals in words (二(一), 第四部分, II(iii), first): they number the report's parts, they are
+  not quantities;
 - the names in ALLOWED_NAMES: names of encodings, hashes and menu entries that happen to contain digits;
-- Chinese numerals inside a quotation line (`> ...`): quotations are the report's own words, checked verbatim against
-  the report by test_every_quote_is_verbatim_from_the_report; Arabic digits stay refused there too.
+- Chinese numerals and English number words inside a quotation line (`> ...`): quotations are the report's own words
+  (checked verbatim against the report) or their translation; Arabic digits stay refused there too.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ ALLOWED_NAMES = {
     "UTF-8": "the name of the encoding",
     "SHA-256": "the name of the hash",
     "SHA256SUMS": "the checksum file's name",
+    "COVID-19": "the name of the disease",
     "一次隐匿": "the statistical term for primary suppression",
     "二次隐匿": "the statistical term for secondary suppression",
 }
@@ -42,6 +45,13 @@ DIGIT = re.compile(r"[0-9\uff10-\uff19]")
 # is an ordinal (第一条) and fine.
 CHINESE_QUANTITY = re.compile(
     r"(?<!第)[零〇一二两三四五六七八九十百千万几]+(?:成|个|家|人|份|位|名|项|倍|类|种|次|年|岁|条|套|半|分之)"
+)
+# An English number word is a quantity typed by hand ("nine in ten", "two thirds", "half of"); "one" is left out, as
+# "one of", "one at a time" and "no one" are ordinary words, and so are ordinals (first, second).
+ENGLISH_QUANTITY = re.compile(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty"
+    r"|ninety|hundred|hundreds|thousand|thousands|dozen|dozens|half|halves|thirds|quarters)\b",
+    re.IGNORECASE,
 )
 STRING_LITERAL = re.compile(r"'([^'\\]*)'|\"([^\"\\]*)\"")
 DECIMAL_LITERAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
@@ -63,7 +73,7 @@ def typed_figures(text: str) -> list[tuple[int, str]]:
             continue  # comments never reach the page
         for literal in STRING_LITERAL.finditer(code):
             value = literal.group(1) if literal.group(1) is not None else literal.group(2)
-            if FIGURE_TEXT.search(value) or CHINESE_QUANTITY.search(value):
+            if FIGURE_TEXT.search(value) or CHINESE_QUANTITY.search(value) or ENGLISH_QUANTITY.search(value):
                 problems.append((line, f"figure in a Jinja string literal: {value!r}"))
         # String literals are checked above; decimals outside them are numbers typed into an expression.
         for number in DECIMAL_LITERAL.finditer(STRING_LITERAL.sub("''", code)):
@@ -78,6 +88,8 @@ def typed_figures(text: str) -> list[tuple[int, str]]:
             continue
         for quantity in CHINESE_QUANTITY.finditer(line):
             problems.append((number, f"Chinese numeral {quantity.group(0)!r} in {line.strip()!r}"))
+        for quantity in ENGLISH_QUANTITY.finditer(line):
+            problems.append((number, f"English number word {quantity.group(0)!r} in {line.strip()!r}"))
     return problems
 
 
@@ -115,6 +127,10 @@ def test_no_template_types_a_figure_by_hand():
         "占 {{ 88.9 }}%",
         "{% set share = '九成' %}",
         "版本 1.0.0",
+        "nine in ten users are satisfied",
+        "Two thirds of enterprises",
+        "about half of the residents",
+        "{% set share = 'nine in ten' %}",
     ],
 )
 def test_the_scanner_catches_a_typed_figure(text):
@@ -132,10 +148,22 @@ def test_the_scanner_catches_a_typed_figure(text):
         "文件为 UTF-8 编码，选 65001: Unicode (UTF-8)",
         "{# 注释里的 88.9% 不会出现在页面上 #}",
         "一般及以上",
+        "# II(iii) Clear advantages: the first recommendation",
+        "one of the residents; no one answered",
+        "> so that enterprises no longer have to “run between two places”",
+        "During the COVID-19 epidemic",
     ],
 )
 def test_the_scanner_allows_words_codes_and_quotations(text):
     assert typed_figures(text) == []
+
+
+def test_the_scanner_reads_the_english_edition_templates():
+    english = TEMPLATES / "en"
+    if not english.is_dir():
+        pytest.skip(f"no English edition at {english}")
+    assert set(english.rglob("*.j2")) <= set(page_sources())
+    assert any(english.rglob("*.md.j2"))
 
 
 def test_the_scanner_names_the_line_of_a_typed_figure():

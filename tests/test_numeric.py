@@ -78,7 +78,8 @@ def test_parquet_numeric_values_out_of_range_are_refused_as_load_refuses_them(ti
     people.to_parquet(path)
     paths = {"people": path, "firms": microdata["firms"]}
     messages = set()
-    for engine in tabulate.ENGINES:
+    # Spark is handed a Parquet file after DuckDB has checked it: the pandas and DuckDB checks word the message.
+    for engine in ("pandas", "duckdb"):
         with pytest.raises(InputError) as caught:
             tabulate.tabulate(publication, paths, engine=engine)
         messages.add(str(caught.value).split(", ", 1)[1])

@@ -46,9 +46,12 @@ def stage(pub: Publication, root: Path) -> Path:
     microdata = load.load_microdata(pub)
     for population in pub.codebook.populations.values():
         target = root / population.microdata.relative_to(pub.project_root)
-        if target.resolve() != population.microdata.resolve():
+        if pub.release.policy == "full" and target.resolve() != population.microdata.resolve():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(population.microdata, target)
+    for file, frame in protect.released_microdata(pub, microdata).values():
+        if pub.release.policy == "public-use":
+            outputs.write_csv(root / file, frame)
     table = protect.protect(pub, tabulate.tabulate(pub, microdata, engine="pandas"))
     published = protect.publishable(table)
     outputs.write_csv(root / "datasets" / "indicators.csv", published)
@@ -106,7 +109,8 @@ def test_the_package_declares_data_package_v2_and_the_publication_metadata(stage
     assert package["$schema"] == PROFILE
     assert package["name"] == "tiny-survey"
     assert package["title"] == "小型测试调查"
-    assert package["title_en"] == "Tiny test survey"
+    assert package["translations"]["en"]["title"] == "Tiny test survey"
+    assert package["languages"] == ["zh-Hans", "en"]
     assert package["version"] == "0.1.0"
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
 
@@ -124,15 +128,17 @@ def test_there_is_one_resource_per_staged_csv_in_a_stable_order(staged):
     package = build_datapackage(pub, root)
     paths = [resource["path"] for resource in package["resources"]]
     assert paths == [
-        "datasets/microdata/people.csv",
-        "datasets/microdata/firms.csv",
+        "datasets/public-use/people.csv",
+        "datasets/public-use/firms.csv",
         "datasets/indicators.csv",
         *[f"datasets/indicators/{indicator.id}.csv" for indicator in pub.indicators],
         "datasets/published_figures.csv",
         "datasets/reconciliation.csv",
         "datasets/disclosure.csv",
     ]
-    assert sorted(paths) == sorted(p.relative_to(root).as_posix() for p in (root / "datasets").rglob("*.csv"))
+    # The input microdata under datasets/microdata is not released (the tiny fixture releases public-use files).
+    staged_files = [p.relative_to(root).as_posix() for p in (root / "datasets").rglob("*.csv")]
+    assert sorted(paths) == sorted(name for name in staged_files if not name.startswith("datasets/microdata/"))
     assert len({resource["name"] for resource in package["resources"]}) == len(paths)
 
 
@@ -185,7 +191,7 @@ def test_a_package_with_a_bad_row_fails_validation_naming_the_row(tmp_path):
 
 def test_a_microdata_code_outside_the_codebook_fails_validation_naming_the_row(tmp_path):
     pub, root = stage_tiny(tmp_path)
-    row = _rewrite_cell(root / "datasets" / "microdata" / "people.csv", "p_used", 5, "7")
+    row = _rewrite_cell(root / "datasets" / "public-use" / "people.csv", "p_used", 5, "7")
     write_package(pub, root)
     code, report = frictionless_validate(root)
     assert code == 1

@@ -184,3 +184,29 @@ def test_both_engines_reading_parquet_give_the_table_of_the_loaded_frame(survey)
         frame.to_parquet(path)
         for engine in ("pandas", "duckdb"):
             pd.testing.assert_frame_equal(expected, tabulate(publication, {"p": path}, engine=engine), check_exact=True)
+
+
+@PROPERTY_SETTINGS
+@given(surveys(), st.sampled_from(["pandas", "duckdb"]))
+def test_with_all_weights_one_and_no_strata_or_clusters_the_shares_are_todays_exactly(survey, engine):
+    from dataclasses import replace
+
+    from surveypress.spec import Design
+    from surveypress.tabulate import TABLE_COLUMNS
+
+    publication, frame = survey
+    today = tabulate(publication, {"p": frame}, engine=engine)
+    weighted_codebook = replace(
+        publication.codebook,
+        populations={"p": replace(publication.codebook.populations["p"], design=Design(weight="weight"))},
+    )
+    weighted_publication = replace(publication, codebook=weighted_codebook)
+    weighted_frame = frame.assign(weight=1.0)
+    weighted = tabulate(weighted_publication, {"p": weighted_frame}, engine=engine)
+    # Counts, bases and percents (every column but the interval) are today's to the last digit.
+    same = [column for column in TABLE_COLUMNS if column not in ("ci_low", "ci_high")]
+    pd.testing.assert_frame_equal(weighted[same], today[same], check_exact=True)
+    # A self-weighting simple random sample has design effect 1 for shares of the whole sample (a domain keeps the
+    # whole sample's design, so its design effect differs from 1).
+    whole = weighted[(weighted["base"] == len(frame)) & (weighted["breakdown"] == "total")]["deff"].dropna()
+    assert ((whole - 1.0).abs() < 1e-9).all()

@@ -101,6 +101,7 @@ PUBLICATION = {
     "title": {"zh": "测试出版物", "en": "Fixture publication"},
     "description": {"zh": "用于测试的小型出版物", "en": "A small publication for tests"},
     "date": "2026-01-02",
+    "synthetic": True,
     "keywords": ["测试", "test"],
     "licenses": [{"name": "CC-BY-4.0", "title": "CC BY 4.0", "path": "https://creativecommons.org/licenses/by/4.0/"}],
     "sources": [{"title": "测试报告", "publisher": "测试局", "date": "2025-10-11", "index": "000/2025-01"}],

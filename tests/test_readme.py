@@ -25,10 +25,15 @@ def position_of(lines: list[str], fragment: str) -> int:
     return next(index for index, line in enumerate(lines) if fragment in line)
 
 
-def test_the_readme_gives_the_two_commands_first():
-    assert fenced_blocks(README)[0].split("\n")[:2] == ["make publication", "make test"]
+def test_the_readme_shows_bringing_your_own_survey_first_then_the_two_commands():
+    own, default = fenced_blocks(README)[:2]
+    commands = [line.split("#")[0].strip() for line in own.splitlines()]
+    assert commands.index("surveypress init ~/my.sav") < commands.index("surveypress build")
+    assert commands.index("surveypress build") < commands.index("mkdocs build --strict")
+    assert default.split("\n")[:2] == ["make publication", "make test"]
     # Nothing but the two-sentence introduction comes before them.
-    assert README.index("## Two commands") == README.index("## ")
+    assert README.index("## Your own survey") == README.index("## ")
+    assert README.index("## Two commands") == README.index("## ", README.index("## ") + 1)
 
 
 def test_ci_run_runs_the_readmes_test_command():
@@ -81,7 +86,7 @@ def test_the_readme_lists_the_input_refusals_that_load_really_makes():
         "ragged rows": "cells per row, like the header",
         "full-width digits": "full-width digit",
         "stray spaces": "stray spaces",
-        "duplicated respondent ids": "The same id is on row",
+        "duplicated respondent ids": "The same id is on",
         "outside the question's universe": "outside the universe",
     }
     for readme_words, code_words in promises.items():

@@ -10,7 +10,13 @@ import pytest
 from test_protect import fixture_publication, make_table
 
 from surveypress.errors import InputError
-from surveypress.reconcile import RECONCILIATION_COLUMNS, fitting_bases, reconcile, round_half_up
+from surveypress.reconcile import (
+    RECONCILIATION_COLUMNS,
+    fitting_bases,
+    fitting_bases_summary,
+    reconcile,
+    round_half_up,
+)
 
 HEADER = "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
 
@@ -55,7 +61,8 @@ def test_a_figure_that_rounds_to_the_printed_decimals_is_reproduced(tmp_path):
 
 def test_the_reconciliation_table_has_the_contract_columns_in_order(tmp_path):
     pub = fixture_publication(tmp_path, HEADER + "a,一,people,使用过,80%,80,percent,equal,used,1,\n")
-    assert tuple(reconcile(pub, TABLE).columns) == RECONCILIATION_COLUMNS
+    # The reason once per declared language after the primary's (the fixture declares zh-Hans and en).
+    assert tuple(reconcile(pub, TABLE).columns) == (*RECONCILIATION_COLUMNS, "reason_en")
 
 
 def test_one_decimal_figures_compare_after_rounding_not_exactly(tmp_path):
@@ -131,6 +138,27 @@ def test_a_hand_written_note_is_the_reason(tmp_path):
     assert result.loc["a", "reason"] == "可能是笔误"
 
 
+def test_a_translated_note_is_the_reason_in_its_language_and_the_engine_explains_the_rest(tmp_path):
+    pub = fixture_publication(
+        tmp_path,
+        HEADER.replace(",note\n", ",note,note_en\n")
+        + "a,一,people,满意,86.98%,86.98,percent,equal,satisfied,satisfied,可能是笔误,Maybe a misprint\n"
+        + "b,一,people,使用过,80%,80,percent,equal,used,1,,\n",
+    )
+    result = reconcile(pub, TABLE).set_index("figure_id")
+    assert result.loc["a", "reason_en"] == "Maybe a misprint"
+    assert result.loc["b", "reason_en"].endswith("which rounds to the report's figure at the report's decimal places.")
+
+
+def test_a_translation_column_for_an_undeclared_language_is_refused_at_row_1(tmp_path):
+    pub = fixture_publication(
+        tmp_path, HEADER.replace(",note\n", ",note,note_fr\n") + "a,一,people,x,80%,80,percent,equal,used,1,,\n"
+    )
+    with pytest.raises(InputError, match="then optionally section_en,measure_en,note_en") as raised:
+        reconcile(pub, TABLE)
+    assert raised.value.row == 1
+
+
 def test_half_up_rounding_is_exact_on_fractions():
     assert round_half_up(Fraction(1, 8) * 100, 0) == Decimal("13")  # 12.5 → 13, where banker's rounding gives 12
     assert round_half_up(Fraction(2, 3) * 100, 1) == Decimal("66.7")
@@ -188,3 +216,25 @@ def test_a_published_figures_file_with_the_wrong_header_is_refused_at_row_1(tmp_
     with pytest.raises(InputError) as caught:
         reconcile(pub, TABLE)
     assert caught.value.row == 1
+
+
+def brute_force_bases(printed: Decimal, decimals: int, largest: int) -> list[int]:
+    return [
+        base
+        for base in range(1, largest + 1)
+        if any(round_half_up(Fraction(100 * count, base), decimals) == printed for count in range(base + 1))
+    ]
+
+
+@pytest.mark.parametrize("printed", ["44.4", "25", "8.3", "0", "100", "99.95", "100.0"])
+def test_fitting_bases_summary_names_the_smallest_and_counts_every_base_that_fits(printed):
+    value = Decimal(printed)
+    decimals = max(0, -value.as_tuple().exponent)
+    every = brute_force_bases(value, decimals, 1_500)
+    assert fitting_bases_summary(value, decimals, 1_500, 10) == (every[:10], len(every))
+
+
+def test_fitting_bases_summary_of_ten_million_respondents_is_quick_and_short():
+    smallest, total = fitting_bases_summary(Decimal("44.4"), 1, 10_000_000, 10)
+    assert smallest == [9, 18, 27, 36, 45, 54, 63, 72, 81, 90]
+    assert 9_999_000 < total < 10_000_000

@@ -1,7 +1,9 @@
 """Two builds of the same commit give the same bytes, wherever and whenever they run.
 
 Builds the tracked files twice, in two temporary copies, with the same SOURCE_DATE_EPOCH but a different folder,
-hash seed and time zone, then compares every file of datasets/, datapackage.json, docs/ and site/. It is slow (two
+hash seed and time zone, then compares every file of datasets/, datapackage.json, docs/ and site/. The first build
+starts from an empty chart cache and fills it; the second takes every chart from it, so a warm cache is shown to
+change no byte. It is slow (two
 full builds), so it is marked `slow`; `make test` and .ci/run run it, `pytest -m "not slow"` leaves it out.
 """
 
@@ -34,11 +36,21 @@ def copy_tracked_files(destination: Path) -> None:
             shutil.copy2(source, target)
 
 
-def build(project: Path, hash_seed: str, time_zone: str) -> None:
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONHASHSEED": hash_seed, "TZ": time_zone}
+def build(project: Path, hash_seed: str, time_zone: str, cache: Path) -> str:
+    """Builds tables and site; gives build_tables.py's progress log."""
+    env = {
+        **os.environ,
+        "SOURCE_DATE_EPOCH": EPOCH,
+        "PYTHONHASHSEED": hash_seed,
+        "TZ": time_zone,
+        "SURVEYPRESS_CACHE_DIR": str(cache),
+    }
+    logs = []
     for command in ([sys.executable, "build_tables.py"], [str(BIN / "mkdocs"), "build", "--strict", "--quiet"]):
         result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
         assert result.returncode == 0, f"{' '.join(command)} failed in {project}:\n{result.stderr[-3000:]}"
+        logs.append(result.stderr)
+    return logs[0]
 
 
 def digests(project: Path) -> dict[str, str]:
@@ -51,12 +63,20 @@ def digests(project: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_two_builds_of_the_same_commit_are_byte_for_byte_identical(tmp_path):
+def test_two_builds_of_the_same_commit_are_byte_for_byte_identical_with_a_cold_and_a_warm_cache(tmp_path):
     first, second = tmp_path / "first", tmp_path / "second-build"
     for project in (first, second):
         copy_tracked_files(project)
-    build(first, hash_seed="1", time_zone="UTC")
-    build(second, hash_seed="2", time_zone="Asia/Shanghai")
+    cache = tmp_path / "cache"
+    cold = build(first, hash_seed="1", time_zone="UTC", cache=cache)
+    warm = build(second, hash_seed="2", time_zone="Asia/Shanghai", cache=cache)
+    # One chart line per edition (language): "chart  24 charts (zh-Hans), 24 drawn".
+    drawn = [
+        [line.split(",")[1].split()[0] for line in log.splitlines() if line.startswith("chart")] for log in (cold, warm)
+    ]
+    assert "0" not in drawn[0] and set(drawn[1]) == {"0"}, (
+        f"the first build should draw every chart, the second none: {drawn}"
+    )
 
     first_files, second_files = digests(first), digests(second)
     assert any(name.startswith("site/") for name in first_files), "mkdocs wrote no site/"

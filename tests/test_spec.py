@@ -115,3 +115,43 @@ def test_breakdown_by_a_multi_question_is_refused(content: Path) -> None:
 def test_input_error_shows_paths_relative_to_the_project(content: Path) -> None:
     error = InputError(content / "codebook.yml", "something", row=3).relative_to(content.parent)
     assert str(error) == "publication/codebook.yml, row 3: expected something"
+
+
+# Limits: a wrong or hostile content file stops the build with a message, before it can exhaust memory or time.
+
+
+def test_a_label_longer_than_the_limit_is_refused_with_its_length(content: Path) -> None:
+    long = "长" * (spec.MAX_LABEL_CHARACTERS + 1)
+    edit(content / "codebook.yml", "zh: 城镇,", f"zh: {long},")
+    error = refusal(content)
+    assert error.expected == f"a label of at most {spec.MAX_LABEL_CHARACTERS:,} characters"
+    assert error.value == f"{spec.MAX_LABEL_CHARACTERS + 1:,} characters"
+    assert error.row == 12
+
+
+def test_a_text_longer_than_the_limit_is_refused_while_reading_the_yaml(content: Path) -> None:
+    long = "x" * (spec.MAX_TEXT_CHARACTERS + 1)
+    edit(content / "publication.yml", "description: {", f"note: {long}\ndescription: {{")
+    error = refusal(content)
+    assert error.expected == f"a text of at most {spec.MAX_TEXT_CHARACTERS:,} characters"
+    assert error.row == 5
+
+
+def test_a_yaml_file_over_the_size_limit_is_refused_before_it_is_parsed(content: Path) -> None:
+    with open(content / "indicators.yml", "a", encoding="utf-8") as handle:
+        handle.write("# padding\n" * (spec.MAX_YAML_BYTES // 10 + 1))
+    error = refusal(content)
+    assert error.expected == f"a YAML file of at most {spec.MAX_YAML_BYTES:,} bytes"
+
+
+def test_a_merge_key_is_refused_like_any_alias(content: Path) -> None:
+    edit(content / "codebook.yml", "missing:", "base: &base {x: 1}\nmerged: {<<: *base}\nmissing:")
+    assert refusal(content).expected == "YAML without anchors (&name) or aliases (*name)"
+
+
+def test_nesting_at_the_limit_is_read_and_one_level_more_is_refused(content: Path) -> None:
+    ok = "[" * (spec.MAX_YAML_DEPTH - 1) + "x" + "]" * (spec.MAX_YAML_DEPTH - 1)
+    edit(content / "indicators.yml", "indicators:", f"deep: {ok}\nindicators:")
+    spec.load_publication(content)
+    edit(content / "indicators.yml", f"deep: {ok}", f"deep: [{ok}]")
+    assert refusal(content).expected == f"YAML nested at most {spec.MAX_YAML_DEPTH} levels deep"

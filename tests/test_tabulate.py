@@ -225,4 +225,4 @@ def test_both_engines_give_identical_tables_on_the_fixture():
 
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="engine"):
-        tabulate(fixture_publication(), {"people": fixture_microdata()}, engine="spark")
+        tabulate(fixture_publication(), {"people": fixture_microdata()}, engine="polars")

@@ -378,7 +378,8 @@ def build_enterprises(codebook: Codebook, targets: dict, rng: np.random.Generato
 # Save outputs.
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    # With a byte-order mark, like every CSV the build publishes: Excel on Chinese Windows then reads it as UTF-8.
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)

@@ -16,12 +16,17 @@ from collections import defaultdict
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from surveypress import numeric
+from surveypress import load, numeric
+from surveypress.design import Layout, cluster_sums, respondent_sums
 from surveypress.errors import InputError
-from surveypress.spec import Codebook, Question, Universe
-from surveypress.tabulate import TOTAL, Counts, Task, universe_chain
+from surveypress.outputs import FORMULA_STARTS
+from surveypress.outputs import NUMBER as FORMULA_NUMBER
+from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Design, Question, Universe
+from surveypress.tabulate import TOTAL, Counts, Sums, Task, universe_chain
 
 # Aggregation state is tiny; the limit keeps DuckDB from claiming most of the machine on a big file.
 MEMORY_LIMIT = "1GB"
@@ -79,8 +84,11 @@ class _Combinations:
     """Distinct combinations of raw cells, counted by DuckDB in one scan with one grouping set per indicator
     (its question, breakdowns and universe flags) and, when checking, one per question no indicator covers."""
 
-    def __init__(self, codebook: Codebook, population: str, tasks: list[Task], checking: bool) -> None:
+    def __init__(
+        self, codebook: Codebook, population: str, tasks: list[Task], checking: bool, design: Design | None = None
+    ) -> None:
         self.codebook = codebook
+        self.design = design
         self.flags: dict[str, str] = {}  # universe SQL -> flag column
         needed = [(*task.breakdowns, task.question) for task in tasks]
         if checking:
@@ -89,8 +97,13 @@ class _Combinations:
             for question in questions:
                 if question.universe is not None:
                     self.flags.setdefault(_asked(codebook, question), f"asked_{len(self.flags)}")
+        # A weighted count keeps each combination apart by stratum and PSU, whose weights the variance sums.
+        design_columns = tuple(c for c in (design.strata, design.cluster) if c) if design else ()
         self.of_task = {
-            task.indicator.id: _set_columns(codebook, (*task.breakdowns, task.question), self.flags) for task in tasks
+            task.indicator.id: tuple(
+                sorted({*_set_columns(codebook, (*task.breakdowns, task.question), self.flags), *design_columns})
+            )
+            for task in tasks
         }
         self.of_question = {}
         sets = list(dict.fromkeys(self.of_task.values()))
@@ -104,17 +117,23 @@ class _Combinations:
                     sets.append(covering)
                 self.of_question[question.id] = covering
         self.sets = sets
-        self.rows: dict[tuple[str, ...], list[tuple[dict, int]]] = defaultdict(list)
+        # Per grouping set: (values, respondents) or, with a design, (values, respondents, Σw, Σw²).
+        self.rows: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
 
     def count(self, connection: duckdb.DuckDBPyConnection, relation: str) -> None:
         used = list(dict.fromkeys(column for columns in self.sets for column in columns))
         projection = [f"{sql} AS {name}" for sql, name in self.flags.items()]
         projection += [_quote(column) for column in used if column not in self.flags.values()]
+        aggregates = "count(*)"
+        if self.design is not None:
+            weight = _quote(self.design.weight)
+            projection.append(f"CAST({weight} AS DOUBLE) AS {weight}")
+            aggregates += f", sum({weight}), sum({weight} * {weight})"
         grouping = ", ".join(f"GROUPING({_quote(column)})" for column in used)
         listed = ", ".join("(" + ", ".join(_quote(c) for c in columns) + ")" for columns in self.sets)
         result = connection.execute(
             f"WITH cells AS (SELECT {', '.join(projection)} FROM {relation}) "
-            f"SELECT {grouping}, {', '.join(_quote(c) for c in used)}, count(*) FROM cells "
+            f"SELECT {grouping}, {', '.join(_quote(c) for c in used)}, {aggregates} FROM cells "
             f"GROUP BY GROUPING SETS ({listed})"
         ).fetchall()
         position = {column: index for index, column in enumerate(used)}
@@ -122,7 +141,8 @@ class _Combinations:
         width = len(used)
         for row in result:
             columns = by_grouping[tuple(row[:width])]
-            self.rows[columns].append(({column: row[width + position[column]] for column in columns}, row[-1]))
+            values = {column: row[width + position[column]] for column in columns}
+            self.rows[columns].append((values, *row[2 * width :]))
 
     def problems(self) -> bool:
         """True when any combination breaks a code, universe or multi-choice rule (the detailed checks say where)."""
@@ -131,7 +151,7 @@ class _Combinations:
             question = self.codebook.questions[question_id]
             allowed = {0, 1, no_answer} if question.type == "multi" else {*question.codes, no_answer}
             flag = self.flags.get(_asked(self.codebook, question)) if question.universe is not None else None
-            for values, _ in self.rows[columns]:
+            for values, *_ in self.rows[columns]:
                 cells = [values[column] for column in question.columns()]
                 asked = True if flag is None else values[flag]
                 if any(cell is not None and cell not in allowed for cell in cells):
@@ -179,7 +199,7 @@ def _tally(codebook: Codebook, task: Task, flags: dict[str, str], combinations: 
     result: Counts = {TOTAL: {None: [0, [0] * len(task.categories)]}}
     for breakdown in task.breakdowns:
         result[breakdown.id] = {code: [0, [0] * len(task.categories)] for code in breakdown.codes}
-    for values, n in combinations:
+    for values, n, *_ in combinations:
         if universe is not None and not values[universe]:
             continue
         if question.type == "multi":
@@ -308,6 +328,13 @@ def histogram(path: Path, question: Question, no_answer: int) -> dict[int, int]:
 WHITESPACE = r"[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 
 
+# load.py's other id rules, as RE2: no invisible character (spec.INVISIBLE_CATEGORIES), no formula start unless the
+# whole id is a number (outputs.neutralise_formula's rule).
+INVISIBLE_ID = "[" + "".join(rf"\p{{{category}}}" for category in INVISIBLE_CATEGORIES) + "]"
+FORMULA_START = "^[" + "".join({"\t": r"\t", "\r": r"\r"}.get(start, "\\" + start) for start in FORMULA_STARTS) + "]"
+NUMBER = FORMULA_NUMBER.pattern.replace("'", "''")
+
+
 def _id_checks() -> list[tuple[str, str, str]]:
     ids = _quote("respondent_id")
     return [
@@ -320,6 +347,16 @@ def _id_checks() -> list[tuple[str, str, str]]:
             f"regexp_matches({ids}, '^{WHITESPACE}|{WHITESPACE}$')",
             "respondent_id",
             "a respondent id without leading or trailing spaces",
+        ),
+        (
+            f"regexp_matches({ids}, '{INVISIBLE_ID}')",
+            "respondent_id",
+            "a respondent id of visible characters",
+        ),
+        (
+            f"(regexp_matches({ids}, '{FORMULA_START}') AND NOT regexp_full_match({ids}, '{NUMBER}'))",
+            "respondent_id",
+            "a respondent id that does not start with =, +, - or @",
         ),
     ]
 
@@ -372,7 +409,7 @@ def _check(
     combinations = _Combinations(codebook, population, tasks, checking=True)
     combinations.count(connection, "microdata")
     # Text columns were parsed in the view, so only the detailed checks see their raw cells.
-    all_integer = all(_is_integer(types[column]) for column in codebook.columns_of(population)[1:])
+    all_integer = all(_is_integer(types[column]) for column in codebook.question_columns_of(population))
     if all_integer and ids_ok and not combinations.problems():
         return combinations
     # Text columns, or a screen that flagged something: the detailed checks raise for the first bad cell, if any.
@@ -413,6 +450,7 @@ def _check_rows(
 
     def fail(found: tuple, source: str = "raw_microdata") -> None:
         row, column, expected = found
+        _raise_as_load(connection, codebook, population, name, row)
         value = _cell(connection, source, row, column)
         value = "" if value is None else str(value)
         hint = ""
@@ -424,9 +462,11 @@ def _check_rows(
         raise InputError(name, expected, row=row + FIRST_DATA_ROW, column=column, value=value, hint=hint)
 
     # The same order as load.py: ids, repeated ids, codes, universes; within each, the earliest row then column.
-    found = _first_problem(connection, view, id_checks)
-    if found:
-        fail(found)
+    # load.py looks for blank ids in every row before it looks for padded ones.
+    for id_check in id_checks:
+        found = _first_problem(connection, view, [id_check])
+        if found:
+            fail(found)
     repeated = connection.execute(
         f"SELECT {ids}, min(file_row_number), list(file_row_number ORDER BY file_row_number)[2] AS second "
         f"FROM {view} GROUP BY {ids} HAVING count(*) > 1 ORDER BY second LIMIT 1"
@@ -453,6 +493,118 @@ def _check_rows(
         found = (row, question.columns()[cells.index(codebook.no_answer)], expected)
     if found:
         fail(found, source=view)
+
+
+def _raise_as_load(
+    connection: duckdb.DuckDBPyConnection, codebook: Codebook, population: str, name: str, row: int
+) -> None:
+    """Raises load.py's own message for the problem on one row: load.py checks that row alone (its cells as text,
+    as it reads any file), so both paths name the same column, value, expectation and hint."""
+    columns = codebook.columns_of(population)
+    types = {column: kind for column, kind, *_ in connection.execute("DESCRIBE raw_microdata").fetchall()}
+
+    def as_text(column: str) -> str:
+        # A whole number stored as a float (a numeric question's raw value) reads as written: 120, not 120.0.
+        text = f"CAST({_quote(column)} AS VARCHAR)"
+        if types.get(column) in ("DOUBLE", "FLOAT"):
+            return f"regexp_replace({text}, '\\.0$', '')"
+        return text
+
+    cells = connection.execute(
+        f"SELECT {', '.join(as_text(column) for column in columns)} FROM raw_microdata WHERE file_row_number = ?",
+        [row],
+    ).fetchone()
+    arrays = {
+        column: pa.array(["" if cell is None else cell], pa.string())
+        for column, cell in zip(columns, cells, strict=True)
+    }
+    try:
+        load.validate(codebook, population, arrays, name)
+    except InputError as error:
+        if error.row is not None:
+            error.row += row
+        raise error from None
+
+
+def _recoded(column: str, column_type: str, classes: dict[int, int] | None) -> str:
+    """SQL for a cell as an integer, with a public-use file's recodes (code -> code it is released as) applied."""
+    value = _value(column, column_type)
+    changed = {code: to for code, to in (classes or {}).items() if code != to}
+    if not changed:
+        return value
+    cases = " ".join(f"WHEN {int(code)} THEN {int(to)}" for code, to in sorted(changed.items()))
+    return f"CASE {value} {cases} ELSE {value} END"
+
+
+def write_released_csv(source: object, columns: list[str], classes: dict[str, dict[int, int]], target: Path) -> None:
+    """Writes a streamed file's released columns as CSV, with the public-use recodes applied (protect.py keeps the
+    same rules for files read whole), in file order, without holding the file in memory."""
+    connection = connect()
+    try:
+        relation = parquet(Path(source))  # type: ignore[arg-type]
+        types = {name: kind for name, kind, *_ in connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+        select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
+        select += [
+            f"{_recoded(column, types[column], classes.get(column))} AS {_quote(column)}" for column in columns[1:]
+        ]
+        connection.execute("SET preserve_insertion_order = true")
+        connection.execute(
+            f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(target))} (FORMAT csv, HEADER true)"
+        )
+    finally:
+        connection.close()
+
+
+def k_anonymity(
+    source: object, quasi: list[str], classes: dict[str, dict[int, int]] | None = None
+) -> tuple[int, int, int, tuple]:
+    """(records, k, sample uniques, the smallest combination's values) over the quasi-identifiers of a Parquet
+    file, grouped in one scan (after a public-use file's recodes, `classes`); values are integers, None for an empty
+    cell. Ties go to the first combination in ascending order with empty cells last, as protect.disclosure_report
+    orders them in memory."""
+    connection = connect()
+    try:
+        relation = parquet(Path(source))  # type: ignore[arg-type]
+        types = dict(
+            (column, column_type)
+            for column, column_type, *_ in connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        )
+        records = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+        if not quasi or not records:
+            return records, records, int(records == 1), ()
+        keys = [
+            f"{_recoded(column, types[column], (classes or {}).get(column))} AS {_quote(column)}" for column in quasi
+        ]
+        ordered = ", ".join(f"{_quote(column)} ASC NULLS LAST" for column in quasi)
+        listed = ", ".join(_quote(column) for column in quasi)
+        row = connection.execute(
+            f"WITH cells AS (SELECT {', '.join(keys)} FROM {relation}), "
+            f"groups AS (SELECT {listed}, count(*) AS n FROM cells GROUP BY ALL) "
+            f"SELECT n, (SELECT count_if(n = 1) FROM groups), {listed} FROM groups ORDER BY n, {ordered} LIMIT 1"
+        ).fetchone()
+    finally:
+        connection.close()
+    return records, row[0], row[1], tuple(row[2:])
+
+
+def write_typed_parquet(codebook: Codebook, population: str, source: object, target: Path, row_group: int) -> None:
+    """Writes a checked microdata file as Parquet for release, streamed: ids as text, answers as small integers
+    (an empty cell as null), rows in file order."""
+    connection = connect()
+    try:
+        relation = parquet(Path(source))  # type: ignore[arg-type]
+        schema = connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        types = {column: column_type for column, column_type, *_ in schema}
+        columns = codebook.columns_of(population)
+        select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
+        select += [f"CAST({_value(column, types[column])} AS SMALLINT) AS {_quote(column)}" for column in columns[1:]]
+        connection.execute("SET preserve_insertion_order = true")
+        connection.execute(
+            f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(target))} "
+            f"(FORMAT parquet, ROW_GROUP_SIZE {int(row_group)})"
+        )
+    finally:
+        connection.close()
 
 
 def _code_checks(codebook: Codebook, population: str, types: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -525,3 +677,96 @@ def _universe_checks(codebook: Codebook, population: str) -> list[tuple[str, str
                 )
             )
     return checks
+
+
+def weighted_sums(
+    codebook: Codebook, population: str, frame: pd.DataFrame, tasks: list[Task], design: Design, layout: Layout
+) -> dict[str, Sums]:
+    """Weighted sums per task, breakdown, group and stratum (see surveypress/design.py), from one DuckDB scan that
+    sums weights and squared weights per combination of raw cells, stratum and PSU."""
+    connection = connect()
+    try:
+        connection.register("microdata_frame", frame)
+        combinations = _Combinations(codebook, population, tasks, checking=False, design=design)
+        combinations.count(connection, "microdata_frame")
+    finally:
+        connection.close()
+    return {
+        task.indicator.id: _weigh(
+            codebook,
+            task,
+            combinations.flags,
+            combinations.rows[combinations.of_task[task.indicator.id]],
+            design,
+            layout,
+        )
+        for task in tasks
+    }
+
+
+def _weigh(
+    codebook: Codebook, task: Task, flags: dict[str, str], combinations: list[tuple], design: Design, layout: Layout
+) -> Sums:
+    """Per domain: PSU totals of Σw and Σw·y (clustered), or per-stratum Σw, Σw·y, Σw², Σw²·y (unclustered)."""
+    question = task.question
+    universe = flags.get(_asked(codebook, question)) if question.universe is not None else None
+    strata = len(layout.shape.psus)
+    stratum_of = {label: index for index, label in enumerate(layout.strata_labels)}
+    clustered = layout.shape.clustered
+    units = layout.unit_stratum.size if clustered else strata
+    width = len(task.categories)
+    if question.type == "multi":
+        columns = question.columns()
+        members = [[columns[question.codes.index(code)] for code in category.codes] for category in task.categories]
+    # One accumulator per domain: Σw, Σw·y (and Σw², Σw²·y without clusters) per unit (PSU or stratum).
+    domains: dict[tuple, list[np.ndarray]] = {}
+
+    def accumulator(key: tuple) -> list[np.ndarray]:
+        if key not in domains:
+            domains[key] = [
+                np.zeros(units),
+                np.zeros((units, width)),
+                np.zeros(units),
+                np.zeros((units, width)),
+                np.zeros(units),
+            ]
+        return domains[key]
+
+    for values, n, sw, sw2 in combinations:
+        if universe is not None and not values[universe]:
+            continue
+        if question.type == "multi":
+            if not any(values[column] in (0, 1) for column in columns):
+                continue
+            chosen = np.array([any(values[column] == 1 for column in member) for member in members], dtype=float)
+        else:
+            code = values[question.id]
+            if code not in question.codes:
+                continue
+            chosen = np.array([code in category.codes for category in task.categories], dtype=float)
+        stratum = str(values[design.strata]) if design.strata else ""
+        unit = layout.unit_keys[(stratum, str(values[design.cluster]))] if clustered else stratum_of[stratum]
+        keys = [(TOTAL, None)]
+        for breakdown in task.breakdowns:
+            group = values[breakdown.id]
+            in_universe = breakdown.universe is None or values[flags[_asked(codebook, breakdown)]]
+            if in_universe and group in breakdown.codes:
+                keys.append((breakdown.id, group))
+        for key in keys:
+            sums = accumulator(key)
+            sums[0][unit] += sw
+            sums[1][unit] += sw * chosen
+            sums[2][unit] += sw2
+            sums[3][unit] += sw2 * chosen
+            sums[4][unit] += n
+
+    def finish(key: tuple):
+        a, b, a2, b2, n = accumulator(key)
+        if clustered:
+            return cluster_sums(layout.unit_stratum, a, b, strata)
+        return respondent_sums(a, b, a2, b2, n)
+
+    result: Sums = {TOTAL: {None: finish((TOTAL, None))}}
+    for breakdown in task.breakdowns:
+        result[breakdown.id] = {code: finish((breakdown.id, code)) for code in breakdown.codes}
+    return result

@@ -23,9 +23,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from surveypress import numeric
+from surveypress.design import Layout, cluster_sums, respondent_sums
 from surveypress.errors import InputError
 from surveypress.spec import Codebook, Question
-from surveypress.tabulate import TOTAL, Counts, Task
+from surveypress.tabulate import TOTAL, Counts, Sums, Task
 
 # Multi-choice questions with up to this many options are counted as bit patterns (2**n slots) in one pass;
 # wider ones one category at a time.
@@ -302,14 +303,14 @@ def count_parquet(
     file = _open(path, name)
     schema = file.schema_arrow
     if not all(
-        pa.types.is_integer(schema.field(c).type) for c in codebook.columns_of(population)[1:] if c in schema.names
+        pa.types.is_integer(schema.field(c).type) for c in codebook.question_columns_of(population) if c in schema.names
     ):
         # Text or missing columns: the SQL checks parse and name them; then read the checked values.
         duckdb_engine.check_parquet(codebook, population, path, name=name)
     else:
         _check_header_and_ids(codebook, population, path, file, name)
     # One multithreaded read of the question columns (about one byte per cell); ids were checked on their own.
-    table = file.read(columns=codebook.columns_of(population)[1:], use_threads=True)
+    table = file.read(columns=codebook.question_columns_of(population), use_threads=True)
     rules = {q.id: q.numeric for q in codebook.questions_of(population) if q.numeric is not None}
 
     def read(column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -350,3 +351,59 @@ def _check_header_and_ids(codebook: Codebook, population: str, path: Path, file:
         connection.close()
     if not ids_ok:
         duckdb_engine.check_parquet(codebook, population, path, name=name)
+
+
+def weighted_sums(codebook: Codebook, frame: pd.DataFrame, tasks: list[Task], layout: Layout) -> dict[str, Sums]:
+    """Weighted sums per task, breakdown, group and stratum (see surveypress/design.py) of a validated frame."""
+    answers = _Answers(codebook, len(frame), lambda column: _cells(frame, column))
+    return {task.indicator.id: _weigh_task(answers, task, layout) for task in tasks}
+
+
+def _weigh_task(answers: _Answers, task: Task, layout: Layout) -> Sums:
+    """For the total and each breakdown: bincounts of weights (and squared weights) by group and PSU or stratum."""
+    question = task.question
+    if question.type == "multi":
+        ticked, valid = answers.ticks(question)
+        chosen = []
+        for category in task.categories:
+            mask = np.zeros(answers.size, dtype=bool)
+            for code in category.codes:
+                mask |= ticked[question.codes.index(code)]
+            chosen.append(mask)
+    else:
+        positions = answers.positions(question)
+        valid = positions >= 0
+        chosen = [
+            np.isin(positions, [question.codes.index(code) for code in category.codes]) for category in task.categories
+        ]
+    universe = answers.in_universe(question)
+    if universe is not None:
+        valid = valid & universe
+    strata = len(layout.shape.psus)
+    clustered = layout.shape.clustered
+    units = int(layout.unit_stratum.size) if clustered else strata
+    w = layout.weights
+
+    def domain_sums(keys: np.ndarray, groups: int) -> list:
+        inside = valid & (keys >= 0)
+        index = keys.astype(np.int64) * units + layout.unit
+
+        def total(mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
+            return np.bincount(index[mask], weights=weights[mask], minlength=groups * units).reshape(groups, units)
+
+        a = total(inside, w)
+        b = np.stack([total(inside & mask, w) for mask in chosen], axis=2)
+        if clustered:
+            return [cluster_sums(layout.unit_stratum, a[g], b[g], strata) for g in range(groups)]
+        w2 = w * w
+        a2 = total(inside, w2)
+        b2 = np.stack([total(inside & mask, w2) for mask in chosen], axis=2)
+        n = total(inside, np.ones(answers.size))
+        return [respondent_sums(a[g], b[g], a2[g], b2[g], n[g]) for g in range(groups)]
+
+    result: Sums = {TOTAL: {None: domain_sums(np.zeros(answers.size, dtype=np.int64), 1)[0]}}
+    for breakdown in task.breakdowns:
+        groups = answers.groups(breakdown)
+        sums = domain_sums(groups.astype(np.int64), len(breakdown.options))
+        result[breakdown.id] = dict(zip(breakdown.codes, sums, strict=True))
+    return result

@@ -1,0 +1,149 @@
+"""Lighthouse mobile performance of the built site, served with gzip as a real host would serve it.
+
+Serves `site/` on 127.0.0.1 with gzip for text files, runs the `lighthouse` npm package (pinned in
+package-lock.json; 12.2.3 runs on Node 20) on Debian's Chromium against one page of each kind, with Lighthouse's
+default mobile settings (a mid-range phone on a slow 4G network, simulated), and prints each page's performance
+score with its main timings. With `--out FILE` it also writes them as JSON. Scores are recorded, not asserted: they
+move with the machine's load, so no timed test depends on them.
+
+    .venv/bin/python scripts/lighthouse.py [--site site] [--out benchmarks/lighthouse.json] [PAGE ...]
+
+The browser is Debian's chromium (override with CHROMIUM_PATH).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import http.server
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LIGHTHOUSE = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+# One page of each kind: the front page, a finding, a recommendation, methods, downloads and the reconciliation table.
+PAGES = (
+    "index.html",
+    "findings/usage.html",
+    "recommendations/integration.html",
+    "methods.html",
+    "downloads.html",
+    "reconciliation.html",
+)
+COMPRESSED = (".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".csv")
+METRICS = ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift")
+
+
+class GzipHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files, gzip-compressed for text types when the browser accepts it (as GitHub Pages does)."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class names it so
+        pass
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        wants_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (wants_gzip and path.is_file() and path.suffix in COMPRESSED):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return _Body(body)
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self, *args) -> bytes:
+        data, self.data = self.data, b""
+        return data
+
+    def close(self) -> None:
+        pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # Chromium drops connections it no longer needs; that is not an error of the site
+
+
+@contextmanager
+def serve(site: Path) -> Iterator[str]:
+    handler = functools.partial(GzipHandler, directory=str(site))
+    server = QuietServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def audit(url: str) -> dict:
+    """One Lighthouse run (performance only, mobile defaults) of `url`; the score and main timings."""
+    with tempfile.TemporaryDirectory(prefix="lighthouse-") as profile:
+        done = subprocess.run(
+            [
+                "node",
+                str(LIGHTHOUSE),
+                url,
+                "--only-categories=performance",
+                "--output=json",
+                "--output-path=stdout",
+                "--quiet",
+                f"--chrome-flags=--headless=new --no-sandbox --disable-gpu --user-data-dir={profile}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "CHROME_PATH": CHROMIUM},
+            check=True,
+        )
+    report = json.loads(done.stdout)
+    audits = report["audits"]
+    return {
+        "score": round(report["categories"]["performance"]["score"] * 100),
+        **{name: audits[name]["displayValue"] for name in METRICS},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--site", type=Path, default=ROOT / "site")
+    parser.add_argument("--out", type=Path, help="also write the results as JSON here")
+    parser.add_argument("pages", nargs="*", default=list(PAGES))
+    arguments = parser.parse_args(argv)
+    if not LIGHTHOUSE.is_file():
+        print(f"lighthouse is missing at {LIGHTHOUSE}: run `npm ci`", file=sys.stderr)
+        return 2
+    if not (arguments.site / "index.html").is_file():
+        print(f"no built site at {arguments.site}: run `mkdocs build --strict` first", file=sys.stderr)
+        return 2
+    results = {}
+    with serve(arguments.site) as base:
+        for page in arguments.pages:
+            results[page] = audit(base + page)
+            row = results[page]
+            print(f"{page:<36} {row['score']:>3}  " + "  ".join(f"{k.split('-')[0]} {row[k]}" for k in METRICS))
+    if arguments.out:
+        arguments.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""A content-addressed cache of expensive outputs (chart images), so a rebuild redraws only what changed.
+
+Takes: a key made of everything an output depends on (`digest`), and the output's files as bytes.
+Gives: the same bytes back on a later build. An entry is found only by the hash of its inputs, so a cached build is
+byte-identical to a cold one; the cache can be deleted at any time.
+
+Where: `SURVEYPRESS_CACHE_DIR` if set, else `.cache/surveypress/` in the project (gitignored). New entries are kept
+in memory until the build succeeds (`commit`, called by build.py), so a failed build leaves the project as it was;
+each file is written to a temporary name and renamed. Nothing is ever evicted: an entry is a few kilobytes per chart,
+and `rm -rf .cache` starts afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.bccache
+
+CACHE_ENV = "SURVEYPRESS_CACHE_DIR"
+DEFAULT_DIR = Path(".cache") / "surveypress"
+# Entries made by the build running in this process, written out by `commit` once it has succeeded.
+_pending: dict[Path, bytes] = {}
+
+
+def _read(path: Path) -> bytes | None:
+    if path in _pending:
+        return _pending[path]
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def commit() -> None:
+    """Writes the entries of a build that succeeded; a folder that cannot be written only means drawing again."""
+    for path, data in sorted(_pending.items()):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+            partial.write_bytes(data)
+            os.replace(partial, path)
+        except OSError:
+            pass
+    _pending.clear()
+
+
+def discard() -> None:
+    """Forgets the entries of a build that failed."""
+    _pending.clear()
+
+
+def cache_root(project_root: str | Path) -> Path:
+    override = os.environ.get(CACHE_ENV, "").strip()
+    return Path(override) if override else Path(project_root) / DEFAULT_DIR
+
+
+def digest(*parts: Any) -> str:
+    """SHA-256 of the parts as canonical JSON (sorted keys, no spacing): the same inputs give the same key."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Cache:
+    """One kind of output (e.g. `charts`) in the cache folder: entries are files `<key>.<suffix>`."""
+
+    def __init__(self, project_root: str | Path, kind: str) -> None:
+        self.folder = cache_root(project_root) / kind
+
+    def get(self, key: str, suffixes: tuple[str, ...]) -> dict[str, bytes] | None:
+        """Every file of the entry, or None when any is missing (a partial entry is treated as absent)."""
+        found = {}
+        for suffix in suffixes:
+            data = _read(self.folder / key[:2] / f"{key}.{suffix}")
+            if data is None:
+                return None
+            found[suffix] = data
+        return found
+
+    def put(self, key: str, files: dict[str, bytes]) -> None:
+        """Keeps an entry, written when the build succeeds (`commit`)."""
+        for suffix, data in files.items():
+            _pending[self.folder / key[:2] / f"{key}.{suffix}"] = data
+
+
+class _JinjaCache(jinja2.BytecodeCache):
+    """Jinja2's compiled templates in the cache folder, written like every entry only when the build succeeds."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = _read(self.folder / f"{bucket.key}.cache")
+        if data is not None:
+            bucket.load_bytecode(io.BytesIO(data))
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        buffer = io.BytesIO()
+        bucket.write_bytecode(buffer)
+        _pending[self.folder / f"{bucket.key}.cache"] = buffer.getvalue()
+
+
+def jinja_bytecode_cache(project_root: str | Path, settings: str) -> jinja2.BytecodeCache:
+    """Jinja2's cache of compiled templates, in a folder per Jinja2 version and environment `settings` (code
+    compiled with other settings, e.g. autoescape, is never shared)."""
+    return _JinjaCache(cache_root(project_root) / "jinja" / f"{jinja2.__version__}-{settings}")

@@ -1,0 +1,894 @@
+"""`surveypress init`: drafts a complete content folder from a labelled SPSS or Stata file, or from an XLSForm.
+
+Takes: a `.sav`/`.zsav`/`.dta` file with variable and value labels, or an XLSForm workbook (`survey` and `choices`
+sheets, optionally `settings`), and where to write (the content folder, default `publication/`).
+Gives: `publication.yml` (every required key, TODO where only a person knows the answer), `codebook.yml`,
+`indicators.yml` (one indicator per categorical question), `charts.yml` (one chart each), `changelog.yml`, an empty
+`published_figures.csv`, a page template per question group showing every chart under a "draft" banner, an index
+page, a `mkdocs.yml` when the project has none, and for SPSS/Stata the microdata converted to the codebook's CSV
+layout under `datasets/microdata/`. A file that already exists is never written over: init reports how it differs.
+
+How the codebook is drafted:
+- variable label -> question text; value labels -> options (positive whole codes); SPSS measure `ordinal` -> scale;
+- user-missing values (SPSS missing values, Stata .a-.z) and labelled negative codes -> the no-answer code;
+- SPSS multiple-response sets (dichotomies), or 0/1 variables named `<question>_<code>` -> multi questions;
+- universes: from XLSForm `relevant` (`${q} = 'x'`, `selected(${q}, 'x')`, several joined by `or`); from data,
+  the earlier question whose answers say exactly who answered (marked "inferred" for a person to confirm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import difflib
+import io
+import json
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+
+from surveypress import readers
+from surveypress.errors import InputError
+
+CONTENT = "publication"
+NO_ANSWER = -9
+TEXT = yaml.safe_load((Path(__file__).with_name("init_text.yml")).read_text(encoding="utf-8"))
+CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+ID_NAMES = ("respondent_id", "id", "caseid", "case_id", "respid", "resp_id", "key", "_uuid", "instanceid", "_id")
+MULTI_COLUMN = re.compile(r"^(?P<question>.+)_(?P<code>[0-9]+)$")
+LABEL_SEPARATORS = ":\uff1a-\u2014_|/ "  # ASCII and full-width colon, dashes, bars, slashes, space
+# XLSForm relevant expressions init can turn into a universe (a question and the answers that lead to it).
+EQUALS = re.compile(r"^\$\{(?P<question>[A-Za-z_][\w.-]*)\}\s*=\s*(?:'(?P<q1>[^']*)'|\"(?P<q2>[^\"]*)\"|(?P<n>-?\d+))$")
+SELECTED = re.compile(
+    r"^selected\(\s*\$\{(?P<question>[A-Za-z_][\w.-]*)\}\s*,\s*(?:'(?P<q1>[^']*)'|\"(?P<q2>[^\"]*)\")\s*\)$"
+)
+SUPPORTED_RELEVANT = "${q} = 'x', selected(${q}, 'x'), or several of these about the same question joined by 'or'"
+
+
+def say(key: str, language: str, **values: str) -> str:
+    """init's text for a language (its primary subtag), English when that language has none."""
+    texts = TEXT[key]
+    return texts.get(language.split("-")[0].lower(), texts["en"]).format(**values)
+
+
+@dataclass
+class Option:
+    code: int
+    labels: dict[str, str]
+
+
+@dataclass
+class Question:
+    id: str
+    type: str  # single | scale | multi
+    text: dict[str, str]
+    options: list[Option]
+    group: str
+    universe: tuple[str, list[int]] | None = None
+    universe_note: str = ""
+    choice_names: dict[str, int] = field(default_factory=dict)  # XLSForm choice name -> code
+
+
+@dataclass
+class Draft:
+    source: Path
+    source_name: str
+    population: str
+    name: str
+    languages: list[str]
+    title: dict[str, str]
+    questions: list[Question]
+    groups: dict[str, dict[str, str]]  # group id -> title by language, in page order
+    no_answer: int = NO_ANSWER
+    microdata: dict[str, pa.Array] | None = None  # codebook columns as text (SPSS/Stata only)
+    notes: list[str] = field(default_factory=list)  # what init left out or guessed, for the person to check
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Names and languages.
+
+
+def identifier(text: str, fallback: str = "q") -> str:
+    """A lower_snake_case id (the codebook's id pattern) from a variable or file name."""
+    name = re.sub(r"[^a-z0-9_]+", "_", text.strip().lower()).strip("_")
+    name = re.sub(r"_+", "_", name)
+    if not name or not name[0].isalpha():
+        name = f"{fallback}_{name}".strip("_")
+    return name
+
+
+def language_of(texts: Sequence[str]) -> str:
+    """The language labels are written in, as far as init can tell: Chinese characters mean zh-Hans, else en."""
+    return "zh-Hans" if any(CJK.search(text or "") for text in texts) else "en"
+
+
+def in_languages(text: str, language: str, languages: list[str]) -> dict[str, str]:
+    """A label in every declared language: the source's text in its own language, a TODO in the others."""
+    known = language if language in languages else languages[0]
+    return {tag: text if tag == known else f"{say('todo', tag)}: {text}" for tag in languages}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# SPSS and Stata.
+
+
+def draft_from_statistical(
+    path: Path, name: str, population: str | None, languages: list[str] | None, id_column: str | None
+) -> Draft:
+    meta = readers.statistical_metadata(path, name)
+    user_missing = sorted(
+        {
+            int(item["lo"])
+            for ranges in (getattr(meta, "missing_ranges", None) or {}).values()
+            for item in ranges
+            if isinstance(item.get("lo"), int | float) and item["lo"] == item["hi"] and float(item["lo"]).is_integer()
+        }
+    )
+    negative = [code for code in user_missing if code < 0]
+    no_answer = negative[-1] if len(negative) == 1 else NO_ANSWER
+    columns, meta = readers.read_statistical(path, name, no_answer)
+    labels = meta.column_names_to_labels or {}
+    value_labels = {
+        column: {float(code): str(text) for code, text in codes.items()}
+        for column, codes in (meta.variable_value_labels or {}).items()
+    }
+    texts = [text for text in labels.values() if text] + [t for codes in value_labels.values() for t in codes.values()]
+    source_language = language_of(texts)
+    languages = languages or [source_language]
+    population = population or identifier(path.stem, "survey")
+    draft = Draft(
+        source=path,
+        source_name=name,
+        population=population,
+        name=re.sub(r"[^a-z0-9._-]+", "-", path.stem.lower()).strip("-._") or "survey",
+        languages=languages,
+        title=in_languages(meta.file_label or f"TODO: {path.stem}", source_language, languages),
+        questions=[],
+        groups={},
+        no_answer=no_answer,
+    )
+    if not meta.file_label:
+        draft.title = {tag: f"{say('todo', tag)}: {path.stem}" for tag in languages}
+
+    id_source = _id_column(meta.column_names, columns, id_column, name)
+    used = {id_source} if id_source else set()
+    microdata: dict[str, pa.Array] = {}
+    size = meta.number_rows
+    microdata["respondent_id"] = (
+        columns[id_source] if id_source else pa.array([f"R-{case:06d}" for case in range(1, size + 1)], pa.string())
+    )
+    if not id_source:
+        draft.notes.append("no respondent id column found: ids R-000001... were made from the case numbers")
+
+    # Multiple-response sets: one multi question, placed where its first variable is; its variables are not
+    # questions of their own.
+    mr_sets: dict[str, Question] = {}
+    for set_name, mr in (getattr(meta, "mr_sets", None) or {}).items():
+        variables = [v for v in mr.get("variable_list", []) if v in columns]
+        if not mr.get("is_dichotomy") or len(variables) < 2:
+            draft.notes.append(f"multiple-response set {set_name}: only dichotomy sets are read; left out")
+            continue
+        counted = str(int(float(mr.get("counted_value", 1))))
+        qid = identifier(set_name.lstrip("$"))
+        options = []
+        for position, variable in enumerate(variables, start=1):
+            match = MULTI_COLUMN.match(variable)
+            code = int(match["code"]) if match and int(match["code"]) > 0 else position
+            options.append(Option(code, in_languages(labels.get(variable) or variable, source_language, languages)))
+            microdata[f"{qid}_{code}"] = _dichotomy(columns[variable], counted, str(no_answer))
+            used.add(variable)
+        text = mr.get("label") or qid
+        mr_sets[variables[0]] = Question(qid, "multi", in_languages(text, source_language, languages), options, "")
+
+    groups = _multi_columns(meta.column_names, columns, value_labels, used, str(no_answer))
+    for variable in meta.column_names:
+        if variable in mr_sets:
+            draft.questions.append(mr_sets[variable])
+            continue
+        if variable in used:
+            continue
+        if variable in groups:
+            prefix, members = groups[variable]
+            qid = identifier(prefix)
+            texts_of = [labels.get(member) or member for member, _ in members]
+            question_text, option_texts = _split_labels(texts_of)
+            options = [
+                Option(code, in_languages(text, source_language, languages))
+                for (_, code), text in zip(members, option_texts, strict=True)
+            ]
+            draft.questions.append(
+                Question(qid, "multi", in_languages(question_text or prefix, source_language, languages), options, "")
+            )
+            for member, code in members:
+                microdata[f"{qid}_{code}"] = columns[member]
+                used.add(member)
+            continue
+        codes = value_labels.get(variable)
+        if not codes or meta.readstat_variable_types.get(variable) == "string":
+            draft.notes.append(f"{variable}: no value labels (not a categorical question); left out")
+            continue
+        missing = readers.user_missing(meta, variable)
+        options = [
+            Option(int(code), in_languages(text, source_language, languages))
+            for code, text in sorted(codes.items())
+            if code > 0 and code.is_integer() and not any(low <= code <= high for low, high in missing)
+        ]
+        if len(options) < 2 or any(code == 0 for code in codes):
+            draft.notes.append(
+                f"{variable}: fewer than two positive whole codes, or a code 0; left out (recode it to publish it)"
+            )
+            continue
+        _check_labels_cover(columns[variable], variable, codes, meta, no_answer, name)
+        qid = identifier(variable)
+        kind = "scale" if (meta.variable_measure or {}).get(variable) == "ordinal" else "single"
+        text = labels.get(variable) or variable
+        draft.questions.append(Question(qid, kind, in_languages(text, source_language, languages), options, ""))
+        microdata[qid] = _negative_as_no_answer(columns[variable], str(no_answer))
+        used.add(variable)
+
+    draft.questions = _unique_ids(draft.questions)
+    draft.microdata = microdata
+    _infer_universes(draft)
+    draft.groups = _groups_of_ten(draft, source_language)
+    return draft
+
+
+def _id_column(names: list[str], columns: dict[str, pa.Array], chosen: str | None, name: str) -> str | None:
+    if chosen:
+        if chosen not in columns:
+            raise InputError(name, "the respondent id column named by --id-column", value=chosen)
+        return chosen
+    for candidate in ID_NAMES:
+        for column in names:
+            if column.lower() == candidate:
+                return column
+    return None
+
+
+def _dichotomy(values: pa.Array, counted: str, no_answer: str) -> pa.Array:
+    """An MR-set variable as a 0/1 option column: the counted value is ticked, any other answer is not."""
+    kept = pc.or_(pc.equal(values, ""), pc.equal(values, no_answer))
+    return pc.if_else(kept, values, pc.if_else(pc.equal(values, counted), "1", "0"))
+
+
+def _negative_as_no_answer(values: pa.Array, no_answer: str) -> pa.Array:
+    """Labelled negative codes (don't know, refused) are no-answer codes of the codebook."""
+    return pc.if_else(pc.starts_with(values, "-"), no_answer, values)
+
+
+def _multi_columns(
+    names: list[str],
+    columns: dict[str, pa.Array],
+    value_labels: dict[str, dict[float, str]],
+    used: set[str],
+    no_answer: str,
+) -> dict[str, tuple[str, list[tuple[str, int]]]]:
+    """0/1 variables named `<question>_<code>` (two or more per question) -> {first variable: (question, members)}."""
+    by_prefix: dict[str, list[tuple[str, int]]] = {}
+    for column in names:
+        match = MULTI_COLUMN.match(column)
+        if column in used or not match or int(match["code"]) <= 0:
+            continue
+        if set(value_labels.get(column, {})) - {0.0, 1.0}:
+            continue
+        if set(pc.unique(columns[column]).to_pylist()) - {"", "0", "1", no_answer}:
+            continue
+        by_prefix.setdefault(match["question"], []).append((column, int(match["code"])))
+    return {members[0][0]: (prefix, members) for prefix, members in by_prefix.items() if len(members) >= 2}
+
+
+def _split_labels(texts: list[str]) -> tuple[str, list[str]]:
+    """Variable labels like 'Channels: app' and 'Channels: website' -> the question text and the option texts."""
+    common = texts[0]
+    for text in texts[1:]:
+        while not text.startswith(common):
+            common = common[:-1]
+    cut = max((common.rfind(sep) for sep in LABEL_SEPARATORS), default=-1)
+    if cut <= 0:
+        return "", texts
+    stem = common[: cut + 1]
+    options = [text[len(stem) :].strip(LABEL_SEPARATORS) or text for text in texts]
+    return stem.strip(LABEL_SEPARATORS), options
+
+
+def _check_labels_cover(
+    values: pa.Array, variable: str, codes: dict[float, str], meta: Any, no_answer: int, name: str
+) -> None:
+    """Every value of a labelled variable has a label (or is missing): else the codebook would lack that option."""
+    known = {str(int(code)) for code in codes if code.is_integer()} | {"", str(no_answer)}
+    unlabelled = [cell for cell in pc.unique(values).to_pylist() if cell not in known]
+    if unlabelled:
+        case = int(np.argmax(pc.is_in(values, pa.array(unlabelled, pa.string())).to_numpy(zero_copy_only=False))) + 1
+        label_set = (meta.variable_to_label or {}).get(variable, variable)
+        listed = ", ".join(f"{int(code)} {text}" for code, text in sorted(codes.items()) if code.is_integer())
+        raise InputError(
+            name,
+            f"a value with a label in the value label set '{label_set}' ({listed})",
+            row=case,
+            row_label="case",
+            column=variable,
+            value=values[case - 1].as_py(),
+            hint="Label the value in the file (SPSS: ADD VALUE LABELS; Stata: label define, add), or recode it",
+        )
+
+
+def _unique_ids(questions: list[Question]) -> list[Question]:
+    seen: set[str] = set()
+    for question in questions:
+        base, number = question.id, 2
+        while question.id in seen:
+            question.id, number = f"{base}_{number}", number + 1
+        seen.add(question.id)
+    return questions
+
+
+def _groups_of_ten(draft: Draft, language: str) -> dict[str, dict[str, str]]:
+    """SPSS and Stata files have no question groups: pages of ten questions in file order."""
+    groups: dict[str, dict[str, str]] = {}
+    count = (len(draft.questions) + 9) // 10
+    for index, question in enumerate(draft.questions):
+        number = index // 10 + 1
+        page = "questions" if count == 1 else f"questions-{number}"
+        question.group = page
+        suffix = "" if count == 1 else f" {number}"
+        groups.setdefault(page, {tag: say("questions", tag) + suffix for tag in draft.languages})
+    return groups
+
+
+def _infer_universes(draft: Draft) -> None:
+    """For a question left empty for some respondents, the nearest earlier question whose answers say exactly who
+    was asked. What is found is marked as inferred; what is not is left for a person (the build then names a row)."""
+    assert draft.microdata is not None
+    no_answer = draft.no_answer
+    columns = {column: values for column, values in draft.microdata.items() if column != "respondent_id"}
+    # The codes were checked against the labels above, so every non-empty cell is a whole number.
+    data = {
+        column: pc.cast(pc.if_else(pc.equal(values, ""), "0", values), pa.int64()).to_numpy(zero_copy_only=False)
+        for column, values in columns.items()
+    }
+    empty = {column: pc.equal(values, "").to_numpy(zero_copy_only=False) for column, values in columns.items()}
+    for index, question in enumerate(draft.questions):
+        columns = [question.id] if question.type != "multi" else [f"{question.id}_{o.code}" for o in question.options]
+        answered = ~empty[columns[0]]
+        if answered.all():
+            continue
+        for target in reversed(draft.questions[:index]):
+            found = _universe_from(target, answered, data, empty, no_answer)
+            if found is not None:
+                question.universe = (target.id, found)
+                question.universe_note = f"inferred from the data: answered exactly when {target.id} is {found}"
+                break
+        else:
+            question.universe_note = "TODO: some respondents have no answer here; say who was asked"
+            draft.notes.append(f"{question.id}: left empty by some respondents, and no earlier question explains it")
+
+
+def _universe_from(
+    target: Question, answered: np.ndarray, data: dict[str, np.ndarray], empty: dict[str, np.ndarray], no_answer: int
+) -> list[int] | None:
+    if target.type == "multi":
+        ticked = {o.code: data[f"{target.id}_{o.code}"] == 1 for o in target.options}
+        codes = [code for code, mask in ticked.items() if mask.any() and answered[mask].all()]
+        if not codes:
+            return None
+        chose = np.logical_or.reduce([ticked[code] for code in codes])
+    else:
+        values, blank = data[target.id], empty[target.id]
+        codes = sorted({int(v) for v in values[answered & ~blank] if v != no_answer and v > 0})
+        if not codes or (answered & (blank | (values == no_answer))).any():
+            return None
+        chose = ~blank & np.isin(values, codes)
+    return codes if np.array_equal(chose, answered) else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# XLSForm.
+
+
+def is_xlsform(path: Path, name: str) -> bool:
+    if path.suffix.lower() not in readers.WORKBOOK_SUFFIXES:
+        return False
+    _, sheets = readers.workbook_sheets(path, name)
+    return {"survey", "choices"} <= {sheet.lower() for sheet in sheets}
+
+
+def _sheet_rows(workbook: Any, sheets: list[str], wanted: str) -> list[dict[str, str]]:
+    """A sheet as dicts keyed by its header (lower case), each with its spreadsheet row under '_row'."""
+    sheet = next((s for s in sheets if s.lower() == wanted), None)
+    if sheet is None:
+        return []
+    cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    if not cells:
+        return []
+    header = [readers.cell_text(value).strip().lower() for value in cells[0]]
+    rows = []
+    for number, row in enumerate(cells[1:], start=2):
+        entry = {key: readers.cell_text(value).strip() for key, value in zip(header, row, strict=False) if key}
+        if any(entry.values()):
+            rows.append({**entry, "_row": str(number)})
+    return rows
+
+
+def _label_columns(header: Sequence[str]) -> dict[str, str]:
+    """XLSForm label columns -> language tag: `label::Chinese (zh)` -> zh-Hans, `label::en` -> en, `label` -> ''."""
+    found = {}
+    for key in header:
+        if key == "label":
+            found[key] = ""
+        elif key.startswith("label::"):
+            language = key.split("::", 1)[1].strip()
+            code = re.search(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)", language)
+            tag = code.group(1) if code else language
+            tag = {"chinese": "zh", "english": "en"}.get(tag.lower(), tag)
+            found[key] = "zh-Hans" if tag.lower() in ("zh", "zh-cn", "zh-hans") else tag
+    return found
+
+
+def draft_from_xlsform(path: Path, name: str, population: str | None, languages: list[str] | None) -> Draft:
+    workbook, sheets = readers.workbook_sheets(path, name)
+    survey = _sheet_rows(workbook, sheets, "survey")
+    choices = _sheet_rows(workbook, sheets, "choices")
+    settings = (_sheet_rows(workbook, sheets, "settings") or [{}])[0]
+    label_keys = _label_columns([key for row in survey + choices for key in row])
+    all_texts = [row.get(key, "") for row in survey + choices for key in label_keys]
+    default_language = language_of(all_texts)
+    form_languages = list(dict.fromkeys(tag or default_language for tag in label_keys.values()))
+    languages = languages or form_languages or [default_language]
+
+    def labels(row: dict[str, str], fallback: str) -> dict[str, str]:
+        texts = {(tag or default_language): row.get(key, "") for key, tag in label_keys.items() if row.get(key)}
+        first = next(iter(texts.values()), fallback)
+        return {tag: texts.get(tag) or f"{say('todo', tag)}: {first}" for tag in languages}
+
+    lists: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    for row in choices:
+        lists.setdefault(row.get("list_name") or row.get("list name", ""), []).append(
+            (row.get("name", ""), labels(row, row.get("name", "")))
+        )
+
+    title = settings.get("form_title") or path.stem
+    form_id = settings.get("form_id") or path.stem
+    draft = Draft(
+        source=path,
+        source_name=name,
+        population=population or identifier(form_id, "survey"),
+        name=re.sub(r"[^a-z0-9._-]+", "-", form_id.lower()).strip("-._") or "survey",
+        languages=languages,
+        title=in_languages(title, language_of([title]), languages),
+        questions=[],
+        groups={},
+    )
+    stack: list[tuple[str, str]] = []  # open groups: (page id, relevant)
+    ids: dict[str, Question] = {}
+    default_page = "questions"
+    for row in survey:
+        kind = re.sub(r"\s+", " ", row.get("type", "")).strip()
+        base = kind.split(" ")[0].replace("-", "_")
+        if base in ("begin_group", "begin") and ("group" in kind or base == "begin_group"):
+            page = identifier(row.get("name", ""), "group").replace("_", "-")
+            draft.groups.setdefault(page, labels(row, row.get("name", page)))
+            stack.append((page, row.get("relevant", "")))
+            continue
+        if base in ("end_group", "end") and ("group" in kind or base == "end_group"):
+            stack.pop() if stack else None
+            continue
+        if base not in ("select_one", "select_multiple"):
+            if base not in ("note", "start", "end", "today", "deviceid", "calculate", "begin_repeat", "end_repeat"):
+                draft.notes.append(f"{row.get('name', '')} ({kind}): not a choice question; left out")
+            continue
+        list_name = kind.split(" ", 1)[1].strip() if " " in kind else ""
+        items = lists.get(list_name)
+        if not items:
+            raise InputError(
+                name,
+                f"a list named {list_name!r} in the choices sheet",
+                row=int(row["_row"]),
+                column="survey.type",
+                value=kind,
+            )
+        codes = _choice_codes(items, list_name, draft)
+        options = [Option(code, text) for code, (_, text) in zip(codes, items, strict=True)]
+        page = stack[-1][0] if stack else default_page
+        if not stack:
+            draft.groups.setdefault(default_page, {tag: say("questions", tag) for tag in languages})
+        question = Question(
+            identifier(row.get("name", "")),
+            "single" if base == "select_one" else "multi",
+            labels(row, row.get("name", "")),
+            options,
+            page,
+        )
+        relevant = row.get("relevant", "")
+        inherited = next((rel for _, rel in reversed(stack) if rel), "")
+        if relevant and inherited:
+            raise _unsupported(name, row, f"{inherited} (group) and {relevant}")
+        question.universe = _universe(relevant or inherited, ids, items_of=lists, name=name, row=row)
+        ids[row.get("name", "")] = question
+        question.choice_names = {item[0]: code for item, code in zip(items, codes, strict=True)}
+        draft.questions.append(question)
+    draft.questions = _unique_ids(draft.questions)
+    draft.groups = {
+        page: title for page, title in draft.groups.items() if any(q.group == page for q in draft.questions)
+    }
+    return draft
+
+
+def _choice_codes(items: list[tuple[str, dict[str, str]]], list_name: str, draft: Draft) -> list[int]:
+    names = [item[0] for item in items]
+    if all(re.fullmatch(r"[1-9][0-9]*", name) for name in names) and len(set(names)) == len(names):
+        return [int(name) for name in names]
+    draft.notes.append(
+        f"choices {list_name}: names are not positive whole numbers, so codes 1..{len(names)} were given in list"
+        " order; export the data with answers as option labels (microdata answers: text) or recode it"
+    )
+    return list(range(1, len(names) + 1))
+
+
+def _unsupported(name: str, row: dict[str, str], expression: str) -> InputError:
+    return InputError(
+        name,
+        f"a relevant expression init can turn into a universe: {SUPPORTED_RELEVANT}",
+        row=int(row["_row"]),
+        column="survey.relevant",
+        value=expression,
+        hint="Simplify it, or leave it empty and write the question's universe in codebook.yml after init",
+    )
+
+
+def _universe(
+    expression: str, ids: dict[str, Question], *, items_of: dict, name: str, row: dict[str, str]
+) -> tuple[str, list[int]] | None:
+    if not expression:
+        return None
+    target_name, codes = None, []
+    for part in re.split(r"\s+or\s+", expression.strip()):
+        match = EQUALS.match(part.strip()) or SELECTED.match(part.strip())
+        if not match or (target_name is not None and match["question"] != target_name):
+            raise _unsupported(name, row, expression)
+        target_name = match["question"]
+        target = ids.get(target_name)
+        value = match["q1"] if match["q1"] is not None else match["q2"] if match["q2"] is not None else match["n"]
+        is_selected = part.strip().startswith("selected")
+        if target is None or (target.type == "multi") != is_selected:
+            raise _unsupported(name, row, expression)
+        choice_names = target.choice_names
+        if value not in choice_names:
+            raise InputError(
+                name,
+                f"a choice name of question {target_name}",
+                row=int(row["_row"]),
+                column="survey.relevant",
+                value=value,
+                hint=f"Its choices: {', '.join(choice_names)}",
+            )
+        codes.append(choice_names[value])
+    assert target_name is not None
+    return ids[target_name].id, sorted(set(codes))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The content folder as text.
+
+
+def _flow(value: Any) -> str:
+    """One YAML value on one line, quoted as YAML needs (labels come from survey files: never trusted)."""
+    return (
+        yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=2**31)
+        .strip()
+        .removesuffix("...")
+        .strip()
+    )
+
+
+def jinja_text(text: str) -> str:
+    """A Jinja2 expression printing `text` literally: a survey label never becomes template code."""
+    return "{{ " + json.dumps(text, ensure_ascii=False) + " }}"
+
+
+def _attribute(language: str) -> str:
+    """The `Label` attribute a template reads for a language on this branch (`.zh`/`.en`; i18n adds `| t`)."""
+    primary = language.split("-")[0].lower()
+    return primary if primary in ("zh", "en") else "en"
+
+
+def render(draft: Draft, content: str, today: str) -> dict[str, str]:
+    """Every file init writes, project-relative path -> text."""
+    primary = draft.languages[0]
+    pop = draft.population
+    microdata_path = f"datasets/microdata/{pop}.csv"
+    files: dict[str, str] = {}
+    header = (
+        f"# Drafted by `surveypress init` from {draft.source.name} on {today}. TODO marks what only a person knows.\n"
+    )
+
+    files[f"{content}/publication.yml"] = "".join(
+        [
+            header,
+            f"name: {_flow(draft.name)}\n",
+            'version: "0.1.0"\n',
+            f"title: {_flow(draft.title)}\n",
+            "description: " + _flow({tag: say("index_todo", tag) for tag in draft.languages}) + "\n",
+            "keywords: []  # TODO: words people search for\n",
+            f"languages: {_flow(draft.languages)}  # the first is the site's main language\n",
+            "synthetic: false  # TODO: true if the microdata was made up to reproduce published figures\n",
+            "licenses:  # TODO: the licence you publish under\n",
+            "  - {name: CC-BY-4.0, title: Creative Commons Attribution 4.0 International,"
+            " path: https://creativecommons.org/licenses/by/4.0/}\n",
+            "sources:  # TODO: the survey and its report\n",
+            f"  - {{title: {_flow(say('todo', primary) + ': ' + draft.source.name)}, publisher: TODO, date: TODO}}\n",
+            "contributors:  # TODO: who collected, published and curated the data\n",
+            "  - {title: TODO, roles: [datacollector]}\n",
+            "microdata:\n",
+            f"  {pop}: {microdata_path}"
+            + (
+                f"  # converted from {_flow(draft.source.name)} by init\n"
+                if draft.microdata is not None
+                else "  # TODO: put the data export here (respondent_id, then the codebook's columns)\n"
+            ),
+            "disclosure:\n",
+            "  low_base: 30  # a base under this is flagged [u]\n",
+            "  min_cell: 5  # cross-tabulation cells under this are suppressed [c]\n",
+            "  min_k: 3  # every combination of quasi-identifiers in published microdata must hold this many\n",
+            "  quasi_identifiers:\n",
+            f"    {pop}: []  # TODO: the questions that together could identify someone (age, district, ...)\n",
+        ]
+    )
+
+    questions = []
+    for question in draft.questions:
+        entry: dict[str, Any] = {
+            "id": question.id,
+            "population": pop,
+            "type": question.type,
+            "text": question.text,
+            "options": [{"code": option.code, **option.labels} for option in question.options],
+            "universe": {"question": question.universe[0], "codes": question.universe[1]}
+            if question.universe
+            else None,
+        }
+        questions.append(entry)
+    codebook = {
+        "missing": {"no_answer": draft.no_answer},
+        "populations": {pop: {"title": {tag: say("respondents", tag) for tag in draft.languages}}},
+        "questions": questions,
+    }
+    text = _dump(codebook)
+    for question in draft.questions:
+        if question.universe_note:
+            text = text.replace(
+                f"- id: {question.id}\n", f"- id: {question.id}  # universe {question.universe_note}\n", 1
+            )
+    files[f"{content}/codebook.yml"] = header + text
+
+    categorical = [q for q in draft.questions if q.type in ("single", "scale", "multi")]
+    files[f"{content}/indicators.yml"] = header + _dump(
+        {
+            "breakdowns": {pop: []},
+            "indicators": [{"id": q.id, "question": q.id, "title": q.text, "breakdowns": []} for q in categorical],
+        }
+    )
+    attribute = _attribute(primary)
+    charts = [
+        {
+            "id": q.id,
+            "page": q.group,
+            "series": [{"indicator": q.id}],
+            "sort": "none",
+            # The question's text in the main language; TODO: a title that states what the chart shows.
+            "title": jinja_text(q.text[primary]),
+        }
+        for q in categorical
+    ]
+    files[f"{content}/charts.yml"] = (
+        header + "# TODO: turn each title into the message the chart shows.\n" + _dump({"charts": charts})
+    )
+    files[f"{content}/changelog.yml"] = header + _dump(
+        [
+            {
+                "version": "0.1.0",
+                "date": today,
+                "changes": [{tag: say("changelog_first", tag, source=draft.source.name) for tag in draft.languages}],
+            }
+        ]
+    )
+    files[f"{content}/published_figures.csv"] = (
+        "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
+    )
+    banner = f'!!! warning "{say("draft_title", primary)}"\n\n    {say("draft_banner", primary)}\n'
+    index = [
+        "{# Drafted by surveypress init: replace the TODO line with what only you can say. #}",
+        f"# {{{{ meta.title[{json.dumps(primary)}] }}}}",
+        "",
+        banner,
+        say("index_todo", primary),
+        "",
+        f"## {say('questions', primary)}",
+        "",
+    ]
+    index += [f"- [{jinja_text(title[primary])}]({page}.md)" for page, title in draft.groups.items()]
+    index += [
+        "",
+        f"## {say('downloads', primary)}",
+        "",
+        f"- [{say('all_data', primary)}]({{{{ root }}}}{{{{ archive }}}})",
+        "{% for file in downloads %}",
+        "- [`{{ file.path }}`]({{ root }}downloads/{{ file.path }})",
+        "{% endfor %}",
+        "",
+    ]
+    files[f"{content}/templates/index.md.j2"] = "\n".join(index)
+    for page, title in draft.groups.items():
+        lines = [f"# {jinja_text(title[primary])}", "", banner]
+        for question in (q for q in categorical if q.group == page):
+            lines += [
+                f'## {{{{ question("{question.id}").text.{attribute} }}}}',
+                "",
+                f'{{{{ chart("{question.id}") }}}}',
+                "",
+            ]
+        files[f"{content}/templates/{page}.md.j2"] = "\n".join(lines)
+    if draft.microdata is not None:
+        files[microdata_path] = _csv(draft.microdata, [c for c in _columns(draft)])
+    files["mkdocs.yml"] = _mkdocs(draft)
+    return files
+
+
+def _columns(draft: Draft) -> list[str]:
+    columns = ["respondent_id"]
+    for question in draft.questions:
+        if question.type == "multi":
+            columns += [f"{question.id}_{option.code}" for option in question.options]
+        else:
+            columns.append(question.id)
+    return columns
+
+
+def _csv(columns: dict[str, pa.Array], order: list[str]) -> str:
+    """The microdata in the layout ARCHITECTURE.md fixes: UTF-8, comma, header, empty cell = not asked."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(order)
+    writer.writerows(zip(*(columns[name].to_pylist() for name in order), strict=True))
+    return buffer.getvalue()
+
+
+def _dump(value: Any) -> str:
+    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None)
+
+
+def _mkdocs(draft: Draft) -> str:
+    primary = draft.languages[0]
+    return "".join(
+        [
+            "# Drafted by `surveypress init`: a plain Material site for the pages build_tables.py generates.\n",
+            f"site_name: {_flow(draft.title[primary])}\n",
+            "docs_dir: docs\n",
+            "site_dir: site\n",
+            "use_directory_urls: false\n",
+            "strict: true\n",
+            "theme:\n",
+            "  name: material\n",
+            f"  language: {_flow(primary.split('-')[0].lower())}\n",
+            "  font: false\n",
+            "plugins:\n",
+            "  - search\n",
+            "markdown_extensions:\n",
+            "  - admonition\n",
+            "  - attr_list\n",
+            "  - md_in_html\n",
+            "  - tables\n",
+            "  - toc\n",
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Writing without overwriting, and the command line.
+
+
+def write(files: dict[str, str], project: Path, stream: TextIO) -> int:
+    """Writes each file that does not exist; reports the others as unchanged or, with a short diff, as differing.
+    Returns how many differ."""
+    differ = 0
+    for relative, text in files.items():
+        path = project / relative
+        if relative == "mkdocs.yml" and path.exists():
+            print(f"kept      {relative} (the project has its own)", file=stream)
+            continue
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="\n")
+            print(f"wrote     {relative}", file=stream)
+            continue
+        current = path.read_text(encoding="utf-8", errors="replace")
+        if _without_date(current) == _without_date(text):
+            print(f"unchanged {relative}", file=stream)
+            continue
+        differ += 1
+        print(f"differs   {relative} (kept as it is; delete it and run init again to take the new one)", file=stream)
+        diff = list(
+            difflib.unified_diff(
+                current.splitlines(),
+                text.splitlines(),
+                f"{relative} (yours)",
+                f"{relative} (from the source)",
+                n=0,
+                lineterm="",
+            )
+        )
+        for line in diff[:40]:
+            print(f"    {line}", file=stream)
+        if len(diff) > 40:
+            print(f"    ... {len(diff) - 40} more lines", file=stream)
+    return differ
+
+
+def _without_date(text: str) -> str:
+    """Compares files as if written the same day: the header line and changelog date change every run."""
+    text = re.sub(r"^# Drafted by `surveypress init` from .*$", "", text, count=1, flags=re.M)
+    return re.sub(r"^(\s*-?\s*date: )['\"]?\d{4}-\d{2}-\d{2}['\"]?$", r"\1", text, flags=re.M)
+
+
+def draft(path: Path, name: str, arguments: argparse.Namespace) -> Draft:
+    languages = [tag.strip() for tag in arguments.languages.split(",") if tag.strip()] if arguments.languages else None
+    if not path.is_file():
+        raise InputError(name, "a labelled .sav, .zsav or .dta file, or an XLSForm workbook", hint="Check the path")
+    suffix = path.suffix.lower()
+    if suffix in readers.STATISTICAL_SUFFIXES:
+        return draft_from_statistical(path, name, arguments.population, languages, arguments.id_column)
+    if is_xlsform(path, name):
+        return draft_from_xlsform(path, name, arguments.population, languages)
+    raise InputError(
+        name,
+        "a labelled .sav, .zsav or .dta file, or an XLSForm workbook (sheets survey and choices)",
+        value=path.suffix
+        if suffix not in readers.WORKBOOK_SUFFIXES
+        else "a workbook without survey and choices sheets",
+        hint="A data workbook or CSV has no labels to draft a codebook from: name it in publication.yml instead",
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    command = argparse.ArgumentParser(
+        prog="surveypress init",
+        description="Draft a content folder (codebook, indicators, charts, pages) from a labelled SPSS/Stata file or"
+        " an XLSForm. Existing files are never overwritten: init reports how they differ.",
+        epilog="Exit codes: 0 every file written or unchanged, 1 some existing files differ (kept), 2 bad input.",
+    )
+    command.add_argument("source", help="a .sav, .zsav or .dta file with labels, or an XLSForm (.xlsx)")
+    command.add_argument("--content", default=CONTENT, help="content folder to write (default: publication)")
+    command.add_argument("--population", help="population id (default: from the file name)")
+    command.add_argument("--languages", help="declared languages, comma-separated BCP 47 tags, primary first")
+    command.add_argument("--id-column", help="the respondent id variable (default: one named id, respondent_id, ...)")
+    return command
+
+
+def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int:
+    stream = stream if stream is not None else sys.stderr
+    arguments = parser().parse_args(argv)
+    source = Path(arguments.source)
+    content = Path(arguments.content)
+    project = content.resolve().parent
+    try:
+        result = draft(source, str(source), arguments)
+    except InputError as error:
+        print(f"error: {error}", file=stream)
+        return 2
+    files = render(result, content.name, dt.date.today().isoformat())
+    differ = write(files, project, stream)
+    for note in result.notes:
+        print(f"note      {note}", file=stream)
+    print(
+        f"next      check the TODO lines in {content.name}/, then build: surveypress build --content {content.name}",
+        file=stream,
+    )
+    return 1 if differ else 0

@@ -1,0 +1,65 @@
+"""A MkDocs plugin (`plugins: [surveypress]`) that brings the engine's theme to the site without copying files.
+
+The theme overrides (`partials/`), the stylesheet and the script are package data under `surveypress/theme/`:
+this plugin puts that folder first among the theme's folders, so MkDocs takes the overrides from it and copies its
+static files (assets/stylesheets/site.css, assets/javascripts/site.js) into the site, and links both from every page.
+The script's own text comes from the engine's catalogue: each page's <body> carries it in data attributes, in the
+language of that page's edition.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from markupsafe import escape
+from mkdocs.plugins import BasePlugin
+
+from surveypress import i18n
+
+THEME_DIR = Path(__file__).resolve().parent / "theme"
+STYLESHEET = "assets/stylesheets/site.css"
+SCRIPT = "assets/javascripts/site.js"
+
+
+class SurveypressPlugin(BasePlugin):
+    def on_config(self, config):
+        dirs = config.theme.dirs
+        if str(THEME_DIR) not in dirs:
+            # After the project's own custom_dir (if any), before Material's templates.
+            custom = config.theme.custom_dir
+            dirs.insert(1 if custom else 0, str(THEME_DIR))
+        if STYLESHEET not in [str(path) for path in config.extra_css]:
+            config.extra_css.append(STYLESHEET)
+        if SCRIPT not in [str(path) for path in config.extra_javascript]:
+            config.extra_javascript.append(SCRIPT)
+        return config
+
+    def on_post_page(self, output, page, config):
+        """Hands site.js its text in the page's language (theme.language, set per edition)."""
+        language = str(config.theme.get("language") or "en")
+        if i18n.catalogue_folder(language) is None:
+            return output
+        with i18n.language(language):
+            label = i18n._(TABLE_LABEL)
+            texts = {key: i18n._(message) for key, message in SCRIPT_TEXT.items()}
+        script_text = escape(json.dumps(texts, ensure_ascii=False))
+        attributes = f'data-sp-table-label="{escape(label)}" data-sp-text="{script_text}"'
+        return output.replace("<body", f"<body {attributes}", 1)
+
+
+# The name site.js gives a scrolling table that has no caption.
+TABLE_LABEL = i18n.N_("Table, scrolls sideways")
+# Every other text site.js shows (its TEXT object), by key, in the page's language.
+SCRIPT_TEXT = {
+    "tools": i18n.N_("Reading aids"),
+    "reading": i18n.N_("Large text"),
+    "readAloud": i18n.N_("Read aloud"),
+    "stopReading": i18n.N_("Stop reading"),
+    "readingHelp": i18n.N_(
+        "Text is larger and lines are further apart; this site remembers the choice. Press Large text again to undo."
+    ),
+    "readAloudHelp": i18n.N_("Reading the page aloud with the browser's own voice. Press again to stop."),
+    "tableRegion": TABLE_LABEL,
+    "scrollHint": i18n.N_("This table is wide: swipe sideways to see all of it →"),
+}

@@ -1,0 +1,210 @@
+"""Stage "load", for files of any size: small files are read whole by load.py, large ones are left to the engine.
+
+Takes: a `Publication` and a scratch folder that lives as long as the build.
+Gives: `{population: DataFrame | Streamed}`: a validated frame (load.py) for a small file; for a large one a
+`Streamed` Parquet path that the DuckDB engine checks while it counts (tabulate) and groups (k-anonymity), so no
+population is held in memory. A large CSV file is first copied into a Parquet file of text columns in one
+streaming pass (pyarrow reads it a block at a time), so both formats take the same path and get the same checks.
+
+The messages are load.py's own: the file checks (missing, too large, not CSV or Parquet) and the header are checked
+here with load.py's functions; the rows are checked by the engine, which asks load.py to word the problem it found
+(engines/duckdb_engine.py). A CSV file that pyarrow cannot read as a stream (bytes that are not UTF-8, a ragged row)
+is read once more by load.py, which names the problem exactly; only a broken file pays for that.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from surveypress import load
+from surveypress.errors import InputError
+from surveypress.spec import Population, Publication
+
+# Microdata is released as the input file (mirrored into the outputs) when it is Parquet or a CSV file up to this
+# size; a larger CSV file is released as Parquet only, written by the engine as a stream (a CSV file of millions of
+# rows helps no reader, and Parquet is a tenth of its size).
+RELEASE_CSV_MAX_BYTES = 16 * 1024 * 1024
+# Files up to these sizes are read whole (quicker for small surveys: no engine to start); larger ones stream through
+# the engine. 4 MB of CSV or 256 KB of Parquet are about 40,000 and 15,000 respondents of the default publication's
+# codebook; load.py takes about a second for them, and DuckDB scans them as fast.
+STREAM_CSV_ABOVE_BYTES = 4 * 1024 * 1024
+STREAM_PARQUET_ABOVE_BYTES = 256 * 1024
+# Overrides both sizes (in bytes), e.g. 0 to stream every file (the tests run the bad-input catalogue this way).
+STREAM_ENV = "SURVEYPRESS_STREAM_ABOVE_BYTES"
+HEAD_BYTES = 1 << 16  # the start of a CSV file checked as load.py checks a whole file (encoding, header)
+CSV_BLOCK_BYTES = 16 << 20
+PARQUET_ROW_GROUP = 131_072  # rows per group: enough groups for DuckDB to scan with every core
+
+
+@dataclass(frozen=True)
+class Streamed(os.PathLike):
+    """A population's microdata for the engine to read: a Parquet file, and the input file that messages name."""
+
+    path: Path
+    display: str
+    population: str
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
+def stream_above(suffix: str) -> int:
+    override = os.environ.get(STREAM_ENV, "").strip()
+    if override:
+        return int(override)
+    return STREAM_CSV_ABOVE_BYTES if suffix == ".csv" else STREAM_PARQUET_ABOVE_BYTES
+
+
+def open_microdata(pub: Publication, scratch: Path) -> dict[str, pd.DataFrame | Streamed]:
+    """Every population's microdata, read whole when small, else checked at its start and left for the engine."""
+    limit_bytes = load.max_file_bytes(pub)
+    sources: dict[str, pd.DataFrame | Streamed] = {}
+    for population in pub.codebook.populations.values():
+        path, name = load.checked_file(population, pub.project_root, limit_bytes)
+        suffix = path.suffix.lower()
+        # SPSS, Stata and workbooks are read by readers.py, as are answers given as text: those load whole.
+        whole = suffix not in (".csv", ".parquet") or population.source.answers != "codes"
+        whole = whole or population.source.multi_separator is not None
+        # A weighted design's columns are checked by load.py (weights, strata, PSUs) before tabulate weighs them.
+        whole = whole or population.design is not None
+        if whole or path.stat().st_size <= stream_above(suffix):
+            sources[population.id] = load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
+            continue
+        expected = pub.codebook.columns_of(population.id)
+        if suffix == ".parquet":
+            _check_parquet_start(path, name, expected, population.id)
+            sources[population.id] = Streamed(path, name, population.id)
+        else:
+            target = scratch / f"{population.id}.parquet"
+            read = _csv_to_parquet(pub, population, path, name, expected, target, limit_bytes)
+            sources[population.id] = Streamed(target, name, population.id) if read is None else read
+    return sources
+
+
+def describe(sources: dict[str, pd.DataFrame | Streamed]) -> str:
+    """The load stage's progress line."""
+    parts = []
+    for population, source in sources.items():
+        if isinstance(source, pd.DataFrame):
+            parts.append(f"{population} {len(source):,} rows")
+        else:
+            parts.append(f"{population} streamed ({pq.ParquetFile(source.path).metadata.num_rows:,} rows)")
+    return ", ".join(parts)
+
+
+def _check_parquet_start(path: Path, name: str, expected: list[str], population: str) -> None:
+    """What load.py checks of a Parquet file before its rows: that it is one, its columns, that it has rows."""
+    try:
+        metadata = pq.ParquetFile(path).metadata
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(name, "a Parquet file", value=str(error).splitlines()[0][:120]) from None
+    load.check_header([metadata.schema.column(i).name for i in range(metadata.num_columns)], name, expected, population)
+    if metadata.num_rows == 0:
+        raise InputError(name, "at least one respondent row", value="(no rows)")
+
+
+def _csv_to_parquet(
+    pub: Publication,
+    population: Population,
+    path: Path,
+    name: str,
+    expected: list[str],
+    target: Path,
+    limit_bytes: int,
+) -> pd.DataFrame | None:
+    """Copies a large CSV file into a Parquet file of text columns, a block at a time, as load.py would read it.
+
+    Gives None when it did. When the start of the file or pyarrow's stream finds a problem, load.py reads the whole
+    file instead: it raises the problem's exact message, or, if the sample misled, gives the frame to use.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        more = bool(handle.read(1))
+    if more:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if error.reason == "unexpected end of data":
+                head = head[: error.start]  # a character cut by the sample, not an error
+    invalid: list[pa_csv.InvalidRow | None] = []
+    try:
+        load.check_csv_start(head, name, expected, population.id)
+    except InputError:
+        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
+    if _holds_nul(path):
+        # Binary data anywhere in the file: load.py names the row (pyarrow would read NUL as part of a code).
+        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
+
+    def keep_invalid(row: pa_csv.InvalidRow) -> str:
+        invalid.append(row)
+        return "skip"
+
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=keep_invalid, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={column: pa.string() for column in expected},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        with pq.ParquetWriter(target, reader.schema) as writer:
+            for batch in reader:
+                if invalid:
+                    break
+                writer.write_batch(batch, row_group_size=PARQUET_ROW_GROUP)
+    except pa.ArrowInvalid:
+        invalid.append(None)  # e.g. bytes that are not UTF-8 further down the file
+    if invalid:
+        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
+    return None
+
+
+def _holds_nul(path: Path) -> bool:
+    """Whether a NUL byte is anywhere in the file, read a block at a time (a text file has none)."""
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(CSV_BLOCK_BYTES), b""):
+            if b"\x00" in block:
+                return True
+    return False
+
+
+def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.DataFrame | Streamed]) -> list[str]:
+    """Stages each population's microdata for release (see RELEASE_CSV_MAX_BYTES); gives the staged paths."""
+    released = []
+    for population in pub.codebook.populations.values():
+        path = population.microdata
+        if path.suffix.lower() != ".csv" or path.stat().st_size <= RELEASE_CSV_MAX_BYTES:
+            released.append(staging.mirror_input(path))
+            continue
+        relative = Path(load.display_path(path, pub.project_root)).with_suffix(".parquet").as_posix()
+        target = staging.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = microdata[population.id]
+        if isinstance(source, pd.DataFrame):
+            source.to_parquet(target, index=False, row_group_size=PARQUET_ROW_GROUP)
+        else:
+            from surveypress.engines import duckdb_engine
+
+            duckdb_engine.write_typed_parquet(pub.codebook, population.id, source, target, PARQUET_ROW_GROUP)
+        released.append(relative)
+    return released
+
+
+def released_path(pub: Publication, population: Population) -> str:
+    """Where a population's microdata is released, relative to the project (see `release_microdata`)."""
+    relative = Path(load.display_path(population.microdata, pub.project_root))
+    path = population.microdata
+    if path.suffix.lower() == ".csv" and path.is_file() and path.stat().st_size > RELEASE_CSV_MAX_BYTES:
+        return relative.with_suffix(".parquet").as_posix()
+    return relative.as_posix()

@@ -1,0 +1,161 @@
+// Reading aids for older readers (适老化) and small mends, added by script so that the page is complete without it.
+// Every text this file shows is in TEXT: the engine's catalogue puts it on <body data-sp-text> in the page's
+// language (surveypress/mkdocs_plugin.py); the English below is only the fallback.
+var TEXT = Object.assign(
+  {
+    tools: "Reading aids",
+    reading: "Large text",
+    readAloud: "Read aloud",
+    stopReading: "Stop reading",
+    readingHelp: "Text is larger and lines are further apart; this site remembers the choice. Press Large text again to undo.",
+    readAloudHelp: "Reading the page aloud with the browser's own voice. Press again to stop.",
+    tableRegion: "Table, scrolls sideways",
+    scrollHint: "This table is wide: swipe sideways to see all of it →",
+  },
+  (function () {
+    try {
+      return JSON.parse(document.body.getAttribute("data-sp-text") || "{}");
+    } catch (error) {
+      return {};
+    }
+  })()
+);
+
+function spStore(key, value) {
+  try {
+    if (value === undefined) return window.localStorage.getItem(key);
+    window.localStorage.setItem(key, value);
+  } catch (error) {
+    return null; // storage blocked (private mode): the control still works for this page
+  }
+  return null;
+}
+
+// A help line under the controls, shown the first time each control is used (then remembered).
+function spHelp(toolbar, key, text) {
+  var line = toolbar.querySelector(".sp-tools__help");
+  if (spStore("sp-help-" + key) === "1") {
+    line.textContent = "";
+    return;
+  }
+  line.textContent = text;
+  spStore("sp-help-" + key, "1");
+}
+
+function spButton(label, pressed) {
+  var button = document.createElement("button");
+  button.type = "button";
+  button.className = "sp-tools__button";
+  button.textContent = label;
+  button.setAttribute("aria-pressed", pressed ? "true" : "false");
+  return button;
+}
+
+// The page's main text in reading order: headings, paragraphs, list items and chart titles, not tables or controls.
+function spMainText(article) {
+  var parts = [];
+  article.querySelectorAll("h1, h2, h3, p, li, figcaption").forEach(function (node) {
+    if (node.closest(".sp-tools, details, table, .sp-visually-hidden, .sp-chart-downloads, .sp-release")) return;
+    if (node.tagName === "P" && node.closest("li")) return;
+    var text = node.innerText.replace(/\s+/g, " ").trim();
+    if (text) parts.push(text);
+  });
+  return parts;
+}
+
+function spReadingTools() {
+  var article = document.querySelector("article.md-content__inner");
+  // The template reserves the toolbar's place (overrides/main.html), so filling it moves nothing.
+  var toolbar = article && article.querySelector(".sp-tools");
+  if (!toolbar || toolbar.childElementCount) return;
+  toolbar.setAttribute("aria-label", TEXT.tools);
+  var root = document.documentElement;
+
+  var reading = spButton(TEXT.reading, root.classList.contains("sp-reading"));
+  reading.classList.add("sp-tools__reading");
+  reading.addEventListener("click", function () {
+    var on = !root.classList.contains("sp-reading");
+    root.classList.toggle("sp-reading", on);
+    reading.setAttribute("aria-pressed", on ? "true" : "false");
+    spStore("sp-reading", on ? "1" : "0");
+    if (on) spHelp(toolbar, "reading", TEXT.readingHelp);
+  });
+  toolbar.appendChild(reading);
+
+  // Read aloud with the browser's own speech synthesis, in the page's language; no button where there is none.
+  if ("speechSynthesis" in window && "SpeechSynthesisUtterance" in window) {
+    var aloud = spButton(TEXT.readAloud, false);
+    aloud.classList.add("sp-tools__aloud");
+    var stop = function () {
+      window.speechSynthesis.cancel();
+      aloud.setAttribute("aria-pressed", "false");
+      aloud.textContent = TEXT.readAloud;
+    };
+    aloud.addEventListener("click", function () {
+      if (aloud.getAttribute("aria-pressed") === "true") {
+        stop();
+        return;
+      }
+      var lang = root.getAttribute("lang") || "zh";
+      var voices = window.speechSynthesis.getVoices() || [];
+      var voice = voices.filter(function (candidate) {
+        return candidate.lang && candidate.lang.toLowerCase().indexOf(lang.split("-")[0].toLowerCase()) === 0;
+      })[0];
+      var parts = spMainText(article);
+      window.speechSynthesis.cancel();
+      parts.forEach(function (text, index) {
+        var utterance = new window.SpeechSynthesisUtterance(text);
+        utterance.lang = lang;
+        if (voice) utterance.voice = voice;
+        if (index === parts.length - 1) utterance.onend = stop;
+        window.speechSynthesis.speak(utterance);
+      });
+      aloud.setAttribute("aria-pressed", "true");
+      aloud.textContent = TEXT.stopReading;
+      spHelp(toolbar, "aloud", TEXT.readAloudHelp);
+    });
+    window.addEventListener("pagehide", stop);
+    toolbar.appendChild(aloud);
+  }
+
+  var help = document.createElement("p");
+  help.className = "sp-tools__help";
+  help.setAttribute("role", "status");
+  toolbar.appendChild(help);
+  toolbar.hidden = false;
+}
+
+// Material wraps each wide Markdown table in a scrolling box. Give every such box a keyboard stop and a name, so a
+// table that does not fit a phone can be scrolled without a mouse (WCAG 2.1.1; axe: scrollable-region-focusable),
+// and say under a box that it scrolls when it does.
+function spScrollBoxes() {
+  document.querySelectorAll(".md-typeset__scrollwrap").forEach(function (box) {
+    if (box.hasAttribute("tabindex")) return;
+    var caption = box.querySelector("caption");
+    box.setAttribute("tabindex", "0");
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", caption ? caption.textContent : document.body.getAttribute("data-sp-table-label") || "");
+  });
+  document.querySelectorAll(".md-typeset__scrollwrap, .sp-table-scroll").forEach(function (box) {
+    var next = box.nextElementSibling;
+    var hinted = next && next.classList.contains("sp-scroll-hint");
+    var wide = box.scrollWidth > box.clientWidth + 1;
+    if (wide && !hinted) {
+      var hint = document.createElement("p");
+      hint.className = "sp-scroll-hint";
+      hint.textContent = TEXT.scrollHint;
+      box.insertAdjacentElement("afterend", hint);
+    } else if (!wide && hinted) {
+      next.remove();
+    }
+  });
+}
+
+document$.subscribe(function () {
+  spReadingTools();
+  spScrollBoxes();
+  document.querySelectorAll("details.sp-chart-data").forEach(function (details) {
+    details.addEventListener("toggle", spScrollBoxes);
+  });
+});
+window.addEventListener("resize", spScrollBoxes);

@@ -1,0 +1,433 @@
+"""`surveypress init`: from a labelled SPSS or Stata file, or an XLSForm, to a content folder that builds the same
+tables as the equivalent CSV with a hand-written codebook, and a site whose pages show every chart as a draft."""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyreadstat
+import pytest
+import yaml
+
+from surveypress import build, init
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ROOT / "tests" / "fixtures" / "tiny"
+PEOPLE_CSV = TINY / "datasets" / "microdata" / "people.csv"
+CODEBOOK = yaml.safe_load((TINY / "publication" / "codebook.yml").read_text(encoding="utf-8"))
+PEOPLE_QUESTIONS = [q for q in CODEBOOK["questions"] if q["population"] == "people"]
+LABELS = {q["id"]: {o["code"]: o for o in q["options"]} for q in PEOPLE_QUESTIONS}
+TEXTS = {q["id"]: q["text"] for q in PEOPLE_QUESTIONS}
+
+
+def people() -> pd.DataFrame:
+    """The tiny fixture's people as SPSS and Stata hold them: numbers, system-missing where not asked."""
+    frame = pd.read_csv(PEOPLE_CSV, dtype=str, keep_default_na=False)
+    for column in frame.columns[1:]:
+        frame[column] = pd.to_numeric(frame[column].replace("", np.nan)).astype(float)
+    return frame
+
+
+def variable_labels(language: str) -> dict[str, str]:
+    labels = {"respondent_id": "ID"}
+    for question in PEOPLE_QUESTIONS:
+        if question["type"] == "multi":
+            for option in question["options"]:
+                separator = "：" if language == "zh" else ": "
+                labels[f"{question['id']}_{option['code']}"] = question["text"][language] + separator + option[language]
+        else:
+            labels[question["id"]] = question["text"][language]
+    return labels
+
+
+def value_labels(language: str, no_answer: str) -> dict[str, dict[int, str]]:
+    return {
+        question["id"]: {**{o["code"]: o[language] for o in question["options"]}, -9: no_answer}
+        for question in PEOPLE_QUESTIONS
+        if question["type"] != "multi"
+    }
+
+
+def hand_written(root: Path) -> Path:
+    """The reference: the tiny fixture's people, their CSV and hand-written codebook, one indicator per question."""
+    project = root / "reference"
+    shutil.copytree(TINY, project)
+    content = project / "publication"
+    codebook = {**CODEBOOK, "questions": PEOPLE_QUESTIONS}
+    codebook["populations"] = {"people": CODEBOOK["populations"]["people"]}
+    (content / "codebook.yml").write_text(yaml.safe_dump(codebook, allow_unicode=True), encoding="utf-8")
+    indicators = [{"id": q["id"], "question": q["id"], "title": q["text"]} for q in PEOPLE_QUESTIONS]
+    (content / "indicators.yml").write_text(
+        yaml.safe_dump({"breakdowns": {"people": []}, "indicators": indicators}, allow_unicode=True), encoding="utf-8"
+    )
+    publication = (content / "publication.yml").read_text(encoding="utf-8")
+    publication = publication.replace("  firms: datasets/microdata/firms.csv\n", "").replace(
+        "    firms: [f_size]\n", ""
+    )
+    (content / "publication.yml").write_text(publication, encoding="utf-8")
+    figures = (content / "published_figures.csv").read_text(encoding="utf-8").splitlines()[0]
+    (content / "published_figures.csv").write_text(figures + "\n", encoding="utf-8")
+    (project / "datasets" / "microdata" / "firms.csv").unlink()
+    return project
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = hand_written(tmp_path_factory.mktemp("reference"))
+    build.build(project / "publication", stream=io.StringIO())
+    return project
+
+
+def run_init(project: Path, source: Path, *options: str) -> tuple[int, str]:
+    stream = io.StringIO()
+    code = init.main([str(source), "--content", str(project / "publication"), *options], stream=stream)
+    return code, stream.getvalue()
+
+
+def built(project: Path) -> Path:
+    build.build(project / "publication", stream=io.StringIO())
+    return project
+
+
+def table(project: Path) -> str:
+    return (project / "datasets" / "indicators.csv").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def from_sav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A labelled SPSS file with Chinese labels, -9 declared user-missing, 0/1 columns for the multi question."""
+    project = tmp_path_factory.mktemp("sav") / "project"
+    project.mkdir()
+    source = project / "people.sav"
+    labels = value_labels("zh", "未回答")
+    labels["p_region"][99] = "不知道"  # a positive user-missing code, as many SPSS files have
+    pyreadstat.write_sav(
+        people(),
+        source,
+        file_label="小型测试调查",
+        column_labels=variable_labels("zh"),
+        variable_value_labels=labels,
+        missing_ranges={"p_used": [-9], "p_satisfaction": [-9], "p_region": [-9, 99]},
+        variable_measure={"p_satisfaction": "ordinal"},
+    )
+    code, report = run_init(project, source, "--population", "people", "--languages", "zh-Hans,en")
+    assert code == 0, report
+    return built(project)
+
+
+def test_init_from_a_labelled_sav_builds_the_tables_of_the_hand_written_codebook(from_sav: Path, reference: Path):
+    # The file's labels are Chinese (the English ones are TODO), so compare the figures and the Chinese labels.
+    columns = ["indicator", "breakdown", "group", "group_label", "category", "category_label", "count", "base"]
+    columns += ["percent", "ci_low", "ci_high", "flags"]
+    drafted = pd.read_csv(from_sav / "datasets" / "indicators.csv", dtype=str)[columns]
+    expected = pd.read_csv(reference / "datasets" / "indicators.csv", dtype=str)[columns]
+    pd.testing.assert_frame_equal(drafted, expected)
+
+
+def test_init_drafts_the_codebook_from_spss_labels_missing_values_and_multi_columns(from_sav: Path) -> None:
+    codebook = yaml.safe_load((from_sav / "publication" / "codebook.yml").read_text(encoding="utf-8"))
+    questions = {q["id"]: q for q in codebook["questions"]}
+    assert list(questions) == [q["id"] for q in PEOPLE_QUESTIONS]
+    assert codebook["missing"] == {"no_answer": -9}
+    assert questions["p_region"]["text"] == {"zh-Hans": "居住地", "en": "TODO: 居住地"}
+    assert [option["code"] for option in questions["p_region"]["options"]] == [1, 2]  # 99 is user-missing
+    assert questions["p_satisfaction"]["type"] == "scale"  # SPSS measure: ordinal
+    assert questions["p_channels"]["type"] == "multi"
+    assert questions["p_channels"]["text"]["zh-Hans"] == "通过哪些渠道办事"
+    assert [o["zh-Hans"] for o in questions["p_channels"]["options"]] == ["手机应用", "网站", "自助终端"]
+    # Who was asked is read off the data, and marked for a person to confirm.
+    assert questions["p_channels"]["universe"] == {"question": "p_used", "codes": [1]}
+    assert questions["p_satisfaction"]["universe"] == {"question": "p_channels", "codes": [1, 2]}
+    text = (from_sav / "publication" / "codebook.yml").read_text(encoding="utf-8")
+    assert "- id: p_channels  # universe inferred from the data" in text
+
+
+def test_init_writes_every_required_publication_key_with_todo_where_a_person_must_answer(from_sav: Path) -> None:
+    text = (from_sav / "publication" / "publication.yml").read_text(encoding="utf-8")
+    meta = yaml.safe_load(text)
+    assert meta["languages"] == ["zh-Hans", "en"]
+    assert meta["title"] == {"zh-Hans": "小型测试调查", "en": "TODO: 小型测试调查"}
+    assert meta["microdata"] == {"people": "datasets/microdata/people.csv"}
+    assert {"name", "version", "description", "licenses", "sources", "contributors", "disclosure"} <= set(meta)
+    assert "# TODO: the questions that together could identify someone" in text
+
+
+def test_the_drafted_site_shows_every_chart_under_a_draft_banner(from_sav: Path) -> None:
+    charts = yaml.safe_load((from_sav / "publication" / "charts.yml").read_text(encoding="utf-8"))["charts"]
+    indicators = yaml.safe_load((from_sav / "publication" / "indicators.yml").read_text(encoding="utf-8"))
+    assert [c["id"] for c in charts] == [i["id"] for i in indicators["indicators"]] == list(LABELS)
+    page = (from_sav / "docs" / "questions.md").read_text(encoding="utf-8")
+    assert '!!! warning "草稿"' in page
+    for chart in charts:
+        assert f'<figure class="sp-chart" id="chart-{chart["id"]}">' in page
+        assert (from_sav / "docs" / "assets" / "charts" / f"{chart['id']}.svg").is_file()
+    index = (from_sav / "docs" / "index.md").read_text(encoding="utf-8")
+    assert "# 小型测试调查" in index and "(questions.md)" in index and "downloads/people-0.1.0.zip" in index
+    assert (from_sav / "datapackage.json").is_file()
+
+
+def test_rerunning_init_on_a_changed_file_reports_the_difference_and_keeps_hand_edits(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    source = project / "people.sav"
+    labels = value_labels("zh", "未回答")
+    pyreadstat.write_sav(people(), source, column_labels=variable_labels("zh"), variable_value_labels=labels)
+    assert run_init(project, source, "--population", "people")[0] == 0
+    charts = project / "publication" / "charts.yml"
+    edited = charts.read_text(encoding="utf-8").replace("title: '{{ \"居住地\" }}'", "title: 城乡各半")
+    charts.write_text(edited, encoding="utf-8")
+
+    labels["p_region"][2] = "乡村"
+    pyreadstat.write_sav(people(), source, column_labels=variable_labels("zh"), variable_value_labels=labels)
+    code, report = run_init(project, source, "--population", "people")
+
+    assert code == 1
+    assert "differs   publication/codebook.yml" in report
+    assert "-  - {code: 2, zh-Hans: 农村}" in report and "+  - {code: 2, zh-Hans: 乡村}" in report
+    assert "differs   publication/charts.yml" in report
+    assert "unchanged publication/indicators.yml" in report
+    assert charts.read_text(encoding="utf-8") == edited
+    assert "农村" in (project / "publication" / "codebook.yml").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def from_dta(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Stata file with English labels and -9 labelled 'No answer' (Stata has no user-missing codes of that kind)."""
+    project = tmp_path_factory.mktemp("dta") / "project"
+    project.mkdir()
+    source = project / "people.dta"
+    pyreadstat.write_dta(
+        people(), source, column_labels=variable_labels("en"), variable_value_labels=value_labels("en", "No answer")
+    )
+    code, report = run_init(project, source, "--population", "people", "--languages", "zh-Hans,en")
+    assert code == 0, report
+    return built(project)
+
+
+def test_init_from_a_stata_file_with_english_labels_builds_the_same_figures(from_dta: Path, reference: Path):
+    # The labels are the file's English ones (the Chinese ones are TODO), so compare everything else.
+    columns = ["indicator", "breakdown", "group", "category", "count", "base", "percent", "ci_low", "ci_high", "flags"]
+    drafted = pd.read_csv(from_dta / "datasets" / "indicators.csv", dtype=str)[columns]
+    expected = pd.read_csv(reference / "datasets" / "indicators.csv", dtype=str)[columns]
+    pd.testing.assert_frame_equal(drafted, expected)
+    codebook = yaml.safe_load((from_dta / "publication" / "codebook.yml").read_text(encoding="utf-8"))
+    region = codebook["questions"][0]
+    assert region["text"] == {"zh-Hans": "TODO: Where do you live", "en": "Where do you live"}
+    assert region["type"] == "single"  # Stata has no measure level, so no scale
+
+
+def xlsform(path: Path, relevant: str = "selected(${p_channels}, '1') or selected(${p_channels}, '2')") -> None:
+    workbook = openpyxl.Workbook()
+    survey = workbook.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label::Chinese (zh)", "label::English (en)", "relevant"])
+    survey.append(["begin group", "profile", "基本情况", "Profile", None])
+    survey.append(["select_one region", "p_region", TEXTS["p_region"]["zh"], TEXTS["p_region"]["en"], None])
+    survey.append(["end group"])
+    survey.append(["begin group", "services", "网上办事", "Online services", None])
+    survey.append(["select_one used", "p_used", TEXTS["p_used"]["zh"], TEXTS["p_used"]["en"], None])
+    survey.append(
+        [
+            "select_multiple channels",
+            "p_channels",
+            TEXTS["p_channels"]["zh"],
+            TEXTS["p_channels"]["en"],
+            "${p_used} = '1'",
+        ]
+    )
+    survey.append(
+        [
+            "select_one satisfaction",
+            "p_satisfaction",
+            TEXTS["p_satisfaction"]["zh"],
+            TEXTS["p_satisfaction"]["en"],
+            relevant,
+        ]
+    )
+    survey.append(["text", "comment", "其他意见", "Other comments", None])
+    survey.append(["end group"])
+    choices = workbook.create_sheet("choices")
+    choices.append(["list_name", "name", "label::Chinese (zh)", "label::English (en)"])
+    for list_name, question in (("region", "p_region"), ("used", "p_used"), ("channels", "p_channels")):
+        for code, option in LABELS[question].items():
+            choices.append([list_name, str(code), option["zh"], option["en"]])
+    for code, option in LABELS["p_satisfaction"].items():
+        choices.append(["satisfaction", code, option["zh"], option["en"]])
+    settings = workbook.create_sheet("settings")
+    settings.append(["form_title", "form_id"])
+    settings.append(["小型测试调查", "tiny_survey"])
+    workbook.save(path)
+
+
+@pytest.fixture(scope="module")
+def from_xlsform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("xlsform") / "project"
+    project.mkdir()
+    xlsform(project / "form.xlsx")
+    code, report = run_init(project, project / "form.xlsx", "--population", "people")
+    assert code == 0, report
+    assert "note      comment (text): not a choice question; left out" in report
+    # An XLSForm holds no answers: the data export, here a workbook, goes where publication.yml says.
+    (project / "datasets" / "microdata").mkdir(parents=True)
+    answers = openpyxl.Workbook()
+    frame = pd.read_csv(PEOPLE_CSV, dtype=str, keep_default_na=False)
+    answers.active.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        answers.active.append([row[0], *[int(cell) if cell else None for cell in row[1:]]])
+    answers.save(project / "datasets" / "microdata" / "people.xlsx")
+    publication = project / "publication" / "publication.yml"
+    text = publication.read_text(encoding="utf-8")
+    assert "  people: datasets/microdata/people.csv  # TODO: put the data export here" in text
+    publication.write_text(text.replace("people.csv", "people.xlsx", 1), encoding="utf-8")
+    return built(project)
+
+
+def test_init_from_an_xlsform_builds_the_tables_of_the_hand_written_codebook(from_xlsform: Path, reference: Path):
+    assert table(from_xlsform) == table(reference)
+
+
+def test_an_xlsform_gives_languages_groups_and_universes(from_xlsform: Path) -> None:
+    meta = yaml.safe_load((from_xlsform / "publication" / "publication.yml").read_text(encoding="utf-8"))
+    assert meta["languages"] == ["zh-Hans", "en"]
+    codebook = yaml.safe_load((from_xlsform / "publication" / "codebook.yml").read_text(encoding="utf-8"))
+    questions = {q["id"]: q for q in codebook["questions"]}
+    assert questions["p_region"]["text"] == {"zh-Hans": "居住地", "en": "Where do you live"}
+    assert questions["p_channels"]["universe"] == {"question": "p_used", "codes": [1]}
+    assert questions["p_satisfaction"]["universe"] == {"question": "p_channels", "codes": [1, 2]}
+    pages = sorted(p.name for p in (from_xlsform / "docs").glob("*.md"))
+    assert pages == ["index.md", "profile.md", "services.md"]
+    assert "# 基本情况" in (from_xlsform / "docs" / "profile.md").read_text(encoding="utf-8")
+
+
+def test_an_xlsform_relevant_that_is_not_a_simple_choice_is_refused(tmp_path: Path) -> None:
+    xlsform(tmp_path / "form.xlsx", relevant="${p_used} = '1' and ${p_region} != '2'")
+    code, report = run_init(tmp_path, tmp_path / "form.xlsx")
+    assert code == 2
+    assert report.endswith(
+        "row 8, column survey.relevant: value \"${p_used} = '1' and ${p_region} != '2'\": expected a relevant"
+        " expression init can turn into a universe: ${q} = 'x', selected(${q}, 'x'), or several of these about the"
+        " same question joined by 'or'. Simplify it, or leave it empty and write the question's universe in"
+        " codebook.yml after init\n"
+    )
+    assert not (tmp_path / "publication").exists()
+
+
+def test_labels_that_look_like_template_code_reach_the_page_as_text(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    labels = variable_labels("zh")
+    labels["p_region"] = '{{ 7 * 7 }} <b>居住地</b> "{% raw %}'
+    pyreadstat.write_sav(
+        people(), project / "people.sav", column_labels=labels, variable_value_labels=value_labels("zh", "未回答")
+    )
+    assert run_init(project, project / "people.sav", "--population", "people", "--languages", "zh-Hans,en")[0] == 0
+    built(project)
+    page = (project / "docs" / "questions.md").read_text(encoding="utf-8")
+    # Shown as text: the label's characters come back when the page's character references are read.
+    assert '{{ 7 * 7 }} <b>居住地</b> "{% raw %}' in html.unescape(page)
+    assert "<b>居住地" not in page
+    assert "49" not in page.split("<figure")[0]
+
+
+def test_the_surveypress_command_runs_init_as_a_console_script_and_as_python_m(tmp_path: Path) -> None:
+    scripts = Path(sys.executable).parent
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for command in (
+        [str(scripts / "surveypress"), "init", "--help"],
+        [sys.executable, "-m", "surveypress", "init", "--help"],
+    ):
+        result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert "usage: surveypress init" in result.stdout
+
+
+def test_the_readmes_own_survey_commands_give_a_site_with_every_chart(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].split() for line in block.splitlines()]
+    commands = [words for words in commands if words and words[0] in ("surveypress", "mkdocs")]
+    assert [words[:2] for words in commands] == [["surveypress", "init"], ["surveypress", "build"], ["mkdocs", "build"]]
+    source = tmp_path / "my.sav"
+    labels = value_labels("zh", "未回答")
+    pyreadstat.write_sav(people(), source, column_labels=variable_labels("zh"), variable_value_labels=labels)
+    project = tmp_path / "my-survey"
+    project.mkdir()
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": "1767225600"}
+    for words in commands:
+        words = [str(source) if word == "~/my.sav" else word for word in words]
+        program = (
+            [sys.executable, "-m", "surveypress"] if words[0] == "surveypress" else [sys.executable, "-m", "mkdocs"]
+        )
+        result = subprocess.run(
+            [*program, *words[1:]], cwd=project, env=environment, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, (words, result.stderr)
+    page = (project / "site" / "questions.html").read_text(encoding="utf-8")
+    for question in LABELS:
+        assert f'id="chart-{question}"' in page
+    assert "草稿" in page
+
+
+def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path, monkeypatch) -> None:
+    # pyreadstat reads MR sets but cannot write them, so the set is added to what it reads from a plain file.
+    frame = people().rename(
+        columns={f"p_channels_{code}": f"ch{letter}" for code, letter in ((1, "a"), (2, "b"), (3, "c"))}
+    )
+    labels = variable_labels("zh")
+    labels.update({f"ch{letter}": LABELS["p_channels"][code]["zh"] for code, letter in ((1, "a"), (2, "b"), (3, "c"))})
+    source = tmp_path / "people.sav"
+    pyreadstat.write_sav(
+        frame,
+        source,
+        column_labels={k: v for k, v in labels.items() if k in frame},
+        variable_value_labels=value_labels("zh", "未回答"),
+    )
+    read = init.readers.statistical_metadata
+
+    def with_mr_set(path: Path, name: str):
+        meta = read(path, name)
+        meta.mr_sets = {
+            "$p_channels": {
+                "type": "D",
+                "is_dichotomy": True,
+                "counted_value": 1,
+                "label": TEXTS["p_channels"]["zh"],
+                "variable_list": ["cha", "chb", "chc"],
+            }
+        }
+        return meta
+
+    monkeypatch.setattr(init.readers, "statistical_metadata", with_mr_set)
+    assert run_init(tmp_path, source, "--population", "people", "--languages", "zh-Hans,en")[0] == 0
+
+    codebook = yaml.safe_load((tmp_path / "publication" / "codebook.yml").read_text(encoding="utf-8"))
+    channels = next(q for q in codebook["questions"] if q["id"] == "p_channels")
+    assert channels["type"] == "multi" and channels["text"]["zh-Hans"] == TEXTS["p_channels"]["zh"]
+    assert [(o["code"], o["zh-Hans"]) for o in channels["options"]] == [(1, "手机应用"), (2, "网站"), (3, "自助终端")]
+    header = (tmp_path / "datasets" / "microdata" / "people.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "respondent_id,p_region,p_used,p_channels_1,p_channels_2,p_channels_3,p_satisfaction"
+    assert build.build(tmp_path / "publication", stream=io.StringIO()) is None
+
+
+def test_init_refuses_a_data_workbook_and_says_what_it_needs(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["respondent_id", "p_region"])
+    workbook.active.append(["P-000", 1])
+    workbook.save(tmp_path / "answers.xlsx")
+    code, report = run_init(tmp_path, tmp_path / "answers.xlsx")
+    assert code == 2
+    assert report.endswith(
+        "answers.xlsx: value 'a workbook without survey and choices sheets': expected a labelled .sav, .zsav or .dta"
+        " file, or an XLSForm workbook (sheets survey and choices). A data workbook or CSV has no labels to draft a"
+        " codebook from: name it in publication.yml instead\n"
+    )
+    assert not (tmp_path / "publication").exists()

@@ -1,0 +1,103 @@
+"""The microdata release policy: what each policy releases, the public-use recodes, and the check that no suppressed
+table cell can be counted back from the released microdata (directly, or by difference with visible cells)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from surveypress import load, protect, spec, tabulate
+from surveypress.errors import InputError
+
+TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
+
+
+def tiny_with(tmp_path: Path, **changes) -> spec.Publication:
+    project = tmp_path / "tiny"
+    shutil.copytree(TINY, project)
+    meta_path = project / "publication" / "publication.yml"
+    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    meta_path.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return spec.load_publication(project / "publication")
+
+
+def protected(pub: spec.Publication):
+    microdata = load.load_microdata(pub)
+    return microdata, protect.protect(pub, tabulate.tabulate(pub, microdata, engine="pandas"))
+
+
+def test_public_use_drops_columns_and_keeps_the_input_untouched(tmp_path):
+    pub = tiny_with(tmp_path)
+    microdata, _ = protected(pub)
+    released = protect.released_microdata(pub, microdata)
+    file, frame = released["people"]
+    assert file == "datasets/public-use/people.csv"
+    assert "p_region" not in frame.columns and "p_region" in microdata["people"].columns
+
+
+def test_release_none_releases_nothing_and_reports_no_file(tmp_path):
+    pub = tiny_with(tmp_path, release="none", public_use=None)
+    microdata, table = protected(pub)
+    assert protect.released_microdata(pub, microdata) == {}
+    assert protect.disclosure_report(pub, microdata).empty
+    protect.check_recount(pub, table, {})
+
+
+def test_a_released_breakdown_column_lets_a_suppressed_cell_be_recounted(tmp_path):
+    pub = tiny_with(tmp_path, public_use={"people": {"drop": []}})
+    microdata, table = protected(pub)
+    with pytest.raises(InputError) as caught:
+        protect.check_recount(pub, table, protect.released_microdata(pub, microdata))
+    assert caught.value.file == "datasets/public-use/people.csv"
+    assert "breakdown p_region" in str(caught.value.value)
+
+
+def test_coarsening_the_breakdown_into_one_group_protects_when_the_total_is_the_only_sum(tmp_path):
+    # Both regions released as one code: the file gives the total row only, which the table already shows.
+    pub = tiny_with(tmp_path, public_use={"people": {"coarsen": {"p_region": [[1, 2]]}}})
+    microdata, table = protected(pub)
+    released = protect.released_microdata(pub, microdata)
+    assert set(released["people"][1]["p_region"].dropna()) == {1}
+    protect.check_recount(pub, table, released)
+
+
+def test_merging_a_hidden_group_with_a_visible_one_is_recounted_by_difference(tmp_path):
+    # A three-group breakdown, coarsened {1, 2}: if group 2's cell is visible, group 1's hidden cell is the difference.
+    pub = tiny_with(tmp_path, public_use={"people": {"coarsen": {"p_region": [[1, 2]]}}})
+    microdata, table = protected(pub)
+    hidden = table[(table["breakdown"] == "p_region") & (table["suppression"] != "none")].index[0]
+    row = table.loc[hidden]
+    sibling = table[
+        (table["indicator"] == row["indicator"])
+        & (table["breakdown"] == "p_region")
+        & (table["group"] != row["group"])
+        & (table["category"] == row["category"])
+    ].index[0]
+    table.loc[sibling, "suppression"] = "none"
+    with pytest.raises(InputError) as caught:
+        protect.check_recount(pub, table, protect.released_microdata(pub, microdata))
+    assert f"group {row['group']}, category {row['category']}" in str(caught.value.value)
+
+
+def test_full_release_needs_a_synthetic_publication_or_a_legal_basis(tmp_path):
+    with pytest.raises(InputError, match="legal_basis"):
+        tiny_with(tmp_path, synthetic=False, release="full", public_use=None)
+    assert (
+        tiny_with(
+            tmp_path / "b", synthetic=False, release="full", public_use=None, legal_basis="Statistics Act, s. 12"
+        ).release.policy
+        == "full"
+    )
+
+
+def test_public_use_recodes_for_an_unknown_population_are_refused(tmp_path):
+    with pytest.raises(InputError, match="one of the populations"):
+        tiny_with(tmp_path, public_use={"peopel": {"drop": ["p_region"]}})

@@ -1,0 +1,66 @@
+"""The MkDocs hooks: where the site is published, and each page's description from its own text."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from surveypress.site_hooks import description_from, site_url_for
+
+
+def test_site_url_comes_from_publication_yml_first():
+    assert site_url_for({"site_url": "https://data.example.org/jj"}, {"GITHUB_REPOSITORY": "a/b"}) == (
+        "https://data.example.org/jj/"
+    )
+
+
+def test_site_url_defaults_to_the_github_pages_address_of_the_repository_on_actions():
+    assert site_url_for({}, {"GITHUB_REPOSITORY": "Stats-Office/surveypress"}) == (
+        "https://stats-office.github.io/surveypress/"
+    )
+    assert site_url_for({}, {"GITHUB_REPOSITORY": "owner/owner.github.io"}) == "https://owner.github.io/"
+    assert site_url_for({}, {}) is None
+
+
+def test_a_page_is_described_by_its_first_paragraph_of_prose_without_the_notice_or_check_markers():
+    html = (
+        "<h1>标题</h1><p><strong>说明：</strong>本站的微观数据是合成数据。</p>"
+        '<p>网上办事已经相当普遍，居民占 88.9%（n=198）<a class="sp-check" href="x">核对<span>：88.9%</span></a>'
+        "。第二句话。</p>"
+    )
+    assert description_from(html) == "网上办事已经相当普遍，居民占 88.9%（n=198）。第二句话。"
+
+
+def test_a_long_first_paragraph_is_cut_at_a_sentence_end():
+    sentence = "这是一句足够长的话，用来说明描述会在句号处截断。"
+    description = description_from(f"<p>{sentence * 10}</p>")
+    assert description.endswith("。") and len(description) <= 120
+
+
+@pytest.mark.slow
+def test_a_github_pages_build_has_a_full_sitemap_canonical_links_and_a_404_page_under_the_project_path(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "docs" / "assets" / "charts").is_dir():
+        pytest.skip("charts not drawn: run build_tables.py first")
+    environment = {**os.environ, "GITHUB_REPOSITORY": "stats-office/surveypress", "SOURCE_DATE_EPOCH": "1764201600"}
+    subprocess.run(
+        [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--quiet", "-d", str(tmp_path / "site")],
+        cwd=root,
+        env=environment,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    site = tmp_path / "site"
+    pages = [path for path in site.rglob("*.html") if path.name != "404.html"]
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert sitemap.count("<loc>https://stats-office.github.io/surveypress/") == len(pages)
+    usage = (site / "findings" / "usage.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://stats-office.github.io/surveypress/findings/usage.html">' in usage
+    assert 'property="og:url" content="https://stats-office.github.io/surveypress/findings/usage.html"' in usage
+    missing = (site / "404.html").read_text(encoding="utf-8")
+    assert 'href="/surveypress/assets/stylesheets/' in missing and 'href="/assets/' not in missing
