@@ -1,4 +1,5 @@
-"""Breakdown charts (charts.yml `kind: breakdown`) on tests/fixtures/tiny: a row of bars per breakdown group with its n,
+"""Breakdown charts (charts.yml `kind: breakdown`) on tests/fixtures/numeric (the tiny fixture with a numeric
+question): a row of bars per breakdown group with its n,
 suppressed cells marked [c] and not drawn, low-reliability cells drawn faint, and every group in the text alternative,
 data table and CSV."""
 
@@ -15,7 +16,7 @@ from surveypress import chart, load, protect, spec, tabulate
 from surveypress.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "tests" / "fixtures" / "tiny"
+TINY = ROOT / "tests" / "fixtures" / "numeric"
 
 
 @pytest.fixture(scope="module")

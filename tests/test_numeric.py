@@ -1,4 +1,5 @@
-"""Numeric questions (tests/fixtures/tiny: p_age): bands counted as categories by both engines and the Parquet paths,
+"""Numeric questions (tests/fixtures/numeric: the tiny fixture with p_age): bands counted as categories by both
+engines and the Parquet paths,
 a numeric question as a breakdown, and the mean and median with their 95% intervals."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from surveypress import load, numeric, spec, tabulate, values
 from surveypress.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "tests" / "fixtures" / "tiny"
+TINY = ROOT / "tests" / "fixtures" / "numeric"
 RAW = TINY / "datasets" / "microdata" / "people.csv"
 
 

@@ -44,19 +44,9 @@ def test_tiny_publication_reads_into_its_dataclasses(content: Path) -> None:
         "p_channels_2",
         "p_channels_3",
         "p_satisfaction",
-        "p_age",
     ]
     assert pub.codebook.questions["p_satisfaction"].universe == spec.Universe("p_channels", (1, 2))
-    assert [i.id for i in pub.indicators] == [
-        "p_used",
-        "p_channels",
-        "p_satisfaction",
-        "f_size",
-        "p_age",
-        "p_used_by_age",
-    ]
-    age = pub.codebook.questions["p_age"]
-    assert age.codes == (1, 2, 3) and age.numeric.minimum == 18 and age.numeric.bands[-1].below is None
+    assert [i.id for i in pub.indicators] == ["p_used", "p_channels", "p_satisfaction", "f_size"]
     assert pub.indicator("p_used").breakdowns == ("p_region",)
     assert pub.disclosure == spec.Disclosure(low_base=30, min_cell=5, min_k=2)
     assert pub.project_root == content.parent.resolve()
