@@ -1140,7 +1140,7 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
     size = f' width="{width}" height="{height}"' if width and height else ""
     loading = ' fetchpriority="high"' if eager else ' loading="lazy"'
     image = (
-        f'<img src="{esc(root + Path(screen).name if screen else files["svg"])}" alt="{esc(chart.title)}"'
+        f'<img src="{url_text(root + Path(screen).name) if screen else files["svg"]}" alt="{esc(chart.title)}"'
         f' aria-describedby="{description_id}"{size}{loading} decoding="async">'
     )
     wide = chart.files.get("screen-wide")
@@ -1148,7 +1148,7 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts
         wide_width, wide_height = _svg_size(wide)
         wide_size = f' width="{wide_width}" height="{wide_height}"' if wide_width and wide_height else ""
         image = (
-            f'<picture><source media="{WIDE_MEDIA}" srcset="{esc(root + Path(wide).name)}" type="image/svg+xml"'
+            f'<picture><source media="{WIDE_MEDIA}" srcset="{url_text(root + Path(wide).name)}" type="image/svg+xml"'
             f"{wide_size}>{image}</picture>"
         )
     lines = [

@@ -15,7 +15,7 @@ from pathlib import Path
 from markupsafe import escape
 from mkdocs.plugins import BasePlugin
 
-from surveypress import i18n
+from surveypress import i18n, site_hooks
 
 THEME_DIR = Path(__file__).resolve().parent / "theme"
 STYLESHEET = "assets/stylesheets/site.css"
@@ -33,7 +33,14 @@ class SurveypressPlugin(BasePlugin):
             config.extra_css.append(STYLESHEET)
         if SCRIPT not in [str(path) for path in config.extra_javascript]:
             config.extra_javascript.append(SCRIPT)
-        return config
+        # The site's address, each page's description, the front page without a sidebar (site_hooks.py).
+        return site_hooks.on_config(config)
+
+    def on_page_markdown(self, markdown, page, config, files):
+        return site_hooks.on_page_markdown(markdown, page, config, files)
+
+    def on_page_content(self, content, page, config, files):
+        return site_hooks.on_page_content(content, page, config, files)
 
     def on_post_page(self, output, page, config):
         """Hands site.js its text in the page's language (theme.language, set per edition)."""

@@ -1,5 +1,5 @@
-"""MkDocs hooks (`hooks:` in mkdocs.yml) that make the site shareable: the site's address from publication.yml and a
-description of each page taken from its own text.
+"""MkDocs event handlers, run by the `surveypress` plugin (mkdocs_plugin.py), that make the site shareable: the
+site's address from publication.yml and a description of each page taken from its own text.
 
 - `site_url`: publication.yml's `site_url`; else, on GitHub Actions, the GitHub Pages address of the repository,
   `https://<owner>.github.io/<repository>/` (from `GITHUB_REPOSITORY`). With it MkDocs writes a full sitemap and a

@@ -374,7 +374,9 @@ def test_a_chart_without_cjk_text_needs_no_cjk_font_and_one_with_it_does(monkeyp
     table.insert(table.columns.get_loc("category_label") + 1, "category_label_en", table["category_label"].map(english))
     pub = _content_with_charts(
         tmp_path,
-        COMPARE_YML.replace(
+        # A source line per language: the default one names the publisher as the content gives it (here Chinese).
+        'source: {zh: "来源", en: "Source: the report"}\n'
+        + COMPARE_YML.replace(
             "    title: \"{{ pct('r_used_online', 1) }}的居民用过\"",
             "    title:\n      zh: \"{{ pct('r_used_online', 1) }}的居民用过\"\n"
             "      en: \"{{ pct('r_used_online', 1) }} of residents used it\"",

@@ -92,6 +92,7 @@ ALLOWED_ZH_EXPRESSIONS = {
     "source.publisher": "靖江市统计局, the report's publisher (publication.yml sources), beside its English name",
     "meta.contributors[0].title": "国家统计局靖江调查队, who ran the survey (publication.yml), beside its English name",
     "row.printed": "a figure as the report printed it in words or with a Chinese unit (reconciliation page)",
+    "contributor.title": "the names of the report's publisher and survey team (publication.yml), in the release box",
 }
 
 
@@ -245,7 +246,7 @@ def test_every_printed_figure_has_an_english_section_and_measure_and_a_note_wher
 
 def test_every_chart_has_an_english_title_stating_the_same_figures_as_the_chinese_one():
     charts = yaml.safe_load((CONTENT / "charts.yml").read_text(encoding="utf-8"))["charts"]
-    with (ROOT / "datasets" / "indicators.csv").open(encoding="utf-8") as handle:
+    with (ROOT / "datasets" / "indicators.csv").open(encoding="utf-8-sig") as handle:
         values = Values(list(csv.DictReader(handle)))
     number = re.compile(r"\d+(?:\.\d+)?%?")
     for chart in charts:

@@ -128,7 +128,8 @@ def test_an_english_build_has_no_cjk_text_its_content_did_not_provide(tmp_path: 
     outputs += [path for path in (project / "docs").rglob("*") if path.suffix in (".md", ".svg", ".csv", ".json")]
     texts = {str(path.relative_to(project)): path.read_text(encoding="utf-8") for path in outputs}
     with zipfile.ZipFile(project / "docs" / "downloads" / "tiny-survey-0.1.0.zip") as archive:
-        texts["README.md in the archive"] = archive.read("README.md").decode("utf-8")
+        # The archive unpacks into one folder named after it.
+        texts["README.md in the archive"] = archive.read("tiny-survey-0.1.0/README.md").decode("utf-8")
     untranslated = {
         f"{name}: {run}"
         for name, text in texts.items()

@@ -12,6 +12,7 @@ in Python on those combinations. DuckDB streams Parquet, so the microdata never 
 from __future__ import annotations
 
 import os
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import pyarrow as pa
 from surveypress import load, numeric
 from surveypress.design import Layout, cluster_sums, respondent_sums
 from surveypress.errors import InputError
+from surveypress.load import UTF8_BOM
 from surveypress.outputs import FORMULA_STARTS
 from surveypress.outputs import NUMBER as FORMULA_NUMBER
 from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Design, Question, Universe
@@ -548,9 +550,15 @@ def write_released_csv(source: object, columns: list[str], classes: dict[str, di
             f"{_recoded(column, types[column], classes.get(column))} AS {_quote(column)}" for column in columns[1:]
         ]
         connection.execute("SET preserve_insertion_order = true")
+        body = Path(f"{target}.body")
         connection.execute(
-            f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(target))} (FORMAT csv, HEADER true)"
+            f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(body))} (FORMAT csv, HEADER true)"
         )
+        # The byte-order mark every published CSV starts with (outputs.CSV_ENCODING), then DuckDB's rows as a stream.
+        with target.open("wb") as out, body.open("rb") as rows:
+            out.write(UTF8_BOM)
+            shutil.copyfileobj(rows, out, 16 << 20)
+        body.unlink()
     finally:
         connection.close()
 
