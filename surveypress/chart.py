@@ -439,17 +439,22 @@ def _has_indicator(pub: Publication, indicator_id: str) -> bool:
     return any(indicator.id == indicator_id for indicator in pub.indicators)
 
 
+def _require_indicator(values: Values, series: Series, path: Path, chart_id: str) -> None:
+    """A series draws an indicator the table has; else the error names the chart and the known indicators."""
+    if series.indicator not in values.indicators:
+        raise InputError(
+            path,
+            f"an indicator of the table (one of {', '.join(values.indicators)})",
+            column=f"chart {chart_id}.series.indicator",
+            value=series.indicator,
+        )
+
+
 def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFrame:
     """One row per drawn bar: series, category, the figures, and the layout fields the Vega-Lite spec reads."""
     path = pub.content_dir / CHARTS_FILE
     for series in spec.series:
-        if series.indicator not in values.indicators:
-            raise InputError(
-                path,
-                f"an indicator of the table (one of {', '.join(values.indicators)})",
-                column=f"chart {spec.id}.series.indicator",
-                value=series.indicator,
-            )
+        _require_indicator(values, series, path, spec.id)
     per_series = [(series, _categories(pub, values, series, path, spec.id)) for series in spec.series]
     names = [_series_name(pub, values, series) for series in spec.series]
     if len(set(names)) != len(names):
@@ -538,13 +543,7 @@ def breakdown_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.Data
     category in it; the fields are those `chart_rows` gives, so the chart is drawn by `build_chart`."""
     path = pub.content_dir / CHARTS_FILE
     series = spec.series[0]
-    if series.indicator not in values.indicators:
-        raise InputError(
-            path,
-            f"an indicator of the table (one of {', '.join(values.indicators)})",
-            column=f"chart {spec.id}.series.indicator",
-            value=series.indicator,
-        )
+    _require_indicator(values, series, path, spec.id)
     categories = _categories(pub, values, series, path, spec.id)
     if len(categories) > len(PALETTE):
         raise InputError(

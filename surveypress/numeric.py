@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from surveypress.spec import Numeric, Question
+from surveypress.spec import Codebook, Numeric, Question
 
 # Raw values as text: optional minus, digits, optional decimals, no thousands separator; an exponent only because
 # Parquet doubles read as text may come out that way (1e-07).
@@ -171,4 +172,21 @@ def summarise(histogram: Mapping[int, int], numeric: Numeric) -> dict[str, dict[
         if ranks is not None:
             result["median"]["ci_low"] = _round(Decimal(_order_statistic(pairs, ranks[0])) / scale, places)
             result["median"]["ci_high"] = _round(Decimal(_order_statistic(pairs, ranks[1])) / scale, places)
+    return result
+
+
+def banded(codebook: Codebook, microdata: Mapping[str, object]) -> dict[str, object]:
+    """Frames with each numeric question's raw values replaced by band codes, so the engines count bands as options.
+    Parquet paths are passed on: the engines band them while they read (`numeric.band_sql`, `numeric.band_array`)."""
+    result: dict[str, object] = {}
+    for population, source in microdata.items():
+        rules = [q for q in codebook.questions_of(population) if q.numeric is not None]
+        if rules and isinstance(source, pd.DataFrame):
+            source = source.copy(deep=False)
+            for question in rules:
+                column = source[question.id].array
+                raw, empty = column.to_numpy(dtype="float64", na_value=0.0), column.isna()
+                codes = band_array(raw, empty, question.numeric, codebook.no_answer)
+                source[question.id] = pd.arrays.IntegerArray(codes, empty.copy())
+        result[population] = source
     return result

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +26,11 @@ from surveypress import i18n, numeric
 from surveypress.design import DesignShape, DomainSums, Layout, estimates, layout, percent_of, round_to
 from surveypress.errors import InputError
 from surveypress.i18n import N_
-from surveypress.spec import Codebook, Indicator, Label, Publication, Question, Universe
+from surveypress.numeric import banded
+from surveypress.spec import Label, Publication
+
+# The plan of what the engines count lives below both this stage and the engines, so neither imports the other back.
+from surveypress.tasks import TOTAL, Counts, Sums, Task, plan
 
 TABLE_COLUMNS = [
     "indicator",
@@ -46,7 +49,6 @@ TABLE_COLUMNS = [
 # Added after ci_high when any population declares a design (publication.yml `design`): the standard error of the
 # weighted percent and the design effect, in percent points and as a ratio, and the effective sample size.
 DESIGN_COLUMNS = ["se", "deff", "n_eff"]
-TOTAL = "total"
 TOTAL_LABEL = N_("Total")  # the label columns carry its translation in each language
 LABEL_COLUMNS = ("group_label", "category_label")
 # Two-sided 95% normal quantile, as the statistical conventions fix it.
@@ -56,62 +58,6 @@ ENGINES = ("pandas", "duckdb", "spark")
 # (benchmarks/RESULTS.md: pandas is faster at 1e6 respondents, DuckDB faster and leaner at 1e7).
 AUTO_DUCKDB_ROWS = 2_000_000
 AUTO_DUCKDB_PARQUET_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Category:
-    """One reported category: an option, or a net counting respondents who chose any of `codes`."""
-
-    code: str
-    label: Label
-    codes: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Task:
-    """What an engine counts for one indicator: its question, universe chain, categories and breakdowns."""
-
-    indicator: Indicator
-    question: Question
-    universe: tuple[Universe, ...]
-    categories: tuple[Category, ...]
-    breakdowns: tuple[Question, ...]
-
-
-# An engine returns, per task and breakdown id (`TOTAL` included), {group code or None: (base, counts per category)}.
-Counts = dict[str, dict[int | None, tuple[int, tuple[int, ...]]]]
-# With a design, also per task and breakdown id: {group code or None: weighted sums per stratum (design.DomainSums)}.
-Sums = dict[str, dict[int | None, "DomainSums"]]
-
-
-def universe_chain(codebook: Codebook, question: Question) -> tuple[Universe, ...]:
-    """Every condition a respondent must meet to be asked `question`, nearest first (spec.py rejects cycles)."""
-    chain = []
-    current = question
-    while current.universe is not None:
-        chain.append(current.universe)
-        current = codebook.questions[current.universe.question]
-    return tuple(chain)
-
-
-def plan(pub: Publication) -> dict[str, list[Task]]:
-    """Tasks per population, in indicator order."""
-    codebook = pub.codebook
-    tasks: dict[str, list[Task]] = {}
-    for indicator in pub.indicators:
-        question = codebook.questions[indicator.question]
-        categories = [Category(str(option.code), option, (option.code,)) for option in question.options]
-        categories += [Category(net.code, net, tuple(net.codes)) for net in indicator.nets]
-        tasks.setdefault(indicator.population, []).append(
-            Task(
-                indicator=indicator,
-                question=question,
-                universe=universe_chain(codebook, question),
-                categories=tuple(categories),
-                breakdowns=tuple(codebook.questions[b] for b in indicator.breakdowns),
-            )
-        )
-    return tasks
 
 
 def round_half_away(value: Decimal) -> Decimal:
@@ -227,23 +173,6 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
         if design is not None:
             weighted.update(_weigh(pub, population, source, population_tasks, engine))
     return assemble(pub, tasks, counts, weighted)
-
-
-def banded(codebook: Codebook, microdata: Mapping[str, object]) -> dict[str, object]:
-    """Frames with each numeric question's raw values replaced by band codes, so the engines count bands as options.
-    Parquet paths are passed on: the engines band them while they read (`numeric.band_sql`, `numeric.band_array`)."""
-    result: dict[str, object] = {}
-    for population, source in microdata.items():
-        rules = [q for q in codebook.questions_of(population) if q.numeric is not None]
-        if rules and isinstance(source, pd.DataFrame):
-            source = source.copy(deep=False)
-            for question in rules:
-                column = source[question.id].array
-                raw, empty = column.to_numpy(dtype="float64", na_value=0.0), column.isna()
-                codes = numeric.band_array(raw, empty, question.numeric, codebook.no_answer)
-                source[question.id] = pd.arrays.IntegerArray(codes, empty.copy())
-        result[population] = source
-    return result
 
 
 SUMMARY_COLUMNS = [

@@ -2,7 +2,7 @@
 
 Takes: one population's microdata, as a validated DataFrame or as a Parquet path (checked here, in SQL, against the
 codebook: header, ids, codes, multi-choice cells and universes), and the tabulate tasks.
-Gives: integer bases and counts per task, breakdown, group and category (`tabulate.Counts`).
+Gives: integer bases and counts per task, breakdown, group and category (`tasks.Counts`).
 
 Each grouping set holds an indicator's raw question cells, its breakdown columns and one boolean per universe chain,
 so DuckDB only counts the few thousand distinct combinations; who is in a base, a group or a category is decided
@@ -28,7 +28,7 @@ from surveypress.load import UTF8_BOM
 from surveypress.outputs import FORMULA_STARTS
 from surveypress.outputs import NUMBER as FORMULA_NUMBER
 from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Design, Question, Universe
-from surveypress.tabulate import TOTAL, Counts, Sums, Task, universe_chain
+from surveypress.tasks import TOTAL, Counts, Sums, Task, universe_chain
 
 # Aggregation state is tiny; the limit keeps DuckDB from claiming most of the machine on a big file.
 MEMORY_LIMIT = "1GB"

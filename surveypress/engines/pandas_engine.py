@@ -3,7 +3,7 @@
 Takes: one population's validated microdata frame (nullable small-int question columns, as load.py gives them), or
 a Parquet path (question columns read in one threaded pass, screened against the codebook while they are counted),
 and the tabulate tasks.
-Gives: integer bases and counts per task, breakdown, group and category (`tabulate.Counts`).
+Gives: integer bases and counts per task, breakdown, group and category (`tasks.Counts`).
 
 Each question is counted in one pass: every respondent gets one integer key combining their breakdown groups and
 their answer (the option's position, or for a multi-choice question the bit pattern of ticked options), with one
@@ -26,7 +26,7 @@ from surveypress import numeric
 from surveypress.design import Layout, cluster_sums, respondent_sums
 from surveypress.errors import InputError
 from surveypress.spec import Codebook, Question
-from surveypress.tabulate import TOTAL, Counts, Sums, Task
+from surveypress.tasks import TOTAL, Counts, Sums, Task
 
 # Multi-choice questions with up to this many options are counted as bit patterns (2**n slots) in one pass;
 # wider ones one category at a time.

@@ -1,7 +1,7 @@
 """Spark counting engine: the DuckDB engine's counting SQL, run by Spark SQL on a local or remote Spark.
 
 Takes: one population's microdata (a validated DataFrame, or a Parquet path) and the tabulate tasks.
-Gives: integer bases and counts per task, breakdown, group and category (`tabulate.Counts`), equal to the other
+Gives: integer bases and counts per task, breakdown, group and category (`tasks.Counts`), equal to the other
 engines' (tests/test_spark_engine.py), so the tables are byte-identical.
 
 The rules are not restated: duckdb_engine's `_Combinations` writes one query with a grouping set per indicator over
@@ -23,7 +23,7 @@ import pandas as pd
 
 from surveypress.engines import duckdb_engine
 from surveypress.spec import Codebook
-from surveypress.tabulate import Counts, Task
+from surveypress.tasks import Counts, Task
 
 MASTER_ENV = "SURVEYPRESS_SPARK_MASTER"
 DEFAULT_MASTER = "local[2]"
@@ -87,8 +87,8 @@ def count(
         path = Path(source)  # type: ignore[arg-type]
         duckdb_engine.check_parquet(codebook, population, path, name=name or str(path))
         if any(question.numeric is not None for question in codebook.questions_of(population)):
-            # Numeric answers are counted in their bands, which tabulate.banded computes on a frame.
-            from surveypress.tabulate import banded
+            # Numeric answers are counted in their bands, which numeric.banded computes on a frame.
+            from surveypress.numeric import banded
 
             frame = _spark_frame(spark, banded(codebook, {population: pd.read_parquet(path)})[population])
         else:

@@ -216,6 +216,18 @@ def test_keyboard_reaches_the_main_links_with_a_visible_focus(browser, base_url)
         context.close()
 
 
+def _search(context, url: str, query: str):
+    """Opens the page's search, types `query` and waits for results; gives the page and the results' links."""
+    page, _ = _open(context, url)
+    page.locator("label.md-header__button[for='__search']").click()
+    # Chinese arrives from an input method as text, then a key-up; Material searches on key-up.
+    page.locator("input.md-search__input").fill(query)
+    page.keyboard.press("End")
+    results = page.locator(".md-search-result__item a")
+    results.first.wait_for(timeout=15000)
+    return page, [link.get_attribute("href") for link in results.all()]
+
+
 @pytest.mark.parametrize(
     ("query", "expected_page"),
     [
@@ -225,14 +237,7 @@ def test_keyboard_reaches_the_main_links_with_a_visible_focus(browser, base_url)
     ],
 )
 def test_chinese_search_finds_a_word_from_the_middle_of_a_sentence(phone, base_url, query, expected_page):
-    page, _ = _open(phone, base_url + "index.html")
-    page.locator("label.md-header__button[for='__search']").click()
-    # Chinese arrives from an input method as text, then a key-up; Material searches on key-up.
-    page.locator("input.md-search__input").fill(query)
-    page.keyboard.press("End")
-    results = page.locator(".md-search-result__item a")
-    results.first.wait_for(timeout=15000)
-    hrefs = [link.get_attribute("href") for link in results.all()]
+    page, hrefs = _search(phone, base_url + "index.html", query)
     assert any(expected_page in href for href in hrefs), hrefs
     # jieba's zero-width spaces sit between the words of the indexed text.
     assert query in page.locator(".md-search-result").inner_text().replace("\u200b", "")
@@ -246,13 +251,7 @@ def test_chinese_search_finds_a_word_from_the_middle_of_a_sentence(phone, base_u
     ],
 )
 def test_english_search_finds_a_word_from_the_middle_of_a_sentence(phone, base_url, query, expected_page):
-    page, _ = _open(phone, base_url + "en/index.html")
-    page.locator("label.md-header__button[for='__search']").click()
-    page.locator("input.md-search__input").fill(query)
-    page.keyboard.press("End")
-    results = page.locator(".md-search-result__item a")
-    results.first.wait_for(timeout=15000)
-    hrefs = [link.get_attribute("href") for link in results.all()]
+    page, hrefs = _search(phone, base_url + "en/index.html", query)
     found = [urljoin(base_url + "en/index.html", href).split("#")[0] for href in hrefs]
     assert base_url + expected_page in found, found
     assert query in page.locator(".md-search-result").inner_text().lower()
