@@ -14,9 +14,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-import unicodedata
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,19 +24,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import numeric, outputs, readers
+from surveypress import numeric, readers, rules
 from surveypress.errors import InputError
-from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Design, Population, Publication, Question, folder_name
+from surveypress.rules import FULL_WIDTH_DIGITS, STRAY_SPACE, Problem, raise_earliest
+from surveypress.spec import Codebook, Design, Population, Publication, Question, folder_name
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"
-INTEGER_TEXT = r"^-?[0-9]{1,9}$"
-FULL_WIDTH_DIGITS = re.compile("[\uff10-\uff19]")
-# Characters people paste by accident around a code: ASCII and full-width spaces, no-break space, tabs.
-STRAY_SPACE = re.compile(r"^[\s\u3000\u00a0]|[\s\u3000\u00a0]$")
+INTEGER_TEXT = f"^{rules.INTEGER_TEXT}$"
 NOT_A_LINE_END = re.compile(rb"[^\r\n]")
-# The characters an id must not hold (spec.INVISIBLE_CATEGORIES), as a class for pyarrow's RE2.
-INVISIBLE = "[" + "".join(rf"\p{{{category}}}" for category in INVISIBLE_CATEGORIES) + "]"
 # Spreadsheet rows start at 1 with the header, so the first respondent (index 0) is on row 2.
 FIRST_DATA_ROW = 2
 
@@ -88,8 +82,7 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
         columns = _read_parquet(path, name, expected, population.id)
     else:
         table = readers.read(path, name, source, population.id, codebook.no_answer)
-        _check_unique_header(table.header, name)
-        _check_columns(table.header, expected, population.id, name)
+        check_header(table.header, name, expected, population.id)
         columns, rows = table.columns, table.rows
     columns = readers.answers_to_codes(columns, codebook, population.id, source, name, rows)
     return validate(codebook, population.id, columns, name, rows)
@@ -328,7 +321,7 @@ def _looks_like_utf16(raw: bytes) -> str:
 def check_header(header: list[str], name: str, expected: list[str], population: str) -> None:
     """Every header cell named, each name once, and exactly the codebook's columns."""
     _check_unique_header(header, name)
-    _check_columns(header, expected, population, name)
+    rules.check_columns(header, expected, population, name)
 
 
 def _check_unique_header(header: list[str], name: str) -> None:
@@ -393,34 +386,10 @@ def _read_parquet(path: Path, name: str, expected: list[str], population: str) -
 # Validation: whole-column masks; the earliest problem (by row, then column order) is reported.
 
 
-@dataclass
-class _Problem:
-    index: int  # 0-based respondent index
-    order: int  # column position, to break ties between columns on the same row
-    column: str
-    value: object
-    expected: str
-    hint: str = ""
-
-
 def _first(mask: np.ndarray) -> int:
     """Index of the first True in a boolean mask, or -1."""
     position = int(np.argmax(mask)) if mask.size else 0
     return position if mask.size and mask[position] else -1
-
-
-def _raise_earliest(problems: list[_Problem], name: str, rows: readers.Rows = readers.SPREADSHEET_ROWS) -> None:
-    if problems:
-        problem = min(problems, key=lambda p: (p.index, p.order))
-        raise InputError(
-            name,
-            problem.expected,
-            row=problem.index + rows.first,
-            column=problem.column,
-            value=problem.value,
-            hint=problem.hint,
-            row_label=rows.label,
-        )
 
 
 def validate(
@@ -435,7 +404,7 @@ def validate(
     `rows` says how the source numbers respondents in messages (spreadsheet rows, or SPSS/Stata cases)."""
     questions = codebook.questions_of(population)
     expected = codebook.columns_of(population)
-    _check_columns(list(columns), expected, population, name)
+    rules.check_columns(list(columns), expected, population, name)
 
     ids = columns["respondent_id"]
     _check_ids(ids, columns, name, rows)
@@ -445,7 +414,7 @@ def validate(
     # Parse every question column into integers, noting the earliest malformed or unknown code.
     values: dict[str, np.ndarray] = {}
     empty: dict[str, np.ndarray] = {}
-    problems: list[_Problem] = []
+    problems: list[Problem] = []
     order = {column: i for i, column in enumerate(expected)}
     raw: dict[str, np.ndarray] = {}
     for question in questions:
@@ -456,115 +425,38 @@ def validate(
             )
             problems.extend([problem] if problem else [])
             continue
-        allowed = (0, 1, codebook.no_answer) if question.type == "multi" else (*question.codes, codebook.no_answer)
         for column in question.columns():
             column_values, column_empty, problem = _parse_codes(
-                columns[column], column, order[column], question, allowed, codebook.no_answer
+                columns[column], column, order[column], question, codebook.no_answer
             )
             values[column], empty[column] = column_values, column_empty
             if problem:
                 problems.append(problem)
-    _raise_earliest(problems, name, rows)
+    raise_earliest(problems, name, rows)
 
     _check_universes(questions, codebook, values, empty, order, name, rows, raw)
     return _frame(ids, questions, codebook, values, empty, design_columns, raw)
 
 
-def _check_columns(found: list[str], expected: list[str], population: str, name: str) -> None:
-    missing = [column for column in expected if column not in found]
-    extra = [column for column in found if column not in expected]
-    if not missing and not extra:
-        return
-    # A name that matches once its spaces are removed is a typo worth saying so.
-    for column in extra:
-        if column.strip() != column and column.strip() in missing:
-            raise InputError(
-                name,
-                f"the column name {column.strip()!r}",
-                row=1,
-                column=column.strip(),
-                value=column,
-                hint="The name contains stray spaces",
-            )
-    if missing:
-        raise InputError(
-            name,
-            f"a column for every codebook question of population '{population}'",
-            row=1,
-            column=missing[0],
-            value=None,
-            hint=f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
-            + (f"; columns not in the codebook: {', '.join(extra)}" if extra else ""),
-        )
-    raise InputError(
-        name,
-        f"only the columns the codebook defines for population '{population}'",
-        row=1,
-        column=extra[0],
-        value=extra[0],
-        hint=f"Column{'s' if len(extra) > 1 else ''} not in the codebook: {', '.join(extra)}",
-    )
-
-
 def _check_ids(
     ids: pa.Array, columns: dict[str, pa.Array], name: str, rows: readers.Rows = readers.SPREADSHEET_ROWS
 ) -> None:
-    trimmed = pc.utf8_trim_whitespace(ids)
-    blank = pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
-    index = _first(blank)
-    if index >= 0:
-        whole_row_empty = all(columns[column][index].as_py() == "" for column in columns)
-        raise InputError(
-            name,
-            "a respondent id in every row",
-            row=index + rows.first,
-            row_label=rows.label,
-            column="respondent_id",
-            value="(empty line)" if whole_row_empty else ids[index].as_py(),
-        )
-    padded = pc.not_equal(trimmed, ids).to_numpy(zero_copy_only=False)
-    index = _first(padded)
-    if index >= 0:
-        raise InputError(
-            name,
-            "a respondent id without leading or trailing spaces",
-            row=index + rows.first,
-            row_label=rows.label,
-            column="respondent_id",
-            value=ids[index].as_py(),
-            hint="The id contains stray spaces",
-        )
-    invisible = pc.match_substring_regex(ids, INVISIBLE).to_numpy(zero_copy_only=False)
-    index = _first(invisible)
-    if index >= 0:
+    """Every rule of `rules.ID_RULES` over all rows in turn, then each id once."""
+    for rule in rules.ID_RULES:
+        index = _first(rule.arrow(ids).to_numpy(zero_copy_only=False))
+        if index < 0:
+            continue
         value = ids[index].as_py()
-        found = next(c for c in value if unicodedata.category(c) in INVISIBLE_CATEGORIES)
+        if rule is rules.ID_RULES[0] and all(columns[column][index].as_py() == "" for column in columns):
+            value = "(empty line)"
         raise InputError(
             name,
-            "a respondent id of visible characters",
+            rule.expected,
             row=index + rows.first,
             row_label=rows.label,
             column="respondent_id",
             value=value,
-            hint=f"The id contains the invisible character U+{ord(found):04X}; an id with one looks like another "
-            "id or like a blank",
-        )
-    # The same rule as outputs.neutralise_formula: a formula start, unless the whole id is a number such as -9.
-    starts = pc.starts_with(ids, outputs.FORMULA_STARTS[0])
-    for start in outputs.FORMULA_STARTS[1:]:
-        starts = pc.or_(starts, pc.starts_with(ids, start))
-    number = pc.match_substring_regex(ids, outputs.NUMBER.pattern)
-    index = _first(pc.and_(starts, pc.invert(number)).to_numpy(zero_copy_only=False))
-    if index >= 0:
-        raise InputError(
-            name,
-            "a respondent id that does not start with =, +, - or @",
-            row=index + rows.first,
-            row_label=rows.label,
-            column="respondent_id",
-            value=ids[index].as_py(),
-            hint="A spreadsheet opening the published file would run it as a formula; the microdata file is "
-            "published as it is, so change the id (e.g. R-001)",
+            hint=rule.hint(value),
         )
     series = pd.Series(ids.to_numpy(zero_copy_only=False))
     repeated = series.duplicated(keep="first").to_numpy()
@@ -574,12 +466,12 @@ def _check_ids(
         earlier = _first((series == value).to_numpy())
         raise InputError(
             name,
-            "each respondent id once",
+            rules.REPEATED_ID,
             row=index + rows.first,
             row_label=rows.label,
             column="respondent_id",
             value=value,
-            hint=f"The same id is on {rows.label} {earlier + rows.first}",
+            hint=rules.repeated_id_hint(rows.label, earlier + rows.first),
         )
 
 
@@ -694,28 +586,9 @@ def _check_design(design: Design, columns: dict[str, pa.Array], name: str) -> di
     return frame
 
 
-def _describe_codes(allowed: tuple[int, ...], no_answer: int, question: Question) -> str:
-    if question.type == "multi":
-        return f"0 (not ticked), 1 (ticked) or {no_answer} (no answer)"
-    codes = ", ".join(str(code) for code in question.codes)
-    return f"one of the codes {codes} of question {question.id}, or {no_answer} (no answer)"
-
-
-def _malformed(value: str) -> str:
-    """Why a cell that is not an integer is wrong, as specifically as the text allows."""
-    if FULL_WIDTH_DIGITS.search(value):
-        digit = FULL_WIDTH_DIGITS.search(value).group()
-        return f"The value contains a full-width digit ({digit!r}); type ASCII digits 0-9"
-    if STRAY_SPACE.search(value):
-        return "The value contains stray spaces before or after the code"
-    if re.fullmatch(r"-?[0-9]+\.[0-9]*", value):
-        return "The value has a decimal point; codes are whole numbers"
-    return "The value is not a whole number"
-
-
 def _parse_codes(
-    text: pa.Array, column: str, order: int, question: Question, allowed: tuple[int, ...], no_answer: int
-) -> tuple[np.ndarray, np.ndarray, _Problem | None]:
+    text: pa.Array, column: str, order: int, question: Question, no_answer: int
+) -> tuple[np.ndarray, np.ndarray, Problem | None]:
     """Integers (0 where empty) and the empty mask of one column, and its first malformed or unknown code."""
     is_empty = pc.equal(text, "")
     empty = is_empty.to_numpy(zero_copy_only=False)
@@ -728,26 +601,25 @@ def _parse_codes(
         malformed = pc.and_(pc.invert(is_empty), pc.invert(is_integer)).to_numpy(zero_copy_only=False)
         integers = pc.if_else(pc.and_(is_integer, pc.invert(is_empty)), text, pa.scalar("0"))
         values = pc.cast(integers, pa.int64()).to_numpy(zero_copy_only=False)
-    expected = _describe_codes(allowed, no_answer, question)
+    expected = rules.codes_expected(question, no_answer)
 
     bad_text = _first(malformed)
-    unknown = ~empty & ~malformed & ~np.isin(values, np.array(allowed, dtype=np.int64))
+    unknown = rules.unknown_codes(values, empty | malformed, question, no_answer)
     bad_code = _first(unknown)
     problem = None
     if bad_text >= 0 and (bad_code < 0 or bad_text < bad_code):
-        problem = _Problem(
-            bad_text, order, column, text[bad_text].as_py(), expected, _malformed(text[bad_text].as_py())
+        problem = Problem(
+            bad_text, order, column, text[bad_text].as_py(), expected, rules.malformed_hint(text[bad_text].as_py())
         )
     elif bad_code >= 0:
         value = int(values[bad_code])
-        hint = "Out of range for this scale" if question.type == "scale" else ""
-        problem = _Problem(bad_code, order, column, str(value), expected, hint)
+        problem = Problem(bad_code, order, column, str(value), expected, rules.unknown_code_hint(question))
     return values, empty, problem
 
 
 def _parse_numbers(
     text: pa.Array, question: Question, order: int, no_answer: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Problem | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Problem | None]:
     """Raw values (NaN where empty), band codes, the empty mask and the first refused cell of a numeric column."""
     rule = question.numeric
     is_empty = pc.equal(text, "")
@@ -768,21 +640,12 @@ def _parse_numbers(
     problem = None
     if bad_text >= 0 and (bad_value < 0 or bad_text < bad_value):
         value = text[bad_text].as_py()
-        hint = _malformed(value) if FULL_WIDTH_DIGITS.search(value) or STRAY_SPACE.search(value) else ""
-        problem = _Problem(bad_text, order, question.id, value, expected, hint or "The value is not a number")
+        hint = rules.malformed_hint(value) if FULL_WIDTH_DIGITS.search(value) or STRAY_SPACE.search(value) else ""
+        problem = Problem(bad_text, order, question.id, value, expected, hint or "The value is not a number")
     elif bad_value >= 0:
         value = text[bad_value].as_py()
-        problem = _Problem(bad_value, order, question.id, value, expected, numeric.problem_hint(rule, raw[bad_value]))
+        problem = Problem(bad_value, order, question.id, value, expected, numeric.problem_hint(rule, raw[bad_value]))
     return raw, codes, empty, problem
-
-
-def _universe_rule(question: Question, codebook: Codebook) -> str:
-    universe = question.universe
-    target = codebook.questions[universe.question]
-    codes = " or ".join(str(code) for code in universe.codes)
-    if target.type == "multi":
-        return f"asked only of respondents who ticked option {codes} of {target.id}"
-    return f"asked only of respondents whose {target.id} is {codes}"
 
 
 def _check_universes(
@@ -799,54 +662,31 @@ def _check_universes(
     raw = raw or {}
     no_answer = codebook.no_answer
     asked = _asked_masks(questions, codebook, values, empty)
-    problems: list[_Problem] = []
+    problems: list[Problem] = []
     for question in questions:
         inside = asked[question.id]
-        rule = _universe_rule(question, codebook) if question.universe else "asked of everyone"
         for column in question.columns():
-            outside_answered = ~inside & ~empty[column]
-            index = _first(outside_answered)
+            outside, inside_empty = rules.misplaced(empty[column], inside)
+            index = _first(outside)
             if index >= 0:
+                value = _shown(raw[column][index]) if column in raw else str(int(values[column][index]))
                 problems.append(
-                    _Problem(
-                        index,
-                        order[column],
-                        column,
-                        _shown(raw[column][index]) if column in raw else str(int(values[column][index])),
-                        f"an empty cell, because this respondent is outside the universe ({rule})",
-                    )
+                    Problem(index, order[column], column, value, rules.outside_universe(question, codebook))
                 )
-            inside_empty = inside & empty[column]
             index = _first(inside_empty)
             if index >= 0:
-                problems.append(
-                    _Problem(
-                        index,
-                        order[column],
-                        column,
-                        "",
-                        f"a code or the no-answer code {no_answer}, because this respondent is inside the universe"
-                        f" ({rule})",
-                    )
-                )
+                problems.append(Problem(index, order[column], column, "", rules.inside_universe(question, codebook)))
         if question.type == "multi":
             columns = question.columns()
             answered = inside & ~np.logical_or.reduce([empty[c] for c in columns])
             is_no_answer = [values[c] == no_answer for c in columns]
-            mixed = answered & np.logical_or.reduce(is_no_answer) & ~np.logical_and.reduce(is_no_answer)
-            index = _first(mixed)
+            index = _first(rules.half_answered_mask(is_no_answer, answered))
             if index >= 0:
                 first_na = next(c for c, flags in zip(columns, is_no_answer, strict=True) if flags[index])
                 problems.append(
-                    _Problem(
-                        index,
-                        order[first_na],
-                        first_na,
-                        str(no_answer),
-                        f"either {no_answer} (no answer) in every option column of {question.id} or 0/1 in every one",
-                    )
+                    Problem(index, order[first_na], first_na, str(no_answer), rules.half_answered(question, no_answer))
                 )
-    _raise_earliest(problems, name, rows)
+    raise_earliest(problems, name, rows)
 
 
 def _shown(value: float) -> str:

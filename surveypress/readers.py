@@ -31,6 +31,7 @@ import pyreadstat
 from python_calamine import CalamineWorkbook
 
 from surveypress.errors import InputError
+from surveypress.rules import Problem, raise_earliest
 from surveypress.spec import Codebook, Question, Source
 
 STATISTICAL_SUFFIXES = (".sav", ".zsav", ".dta")
@@ -290,16 +291,6 @@ def option_texts(question: Question, codebook_file: str = "codebook.yml") -> dic
     return texts
 
 
-@dataclass
-class _Unknown:
-    index: int
-    order: int
-    column: str
-    value: str
-    expected: str
-    hint: str
-
-
 def answers_to_codes(
     columns: dict[str, pa.Array], codebook: Codebook, population: str, source: Source, name: str, rows: Rows
 ) -> dict[str, pa.Array]:
@@ -309,7 +300,7 @@ def answers_to_codes(
         return columns
     no_answer = str(codebook.no_answer)
     converted: dict[str, pa.Array] = {"respondent_id": columns["respondent_id"]}
-    problems: list[_Unknown] = []
+    problems: list[Problem] = []
     order = 0
     for question in codebook.questions_of(population):
         order += 1
@@ -328,17 +319,7 @@ def answers_to_codes(
         )
         converted.update(option_columns)
         problems += [problem] if problem else []
-    if problems:
-        first = min(problems, key=lambda p: (p.index, p.order))
-        raise InputError(
-            name,
-            first.expected,
-            row=first.index + rows.first,
-            column=first.column,
-            value=first.value,
-            hint=first.hint,
-            row_label=rows.label,
-        )
+    raise_earliest(problems, name, rows)
     return converted
 
 
@@ -359,7 +340,7 @@ def _expected_texts(question: Question, no_answer: str) -> str:
 
 def _map_single(
     values: pa.Array, column: str, order: int, question: Question, texts: dict[str, int], no_answer: str
-) -> tuple[pa.Array, _Unknown | None]:
+) -> tuple[pa.Array, Problem | None]:
     """Option texts -> codes; each distinct text is looked up once, so a million rows cost a few distinct lookups."""
     distinct = pc.unique(values).to_pylist()
     mapped: list[str | None] = []
@@ -376,12 +357,12 @@ def _map_single(
     index = int(np.argmax(unknown))
     value = values[index].as_py()
     expected = _expected_texts(question, no_answer)
-    return result, _Unknown(index, order, column, value, expected, _nearest(value, question))
+    return result, Problem(index, order, column, value, expected, _nearest(value, question))
 
 
 def _split_multi(
     values: pa.Array, question: Question, order: int, texts: dict[str, int], no_answer: str, separator: str
-) -> tuple[dict[str, pa.Array], _Unknown | None]:
+) -> tuple[dict[str, pa.Array], Problem | None]:
     """One cell listing the chosen options -> one 0/1 column per option; empty stays empty (not asked) and the
     no-answer code fills every option column."""
     distinct = pc.unique(values).to_pylist()
@@ -418,7 +399,7 @@ def _split_multi(
         else f"option codes of question {question.id} separated by {separator!r}"
     )
     hint = _nearest(part, question) if texts else f"The codes are {', '.join(str(c) for c in question.codes)}"
-    return columns, _Unknown(index, order, question.id, part, expected, f"{hint}; the cell is {cell!r}")
+    return columns, Problem(index, order, question.id, part, expected, f"{hint}; the cell is {cell!r}")
 
 
 def _option_code(part: str, question: Question, texts: dict[str, int]) -> int | None:

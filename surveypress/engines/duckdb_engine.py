@@ -21,13 +21,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from surveypress import load, numeric
+from surveypress import load, numeric, rules
 from surveypress.design import Layout, cluster_sums, respondent_sums
 from surveypress.errors import InputError
 from surveypress.load import UTF8_BOM
-from surveypress.outputs import FORMULA_STARTS
-from surveypress.outputs import NUMBER as FORMULA_NUMBER
-from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Design, Question, Universe
+from surveypress.spec import Codebook, Design, Question, Universe
 from surveypress.tasks import TOTAL, Counts, Sums, Task, universe_chain
 
 # Aggregation state is tiny; the limit keeps DuckDB from claiming most of the machine on a big file.
@@ -151,7 +149,7 @@ class _Combinations:
         no_answer = self.codebook.no_answer
         for question_id, columns in self.of_question.items():
             question = self.codebook.questions[question_id]
-            allowed = {0, 1, no_answer} if question.type == "multi" else {*question.codes, no_answer}
+            allowed = set(rules.allowed(question, no_answer))
             flag = self.flags.get(_asked(self.codebook, question)) if question.universe is not None else None
             for values, *_ in self.rows[columns]:
                 cells = [values[column] for column in question.columns()]
@@ -230,7 +228,6 @@ def _tally(codebook: Codebook, task: Task, flags: dict[str, str], combinations: 
 
 
 # Load's rules, restated in SQL so a Parquet file that never becomes a DataFrame is held to the same standard.
-INTEGER_TEXT = "-?[0-9]{1,9}"
 FIRST_DATA_ROW = 2  # spreadsheet rows: the header is row 1, so the first respondent (file row 0) is row 2
 
 
@@ -259,24 +256,7 @@ def _checked_view(
     types = {column: column_type for column, column_type, *_ in schema if column != "file_row_number"}
     found = [column for column, *_ in schema if column != "file_row_number"]
     expected = codebook.columns_of(population)
-    missing = [column for column in expected if column not in types]
-    extra = [column for column in found if column not in expected]
-    if missing:
-        raise InputError(
-            name,
-            f"a column for every codebook question of population '{population}'",
-            row=1,
-            column=missing[0],
-            hint=f"Missing: {', '.join(missing)}" + (f"; not in the codebook: {', '.join(extra)}" if extra else ""),
-        )
-    if extra:
-        raise InputError(
-            name,
-            f"only the columns the codebook defines for population '{population}'",
-            row=1,
-            column=extra[0],
-            value=extra[0],
-        )
+    rules.check_columns(found, expected, population, name)
     select = ["file_row_number", f"CAST({_quote('respondent_id')} AS VARCHAR) AS respondent_id"]
     for question in codebook.questions_of(population):
         if question.numeric is not None:
@@ -326,41 +306,10 @@ def histogram(path: Path, question: Question, no_answer: int) -> dict[int, int]:
     return {int(whole): int(count) for whole, count in rows}
 
 
-# What load.py trims from ids (pyarrow's utf8_trim_whitespace: the Unicode White_Space characters), as RE2.
-WHITESPACE = r"[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-
-
-# load.py's other id rules, as RE2: no invisible character (spec.INVISIBLE_CATEGORIES), no formula start unless the
-# whole id is a number (outputs.neutralise_formula's rule).
-INVISIBLE_ID = "[" + "".join(rf"\p{{{category}}}" for category in INVISIBLE_CATEGORIES) + "]"
-FORMULA_START = "^[" + "".join({"\t": r"\t", "\r": r"\r"}.get(start, "\\" + start) for start in FORMULA_STARTS) + "]"
-NUMBER = FORMULA_NUMBER.pattern.replace("'", "''")
-
-
 def _id_checks() -> list[tuple[str, str, str]]:
+    """rules.ID_RULES as SQL: (condition, column, expected) each."""
     ids = _quote("respondent_id")
-    return [
-        (
-            f"{ids} IS NULL OR regexp_full_match({ids}, '{WHITESPACE}*')",
-            "respondent_id",
-            "a respondent id in every row",
-        ),
-        (
-            f"regexp_matches({ids}, '^{WHITESPACE}|{WHITESPACE}$')",
-            "respondent_id",
-            "a respondent id without leading or trailing spaces",
-        ),
-        (
-            f"regexp_matches({ids}, '{INVISIBLE_ID}')",
-            "respondent_id",
-            "a respondent id of visible characters",
-        ),
-        (
-            f"(regexp_matches({ids}, '{FORMULA_START}') AND NOT regexp_full_match({ids}, '{NUMBER}'))",
-            "respondent_id",
-            "a respondent id that does not start with =, +, - or @",
-        ),
-    ]
+    return [(rule.sql(ids), "respondent_id", rule.expected) for rule in rules.ID_RULES]
 
 
 def screen_ids(connection: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, bool]:
@@ -477,11 +426,11 @@ def _check_rows(
         value, first, second = repeated
         raise InputError(
             name,
-            "each respondent id once",
+            rules.REPEATED_ID,
             row=second + FIRST_DATA_ROW,
             column="respondent_id",
             value=value,
-            hint=f"The same id is on row {first + FIRST_DATA_ROW}",
+            hint=rules.repeated_id_hint("row", first + FIRST_DATA_ROW),
         )
     found = _first_problem(connection, "raw_microdata", code_checks)
     if found:
@@ -620,23 +569,17 @@ def _code_checks(codebook: Codebook, population: str, types: dict[str, str]) -> 
     no_answer = codebook.no_answer
     checks = []
     for question in codebook.questions_of(population):
-        allowed = (0, 1, no_answer) if question.type == "multi" else (*question.codes, no_answer)
+        expected = rules.codes_expected(question, no_answer)
         if question.numeric is not None:
             text = f"CAST({_quote(question.id)} AS VARCHAR)"
-            check = f"{text} IS NOT NULL AND {text} <> '' AND {_banded(question, no_answer)} NOT IN ({_codes(allowed)})"
-            checks.append((check, question.id, numeric.expected(question, no_answer)))
+            banded = rules.unknown_codes_sql(_banded(question, no_answer), question, no_answer)
+            checks.append((f"{text} <> '' AND {banded}", question.id, expected))
             continue
-        if question.type == "multi":
-            expected = f"0 (not ticked), 1 (ticked) or {no_answer} (no answer)"
-        else:
-            codes = ", ".join(map(str, question.codes))
-            expected = f"one of the codes {codes} of question {question.id}, or {no_answer} (no answer)"
         for column in question.columns():
-            value = _value(column, types[column])
-            check = f"{value} IS NOT NULL AND {value} NOT IN ({_codes(allowed)})"
+            check = rules.unknown_codes_sql(_value(column, types[column]), question, no_answer)
             if not _is_integer(types[column]):
                 text = f"CAST({_quote(column)} AS VARCHAR)"
-                check = f"({text} <> '' AND NOT regexp_full_match({text}, '{INTEGER_TEXT}')) OR ({check})"
+                check = f"({text} <> '' AND NOT regexp_full_match({text}, '{rules.INTEGER_TEXT}')) OR ({check})"
             checks.append((check, column, expected))
     return checks
 
@@ -647,43 +590,14 @@ def _universe_checks(codebook: Codebook, population: str) -> list[tuple[str, str
     checks = []
     for question in codebook.questions_of(population):
         asked = _asked(codebook, question)
-        if question.universe is None:
-            rule = "asked of everyone"
-        else:
-            target = codebook.questions[question.universe.question]
-            codes = " or ".join(map(str, question.universe.codes))
-            rule = (
-                f"asked only of respondents who ticked option {codes} of {target.id}"
-                if target.type == "multi"
-                else f"asked only of respondents whose {target.id} is {codes}"
-            )
         for column in question.columns():
-            checks.append(
-                (
-                    f"NOT ({asked}) AND {_quote(column)} IS NOT NULL",
-                    column,
-                    f"an empty cell, because this respondent is outside the universe ({rule})",
-                )
-            )
-            checks.append(
-                (
-                    f"({asked}) AND {_quote(column)} IS NULL",
-                    column,
-                    f"a code or the no-answer code {no_answer}, because this respondent is inside the universe"
-                    f" ({rule})",
-                )
-            )
+            outside, inside = rules.misplaced_sql(_quote(column), asked)
+            checks.append((outside, column, rules.outside_universe(question, codebook)))
+            checks.append((inside, column, rules.inside_universe(question, codebook)))
         if question.type == "multi":
-            cells = ", ".join(_quote(column) for column in question.columns())
             # All cells present (checked above) and holding both no-answer and 0/1 is a half-answered question.
-            mixed = f"least({cells}) = {no_answer} AND greatest({cells}) <> {no_answer}"
-            checks.append(
-                (
-                    f"({asked}) AND coalesce({mixed}, FALSE)",
-                    question.columns()[0],
-                    f"either {no_answer} (no answer) in every option column of {question.id} or 0/1 in every one",
-                )
-            )
+            mixed = rules.half_answered_sql([_quote(column) for column in question.columns()], no_answer)
+            checks.append((f"({asked}) AND {mixed}", question.columns()[0], rules.half_answered(question, no_answer)))
     return checks
 
 

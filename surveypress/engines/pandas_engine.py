@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from surveypress import numeric
+from surveypress import numeric, rules
 from surveypress.design import Layout, cluster_sums, respondent_sums
 from surveypress.errors import InputError
 from surveypress.spec import Codebook, Question
@@ -97,7 +97,11 @@ class _Answers:
             width = np.iinfo(values.dtype).bits
         limits = np.iinfo(values.dtype)
         # Codes the column's type cannot hold cannot occur in it.
-        slots = [(self.codebook.no_answer, -1), *((code, position) for position, code in enumerate(question.codes))]
+        # The codes rules.allowed lets a cell hold; anything else is -2, which the screen reports.
+        slots = [
+            (code, -1 if code == self.codebook.no_answer else question.codes.index(code))
+            for code in rules.allowed(question, self.codebook.no_answer)
+        ]
         slots = [(code, position) for code, position in slots if limits.min <= code <= limits.max]
         if width > 16:
             positions = np.full(len(values), -2, dtype=np.int16)
@@ -131,39 +135,40 @@ class _Answers:
 
     def ticks(self, question: Question) -> tuple[list[np.ndarray], np.ndarray]:
         """Multi: one ticked mask per option, and who answered (any option cell holds 0 or 1)."""
-        ticked, answered, empties, no_answers = [], np.zeros(self.size, dtype=bool), [], None
+        ticked, answered, empties, no_answers = [], np.zeros(self.size, dtype=bool), [], []
         checking = self.checking and question.id not in self.screened
         for column in question.columns():
             values, empty = self.read(column)
-            # One table lookup per cell: 0 and 1 as themselves, 2 for no answer, 3 for anything else, 4 for empty.
-            state = self._states(values)
+            # One table lookup per cell: its position in rules.allowed (0, 1, no answer), 3 for anything else, 4 for
+            # empty.
+            state = self._states(question, values)
             state[empty] = 4
             ticked.append(state == 1)
             answered |= state <= 1
             if checking:
                 if (state == 3).any():
                     self.problem = f"a value other than 0, 1 or no answer in {column}"
-                is_no_answer = state == 2
-                no_answers = is_no_answer.astype(np.int16) if no_answers is None else no_answers + is_no_answer
+                no_answers.append(state == 2)
                 empties.append(empty)
         if checking:
             self.screened.add(question.id)
             self._screen_universe(question, empties)
-            # Inside the universe, the no-answer code is in every option cell or in none.
-            if ((no_answers > 0) & (no_answers < len(empties))).any():
+            if rules.half_answered_mask(no_answers, ~np.logical_or.reduce(empties)).any():
                 self.problem = f"a half-answered multi-choice question {question.id}"
         return ticked, answered
 
-    def _states(self, values: np.ndarray) -> np.ndarray:
+    def _states(self, question: Question, values: np.ndarray) -> np.ndarray:
+        states = tuple((code, state) for state, code in enumerate(rules.allowed(question, self.codebook.no_answer)))
         width = np.iinfo(values.dtype).bits
         if width > 16:
             state = np.full(len(values), 3, dtype=np.int8)
-            state[values == 0], state[values == 1], state[values == self.codebook.no_answer] = 0, 1, 2
+            for code, value in states:
+                state[values == code] = value
             return state
         limits = np.iinfo(values.dtype)
         unsigned = np.dtype(f"uint{width}")
         table = np.full(1 << width, 3, dtype=np.int8)
-        for code, state in ((0, 0), (1, 1), (self.codebook.no_answer, 2)):
+        for code, state in states:
             if limits.min <= code <= limits.max:
                 table[np.array([code], dtype=values.dtype).view(unsigned)[0]] = state
         return table[values.view(unsigned)]
@@ -171,7 +176,7 @@ class _Answers:
     def _screen_universe(self, question: Question, empties: list[np.ndarray]) -> None:
         asked = self.in_universe(question)
         for empty in empties:
-            if empty.any() if asked is None else (empty == asked).any():
+            if any(mask.any() for mask in rules.misplaced(empty, asked)):
                 self.problem = f"a cell of {question.id} filled outside its universe or empty inside it"
 
     def in_universe(self, question: Question) -> np.ndarray | None:
