@@ -488,13 +488,7 @@ def draft_from_xlsform(path: Path, name: str, population: str | None, languages:
         list_name = kind.split(" ", 1)[1].strip() if " " in kind else ""
         items = lists.get(list_name)
         if not items:
-            raise InputError(
-                name,
-                f"a list named {list_name!r} in the choices sheet",
-                row=int(row["_row"]),
-                column="survey.type",
-                value=kind,
-            )
+            raise _form_error(name, row, "survey.type", f"a list named {list_name!r} in the choices sheet", kind)
         codes = _choice_codes(items, list_name, draft)
         options = [Option(code, text) for code, (_, text) in zip(codes, items, strict=True)]
         page = stack[-1][0] if stack else default_page
@@ -533,14 +527,19 @@ def _choice_codes(items: list[tuple[str, dict[str, str]]], list_name: str, draft
     return list(range(1, len(names) + 1))
 
 
+def _form_error(name: str, row: dict[str, str], column: str, expected: str, value: str, hint: str = "") -> InputError:
+    """A problem in one row of the XLSForm's survey sheet, named by its row and column."""
+    return InputError(name, expected, row=int(row["_row"]), column=column, value=value, hint=hint)
+
+
 def _unsupported(name: str, row: dict[str, str], expression: str) -> InputError:
-    return InputError(
+    return _form_error(
         name,
+        row,
+        "survey.relevant",
         f"a relevant expression init can turn into a universe: {SUPPORTED_RELEVANT}",
-        row=int(row["_row"]),
-        column="survey.relevant",
-        value=expression,
-        hint="Simplify it, or leave it empty and write the question's universe in codebook.yml after init",
+        expression,
+        "Simplify it, or leave it empty and write the question's universe in codebook.yml after init",
     )
 
 
@@ -562,13 +561,13 @@ def _universe(
             raise _unsupported(name, row, expression)
         choice_names = target.choice_names
         if value not in choice_names:
-            raise InputError(
+            raise _form_error(
                 name,
+                row,
+                "survey.relevant",
                 f"a choice name of question {target_name}",
-                row=int(row["_row"]),
-                column="survey.relevant",
-                value=value,
-                hint=f"Its choices: {', '.join(choice_names)}",
+                value,
+                f"Its choices: {', '.join(choice_names)}",
             )
         codes.append(choice_names[value])
     assert target_name is not None

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from surveypress import numeric, readers, rules
 from surveypress.errors import InputError
 from surveypress.rules import FULL_WIDTH_DIGITS, STRAY_SPACE, Problem, raise_earliest
-from surveypress.spec import Codebook, Design, Population, Publication, Question, folder_name
+from surveypress.spec import Codebook, Design, Population, Publication, Question, folder_name, refuse_oversized
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -100,14 +100,14 @@ def checked_file(population: Population, project_root: Path, limit_bytes: int) -
             hint="The path comes from publication.yml, key microdata, and starts in the project folder, here "
             + folder_name(project_root),
         )
-    size = path.stat().st_size
-    if size > limit_bytes:
-        raise InputError(
-            name,
-            f"a file of at most {limit_bytes:,} bytes (publication.yml: limits.max_file_mb)",
-            value=f"{size:,} bytes",
-            hint="Check that this is the right file; raise limits.max_file_mb if it is",
-        )
+    refuse_oversized(
+        name,
+        path.stat().st_size,
+        limit_bytes,
+        "a file",
+        "Check that this is the right file; raise limits.max_file_mb if it is",
+        "publication.yml: limits.max_file_mb",
+    )
     suffix = path.suffix.lower()
     if population.source.sheet is not None and suffix not in readers.WORKBOOK_SUFFIXES:
         raise InputError(
@@ -442,37 +442,25 @@ def _check_ids(
     ids: pa.Array, columns: dict[str, pa.Array], name: str, rows: readers.Rows = readers.SPREADSHEET_ROWS
 ) -> None:
     """Every rule of `rules.ID_RULES` over all rows in turn, then each id once."""
+
+    def refuse(index: int, expected: str, value: str, hint: str) -> None:
+        raise InputError(
+            name, expected, row=index + rows.first, row_label=rows.label, column="respondent_id", value=value, hint=hint
+        )
+
     for rule in rules.ID_RULES:
         index = _first(rule.arrow(ids).to_numpy(zero_copy_only=False))
-        if index < 0:
-            continue
-        value = ids[index].as_py()
-        if rule is rules.ID_RULES[0] and all(columns[column][index].as_py() == "" for column in columns):
-            value = "(empty line)"
-        raise InputError(
-            name,
-            rule.expected,
-            row=index + rows.first,
-            row_label=rows.label,
-            column="respondent_id",
-            value=value,
-            hint=rule.hint(value),
-        )
+        if index >= 0:
+            value = ids[index].as_py()
+            if rule is rules.ID_RULES[0] and all(columns[column][index].as_py() == "" for column in columns):
+                value = "(empty line)"
+            refuse(index, rule.expected, value, rule.hint(value))
     series = pd.Series(ids.to_numpy(zero_copy_only=False))
-    repeated = series.duplicated(keep="first").to_numpy()
-    index = _first(repeated)
+    index = _first(series.duplicated(keep="first").to_numpy())
     if index >= 0:
         value = series.iloc[index]
         earlier = _first((series == value).to_numpy())
-        raise InputError(
-            name,
-            rules.REPEATED_ID,
-            row=index + rows.first,
-            row_label=rows.label,
-            column="respondent_id",
-            value=value,
-            hint=rules.repeated_id_hint(rows.label, earlier + rows.first),
-        )
+        refuse(index, rules.REPEATED_ID, value, rules.repeated_id_hint(rows.label, earlier + rows.first))
 
 
 def _numbers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:

@@ -282,6 +282,11 @@ def _field(name: str, type_: str, title: str, description: str, **extra: Any) ->
     return {"name": name, "type": type_, "title": title, "description": description, **extra}
 
 
+def _percent_field(name: str, title: str, description: str) -> dict[str, Any]:
+    """A column of percentages (0 to 100); a title may name the interval's `{level}`."""
+    return _field(name, "number", title.format(level="95%"), description, constraints={"minimum": 0, "maximum": 100})
+
+
 def _label_fields(pub: Publication, name: str, title: str, description: str) -> list[dict[str, Any]]:
     """A label column and its `<name>_<tag>` twins, one per non-primary language (tabulate.table_columns)."""
     fields = [_field(name, "string", title, description.format(language=_language_name(pub.primary)))]
@@ -456,27 +461,13 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
             _("Respondents in the group who were asked and answered (unweighted)"),
             constraints={"minimum": 0},
         ),
-        _field(
+        _percent_field(
             "percent",
-            "number",
             _("Percent"),
             _("count ÷ base × 100, two decimals; the options of a multiple-choice question can add up past 100"),
-            constraints={"minimum": 0, "maximum": 100},
         ),
-        _field(
-            "ci_low",
-            "number",
-            _("{level} interval, lower bound").format(level="95%"),
-            _("Wilson score interval, in percent"),
-            constraints={"minimum": 0, "maximum": 100},
-        ),
-        _field(
-            "ci_high",
-            "number",
-            _("{level} interval, upper bound").format(level="95%"),
-            _("Wilson score interval, in percent"),
-            constraints={"minimum": 0, "maximum": 100},
-        ),
+        _percent_field("ci_low", _("{level} interval, lower bound"), _("Wilson score interval, in percent")),
+        _percent_field("ci_high", _("{level} interval, upper bound"), _("Wilson score interval, in percent")),
         _field(
             "reliability",
             "string",

@@ -499,18 +499,19 @@ def line_of(entry: Any, key: str | None = None) -> int | None:
     return getattr(entry, "line", None)
 
 
+def refuse_oversized(file: str | Path, size: int, limit: int, what: str, hint: str, setting: str = "") -> None:
+    """A file larger than its limit is refused before it is read (a wrong file, or one built to exhaust memory);
+    `setting` names where the limit is set."""
+    if size > limit:
+        expected = f"{what} of at most {limit:,} bytes" + (f" ({setting})" if setting else "")
+        raise InputError(file, expected, value=f"{size:,} bytes", hint=hint)
+
+
 def read_yaml(path: Path) -> Any:
     """Reads a UTF-8 YAML file; a missing file, a wrong encoding or a syntax error becomes an InputError."""
     if not path.is_file():
         raise InputError(path, "a YAML file at this path", hint="Check the content folder")
-    size = path.stat().st_size
-    if size > MAX_YAML_BYTES:
-        raise InputError(
-            path,
-            f"a YAML file of at most {MAX_YAML_BYTES:,} bytes",
-            value=f"{size:,} bytes",
-            hint="Check that this is the right file",
-        )
+    refuse_oversized(path, path.stat().st_size, MAX_YAML_BYTES, "a YAML file", "Check that this is the right file")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -668,6 +669,15 @@ SOURCE_KEYS = ("path", "sheet", "answers", "multi_separator")
 ANSWERS = ("codes", "text")
 
 
+def refuse_unknown_keys(entry: dict, keys: tuple[str, ...], source: Path, where: str) -> None:
+    """A mapping may hold only the keys listed: the first other one is refused on its line."""
+    unknown = [key for key in entry if key not in keys]
+    if unknown:
+        raise InputError(
+            source, f"only the keys {', '.join(keys)}", row=line_of(entry, unknown[0]), column=where, value=unknown[0]
+        )
+
+
 def microdata_source(entry: Any, source: Path, pop_id: str, row: int | None) -> tuple[str, Source]:
     """A `microdata.<population>` entry: a path, or a mapping {path, sheet, answers, multi_separator}."""
     where = f"microdata.{pop_id}"
@@ -675,15 +685,7 @@ def microdata_source(entry: Any, source: Path, pop_id: str, row: int | None) -> 
         return entry, Source()
     if not isinstance(entry, dict):
         raise InputError(source, "a file path, or a mapping with a 'path' key", row=row, column=where, value=entry)
-    unknown = [key for key in entry if key not in SOURCE_KEYS]
-    if unknown:
-        raise InputError(
-            source,
-            f"only the keys {', '.join(SOURCE_KEYS)}",
-            row=line_of(entry, unknown[0]),
-            column=where,
-            value=unknown[0],
-        )
+    refuse_unknown_keys(entry, SOURCE_KEYS, source, where)
     for key in ("path", "sheet", "multi_separator"):
         value = entry.get(key)
         if (key == "path" or value is not None) and (not isinstance(value, str) or not value.strip()):
@@ -1222,15 +1224,7 @@ def _with_designs(meta: dict, source: Path, codebook: Codebook) -> Codebook:
                 source, f"one of the populations {sorted(populations)}", row=row, column="design", value=pop_id
             )
         entry = _require_mapping(entry, source, where, row)
-        unknown = [key for key in entry if key not in DESIGN_KEYS]
-        if unknown:
-            raise InputError(
-                source,
-                f"only the keys {', '.join(DESIGN_KEYS)}",
-                row=line_of(entry, unknown[0]),
-                column=where,
-                value=unknown[0],
-            )
+        refuse_unknown_keys(entry, DESIGN_KEYS, source, where)
         taken = {"respondent_id": "the id column", **{c: "a question" for c in codebook.question_columns_of(pop_id)}}
         names: dict[str, str | None] = {}
         for key in DESIGN_KEYS:
