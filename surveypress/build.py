@@ -27,6 +27,7 @@ from surveypress import (
     cache,
     chart,
     i18n,
+    layout,
     narrate,
     outputs,
     package,
@@ -42,8 +43,8 @@ from surveypress.errors import InputError
 from surveypress.i18n import _
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
-CHARTS_DIR = "docs/assets/charts"
-DOWNLOADS_DIR = "docs/downloads"
+CHARTS_DIR = layout.CHARTS_DIR
+DOWNLOADS_DIR = layout.DOWNLOADS_DIR
 DATA_README = "README.md"
 
 
@@ -140,7 +141,7 @@ def build(
                     f"{len(c)} charts ({language}), {sum(output.drawn for output in c.values())} drawn"
                 ),
             )
-            docs = staging.path("docs/" + prefix) if prefix else staging.path("docs")
+            docs = staging.path(f"{layout.DOCS}/{prefix}") if prefix else staging.path(layout.DOCS)
             written = progress.step(
                 "narrate",
                 lambda language=language, charts=charts, docs=docs: narrate.render_pages(
@@ -153,7 +154,7 @@ def build(
         unbuilt = [language for language in pub.languages if language not in pages]
         progress.step(
             "site",
-            lambda: outputs.write_text(staging.path(site.GENERATED_CONFIG), site.generated_config(pub, pages)),
+            lambda: outputs.write_text(staging.path(layout.GENERATED_CONFIG), site.generated_config(pub, pages)),
             lambda path: (
                 f"{path.name}, editions {', '.join(pages)}"
                 + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else "")
@@ -162,7 +163,7 @@ def build(
         progress.step(
             "package",
             lambda: outputs.write_json(
-                staging.path("datapackage.json"), package.build_datapackage(pub, staging.root), sort_keys=False
+                staging.path(layout.DATAPACKAGE), package.build_datapackage(pub, staging.root), sort_keys=False
             ),
             lambda path: f"{len(json.loads(path.read_text(encoding='utf-8'))['resources'])} resources",
         )
@@ -205,20 +206,20 @@ def write_tables(
     """Stages the CSV tables under datasets/ and the released microdata: an input released in full is mirrored (or,
     when large, written as Parquet: sources.release_microdata) so later stages see the whole layout; a public-use
     file is written; nothing for `release: none`."""
-    written = [outputs.write_csv(staging.path("datasets/indicators.csv"), published)]
+    written = [outputs.write_csv(staging.path(layout.INDICATORS), published)]
     for indicator in pub.indicators:
         rows = published[published["indicator"] == indicator.id]
-        written.append(outputs.write_csv(staging.path(f"datasets/indicators/{indicator.id}.csv"), rows))
+        written.append(outputs.write_csv(staging.path(layout.indicator_file(indicator.id)), rows))
     if pub.published_figures.is_file():
         # Read as text so the hand-entered cells are copied as typed (no number re-formatting).
         figures = pd.read_csv(pub.published_figures, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        written.append(outputs.write_csv(staging.path("datasets/published_figures.csv"), figures))
-    written.append(outputs.write_csv(staging.path("datasets/reconciliation.csv"), reconciliation))
-    written.append(outputs.write_csv(staging.path("datasets/disclosure.csv"), disclosure))
+        written.append(outputs.write_csv(staging.path(layout.PUBLISHED_FIGURES), figures))
+    written.append(outputs.write_csv(staging.path(layout.RECONCILIATION), reconciliation))
+    written.append(outputs.write_csv(staging.path(layout.DISCLOSURE), disclosure))
     if pub.release.policy == "full":
         sources.release_microdata(pub, staging, microdata or {})
     if summary is not None and len(summary):
-        written.append(outputs.write_csv(staging.path(package.SUMMARIES), summary))
+        written.append(outputs.write_csv(staging.path(layout.SUMMARIES), summary))
     for population in pub.codebook.populations.values():
         if pub.release.policy != "full" and released and population.id in released:
             file, frame = released[population.id]
@@ -280,14 +281,14 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
     README and the workbook), its SHA256SUMS, and a copy of every file in it under docs/downloads/ for downloading
     one at a time."""
     # spec.load_publication has checked that name and version are plain enough for a file name.
-    stem = f"{pub.meta['name']}-{pub.meta['version']}"
+    stem = layout.archive_folder(pub.meta["name"], pub.meta["version"])
 
     members: dict[str, Path | bytes] = {
-        name: staging.root / name for name in staging.staged() if name.startswith("datasets/")
+        name: staging.root / name for name in staging.staged() if name.startswith(layout.DATASETS + "/")
     }
-    members["datapackage.json"] = staging.path("datapackage.json")
+    members[layout.DATAPACKAGE] = staging.path(layout.DATAPACKAGE)
     # The indicator tables again as one accessible workbook, for readers who open data in a spreadsheet program.
-    descriptor = json.loads(members["datapackage.json"].read_text(encoding="utf-8"))
+    descriptor = json.loads(members[layout.DATAPACKAGE].read_text(encoding="utf-8"))
     release = {key: pub.meta[key] for key in ("contact", "next_release") if pub.meta.get(key)}
     members[workbook.WORKBOOK_NAME] = workbook.write_workbook(
         {**descriptor, **release}, staging.root, staging.path(f"{DOWNLOADS_DIR}/{workbook.WORKBOOK_NAME}")

@@ -33,7 +33,7 @@ import vl_convert
 if TYPE_CHECKING:
     import altair as alt
 
-from surveypress import cache, i18n, outputs
+from surveypress import cache, i18n, layout, outputs
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
 from surveypress.spec import Publication, read_yaml, serves
@@ -1103,7 +1103,7 @@ def _relative_root(page_path: str) -> str:
     return "../" * max(depth, 0)
 
 
-def figure_html(chart: ChartOutput, page_path: str, assets: str = "assets/charts", eager: bool = False) -> str:
+def figure_html(chart: ChartOutput, page_path: str, assets: str = layout.CHARTS, eager: bool = False) -> str:
     """A self-contained, escaped <figure>: the title as its caption, the image drawn for the screen's width, the
     source line, a long description, the data table and the downloads. `eager` for a page's first chart, its
     largest paint: it is fetched at once instead of lazily.

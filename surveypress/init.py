@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from surveypress import readers
+from surveypress import layout, readers
 from surveypress.errors import InputError
 
 CONTENT = "publication"
@@ -603,7 +603,7 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str]:
     """Every file init writes, project-relative path -> text."""
     primary = draft.languages[0]
     pop = draft.population
-    microdata_path = f"datasets/microdata/{pop}.csv"
+    microdata_path = f"{layout.MICRODATA_DIR}/{pop}.csv"
     files: dict[str, str] = {}
     header = (
         f"# Drafted by `surveypress init` from {draft.source.name} on {today}. TODO marks what only a person knows.\n"

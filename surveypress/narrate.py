@@ -48,7 +48,7 @@ import jinja2
 import pyarrow.parquet as pq
 from markupsafe import Markup
 
-from surveypress import cache, i18n, outputs, text
+from surveypress import cache, i18n, layout, outputs, text
 from surveypress.errors import InputError
 from surveypress.reconcile import FIGURE_COLUMNS, base_fits
 from surveypress.spec import Label, Publication, by_primary_subtag, read_yaml
@@ -124,7 +124,7 @@ def _render_language(
     changelog = load_changelog(pub)
     prefix = pub.docs_prefix(language)
     docs_root = docs_dir.parents[len(Path(prefix).parts) - 1] if prefix else docs_dir
-    downloads = staged_downloads(pub, docs_root.parent / "datasets")
+    downloads = staged_downloads(pub, docs_root.parent / layout.DATASETS)
     environment = page_environment(pub, values, reconciliation_rows, charts, changelog, downloads, templates_dir)
     environment.globals.update(language=language, languages=list(pub.languages))
     decimals = {q.id: q.numeric.decimals for q in pub.codebook.questions.values() if q.numeric is not None}
@@ -164,7 +164,7 @@ def page_environment(
         reconciliation=reconciliation_rows,
         changelog=changelog,
         downloads=downloads,
-        archive=url_text(f"downloads/{name}-{version}.zip"),
+        archive=url_text(f"{layout.DOWNLOADS}/{layout.archive(name, version)}"),
         workbook=WORKBOOK_NAME,
         interval_level=interval_level(),
         question=_question_lookup(pub),
@@ -339,7 +339,7 @@ def _chart_lookup(charts: Mapping[str, Any]):
 
         # Another language's charts sit in assets/charts/<tag>/ under docs/, beside the primary's.
         prefix = context.get("edition_prefix", "")
-        assets = "assets/charts/" + prefix.strip("/") if prefix else "assets/charts"
+        assets = layout.charts(prefix)
         page = prefix + context["page"]
         # The page's first chart is its largest paint: loaded at once; the others lazily.
         eager = page not in pages_with_a_chart

@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from surveypress import i18n, sources
+from surveypress import i18n, layout, sources
 from surveypress.errors import InputError
 from surveypress.i18n import _
 from surveypress.outputs import build_epoch, sha256_of
@@ -110,7 +110,7 @@ def _source(entry: dict[str, Any]) -> dict[str, Any]:
 def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, str]]:
     """(file to measure, path relative to the project) for every CSV under datasets/, in a stable reading order."""
     found: dict[str, Path] = {}
-    datasets = staging_root / "datasets"
+    datasets = staging_root / layout.DATASETS
     if datasets.is_dir():
         for path in datasets.rglob("*.csv"):
             found[path.relative_to(staging_root).as_posix()] = path
@@ -134,9 +134,9 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
             found[relative] = population.microdata
     order = [pub.released_file(population.id) for population in pub.codebook.populations.values()]
     order += [sources.released_path(pub, population) for population in pub.codebook.populations.values()]
-    order.append("datasets/indicators.csv")
-    order.extend(f"datasets/indicators/{indicator.id}.csv" for indicator in pub.indicators)
-    order.extend(["datasets/published_figures.csv", "datasets/reconciliation.csv", "datasets/disclosure.csv"])
+    order.append(layout.INDICATORS)
+    order.extend(layout.indicator_file(indicator.id) for indicator in pub.indicators)
+    order.extend([layout.PUBLISHED_FIGURES, layout.RECONCILIATION, layout.DISCLOSURE])
     order.append(SUMMARIES)
     known = [relative for relative in dict.fromkeys(order) if relative in found]
     others = sorted(relative for relative in found if relative not in order)
@@ -200,7 +200,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
                 )
             schema = _microdata_schema(pub, population.id, header, relative)
             return ("microdata", f"microdata-{population.id}", title, description, schema)
-    if relative == "datasets/indicators.csv":
+    if relative == layout.INDICATORS:
         return (
             "indicators",
             "indicators",
@@ -211,7 +211,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
             ),
             _indicator_schema(pub, None),
         )
-    if relative.startswith("datasets/indicators/"):
+    if relative.startswith(layout.INDICATOR_DIR + "/"):
         indicator_id = Path(relative).stem
         try:
             indicator = pub.indicator(indicator_id)
@@ -228,7 +228,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
                 ),
                 _indicator_schema(pub, indicator.id),
             )
-    if relative == "datasets/published_figures.csv":
+    if relative == layout.PUBLISHED_FIGURES:
         return (
             "published_figures",
             "published-figures",
@@ -239,7 +239,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
             ),
             _published_figures_schema(pub, header),
         )
-    if relative == "datasets/reconciliation.csv":
+    if relative == layout.RECONCILIATION:
         return (
             "reconciliation",
             "reconciliation",
@@ -250,7 +250,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
             ),
             _reconciliation_schema(pub),
         )
-    if relative == "datasets/disclosure.csv":
+    if relative == layout.DISCLOSURE:
         return (
             "disclosure",
             "disclosure",
@@ -273,7 +273,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
             ),
             _summaries_schema(),
         )
-    name = relative.removeprefix("datasets/").removesuffix(".csv").replace("/", "-")
+    name = relative.removeprefix(layout.DATASETS + "/").removesuffix(".csv").replace("/", "-")
     fields = [{"name": column, "type": "string", "title": column} for column in header]
     return "other", name, name, "", {"fields": fields, "missingValues": [""]}
 
@@ -637,7 +637,7 @@ def _disclosure_schema() -> dict[str, Any]:
     return {"fields": fields, "missingValues": [""], "primaryKey": ["file"]}
 
 
-SUMMARIES = "datasets/summaries.csv"
+SUMMARIES = layout.SUMMARIES
 
 
 def _summaries_schema() -> dict[str, Any]:

@@ -18,14 +18,13 @@ from typing import Any
 
 import yaml
 
-from surveypress import i18n
+from surveypress import i18n, layout
 from surveypress.errors import InputError
 
 QUESTION_TYPES = ("single", "scale", "multi", "numeric")
 DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")
 RELEASES = ("none", "public-use", "full")
 # Where public-use files are written: a folder of their own, so that the input microdata is never overwritten.
-PUBLIC_USE_DIR = "datasets/public-use"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
@@ -304,7 +303,7 @@ class Disclosure:
 class Recodes:
     """What a public-use file changes in one population's microdata before it is released."""
 
-    file: str  # project-relative path of the released file: PUBLIC_USE_DIR/<population>.csv
+    file: str  # project-relative path of the released file: layout.public_use_file(population)
     drop: tuple[str, ...] = ()
     # column -> groups of codes released as one (the first code of each group stands for the group)
     coarsen: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...] = ()
@@ -1361,7 +1360,7 @@ def _recodes(entry: dict, source: Path, codebook: Codebook, population: Populati
             )
         top_code.append((column, highest))
     return Recodes(
-        file=f"{PUBLIC_USE_DIR}/{population.id}.csv",
+        file=layout.public_use_file(population.id),
         drop=tuple(drop if isinstance(drop, list) else [drop]),
         coarsen=tuple(coarsen),
         top_code=tuple(top_code),

@@ -1,0 +1,50 @@
+"""The output layout, declared once: every path a build writes, relative to the project folder (`--out`).
+
+`outputs.py` derives from it what a build may replace or remove and what `--check` compares; the stages take their
+paths from here (build.py stages the files, package.py describes them, narrate.py and chart.py link to them, spec.py
+names the public-use files). Nothing else spells an output path.
+"""
+
+from __future__ import annotations
+
+DATASETS = "datasets"
+INDICATORS = f"{DATASETS}/indicators.csv"  # every indicator, long format
+INDICATOR_DIR = f"{DATASETS}/indicators"  # one file per indicator, indicator_file()
+PUBLISHED_FIGURES = f"{DATASETS}/published_figures.csv"  # the content's table, copied for download
+RECONCILIATION = f"{DATASETS}/reconciliation.csv"
+DISCLOSURE = f"{DATASETS}/disclosure.csv"
+SUMMARIES = f"{DATASETS}/summaries.csv"  # only when the codebook has numeric questions
+PUBLIC_USE_DIR = f"{DATASETS}/public-use"  # released microdata under `release: public-use`, public_use_file()
+MICRODATA_DIR = f"{DATASETS}/microdata"  # input, never output: where `init` puts converted files
+DATAPACKAGE = "datapackage.json"
+MANIFEST = ".surveypress-manifest.json"
+GENERATED_CONFIG = "mkdocs.generated.yml"
+DOCS = "docs"  # pages: the primary language at the root, other languages under docs/<tag>/
+# Relative to DOCS, as pages link to them:
+CHARTS = "assets/charts"  # charts (other languages' under assets/charts/<tag>/)
+DOWNLOADS = "downloads"  # the archive, SHA256SUMS and a copy of each file in it
+CHARTS_DIR = f"{DOCS}/{CHARTS}"
+DOWNLOADS_DIR = f"{DOCS}/{DOWNLOADS}"
+
+
+def indicator_file(indicator: str) -> str:
+    return f"{INDICATOR_DIR}/{indicator}.csv"
+
+
+def public_use_file(population: str) -> str:
+    return f"{PUBLIC_USE_DIR}/{population}.csv"
+
+
+def archive_folder(name: str, version: str) -> str:
+    """The one folder inside the download archive, and the archive's name without `.zip`."""
+    return f"{name}-{version}"
+
+
+def archive(name: str, version: str) -> str:
+    """The download archive's file name (under DOWNLOADS)."""
+    return f"{archive_folder(name, version)}.zip"
+
+
+def charts(prefix: str = "") -> str:
+    """An edition's charts folder relative to DOCS: `assets/charts`, or `assets/charts/<tag>` for another language."""
+    return f"{CHARTS}/{prefix.strip('/')}" if prefix.strip("/") else CHARTS
