@@ -12,6 +12,7 @@ Exit codes of `main`: 0 done, 1 `--check` found differences, 2 bad input (messag
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import tempfile
@@ -210,9 +211,9 @@ def write_tables(
     for indicator in pub.indicators:
         rows = published[published["indicator"] == indicator.id]
         written.append(outputs.write_csv(staging.path(layout.indicator_file(indicator.id)), rows))
-    if pub.published_figures.is_file():
+    if pub.figures_text is not None:
         # Read as text so the hand-entered cells are copied as typed (no number re-formatting).
-        figures = pd.read_csv(pub.published_figures, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        figures = pd.read_csv(io.StringIO(pub.figures_text), dtype=str, keep_default_na=False)
         written.append(outputs.write_csv(staging.path(layout.PUBLISHED_FIGURES), figures))
     written.append(outputs.write_csv(staging.path(layout.RECONCILIATION), reconciliation))
     written.append(outputs.write_csv(staging.path(layout.DISCLOSURE), disclosure))
@@ -295,9 +296,7 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
     )
     members[DATA_README] = data_readme(pub, sorted(members)).encode("utf-8")
     members["SHA256SUMS"] = outputs.sha256sums_text(members).encode("utf-8")
-    changelog_path = pub.content_dir / "changelog.yml"
-    changelog = spec.read_yaml(changelog_path) if changelog_path.is_file() else []
-    epoch = outputs.build_epoch(pub.meta, changelog if isinstance(changelog, list) else [])
+    epoch = outputs.build_epoch(pub.meta, pub.changelog_entries)
     # Each file is also offered on its own, beside the package that describes it, so that a reader can take one
     # table, and a tool can read the package from the site (its resource paths resolve from there).
     for name, source in members.items():

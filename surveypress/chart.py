@@ -36,11 +36,11 @@ if TYPE_CHECKING:
 from surveypress import cache, i18n, layout, outputs
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
-from surveypress.spec import Publication, read_yaml, serves
+from surveypress.spec import CHARTS, Publication, serves
 from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 
-CHARTS_FILE = "charts.yml"
+CHARTS_FILE = CHARTS
 KINDS = ("bars", "compare", "breakdown")
 SORTS = ("descending", "none")
 
@@ -183,7 +183,7 @@ def interval_level() -> str:
 def load_chart_specs(pub: Publication) -> list[ChartSpec]:
     """Reads `<content>/charts.yml`; every structural problem names the chart and the field."""
     path = pub.content_dir / CHARTS_FILE
-    document = read_yaml(path)
+    document = pub.document(CHARTS_FILE)
     entries = document.get("charts") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not entries:
         raise InputError(path, "a top-level 'charts' list with at least one chart", column="charts")
@@ -933,7 +933,7 @@ def source_line(pub: Publication, values: Values) -> str:
     data, the warning; from the `source` template of charts.yml (Jinja2 with `meta`; one string, or one per
     language like a title), else an English default."""
     path = pub.content_dir / CHARTS_FILE
-    document = read_yaml(path)
+    document = pub.document(CHARTS_FILE)
     template = document.get("source") if isinstance(document, dict) else None
     if template is not None and not _is_text_or_texts(template):
         raise InputError(path, "a Jinja2 template string, or one per language", column="source", value=template)

@@ -23,7 +23,7 @@ from surveypress import i18n, layout, sources
 from surveypress.errors import InputError
 from surveypress.i18n import _
 from surveypress.outputs import build_epoch, sha256_of
-from surveypress.spec import Label, Publication, Question, read_yaml
+from surveypress.spec import Label, Publication, Question
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 # A folded YAML string joins lines with a space, which Chinese text must not have between two characters.
@@ -77,9 +77,9 @@ def _fold_translations(base: Any, other: Any, tag: str) -> None:
 def _build_datapackage(pub: Publication, staging_root: Path) -> dict[str, Any]:
     staging_root = Path(staging_root)
     meta = pub.meta
-    changelog_path = pub.content_dir / "changelog.yml"
-    changelog = read_yaml(changelog_path) if changelog_path.is_file() else []
-    created = dt.datetime.fromtimestamp(build_epoch(meta, changelog), tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = dt.datetime.fromtimestamp(build_epoch(meta, pub.changelog_entries), tz=dt.UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     language = i18n.current()
     package: dict[str, Any] = {
         "$schema": PROFILE,

@@ -94,12 +94,9 @@ class Figure:
 def read_published_figures(pub: Publication) -> list[Figure]:
     """Reads and checks published_figures.csv; every problem names the row and column."""
     path = pub.published_figures
-    if not path.is_file():
+    text = pub.figures_text
+    if text is None:
         raise InputError(path, "a CSV of the figures the report prints", hint="See ARCHITECTURE.md, Published figures")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(path, "UTF-8 text", value=f"byte {error.start}", hint="Save the file as UTF-8") from None
     with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)

@@ -11,7 +11,7 @@ import copy
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,11 @@ VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 # Limits on content files, so that a wrong or hostile file stops the build with a message instead of exhausting it.
 MAX_YAML_BYTES = 8 * 1024 * 1024  # a codebook of thousands of questions is a few megabytes
 MAX_YAML_DEPTH = 20  # the deepest content structure (a net inside an indicator inside the list) is 5 levels
+CHANGELOG = "changelog.yml"
+PUBLISHED_FIGURES = "published_figures.csv"
+CHARTS = "charts.yml"
+# Content files read by load_publication when present, for the stages that use them (Publication.document).
+OPTIONAL_DOCUMENTS = (CHANGELOG, CHARTS)
 MAX_TEXT_CHARACTERS = 20_000  # any one text in a YAML file (a description, a changelog entry)
 MAX_LABEL_CHARACTERS = 1_000  # a label: question text, option, title; charts wrap and measure every one
 # YAML 1.1 (PyYAML) reads these words, unquoted, as true/false instead of text.
@@ -351,6 +356,9 @@ class Publication:
     release: Release = Release()
 
     languages: tuple[str, ...] = ("zh-Hans",)
+    # The content files other stages use, read once by load_publication.
+    documents: dict[str, Any] = field(default_factory=dict)  # changelog.yml, charts.yml as read: `document()`
+    figures_text: str | None = None  # published_figures.csv as text (UTF-8, without a byte-order mark)
 
     @property
     def primary(self) -> str:
@@ -378,7 +386,54 @@ class Publication:
 
     @property
     def published_figures(self) -> Path:
-        return self.content_dir / "published_figures.csv"
+        return self.content_dir / PUBLISHED_FIGURES
+
+    def document(self, name: str) -> Any:
+        """A YAML file of the content folder as load_publication read it (read here, once, for a publication made
+        without it); a missing file is refused by `read_yaml`."""
+        if name not in self.documents:
+            self.documents[name] = read_yaml(self.content_dir / name)
+        return self.documents[name]
+
+    @property
+    def changelog_entries(self) -> list:
+        """changelog.yml's entries as read (empty when there is none): enough for the publication date."""
+        entries = self.documents.get(CHANGELOG) if (self.content_dir / CHANGELOG).is_file() else None
+        return entries if isinstance(entries, list) else []
+
+    def changelog(self) -> list[dict[str, Any]]:
+        """changelog.yml checked (newest first; its first version must be the publication's version)."""
+        path = self.content_dir / CHANGELOG
+        entries = self.document(CHANGELOG)
+        if not isinstance(entries, list) or not entries:
+            raise InputError(path, "a non-empty list of versions, newest first")
+        checked = []
+        for index, entry in enumerate(entries, start=1):
+            where = f"entry {index}"
+            if not isinstance(entry, dict) or not entry.get("version") or not entry.get("date"):
+                raise InputError(path, "a mapping with 'version', 'date' and 'changes'", column=where, value=entry)
+            changes = entry.get("changes")
+            if not isinstance(changes, list) or not changes:
+                raise InputError(path, "a non-empty list of changes", column=f"{where}.changes", value=changes)
+            changes = [by_primary_subtag(change) for change in changes]
+            for change in changes:
+                if not isinstance(change, dict) or not Label(texts=change).has(self.primary):
+                    raise InputError(
+                        path,
+                        f"a change with non-empty text in the primary language ({self.primary})",
+                        column=f"{where}.changes",
+                        value=change,
+                    )
+            checked.append({"version": str(entry["version"]), "date": str(entry["date"]), "changes": changes})
+        version = str(self.meta.get("version", ""))
+        if checked[0]["version"] != version:
+            raise InputError(
+                path,
+                f"the newest entry to be the publication's version {version} (publication.yml)",
+                column="entry 1.version",
+                value=checked[0]["version"],
+            )
+        return checked
 
     @property
     def templates_dir(self) -> Path:
@@ -1208,7 +1263,19 @@ def _load_content(
         disclosure=disclosure,
         languages=languages,
         release=load_release(meta, meta_path, codebook, project_root),
+        documents={name: read_yaml(content_dir / name) for name in OPTIONAL_DOCUMENTS if (content_dir / name).exists()},
+        figures_text=read_figures_text(content_dir / PUBLISHED_FIGURES),
     )
+
+
+def read_figures_text(path: Path) -> str | None:
+    """published_figures.csv as text, or None when the content folder has none (reconcile then says it is needed)."""
+    if not path.is_file():
+        return None
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(path, "UTF-8 text", value=f"byte {error.start}", hint="Save the file as UTF-8") from None
 
 
 def _with_designs(meta: dict, source: Path, codebook: Codebook) -> Codebook:

@@ -238,6 +238,7 @@ def test_changelog_whose_newest_version_is_not_the_publication_version_is_refuse
         yaml.safe_dump([{"version": "0.0.9", "date": "2000-01-01", "changes": [{"zh": "旧版"}]}], allow_unicode=True),
         encoding="utf-8",
     )
+    pub = spec.load_publication(pub.content_dir, project_root=tmp_path)  # the spec stage reads the content files
     with pytest.raises(InputError) as caught:
         narrate.render_pages(pub, mini_table(), [], {}, tmp_path / "docs")
     assert "changelog.yml" in caught.value.file and "0.0.9" in str(caught.value)

@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from test_protect import fixture_publication, make_table
+from test_protect import fixture_publication, make_table, write_content
 
 from surveypress.errors import InputError
 from surveypress.reconcile import (
@@ -17,6 +17,7 @@ from surveypress.reconcile import (
     reconcile,
     round_half_up,
 )
+from surveypress.spec import load_publication
 
 HEADER = "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
 
@@ -205,10 +206,13 @@ def test_duplicate_figure_ids_are_refused(tmp_path):
 
 
 def test_a_published_figures_file_that_is_not_utf8_is_refused(tmp_path):
-    pub = fixture_publication(tmp_path)
-    pub.published_figures.write_bytes((HEADER + "a,一,people,使用过,80%,80,percent,equal,used,1,\n").encode("gbk"))
+    content = write_content(tmp_path)
+    (content / "published_figures.csv").write_bytes(
+        (HEADER + "a,一,people,使用过,80%,80,percent,equal,used,1,\n").encode("gbk")
+    )
+    # The spec stage reads the content files, so it is the one that refuses it.
     with pytest.raises(InputError, match="UTF-8"):
-        reconcile(pub, TABLE)
+        reconcile(load_publication(content), TABLE)
 
 
 def test_a_published_figures_file_with_the_wrong_header_is_refused_at_row_1(tmp_path):
