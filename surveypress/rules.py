@@ -268,6 +268,11 @@ def misplaced(empty: np.ndarray, asked: np.ndarray | None) -> tuple[np.ndarray, 
     return ~asked & ~empty, asked & empty
 
 
+def misplaced_cell(cell: int | None, asked: bool) -> bool:
+    """The same test on one cell (None when empty), as the DuckDB screen applies it to counted combinations."""
+    return (cell is None) == asked
+
+
 def misplaced_sql(column: str, asked: str) -> tuple[str, str]:
     """The same two tests in SQL: `asked` is true exactly inside the universe, `column` NULL when empty."""
     return f"NOT ({asked}) AND {column} IS NOT NULL", f"({asked}) AND {column} IS NULL"
@@ -280,6 +285,11 @@ def half_answered(question: Question, no_answer: int) -> str:
 def half_answered_mask(no_answers: list[np.ndarray], answered: np.ndarray) -> np.ndarray:
     """Respondents who answered a multi question with the no-answer code in some option cells but not all."""
     return answered & np.logical_or.reduce(no_answers) & ~np.logical_and.reduce(no_answers)
+
+
+def half_answered_cells(cells: list[int | None], no_answer: int) -> bool:
+    """The same test on one answered respondent's option cells (or one counted combination of them)."""
+    return no_answer in cells and set(cells) != {no_answer}
 
 
 def half_answered_sql(cells: list[str], no_answer: int) -> str:

@@ -156,9 +156,9 @@ class _Combinations:
                 asked = True if flag is None else values[flag]
                 if any(cell is not None and cell not in allowed for cell in cells):
                     return True
-                if any((cell is None) == asked for cell in cells):
+                if any(rules.misplaced_cell(cell, asked) for cell in cells):
                     return True
-                if asked and question.type == "multi" and no_answer in cells and set(cells) != {no_answer}:
+                if asked and question.type == "multi" and rules.half_answered_cells(cells, no_answer):
                     return True
         return False
 
