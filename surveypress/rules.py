@@ -2,8 +2,9 @@
 
 Every engine applies the same rules. `load.py` checks a file read whole with pyarrow and numpy masks; the DuckDB
 engine checks a streamed Parquet file in SQL; the pandas engine screens a Parquet file with numpy while it counts.
-Each rule below gives all of them its test (an Arrow or numpy mask, and the same test as an SQL expression) and its
-message (`expected` and `hint` of the `InputError`), so a rule and its wording cannot drift between the engines.
+Each rule below gives all of them its test (an Arrow or numpy mask, the same test as an SQL expression and, where the
+DuckDB engine screens counted combinations in Python, on one set of cells) and its message (`expected` and `hint` of
+the `InputError`), so a rule and its wording cannot drift between the engines.
 Which file a message names and how rows are numbered stays with the reader (`readers.Rows`).
 
 `RULES` lists every rule with the engines that apply it; tests/test_rules.py checks that each is exercised by the
