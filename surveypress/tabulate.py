@@ -253,8 +253,20 @@ def _weigh(
     """The engine's weighted sums for a population with a design, each with the design's shape."""
     design = pub.codebook.populations[population].design
     if not isinstance(source, pd.DataFrame):
-        # load.py checks the design columns (weights, strata, PSUs); a path has not been through it.
-        raise NotImplementedError("a weighted design is tabulated from the frame load.load_microdata gives")
+        # A streamed file is summed by DuckDB whatever engine counted it: by stratum, PSU and combination of cells,
+        # never loaded. The DuckDB engine's count has checked the design columns as load.py would; others have not.
+        from surveypress.engines import duckdb_engine
+
+        name = display_name(source, pub.project_root)  # type: ignore[arg-type]
+        where, sums = duckdb_engine.weighted_sums_parquet(
+            pub.codebook,
+            population,
+            Path(source),
+            tasks,
+            name,
+            checked=engine == "duckdb",  # type: ignore[arg-type]
+        )
+        return {indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()}
     where: Layout = layout(source, design)
     if engine == "pandas":
         from surveypress.engines import pandas_engine

@@ -79,3 +79,29 @@ def test_the_page_and_its_chart_show_the_weighted_share_its_interval_and_the_unw
     chart = pd.read_csv(site / "docs/assets/charts/used_online.csv", dtype={"category": str})
     drawn = chart[chart["category"] == "1"].iloc[0]
     assert (drawn["percent"], drawn["ci_low"], drawn["ci_high"]) == (used["percent"], used["ci_low"], used["ci_high"])
+
+
+def test_the_weighted_survey_streamed_through_duckdb_publishes_the_same_tables(site, tmp_path):
+    """The large-file path (forced here for a small file) sums the weights in DuckDB by PSU; every published table
+    and page is the one the in-memory build made."""
+    project = make_project(tmp_path, "stratified_clustered_fpc")
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "SURVEYPRESS_STREAM_ABOVE_BYTES": "0"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "build_tables.py"), "--content", "publication"],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "streamed" in done.stderr
+    published = sorted(
+        path.relative_to(site).as_posix()
+        for folder in ("datasets/indicators", "docs/assets/charts")
+        for path in (site / folder).rglob("*")
+        if path.is_file()
+    )
+    assert len(published) >= 10
+    for name in ["datasets/indicators.csv", "docs/index.md", *published]:
+        assert (project / name).read_bytes() == (site / name).read_bytes(), name

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from surveypress import load, numeric
-from surveypress.design import Layout, cluster_sums, respondent_sums
+from surveypress.design import Layout, cluster_sums, respondent_sums, unit_layout
 from surveypress.errors import InputError
 from surveypress.load import UTF8_BOM
 from surveypress.outputs import FORMULA_STARTS
@@ -119,7 +120,7 @@ class _Combinations:
                     sets.append(covering)
                 self.of_question[question.id] = covering
         self.sets = sets
-        # Per grouping set: (values, respondents) or, with a design, (values, respondents, Σw, Σw²).
+        # Per grouping set: (values, respondents).
         self.rows: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
 
     def count(self, connection: duckdb.DuckDBPyConnection, relation: str) -> None:
@@ -127,10 +128,6 @@ class _Combinations:
         projection = [f"{sql} AS {name}" for sql, name in self.flags.items()]
         projection += [_quote(column) for column in used if column not in self.flags.values()]
         aggregates = "count(*)"
-        if self.design is not None:
-            weight = _quote(self.design.weight)
-            projection.append(f"CAST({weight} AS DOUBLE) AS {weight}")
-            aggregates += f", sum({weight}), sum({weight} * {weight})"
         grouping = ", ".join(f"GROUPING({_quote(column)})" for column in used)
         listed = ", ".join("(" + ", ".join(_quote(c) for c in columns) + ")" for columns in self.sets)
         result = connection.execute(
@@ -145,6 +142,30 @@ class _Combinations:
             columns = by_grouping[tuple(row[:width])]
             values = {column: row[width + position[column]] for column in columns}
             self.rows[columns].append((values, *row[2 * width :]))
+
+    def weigh(self, connection: duckdb.DuckDBPyConnection, relation: str) -> dict[tuple[str, ...], pd.DataFrame]:
+        """Per grouping set, its combinations of raw cells, stratum and PSU with their respondents (`n`) and sums
+        of weights (`sw`) and squared weights (`sw2`), as columns: one scan, fetched as a frame rather than
+        row by row (a file with thousands of PSUs gives millions of combinations)."""
+        used = list(dict.fromkeys(column for columns in self.sets for column in columns))
+        projection = [f"{sql} AS {name}" for sql, name in self.flags.items()]
+        projection += [_quote(column) for column in used if column not in self.flags.values()]
+        weight = _quote(self.design.weight)
+        projection.append(f"CAST({weight} AS DOUBLE) AS __weight")
+        grouping = ", ".join(f"GROUPING({_quote(column)}) AS __grouping_{index}" for index, column in enumerate(used))
+        listed = ", ".join("(" + ", ".join(_quote(c) for c in columns) + ")" for columns in self.sets)
+        result = connection.execute(
+            f"WITH cells AS (SELECT {', '.join(projection)} FROM {relation}) "
+            f"SELECT {grouping}, {', '.join(_quote(c) for c in used)}, count(*) AS n, sum(__weight) AS sw, "
+            f"sum(__weight * __weight) AS sw2 FROM cells GROUP BY GROUPING SETS ({listed})"
+        ).df()
+        flags = result[[f"__grouping_{index}" for index in range(len(used))]].to_numpy()
+        sets = {}
+        for columns in self.sets:
+            wanted = np.array([0 if column in columns else 1 for column in used])
+            rows = result.loc[(flags == wanted).all(axis=1), [*columns, "n", "sw", "sw2"]]
+            sets[columns] = rows.reset_index(drop=True)
+        return sets
 
     def problems(self) -> bool:
         """True when any combination breaks a code, universe or multi-choice rule (the detailed checks say where)."""
@@ -282,8 +303,13 @@ def _checked_view(
         if question.numeric is not None:
             # The view holds band codes, so universes and counts treat a numeric question like any other.
             select.append(f"{_banded(question, codebook.no_answer)} AS {_quote(question.id)}")
+    design = codebook.populations[population].design
+    if design is not None:
+        select.extend(f"{sql} AS {_quote(column)}" for column, sql in _design_values(design, types).items())
     for column in expected[1:]:
         if codebook.questions.get(column) is not None and codebook.questions[column].numeric is not None:
+            continue
+        if design is not None and column in design.columns():
             continue
         if not _is_integer(types[column]) and types[column].upper() != "VARCHAR":
             raise InputError(name, "integer or text columns", column=column, value=types[column])
@@ -408,6 +434,12 @@ def _check(
     total, ids_ok = screen_ids(connection, "microdata")
     if total == 0:
         raise InputError(name, "at least one respondent row", value="(no rows)")
+    design = codebook.populations[population].design
+    if design is not None:
+        # load.py checks ids, then the design, then codes: an id problem is named first.
+        if not ids_ok:
+            _check_rows(connection, codebook, population, types, name, id_checks)
+        _check_design(connection, codebook, population, design, name)
     combinations = _Combinations(codebook, population, tasks, checking=True)
     combinations.count(connection, "microdata")
     # Text columns were parsed in the view, so only the detailed checks see their raw cells.
@@ -498,10 +530,29 @@ def _check_rows(
 
 
 def _raise_as_load(
-    connection: duckdb.DuckDBPyConnection, codebook: Codebook, population: str, name: str, row: int
+    connection: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    population: str,
+    name: str,
+    row: int,
+    design: Design | None = None,
+    rows: list[int] | None = None,
+    overrides: dict[str, list[str]] | None = None,
 ) -> None:
     """Raises load.py's own message for the problem on one row: load.py checks that row alone (its cells as text,
-    as it reads any file), so both paths name the same column, value, expectation and hint."""
+    as it reads any file), so both paths name the same column, value, expectation and hint.
+
+    A design's whole-file rules (two PSUs per stratum) cannot hold on one row, so load.py checks the row under
+    `design` (by default the weight alone, which the file passed); a design problem passes the `rows` that show it
+    (and `overrides`: cells standing in for a column, when the rule counts more rows than are worth reading)."""
+    declared = codebook.populations[population].design
+    if declared is not None:
+        shown = design or Design(weight=declared.weight)
+        codebook = replace(
+            codebook,
+            populations={**codebook.populations, population: replace(codebook.populations[population], design=shown)},
+        )
+    rows = rows or [row]
     columns = codebook.columns_of(population)
     types = {column: kind for column, kind, *_ in connection.execute("DESCRIBE raw_microdata").fetchall()}
 
@@ -512,19 +563,22 @@ def _raise_as_load(
             return f"regexp_replace({text}, '\\.0$', '')"
         return text
 
-    cells = connection.execute(
-        f"SELECT {', '.join(as_text(column) for column in columns)} FROM raw_microdata WHERE file_row_number = ?",
-        [row],
-    ).fetchone()
+    found = dict(
+        connection.execute(
+            f"SELECT file_row_number, [{', '.join(as_text(column) for column in columns)}] FROM raw_microdata "
+            f"WHERE file_row_number IN ({_codes(tuple(rows))})"
+        ).fetchall()
+    )
     arrays = {
-        column: pa.array(["" if cell is None else cell], pa.string())
-        for column, cell in zip(columns, cells, strict=True)
+        column: pa.array(["" if found[at][index] is None else found[at][index] for at in rows], pa.string())
+        for index, column in enumerate(columns)
     }
+    arrays.update({column: pa.array(cells, pa.string()) for column, cells in (overrides or {}).items()})
     try:
         load.validate(codebook, population, arrays, name)
     except InputError as error:
         if error.row is not None:
-            error.row += row
+            error.row = rows[error.row - FIRST_DATA_ROW] + FIRST_DATA_ROW
         raise error from None
 
 
@@ -538,16 +592,22 @@ def _recoded(column: str, column_type: str, classes: dict[int, int] | None) -> s
     return f"CASE {value} {cases} ELSE {value} END"
 
 
-def write_released_csv(source: object, columns: list[str], classes: dict[str, dict[int, int]], target: Path) -> None:
+def write_released_csv(
+    source: object, columns: list[str], classes: dict[str, dict[int, int]], target: Path, verbatim: tuple[str, ...] = ()
+) -> None:
     """Writes a streamed file's released columns as CSV, with the public-use recodes applied (protect.py keeps the
-    same rules for files read whole), in file order, without holding the file in memory."""
+    same rules for files read whole), in file order, without holding the file in memory. `verbatim` columns (a
+    design's weights, strata and PSUs) are written as they are, not read as answer codes."""
     connection = connect()
     try:
         relation = parquet(Path(source))  # type: ignore[arg-type]
         types = {name: kind for name, kind, *_ in connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
         select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
         select += [
-            f"{_recoded(column, types[column], classes.get(column))} AS {_quote(column)}" for column in columns[1:]
+            f"CAST({_quote(column)} AS VARCHAR) AS {_quote(column)}"
+            if column in verbatim
+            else f"{_recoded(column, types[column], classes.get(column))} AS {_quote(column)}"
+            for column in columns[1:]
         ]
         connection.execute("SET preserve_insertion_order = true")
         body = Path(f"{target}.body")
@@ -604,8 +664,15 @@ def write_typed_parquet(codebook: Codebook, population: str, source: object, tar
         schema = connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         types = {column: column_type for column, column_type, *_ in schema}
         columns = codebook.columns_of(population)
+        design = codebook.populations[population].design
+        # Design columns as the validated frame holds them: weights and sizes as doubles, codes as trimmed text.
+        kept = _design_values(design, types) if design else {}
         select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
-        select += [f"CAST({_value(column, types[column])} AS SMALLINT) AS {_quote(column)}" for column in columns[1:]]
+        select += [
+            f"{kept[column] if column in kept else f'CAST({_value(column, types[column])} AS SMALLINT)'} AS "
+            f"{_quote(column)}"
+            for column in columns[1:]
+        ]
         connection.execute("SET preserve_insertion_order = true")
         connection.execute(
             f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(target))} "
@@ -687,92 +754,247 @@ def _universe_checks(codebook: Codebook, population: str) -> list[tuple[str, str
     return checks
 
 
+# load.py's plain number (load._numbers): what a weight or a population size may be written as.
+NUMBER_TEXT = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+
+
+def _design_number(column: str, column_type: str) -> str:
+    """SQL for a weight or population size as a double; NULL when empty, not a plain number or not finite."""
+    if column_type.upper() in ("DOUBLE", "FLOAT", "DECIMAL") or _is_integer(column_type):
+        value = f"CAST({_quote(column)} AS DOUBLE)"
+    else:
+        text = f"CAST({_quote(column)} AS VARCHAR)"
+        value = f"(CASE WHEN regexp_full_match({text}, '{NUMBER_TEXT}') THEN TRY_CAST({text} AS DOUBLE) END)"
+    return f"(CASE WHEN isfinite({value}) THEN {value} END)"
+
+
+def _design_label(column: str) -> str:
+    """SQL for a stratum or PSU code as load.py keeps it: text, trimmed of white space, empty when missing."""
+    text = f"coalesce(CAST({_quote(column)} AS VARCHAR), '')"
+    return f"regexp_replace({text}, '^{WHITESPACE}+|{WHITESPACE}+$', '', 'g')"
+
+
+def _design_values(design: Design, types: dict[str, str]) -> dict[str, str]:
+    """SQL for each design column as the validated frame holds it: weights and sizes as doubles, codes as text."""
+    values = {design.weight: _design_number(design.weight, types[design.weight])}
+    for column in (design.strata, design.cluster):
+        if column:
+            values[column] = _design_label(column)
+    if isinstance(design.fpc, str):
+        values[design.fpc] = _design_number(design.fpc, types[design.fpc])
+    return values
+
+
+def _design_cells(design: Design) -> str:
+    """SQL for the design columns of `microdata` under fixed names: w, h (stratum, '' without strata), c (PSU, the
+    row without clusters) and size (population size), with each row's file_row_number."""
+    weight = _quote(design.weight)
+    stratum = _quote(design.strata) if design.strata else "''"
+    cluster = _quote(design.cluster) if design.cluster else "CAST(file_row_number AS VARCHAR)"
+    size = _quote(design.fpc) if isinstance(design.fpc, str) else "NULL"
+    return (
+        f"SELECT file_row_number, {weight} AS w, {stratum} AS h, {cluster} AS c, {size} AS size, "
+        f"CAST({weight} AS VARCHAR) AS w_text FROM microdata"
+    )
+
+
+def _check_design(
+    connection: duckdb.DuckDBPyConnection, codebook: Codebook, population: str, design: Design, name: str
+) -> None:
+    """load.py's design rules on a streamed file, in load.py's order: weights, stratum and PSU codes, two PSUs per
+    stratum, population sizes. Finds the first row breaking each in SQL;
+    load.py words the problem (`_raise_as_load`)."""
+    cells = f"({_design_cells(design)})"
+    strata, cluster = design.strata or "", design.cluster or ""
+    found = connection.execute(
+        f"SELECT min(file_row_number) FILTER (WHERE w IS NULL), min(file_row_number) FILTER (WHERE w <= 0), "
+        f"{'min(file_row_number) FILTER (WHERE h = {empty})' if strata else 'NULL'}, "
+        f"{'min(file_row_number) FILTER (WHERE c = {empty})' if cluster else 'NULL'} FROM {cells}".replace(
+            "{empty}", "''"
+        )
+    ).fetchone()
+    for row in found:
+        if row is not None:
+            _raise_as_load(connection, codebook, population, name, row, design)
+    psus = "count(DISTINCT c)" if cluster else "count(*)"
+    if strata:
+        row = connection.execute(
+            f"WITH s AS (SELECT h, {psus} AS psus FROM {cells} GROUP BY h) "
+            f"SELECT min(file_row_number) FROM {cells} JOIN s USING (h) WHERE s.psus = 1"
+        ).fetchone()[0]
+        if row is not None:
+            _raise_as_load(connection, codebook, population, name, row, design)
+    if not isinstance(design.fpc, str):
+        return
+    # The population-size rules hold per stratum; load.py words them on the rows (or stand-ins) that show them.
+    alone = Design(weight=design.weight, cluster=design.cluster, fpc=design.fpc)
+    row = connection.execute(f"SELECT min(file_row_number) FILTER (WHERE size IS NULL OR size <= 0) FROM {cells}")
+    row = row.fetchone()[0]
+    if row is not None:
+        _raise_as_load(connection, codebook, population, name, row, Design(weight=design.weight, fpc=design.fpc))
+    row = connection.execute(
+        f"WITH s AS (SELECT h, arg_min(size, file_row_number) AS first, min(file_row_number) AS first_row FROM {cells} "
+        f"GROUP BY h) SELECT file_row_number, first_row FROM {cells} JOIN s USING (h) WHERE size <> first "
+        "ORDER BY file_row_number LIMIT 1"
+    ).fetchone()
+    if row is not None:
+        rows = [row[1], row[0]]
+        _raise_as_load(
+            connection, codebook, population, name, row[0], Design(weight=design.weight, fpc=design.fpc), rows
+        )
+    row = connection.execute(
+        f"WITH s AS (SELECT h, {psus} AS psus FROM {cells} GROUP BY h) "
+        f"SELECT file_row_number, psus FROM {cells} JOIN s USING (h) WHERE size < psus "
+        "ORDER BY file_row_number LIMIT 1"
+    ).fetchone()
+    if row is not None:
+        at, count = row
+        # As many stand-in rows (distinct ids and PSUs, the row's size) as the stratum has PSUs.
+        stand_ins = {"respondent_id": [f"R{index}" for index in range(count)]}
+        if design.cluster:
+            stand_ins[design.cluster] = [str(index) for index in range(count)]
+        _raise_as_load(connection, codebook, population, name, at, alone, [at] * count, stand_ins)
+
+
+def layout_of(connection: duckdb.DuckDBPyConnection, design: Design) -> Layout:
+    """The design's shape from one aggregation over the checked `microdata` view: its PSUs (or, unclustered, its
+    strata with their respondents) and population sizes."""
+    cells = f"({_design_cells(design)})"
+    if design.cluster:
+        units = connection.execute(f"SELECT h, c, count(*), any_value(size) FROM {cells} GROUP BY h, c").fetchall()
+    else:
+        units = connection.execute(f"SELECT h, '', count(*), any_value(size) FROM {cells} GROUP BY h").fetchall()
+    return unit_layout(design, units)
+
+
 def weighted_sums(
     codebook: Codebook, population: str, frame: pd.DataFrame, tasks: list[Task], design: Design, layout: Layout
 ) -> dict[str, Sums]:
-    """Weighted sums per task, breakdown, group and stratum (see surveypress/design.py), from one DuckDB scan that
-    sums weights and squared weights per combination of raw cells, stratum and PSU."""
+    """Weighted sums per task, breakdown, group and stratum (see surveypress/design.py) of a validated frame, from
+    one DuckDB scan that sums weights and squared weights per combination of raw cells, stratum and PSU."""
     connection = connect()
     try:
         connection.register("microdata_frame", frame)
-        combinations = _Combinations(codebook, population, tasks, checking=False, design=design)
-        combinations.count(connection, "microdata_frame")
+        return _weighted(connection, codebook, population, "microdata_frame", tasks, design, layout)
     finally:
         connection.close()
+
+
+def weighted_sums_parquet(
+    codebook: Codebook, population: str, path: Path, tasks: list[Task], name: str, checked: bool = True
+) -> tuple[Layout, dict[str, Sums]]:
+    """The design's layout and the weighted sums of a streamed Parquet file, in two aggregations over the file
+    (its PSUs; its combinations by PSU), never holding it in memory. `checked`: `count` has checked the file
+    (the design columns too); otherwise the design rules are checked here first."""
+    design = codebook.populations[population].design
+    connection = connect()
+    try:
+        _checked_view(connection, codebook, population, path, name)
+        if not checked:
+            _check_design(connection, codebook, population, design, name)
+        layout = layout_of(connection, design)
+        return layout, _weighted(connection, codebook, population, "microdata", tasks, design, layout)
+    finally:
+        connection.close()
+
+
+def _weighted(
+    connection: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    population: str,
+    relation: str,
+    tasks: list[Task],
+    design: Design,
+    layout: Layout,
+) -> dict[str, Sums]:
+    combinations = _Combinations(codebook, population, tasks, checking=False, design=design)
+    sets = combinations.weigh(connection, relation)
     return {
         task.indicator.id: _weigh(
-            codebook,
-            task,
-            combinations.flags,
-            combinations.rows[combinations.of_task[task.indicator.id]],
-            design,
-            layout,
+            codebook, task, combinations.flags, sets[combinations.of_task[task.indicator.id]], design, layout
         )
         for task in tasks
     }
 
 
+def _python(value: object) -> object:
+    """A cell of DuckDB's pandas result as the counting rules compare it: None for NULL, whole numbers as int."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, float | np.floating | np.integer) and not isinstance(value, bool | np.bool_):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
 def _weigh(
-    codebook: Codebook, task: Task, flags: dict[str, str], combinations: list[tuple], design: Design, layout: Layout
+    codebook: Codebook, task: Task, flags: dict[str, str], rows: pd.DataFrame, design: Design, layout: Layout
 ) -> Sums:
-    """Per domain: PSU totals of Σw and Σw·y (clustered), or per-stratum Σw, Σw·y, Σw², Σw²·y (unclustered)."""
+    """Per domain: PSU totals of Σw and Σw·y (clustered), or per-stratum Σw, Σw·y, Σw², Σw²·y (unclustered).
+
+    `rows` holds one row per combination of raw cells and stratum (and PSU) with its respondents (`n`) and sums of
+    weights (`sw`) and squared weights (`sw2`). Who is in which domain and category is decided once per distinct
+    combination of cells, as `_tally` decides it; the sums over strata and PSUs are numpy bincounts, so a file with
+    thousands of PSUs costs no Python loop per PSU."""
     question = task.question
     universe = flags.get(_asked(codebook, question)) if question.universe is not None else None
     strata = len(layout.shape.psus)
-    stratum_of = {label: index for index, label in enumerate(layout.strata_labels)}
     clustered = layout.shape.clustered
     units = layout.unit_stratum.size if clustered else strata
     width = len(task.categories)
     if question.type == "multi":
         columns = question.columns()
         members = [[columns[question.codes.index(code)] for code in category.codes] for category in task.categories]
-    # One accumulator per domain: Σw, Σw·y (and Σw², Σw²·y without clusters) per unit (PSU or stratum).
-    domains: dict[tuple, list[np.ndarray]] = {}
-
-    def accumulator(key: tuple) -> list[np.ndarray]:
-        if key not in domains:
-            domains[key] = [
-                np.zeros(units),
-                np.zeros((units, width)),
-                np.zeros(units),
-                np.zeros((units, width)),
-                np.zeros(units),
-            ]
-        return domains[key]
-
-    for values, n, sw, sw2 in combinations:
+    design_columns = [column for column in (design.strata, design.cluster) if column]
+    cells = [column for column in rows.columns if column not in (*design_columns, "n", "sw", "sw2")]
+    combination = rows.groupby(cells, dropna=False, sort=False).ngroup().to_numpy()
+    _, firsts = np.unique(combination, return_index=True)
+    chosen = np.zeros((firsts.size, width))
+    domains: dict[tuple, list[int]] = defaultdict(list)
+    for index, first in enumerate(firsts):
+        values = {column: _python(rows[column].iat[first]) for column in cells}
         if universe is not None and not values[universe]:
             continue
         if question.type == "multi":
             if not any(values[column] in (0, 1) for column in columns):
                 continue
-            chosen = np.array([any(values[column] == 1 for column in member) for member in members], dtype=float)
+            chosen[index] = [any(values[column] == 1 for column in member) for member in members]
         else:
             code = values[question.id]
             if code not in question.codes:
                 continue
-            chosen = np.array([code in category.codes for category in task.categories], dtype=float)
-        stratum = str(values[design.strata]) if design.strata else ""
-        unit = layout.unit_keys[(stratum, str(values[design.cluster]))] if clustered else stratum_of[stratum]
-        keys = [(TOTAL, None)]
+            chosen[index] = [code in category.codes for category in task.categories]
+        domains[(TOTAL, None)].append(index)
         for breakdown in task.breakdowns:
             group = values[breakdown.id]
             in_universe = breakdown.universe is None or values[flags[_asked(codebook, breakdown)]]
             if in_universe and group in breakdown.codes:
-                keys.append((breakdown.id, group))
-        for key in keys:
-            sums = accumulator(key)
-            sums[0][unit] += sw
-            sums[1][unit] += sw * chosen
-            sums[2][unit] += sw2
-            sums[3][unit] += sw2 * chosen
-            sums[4][unit] += n
+                domains[(breakdown.id, group)].append(index)
+    stratum = rows[design.strata].astype(str) if design.strata else pd.Series([""] * len(rows), index=rows.index)
+    if clustered:
+        known = pd.MultiIndex.from_tuples(list(layout.unit_keys))
+        unit = known.get_indexer(pd.MultiIndex.from_arrays([stratum, rows[design.cluster].astype(str)]))
+        unit = np.asarray(list(layout.unit_keys.values()), dtype=np.int64)[unit]
+    else:
+        unit = pd.Index(layout.strata_labels).get_indexer(stratum)
+    n, sw, sw2 = (rows[column].to_numpy(dtype=float) for column in ("n", "sw", "sw2"))
 
     def finish(key: tuple):
-        a, b, a2, b2, n = accumulator(key)
+        inside = np.isin(combination, domains.get(key, []))
+        where, picked = unit[inside], chosen[combination[inside]]
+
+        def total(values: np.ndarray) -> np.ndarray:
+            return np.bincount(where, weights=values, minlength=units)
+
+        def per_category(values: np.ndarray) -> np.ndarray:
+            sums = [total(values[inside] * picked[:, k]) for k in range(width)]
+            return np.stack(sums, axis=1) if width else np.zeros((units, 0))
+
+        a, b = total(sw[inside]), per_category(sw)
         if clustered:
             return cluster_sums(layout.unit_stratum, a, b, strata)
-        return respondent_sums(a, b, a2, b2, n)
+        return respondent_sums(a, b, total(sw2[inside]), per_category(sw2), total(n[inside]))
 
     result: Sums = {TOTAL: {None: finish((TOTAL, None))}}
     for breakdown in task.breakdowns:
