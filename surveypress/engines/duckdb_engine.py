@@ -87,11 +87,8 @@ class _Combinations:
     """Distinct combinations of raw cells, counted by DuckDB in one scan with one grouping set per indicator
     (its question, breakdowns and universe flags) and, when checking, one per question no indicator covers."""
 
-    def __init__(
-        self, codebook: Codebook, population: str, tasks: list[Task], checking: bool, design: Design | None = None
-    ) -> None:
+    def __init__(self, codebook: Codebook, population: str, tasks: list[Task], checking: bool) -> None:
         self.codebook = codebook
-        self.design = design
         self.flags: dict[str, str] = {}  # universe SQL -> flag column
         needed = [(*task.breakdowns, task.question) for task in tasks]
         if checking:
@@ -100,13 +97,8 @@ class _Combinations:
             for question in questions:
                 if question.universe is not None:
                     self.flags.setdefault(_asked(codebook, question), f"asked_{len(self.flags)}")
-        # A weighted count keeps each combination apart by stratum and PSU, whose weights the variance sums.
-        design_columns = tuple(c for c in (design.strata, design.cluster) if c) if design else ()
         self.of_task = {
-            task.indicator.id: tuple(
-                sorted({*_set_columns(codebook, (*task.breakdowns, task.question), self.flags), *design_columns})
-            )
-            for task in tasks
+            task.indicator.id: _set_columns(codebook, (*task.breakdowns, task.question), self.flags) for task in tasks
         }
         self.of_question = {}
         sets = list(dict.fromkeys(self.of_task.values()))
@@ -142,30 +134,6 @@ class _Combinations:
             columns = by_grouping[tuple(row[:width])]
             values = {column: row[width + position[column]] for column in columns}
             self.rows[columns].append((values, *row[2 * width :]))
-
-    def weigh(self, connection: duckdb.DuckDBPyConnection, relation: str) -> dict[tuple[str, ...], pd.DataFrame]:
-        """Per grouping set, its combinations of raw cells, stratum and PSU with their respondents (`n`) and sums
-        of weights (`sw`) and squared weights (`sw2`), as columns: one scan, fetched as a frame rather than
-        row by row (a file with thousands of PSUs gives millions of combinations)."""
-        used = list(dict.fromkeys(column for columns in self.sets for column in columns))
-        projection = [f"{sql} AS {name}" for sql, name in self.flags.items()]
-        projection += [_quote(column) for column in used if column not in self.flags.values()]
-        weight = _quote(self.design.weight)
-        projection.append(f"CAST({weight} AS DOUBLE) AS __weight")
-        grouping = ", ".join(f"GROUPING({_quote(column)}) AS __grouping_{index}" for index, column in enumerate(used))
-        listed = ", ".join("(" + ", ".join(_quote(c) for c in columns) + ")" for columns in self.sets)
-        result = connection.execute(
-            f"WITH cells AS (SELECT {', '.join(projection)} FROM {relation}) "
-            f"SELECT {grouping}, {', '.join(_quote(c) for c in used)}, count(*) AS n, sum(__weight) AS sw, "
-            f"sum(__weight * __weight) AS sw2 FROM cells GROUP BY GROUPING SETS ({listed})"
-        ).df()
-        flags = result[[f"__grouping_{index}" for index in range(len(used))]].to_numpy()
-        sets = {}
-        for columns in self.sets:
-            wanted = np.array([0 if column in columns else 1 for column in used])
-            rows = result.loc[(flags == wanted).all(axis=1), [*columns, "n", "sw", "sw2"]]
-            sets[columns] = rows.reset_index(drop=True)
-        return sets
 
     def problems(self) -> bool:
         """True when any combination breaks a code, universe or multi-choice rule (the detailed checks say where)."""
@@ -898,6 +866,28 @@ def weighted_sums_parquet(
         connection.close()
 
 
+def _answered(codebook: Codebook, task: Task) -> tuple[str, list[str]]:
+    """SQL for "in the task's base" (inside the universe chain, answered with a code) and, per category, "in the
+    base and chose it": the rules `_tally` applies to combinations of cells, for one respondent (never NULL)."""
+    question = task.question
+    if question.type == "multi":
+        columns = question.columns()
+        answered = " OR ".join(f"coalesce({_quote(column)} IN (0, 1), FALSE)" for column in columns)
+        chosen = [
+            " OR ".join(
+                f"coalesce({_quote(columns[question.codes.index(code)])} = 1, FALSE)" for code in category.codes
+            )
+            for category in task.categories
+        ]
+    else:
+        answered = f"coalesce({_quote(question.id)} IN ({_codes(question.codes)}), FALSE)"
+        chosen = [
+            f"coalesce({_quote(question.id)} IN ({_codes(category.codes)}), FALSE)" for category in task.categories
+        ]
+    base = f"({_asked(codebook, question)}) AND ({answered})"
+    return base, [f"{base} AND ({sql})" for sql in chosen]
+
+
 def _weighted(
     connection: duckdb.DuckDBPyConnection,
     codebook: Codebook,
@@ -907,96 +897,82 @@ def _weighted(
     design: Design,
     layout: Layout,
 ) -> dict[str, Sums]:
-    combinations = _Combinations(codebook, population, tasks, checking=False, design=design)
-    sets = combinations.weigh(connection, relation)
-    return {
-        task.indicator.id: _weigh(
-            codebook, task, combinations.flags, sets[combinations.of_task[task.indicator.id]], design, layout
-        )
-        for task in tasks
-    }
+    """Per task, domain and stratum, the sums design.py needs, from one scan grouped by domain and PSU.
 
-
-def _python(value: object) -> object:
-    """A cell of DuckDB's pandas result as the counting rules compare it: None for NULL, whole numbers as int."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    if isinstance(value, float | np.floating | np.integer) and not isinstance(value, bool | np.bool_):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
-
-
-def _weigh(
-    codebook: Codebook, task: Task, flags: dict[str, str], rows: pd.DataFrame, design: Design, layout: Layout
-) -> Sums:
-    """Per domain: PSU totals of Σw and Σw·y (clustered), or per-stratum Σw, Σw·y, Σw², Σw²·y (unclustered).
-
-    `rows` holds one row per combination of raw cells and stratum (and PSU) with its respondents (`n`) and sums of
-    weights (`sw`) and squared weights (`sw2`). Who is in which domain and category is decided once per distinct
-    combination of cells, as `_tally` decides it; the sums over strata and PSUs are numpy bincounts, so a file with
-    thousands of PSUs costs no Python loop per PSU."""
-    question = task.question
-    universe = flags.get(_asked(codebook, question)) if question.universe is not None else None
-    strata = len(layout.shape.psus)
+    Who is in a task's base and which categories they chose is decided per respondent in SQL (`_answered`); the
+    scan groups by PSU (or, without clusters, by stratum) once for the whole sample and once per breakdown and
+    group, summing per task Σw over its base and Σw per category (unclustered also Σw², Σw²·y and respondents).
+    So the result has (1 + breakdown groups) × PSUs rows whatever the file's size; numpy bincounts finish it."""
     clustered = layout.shape.clustered
+    breakdowns = list({breakdown.id: breakdown for task in tasks for breakdown in task.breakdowns}.values())
+    keys = ["__h", "__c"] if clustered else ["__h"]
+    projection = [
+        f"CAST({_quote(design.weight)} AS DOUBLE) AS __w",
+        f"{_quote(design.strata) if design.strata else chr(39) * 2} AS __h",
+    ]
+    if clustered:
+        projection.append(f"{_quote(design.cluster)} AS __c")
+    for index, breakdown in enumerate(breakdowns):
+        group = _quote(breakdown.id)
+        projection.append(
+            f"CASE WHEN ({_asked(codebook, breakdown)}) AND {group} IN ({_codes(breakdown.codes)}) THEN {group} END "
+            f"AS __g{index}"
+        )
+    measures = {"sw": "__w"} if clustered else {"sw": "__w", "sw2": "__w * __w", "n": "1.0"}
+    aggregates = []
+    for t, task in enumerate(tasks):
+        base, chosen = _answered(codebook, task)
+        projection.append(f"{base} AS __v{t}")
+        projection.extend(f"{sql} AS __y{t}_{k}" for k, sql in enumerate(chosen))
+        for name, value in measures.items():
+            aggregates.append(f"coalesce(sum({value}) FILTER (WHERE __v{t}), 0) AS {name}_{t}")
+            aggregates.extend(
+                f"coalesce(sum({value}) FILTER (WHERE __y{t}_{k}), 0) AS {name}_{t}_{k}" for k in range(len(chosen))
+            )
+    listed = ", ".join(keys)
+    sets = [f"({listed})", *(f"(__g{index}, {listed})" for index in range(len(breakdowns)))]
+    grouping = [f"GROUPING(__g{index}) AS __grouping_{index}" for index in range(len(breakdowns))]
+    groups = [f"__g{index}" for index in range(len(breakdowns))]
+    result = connection.execute(
+        f"WITH cells AS (SELECT {', '.join(projection)} FROM {relation}) "
+        f"SELECT {', '.join([*grouping, *groups, *keys, *aggregates])} FROM cells GROUP BY GROUPING SETS "
+        f"({', '.join(sets)})"
+    ).df()
+    strata = len(layout.shape.psus)
     units = layout.unit_stratum.size if clustered else strata
-    width = len(task.categories)
-    if question.type == "multi":
-        columns = question.columns()
-        members = [[columns[question.codes.index(code)] for code in category.codes] for category in task.categories]
-    design_columns = [column for column in (design.strata, design.cluster) if column]
-    cells = [column for column in rows.columns if column not in (*design_columns, "n", "sw", "sw2")]
-    combination = rows.groupby(cells, dropna=False, sort=False).ngroup().to_numpy()
-    _, firsts = np.unique(combination, return_index=True)
-    chosen = np.zeros((firsts.size, width))
-    domains: dict[tuple, list[int]] = defaultdict(list)
-    for index, first in enumerate(firsts):
-        values = {column: _python(rows[column].iat[first]) for column in cells}
-        if universe is not None and not values[universe]:
-            continue
-        if question.type == "multi":
-            if not any(values[column] in (0, 1) for column in columns):
-                continue
-            chosen[index] = [any(values[column] == 1 for column in member) for member in members]
-        else:
-            code = values[question.id]
-            if code not in question.codes:
-                continue
-            chosen[index] = [code in category.codes for category in task.categories]
-        domains[(TOTAL, None)].append(index)
-        for breakdown in task.breakdowns:
-            group = values[breakdown.id]
-            in_universe = breakdown.universe is None or values[flags[_asked(codebook, breakdown)]]
-            if in_universe and group in breakdown.codes:
-                domains[(breakdown.id, group)].append(index)
-    stratum = rows[design.strata].astype(str) if design.strata else pd.Series([""] * len(rows), index=rows.index)
+    stratum = result["__h"].astype(str)
     if clustered:
         known = pd.MultiIndex.from_tuples(list(layout.unit_keys))
-        unit = known.get_indexer(pd.MultiIndex.from_arrays([stratum, rows[design.cluster].astype(str)]))
+        unit = known.get_indexer(pd.MultiIndex.from_arrays([stratum, result["__c"].astype(str)]))
         unit = np.asarray(list(layout.unit_keys.values()), dtype=np.int64)[unit]
     else:
         unit = pd.Index(layout.strata_labels).get_indexer(stratum)
-    n, sw, sw2 = (rows[column].to_numpy(dtype=float) for column in ("n", "sw", "sw2"))
+    flags = result[[f"__grouping_{index}" for index in range(len(breakdowns))]].to_numpy()
+    whole = (flags == 1).all(axis=1) if len(breakdowns) else np.ones(len(result), dtype=bool)
+    position = {breakdown.id: index for index, breakdown in enumerate(breakdowns)}
 
-    def finish(key: tuple):
-        inside = np.isin(combination, domains.get(key, []))
-        where, picked = unit[inside], chosen[combination[inside]]
+    def domain(rows: np.ndarray, t: int, width: int):
+        def total(column: str) -> np.ndarray:
+            return np.bincount(unit[rows], weights=result[column].to_numpy(dtype=float)[rows], minlength=units)
 
-        def total(values: np.ndarray) -> np.ndarray:
-            return np.bincount(where, weights=values, minlength=units)
-
-        def per_category(values: np.ndarray) -> np.ndarray:
-            sums = [total(values[inside] * picked[:, k]) for k in range(width)]
+        def per_category(name: str) -> np.ndarray:
+            sums = [total(f"{name}_{t}_{k}") for k in range(width)]
             return np.stack(sums, axis=1) if width else np.zeros((units, 0))
 
-        a, b = total(sw[inside]), per_category(sw)
         if clustered:
-            return cluster_sums(layout.unit_stratum, a, b, strata)
-        return respondent_sums(a, b, total(sw2[inside]), per_category(sw2), total(n[inside]))
+            return cluster_sums(layout.unit_stratum, total(f"sw_{t}"), per_category("sw"), strata)
+        return respondent_sums(
+            total(f"sw_{t}"), per_category("sw"), total(f"sw2_{t}"), per_category("sw2"), total(f"n_{t}")
+        )
 
-    result: Sums = {TOTAL: {None: finish((TOTAL, None))}}
-    for breakdown in task.breakdowns:
-        result[breakdown.id] = {code: finish((breakdown.id, code)) for code in breakdown.codes}
-    return result
+    sums: dict[str, Sums] = {}
+    for t, task in enumerate(tasks):
+        width = len(task.categories)
+        found: Sums = {TOTAL: {None: domain(whole, t, width)}}
+        for breakdown in task.breakdowns:
+            index = position[breakdown.id]
+            inside = flags[:, index] == 0
+            values = result[f"__g{index}"].to_numpy(dtype=float, na_value=np.nan)
+            found[breakdown.id] = {code: domain(inside & (values == code), t, width) for code in breakdown.codes}
+        sums[task.indicator.id] = found
+    return sums
