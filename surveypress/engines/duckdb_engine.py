@@ -114,6 +114,7 @@ class _Combinations:
         self.sets = sets
         # Per grouping set: (values, respondents).
         self.rows: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
+        self.layout: Layout | None = None  # a streamed file's design, from its checks
 
     def count(self, connection: duckdb.DuckDBPyConnection, relation: str) -> None:
         used = list(dict.fromkeys(column for columns in self.sets for column in columns))
@@ -172,6 +173,10 @@ def count(
             combinations = _check(connection, codebook, population, Path(source), name or str(source), tasks)  # type: ignore[arg-type]
     finally:
         connection.close()
+    return _tallies(codebook, tasks, combinations)
+
+
+def _tallies(codebook: Codebook, tasks: list[Task], combinations: _Combinations) -> dict[str, Counts]:
     return {
         task.indicator.id: _tally(
             codebook, task, combinations.flags, combinations.rows[combinations.of_task[task.indicator.id]]
@@ -407,8 +412,9 @@ def _check(
         # load.py checks ids, then the design, then codes: an id problem is named first.
         if not ids_ok:
             _check_rows(connection, codebook, population, types, name, id_checks)
-        _check_design(connection, codebook, population, design, name)
+        layout = _check_design(connection, codebook, population, design, name)
     combinations = _Combinations(codebook, population, tasks, checking=True)
+    combinations.layout = layout if design is not None else None
     combinations.count(connection, "microdata")
     # Text columns were parsed in the view, so only the detailed checks see their raw cells.
     all_integer = all(_is_integer(types[column]) for column in codebook.question_columns_of(population))
@@ -736,10 +742,15 @@ def _design_number(column: str, column_type: str) -> str:
     return f"(CASE WHEN isfinite({value}) THEN {value} END)"
 
 
+# The characters of WHITESPACE, for trim(): much quicker than a regular expression on every row.
+WHITESPACE_CHARACTERS = "\t\n\v\f\r \x85\xa0" + "".join(
+    chr(point) for point in (0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+)
+
+
 def _design_label(column: str) -> str:
     """SQL for a stratum or PSU code as load.py keeps it: text, trimmed of white space, empty when missing."""
-    text = f"coalesce(CAST({_quote(column)} AS VARCHAR), '')"
-    return f"regexp_replace({text}, '^{WHITESPACE}+|{WHITESPACE}+$', '', 'g')"
+    return f"trim(coalesce(CAST({_quote(column)} AS VARCHAR), ''), {_literal(WHITESPACE_CHARACTERS)})"
 
 
 def _design_values(design: Design, types: dict[str, str]) -> dict[str, str]:
@@ -768,71 +779,65 @@ def _design_cells(design: Design) -> str:
 
 def _check_design(
     connection: duckdb.DuckDBPyConnection, codebook: Codebook, population: str, design: Design, name: str
-) -> None:
+) -> Layout:
     """load.py's design rules on a streamed file, in load.py's order: weights, stratum and PSU codes, two PSUs per
-    stratum, population sizes. Finds the first row breaking each in SQL;
-    load.py words the problem (`_raise_as_load`)."""
+    stratum, population sizes; gives the design's layout. Two narrow scans screen the file (the second is the
+    aggregation over PSUs the layout needs); only a broken file pays for finding the first row breaking a rule,
+    and load.py words the problem (`_raise_as_load`)."""
     cells = f"({_design_cells(design)})"
-    strata, cluster = design.strata or "", design.cluster or ""
+    sized = isinstance(design.fpc, str)
     found = connection.execute(
-        f"SELECT min(file_row_number) FILTER (WHERE w IS NULL), min(file_row_number) FILTER (WHERE w <= 0), "
-        f"{'min(file_row_number) FILTER (WHERE h = {empty})' if strata else 'NULL'}, "
-        f"{'min(file_row_number) FILTER (WHERE c = {empty})' if cluster else 'NULL'} FROM {cells}".replace(
-            "{empty}", "''"
-        )
+        "SELECT min(file_row_number) FILTER (WHERE w IS NULL), min(file_row_number) FILTER (WHERE w <= 0), "
+        + ("min(file_row_number) FILTER (WHERE h = ''), " if design.strata else "NULL, ")
+        + ("min(file_row_number) FILTER (WHERE c = ''), " if design.cluster else "NULL, ")
+        + ("min(file_row_number) FILTER (WHERE size IS NULL OR size <= 0) " if sized else "NULL ")
+        + f"FROM {cells}"
     ).fetchone()
-    for row in found:
+    for row in found[:4]:
         if row is not None:
             _raise_as_load(connection, codebook, population, name, row, design)
-    psus = "count(DISTINCT c)" if cluster else "count(*)"
-    if strata:
+    by = "h, c" if design.cluster else "h, ''"
+    units = connection.execute(
+        f"SELECT h, {'c' if design.cluster else chr(39) * 2}, count(*), min(size), max(size) FROM {cells} GROUP BY {by}"
+    ).fetchall()
+    psus: dict[str, int] = defaultdict(int)
+    sizes: dict[str, set] = defaultdict(set)
+    for stratum, _, respondents, smallest, largest in units:
+        psus[stratum] += 1 if design.cluster else respondents
+        sizes[stratum] |= {smallest, largest}
+    count = "count(DISTINCT c)" if design.cluster else "count(*)"
+    if design.strata and min(psus.values()) == 1:
         row = connection.execute(
-            f"WITH s AS (SELECT h, {psus} AS psus FROM {cells} GROUP BY h) "
+            f"WITH s AS (SELECT h, {count} AS psus FROM {cells} GROUP BY h) "
             f"SELECT min(file_row_number) FROM {cells} JOIN s USING (h) WHERE s.psus = 1"
         ).fetchone()[0]
-        if row is not None:
-            _raise_as_load(connection, codebook, population, name, row, design)
-    if not isinstance(design.fpc, str):
-        return
+        _raise_as_load(connection, codebook, population, name, row, design)
+    if not sized:
+        return unit_layout(design, [(stratum, cluster, n, None) for stratum, cluster, n, *_ in units])
     # The population-size rules hold per stratum; load.py words them on the rows (or stand-ins) that show them.
-    alone = Design(weight=design.weight, cluster=design.cluster, fpc=design.fpc)
-    row = connection.execute(f"SELECT min(file_row_number) FILTER (WHERE size IS NULL OR size <= 0) FROM {cells}")
-    row = row.fetchone()[0]
-    if row is not None:
-        _raise_as_load(connection, codebook, population, name, row, Design(weight=design.weight, fpc=design.fpc))
-    row = connection.execute(
-        f"WITH s AS (SELECT h, arg_min(size, file_row_number) AS first, min(file_row_number) AS first_row FROM {cells} "
-        f"GROUP BY h) SELECT file_row_number, first_row FROM {cells} JOIN s USING (h) WHERE size <> first "
-        "ORDER BY file_row_number LIMIT 1"
-    ).fetchone()
-    if row is not None:
-        rows = [row[1], row[0]]
-        _raise_as_load(
-            connection, codebook, population, name, row[0], Design(weight=design.weight, fpc=design.fpc), rows
-        )
-    row = connection.execute(
-        f"WITH s AS (SELECT h, {psus} AS psus FROM {cells} GROUP BY h) "
-        f"SELECT file_row_number, psus FROM {cells} JOIN s USING (h) WHERE size < psus "
-        "ORDER BY file_row_number LIMIT 1"
-    ).fetchone()
-    if row is not None:
-        at, count = row
+    alone = Design(weight=design.weight, fpc=design.fpc)
+    if found[4] is not None:
+        _raise_as_load(connection, codebook, population, name, found[4], alone)
+    if any(len(values) > 1 for values in sizes.values()):
+        row = connection.execute(
+            f"WITH s AS (SELECT h, arg_min(size, file_row_number) AS first, min(file_row_number) AS first_row "
+            f"FROM {cells} GROUP BY h) SELECT file_row_number, first_row FROM {cells} JOIN s USING (h) "
+            "WHERE size <> first ORDER BY file_row_number LIMIT 1"
+        ).fetchone()
+        _raise_as_load(connection, codebook, population, name, row[0], alone, [row[1], row[0]])
+    if any(min(sizes[stratum]) < psus[stratum] for stratum in psus):
+        row, count = connection.execute(
+            f"WITH s AS (SELECT h, {count} AS psus FROM {cells} GROUP BY h) "
+            f"SELECT file_row_number, psus FROM {cells} JOIN s USING (h) WHERE size < psus "
+            "ORDER BY file_row_number LIMIT 1"
+        ).fetchone()
         # As many stand-in rows (distinct ids and PSUs, the row's size) as the stratum has PSUs.
         stand_ins = {"respondent_id": [f"R{index}" for index in range(count)]}
         if design.cluster:
             stand_ins[design.cluster] = [str(index) for index in range(count)]
-        _raise_as_load(connection, codebook, population, name, at, alone, [at] * count, stand_ins)
-
-
-def layout_of(connection: duckdb.DuckDBPyConnection, design: Design) -> Layout:
-    """The design's shape from one aggregation over the checked `microdata` view: its PSUs (or, unclustered, its
-    strata with their respondents) and population sizes."""
-    cells = f"({_design_cells(design)})"
-    if design.cluster:
-        units = connection.execute(f"SELECT h, c, count(*), any_value(size) FROM {cells} GROUP BY h, c").fetchall()
-    else:
-        units = connection.execute(f"SELECT h, '', count(*), any_value(size) FROM {cells} GROUP BY h").fetchall()
-    return unit_layout(design, units)
+        clustered = Design(weight=design.weight, cluster=design.cluster, fpc=design.fpc)
+        _raise_as_load(connection, codebook, population, name, row, clustered, [row] * count, stand_ins)
+    return unit_layout(design, [(stratum, cluster, n, smallest) for stratum, cluster, n, smallest, _ in units])
 
 
 def weighted_sums(
@@ -848,44 +853,61 @@ def weighted_sums(
         connection.close()
 
 
+def count_weighted(
+    codebook: Codebook, population: str, path: Path, tasks: list[Task], name: str
+) -> tuple[dict[str, Counts], Layout, dict[str, Sums]]:
+    """`count` and `weighted_sums_parquet` of a streamed file with a design, on one connection: the file is checked
+    once (its design too, which gives the layout), counted, then summed by PSU."""
+    design = codebook.populations[population].design
+    connection = connect()
+    try:
+        combinations = _check(connection, codebook, population, Path(path), name, tasks)
+        counts = _tallies(codebook, tasks, combinations)
+        layout = combinations.layout
+        return counts, layout, _weighted(connection, codebook, population, "microdata", tasks, design, layout)
+    finally:
+        connection.close()
+
+
 def weighted_sums_parquet(
-    codebook: Codebook, population: str, path: Path, tasks: list[Task], name: str, checked: bool = True
+    codebook: Codebook, population: str, path: Path, tasks: list[Task], name: str
 ) -> tuple[Layout, dict[str, Sums]]:
-    """The design's layout and the weighted sums of a streamed Parquet file, in two aggregations over the file
-    (its PSUs; its combinations by PSU), never holding it in memory. `checked`: `count` has checked the file
-    (the design columns too); otherwise the design rules are checked here first."""
+    """The design's layout and the weighted sums of a streamed Parquet file (its design columns checked first, as
+    load.py checks them), in three narrow scans, never holding it in memory."""
     design = codebook.populations[population].design
     connection = connect()
     try:
         _checked_view(connection, codebook, population, path, name)
-        if not checked:
-            _check_design(connection, codebook, population, design, name)
-        layout = layout_of(connection, design)
+        layout = _check_design(connection, codebook, population, design, name)
         return layout, _weighted(connection, codebook, population, "microdata", tasks, design, layout)
     finally:
         connection.close()
 
 
-def _answered(codebook: Codebook, task: Task) -> tuple[str, list[str]]:
-    """SQL for "in the task's base" (inside the universe chain, answered with a code) and, per category, "in the
-    base and chose it": the rules `_tally` applies to combinations of cells, for one respondent (never NULL)."""
+# Above this many combinations of breakdown groups, the weighted sums group by each breakdown apart (GROUPING SETS).
+CROSSED_GROUPS = 256
+
+
+def _answer_sql(codebook: Codebook, task: Task) -> dict[str, str]:
+    """SQL for one respondent's answer to a task, as small integers (never NULL): for a single-choice question, its
+    answer's position among the question's codes plus 1, 0 outside the task's base (`__p`); for a multi-choice
+    question, 1 inside the base (`__v`) and per category whether the respondent ticked it (`__y<k>`, counted only
+    inside the base). The rules are
+    `_tally`'s, applied to a respondent instead of a combination of cells."""
     question = task.question
-    if question.type == "multi":
-        columns = question.columns()
-        answered = " OR ".join(f"coalesce({_quote(column)} IN (0, 1), FALSE)" for column in columns)
-        chosen = [
-            " OR ".join(
-                f"coalesce({_quote(columns[question.codes.index(code)])} = 1, FALSE)" for code in category.codes
-            )
-            for category in task.categories
-        ]
-    else:
-        answered = f"coalesce({_quote(question.id)} IN ({_codes(question.codes)}), FALSE)"
-        chosen = [
-            f"coalesce({_quote(question.id)} IN ({_codes(category.codes)}), FALSE)" for category in task.categories
-        ]
-    base = f"({_asked(codebook, question)}) AND ({answered})"
-    return base, [f"{base} AND ({sql})" for sql in chosen]
+    asked = _asked(codebook, question)
+    if question.type != "multi":
+        cell = _quote(question.id)
+        cases = " ".join(f"WHEN {int(code)} THEN {index + 1}" for index, code in enumerate(question.codes))
+        return {"__p": f"CASE WHEN {asked} THEN (CASE {cell} {cases} ELSE 0 END) ELSE 0 END"}
+    columns = question.columns()
+    answered = " OR ".join(f"coalesce({_quote(column)} IN (0, 1), FALSE)" for column in columns)
+    base = f"({asked}) AND ({answered})"
+    ticked = {code: f"coalesce({_quote(cell)} = 1, FALSE)" for code, cell in zip(question.codes, columns, strict=True)}
+    sql = {"__v": f"CAST({base} AS TINYINT)"}
+    for k, category in enumerate(task.categories):
+        sql[f"__y{k}"] = f"CAST({' OR '.join(ticked[code] for code in category.codes)} AS TINYINT)"
+    return sql
 
 
 def _weighted(
@@ -897,82 +919,111 @@ def _weighted(
     design: Design,
     layout: Layout,
 ) -> dict[str, Sums]:
-    """Per task, domain and stratum, the sums design.py needs, from one scan grouped by domain and PSU.
+    """Per task, domain and stratum, the sums design.py needs, from one aggregation over the respondents.
 
-    Who is in a task's base and which categories they chose is decided per respondent in SQL (`_answered`); the
-    scan groups by PSU (or, without clusters, by stratum) once for the whole sample and once per breakdown and
-    group, summing per task Σw over its base and Σw per category (unclustered also Σw², Σw²·y and respondents).
-    So the result has (1 + breakdown groups) × PSUs rows whatever the file's size; numpy bincounts finish it."""
+    Each respondent is a few small integers in SQL: its PSU (or stratum) index, its group in each breakdown and
+    its answer to each task (`_answer_sql`). One GROUP BY over PSU and breakdown groups sums, per task, the weight of
+    each answer (unclustered also the squared weight and the respondents); numpy adds those rows up per domain.
+    So the result has PSUs × breakdown groups rows whatever the file's size (with GROUPING SETS, one per breakdown,
+    when the groups of all breakdowns crossed would be many: PSUs × (1 + Σ groups) rows)."""
     clustered = layout.shape.clustered
-    breakdowns = list({breakdown.id: breakdown for task in tasks for breakdown in task.breakdowns}.values())
-    keys = ["__h", "__c"] if clustered else ["__h"]
-    projection = [
-        f"CAST({_quote(design.weight)} AS DOUBLE) AS __w",
-        f"{_quote(design.strata) if design.strata else chr(39) * 2} AS __h",
-    ]
-    if clustered:
-        projection.append(f"{_quote(design.cluster)} AS __c")
-    for index, breakdown in enumerate(breakdowns):
-        group = _quote(breakdown.id)
-        projection.append(
-            f"CASE WHEN ({_asked(codebook, breakdown)}) AND {group} IN ({_codes(breakdown.codes)}) THEN {group} END "
-            f"AS __g{index}"
-        )
-    measures = {"sw": "__w"} if clustered else {"sw": "__w", "sw2": "__w * __w", "n": "1.0"}
-    aggregates = []
-    for t, task in enumerate(tasks):
-        base, chosen = _answered(codebook, task)
-        projection.append(f"{base} AS __v{t}")
-        projection.extend(f"{sql} AS __y{t}_{k}" for k, sql in enumerate(chosen))
-        for name, value in measures.items():
-            aggregates.append(f"coalesce(sum({value}) FILTER (WHERE __v{t}), 0) AS {name}_{t}")
-            aggregates.extend(
-                f"coalesce(sum({value}) FILTER (WHERE __y{t}_{k}), 0) AS {name}_{t}_{k}" for k in range(len(chosen))
-            )
-    listed = ", ".join(keys)
-    sets = [f"({listed})", *(f"(__g{index}, {listed})" for index in range(len(breakdowns)))]
-    grouping = [f"GROUPING(__g{index}) AS __grouping_{index}" for index in range(len(breakdowns))]
-    groups = [f"__g{index}" for index in range(len(breakdowns))]
-    result = connection.execute(
-        f"WITH cells AS (SELECT {', '.join(projection)} FROM {relation}) "
-        f"SELECT {', '.join([*grouping, *groups, *keys, *aggregates])} FROM cells GROUP BY GROUPING SETS "
-        f"({', '.join(sets)})"
-    ).df()
     strata = len(layout.shape.psus)
     units = layout.unit_stratum.size if clustered else strata
-    stratum = result["__h"].astype(str)
-    if clustered:
-        known = pd.MultiIndex.from_tuples(list(layout.unit_keys))
-        unit = known.get_indexer(pd.MultiIndex.from_arrays([stratum, result["__c"].astype(str)]))
-        unit = np.asarray(list(layout.unit_keys.values()), dtype=np.int64)[unit]
-    else:
-        unit = pd.Index(layout.strata_labels).get_indexer(stratum)
-    flags = result[[f"__grouping_{index}" for index in range(len(breakdowns))]].to_numpy()
-    whole = (flags == 1).all(axis=1) if len(breakdowns) else np.ones(len(result), dtype=bool)
+    breakdowns = list({breakdown.id: breakdown for task in tasks for breakdown in task.breakdowns}.values())
     position = {breakdown.id: index for index, breakdown in enumerate(breakdowns)}
-
-    def domain(rows: np.ndarray, t: int, width: int):
-        def total(column: str) -> np.ndarray:
-            return np.bincount(unit[rows], weights=result[column].to_numpy(dtype=float)[rows], minlength=units)
-
-        def per_category(name: str) -> np.ndarray:
-            sums = [total(f"{name}_{t}_{k}") for k in range(width)]
-            return np.stack(sums, axis=1) if width else np.zeros((units, 0))
-
-        if clustered:
-            return cluster_sums(layout.unit_stratum, total(f"sw_{t}"), per_category("sw"), strata)
-        return respondent_sums(
-            total(f"sw_{t}"), per_category("sw"), total(f"sw2_{t}"), per_category("sw2"), total(f"n_{t}")
+    # The design's units as a small table to join: (stratum, PSU) -> PSU index, or stratum -> stratum index.
+    if clustered:
+        keys = pd.DataFrame(list(layout.unit_keys), columns=["__h", "__c"])
+        keys["__unit"] = list(layout.unit_keys.values())
+    else:
+        keys = pd.DataFrame({"__h": list(layout.strata_labels), "__unit": range(strata)})
+    connection.complete()  # an earlier check's result, read with fetchone(), may not stay open beside new work
+    connection.register("design_units", keys)
+    stratum = _quote(design.strata) if design.strata else "''"
+    projection = [f"CAST({_quote(design.weight)} AS DOUBLE) AS __w", "design_units.__unit AS __unit"]
+    for index, breakdown in enumerate(breakdowns):
+        # Group position among the breakdown's codes; len(codes) outside its universe or without a code.
+        cases = " ".join(f"WHEN {int(code)} THEN {at}" for at, code in enumerate(breakdown.codes))
+        projection.append(
+            f"CASE WHEN {_asked(codebook, breakdown)} THEN (CASE {_quote(breakdown.id)} {cases} "
+            f"ELSE {len(breakdown.codes)} END) ELSE {len(breakdown.codes)} END AS __g{index}"
         )
-
-    sums: dict[str, Sums] = {}
+    # One summed column per task and answer: a single-choice task's codes, a multi-choice task's base and categories.
+    answers, offsets = [], []
     for t, task in enumerate(tasks):
-        width = len(task.categories)
-        found: Sums = {TOTAL: {None: domain(whole, t, width)}}
+        projection.extend(f"{sql} AS {name}_{t}" for name, sql in _answer_sql(codebook, task).items())
+        offsets.append(len(answers))
+        if task.question.type != "multi":
+            answers.extend(f"CAST(__p_{t} = {index + 1} AS TINYINT)" for index in range(len(task.question.codes)))
+        else:
+            answers.append(f"__v_{t}")
+            answers.extend(f"__v_{t} * __y{k}_{t}" for k in range(len(task.categories)))
+    offsets.append(len(answers))
+    measures = ["__w"] if clustered else ["__w", "__w * __w", "1.0"]  # Σw; unclustered also Σw² and respondents
+    sums = [f"sum({measure} * {answer})" for measure in measures for answer in answers]
+    groups = [f"__g{index}" for index in range(len(breakdowns))]
+    sizes = [len(breakdown.codes) + 1 for breakdown in breakdowns]
+    crossed = int(np.prod(sizes)) <= CROSSED_GROUPS
+    if crossed:
+        grouping = ", ".join(["__unit", *groups])
+        selected = ["__unit", *groups]
+    else:
+        grouping = "GROUPING SETS (" + ", ".join(["(__unit)", *(f"(__unit, {group})" for group in groups)]) + ")"
+        selected = ["__unit", *(f"coalesce({group}, -1) AS {group}" for group in groups)]
+    on = "cells.__h = design_units.__h" + (" AND cells.__c = design_units.__c" if clustered else "")
+    design_keys = f"{stratum} AS __h" + (f", {_quote(design.cluster)} AS __c" if clustered else "")
+    columns = connection.execute(
+        f"WITH cells AS (SELECT *, {design_keys} FROM {relation}), "
+        f"answers AS (SELECT {', '.join(projection)} FROM cells JOIN design_units ON {on}) "
+        f"SELECT {', '.join([*selected, *sums])} FROM answers GROUP BY {grouping}"
+    ).fetchnumpy()
+    found = np.column_stack([np.asarray(column, dtype=float) for column in columns.values()])
+    rows = len(found)
+    unit = found[:, 0].astype(np.int64)
+    values = found[:, 1 + len(groups) :].reshape(rows, len(measures), len(answers))
+
+    def slot(index: int | None) -> np.ndarray:
+        """(measures, units × groups, answers): the rows added up by PSU (and the breakdown's group)."""
+        if index is None:
+            where, count = unit, 1
+            # Crossed rows each hold one part of the whole sample; of grouping-set rows, those of the first set.
+            inside = np.ones(rows, dtype=bool) if crossed else (found[:, 1 : 1 + len(groups)] == -1).all(axis=1)
+        else:
+            group = found[:, 1 + index]
+            count = sizes[index]
+            inside = group >= 0
+            where = unit * count + np.where(inside, group, 0).astype(np.int64)
+        result = np.zeros((len(measures), units * count, len(answers)))
+        for m in range(len(measures)):
+            np.add.at(result[m], where[inside], values[inside, m, :])
+        return result
+
+    def domain(task: Task, t: int, sums: np.ndarray) -> object:
+        """`sums` (measures, units, answers) of one domain -> design.DomainSums."""
+        own = sums[:, :, offsets[t] : offsets[t + 1]]
+        if task.question.type == "multi":
+            base, chosen = own[:, :, 0], own[:, :, 1:]
+        else:
+            # Column i is code i; a category sums the columns of its codes.
+            member = np.zeros((len(task.question.codes), len(task.categories)))
+            for k, category in enumerate(task.categories):
+                for code in category.codes:
+                    member[task.question.codes.index(code), k] = 1
+            base, chosen = own.sum(axis=2), own @ member
+        if clustered:
+            return cluster_sums(layout.unit_stratum, base[0], chosen[0], strata)
+        return respondent_sums(base[0], chosen[0], base[1], chosen[1], base[2])
+
+    whole = slot(None)
+    by_breakdown = {breakdown.id: slot(index) for index, breakdown in enumerate(breakdowns)}
+    result: dict[str, Sums] = {}
+    for t, task in enumerate(tasks):
+        found_sums: Sums = {TOTAL: {None: domain(task, t, whole)}}
         for breakdown in task.breakdowns:
-            index = position[breakdown.id]
-            inside = flags[:, index] == 0
-            values = result[f"__g{index}"].to_numpy(dtype=float, na_value=np.nan)
-            found[breakdown.id] = {code: domain(inside & (values == code), t, width) for code in breakdown.codes}
-        sums[task.indicator.id] = found
-    return sums
+            count = sizes[position[breakdown.id]]
+            split = by_breakdown[breakdown.id].reshape(len(measures), units, count, len(answers))
+            found_sums[breakdown.id] = {
+                code: domain(task, t, split[:, :, g, :]) for g, code in enumerate(breakdown.codes)
+            }
+        result[task.indicator.id] = found_sums
+    return result
