@@ -22,19 +22,24 @@ def two_decimals(value: float) -> float:
     return float(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("site"), "stratified_clustered_fpc")
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+def build(project: Path, **environment: str) -> subprocess.CompletedProcess:
+    """build_tables.py run in `project` as a process; it must succeed."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "build_tables.py"), "--content", "publication"],
         cwd=project,
-        env=environment,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **environment},
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    project = make_project(tmp_path_factory.mktemp("site"), "stratified_clustered_fpc")
+    build(project)
     return project
 
 
@@ -85,16 +90,7 @@ def test_the_weighted_survey_streamed_through_duckdb_publishes_the_same_tables(s
     """The large-file path (forced here for a small file) sums the weights in DuckDB by PSU; every published table
     and page is the one the in-memory build made."""
     project = make_project(tmp_path, "stratified_clustered_fpc")
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "SURVEYPRESS_STREAM_ABOVE_BYTES": "0"}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "build_tables.py"), "--content", "publication"],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
+    done = build(project, SURVEYPRESS_STREAM_ABOVE_BYTES="0")
     assert "streamed" in done.stderr
     published = sorted(
         path.relative_to(site).as_posix()
