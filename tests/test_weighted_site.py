@@ -101,3 +101,28 @@ def test_the_weighted_survey_streamed_through_duckdb_publishes_the_same_tables(s
     assert len(published) >= 10
     for name in ["datasets/indicators.csv", "docs/index.md", *published]:
         assert (project / name).read_bytes() == (site / name).read_bytes(), name
+
+
+def test_every_charted_share_is_the_weighted_estimate_with_its_design_based_interval_and_unweighted_n(site):
+    """Every share a chart of the weighted survey draws is the table's weighted percent, its logit interval on the
+    linearised standard error and the unweighted base, never count/base with a Wilson interval."""
+    table = pd.read_csv(site / "datasets/indicators.csv", dtype={"group": str, "category": str})
+    totals = table[table["breakdown"] == "total"].set_index(["indicator", "category"])
+    drawn = 0
+    for path in sorted((site / "docs/assets/charts").glob("*.csv")):
+        chart = pd.read_csv(path, encoding="utf-8-sig", dtype={"category": str})
+        for row in chart[chart["population"] == "people"].itertuples(index=False):
+            if not isinstance(row.indicator, str) or row.indicator not in totals.index.get_level_values(0):
+                continue
+            expected = totals.loc[(row.indicator, row.category)]
+            if expected["suppression"] != "none":
+                continue
+            assert (row.percent, row.ci_low, row.ci_high) == (
+                float(expected["percent"]),
+                float(expected["ci_low"]),
+                float(expected["ci_high"]),
+            ), (path.name, row.category)
+            assert int(row.base) == int(expected["base"])
+            assert not pd.isna(expected["se"])
+            drawn += 1
+    assert drawn >= 2  # the tiny publication charts p_used: both of its categories
