@@ -728,17 +728,13 @@ def _universe_checks(codebook: Codebook, population: str) -> list[tuple[str, str
     return checks
 
 
-# load.py's plain number (load._numbers): what a weight or a population size may be written as.
-NUMBER_TEXT = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
-
-
 def _design_number(column: str, column_type: str) -> str:
     """SQL for a weight or population size as a double; NULL when empty, not a plain number or not finite."""
     if column_type.upper() in ("DOUBLE", "FLOAT", "DECIMAL") or _is_integer(column_type):
         value = f"CAST({_quote(column)} AS DOUBLE)"
     else:
         text = f"CAST({_quote(column)} AS VARCHAR)"
-        value = f"(CASE WHEN regexp_full_match({text}, '{NUMBER_TEXT}') THEN TRY_CAST({text} AS DOUBLE) END)"
+        value = f"(CASE WHEN regexp_full_match({text}, '{load.PLAIN_NUMBER}') THEN TRY_CAST({text} AS DOUBLE) END)"
     return f"(CASE WHEN isfinite({value}) THEN {value} END)"
 
 
