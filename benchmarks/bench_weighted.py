@@ -2,21 +2,25 @@
 
 Run from the project root (everything happens in a temporary folder; nothing in the project changes):
 
-    .venv/bin/python benchmarks/bench_weighted.py                    # 1e6 respondents
-    .venv/bin/python benchmarks/bench_weighted.py --respondents 10000000
-    .venv/bin/python benchmarks/bench_weighted.py --engine duckdb
+    .venv/bin/python benchmarks/bench_weighted.py --full               # the targets: 1e6 and 1e7, PASS/FAIL
+    .venv/bin/python benchmarks/bench_weighted.py --full 1e5           # quicker
+    .venv/bin/python benchmarks/bench_weighted.py                      # the tiny codebook, 1e6 respondents
+    .venv/bin/python benchmarks/bench_weighted.py --respondents 10000000 --engine duckdb
 
-It copies the tiny test publication (tests/fixtures/tiny), declares a design for its `people` population (weight,
-200 strata, 10 PSUs per stratum, a population size per stratum) and writes that many respondents as Parquet, with
-answers that follow the codebook's universes and depend on the PSU. Then it runs `build_tables.py` in a subprocess
-and prints the wall time and the peak memory of that process. Targets as for the unweighted scale runs
-(benchmarks/README.md).
+`--full` takes the default publication's content folder and bench_tabulate.py's generated Parquet files (the
+codebook's full structure: every question, universe chain, multi-choice column and the no-answer code), adds design
+columns after respondent_id (residents: 150 strata of 24 PSUs, enterprises: 40 strata of 10 PSUs, weights that
+differ by stratum, a population size per stratum) and declares the design in publication.yml. It runs
+`build_tables.py` in the project as a child process (bench_build.py's `run_build`: wall, CPU, peak RSS and stage
+times) and prints PASS/FAIL against bench_build.py's targets (1e7 <= 30 s and <= 1 GB, growth 1e6 -> 1e7 <= 10x).
+The files are streamed (Parquet above sources.STREAM_PARQUET_ABOVE_BYTES), so the DuckDB engine checks the design
+columns, counts and sums the weights by PSU without loading them (engines/duckdb_engine.py `count_weighted`).
 
-Recorded 2026-11-27, 1e6 respondents, on the 2-core machine shared with other builds: 98 s wall, peak 960 MB
-(load 11.6 s, tabulate with the weighted sums 5.5 s, tables 61.7 s: most of it writing the 1e6-row public-use file
-through outputs.write_csv, which formats every cell in Python). The 1e7 run was not made here: load.py holds the
-population in memory as text before checking it, so 1e7 needs the Parquet path straight into the engines, which
-does not check design columns yet.
+Without `--full` it copies the tiny test publication (tests/fixtures/tiny), declares a design for its `people`
+population (weight, 200 strata, 10 PSUs per stratum, a population size per stratum) and writes that many
+respondents as Parquet, with answers that follow the codebook's universes and depend on the PSU.
+
+Results: benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
@@ -97,11 +102,109 @@ def make_project(folder: Path, respondents: int) -> Path:
     return project
 
 
+# The default publication's full codebook, weighted: per population (strata, PSUs per stratum), about what a
+# national two-stage household sample and a stratified enterprise sample of this size would draw.
+FULL_DESIGN = {"residents": (150, 24), "enterprises": (40, 10)}
+FULL_SIZES = (1_000_000, 10_000_000)
+WEIGHTED_VERSION = 1  # bump when the design columns change, so stale files are rebuilt
+
+
+def with_design(source: Path, target: Path, strata: int, psus: int, seed: int) -> None:
+    """Copies one generated population file (bench_tabulate.generate: the codebook's full structure) with design
+    columns after respondent_id, a million rows at a time: weight, stratum, PSU and the stratum's PSUs in the
+    population. PSU j of stratum h holds the respondents numbered h·psus + j modulo strata·psus, so every PSU has
+    respondents; weights differ by stratum."""
+    rng = np.random.default_rng(seed)
+    file = pq.ParquetFile(source)
+    writer = None
+    start = 0
+    for batch in file.iter_batches(batch_size=1_000_000):
+        size = batch.num_rows
+        unit = (np.arange(start, start + size) * 7919) % (strata * psus)
+        stratum = unit // psus
+        design = {
+            "weight": pa.array(np.round(rng.uniform(0.5, 2.0, size) * (1 + stratum % 7) * 10, 3)),
+            "stratum": pa.array(np.char.add("S", stratum.astype(str))),
+            "psu": pa.array(np.char.add("C", (unit % psus).astype(str))),
+            "stratum_psus": pa.array(np.full(size, psus * 50, dtype=np.int32)),
+        }
+        names = batch.schema.names
+        table = pa.table({names[0]: batch.column(0), **design, **{name: batch.column(name) for name in names[1:]}})
+        writer = writer or pq.ParquetWriter(target.with_suffix(".partial"), table.schema)
+        writer.write_table(table, row_group_size=131_072)
+        start += size
+    writer.close()
+    target.with_suffix(".partial").replace(target)
+
+
+def full_project(folder: Path, respondents: int) -> Path:
+    """The default publication, its microdata the generated Parquet files with a design declared per population."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_build
+    import bench_tabulate
+
+    from surveypress import spec
+
+    pub = spec.load_publication(ROOT / "publication")
+    generated = bench_tabulate.generate(pub, respondents)
+    data = bench_tabulate.DATA / f"weighted-v{WEIGHTED_VERSION}-{respondents}"
+    data.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for seed, (population, source) in enumerate(generated.items()):
+        paths[population] = data / f"{population}.parquet"
+        rows = pq.ParquetFile(source).metadata.num_rows
+        if not paths[population].is_file() or pq.ParquetFile(paths[population]).metadata.num_rows != rows:
+            with_design(source, paths[population], *FULL_DESIGN[population], seed)
+    project = bench_build.make_project(folder, paths)
+    meta = project / "publication" / "publication.yml"
+    declared = "".join(
+        f"  {population}: {{weight: weight, strata: stratum, cluster: psu, fpc: stratum_psus}}\n"
+        for population in FULL_DESIGN
+    )
+    # The report's printed figures stay: reconcile compares its percentages with the weighted shares.
+    meta.write_text(meta.read_text(encoding="utf-8") + f"design:\n{declared}", encoding="utf-8")
+    return project
+
+
+def full(sizes: list[int]) -> int:
+    """The weighted, stratified, clustered build of the default publication's full codebook at each size, with
+    bench_build.py's targets; prints PASS/FAIL and gives the exit status."""
+    import bench_build
+
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {bench_build.load_average()}")
+    results = {}
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="bench-weighted-full-") as folder:
+            project = full_project(Path(folder), size)
+            results[size] = bench_build.run_build(project)
+            table = pd.read_csv(project / "datasets" / "indicators.csv", usecols=["se"])
+            assert table["se"].notna().any(), "the build published no standard errors"
+        result = results[size]
+        stages = ", ".join(f"{name} {seconds:.2f}" for name, (seconds, _) in result["stages"].items())
+        print(
+            f"weighted build {size:>12,}: {result['wall']:6.2f} s, cpu {result['cpu']:6.2f} s, "
+            f"peak {result['peak'] / 1024**2:,.0f} MB, load average {result['load_before']} -> "
+            f"{result['load_after']}\n    stages: {stages}",
+            flush=True,
+        )
+    return 0 if bench_build.report(results, None) else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--respondents", type=int, default=1_000_000)
     parser.add_argument("--engine", choices=("auto", "pandas", "duckdb"), default="auto")
+    parser.add_argument(
+        "--full",
+        nargs="*",
+        type=float,
+        metavar="SIZE",
+        help="the default publication's full codebook, weighted, at these sizes (default 1e6 1e7), with targets",
+    )
     arguments = parser.parse_args()
+    if arguments.full is not None:
+        return full([int(size) for size in arguments.full or FULL_SIZES])
     with tempfile.TemporaryDirectory(prefix="bench-weighted-") as folder:
         began = time.perf_counter()
         project = make_project(Path(folder), arguments.respondents)

@@ -169,9 +169,9 @@ class Layout:
     """Where each respondent sits in the design: its stratum and PSU as indexes, and the design's shape."""
 
     shape: DesignShape
-    weights: np.ndarray  # (N,) float
-    stratum: np.ndarray  # (N,) stratum index 0..H−1
-    unit: np.ndarray  # (N,) PSU index 0..U−1 (clustered designs), else the stratum index
+    weights: np.ndarray  # (N,) float (empty for a streamed file: its engine sums the weights itself)
+    stratum: np.ndarray  # (N,) stratum index 0..H−1 (empty for a streamed file)
+    unit: np.ndarray  # (N,) PSU index 0..U−1 (clustered designs), else the stratum index (empty when streamed)
     unit_stratum: np.ndarray  # (U,) stratum of each PSU
     strata_labels: tuple[str, ...]
     unit_keys: dict[tuple[str, str], int]  # (stratum label, PSU label) -> PSU index (clustered designs)
@@ -214,6 +214,34 @@ def layout(frame, design) -> Layout:
         fpc = 1 - psus / population
     shape = DesignShape(psus=psus, fpc=fpc, clustered=bool(design.cluster))
     return Layout(shape, weights, np.asarray(stratum), np.asarray(unit), unit_stratum, tuple(labels), unit_keys)
+
+
+def unit_layout(design, units: list[tuple[str, str, int, float | None]]) -> Layout:
+    """The design from its PSUs alone, as a streamed file gives them (one aggregation, no respondent arrays):
+    `units` holds (stratum label, PSU label, respondents, population size or None) per PSU of a clustered design,
+    or per stratum (PSU label "") of an unclustered one. The same shape `layout` gives for the whole frame."""
+    labels = sorted({stratum for stratum, *_ in units})
+    position = {label: index for index, label in enumerate(labels)}
+    strata = len(labels)
+    population = np.full(strata, float(design.fpc) if isinstance(design.fpc, int | float) else np.nan)
+    unit_keys: dict[tuple[str, str], int] = {}
+    if design.cluster:
+        ordered = sorted(units, key=lambda unit: (position[unit[0]], unit[1]))
+        unit_stratum = np.array([position[stratum] for stratum, *_ in ordered], dtype=np.int64)
+        unit_keys = {(stratum, cluster): index for index, (stratum, cluster, *_) in enumerate(ordered)}
+        psus = np.bincount(unit_stratum, minlength=strata)
+    else:
+        unit_stratum = np.arange(strata)
+        psus = np.zeros(strata, dtype=np.int64)
+        for stratum, _, respondents, _ in units:
+            psus[position[stratum]] = respondents
+    for stratum, _, _, size in units:
+        if isinstance(design.fpc, str):
+            population[position[stratum]] = size
+    fpc = 1 - psus / population if design.fpc is not None else np.ones(strata)
+    shape = DesignShape(psus=psus, fpc=fpc, clustered=bool(design.cluster))
+    empty = np.zeros(0)
+    return Layout(shape, empty, empty.astype(np.int64), empty.astype(np.int64), unit_stratum, tuple(labels), unit_keys)
 
 
 def cluster_sums(unit_stratum: np.ndarray, a: np.ndarray, b: np.ndarray, strata: int) -> DomainSums:

@@ -463,12 +463,14 @@ def _check_ids(
         refuse(index, rules.REPEATED_ID, value, rules.repeated_id_hint(rows.label, earlier + rows.first))
 
 
+# A weight or population size as written: a plain decimal number (the engines' SQL checks use the same pattern).
+PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+
+
 def _numbers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Finite numbers of a text column (NaN elsewhere) and the mask of cells that are not plain numbers."""
     trimmed = pc.utf8_trim_whitespace(text)
-    plain = pc.and_(
-        pc.equal(trimmed, text), pc.match_substring_regex(text, r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
-    )
+    plain = pc.and_(pc.equal(trimmed, text), pc.match_substring_regex(text, f"^{PLAIN_NUMBER}$"))
     values = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
     numbers = values.to_numpy(zero_copy_only=False).astype(float)
     bad = ~plain.to_numpy(zero_copy_only=False) | ~np.isfinite(numbers)

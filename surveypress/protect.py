@@ -268,6 +268,8 @@ class StreamedRelease:
     def __init__(self, pub: Publication, population: str, source: object, recodes) -> None:
         self.source = source
         self.columns = [column for column in pub.codebook.columns_of(population) if column not in recodes.drop]
+        design = pub.codebook.populations[population].design
+        self.verbatim = tuple(design.columns()) if design else ()
         self.classes = {
             question.id: classes
             for question in pub.codebook.questions_of(population)
@@ -277,7 +279,7 @@ class StreamedRelease:
     def write(self, target: Path) -> None:
         from surveypress.engines import duckdb_engine
 
-        duckdb_engine.write_released_csv(self.source, self.columns, self.classes, target)
+        duckdb_engine.write_released_csv(self.source, self.columns, self.classes, target, self.verbatim)
 
 
 def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tuple[str, pd.DataFrame]]) -> None:

@@ -6,6 +6,13 @@ status — `reproduced`, `ambiguous_base` or `not_reproducible` — and a reason
 
 Only `total` rows are used: the report printed marginal figures. Rounding is done on exact fractions, half up,
 to the number of decimals the report printed, so 2/3 printed as 66.7 is compared as 66.7 and never as a float.
+
+For a weighted population (publication.yml `design`) a printed percentage is an estimate of the population's share,
+so it is compared with the weighted share the table publishes (two decimals, rounded again to the printed decimals:
+the figure a reader can check in the published table), never with count/base. Looking for another base that would
+give the printed figure does not apply: a weighted share is no whole count over a base, so a mismatch is
+`not_reproducible` with a reason that says so. Printed counts and bases are compared with the unweighted
+respondents, as the table's `count` and `base` are.
 """
 
 from __future__ import annotations
@@ -250,11 +257,11 @@ def reconcile(pub: Publication, table: pd.DataFrame) -> pd.DataFrame:
     figures = read_published_figures(pub)
     totals = table[table["breakdown"].astype(str) == "total"]
     cells = {
-        (str(row.indicator), str(row.category)): (int(row.count), int(row.base))
+        (str(row.indicator), str(row.category)): (int(row.count), int(row.base), float(row.percent))
         for row in totals.itertuples(index=False)
     }
     bases: dict[str, int] = {}
-    for (indicator_id, _category), (_count, base) in cells.items():
+    for (indicator_id, _category), (_count, base, _percent) in cells.items():
         bases.setdefault(indicator_id, base)
     # A population's size: the largest total base among its indicators (a question asked of everyone).
     sizes: dict[str, int] = {}
@@ -283,7 +290,7 @@ def _reasons(pub: Publication, figure: Figure, explain) -> dict[str, str]:
 def _reconcile_figure(
     pub: Publication,
     figure: Figure,
-    cells: dict[tuple[str, str], tuple[int, int]],
+    cells: dict[tuple[str, str], tuple[int, int, float]],
     bases: dict[str, int],
     sizes: dict[str, int],
 ) -> dict[str, object]:
@@ -314,11 +321,15 @@ def _reconcile_figure(
         key = (figure.indicators[0], figure.category)
         if key not in cells:
             raise _not_tabulated(pub, figure, figure.indicators[0])
-        count, base = cells[key]
+        count, base, percent = cells[key]
         row.update(count=count, base=base)
         if figure.unit == "count":
             recomputed = Fraction(count)
             row["recomputed"] = str(count)
+        elif weighted(pub, figure):
+            # The published weighted share (two decimals, exactly as the table prints it).
+            recomputed = Fraction(Decimal(repr(percent))) if percent == percent else Fraction(0)
+            row["recomputed"] = str(round_half_up(recomputed, max(2, figure.decimals)))
         else:
             recomputed = Fraction(100 * count, base) if base else Fraction(0)
             row["recomputed"] = str(round_half_up(recomputed, max(2, figure.decimals)))
@@ -327,10 +338,16 @@ def _reconcile_figure(
 
     if _matches(figure, recomputed):
         row["status"] = "reproduced"
-        row.update(_reasons(pub, figure, lambda: _explain_reproduced(figure, row)))
+        share = figure.unit == "percent" and weighted(pub, figure)
+        row.update(_reasons(pub, figure, lambda: _explain_reproduced(figure, row, share)))
         return row
     candidates: list[int] = []
     fitting = 0
+    if figure.unit == "percent" and weighted(pub, figure):
+        # No base to search for: a weighted share is no whole count over a base.
+        row["status"] = "not_reproducible"
+        row.update(_reasons(pub, figure, lambda: _explain_weighted_mismatch(figure, row)))
+        return row
     if figure.unit == "percent" and figure.comparison == "equal":
         candidates, fitting = fitting_bases_summary(
             figure.value, figure.decimals, sizes.get(figure.population, 0), SHOWN_CANDIDATES
@@ -344,6 +361,12 @@ def _reconcile_figure(
     size = sizes.get(figure.population, 0)
     row.update(_reasons(pub, figure, lambda: _explain_mismatch(figure, row, candidates, fitting, size)))
     return row
+
+
+def weighted(pub: Publication, figure: Figure) -> bool:
+    """Whether the figure's indicator is estimated with weights (its population declares a design)."""
+    population = pub.indicator(figure.indicators[0]).population
+    return pub.codebook.populations[population].design is not None
 
 
 def round_half_up_signed(value: Fraction, decimals: int) -> Decimal:
@@ -371,7 +394,7 @@ def _not_tabulated(pub: Publication, figure: Figure, indicator_id: str) -> Input
     )
 
 
-def _explain_reproduced(figure: Figure, row: dict[str, object]) -> str:
+def _explain_reproduced(figure: Figure, row: dict[str, object], is_weighted: bool = False) -> str:
     if figure.unit == "base" and len(figure.indicators) > 1:
         return _("The bases of {indicators} add up to {base}, as in the report.").format(
             indicators=_(", ").join(figure.indicators), base=row["base"]
@@ -388,9 +411,22 @@ def _explain_reproduced(figure: Figure, row: dict[str, object]) -> str:
         return _(
             "Recomputed: {recomputed}%; within {tolerance} percentage points of the report's about {value}%."
         ).format(recomputed=row["recomputed"], value=figure.value, tolerance=ABOUT_TOLERANCE)
+    if is_weighted:
+        return _(
+            "The weighted share is {recomputed}% (unweighted n = {base}), which rounds to the report's figure at the "
+            "report's decimal places."
+        ).format(base=row["base"], recomputed=row["recomputed"])
     return _(
         "{count}/{base} = {recomputed}%, which rounds to the report's figure at the report's decimal places."
     ).format(count=row["count"], base=row["base"], recomputed=row["recomputed"])
+
+
+def _explain_weighted_mismatch(figure: Figure, row: dict[str, object]) -> str:
+    return _(
+        "The weighted share is {recomputed}% (unweighted n = {base}), which does not match the report's "
+        '"{printed}". A weighted percentage is no whole count over a base, so no other base is looked for: the '
+        "report may have used other weights or another population."
+    ).format(recomputed=row["recomputed"], base=row["base"], printed=figure.printed)
 
 
 def _explain_mismatch(figure: Figure, row: dict[str, object], candidates: list[int], fitting: int, size: int) -> str:

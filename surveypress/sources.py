@@ -73,8 +73,6 @@ def open_microdata(pub: Publication, scratch: Path) -> dict[str, pd.DataFrame | 
         # SPSS, Stata and workbooks are read by readers.py, as are answers given as text: those load whole.
         whole = suffix not in (".csv", ".parquet") or population.source.answers != "codes"
         whole = whole or population.source.multi_separator is not None
-        # A weighted design's columns are checked by load.py (weights, strata, PSUs) before tabulate weighs them.
-        whole = whole or population.design is not None
         if whole or path.stat().st_size <= stream_above(suffix):
             sources[population.id] = load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
             continue

@@ -168,6 +168,18 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
             from surveypress.engines import duckdb_engine
 
             name = None if isinstance(source, pd.DataFrame) else display_name(source, pub.project_root)  # type: ignore[arg-type]
+            if name is not None and pub.codebook.populations[population].design is not None:
+                # A streamed weighted file: checked, counted and summed by PSU on one connection.
+                found, where, sums = duckdb_engine.count_weighted(
+                    pub.codebook,
+                    population,
+                    Path(source),
+                    population_tasks,
+                    name,  # type: ignore[arg-type]
+                )
+                counts.update(found)
+                weighted.update({indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()})
+                continue
             counts.update(duckdb_engine.count(pub.codebook, population, source, population_tasks, name))
         design = pub.codebook.populations[population].design
         if design is not None:
@@ -253,8 +265,14 @@ def _weigh(
     """The engine's weighted sums for a population with a design, each with the design's shape."""
     design = pub.codebook.populations[population].design
     if not isinstance(source, pd.DataFrame):
-        # load.py checks the design columns (weights, strata, PSUs); a path has not been through it.
-        raise NotImplementedError("a weighted design is tabulated from the frame load.load_microdata gives")
+        # A streamed file counted by another engine is summed by DuckDB by PSU, never loaded (the DuckDB engine
+        # checks, counts and sums it in one go: tabulate).
+        from surveypress.engines import duckdb_engine
+
+        name = display_name(source, pub.project_root)  # type: ignore[arg-type]
+        path = Path(source)  # type: ignore[arg-type]
+        where, sums = duckdb_engine.weighted_sums_parquet(pub.codebook, population, path, tasks, name)
+        return {indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()}
     where: Layout = layout(source, design)
     if engine == "pandas":
         from surveypress.engines import pandas_engine

@@ -22,19 +22,24 @@ def two_decimals(value: float) -> float:
     return float(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("site"), "stratified_clustered_fpc")
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+def build(project: Path, **environment: str) -> subprocess.CompletedProcess:
+    """build_tables.py run in `project` as a process; it must succeed."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "build_tables.py"), "--content", "publication"],
         cwd=project,
-        env=environment,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **environment},
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    project = make_project(tmp_path_factory.mktemp("site"), "stratified_clustered_fpc")
+    build(project)
     return project
 
 
@@ -79,3 +84,45 @@ def test_the_page_and_its_chart_show_the_weighted_share_its_interval_and_the_unw
     chart = pd.read_csv(site / "docs/assets/charts/used_online.csv", dtype={"category": str})
     drawn = chart[chart["category"] == "1"].iloc[0]
     assert (drawn["percent"], drawn["ci_low"], drawn["ci_high"]) == (used["percent"], used["ci_low"], used["ci_high"])
+
+
+def test_the_weighted_survey_streamed_through_duckdb_publishes_the_same_tables(site, tmp_path):
+    """The large-file path (forced here for a small file) sums the weights in DuckDB by PSU; every published table
+    and page is the one the in-memory build made."""
+    project = make_project(tmp_path, "stratified_clustered_fpc")
+    done = build(project, SURVEYPRESS_STREAM_ABOVE_BYTES="0")
+    assert "streamed" in done.stderr
+    published = sorted(
+        path.relative_to(site).as_posix()
+        for folder in ("datasets/indicators", "docs/assets/charts")
+        for path in (site / folder).rglob("*")
+        if path.is_file()
+    )
+    assert len(published) >= 10
+    for name in ["datasets/indicators.csv", "docs/index.md", *published]:
+        assert (project / name).read_bytes() == (site / name).read_bytes(), name
+
+
+def test_every_charted_share_is_the_weighted_estimate_with_its_design_based_interval_and_unweighted_n(site):
+    """Every share a chart of the weighted survey draws is the table's weighted percent, its logit interval on the
+    linearised standard error and the unweighted base, never count/base with a Wilson interval."""
+    table = pd.read_csv(site / "datasets/indicators.csv", dtype={"group": str, "category": str})
+    totals = table[table["breakdown"] == "total"].set_index(["indicator", "category"])
+    drawn = 0
+    for path in sorted((site / "docs/assets/charts").glob("*.csv")):
+        chart = pd.read_csv(path, encoding="utf-8-sig", dtype={"category": str})
+        for row in chart[chart["population"] == "people"].itertuples(index=False):
+            if not isinstance(row.indicator, str) or row.indicator not in totals.index.get_level_values(0):
+                continue
+            expected = totals.loc[(row.indicator, row.category)]
+            if expected["suppression"] != "none":
+                continue
+            assert (row.percent, row.ci_low, row.ci_high) == (
+                float(expected["percent"]),
+                float(expected["ci_low"]),
+                float(expected["ci_high"]),
+            ), (path.name, row.category)
+            assert int(row.base) == int(expected["base"])
+            assert not pd.isna(expected["se"])
+            drawn += 1
+    assert drawn >= 2  # the tiny publication charts p_used: both of its categories

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from surveypress import load, numeric, rules
-from surveypress.design import Layout, cluster_sums, respondent_sums
+from surveypress.design import Layout, cluster_sums, respondent_sums, unit_layout
 from surveypress.errors import InputError
 from surveypress.load import UTF8_BOM
 from surveypress.spec import Codebook, Design, Question, Universe
@@ -84,11 +85,8 @@ class _Combinations:
     """Distinct combinations of raw cells, counted by DuckDB in one scan with one grouping set per indicator
     (its question, breakdowns and universe flags) and, when checking, one per question no indicator covers."""
 
-    def __init__(
-        self, codebook: Codebook, population: str, tasks: list[Task], checking: bool, design: Design | None = None
-    ) -> None:
+    def __init__(self, codebook: Codebook, population: str, tasks: list[Task], checking: bool) -> None:
         self.codebook = codebook
-        self.design = design
         self.flags: dict[str, str] = {}  # universe SQL -> flag column
         needed = [(*task.breakdowns, task.question) for task in tasks]
         if checking:
@@ -97,13 +95,8 @@ class _Combinations:
             for question in questions:
                 if question.universe is not None:
                     self.flags.setdefault(_asked(codebook, question), f"asked_{len(self.flags)}")
-        # A weighted count keeps each combination apart by stratum and PSU, whose weights the variance sums.
-        design_columns = tuple(c for c in (design.strata, design.cluster) if c) if design else ()
         self.of_task = {
-            task.indicator.id: tuple(
-                sorted({*_set_columns(codebook, (*task.breakdowns, task.question), self.flags), *design_columns})
-            )
-            for task in tasks
+            task.indicator.id: _set_columns(codebook, (*task.breakdowns, task.question), self.flags) for task in tasks
         }
         self.of_question = {}
         sets = list(dict.fromkeys(self.of_task.values()))
@@ -117,18 +110,15 @@ class _Combinations:
                     sets.append(covering)
                 self.of_question[question.id] = covering
         self.sets = sets
-        # Per grouping set: (values, respondents) or, with a design, (values, respondents, Σw, Σw²).
+        # Per grouping set: (values, respondents).
         self.rows: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
+        self.layout: Layout | None = None  # a streamed file's design, from its checks
 
     def count(self, connection: duckdb.DuckDBPyConnection, relation: str) -> None:
         used = list(dict.fromkeys(column for columns in self.sets for column in columns))
         projection = [f"{sql} AS {name}" for sql, name in self.flags.items()]
         projection += [_quote(column) for column in used if column not in self.flags.values()]
         aggregates = "count(*)"
-        if self.design is not None:
-            weight = _quote(self.design.weight)
-            projection.append(f"CAST({weight} AS DOUBLE) AS {weight}")
-            aggregates += f", sum({weight}), sum({weight} * {weight})"
         grouping = ", ".join(f"GROUPING({_quote(column)})" for column in used)
         listed = ", ".join("(" + ", ".join(_quote(c) for c in columns) + ")" for columns in self.sets)
         result = connection.execute(
@@ -181,6 +171,10 @@ def count(
             combinations = _check(connection, codebook, population, Path(source), name or str(source), tasks)  # type: ignore[arg-type]
     finally:
         connection.close()
+    return _tallies(codebook, tasks, combinations)
+
+
+def _tallies(codebook: Codebook, tasks: list[Task], combinations: _Combinations) -> dict[str, Counts]:
     return {
         task.indicator.id: _tally(
             codebook, task, combinations.flags, combinations.rows[combinations.of_task[task.indicator.id]]
@@ -262,8 +256,13 @@ def _checked_view(
         if question.numeric is not None:
             # The view holds band codes, so universes and counts treat a numeric question like any other.
             select.append(f"{_banded(question, codebook.no_answer)} AS {_quote(question.id)}")
+    design = codebook.populations[population].design
+    if design is not None:
+        select.extend(f"{sql} AS {_quote(column)}" for column, sql in _design_values(design, types).items())
     for column in expected[1:]:
         if codebook.questions.get(column) is not None and codebook.questions[column].numeric is not None:
+            continue
+        if design is not None and column in design.columns():
             continue
         if not _is_integer(types[column]) and types[column].upper() != "VARCHAR":
             raise InputError(name, "integer or text columns", column=column, value=types[column])
@@ -357,7 +356,14 @@ def _check(
     total, ids_ok = screen_ids(connection, "microdata")
     if total == 0:
         raise InputError(name, "at least one respondent row", value="(no rows)")
+    design = codebook.populations[population].design
+    if design is not None:
+        # load.py checks ids, then the design, then codes: an id problem is named first.
+        if not ids_ok:
+            _check_rows(connection, codebook, population, types, name, id_checks)
+        layout = _check_design(connection, codebook, population, design, name)
     combinations = _Combinations(codebook, population, tasks, checking=True)
+    combinations.layout = layout if design is not None else None
     combinations.count(connection, "microdata")
     # Text columns were parsed in the view, so only the detailed checks see their raw cells.
     all_integer = all(_is_integer(types[column]) for column in codebook.question_columns_of(population))
@@ -447,10 +453,29 @@ def _check_rows(
 
 
 def _raise_as_load(
-    connection: duckdb.DuckDBPyConnection, codebook: Codebook, population: str, name: str, row: int
+    connection: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    population: str,
+    name: str,
+    row: int,
+    design: Design | None = None,
+    rows: list[int] | None = None,
+    overrides: dict[str, list[str]] | None = None,
 ) -> None:
     """Raises load.py's own message for the problem on one row: load.py checks that row alone (its cells as text,
-    as it reads any file), so both paths name the same column, value, expectation and hint."""
+    as it reads any file), so both paths name the same column, value, expectation and hint.
+
+    A design's whole-file rules (two PSUs per stratum) cannot hold on one row, so load.py checks the row under
+    `design` (by default the weight alone, which the file passed); a design problem passes the `rows` that show it
+    (and `overrides`: cells standing in for a column, when the rule counts more rows than are worth reading)."""
+    declared = codebook.populations[population].design
+    if declared is not None:
+        shown = design or Design(weight=declared.weight)
+        codebook = replace(
+            codebook,
+            populations={**codebook.populations, population: replace(codebook.populations[population], design=shown)},
+        )
+    rows = rows or [row]
     columns = codebook.columns_of(population)
     types = {column: kind for column, kind, *_ in connection.execute("DESCRIBE raw_microdata").fetchall()}
 
@@ -461,19 +486,22 @@ def _raise_as_load(
             return f"regexp_replace({text}, '\\.0$', '')"
         return text
 
-    cells = connection.execute(
-        f"SELECT {', '.join(as_text(column) for column in columns)} FROM raw_microdata WHERE file_row_number = ?",
-        [row],
-    ).fetchone()
+    found = dict(
+        connection.execute(
+            f"SELECT file_row_number, [{', '.join(as_text(column) for column in columns)}] FROM raw_microdata "
+            f"WHERE file_row_number IN ({_codes(tuple(rows))})"
+        ).fetchall()
+    )
     arrays = {
-        column: pa.array(["" if cell is None else cell], pa.string())
-        for column, cell in zip(columns, cells, strict=True)
+        column: pa.array(["" if found[at][index] is None else found[at][index] for at in rows], pa.string())
+        for index, column in enumerate(columns)
     }
+    arrays.update({column: pa.array(cells, pa.string()) for column, cells in (overrides or {}).items()})
     try:
         load.validate(codebook, population, arrays, name)
     except InputError as error:
         if error.row is not None:
-            error.row += row
+            error.row = rows[error.row - FIRST_DATA_ROW] + FIRST_DATA_ROW
         raise error from None
 
 
@@ -487,16 +515,22 @@ def _recoded(column: str, column_type: str, classes: dict[int, int] | None) -> s
     return f"CASE {value} {cases} ELSE {value} END"
 
 
-def write_released_csv(source: object, columns: list[str], classes: dict[str, dict[int, int]], target: Path) -> None:
+def write_released_csv(
+    source: object, columns: list[str], classes: dict[str, dict[int, int]], target: Path, verbatim: tuple[str, ...] = ()
+) -> None:
     """Writes a streamed file's released columns as CSV, with the public-use recodes applied (protect.py keeps the
-    same rules for files read whole), in file order, without holding the file in memory."""
+    same rules for files read whole), in file order, without holding the file in memory. `verbatim` columns (a
+    design's weights, strata and PSUs) are written as they are, not read as answer codes."""
     connection = connect()
     try:
         relation = parquet(Path(source))  # type: ignore[arg-type]
         types = {name: kind for name, kind, *_ in connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
         select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
         select += [
-            f"{_recoded(column, types[column], classes.get(column))} AS {_quote(column)}" for column in columns[1:]
+            f"CAST({_quote(column)} AS VARCHAR) AS {_quote(column)}"
+            if column in verbatim
+            else f"{_recoded(column, types[column], classes.get(column))} AS {_quote(column)}"
+            for column in columns[1:]
         ]
         connection.execute("SET preserve_insertion_order = true")
         body = Path(f"{target}.body")
@@ -553,8 +587,15 @@ def write_typed_parquet(codebook: Codebook, population: str, source: object, tar
         schema = connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         types = {column: column_type for column, column_type, *_ in schema}
         columns = codebook.columns_of(population)
+        design = codebook.populations[population].design
+        # Design columns as the validated frame holds them: weights and sizes as doubles, codes as trimmed text.
+        kept = _design_values(design, types) if design else {}
         select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
-        select += [f"CAST({_value(column, types[column])} AS SMALLINT) AS {_quote(column)}" for column in columns[1:]]
+        select += [
+            f"{kept[column] if column in kept else f'CAST({_value(column, types[column])} AS SMALLINT)'} AS "
+            f"{_quote(column)}"
+            for column in columns[1:]
+        ]
         connection.execute("SET preserve_insertion_order = true")
         connection.execute(
             f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(target))} "
@@ -601,94 +642,298 @@ def _universe_checks(codebook: Codebook, population: str) -> list[tuple[str, str
     return checks
 
 
+def _design_number(column: str, column_type: str) -> str:
+    """SQL for a weight or population size as a double; NULL when empty, not a plain number or not finite."""
+    if column_type.upper() in ("DOUBLE", "FLOAT", "DECIMAL") or _is_integer(column_type):
+        value = f"CAST({_quote(column)} AS DOUBLE)"
+    else:
+        text = f"CAST({_quote(column)} AS VARCHAR)"
+        value = f"(CASE WHEN regexp_full_match({text}, '{load.PLAIN_NUMBER}') THEN TRY_CAST({text} AS DOUBLE) END)"
+    return f"(CASE WHEN isfinite({value}) THEN {value} END)"
+
+
+# The characters of WHITESPACE, for trim(): much quicker than a regular expression on every row.
+WHITESPACE_CHARACTERS = "\t\n\v\f\r \x85\xa0" + "".join(
+    chr(point) for point in (0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+)
+
+
+def _design_label(column: str) -> str:
+    """SQL for a stratum or PSU code as load.py keeps it: text, trimmed of white space, empty when missing."""
+    return f"trim(coalesce(CAST({_quote(column)} AS VARCHAR), ''), {_literal(WHITESPACE_CHARACTERS)})"
+
+
+def _design_values(design: Design, types: dict[str, str]) -> dict[str, str]:
+    """SQL for each design column as the validated frame holds it: weights and sizes as doubles, codes as text."""
+    values = {design.weight: _design_number(design.weight, types[design.weight])}
+    for column in (design.strata, design.cluster):
+        if column:
+            values[column] = _design_label(column)
+    if isinstance(design.fpc, str):
+        values[design.fpc] = _design_number(design.fpc, types[design.fpc])
+    return values
+
+
+def _design_cells(design: Design) -> str:
+    """SQL for the design columns of `microdata` under fixed names: w, h (stratum, '' without strata), c (PSU, the
+    row without clusters) and size (population size), with each row's file_row_number."""
+    weight = _quote(design.weight)
+    stratum = _quote(design.strata) if design.strata else "''"
+    cluster = _quote(design.cluster) if design.cluster else "CAST(file_row_number AS VARCHAR)"
+    size = _quote(design.fpc) if isinstance(design.fpc, str) else "NULL"
+    return (
+        f"SELECT file_row_number, {weight} AS w, {stratum} AS h, {cluster} AS c, {size} AS size, "
+        f"CAST({weight} AS VARCHAR) AS w_text FROM microdata"
+    )
+
+
+def _check_design(
+    connection: duckdb.DuckDBPyConnection, codebook: Codebook, population: str, design: Design, name: str
+) -> Layout:
+    """load.py's design rules on a streamed file, in load.py's order: weights, stratum and PSU codes, two PSUs per
+    stratum, population sizes; gives the design's layout. Two narrow scans screen the file (the second is the
+    aggregation over PSUs the layout needs); only a broken file pays for finding the first row breaking a rule,
+    and load.py words the problem (`_raise_as_load`)."""
+    cells = f"({_design_cells(design)})"
+    sized = isinstance(design.fpc, str)
+    found = connection.execute(
+        "SELECT min(file_row_number) FILTER (WHERE w IS NULL), min(file_row_number) FILTER (WHERE w <= 0), "
+        + ("min(file_row_number) FILTER (WHERE h = ''), " if design.strata else "NULL, ")
+        + ("min(file_row_number) FILTER (WHERE c = ''), " if design.cluster else "NULL, ")
+        + ("min(file_row_number) FILTER (WHERE size IS NULL OR size <= 0) " if sized else "NULL ")
+        + f"FROM {cells}"
+    ).fetchone()
+    for row in found[:4]:
+        if row is not None:
+            _raise_as_load(connection, codebook, population, name, row, design)
+    by = "h, c" if design.cluster else "h, ''"
+    units = connection.execute(
+        f"SELECT h, {'c' if design.cluster else chr(39) * 2}, count(*), min(size), max(size) FROM {cells} GROUP BY {by}"
+    ).fetchall()
+    psus: dict[str, int] = defaultdict(int)
+    sizes: dict[str, set] = defaultdict(set)
+    for stratum, _, respondents, smallest, largest in units:
+        psus[stratum] += 1 if design.cluster else respondents
+        sizes[stratum] |= {smallest, largest}
+    count = "count(DISTINCT c)" if design.cluster else "count(*)"
+    if design.strata and min(psus.values()) == 1:
+        row = connection.execute(
+            f"WITH s AS (SELECT h, {count} AS psus FROM {cells} GROUP BY h) "
+            f"SELECT min(file_row_number) FROM {cells} JOIN s USING (h) WHERE s.psus = 1"
+        ).fetchone()[0]
+        _raise_as_load(connection, codebook, population, name, row, design)
+    if not sized:
+        return unit_layout(design, [(stratum, cluster, n, None) for stratum, cluster, n, *_ in units])
+    # The population-size rules hold per stratum; load.py words them on the rows (or stand-ins) that show them.
+    alone = Design(weight=design.weight, fpc=design.fpc)
+    if found[4] is not None:
+        _raise_as_load(connection, codebook, population, name, found[4], alone)
+    if any(len(values) > 1 for values in sizes.values()):
+        row = connection.execute(
+            f"WITH s AS (SELECT h, arg_min(size, file_row_number) AS first, min(file_row_number) AS first_row "
+            f"FROM {cells} GROUP BY h) SELECT file_row_number, first_row FROM {cells} JOIN s USING (h) "
+            "WHERE size <> first ORDER BY file_row_number LIMIT 1"
+        ).fetchone()
+        _raise_as_load(connection, codebook, population, name, row[0], alone, [row[1], row[0]])
+    if any(min(sizes[stratum]) < psus[stratum] for stratum in psus):
+        row, count = connection.execute(
+            f"WITH s AS (SELECT h, {count} AS psus FROM {cells} GROUP BY h) "
+            f"SELECT file_row_number, psus FROM {cells} JOIN s USING (h) WHERE size < psus "
+            "ORDER BY file_row_number LIMIT 1"
+        ).fetchone()
+        # As many stand-in rows (distinct ids and PSUs, the row's size) as the stratum has PSUs.
+        stand_ins = {"respondent_id": [f"R{index}" for index in range(count)]}
+        if design.cluster:
+            stand_ins[design.cluster] = [str(index) for index in range(count)]
+        clustered = Design(weight=design.weight, cluster=design.cluster, fpc=design.fpc)
+        _raise_as_load(connection, codebook, population, name, row, clustered, [row] * count, stand_ins)
+    return unit_layout(design, [(stratum, cluster, n, smallest) for stratum, cluster, n, smallest, _ in units])
+
+
 def weighted_sums(
     codebook: Codebook, population: str, frame: pd.DataFrame, tasks: list[Task], design: Design, layout: Layout
 ) -> dict[str, Sums]:
-    """Weighted sums per task, breakdown, group and stratum (see surveypress/design.py), from one DuckDB scan that
-    sums weights and squared weights per combination of raw cells, stratum and PSU."""
+    """Weighted sums per task, breakdown, group and stratum (see surveypress/design.py) of a validated frame, from
+    one DuckDB scan that sums weights and squared weights per combination of raw cells, stratum and PSU."""
     connection = connect()
     try:
         connection.register("microdata_frame", frame)
-        combinations = _Combinations(codebook, population, tasks, checking=False, design=design)
-        combinations.count(connection, "microdata_frame")
+        return _weighted(connection, codebook, population, "microdata_frame", tasks, design, layout)
     finally:
         connection.close()
-    return {
-        task.indicator.id: _weigh(
-            codebook,
-            task,
-            combinations.flags,
-            combinations.rows[combinations.of_task[task.indicator.id]],
-            design,
-            layout,
-        )
-        for task in tasks
-    }
 
 
-def _weigh(
-    codebook: Codebook, task: Task, flags: dict[str, str], combinations: list[tuple], design: Design, layout: Layout
-) -> Sums:
-    """Per domain: PSU totals of Σw and Σw·y (clustered), or per-stratum Σw, Σw·y, Σw², Σw²·y (unclustered)."""
+def count_weighted(
+    codebook: Codebook, population: str, path: Path, tasks: list[Task], name: str
+) -> tuple[dict[str, Counts], Layout, dict[str, Sums]]:
+    """`count` and `weighted_sums_parquet` of a streamed file with a design, on one connection: the file is checked
+    once (its design too, which gives the layout), counted, then summed by PSU."""
+    design = codebook.populations[population].design
+    connection = connect()
+    try:
+        combinations = _check(connection, codebook, population, Path(path), name, tasks)
+        counts = _tallies(codebook, tasks, combinations)
+        layout = combinations.layout
+        return counts, layout, _weighted(connection, codebook, population, "microdata", tasks, design, layout)
+    finally:
+        connection.close()
+
+
+def weighted_sums_parquet(
+    codebook: Codebook, population: str, path: Path, tasks: list[Task], name: str
+) -> tuple[Layout, dict[str, Sums]]:
+    """The design's layout and the weighted sums of a streamed Parquet file (its design columns checked first, as
+    load.py checks them), in three narrow scans, never holding it in memory."""
+    design = codebook.populations[population].design
+    connection = connect()
+    try:
+        _checked_view(connection, codebook, population, path, name)
+        layout = _check_design(connection, codebook, population, design, name)
+        return layout, _weighted(connection, codebook, population, "microdata", tasks, design, layout)
+    finally:
+        connection.close()
+
+
+# Above this many combinations of breakdown groups, the weighted sums group by each breakdown apart (GROUPING SETS).
+CROSSED_GROUPS = 256
+
+
+def _answer_sql(codebook: Codebook, task: Task) -> dict[str, str]:
+    """SQL for one respondent's answer to a task, as small integers (never NULL): for a single-choice question, its
+    answer's position among the question's codes plus 1, 0 outside the task's base (`__p`); for a multi-choice
+    question, 1 inside the base (`__v`) and per category whether the respondent ticked it (`__y<k>`, counted only
+    inside the base). The rules are
+    `_tally`'s, applied to a respondent instead of a combination of cells."""
     question = task.question
-    universe = flags.get(_asked(codebook, question)) if question.universe is not None else None
-    strata = len(layout.shape.psus)
-    stratum_of = {label: index for index, label in enumerate(layout.strata_labels)}
+    asked = _asked(codebook, question)
+    if question.type != "multi":
+        cell = _quote(question.id)
+        cases = " ".join(f"WHEN {int(code)} THEN {index + 1}" for index, code in enumerate(question.codes))
+        return {"__p": f"CASE WHEN {asked} THEN (CASE {cell} {cases} ELSE 0 END) ELSE 0 END"}
+    columns = question.columns()
+    answered = " OR ".join(f"coalesce({_quote(column)} IN (0, 1), FALSE)" for column in columns)
+    base = f"({asked}) AND ({answered})"
+    ticked = {code: f"coalesce({_quote(cell)} = 1, FALSE)" for code, cell in zip(question.codes, columns, strict=True)}
+    sql = {"__v": f"CAST({base} AS TINYINT)"}
+    for k, category in enumerate(task.categories):
+        sql[f"__y{k}"] = f"CAST({' OR '.join(ticked[code] for code in category.codes)} AS TINYINT)"
+    return sql
+
+
+def _weighted(
+    connection: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    population: str,
+    relation: str,
+    tasks: list[Task],
+    design: Design,
+    layout: Layout,
+) -> dict[str, Sums]:
+    """Per task, domain and stratum, the sums design.py needs, from one aggregation over the respondents.
+
+    Each respondent is a few small integers in SQL: its PSU (or stratum) index, its group in each breakdown and
+    its answer to each task (`_answer_sql`). One GROUP BY over PSU and breakdown groups sums, per task, the weight of
+    each answer (unclustered also the squared weight and the respondents); numpy adds those rows up per domain.
+    So the result has PSUs × breakdown groups rows whatever the file's size (with GROUPING SETS, one per breakdown,
+    when the groups of all breakdowns crossed would be many: PSUs × (1 + Σ groups) rows)."""
     clustered = layout.shape.clustered
+    strata = len(layout.shape.psus)
     units = layout.unit_stratum.size if clustered else strata
-    width = len(task.categories)
-    if question.type == "multi":
-        columns = question.columns()
-        members = [[columns[question.codes.index(code)] for code in category.codes] for category in task.categories]
-    # One accumulator per domain: Σw, Σw·y (and Σw², Σw²·y without clusters) per unit (PSU or stratum).
-    domains: dict[tuple, list[np.ndarray]] = {}
-
-    def accumulator(key: tuple) -> list[np.ndarray]:
-        if key not in domains:
-            domains[key] = [
-                np.zeros(units),
-                np.zeros((units, width)),
-                np.zeros(units),
-                np.zeros((units, width)),
-                np.zeros(units),
-            ]
-        return domains[key]
-
-    for values, n, sw, sw2 in combinations:
-        if universe is not None and not values[universe]:
-            continue
-        if question.type == "multi":
-            if not any(values[column] in (0, 1) for column in columns):
-                continue
-            chosen = np.array([any(values[column] == 1 for column in member) for member in members], dtype=float)
+    breakdowns = list({breakdown.id: breakdown for task in tasks for breakdown in task.breakdowns}.values())
+    position = {breakdown.id: index for index, breakdown in enumerate(breakdowns)}
+    # The design's units as a small table to join: (stratum, PSU) -> PSU index, or stratum -> stratum index.
+    if clustered:
+        keys = pd.DataFrame(list(layout.unit_keys), columns=["__h", "__c"])
+        keys["__unit"] = list(layout.unit_keys.values())
+    else:
+        keys = pd.DataFrame({"__h": list(layout.strata_labels), "__unit": range(strata)})
+    connection.complete()  # an earlier check's result, read with fetchone(), may not stay open beside new work
+    connection.register("design_units", keys)
+    stratum = _quote(design.strata) if design.strata else "''"
+    projection = [f"CAST({_quote(design.weight)} AS DOUBLE) AS __w", "design_units.__unit AS __unit"]
+    for index, breakdown in enumerate(breakdowns):
+        # Group position among the breakdown's codes; len(codes) outside its universe or without a code.
+        cases = " ".join(f"WHEN {int(code)} THEN {at}" for at, code in enumerate(breakdown.codes))
+        projection.append(
+            f"CASE WHEN {_asked(codebook, breakdown)} THEN (CASE {_quote(breakdown.id)} {cases} "
+            f"ELSE {len(breakdown.codes)} END) ELSE {len(breakdown.codes)} END AS __g{index}"
+        )
+    # One summed column per task and answer: a single-choice task's codes, a multi-choice task's base and categories.
+    answers, offsets = [], []
+    for t, task in enumerate(tasks):
+        projection.extend(f"{sql} AS {name}_{t}" for name, sql in _answer_sql(codebook, task).items())
+        offsets.append(len(answers))
+        if task.question.type != "multi":
+            answers.extend(f"CAST(__p_{t} = {index + 1} AS TINYINT)" for index in range(len(task.question.codes)))
         else:
-            code = values[question.id]
-            if code not in question.codes:
-                continue
-            chosen = np.array([code in category.codes for category in task.categories], dtype=float)
-        stratum = str(values[design.strata]) if design.strata else ""
-        unit = layout.unit_keys[(stratum, str(values[design.cluster]))] if clustered else stratum_of[stratum]
-        keys = [(TOTAL, None)]
-        for breakdown in task.breakdowns:
-            group = values[breakdown.id]
-            in_universe = breakdown.universe is None or values[flags[_asked(codebook, breakdown)]]
-            if in_universe and group in breakdown.codes:
-                keys.append((breakdown.id, group))
-        for key in keys:
-            sums = accumulator(key)
-            sums[0][unit] += sw
-            sums[1][unit] += sw * chosen
-            sums[2][unit] += sw2
-            sums[3][unit] += sw2 * chosen
-            sums[4][unit] += n
+            answers.append(f"__v_{t}")
+            answers.extend(f"__v_{t} * __y{k}_{t}" for k in range(len(task.categories)))
+    offsets.append(len(answers))
+    measures = ["__w"] if clustered else ["__w", "__w * __w", "1.0"]  # Σw; unclustered also Σw² and respondents
+    sums = [f"sum({measure} * {answer})" for measure in measures for answer in answers]
+    groups = [f"__g{index}" for index in range(len(breakdowns))]
+    sizes = [len(breakdown.codes) + 1 for breakdown in breakdowns]
+    crossed = int(np.prod(sizes)) <= CROSSED_GROUPS
+    if crossed:
+        grouping = ", ".join(["__unit", *groups])
+        selected = ["__unit", *groups]
+    else:
+        grouping = "GROUPING SETS (" + ", ".join(["(__unit)", *(f"(__unit, {group})" for group in groups)]) + ")"
+        selected = ["__unit", *(f"coalesce({group}, -1) AS {group}" for group in groups)]
+    on = "cells.__h = design_units.__h" + (" AND cells.__c = design_units.__c" if clustered else "")
+    design_keys = f"{stratum} AS __h" + (f", {_quote(design.cluster)} AS __c" if clustered else "")
+    columns = connection.execute(
+        f"WITH cells AS (SELECT *, {design_keys} FROM {relation}), "
+        f"answers AS (SELECT {', '.join(projection)} FROM cells JOIN design_units ON {on}) "
+        f"SELECT {', '.join([*selected, *sums])} FROM answers GROUP BY {grouping}"
+    ).fetchnumpy()
+    found = np.column_stack([np.asarray(column, dtype=float) for column in columns.values()])
+    rows = len(found)
+    unit = found[:, 0].astype(np.int64)
+    values = found[:, 1 + len(groups) :].reshape(rows, len(measures), len(answers))
 
-    def finish(key: tuple):
-        a, b, a2, b2, n = accumulator(key)
+    def slot(index: int | None) -> np.ndarray:
+        """(measures, units × groups, answers): the rows added up by PSU (and the breakdown's group)."""
+        if index is None:
+            where, count = unit, 1
+            # Crossed rows each hold one part of the whole sample; of grouping-set rows, those of the first set.
+            inside = np.ones(rows, dtype=bool) if crossed else (found[:, 1 : 1 + len(groups)] == -1).all(axis=1)
+        else:
+            group = found[:, 1 + index]
+            count = sizes[index]
+            inside = group >= 0
+            where = unit * count + np.where(inside, group, 0).astype(np.int64)
+        result = np.zeros((len(measures), units * count, len(answers)))
+        for m in range(len(measures)):
+            np.add.at(result[m], where[inside], values[inside, m, :])
+        return result
+
+    def domain(task: Task, t: int, sums: np.ndarray) -> object:
+        """`sums` (measures, units, answers) of one domain -> design.DomainSums."""
+        own = sums[:, :, offsets[t] : offsets[t + 1]]
+        if task.question.type == "multi":
+            base, chosen = own[:, :, 0], own[:, :, 1:]
+        else:
+            # Column i is code i; a category sums the columns of its codes.
+            member = np.zeros((len(task.question.codes), len(task.categories)))
+            for k, category in enumerate(task.categories):
+                for code in category.codes:
+                    member[task.question.codes.index(code), k] = 1
+            base, chosen = own.sum(axis=2), own @ member
         if clustered:
-            return cluster_sums(layout.unit_stratum, a, b, strata)
-        return respondent_sums(a, b, a2, b2, n)
+            return cluster_sums(layout.unit_stratum, base[0], chosen[0], strata)
+        return respondent_sums(base[0], chosen[0], base[1], chosen[1], base[2])
 
-    result: Sums = {TOTAL: {None: finish((TOTAL, None))}}
-    for breakdown in task.breakdowns:
-        result[breakdown.id] = {code: finish((breakdown.id, code)) for code in breakdown.codes}
+    whole = slot(None)
+    by_breakdown = {breakdown.id: slot(index) for index, breakdown in enumerate(breakdowns)}
+    result: dict[str, Sums] = {}
+    for t, task in enumerate(tasks):
+        found_sums: Sums = {TOTAL: {None: domain(task, t, whole)}}
+        for breakdown in task.breakdowns:
+            count = sizes[position[breakdown.id]]
+            split = by_breakdown[breakdown.id].reshape(len(measures), units, count, len(answers))
+            found_sums[breakdown.id] = {
+                code: domain(task, t, split[:, :, g, :]) for g, code in enumerate(breakdown.codes)
+            }
+        result[task.indicator.id] = found_sums
     return result
