@@ -35,6 +35,7 @@ def weighted(tmp_path_factory):
         + f"w3,use,people,asked,{row['base']},{row['base']},base,equal,p_used,,\n"
     )
     (project / "publication" / "published_figures.csv").write_text(figures, encoding="utf-8")
+    publication = spec.load_publication(project / "publication")  # the spec stage reads the figures, once
     return publication, table, row, weighted_share
 
 
