@@ -891,7 +891,11 @@ def render_charts(
 
 def _font_fingerprint() -> list[list]:
     """Names, sizes and modification times of the CJK font files the images are drawn with."""
-    folder = register_cjk_fonts()
+    return font_files(register_cjk_fonts())
+
+
+def font_files(folder: Path) -> list[list]:
+    """Names, sizes and modification times of the font files in `folder`."""
     return sorted(
         [path.relative_to(folder).as_posix(), path.stat().st_size, path.stat().st_mtime_ns]
         for path in folder.rglob("*")
