@@ -8,15 +8,16 @@ Run from the project root (one command; everything happens in a temporary folder
 
 It writes a content folder of its own (codebook, indicators, charts, one page template per indicator, an index),
 synthetic microdata that follows the codebook, and a copy of the project's mkdocs.yml (the build generates the
-rest, every page in the menu); then runs the whole build (`surveypress.build.build`: load, tabulate, protect, reconcile,
-tables, charts, pages, data package) and `mkdocs build`, and prints the time of each, the pages and the built size.
-Targets on the 2-core machine: build + mkdocs build <= 60 s at 300 pages, <= 15 s for the default publication.
+rest, every page in the menu); then runs the whole build (`build_tables.py` as a process: load, tabulate, protect,
+reconcile, tables, charts, pages, data package) and `mkdocs build`, and prints the time of each, the pages and the
+built size.
+Targets on the 2-core machine: build + mkdocs build <= 30 s at 300 pages (cold: every chart drawn), <= 5 s for a
+rebuild with nothing changed (`--warm`), <= 15 s for the default publication.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import subprocess
@@ -29,14 +30,11 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from surveypress import build  # noqa: E402
 
 RESPONDENTS = 2000
-TARGET_SECONDS = 60
+TARGET_SECONDS = 30  # issue 11 (it was 60 s before the chart cache)
 DEFAULT_TARGET_SECONDS = 15
-WARM_TARGET_SECONDS = 5  # a rebuild of the 300-page site with nothing changed (issue 11)
+WARM_TARGET_SECONDS = 5  # build + mkdocs build of the 300-page site with nothing changed (issue 11)
 SCALE = ["非常满意", "比较满意", "一般", "不太满意", "很不满意"]
 
 
@@ -73,6 +71,11 @@ def write_content(project: Path, pages: int) -> None:
         microdata={"people": "datasets/microdata/people.csv"},
     )
     meta["disclosure"]["quasi_identifiers"] = {"people": ["area", "age"]}
+    # The default publication's menu and public-use recodes name its own pages and populations: every page of the
+    # synthetic content is in the menu, and its synthetic microdata is released as it is.
+    meta.pop("navigation", None)
+    meta.pop("public_use", None)
+    meta["release"] = "full"
     _dump(content / "publication.yml", meta)
 
     profile = [
@@ -197,29 +200,31 @@ def folder_size(folder: Path) -> tuple[int, int]:
     return sum(path.stat().st_size for path in files), len(files)
 
 
-def time_build(project: Path, label: str, target: float, *, site: bool = True) -> bool:
-    """Runs the build and `mkdocs build` in `project`, prints each stage and the total; True when within target.
-    With `site=False` only the build is run and held to the target (the warm rebuild)."""
+def time_build(project: Path, label: str, target: float) -> bool:
+    """Runs `build_tables.py` and `mkdocs build` in `project`, each as a process as a user runs them, prints each
+    stage and the total; True when within target."""
     started = time.perf_counter()
-    progress = io.StringIO()
-    build.build(project / "publication", stream=progress)
+    built = subprocess.run(
+        [sys.executable, str(ROOT / "build_tables.py"), "--content", str(project / "publication")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
     tables = time.perf_counter() - started
-    print(progress.getvalue().rstrip())
+    print(built.stderr.rstrip())
+    if built.returncode != 0:
+        raise SystemExit(f"build_tables.py exited {built.returncode}")
     print(f"build     tables, charts, pages and data package: {tables:.1f} s", flush=True)
-    if not site:
-        passed = tables <= target
-        print(f"{'PASS' if passed else 'FAIL'}  {label}, build <= {target:g} s: {tables:.1f} s")
-        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        return passed
 
     started = time.perf_counter()
-    environment = {**os.environ, "SOURCE_DATE_EPOCH": "1669507200"}
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": "1669507200", "NO_MKDOCS_2_WARNING": "1"}
     mkdocs = Path(sys.executable).with_name("mkdocs")
     subprocess.run(
         [str(mkdocs), "build", "--quiet", "-f", str(project / "mkdocs.yml")],
         cwd=project,
         check=True,
         env=environment,
+        stderr=subprocess.DEVNULL,
     )
     site = time.perf_counter() - started
     size, files = folder_size(project / "site")
@@ -228,7 +233,7 @@ def time_build(project: Path, label: str, target: float, *, site: bool = True) -
     total = tables + site
     passed = total <= target
     print(f"{'PASS' if passed else 'FAIL'}  {label}, build + mkdocs build <= {target:g} s: {total:.1f} s")
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     return passed
 
 
@@ -242,7 +247,7 @@ def bench_site(pages: int = 300, keep: bool = False, warm: bool = False) -> bool
         print(f"content   {pages} indicator pages written in {time.perf_counter() - started:.1f} s", flush=True)
         passed = time_build(project, f"{pages} pages", TARGET_SECONDS)
         if warm:
-            passed &= time_build(project, f"{pages} pages, warm rebuild", WARM_TARGET_SECONDS, site=False)
+            passed &= time_build(project, f"{pages} pages, warm rebuild", WARM_TARGET_SECONDS)
         return passed
     finally:
         if keep:
@@ -277,7 +282,7 @@ def main() -> None:
     parser.add_argument(
         "--default", action="store_true", help="time the default publication instead (microdata to site, <= 15 s)"
     )
-    parser.add_argument("--warm", action="store_true", help="then rebuild with nothing changed (<= 5 s, build only)")
+    parser.add_argument("--warm", action="store_true", help="then build again with nothing changed (<= 5 s)")
     arguments = parser.parse_args()
     if arguments.default:
         sys.exit(0 if bench_default(arguments.keep) else 1)

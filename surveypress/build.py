@@ -12,8 +12,10 @@ Exit codes of `main`: 0 done, 1 `--check` found differences, 2 bad input (messag
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import io
 import json
+import os
 import sys
 import tempfile
 import time
@@ -94,6 +96,14 @@ def build(
         ),
     )
     refuse_inputs_among_outputs(pub)
+    # Nothing changed since the last build (inputs, code, libraries, fonts, options) and its outputs are intact:
+    # a build would write the same bytes, so none is written. --check always builds.
+    inputs = None if check else inputs_key(pub, engine)
+    if inputs is not None and unchanged(pub, inputs):
+        progress.done(
+            f"nothing changed: {len(outputs.read_manifest(pub.project_root))} outputs as the last build left them"
+        )
+        return None
     with outputs.Staging(pub.project_root, outside=check) as staging, tempfile.TemporaryDirectory() as scratch:
         # Small files are read and checked whole; large ones are checked by the engine while it scans them.
         microdata = progress.step("load", lambda: sources.open_microdata(pub, Path(scratch)), sources.describe)
@@ -176,10 +186,55 @@ def build(
             progress.done("up to date" if comparison.clean else f"{len(comparison.lines())} files out of date")
             cache.commit()
             return comparison
+        cache.forget_build(pub.project_root)
         stale = staging.swap()
         cache.commit()  # only a build that succeeded adds to the cache
+        if inputs is not None:
+            cache.record_build(pub.project_root, inputs, outputs.read_manifest(pub.project_root))
         progress.done(f"outputs replaced, {len(stale)} stale files removed")
         return None
+
+
+# Environment variables that change what a build writes (the cache folder does not).
+BUILD_ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SPARK_REMOTE")
+
+
+def inputs_key(pub: spec.Publication, engine: str) -> str:
+    """One hash of everything a build reads: the content folder, the microdata and published figures, the engine's
+    code, the installed libraries and Python, the CJK fonts, the options and the environment variables it reads."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if (name in BUILD_ENVIRONMENT or name.startswith(("SURVEYPRESS_", "SPARK_"))) and name != cache.CACHE_ENV
+    }
+    try:
+        folder = chart.find_cjk_font_dir()
+        fonts = [str(folder), chart.font_files(folder)]
+    except InputError:
+        fonts = []
+    libraries = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions())
+    microdata = [
+        [population.id, str(population.microdata), cache.file_digest(population.microdata)]
+        for population in pub.codebook.populations.values()
+    ]
+    return cache.digest(
+        sys.version,
+        libraries,
+        cache.file_digest(Path(__file__).parent),
+        environment,
+        fonts,
+        [str(pub.content_dir.resolve()), str(pub.project_root.resolve()), engine],
+        cache.file_digest(pub.content_dir),
+        microdata,
+        [str(pub.published_figures), cache.file_digest(pub.published_figures)],
+    )
+
+
+def unchanged(pub: spec.Publication, inputs: str) -> bool:
+    """Whether the last build had these inputs and left outputs that are all still as it wrote them."""
+    if (pub.project_root / outputs.JOURNAL).exists():
+        return False  # a publish was interrupted: the build finishes it first
+    return cache.unchanged_since_last_build(pub.project_root, inputs, outputs.read_manifest(pub.project_root))
 
 
 def refuse_inputs_among_outputs(pub: spec.Publication) -> None:

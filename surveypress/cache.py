@@ -110,3 +110,57 @@ def jinja_bytecode_cache(project_root: str | Path, settings: str) -> jinja2.Byte
     """Jinja2's cache of compiled templates, in a folder per Jinja2 version and environment `settings` (code
     compiled with other settings, e.g. autoescape, is never shared)."""
     return _JinjaCache(cache_root(project_root) / "jinja" / f"{jinja2.__version__}-{settings}")
+
+
+# A rebuild with nothing changed: the whole build's inputs hashed into one key, and the outputs it wrote then.
+
+BUILDS = "builds"
+
+
+def file_digest(path: str | Path) -> str | None:
+    """SHA-256 of a file's bytes (of every file below it, by relative path, for a folder); None when absent."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(item for item in path.rglob("*") if item.is_file() and "__pycache__" not in item.parts)
+        return digest([[item.relative_to(path).as_posix(), file_digest(item)] for item in files])
+    hasher = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                hasher.update(chunk)
+    except OSError:
+        return None
+    return hasher.hexdigest()
+
+
+def _build_record(project_root: str | Path) -> Path:
+    # One record per project: SURVEYPRESS_CACHE_DIR may be shared between projects.
+    return cache_root(project_root) / BUILDS / f"{digest(str(Path(project_root).resolve()))[:32]}.json"
+
+
+def record_build(project_root: str | Path, inputs: str, files: list[str]) -> None:
+    """Notes, after a build has published, the key of its inputs and the hash of every file it generated."""
+    root = Path(project_root)
+    record = {"inputs": inputs, "files": {name: file_digest(root / name) for name in sorted(files)}}
+    _pending[_build_record(root)] = json.dumps(record, indent=0, sort_keys=True).encode("utf-8")
+    commit()
+
+
+def forget_build(project_root: str | Path) -> None:
+    """Drops the record (a build that did not publish, or published something else, must not be skipped next)."""
+    _build_record(project_root).unlink(missing_ok=True)
+
+
+def unchanged_since_last_build(project_root: str | Path, inputs: str, files: list[str]) -> bool:
+    """Whether the last build of this project had the same inputs and every file it generated (`files`, from the
+    manifest) still holds the bytes it wrote: then a build would write exactly those bytes again."""
+    root = Path(project_root)
+    try:
+        record = json.loads(_build_record(root).read_bytes())
+        recorded = record["files"]
+        same_inputs = record["inputs"] == inputs
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if not same_inputs or not files or sorted(recorded) != sorted(files):
+        return False
+    return all(file_digest(root / name) == recorded[name] for name in files)

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import re
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -872,15 +872,15 @@ def render_charts(
         specs = load_chart_specs(pub)
         source = source_line(pub, values)
         store = cache.Cache(pub.project_root, "vega-lite")
-        prepared = [prepare_chart(pub, values, spec, source, store) for spec in specs]
-        # Per chart: the narrow and wide drawings the page shows, then the framed download (the only one with a PNG).
-        drawings = [drawing for _spec, _title, _frame, layouts in prepared for drawing in layouts]
-        # The CJK font is required only when some chart draws a Han, Kana or Hangul character.
-        cjk = any(needs_cjk_font(drawing) for drawing in drawings)
-        if cjk:
-            register_cjk_fonts()
-        pngs = [layout is DOWNLOAD for _ in prepared for layout in (NARROW, WIDE, DOWNLOAD)]
-        images, drawn = draw_images_cached(pub.project_root, drawings, pngs, cjk)
+        prepared = []
+        # Each chart's drawings go to the workers as soon as it is specified, so drawing overlaps specifying.
+        with Drawer(len(specs), cache.Cache(pub.project_root, "charts")) as drawer:
+            for spec in specs:
+                prepared.append(prepare_chart(pub, values, spec, source, store))
+                # The narrow and wide drawings the page shows, then the framed download (the only one with a PNG).
+                for drawing, layout in zip(prepared[-1][3], (NARROW, WIDE, DOWNLOAD), strict=True):
+                    drawer.add(drawing, layout is DOWNLOAD)
+            images, drawn = drawer.results()
         charts: dict[str, ChartOutput] = {}
         for index, (spec, title, frame, layouts) in enumerate(prepared):
             (narrow, _), (wide, _), (svg, png) = images[3 * index : 3 * index + 3]
@@ -891,7 +891,11 @@ def render_charts(
 
 def _font_fingerprint() -> list[list]:
     """Names, sizes and modification times of the CJK font files the images are drawn with."""
-    folder = register_cjk_fonts()
+    return font_files(register_cjk_fonts())
+
+
+def font_files(folder: Path) -> list[list]:
+    """Names, sizes and modification times of the font files in `folder`."""
     return sorted(
         [path.relative_to(folder).as_posix(), path.stat().st_size, path.stat().st_mtime_ns]
         for path in folder.rglob("*")
@@ -899,25 +903,66 @@ def _font_fingerprint() -> list[list]:
     )
 
 
-def draw_images_cached(
-    project_root: Path, specs: list[dict], pngs: list[bool], cjk: bool = True
-) -> tuple[list[tuple[str, bytes | None]], list[bool]]:
-    """`draw_images`, skipping every specification already drawn with the same vl-convert and fonts (cache.py);
-    gives the images and, per drawing, whether it was drawn now. `cjk`: whether the CJK fonts are used."""
-    store = cache.Cache(project_root, "charts")
-    # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the PNG size and the fonts.
-    drawing = [_code_fingerprint(), vl_convert.__version__, PNG_MIN_WIDTH, _font_fingerprint() if cjk else []]
-    keys = [cache.digest(*drawing, spec, with_png) for spec, with_png in zip(specs, pngs, strict=True)]
-    found = [store.get(key, ("svg", "png")) for key in keys]
-    missing = [index for index, entry in enumerate(found) if entry is None]
-    images: list[tuple[str, bytes | None] | None] = [
-        None if entry is None else (entry["svg"].decode("utf-8"), entry["png"] or None) for entry in found
-    ]
-    drawn_now = draw_images([specs[index] for index in missing], png=[pngs[index] for index in missing])
-    for index, (svg, png) in zip(missing, drawn_now, strict=True):
-        store.put(keys[index], {"svg": svg.encode("utf-8"), "png": png or b""})
-        images[index] = (svg, png)
-    return images, [entry is None for entry in found]  # type: ignore[return-value]
+class Drawer:
+    """Draws Vega-Lite specifications into SVG (and PNG) as they are added, in order; one already drawn with the same
+    code, vl-convert and fonts comes from `store` (cache.py), when given.
+
+    vl-convert holds the interpreter while it draws, so with many charts (`charts` // PARALLEL_MIN_CHARTS >= 2) the
+    drawings go to worker processes, one per core, started when the first drawing is missing: the caller specifies
+    the next chart while the workers draw. The bytes are the same either way. Use as a context manager."""
+
+    def __init__(self, charts: int, store: cache.Cache | None = None) -> None:
+        self.store = store
+        # Counted in charts (one PNG each): a chart's screen drawings (SVG only) cost little beside its PNG.
+        self.workers = min(os.cpu_count() or 1, charts // PARALLEL_MIN_CHARTS)
+        self.pool: ProcessPoolExecutor | None = None
+        self._items: list[tuple[str | None, Any, bool]] = []  # (cache key, images or a future, drawn now)
+        self._drawing: dict[bool, list] = {}
+
+    def __enter__(self) -> Drawer:
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+    def _key(self, spec: dict, with_png: bool) -> str:
+        cjk = needs_cjk_font(spec)
+        if cjk not in self._drawing:
+            # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the PNG size and,
+            # for a drawing with Chinese, Japanese or Korean text, the CJK fonts.
+            self._drawing[cjk] = [_code_fingerprint(), vl_convert.__version__, PNG_MIN_WIDTH]
+            self._drawing[cjk].append(_font_fingerprint() if cjk else [])
+        return cache.digest(*self._drawing[cjk], spec, with_png)
+
+    def add(self, spec: dict, with_png: bool = True) -> None:
+        if needs_cjk_font(spec):
+            register_cjk_fonts()
+        key = self._key(spec, with_png) if self.store is not None else None
+        entry = self.store.get(key, ("svg", "png")) if self.store is not None and key is not None else None
+        if entry is not None:
+            self._items.append((key, (entry["svg"].decode("utf-8"), entry["png"] or None), False))
+        elif self.workers < 2:
+            self._items.append((key, _draw((spec, with_png)), True))
+        else:
+            if self.pool is None:
+                # Workers come from a fork server, not a fork of this process: forking a process that runs threads
+                # (a test runner, a browser driver) can copy a held lock into the child and hang it.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload([__name__])
+                self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_start_worker)
+            self._items.append((key, self.pool.submit(_draw, (spec, with_png)), True))
+
+    def results(self) -> tuple[list[tuple[str, bytes | None]], list[bool]]:
+        """Per drawing added, in order: its SVG and PNG (None without), and whether it was drawn now."""
+        images = []
+        for key, found, drawn in self._items:
+            svg, png = found.result() if isinstance(found, Future) else found
+            if drawn and self.store is not None and key is not None:
+                self.store.put(key, {"svg": svg.encode("utf-8"), "png": png or b""})
+            images.append((svg, png))
+        return images, [drawn for _key, _found, drawn in self._items]
 
 
 DEFAULT_SOURCE = (
@@ -960,13 +1005,24 @@ def prepare_chart(
         drawn_as = spec
 
     def specify() -> list[dict]:
-        drawn = [build_chart(drawn_as, title, frame, layout, source).to_dict() for layout in (NARROW, WIDE, DOWNLOAD)]
-        if not any(needs_cjk_font(drawing) for drawing in drawn):
-            drawn = [
-                build_chart(drawn_as, title, frame, layout, source, font=LATIN_FONT_STACK).to_dict()
-                for layout in (NARROW, WIDE, DOWNLOAD)
-            ]
-        return drawn
+        import altair as alt
+
+        def drawings(font: str) -> list[dict]:
+            # Altair checks each part against the Vega-Lite schema as it is made and the whole again, most of the
+            # time a chart takes to specify; the parts come from this module alone, and tests/test_chart.py checks
+            # every chart of the default publication against the schema.
+            with alt.utils.schemapi.debug_mode(False):
+                return [
+                    build_chart(drawn_as, title, frame, layout, source, font=font).to_dict(validate=False)
+                    for layout in (NARROW, WIDE, DOWNLOAD)
+                ]
+
+        # CJK fonts are named only when some drawing has CJK text. The font names are Latin, so whichever stack is
+        # tried first gives the same answer; the likelier one is tried first, to specify most charts once.
+        likely = FONT_STACK if CJK_TEXT.search(f"{title}{source}{frame.to_csv()}") else LATIN_FONT_STACK
+        drawn = drawings(likely)
+        font = FONT_STACK if any(needs_cjk_font(drawing) for drawing in drawn) else LATIN_FONT_STACK
+        return drawn if font == likely else drawings(font)
 
     if store is None:
         return spec, title, frame, tuple(specify())  # type: ignore[return-value]
@@ -1024,22 +1080,12 @@ def _start_worker() -> None:
 
 
 def draw_images(specs: list[dict], png: list[bool] | None = None) -> list[tuple[str, bytes | None]]:
-    """SVG, and PNG where `png` asks for it (default: for every one), for each specification, in order.
-
-    vl-convert holds the interpreter while it draws, so a publication with many charts draws them in worker
-    processes, one per core; the bytes are the same either way.
-    """
-    jobs = list(zip(specs, png if png is not None else [True] * len(specs), strict=True))
-    # Counted in PNGs: a chart's screen drawings (SVG only) cost little beside its download PNG.
-    workers = min(os.cpu_count() or 1, sum(with_png for _, with_png in jobs) // PARALLEL_MIN_CHARTS)
-    if workers < 2:
-        return [_draw(job) for job in jobs]
-    # Workers come from a fork server, not a fork of this process: forking a process that runs threads (a test
-    # runner, a browser driver) can copy a held lock into the child and hang it.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker) as pool:
-        return list(pool.map(_draw, jobs, chunksize=4))
+    """SVG, and PNG where `png` asks for it (default: for every one), for each specification, in order."""
+    wanted = png if png is not None else [True] * len(specs)
+    with Drawer(sum(wanted)) as drawer:
+        for spec, with_png in zip(specs, wanted, strict=True):
+            drawer.add(spec, with_png)
+        return drawer.results()[0]
 
 
 def _svg_text(svg: str) -> str:

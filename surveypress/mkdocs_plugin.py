@@ -5,11 +5,20 @@ this plugin puts that folder first among the theme's folders, so MkDocs takes th
 static files (assets/stylesheets/site.css, assets/javascripts/site.js) into the site, and links both from every page.
 The script's own text comes from the engine's catalogue: each page's <body> carries it in data attributes, in the
 language of that page's edition.
+
+Under `mkdocs serve` it also watches the content folder (publication.yml's folder: templates, YAML, published
+figures) and the microdata files, and runs the build (build_tables.py's `build`) before each site build: the build
+rewrites only the outputs whose bytes changed (charts from the cache, nothing at all when no input changed), so
+`mkdocs serve --dirty` rebuilds only the pages whose Markdown changed. `mkdocs build` never runs it: the site is built
+from the committed outputs.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import os
 from pathlib import Path
 
 from markupsafe import escape
@@ -20,9 +29,53 @@ from surveypress import i18n, site_hooks
 THEME_DIR = Path(__file__).resolve().parent / "theme"
 STYLESHEET = "assets/stylesheets/site.css"
 SCRIPT = "assets/javascripts/site.js"
+log = logging.getLogger("mkdocs.plugins.surveypress")
 
 
 class SurveypressPlugin(BasePlugin):
+    serving = False
+
+    def on_startup(self, *, command, dirty):
+        self.serving = command == "serve"
+
+    def content_dir(self, config) -> Path:
+        """The content folder, found as site_hooks finds it (SURVEYPRESS_CONTENT, else publication/)."""
+        return Path(config.config_file_path).parent / os.environ.get(site_hooks.CONTENT_ENV, "publication")
+
+    def on_serve(self, server, config, builder):
+        """Watches the content folder and the microdata files: a change runs the build again (`on_pre_build`)."""
+        content = self.content_dir(config)
+        if content.is_dir():
+            server.watch(str(content))
+        for path in self.microdata(content):
+            server.watch(str(path), recursive=False)
+        return server
+
+    def microdata(self, content: Path) -> list[Path]:
+        from surveypress import spec
+        from surveypress.errors import InputError
+
+        try:
+            pub = spec.load_publication(content)
+        except (InputError, OSError):
+            return []  # the build says what is wrong; the content folder is watched all the same
+        return [population.microdata for population in pub.codebook.populations.values() if population.microdata]
+
+    def on_pre_build(self, config):
+        """Under `mkdocs serve`: the build, which writes only what changed; a bad input is logged, the site kept."""
+        if not self.serving or not self.content_dir(config).is_dir():
+            return
+        from surveypress import build
+        from surveypress.errors import InputError
+
+        progress = io.StringIO()
+        try:
+            build.build(self.content_dir(config), out_dir=Path(config.config_file_path).parent, stream=progress)
+        except InputError as error:
+            log.error("surveypress: %s", error)
+        else:
+            log.info("surveypress: %s", progress.getvalue().strip().splitlines()[-1])
+
     def on_config(self, config):
         dirs = config.theme.dirs
         if str(THEME_DIR) not in dirs:

@@ -17,7 +17,6 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from surveypress.spec import Codebook, Numeric, Question
 
@@ -126,6 +125,8 @@ def median_ranks(n: int) -> tuple[int, int] | None:
     (P(B <= r - 1) <= 0.025 is 40·sum C(n, i) <= 2^n), so it is exact. None when n is too small (n < 6).
     """
     if n > EXACT_RANKS_UP_TO:
+        from scipy import stats  # here, not at the top: scipy.stats takes most of a no-change build's start-up
+
         rank = int(stats.binom.ppf(0.025, n, 0.5))
         rank += 1 if stats.binom.cdf(rank, n, 0.5) <= 0.025 else 0
         return rank, n + 1 - rank
@@ -163,6 +164,8 @@ def summarise(histogram: Mapping[int, int], numeric: Numeric) -> dict[str, dict[
             variance = (squares - total * total / n) / (n - 1)
             error = (max(variance, Decimal(0)).sqrt() / Decimal(n).sqrt()) / scale
             # scipy's t quantile (a float, 15+ significant digits) is the one inexact input; the same for both engines.
+            from scipy import stats
+
             t = Decimal(repr(float(stats.t.ppf(float(1 - (1 - CONFIDENCE) / 2), n - 1))))
             result["mean"]["ci_low"] = _round(mean / scale - t * error, places)
             result["mean"]["ci_high"] = _round(mean / scale + t * error, places)

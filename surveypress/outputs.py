@@ -457,9 +457,12 @@ class Staging:
             self.write_manifest()
         staged = self.outputs()
         stale = sorted(set(self.existing()) - set(staged))
-        # The manifest and the data package go last: they describe the other files.
+        # The manifest and the data package go last: they describe the other files. A file that already holds the
+        # staged bytes is left as it is, so its modification time says it did not change (what `mkdocs serve
+        # --dirty` and other watchers go by).
         last = {MANIFEST: 2, layout.DATAPACKAGE: 1}
-        moves = sorted(staged, key=lambda name: (last.get(name, 0), name))
+        changed = [name for name in staged if not _same_bytes(self.root / name, self.project_root / name)]
+        moves = sorted(changed, key=lambda name: (last.get(name, 0), name))
         journal = {"staging": self.root.name, "move": moves, "remove": stale}
         _write_atomically(self.project_root / JOURNAL, json_text(journal, sort_keys=False))
         roll_forward(self.project_root)
@@ -549,6 +552,16 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _same_bytes(staged: Path, current: Path) -> bool:
+    """Whether `current` is a regular file (not a link) holding exactly the bytes of `staged`."""
+    try:
+        if current.is_symlink() or current.stat().st_size != staged.stat().st_size:
+            return False
+        return current.read_bytes() == staged.read_bytes()
+    except OSError:
+        return False
 
 
 def roll_forward(project_root: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import build, narrate, outputs, package
+from surveypress import build, cache, narrate, outputs, package
 from surveypress.errors import InputError
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
@@ -45,11 +45,11 @@ def run(project: Path, *options: str) -> tuple[int, str]:
 
 
 def snapshot(project: Path) -> dict[str, str]:
-    """Every file of the project with its hash (the content folder included)."""
+    """Every file of the project with its hash (the content folder included; the cache, which is no output, not)."""
     return {
         path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(project.rglob("*"))
-        if path.is_file()
+        if path.is_file() and not path.relative_to(project).as_posix().startswith(".cache/")
     }
 
 
@@ -181,6 +181,7 @@ def test_internal_error_exits_3_and_outputs_stay_as_they_were(project: Path, mon
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(package, "build_datapackage", crash)
+    cache.forget_build(project)  # else nothing changed, and a rebuild would not reach the package stage
     code, log = run(project)
     assert code == 3
     assert "internal error: RuntimeError: a bug (rerun with --verbose for the traceback)" in log
@@ -280,6 +281,7 @@ def test_interrupted_build_removes_its_staging_folder_and_keeps_outputs(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(narrate, "render_pages", interrupt)
+    cache.forget_build(project)  # else nothing changed, and a rebuild would not reach the narrate stage
     code, log = run(project)
     assert code == 130
     assert "interrupted" in log

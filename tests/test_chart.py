@@ -17,9 +17,10 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from surveypress import chart, spec, tabulate
+from surveypress import chart, i18n, spec, tabulate
 from surveypress.errors import InputError
 from surveypress.text import markdown_text
+from surveypress.values import Values
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "publication"
@@ -127,6 +128,17 @@ def test_every_declared_chart_renders_a_reloadable_spec_images_data_and_full_tex
         assert row["百分比"] in output.alt
         assert f"n={row['样本量n']}" in output.alt
     assert output.title in output.alt
+
+
+def test_every_drawing_of_every_chart_in_both_editions_is_valid_vega_lite(publication):
+    """The build specifies charts without Altair's schema checks (they took most of the time); this test keeps them."""
+    values = Values(indicator_table(publication), primary=publication.primary)
+    for language in publication.languages:
+        with i18n.language(language):
+            for chart_spec in chart.load_chart_specs(publication):
+                drawings = chart.prepare_chart(publication, values, chart_spec, "Source: a test.")[3]
+                for drawing in drawings:
+                    alt.LayerChart.validate(drawing)  # raises jsonschema's ValidationError naming the part
 
 
 def test_chart_titles_state_values_from_the_table(rendered):
