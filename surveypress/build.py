@@ -279,7 +279,12 @@ def write_tables(
     for population in pub.codebook.populations.values():
         if pub.release.policy != "full" and released and population.id in released:
             file, frame = released[population.id]
-            if isinstance(frame, pd.DataFrame):
+            if isinstance(frame, pd.DataFrame) and file.endswith(".parquet"):
+                target = staging.path(file)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                frame.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
+                written.append(target)
+            elif isinstance(frame, pd.DataFrame):
                 written.append(outputs.write_csv(staging.path(file), frame))
             else:  # a streamed file's public-use recoding, written by the engine
                 target = staging.path(file)

@@ -7,6 +7,14 @@ names the public-use files). Nothing else spells an output path.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+# Released microdata is CSV only up to this size of its input file; above it, Parquet (a CSV file of millions of rows
+# helps no reader, opens in no spreadsheet, and Parquet is a tenth of its size). See public_use_file and
+# sources.release_microdata.
+RELEASE_CSV_MAX_BYTES = 16 * 1024 * 1024
+PARQUET_ROW_GROUP = 131_072  # rows per group of a Parquet file written: groups enough for DuckDB to use every core
+
 DATASETS = "datasets"
 INDICATORS = f"{DATASETS}/indicators.csv"  # every indicator, long format
 INDICATOR_DIR = f"{DATASETS}/indicators"  # one file per indicator, indicator_file()
@@ -31,8 +39,10 @@ def indicator_file(indicator: str) -> str:
     return f"{INDICATOR_DIR}/{indicator}.csv"
 
 
-def public_use_file(population: str) -> str:
-    return f"{PUBLIC_USE_DIR}/{population}.csv"
+def public_use_file(population: str, source: Path | None = None) -> str:
+    """A population's public-use file: CSV, or Parquet when its input file is larger than RELEASE_CSV_MAX_BYTES."""
+    large = source is not None and source.is_file() and source.stat().st_size > RELEASE_CSV_MAX_BYTES
+    return f"{PUBLIC_USE_DIR}/{population}.{'parquet' if large else 'csv'}"
 
 
 def archive_folder(name: str, version: str) -> str:

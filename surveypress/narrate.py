@@ -400,7 +400,7 @@ def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
         return []
     order = {"microdata": 0, "indicators": 1, "indicator": 2, "published_figures": 3, "reconciliation": 4}
     found = []
-    for path in [*datasets_dir.rglob("*.csv"), *datasets_dir.glob("microdata/*.parquet")]:
+    for path in [*datasets_dir.rglob("*.csv"), *datasets_dir.rglob("*.parquet")]:
         relative = path.relative_to(datasets_dir).as_posix()
         kind, subject, title = _describe(pub, relative)
         size = path.stat().st_size

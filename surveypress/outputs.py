@@ -132,6 +132,7 @@ _OUTPUTS = (
     (OutputSet(layout.DATASETS, "*.csv"), True),
     (OutputSet(layout.INDICATOR_DIR, "*.csv"), True),
     (OutputSet(layout.PUBLIC_USE_DIR, "*.csv"), True),
+    (OutputSet(layout.PUBLIC_USE_DIR, "*.parquet"), True),
     (OutputSet(".", layout.DATAPACKAGE), True),
     (OutputSet(layout.DOCS, "*.md", recursive=True, marker=PAGE_MARKER), True),
     (OutputSet(layout.CHARTS_DIR, "*", recursive=True), False),

@@ -114,8 +114,9 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
     if datasets.is_dir():
         for path in datasets.rglob("*.csv"):
             found[path.relative_to(staging_root).as_posix()] = path
-        # Microdata over sources.RELEASE_CSV_MAX_BYTES, or given as Parquet, is released as Parquet.
-        for path in (datasets / "microdata").rglob("*.parquet") if (datasets / "microdata").is_dir() else []:
+        # Microdata over layout.RELEASE_CSV_MAX_BYTES (a public-use file of such an input too), or given as Parquet,
+        # is released as Parquet.
+        for path in datasets.rglob("*.parquet"):
             found[path.relative_to(staging_root).as_posix()] = path
     # Input microdata that is not released is never described, wherever it sits.
     for population in pub.codebook.populations.values():

@@ -279,7 +279,7 @@ class StreamedRelease:
     def write(self, target: Path) -> None:
         from surveypress.engines import duckdb_engine
 
-        duckdb_engine.write_released_csv(self.source, self.columns, self.classes, target, self.verbatim)
+        duckdb_engine.write_released(self.source, self.columns, self.classes, target, self.verbatim)
 
 
 def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tuple[str, pd.DataFrame]]) -> None:

@@ -24,14 +24,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import load
+from surveypress import layout, load
 from surveypress.errors import InputError
 from surveypress.spec import Population, Publication
 
-# Microdata is released as the input file (mirrored into the outputs) when it is Parquet or a CSV file up to this
-# size; a larger CSV file is released as Parquet only, written by the engine as a stream (a CSV file of millions of
-# rows helps no reader, and Parquet is a tenth of its size).
-RELEASE_CSV_MAX_BYTES = 16 * 1024 * 1024
+# Microdata released in full is the input file (mirrored into the outputs) when it is Parquet or a CSV file up to
+# layout.RELEASE_CSV_MAX_BYTES; a larger CSV file is released as Parquet only, written by the engine as a stream.
 # Files up to these sizes are read whole (quicker for small surveys: no engine to start); larger ones stream through
 # the engine. 4 MB of CSV or 256 KB of Parquet are about 40,000 and 15,000 respondents of the default publication's
 # codebook; load.py takes about a second for them, and DuckDB scans them as fast.
@@ -41,7 +39,6 @@ STREAM_PARQUET_ABOVE_BYTES = 256 * 1024
 STREAM_ENV = "SURVEYPRESS_STREAM_ABOVE_BYTES"
 HEAD_BYTES = 1 << 16  # the start of a CSV file checked as load.py checks a whole file (encoding, header)
 CSV_BLOCK_BYTES = 16 << 20
-PARQUET_ROW_GROUP = 131_072  # rows per group: enough groups for DuckDB to scan with every core
 
 
 @dataclass(frozen=True)
@@ -160,7 +157,7 @@ def _csv_to_parquet(
             for batch in reader:
                 if invalid:
                     break
-                writer.write_batch(batch, row_group_size=PARQUET_ROW_GROUP)
+                writer.write_batch(batch, row_group_size=layout.PARQUET_ROW_GROUP)
     except pa.ArrowInvalid:
         invalid.append(None)  # e.g. bytes that are not UTF-8 further down the file
     if invalid:
@@ -178,11 +175,11 @@ def _holds_nul(path: Path) -> bool:
 
 
 def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.DataFrame | Streamed]) -> list[str]:
-    """Stages each population's microdata for release (see RELEASE_CSV_MAX_BYTES); gives the staged paths."""
+    """Stages each population's microdata for release (see layout.RELEASE_CSV_MAX_BYTES); gives the staged paths."""
     released = []
     for population in pub.codebook.populations.values():
         path = population.microdata
-        if path.suffix.lower() != ".csv" or path.stat().st_size <= RELEASE_CSV_MAX_BYTES:
+        if path.suffix.lower() != ".csv" or path.stat().st_size <= layout.RELEASE_CSV_MAX_BYTES:
             released.append(staging.mirror_input(path))
             continue
         relative = Path(load.display_path(path, pub.project_root)).with_suffix(".parquet").as_posix()
@@ -190,11 +187,11 @@ def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.Da
         target.parent.mkdir(parents=True, exist_ok=True)
         source = microdata[population.id]
         if isinstance(source, pd.DataFrame):
-            source.to_parquet(target, index=False, row_group_size=PARQUET_ROW_GROUP)
+            source.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
         else:
             from surveypress.engines import duckdb_engine
 
-            duckdb_engine.write_typed_parquet(pub.codebook, population.id, source, target, PARQUET_ROW_GROUP)
+            duckdb_engine.write_typed_parquet(pub.codebook, population.id, source, target, layout.PARQUET_ROW_GROUP)
         released.append(relative)
     return released
 
@@ -203,6 +200,6 @@ def released_path(pub: Publication, population: Population) -> str:
     """Where a population's microdata is released, relative to the project (see `release_microdata`)."""
     relative = Path(load.display_path(population.microdata, pub.project_root))
     path = population.microdata
-    if path.suffix.lower() == ".csv" and path.is_file() and path.stat().st_size > RELEASE_CSV_MAX_BYTES:
+    if path.suffix.lower() == ".csv" and path.is_file() and path.stat().st_size > layout.RELEASE_CSV_MAX_BYTES:
         return relative.with_suffix(".parquet").as_posix()
     return relative.as_posix()

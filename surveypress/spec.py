@@ -1427,7 +1427,7 @@ def _recodes(entry: dict, source: Path, codebook: Codebook, population: Populati
             )
         top_code.append((column, highest))
     return Recodes(
-        file=layout.public_use_file(population.id),
+        file=layout.public_use_file(population.id, population.microdata),
         drop=tuple(drop if isinstance(drop, list) else [drop]),
         coarsen=tuple(coarsen),
         top_code=tuple(top_code),

@@ -125,13 +125,13 @@ def test_microdata_over_the_csv_release_size_is_released_as_parquet_with_the_sam
 
     import pandas as pd
 
-    from surveypress import build, sources
+    from surveypress import build, layout, sources
 
     project = tmp_path / "tiny"
     shutil.copytree(ROOT / "tests/fixtures/tiny", project)
     release_in_full(project)
     monkeypatch.setenv(sources.STREAM_ENV, "0")
-    monkeypatch.setattr(sources, "RELEASE_CSV_MAX_BYTES", 0)
+    monkeypatch.setattr(layout, "RELEASE_CSV_MAX_BYTES", 0)
     build.build(project / "publication", stream=io.StringIO())
 
     released = project / "datasets/microdata/people.parquet"
@@ -150,6 +150,42 @@ def test_microdata_over_the_csv_release_size_is_released_as_parquet_with_the_sam
     with zipfile.ZipFile(archive) as members:
         assert members.read(folder + "datasets/microdata/people.parquet") == released.read_bytes()
         assert folder + "datasets/microdata/people.csv" not in members.namelist()
+
+
+@pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "read whole"])
+def test_a_public_use_file_of_an_input_over_the_csv_release_size_is_parquet_with_the_same_answers_as_the_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    import json
+    import zipfile
+
+    import pandas as pd
+
+    from surveypress import build, layout, sources
+
+    if streamed:
+        monkeypatch.setenv(sources.STREAM_ENV, "0")
+    small, large = tmp_path / "small", tmp_path / "large"
+    for project in (small, large):
+        shutil.copytree(ROOT / "tests/fixtures/tiny", project)
+    build.build(small / "publication", stream=io.StringIO())
+    monkeypatch.setattr(layout, "RELEASE_CSV_MAX_BYTES", 0)
+    build.build(large / "publication", stream=io.StringIO())
+
+    as_csv = pd.read_csv(small / "datasets/public-use/people.csv", dtype={"respondent_id": str})
+    as_parquet = pd.read_parquet(large / "datasets/public-use/people.parquet")
+    assert not (large / "datasets/public-use/people.csv").exists()
+    assert list(as_parquet.columns) == list(as_csv.columns)
+    assert "p_region" not in as_parquet.columns  # the public-use recodes hold in either format
+    assert as_parquet["respondent_id"].tolist() == as_csv["respondent_id"].tolist()
+    for column in as_csv.columns[1:]:
+        assert as_parquet[column].astype("Int64").tolist() == as_csv[column].astype("Int64").tolist(), column
+    package = json.loads((large / "datapackage.json").read_text(encoding="utf-8"))
+    described = {resource["path"]: resource for resource in package["resources"]}
+    assert described["datasets/public-use/people.parquet"]["format"] == "parquet"
+    archive = next((large / "docs/downloads").glob("*.zip"))
+    with zipfile.ZipFile(archive) as members:
+        assert any(name.endswith("datasets/public-use/people.parquet") for name in members.namelist())
 
 
 @pytest.mark.bench

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from surveypress import load, numeric, rules
+from surveypress import layout, load, numeric, rules
 from surveypress.design import Layout, cluster_sums, respondent_sums, unit_layout
 from surveypress.errors import InputError
 from surveypress.load import UTF8_BOM
@@ -515,24 +515,32 @@ def _recoded(column: str, column_type: str, classes: dict[int, int] | None) -> s
     return f"CASE {value} {cases} ELSE {value} END"
 
 
-def write_released_csv(
+def write_released(
     source: object, columns: list[str], classes: dict[str, dict[int, int]], target: Path, verbatim: tuple[str, ...] = ()
 ) -> None:
-    """Writes a streamed file's released columns as CSV, with the public-use recodes applied (protect.py keeps the
-    same rules for files read whole), in file order, without holding the file in memory. `verbatim` columns (a
-    design's weights, strata and PSUs) are written as they are, not read as answer codes."""
+    """Writes a streamed file's released columns as CSV (or Parquet, when `target` ends in .parquet), with the
+    public-use recodes applied (protect.py keeps the same rules for files read whole), in file order, without holding
+    the file in memory. `verbatim` columns (a design's weights, strata and PSUs) are written as they are, not read as
+    answer codes."""
     connection = connect()
     try:
         relation = parquet(Path(source))  # type: ignore[arg-type]
         types = {name: kind for name, kind, *_ in connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+        as_parquet = target.suffix.lower() == ".parquet"
         select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
         select += [
-            f"CAST({_quote(column)} AS VARCHAR) AS {_quote(column)}"
+            (_quote(column) if as_parquet else f"CAST({_quote(column)} AS VARCHAR)") + f" AS {_quote(column)}"
             if column in verbatim
             else f"{_recoded(column, types[column], classes.get(column))} AS {_quote(column)}"
             for column in columns[1:]
         ]
         connection.execute("SET preserve_insertion_order = true")
+        if as_parquet:
+            connection.execute(
+                f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(target))} "
+                f"(FORMAT parquet, ROW_GROUP_SIZE {layout.PARQUET_ROW_GROUP})"
+            )
+            return
         body = Path(f"{target}.body")
         connection.execute(
             f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(body))} (FORMAT csv, HEADER true)"
