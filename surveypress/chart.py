@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 from surveypress import cache, i18n, layout, outputs
 from surveypress.errors import InputError
+from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
 from surveypress.spec import CHARTS, Publication, serves
 from surveypress.text import html_text, url_text
@@ -57,15 +58,6 @@ FONT_STACK = (
 # A chart with no Han, Kana or Hangul in its text needs no CJK font, neither to draw its PNG nor in its SVG.
 LATIN_FONT_STACK = "Helvetica Neue, Arial, Liberation Sans, DejaVu Sans, sans-serif"
 CJK_TEXT = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-# Folders searched for a CJK font for the PNGs; SURVEYPRESS_CJK_FONT_DIR comes first when set.
-CJK_FONT_DIRS = (
-    "/usr/share/fonts/opentype/noto",
-    "/usr/share/fonts/truetype/noto",
-    "/usr/share/fonts/noto-cjk",
-    "/usr/share/fonts/truetype/wqy",
-    "/usr/share/fonts/google-noto-cjk",
-)
-CJK_FONT_NAME = re.compile(r"(cjk|wqy|sourcehan|source-han|han-sans)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -98,10 +90,6 @@ BAR_HEIGHT = 18
 PNG_MIN_WIDTH = 1200
 # Below this many charts per worker, starting worker processes (about 2 s) costs more than it saves.
 PARALLEL_MIN_CHARTS = 32
-
-
-class FontMissingError(InputError):
-    """No CJK font for vl-convert: the PNGs would show empty boxes instead of Chinese. The build stops with advice."""
 
 
 @dataclass(frozen=True)
@@ -318,24 +306,6 @@ def needs_cjk_font(vega_lite: dict) -> bool:
 
 
 # Fonts.
-
-
-def find_cjk_font_dir() -> Path:
-    """The first folder holding a CJK font file; raises FontMissingError naming what was searched."""
-    candidates = [os.environ["SURVEYPRESS_CJK_FONT_DIR"]] if os.environ.get("SURVEYPRESS_CJK_FONT_DIR") else []
-    candidates.extend(CJK_FONT_DIRS)
-    for folder in candidates:
-        path = Path(folder)
-        if path.is_dir() and any(
-            CJK_FONT_NAME.search(file.name) and file.suffix.lower() in (".ttc", ".otf", ".ttf")
-            for file in path.rglob("*")
-        ):
-            return path
-    raise FontMissingError(
-        candidates[0],
-        "a folder holding a Chinese (CJK) font for the chart PNGs; searched " + ", ".join(candidates),
-        hint="Install Debian's fonts-noto-cjk, or set SURVEYPRESS_CJK_FONT_DIR to a folder with a Chinese font",
-    )
 
 
 _registered: set[str] = set()
@@ -899,15 +869,6 @@ def render_charts(
 def _font_fingerprint() -> list[list]:
     """Names, sizes and modification times of the CJK font files the images are drawn with."""
     return font_files(register_cjk_fonts())
-
-
-def font_files(folder: Path) -> list[list]:
-    """Names, sizes and modification times of the font files in `folder`."""
-    return sorted(
-        [path.relative_to(folder).as_posix(), path.stat().st_size, path.stat().st_mtime_ns]
-        for path in folder.rglob("*")
-        if path.is_file() and path.suffix.lower() in (".ttc", ".otf", ".ttf")
-    )
 
 
 class Drawer:

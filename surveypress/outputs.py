@@ -32,12 +32,13 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from surveypress import layout
 from surveypress.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported where a table is written: the no-change check (build.py) never needs it
+    import pandas as pd
 
 STAGING_PREFIX = ".build-staging-"
 
@@ -169,6 +170,8 @@ def format_number(value: float) -> str:
 
 def _column_as_text(series: pd.Series) -> list[str]:
     """One column's cells as the strings written to the CSV."""
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(series.dtype):
         return ["" if pd.isna(v) else ("true" if v else "false") for v in series]
     if pd.api.types.is_integer_dtype(series.dtype):

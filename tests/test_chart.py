@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from surveypress import chart, i18n, spec, tabulate
+from surveypress import chart, fonts, i18n, spec, tabulate
 from surveypress.errors import InputError
 from surveypress.text import markdown_text
 from surveypress.values import Values
@@ -302,10 +302,10 @@ def test_an_unknown_category_in_a_title_names_the_chart_and_the_call(tmp_path):
 
 
 def test_missing_cjk_font_stops_the_build_with_advice(monkeypatch, tmp_path):
-    monkeypatch.setattr(chart, "CJK_FONT_DIRS", (str(tmp_path),))
+    monkeypatch.setattr(fonts, "CJK_FONT_DIRS", (str(tmp_path),))
     monkeypatch.delenv("SURVEYPRESS_CJK_FONT_DIR", raising=False)
     with pytest.raises(chart.FontMissingError, match="fonts-noto-cjk"):
-        chart.find_cjk_font_dir()
+        fonts.find_cjk_font_dir()
 
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -379,7 +379,7 @@ def test_a_hostile_label_is_drawn_as_text_in_the_svg_and_escaped_in_the_data(tmp
 
 
 def test_a_chart_without_cjk_text_needs_no_cjk_font_and_one_with_it_does(monkeypatch, tmp_path):
-    monkeypatch.setattr(chart, "CJK_FONT_DIRS", (str(tmp_path / "no-fonts"),))
+    monkeypatch.setattr(fonts, "CJK_FONT_DIRS", (str(tmp_path / "no-fonts"),))
     monkeypatch.delenv("SURVEYPRESS_CJK_FONT_DIR", raising=False)
     english = {"使用过": "Used", "未使用过": "Never used"}
     table = _small_table()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import build, chart, outputs
+from surveypress import build, fonts, outputs
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 
@@ -38,12 +38,12 @@ def test_a_rebuild_with_nothing_changed_writes_nothing_and_a_change_to_any_input
     shutil.copytree(TINY, project)
     code = tmp_path / "code"
     shutil.copytree(Path(build.__file__).parent, code, ignore=shutil.ignore_patterns("__pycache__"))
-    fonts = tmp_path / "fonts"
-    fonts.mkdir()
-    font = chart.find_cjk_font_dir()
-    cjk = sorted(path for path in font.rglob("*") if chart.CJK_FONT_NAME.search(path.name))
-    (fonts / cjk[0].name).symlink_to(cjk[0])
-    monkeypatch.setenv("SURVEYPRESS_CJK_FONT_DIR", str(fonts))
+    font_dir = tmp_path / "fonts"
+    font_dir.mkdir()
+    font = fonts.find_cjk_font_dir()
+    cjk = sorted(path for path in font.rglob("*") if fonts.CJK_FONT_NAME.search(path.name))
+    (font_dir / cjk[0].name).symlink_to(cjk[0])
+    monkeypatch.setenv("SURVEYPRESS_CJK_FONT_DIR", str(font_dir))
     libraries = list(importlib.metadata.distributions())
     options: list[str] = []
 
@@ -60,7 +60,7 @@ def test_a_rebuild_with_nothing_changed_writes_nothing_and_a_change_to_any_input
         "microdata": lambda: append(project / "datasets/microdata/people.csv", "P-999,2,2,,,,\n"),
         "option": engine,
         "environment": lambda: monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000"),
-        "font": lambda: (fonts / cjk[-1].name).symlink_to(cjk[-1]),
+        "font": lambda: (font_dir / cjk[-1].name).symlink_to(cjk[-1]),
         "engine code": lambda: (
             monkeypatch.setattr(build, "__file__", str(code / "build.py")) or append(code / "chart.py", "\n")
         ),

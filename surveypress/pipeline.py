@@ -1,0 +1,266 @@
+"""The stages of a build, in the order ARCHITECTURE.md fixes: load, tabulate, protect, disclose, reconcile, tables,
+charts and pages per edition, site config, data package, archive; written through a staging folder, then swapped.
+
+build.py runs it after deciding that something changed: this module imports the heavy libraries (pandas, Altair,
+DuckDB ...), which a rebuild with nothing changed never needs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from surveypress import (
+    cache,
+    chart,
+    i18n,
+    layout,
+    narrate,
+    outputs,
+    package,
+    protect,
+    reconcile,
+    site,
+    sources,
+    spec,
+    tabulate,
+    workbook,
+)
+from surveypress.i18n import _
+
+if TYPE_CHECKING:
+    from surveypress.build import Progress
+
+CHARTS_DIR = layout.CHARTS_DIR
+DOWNLOADS_DIR = layout.DOWNLOADS_DIR
+DATA_README = "README.md"
+
+
+def _rows(frame: pd.DataFrame) -> str:
+    return f"{len(frame):,} rows"
+
+
+def run(
+    pub: spec.Publication, progress: Progress, *, engine: str, check: bool, inputs: str | None
+) -> outputs.Comparison | None:
+    """Builds every output of `pub` through a staging folder; swaps them into place (recording the build's inputs
+    for the next no-change check), or, with `check`, compares them with the committed files and changes nothing."""
+    with outputs.Staging(pub.project_root, outside=check) as staging, tempfile.TemporaryDirectory() as scratch:
+        # Small files are read and checked whole; large ones are checked by the engine while it scans them.
+        microdata = progress.step("load", lambda: sources.open_microdata(pub, Path(scratch)), sources.describe)
+
+        # Process data.
+        chosen = tabulate.choose_engine(microdata) if engine == "auto" else engine
+        table = progress.step(
+            "tabulate", lambda: tabulate.tabulate(pub, microdata, engine=chosen), lambda t: f"{_rows(t)} ({chosen})"
+        )
+        # Means and medians of numeric questions; a publication without any gets no summary table.
+        summary = tabulate.summarize(pub, microdata)
+        table = progress.step(
+            "protect",
+            lambda: protect.protect(pub, table),
+            lambda t: f"{_rows(t)}, {int((t['suppression'] != 'none').sum())} suppressed",
+        )
+        published = protect.publishable(table)
+        released = protect.released_microdata(pub, microdata)
+        protect.check_recount(pub, table, released)
+        disclosure = progress.step(
+            "disclose", lambda: protect.disclosure_report(pub, microdata), lambda d: f"{_rows(d)} in the k-report"
+        )
+        protect.check_disclosure(pub, disclosure)
+        reconciliation = progress.step(
+            "reconcile",
+            lambda: reconcile.reconcile(pub, table),
+            lambda r: ", ".join(f"{n} {status}" for status, n in r["status"].value_counts().sort_index().items()),
+        )
+
+        # Save outputs.
+        progress.step(
+            "tables",
+            lambda: write_tables(pub, staging, published, disclosure, reconciliation, microdata, released, summary),
+            lambda files: f"{len(files)} files",
+        )
+        # Each language with page templates is an edition: its own charts and pages, from the same tables.
+        pages: dict[str, list[str]] = {}
+        for language, _templates in pub.editions:
+            prefix = pub.docs_prefix(language)
+            charts = progress.step(
+                "chart",
+                lambda language=language, prefix=prefix: chart.render_charts(
+                    pub, table, staging.path(CHARTS_DIR + ("/" + prefix.strip("/") if prefix else "")), language
+                ),
+                lambda c, language=language: (
+                    f"{len(c)} charts ({language}), {sum(output.drawn for output in c.values())} drawn"
+                ),
+            )
+            docs = staging.path(f"{layout.DOCS}/{prefix}") if prefix else staging.path(layout.DOCS)
+            written = progress.step(
+                "narrate",
+                lambda language=language, charts=charts, docs=docs: narrate.render_pages(
+                    pub, table, reconciliation, charts, docs, language, summary
+                ),
+                lambda written, language=language: f"{len(written)} pages ({language})",
+            )
+            pages[language] = [path.relative_to(docs).as_posix() for path in written]
+        # A declared language without templates still has its labels in the tables and the data package.
+        unbuilt = [language for language in pub.languages if language not in pages]
+        progress.step(
+            "site",
+            lambda: outputs.write_text(staging.path(layout.GENERATED_CONFIG), site.generated_config(pub, pages)),
+            lambda path: (
+                f"{path.name}, editions {', '.join(pages)}"
+                + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else "")
+            ),
+        )
+        progress.step(
+            "package",
+            lambda: outputs.write_json(
+                staging.path(layout.DATAPACKAGE), package.build_datapackage(pub, staging.root), sort_keys=False
+            ),
+            lambda path: f"{len(json.loads(path.read_text(encoding='utf-8'))['resources'])} resources",
+        )
+        progress.step("archive", lambda: write_archive(pub, staging), lambda path: path.name)
+        staging.write_manifest()
+
+        if check:
+            comparison = staging.compare(outputs.CHECKED)
+            progress.done("up to date" if comparison.clean else f"{len(comparison.lines())} files out of date")
+            cache.commit()
+            return comparison
+        cache.forget_build(pub.project_root)
+        stale = staging.swap()
+        cache.commit()  # only a build that succeeded adds to the cache
+        if inputs is not None:
+            cache.record_build(pub.project_root, inputs, outputs.read_manifest(pub.project_root))
+        progress.done(f"outputs replaced, {len(stale)} stale files removed")
+        return None
+
+
+def write_tables(
+    pub: spec.Publication,
+    staging: outputs.Staging,
+    published: pd.DataFrame,
+    disclosure: pd.DataFrame,
+    reconciliation: pd.DataFrame,
+    microdata: dict[str, Any] | None = None,
+    released: dict[str, tuple[str, pd.DataFrame]] | None = None,
+    summary: pd.DataFrame | None = None,
+) -> list[Path]:
+    """Stages the CSV tables under datasets/ and the released microdata: an input released in full is mirrored (or,
+    when large, written as Parquet: sources.release_microdata) so later stages see the whole layout; a public-use
+    file is written; nothing for `release: none`."""
+    written = [outputs.write_csv(staging.path(layout.INDICATORS), published)]
+    for indicator in pub.indicators:
+        rows = published[published["indicator"] == indicator.id]
+        written.append(outputs.write_csv(staging.path(layout.indicator_file(indicator.id)), rows))
+    if pub.figures_text is not None:
+        # Read as text so the hand-entered cells are copied as typed (no number re-formatting).
+        figures = pd.read_csv(io.StringIO(pub.figures_text), dtype=str, keep_default_na=False)
+        written.append(outputs.write_csv(staging.path(layout.PUBLISHED_FIGURES), figures))
+    written.append(outputs.write_csv(staging.path(layout.RECONCILIATION), reconciliation))
+    written.append(outputs.write_csv(staging.path(layout.DISCLOSURE), disclosure))
+    if pub.release.policy == "full":
+        sources.release_microdata(pub, staging, microdata or {})
+    if summary is not None and len(summary):
+        written.append(outputs.write_csv(staging.path(layout.SUMMARIES), summary))
+    for population in pub.codebook.populations.values():
+        if pub.release.policy != "full" and released and population.id in released:
+            file, frame = released[population.id]
+            if isinstance(frame, pd.DataFrame) and file.endswith(".parquet"):
+                target = staging.path(file)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                frame.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
+                written.append(target)
+            elif isinstance(frame, pd.DataFrame):
+                written.append(outputs.write_csv(staging.path(file), frame))
+            else:  # a streamed file's public-use recoding, written by the engine
+                target = staging.path(file)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                frame.write(target)
+                written.append(target)
+    return written
+
+
+def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
+    """The README placed in the download archive: what the package is, its licence and sources, and its files,
+    written once per declared language (primary first)."""
+    sections = []
+    for language in pub.languages:
+        with i18n.language(language):
+            sections.append(_data_readme_in(pub, members, language))
+    return "\n".join(sections)
+
+
+def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str) -> str:
+    meta = pub.meta
+    title = package.meta_text(pub, "title", language) or str(meta.get("name", ""))
+    description = package.meta_text(pub, "description", language)
+    lines = [f"# {title}", "", _("Version: {version}").format(version=meta.get("version", "")), ""]
+    if description:
+        lines += [description, ""]
+    if meta.get("synthetic"):
+        lines += [
+            _("Note: the microdata in this package is synthetic; it only reproduces the published aggregates."),
+            "",
+        ]
+    licences = [entry.get("title") or entry.get("name") for entry in meta.get("licenses") or []]
+    if licences:
+        lines += [_("Licence: {licences}").format(licences=", ".join(str(name) for name in licences)), ""]
+    sources = meta.get("sources") or []
+    if sources:
+        lines += [_("Sources:"), ""]
+        lines += [
+            f"- {entry.get('title', '')} ({entry.get('publisher', '')}, {entry.get('date', '')})" for entry in sources
+        ]
+        lines.append("")
+    lines += [
+        _("Files (each described in datapackage.json):"),
+        "",
+        *[f"- `{name}`" for name in members],
+        "",
+        _("Check: {command}").format(command="`sha256sum -c SHA256SUMS`"),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
+    """Stages docs/downloads/<name>-<version>.zip (one folder <name>-<version>/ holding datasets/, datapackage.json,
+    README and the workbook), its SHA256SUMS, and a copy of every file in it under docs/downloads/ for downloading
+    one at a time."""
+    # spec.load_publication has checked that name and version are plain enough for a file name.
+    stem = layout.archive_folder(pub.meta["name"], pub.meta["version"])
+
+    members: dict[str, Path | bytes] = {
+        name: staging.root / name for name in staging.staged() if name.startswith(layout.DATASETS + "/")
+    }
+    members[layout.DATAPACKAGE] = staging.path(layout.DATAPACKAGE)
+    # The indicator tables again as one accessible workbook, for readers who open data in a spreadsheet program.
+    descriptor = json.loads(members[layout.DATAPACKAGE].read_text(encoding="utf-8"))
+    release = {key: pub.meta[key] for key in ("contact", "next_release") if pub.meta.get(key)}
+    members[workbook.WORKBOOK_NAME] = workbook.write_workbook(
+        {**descriptor, **release}, staging.root, staging.path(f"{DOWNLOADS_DIR}/{workbook.WORKBOOK_NAME}")
+    )
+    members[DATA_README] = data_readme(pub, sorted(members)).encode("utf-8")
+    members["SHA256SUMS"] = outputs.sha256sums_text(members).encode("utf-8")
+    epoch = outputs.build_epoch(pub.meta, pub.changelog_entries)
+    # Each file is also offered on its own, beside the package that describes it, so that a reader can take one
+    # table, and a tool can read the package from the site (its resource paths resolve from there).
+    for name, source in members.items():
+        target = staging.path(f"{DOWNLOADS_DIR}/{name}")
+        if isinstance(source, Path) and source != target:
+            outputs.copy_file(source, target)
+    # Inside the archive everything sits in one folder named like it, so unpacking never spills into the current one.
+    archive = outputs.write_zip(
+        staging.path(f"{DOWNLOADS_DIR}/{stem}.zip"),
+        {f"{stem}/{name}": source for name, source in members.items()},
+        epoch,
+    )
+    outputs.write_text(staging.path(f"{DOWNLOADS_DIR}/SHA256SUMS"), outputs.sha256sums_text({archive.name: archive}))
+    return archive
