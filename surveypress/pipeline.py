@@ -12,7 +12,7 @@ import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -34,9 +34,6 @@ from surveypress import (
 )
 from surveypress.i18n import _
 
-if TYPE_CHECKING:
-    from surveypress.build import Progress
-
 CHARTS_DIR = layout.CHARTS_DIR
 DOWNLOADS_DIR = layout.DOWNLOADS_DIR
 DATA_README = "README.md"
@@ -47,10 +44,11 @@ def _rows(frame: pd.DataFrame) -> str:
 
 
 def run(
-    pub: spec.Publication, progress: Progress, *, engine: str, check: bool, inputs: str | None
+    pub: spec.Publication, progress: Any, *, engine: str, check: bool, inputs: str | None
 ) -> outputs.Comparison | None:
-    """Builds every output of `pub` through a staging folder; swaps them into place (recording the build's inputs
-    for the next no-change check), or, with `check`, compares them with the committed files and changes nothing."""
+    """Builds every output of `pub` through a staging folder, reporting each stage to `progress` (a build.Progress);
+    swaps them into place (recording the build's inputs for the next no-change check), or, with `check`, compares
+    them with the committed files and changes nothing."""
     with outputs.Staging(pub.project_root, outside=check) as staging, tempfile.TemporaryDirectory() as scratch:
         # Small files are read and checked whole; large ones are checked by the engine while it scans them.
         microdata = progress.step("load", lambda: sources.open_microdata(pub, Path(scratch)), sources.describe)
