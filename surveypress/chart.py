@@ -744,32 +744,30 @@ def build_chart(
         if layout.framed
         else {"text": subtitle, "fontSize": 13, "fontWeight": "normal", "color": MUTED, "lineHeight": 17}
     )
-    return (
-        alt.layer(bars, interval, *ends, labels, data=data)
-        .properties(
-            width=plot_width,
-            height=alt.Step(step),
-            title=alt.Title(
-                **{
-                    "anchor": "start",
-                    "fontSize": TITLE_SIZE,
-                    "fontWeight": "bold",
-                    "color": INK,
-                    "subtitleFontSize": 13,
-                    "subtitleColor": MUTED,
-                    "subtitlePadding": 6,
-                    "lineHeight": 21,
-                    "subtitleLineHeight": 17,
-                    "offset": 10,
-                    **heading,
-                }
-            ),
-            background="white",
-            padding={"left": 6, "right": 6, "top": 6, "bottom": 6},
-        )
-        .configure(font=font)
-        .configure_view(stroke=None)
-        .configure_axis(labelFont=font)
+    # One constructor, not .properties() and .configure_*(): each of those copies the whole chart again.
+    return alt.LayerChart(
+        data=data,
+        layer=[bars, interval, *ends, labels],
+        width=plot_width,
+        height=alt.Step(step),
+        title=alt.Title(
+            **{
+                "anchor": "start",
+                "fontSize": TITLE_SIZE,
+                "fontWeight": "bold",
+                "color": INK,
+                "subtitleFontSize": 13,
+                "subtitleColor": MUTED,
+                "subtitlePadding": 6,
+                "lineHeight": 21,
+                "subtitleLineHeight": 17,
+                "offset": 10,
+                **heading,
+            }
+        ),
+        background="white",
+        padding={"left": 6, "right": 6, "top": 6, "bottom": 6},
+        config=alt.Config(font=font, view=alt.ViewConfig(stroke=None), axis=alt.AxisConfig(labelFont=font)),
     )
 
 
