@@ -136,10 +136,16 @@ function spScrollBoxes() {
     box.setAttribute("role", "region");
     box.setAttribute("aria-label", caption ? caption.textContent : document.body.getAttribute("data-sp-table-label") || "");
   });
-  document.querySelectorAll(".md-typeset__scrollwrap, .sp-table-scroll").forEach(function (box) {
+  // Measure every box first, then add or remove hints: a width read after a change would lay the whole page out
+  // again, once per table (on the reconciliation page that was most of the script's time on a phone).
+  var boxes = Array.prototype.slice.call(document.querySelectorAll(".md-typeset__scrollwrap, .sp-table-scroll"));
+  var widths = boxes.map(function (box) {
+    return box.scrollWidth > box.clientWidth + 1;
+  });
+  boxes.forEach(function (box, index) {
     var next = box.nextElementSibling;
     var hinted = next && next.classList.contains("sp-scroll-hint");
-    var wide = box.scrollWidth > box.clientWidth + 1;
+    var wide = widths[index];
     if (wide && !hinted) {
       var hint = document.createElement("p");
       hint.className = "sp-scroll-hint";
