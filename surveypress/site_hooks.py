@@ -8,6 +8,8 @@ site's address from publication.yml and a description of each page taken from it
 - `page.meta.description`: the page's first paragraph of prose (the synthetic-data notice and the release box
   skipped), cut at a sentence end near 120 characters; Material writes it as the meta description and
   overrides/main.html as the Open Graph description.
+- the one 404 page, at the root, stays in the primary language (mkdocs-static-i18n builds every edition into the
+  same site folder, and the last edition built would otherwise leave its 404 page there);
 - without an address the sitemap lists no page (a sitemap needs full addresses; MkDocs would write `None` before
   every path), and says why;
 - one search index per edition: mkdocs-static-i18n merges every edition's entries into search/search_index.json
@@ -180,4 +182,9 @@ EMPTY_SITEMAP = (
 def on_post_template(output, template_name, config, **kwargs):
     if template_name == "sitemap.xml" and not config.get("site_url"):
         return EMPTY_SITEMAP
+    i18n = config.plugins.get("i18n") if hasattr(config, "plugins") else None
+    if template_name == "404.html" and i18n is not None and i18n.current_language != i18n.default_language:
+        # There is one 404 page, at the root; each edition's build writes it again, and the last one built would
+        # leave it in that language. MkDocs writes nothing for an empty template, so the primary edition's stays.
+        return ""
     return output

@@ -83,6 +83,46 @@ def test_every_page_loads_without_console_errors_and_requests_nothing_outside_lo
     assert bool(HAN.search(page.locator("h1").first.inner_text())) != english
 
 
+# The text a reader sees around a page's own content (header, navigation, footer, search, the reading aids, labels
+# for screen readers), without the article and the table of contents, which repeats the article's headings.
+INTERFACE_TEXT = """() => {
+  const outside = (element) => !element.closest("article, nav.md-nav--secondary, script, style, svg");
+  const texts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.textContent.trim() && outside(node.parentElement)) texts.push(node.textContent.trim());
+  }
+  document.querySelectorAll("[aria-label], [title], [placeholder]").forEach((element) => {
+    if (!outside(element)) return;
+    ["aria-label", "title", "placeholder"].forEach((name) => {
+      if (element.getAttribute(name)) texts.push(element.getAttribute(name));
+    });
+  });
+  return texts.join("\\n");
+}"""
+LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z'’]+(?:[ -][A-Za-z][A-Za-z'’]+)*")
+# Names, not interface text: the licence's name, and each language's name in itself in the language switcher.
+INTERFACE_NAMES = {"zh": {"CC BY", "English"}, "en": {"中文 (简体)"}}
+
+
+@pytest.mark.parametrize("path", [*EDITION_PAGES, "404.html"])
+def test_the_interface_around_each_page_is_in_the_language_of_its_edition(browser, base_url, path):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    try:
+        page = context.new_page()
+        page.goto(base_url + path, wait_until="networkidle")
+        text = page.evaluate(INTERFACE_TEXT)
+    finally:
+        context.close()
+    if path.startswith("en/"):
+        for name in INTERFACE_NAMES["en"]:
+            text = text.replace(name, "")
+        assert HAN.findall(text) == [], path
+    else:
+        assert sorted(set(LATIN_WORDS.findall(text)) - INTERFACE_NAMES["zh"]) == [], path
+
+
 def test_every_page_says_the_microdata_is_synthetic(phone, base_url):
     page = phone.new_page()
     for path in PAGES:
