@@ -123,6 +123,28 @@ def test_the_interface_around_each_page_is_in_the_language_of_its_edition(browse
         assert sorted(set(LATIN_WORDS.findall(text)) - INTERFACE_NAMES["zh"]) == [], path
 
 
+@pytest.mark.parametrize("path", ["reconciliation.html", "en/reconciliation.html", "findings/usage.html"])
+def test_on_a_phone_every_table_too_wide_for_the_screen_says_it_scrolls_and_no_other_does(phone, base_url, path):
+    page, _ = _open(phone, base_url + path)
+    _show_everything(page)
+    boxes = page.locator(".md-typeset__scrollwrap:visible, .sp-table-scroll:visible").all()
+    assert boxes, path
+    for box in boxes:
+        box.scroll_into_view_if_needed()
+        # The hint follows once the table is laid out on screen (a frame or two after scrolling to it).
+        settled = page.wait_for_function(
+            """(box) => {
+                const wide = box.scrollWidth > box.clientWidth + 1;
+                const next = box.nextElementSibling;
+                return (next !== null && next.classList.contains('sp-scroll-hint')) === wide;
+            }""",
+            arg=box.element_handle(),
+            timeout=5000,
+        )
+        assert settled, (path, box.evaluate("(box) => box.innerText.slice(0, 60)"))
+    assert any(box.evaluate("(box) => box.scrollWidth > box.clientWidth + 1") for box in boxes), path
+
+
 def test_every_page_says_the_microdata_is_synthetic(phone, base_url):
     page = phone.new_page()
     for path in PAGES:
