@@ -22,9 +22,9 @@ import os
 from pathlib import Path
 
 from markupsafe import escape
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 
-from surveypress import i18n, site_hooks
+from surveypress import i18n, site, site_hooks
 
 THEME_DIR = Path(__file__).resolve().parent / "theme"
 STYLESHEET = "assets/stylesheets/site.css"
@@ -97,6 +97,7 @@ class SurveypressPlugin(BasePlugin):
 
     def on_post_page(self, output, page, config):
         """Hands site.js its text in the page's language (theme.language, set per edition)."""
+        output = site_hooks.on_post_page(output, page, config)
         language = str(config.theme.get("language") or "en")
         if i18n.catalogue_folder(language) is None:
             return output
@@ -106,6 +107,14 @@ class SurveypressPlugin(BasePlugin):
         script_text = escape(json.dumps(texts, ensure_ascii=False))
         attributes = f'data-sp-table-label="{escape(label)}" data-sp-text="{script_text}"'
         return output.replace("<body", f"<body {attributes}", 1)
+
+    def on_post_template(self, output_content, template_name, config):
+        return site_hooks.on_post_template(output_content, template_name, config)
+
+    @event_priority(-110)
+    def on_post_build(self, config):
+        """After mkdocs-static-i18n (-100) merged the editions' search entries: one index per edition."""
+        site_hooks.on_post_build(config, site.search_settings)
 
 
 # The name site.js gives a scrolling table that has no caption.

@@ -4,9 +4,10 @@
 Takes: the `Publication` (publication.yml: title, short_title, description, short_description, licences, synthetic,
 navigation, languages) and the page paths each edition rendered.
 Gives: the YAML text of the generated config: site name and description, copyright line (licence and the
-synthetic-data notice), `theme.language`, the search plugin (jieba-segmented Chinese for `zh`, the stock stemmer
-otherwise), the `surveypress` plugin (theme as package data), the navigation, and for more than one edition the
-`i18n` plugin (mkdocs-static-i18n, folder structure: primary at the docs root, others under docs/<tag>/).
+synthetic-data notice), `theme.language`, the search plugin and each edition's search settings (jieba-segmented
+Chinese for `zh`, trimmed words with stop words dropped otherwise), the `surveypress` plugin (theme as package data),
+the navigation, and for more than one edition the `i18n` plugin (mkdocs-static-i18n, folder structure: primary at
+the docs root, others under docs/<tag>/).
 """
 
 from __future__ import annotations
@@ -108,13 +109,23 @@ def _nav_page(path: str, title: str | None, pages: list[str], source: Path) -> A
     return {title: page} if title else page
 
 
-def search_plugin(languages: list[str]) -> dict[str, Any]:
-    lang = [primary_subtag(tag) for tag in languages]
-    settings: dict[str, Any] = {"lang": lang if len(lang) > 1 else lang[0]}
-    if SEGMENTED & set(lang):
+def search_settings(tag: str) -> dict[str, Any]:
+    """The search settings of the edition in `tag`: each edition has its own index (site_hooks.split_search_index)."""
+    lang = primary_subtag(tag)
+    if lang in SEGMENTED:
         # jieba segments Chinese at build time with zero-width spaces, so the separator must include U+200B.
-        settings["separator"] = r"[\s\u200b\-]"
-    return {"search": settings}
+        return {"lang": [lang], "separator": r"[\s\u200b\-]"}
+    # Punctuation trimmed ("fraud" inside quotes) and stop words dropped, but no stemmer: Material searches each
+    # typed word as a prefix (government*), and lunr does not stem a prefix, so a stemmed index ("govern") would
+    # never match it. Material's own default for English leaves the stemmer out for the same reason.
+    return {"lang": [lang], "separator": r"[\s\-]+", "pipeline": ["trimmer", "stopWordFilter"]}
+
+
+def search_plugin(primary: str) -> dict[str, Any]:
+    """The search plugin as the primary edition configures it; the other editions' indices take search_settings."""
+    settings = search_settings(primary)
+    lang = settings["lang"]
+    return {"search": {**settings, "lang": lang[0] if len(lang) == 1 else lang}}
 
 
 def generated_config(pub: Publication, pages: dict[str, list[str]]) -> str:
@@ -128,7 +139,7 @@ def generated_config(pub: Publication, pages: dict[str, list[str]]) -> str:
         ),
         "copyright": copyright_line(pub, primary),
         "theme": {"language": material_language(primary)},
-        "plugins": [search_plugin(built), "surveypress"],
+        "plugins": [search_plugin(primary), "surveypress"],
         "nav": navigation(pub, primary, pages.get(primary, [])),
     }
     if len(built) > 1:
@@ -167,4 +178,4 @@ def _prefixed(item: Any, prefix: str) -> Any:
     return item
 
 
-__all__ = ["GENERATED_CONFIG", "generated_config", "material_language", "serves"]
+__all__ = ["GENERATED_CONFIG", "generated_config", "material_language", "search_settings", "serves"]

@@ -8,11 +8,21 @@ site's address from publication.yml and a description of each page taken from it
 - `page.meta.description`: the page's first paragraph of prose (the synthetic-data notice and the release box
   skipped), cut at a sentence end near 120 characters; Material writes it as the meta description and
   overrides/main.html as the Open Graph description.
+- the one 404 page, at the root, stays in the primary language (mkdocs-static-i18n builds every edition into the
+  same site folder, and the last edition built would otherwise leave its 404 page there);
+- without an address the sitemap lists no page (a sitemap needs full addresses; MkDocs would write `None` before
+  every path), and says why;
+- one search index per edition: mkdocs-static-i18n merges every edition's entries into search/search_index.json
+  with one set of language settings (so English words went through the Chinese pipeline and "government" was not
+  found). After its build, `split_search_index` writes each edition's entries to its own folder's
+  search/search_index.json with that language's settings (site.search_settings), and `edition_base` points the
+  `base` of Material's page config at the edition's folder, where Material looks for the index and resolves results.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import re
@@ -20,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2.utils import htmlsafe_json_dumps
+from mkdocs.utils import write_file
 
 log = logging.getLogger("mkdocs.hooks.surveypress")
 CONTENT_ENV = "SURVEYPRESS_CONTENT"
@@ -90,3 +102,89 @@ def on_page_content(content, page, config, files, **kwargs):
         if description:
             page.meta["description"] = description
     return content
+
+
+_CONFIG_SCRIPT = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.DOTALL)
+SEARCH_INDEX = "search/search_index.json"
+
+
+def editions(config) -> tuple[str, list[str]]:
+    """The primary edition's language and the others' (each built in its folder), from mkdocs-static-i18n."""
+    i18n = config.plugins.get("i18n")
+    if i18n is None:
+        return str(config.theme.get("language") or "en"), []
+    languages = [str(language.locale) for language in i18n.config.languages if language.build]
+    primary = str(i18n.default_language)
+    return primary, [language for language in languages if language != primary]
+
+
+def edition_base(output: str, folder: str) -> str:
+    """The page's HTML with Material's `base` pointing at the edition's folder (`../..` -> `../../en/`)."""
+
+    def rebase(match: re.Match) -> str:
+        settings = json.loads(match.group(2))
+        settings["base"] = str(settings.get("base") or ".").rstrip("/") + f"/{folder}/"
+        # As Material's template writes it (Jinja's tojson: sorted keys, <, >, & and ' escaped).
+        return match.group(1) + str(htmlsafe_json_dumps(settings, sort_keys=True)) + match.group(3)
+
+    return _CONFIG_SCRIPT.sub(rebase, output, count=1)
+
+
+def split_search_index(site_dir: str | Path, primary: str, others: list[str], settings) -> None:
+    """Writes each edition's entries, with `settings(language)`, to its folder's search index (the primary's at
+    the root); locations become relative to the edition's folder, as Material resolves them against `base`."""
+    path = Path(site_dir) / SEARCH_INDEX
+    if not path.is_file():
+        return
+    index = json.loads(path.read_text(encoding="utf-8"))
+    docs = index.get("docs") or []
+    prefixes = tuple(f"{language}/" for language in others)
+    parts = {primary: [doc for doc in docs if not str(doc["location"]).startswith(prefixes)]}
+    for language in others:
+        prefix = f"{language}/"
+        parts[language] = [
+            {**doc, "location": str(doc["location"])[len(prefix) :]}
+            for doc in docs
+            if str(doc["location"]).startswith(prefix)
+        ]
+    for language, entries in parts.items():
+        folder = Path(site_dir) if language == primary else Path(site_dir) / language
+        data = {"config": {**index.get("config", {}), **settings(language)}, "docs": entries}
+        # As Material's search plugin writes it: compact separators.
+        write_file(json.dumps(data, separators=(",", ":"), default=str).encode("utf-8"), str(folder / SEARCH_INDEX))
+
+
+def on_post_page(output, page, config, **kwargs):
+    primary, others = editions(config)
+    folder = str(page.url).split("/", 1)[0]
+    if folder in others and "/" in str(page.url):
+        return edition_base(output, folder)
+    return output
+
+
+def on_post_build(config, settings, **kwargs):
+    i18n = config.plugins.get("i18n")
+    if i18n is None or getattr(i18n, "building", False):
+        # One edition: its index already has its settings. Mid-way through mkdocs-static-i18n's builds: wait.
+        return
+    primary, others = editions(config)
+    split_search_index(config["site_dir"], primary, others, settings)
+
+
+EMPTY_SITEMAP = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    "<!-- No site_url in publication.yml (and not built on GitHub Actions): a sitemap needs the site's full address,"
+    " so it lists no page. -->\n"
+    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>\n'
+)
+
+
+def on_post_template(output, template_name, config, **kwargs):
+    if template_name == "sitemap.xml" and not config.get("site_url"):
+        return EMPTY_SITEMAP
+    i18n = config.plugins.get("i18n") if hasattr(config, "plugins") else None
+    if template_name == "404.html" and i18n is not None and i18n.current_language != i18n.default_language:
+        # There is one 404 page, at the root; each edition's build writes it again, and the last one built would
+        # leave it in that language. MkDocs writes nothing for an empty template, so the primary edition's stays.
+        return ""
+    return output

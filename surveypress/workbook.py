@@ -8,6 +8,11 @@ Gives: the bytes of an `.xlsx` workbook: a cover sheet, a contents sheet, a note
 it holds, no blank rows, no merged cells, and one header row over an Excel table; numbers are numbers, a suppressed
 cell is the text `[c]`. Written with XlsxWriter (maintained, writes the table objects screen readers use); document
 properties carry the package's `created` time, so the same package gives the same bytes.
+
+One workbook serves every edition: its words are in the publication's primary language with the other languages
+beside them (the package's `languages`, through the engine's catalogue): sheet names and column headers carry each
+language once ("Cover" in Chinese, then English), sentences come one row or one column per language, and each table's
+title is given in every language the package has it in.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from typing import Any
 
 import xlsxwriter
 
+from surveypress.i18n import N_, gettext_in
+
 WORKBOOK_NAME = "indicators.xlsx"
 # Excel refuses these in a sheet name and cuts names at 31 characters.
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -29,14 +36,19 @@ SHEET_MAX = 31
 MARKERS = (
     (
         "[c]",
-        "Confidential: suppressed to protect respondents (a small cell in a cross-tabulation, or a cell that "
-        "would let one be worked out from totals).",
+        N_(
+            "Confidential: suppressed to protect respondents (a small cell in a cross-tabulation, or a cell that "
+            "would let one be worked out from totals)."
+        ),
     ),
-    ("[u]", "Low reliability: the base is under the publication's threshold; shown, but read with care."),
-    ("[x]", "Not available: the figure does not exist or cannot be calculated."),
-    ("[z]", "Not applicable."),
-    ("(blank)", "In the flags column: no marker applies."),
+    ("[u]", N_("Low reliability: the base is under the publication's threshold; shown, but read with care.")),
+    ("[x]", N_("Not available: the figure does not exist or cannot be calculated.")),
+    ("[z]", N_("Not applicable.")),
+    (N_("(blank)"), N_("In the flags column: no marker applies.")),
 )
+# Between the languages of one label (a heading, a column header) and of a sheet name (no "/" allowed there).
+LABEL_JOIN = " / "
+SHEET_JOIN = " "
 NUMERIC = ("integer", "number")
 
 
@@ -44,6 +56,39 @@ def _text(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("zh") or value.get("en") or "")
     return "" if value is None else str(value)
+
+
+class _Words:
+    """The engine's words in each of the package's languages, primary first."""
+
+    def __init__(self, languages: list[str]) -> None:
+        self.languages = languages or ["en"]
+        self.primary = self.languages[0]
+
+    def each(self, message: str, **values: Any) -> list[str]:
+        """The message in every language, a translation that reads the same given once."""
+        texts: list[str] = []
+        for tag in self.languages:
+            text = gettext_in(tag, message).format(**values)
+            if text not in texts:
+                texts.append(text)
+        return texts
+
+    def each_language(self, message: str) -> list[str]:
+        """The message in every language, one per language (a column each)."""
+        return [gettext_in(tag, message) for tag in self.languages]
+
+    def label(self, message: str, join: str = LABEL_JOIN, **values: Any) -> str:
+        return join.join(self.each(message, **values))
+
+    def field(self, item: dict[str, Any], key: str) -> list[str]:
+        """A descriptor's `key` (title, description) in every language it has: its own, then `translations`."""
+        texts = [_text(item.get(key))] if item.get(key) else []
+        for tag in self.languages[1:]:
+            text = ((item.get("translations") or {}).get(tag) or {}).get(key)
+            if text and str(text) not in texts:
+                texts.append(str(text))
+        return texts
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:
@@ -74,12 +119,14 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
     root = Path(root)
     created = dt.datetime.strptime(package["created"], "%Y-%m-%dT%H:%M:%SZ")
     tables = [resource for resource in package.get("resources", []) if resource.get("kind") == "indicator"]
+    words = _Words(list(package.get("languages") or []))
+    titles = words.field(package, "title")
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
     book.set_properties(
         {
-            "title": _text(package.get("title")),
-            "subject": _text(package.get("title_en")),
+            "title": titles[0] if titles else "",
+            "subject": LABEL_JOIN.join(titles[1:]),
             "author": ", ".join(_text(c.get("title")) for c in package.get("contributors", [])),
             "keywords": ", ".join(package.get("keywords", [])),
             "comments": f"version {package.get('version', '')}",
@@ -92,100 +139,128 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     link_format = book.add_format({"font_color": "#0b4f8a", "underline": 1})
 
-    taken = {"cover", "contents", "notes"}
+    cover_name, contents_name, notes_name = (
+        _sheet_name(words.label(message, SHEET_JOIN), set()) for message in (N_("Cover"), N_("Contents"), N_("Notes"))
+    )
+    taken = {cover_name.lower(), contents_name.lower(), notes_name.lower()}
     names = [_sheet_name(resource["name"].removeprefix("indicator-"), taken) for resource in tables]
 
     # Cover: what the workbook is, where it comes from, when, under which licence; one item per row, no blank rows.
-    cover = book.add_worksheet("Cover")
+    # Every sentence once per language, one row each.
+    cover = book.add_worksheet(cover_name)
     cover.set_column(0, 0, 110, wrap)
-    lines: list[tuple[str, Any]] = [(_text(package.get("title")), title_format)]
-    if package.get("title_en"):
-        lines.append((_text(package["title_en"]), None))
-    lines.append(("This workbook holds the indicator tables of the publication, one table per worksheet.", None))
-    lines.append(("About these tables", heading_format))
-    lines.append((_text(package.get("description")), None))
-    if package.get("description_en"):
-        lines.append((_text(package["description_en"]), None))
-    if package.get("synthetic"):
-        lines.append(("Synthetic data", heading_format))
-        lines.append(
-            (
-                "The microdata behind these tables is a synthetic reconstruction: totals reproduce the published "
-                "report, cross-tabulations say nothing about real respondents.",
-                None,
-            )
+    lines: list[tuple[str, Any]] = [(titles[0] if titles else "", title_format)]
+    lines += [(title, None) for title in titles[1:]]
+    lines += [
+        (text, None)
+        for text in words.each(
+            N_("This workbook holds the indicator tables of the publication, one table per worksheet.")
         )
-    lines.append(("Source", heading_format))
+    ]
+    lines.append((words.label(N_("About these tables")), heading_format))
+    lines += [(text, None) for text in words.field(package, "description")]
+    if package.get("synthetic"):
+        lines.append((words.label(N_("Synthetic data")), heading_format))
+        lines += [
+            (text, None)
+            for text in words.each(
+                N_(
+                    "The microdata behind these tables is a synthetic reconstruction: totals reproduce the "
+                    "published report, cross-tabulations say nothing about real respondents."
+                )
+            )
+        ]
+    lines.append((words.label(N_("Source")), heading_format))
     for source in package.get("sources", []):
         lines.append(
             (f"{_text(source.get('title'))} ({_text(source.get('publisher'))}, {source.get('date', '')})", None)
         )
-    lines.append(("Version and release date", heading_format))
-    lines.append((f"Version {package.get('version', '')}, released {created.date().isoformat()}", None))
-    for key, heading in (("contact", "Contact"), ("next_release", "Next release")):
+    lines.append((words.label(N_("Version and release date")), heading_format))
+    lines += [
+        (text, None)
+        for text in words.each(
+            N_("Version {version}, released {date}"),
+            version=package.get("version", ""),
+            date=created.date().isoformat(),
+        )
+    ]
+    for key, heading in (("contact", N_("Contact")), ("next_release", N_("Next release"))):
         if package.get(key):
-            lines.append((heading, heading_format))
-            lines.append((_text(package[key]), None))
-    lines.append(("Licence", heading_format))
+            lines.append((words.label(heading), heading_format))
+            value = package[key]
+            texts = [str(value[tag]) for tag in _keys(value, words.languages)] if isinstance(value, dict) else []
+            lines += [(text, None) for text in texts or [_text(value)]]
+    lines.append((words.label(N_("Licence")), heading_format))
     for licence in package.get("licenses", []):
         lines.append((f"{licence.get('title') or licence.get('name')}: {licence.get('path', '')}", None))
-    lines.append(("Notes", heading_format))
-    lines.append(("Markers such as [c] and [u] are explained in the Notes worksheet.", None))
+    lines.append((notes_name, heading_format))
+    lines += [
+        (text, None)
+        for text in words.each(
+            N_("Markers such as [c] and [u] are explained in the {notes} worksheet."), notes=notes_name
+        )
+    ]
     for row, (text, style) in enumerate(lines):
         cover.write_string(row, 0, text, style) if style else cover.write_string(row, 0, text)
 
     # Contents: one row per worksheet, with a link to it.
-    contents = book.add_worksheet("Contents")
-    contents.write_string(0, 0, "Table of contents", title_format)
-    contents.write_string(1, 0, "This worksheet contains one table. Each sheet name links to its worksheet.")
+    # Contents: one row per worksheet, with a link to it; a title column per language.
+    contents = book.add_worksheet(contents_name)
+    contents.write_string(0, 0, words.label(N_("Table of contents")), title_format)
+    contents.write_string(
+        1, 0, words.label(N_("This worksheet contains one table. Each sheet name links to its worksheet."))
+    )
     contents.set_column(0, 0, 24)
-    contents.set_column(1, 1, 60, wrap)
-    contents.set_column(2, 2, 60, wrap)
-    contents.set_column(3, 3, 10)
-    entries = [["Notes", "Notes", "What the markers in the tables mean", len(MARKERS)]]
+    contents.set_column(1, len(words.languages), 60, wrap)
+    contents.set_column(len(words.languages) + 1, len(words.languages) + 1, 10)
+    entries = [[notes_name, *words.each_language(N_("What the markers in the tables mean")), len(MARKERS)]]
     for name, resource in zip(names, tables, strict=True):
         rows = _rows(root / resource["path"])
-        entries.append([name, _text(resource.get("title")), _text(resource.get("title_en")), len(rows) - 1])
+        entries.append([name, *_per_language(resource, words), len(rows) - 1])
+    headers = [
+        words.label(N_("Sheet name")),
+        *(gettext_in(tag, N_("Table title")) for tag in words.languages),
+        words.label(N_("Data rows")),
+    ]
     contents.add_table(
         2,
         0,
         2 + len(entries),
-        3,
+        len(headers) - 1,
         {
             "name": "contents",
             "style": "Table Style Light 1",
             "autofilter": False,
-            "columns": [
-                {"header": "Sheet name"},
-                {"header": "Table title"},
-                {"header": "Title (English)"},
-                {"header": "Data rows"},
-            ],
+            "columns": [{"header": header} for header in _unique_headers(headers)],
         },
     )
-    for offset, (name, title, title_en, count) in enumerate(entries, start=3):
+    for offset, (name, *texts, count) in enumerate(entries, start=3):
         contents.write_url(offset, 0, f"internal:'{name}'!A1", link_format, string=name)
-        contents.write_string(offset, 1, title)
-        contents.write_string(offset, 2, title_en)
-        contents.write_number(offset, 3, count)
+        for column, text in enumerate(texts, start=1):
+            contents.write_string(offset, column, text)
+        contents.write_number(offset, len(texts) + 1, count)
 
     # Notes: the markers.
-    notes = book.add_worksheet("Notes")
-    notes.write_string(0, 0, "Notes", title_format)
-    notes.write_string(1, 0, "This worksheet contains one table.")
+    # Notes: the markers, with their meaning in each language.
+    notes = book.add_worksheet(notes_name)
+    notes.write_string(0, 0, notes_name, title_format)
+    notes.write_string(1, 0, words.label(N_("This worksheet contains one table.")))
     notes.set_column(0, 0, 12)
-    notes.set_column(1, 1, 100, wrap)
+    notes.set_column(1, len(words.languages), 80, wrap)
+    meaning = [gettext_in(tag, N_("Meaning")) for tag in words.languages]
     notes.add_table(
         2,
         0,
         2 + len(MARKERS),
-        1,
+        len(meaning),
         {
             "name": "notes",
             "style": "Table Style Light 1",
             "autofilter": False,
-            "columns": [{"header": "Marker"}, {"header": "Meaning"}],
-            "data": [list(marker) for marker in MARKERS],
+            "columns": [{"header": header} for header in _unique_headers([words.label(N_("Marker")), *meaning])],
+            "data": [
+                [words.label(marker), *(gettext_in(tag, text) for tag in words.languages)] for marker, text in MARKERS
+            ],
         },
     )
 
@@ -196,15 +271,31 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
         rows = _rows(root / resource["path"])
         header, body = rows[0], rows[1:]
         by_name = {field["name"]: field for field in fields}
-        title = f"Table {number}: {_text(resource.get('title'))}"
-        if resource.get("title_en"):
-            title += f" ({resource['title_en']})"
+        table_titles = _per_language(resource, words)
+        title = LABEL_JOIN.join(
+            gettext_in(tag, N_("Table {number}: {title}")).format(number=number, title=text)
+            for tag, text in zip(words.languages, table_titles, strict=False)
+            if text
+        )
         sheet.write_string(0, 0, title, title_format)
         sheet.write_string(
-            1, 0, "This worksheet contains one table. Markers such as [c] and [u] are explained in the Notes worksheet."
+            1,
+            0,
+            words.label(
+                N_(
+                    "This worksheet contains one table. Markers such as [c] and [u] are explained in the {notes} "
+                    "worksheet."
+                ),
+                notes=notes_name,
+            ),
         )
-        sheet.write_string(2, 0, f"Source: {resource['path']} in the data package (datapackage.json).")
-        columns = [{"header": f"{by_name.get(column, {}).get('title', column)} ({column})"} for column in header]
+        sheet.write_string(
+            2, 0, words.label(N_("Source: {path} in the data package (datapackage.json)."), path=resource["path"])
+        )
+        columns = [
+            {"header": f"{LABEL_JOIN.join(words.field(by_name.get(column, {}), 'title')) or column} ({column})"}
+            for column in header
+        ]
         data = [
             [_cell(value, by_name.get(column, {})) for column, value in zip(header, row, strict=True)] for row in body
         ]
@@ -224,6 +315,36 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
         sheet.freeze_panes(4, 0)
     book.close()
     return buffer.getvalue()
+
+
+def _keys(value: dict[str, Any], languages: list[str]) -> list[str]:
+    """The keys of a per-language mapping (zh, en or zh-Hans) in the order of `languages`, each once."""
+    found: list[str] = []
+    for tag in languages:
+        for key in (tag, tag.split("-", 1)[0]):
+            if key in value and key not in found and value[key]:
+                found.append(key)
+                break
+    return found
+
+
+def _per_language(resource: dict[str, Any], words: _Words) -> list[str]:
+    """A resource's title in each of the package's languages ("" where it has none)."""
+    own = _text(resource.get("title"))
+    texts = [own]
+    for tag in words.languages[1:]:
+        texts.append(str(((resource.get("translations") or {}).get(tag) or {}).get("title") or ""))
+    return texts
+
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    """Excel table headers must differ: a header that repeats (an untranslated one) gets its column number."""
+    seen: set[str] = set()
+    unique = []
+    for number, header in enumerate(headers, start=1):
+        unique.append(header if header not in seen else f"{header} ({number})")
+        seen.add(header)
+    return unique
 
 
 def write_workbook(package: dict[str, Any], root: Path, path: Path) -> Path:

@@ -82,7 +82,7 @@ def test_the_workbook_is_the_same_bytes_when_built_twice_and_carries_no_clock_ti
 def test_the_workbook_has_cover_contents_notes_then_one_table_per_indicator(book_bytes: bytes) -> None:
     book = openpyxl.load_workbook(io.BytesIO(book_bytes))
     indicators = [resource for resource in PACKAGE["resources"] if resource["kind"] == "indicator"]
-    assert book.sheetnames[:3] == ["Cover", "Contents", "Notes"]
+    assert book.sheetnames[:3] == ["封面 Cover", "目录 Contents", "说明 Notes"]
     assert len(book.sheetnames) == 3 + len(indicators)
 
     for sheet in book.worksheets:
@@ -92,16 +92,16 @@ def test_the_workbook_has_cover_contents_notes_then_one_table_per_indicator(book
         for row in sheet.iter_rows(min_row=1, max_row=sheet.max_row):
             assert any(cell.value not in (None, "") for cell in row), (sheet.title, row[0].row)
 
-    cover_text = "\n".join(str(row[0].value) for row in book["Cover"].iter_rows())
+    cover_text = "\n".join(str(row[0].value) for row in book["封面 Cover"].iter_rows())
     assert PACKAGE["title"] in cover_text
     assert PACKAGE["version"] in cover_text
     assert "synthetic" in cover_text.lower()
     assert "Notes worksheet" in cover_text
 
-    notes = {row[0]: row[1] for row in book["Notes"].iter_rows(min_row=4, values_only=True)}
+    notes = {row[0]: row[1] for row in book["说明 Notes"].iter_rows(min_row=4, values_only=True)}
     assert {"[c]", "[u]", "[x]", "[z]"} <= set(notes)
 
-    contents = book["Contents"]
+    contents = book["目录 Contents"]
     assert set(contents.tables) == {"contents"}
     listed = [row[0] for row in contents.iter_rows(min_row=4, values_only=True)]
     assert listed == book.sheetnames[2:]
@@ -127,3 +127,27 @@ def test_the_workbook_has_cover_contents_notes_then_one_table_per_indicator(book
         # Counts and bases are numbers a spreadsheet can add up; suppressed cells say [c].
         count = rows[0].index("count")
         assert all(isinstance(row[count], int) or row[count] == "[c]" for row in body), name
+
+
+def test_the_workbook_speaks_the_primary_language_with_english_beside_it(book_bytes: bytes) -> None:
+    """One workbook for both editions: Chinese first, English beside it, in every label a reader meets."""
+    book = openpyxl.load_workbook(io.BytesIO(book_bytes))
+    cover = [row[0].value for row in book["封面 Cover"].iter_rows()]
+    assert cover[0] == PACKAGE["title"] and cover[1] == PACKAGE["translations"]["en"]["title"]
+    assert "合成数据 / Synthetic data" in cover
+    assert any("合成重建" in line for line in cover) and any("synthetic reconstruction" in line for line in cover)
+
+    notes = list(book["说明 Notes"].iter_rows(min_row=3, values_only=True))
+    assert notes[0] == ("标记 / Marker", "含义", "Meaning")
+    assert notes[1][0] == "[c]" and notes[1][1].startswith("保密") and notes[1][2].startswith("Confidential")
+
+    indicators = [resource for resource in PACKAGE["resources"] if resource["kind"] == "indicator"]
+    contents = list(book["目录 Contents"].iter_rows(min_row=4, max_row=3 + len(indicators) + 1, values_only=True))
+    for resource, row in zip(indicators, contents[1:], strict=True):
+        assert row[1:3] == (resource["title"], resource["translations"]["en"]["title"])
+
+    first = book[book.sheetnames[3]]
+    title = indicators[0]["title"]
+    assert first["A1"].value == f"表 1：{title} / Table 1: {indicators[0]['translations']['en']['title']}"
+    headers = [cell.value for cell in first[4]]
+    assert "人数 / Count (count)" in headers

@@ -82,6 +82,7 @@ INTERVIEW_QUOTES = {
 ALLOWED_ZH = {
     "靖江": "the city's name, beside its English spelling (home page)",
     "江苏夸迪安防集团有限公司": "the company quoted in findings/barriers, beside its English name",
+    "适老化": "the report's term for age-friendly design, beside its English rendering (methods)",
     **PART_HEADINGS,
     **{heading: f"section heading of the report ({page})" for heading, page in SECTION_HEADINGS.items()},
     **INTERVIEW_QUOTES,

@@ -1,7 +1,9 @@
-"""The MkDocs hooks: where the site is published, and each page's description from its own text."""
+"""The MkDocs hooks: where the site is published, each page's description from its own text, the sitemap, and one
+search index per edition."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from surveypress.site_hooks import description_from, site_url_for
+from surveypress.site import search_settings
+from surveypress.site_hooks import (
+    EMPTY_SITEMAP,
+    description_from,
+    edition_base,
+    on_post_template,
+    site_url_for,
+    split_search_index,
+)
 
 
 def test_site_url_comes_from_publication_yml_first():
@@ -59,8 +69,49 @@ def test_a_github_pages_build_has_a_full_sitemap_canonical_links_and_a_404_page_
     pages = [path for path in site.rglob("*.html") if path.name != "404.html"]
     sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
     assert sitemap.count("<loc>https://stats-office.github.io/surveypress/") == len(pages)
+    # Both editions, each page with its twin as an hreflang alternate.
+    assert "<loc>https://stats-office.github.io/surveypress/en/findings/usage.html</loc>" in sitemap
+    assert (
+        '<xhtml:link rel="alternate" hreflang="en" href="https://stats-office.github.io/surveypress/en/findings/'
+        'usage.html"/>'
+    ) in sitemap
     usage = (site / "findings" / "usage.html").read_text(encoding="utf-8")
     assert '<link rel="canonical" href="https://stats-office.github.io/surveypress/findings/usage.html">' in usage
     assert 'property="og:url" content="https://stats-office.github.io/surveypress/findings/usage.html"' in usage
     missing = (site / "404.html").read_text(encoding="utf-8")
     assert 'href="/surveypress/assets/stylesheets/' in missing and 'href="/assets/' not in missing
+
+
+def test_each_edition_gets_its_own_search_index_with_its_own_language_settings(tmp_path):
+    merged = {
+        "config": {"lang": ["zh", "en"], "separator": "[\\s\\u200b\\-]", "pipeline": ["stemmer"], "fields": {}},
+        "docs": [
+            {"location": "index.html", "title": "首页", "text": "数字\u200b政府"},
+            {"location": "en/index.html", "title": "Home", "text": "digital government"},
+            {"location": "en/findings/usage.html#wide-use", "title": "Wide use", "text": "online"},
+        ],
+    }
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "search_index.json").write_text(json.dumps(merged), encoding="utf-8")
+    split_search_index(tmp_path, "zh", ["en"], search_settings)
+    chinese = json.loads((tmp_path / "search" / "search_index.json").read_text(encoding="utf-8"))
+    english = json.loads((tmp_path / "en" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert [doc["location"] for doc in chinese["docs"]] == ["index.html"]
+    assert chinese["config"]["lang"] == ["zh"] and "\\u200b" in chinese["config"]["separator"]
+    # Locations relative to the edition's folder, where Material's base points on its pages.
+    assert [doc["location"] for doc in english["docs"]] == ["index.html", "findings/usage.html#wide-use"]
+    assert english["config"]["lang"] == ["en"] and "stemmer" not in english["config"]["pipeline"]
+
+
+def test_an_edition_page_points_materials_base_at_its_edition_folder():
+    html = '<script id="__config" type="application/json">{"base": "../..", "search": "../../w.js"}</script>'
+    rebased = edition_base(html, "en")
+    settings = json.loads(rebased.split(">", 1)[1].split("<", 1)[0])
+    assert settings == {"base": "../../en/", "search": "../../w.js"}
+
+
+def test_without_an_address_the_sitemap_lists_no_page_instead_of_none_addresses():
+    assert on_post_template("<loc>Noneindex.html</loc>", "sitemap.xml", {"site_url": None}) == EMPTY_SITEMAP
+    assert on_post_template("<loc>https://a/</loc>", "sitemap.xml", {"site_url": "https://a/"}) == (
+        "<loc>https://a/</loc>"
+    )

@@ -128,7 +128,7 @@ function spReadingTools() {
 // Material wraps each wide Markdown table in a scrolling box. Give every such box a keyboard stop and a name, so a
 // table that does not fit a phone can be scrolled without a mouse (WCAG 2.1.1; axe: scrollable-region-focusable),
 // and say under a box that it scrolls when it does.
-function spScrollBoxes() {
+function spLabelBoxes() {
   document.querySelectorAll(".md-typeset__scrollwrap").forEach(function (box) {
     if (box.hasAttribute("tabindex")) return;
     var caption = box.querySelector("caption");
@@ -136,10 +136,27 @@ function spScrollBoxes() {
     box.setAttribute("role", "region");
     box.setAttribute("aria-label", caption ? caption.textContent : document.body.getAttribute("data-sp-table-label") || "");
   });
-  document.querySelectorAll(".md-typeset__scrollwrap, .sp-table-scroll").forEach(function (box) {
+  return Array.prototype.slice.call(document.querySelectorAll(".md-typeset__scrollwrap, .sp-table-scroll"));
+}
+
+// Whether a box's table is laid out: a box further down the page is not until the reader comes near it (site.css:
+// content-visibility), and until then its width says nothing.
+function spLaidOut(box) {
+  var table = box.firstElementChild;
+  return !table || !table.checkVisibility || table.checkVisibility({ contentVisibilityAuto: true });
+}
+
+// Measures the boxes first, then adds or removes hints: a width read after a change would lay the page out again,
+// once per table.
+function spHint(boxes) {
+  boxes = boxes.filter(spLaidOut);
+  var widths = boxes.map(function (box) {
+    return box.scrollWidth > box.clientWidth + 1;
+  });
+  boxes.forEach(function (box, index) {
     var next = box.nextElementSibling;
     var hinted = next && next.classList.contains("sp-scroll-hint");
-    var wide = box.scrollWidth > box.clientWidth + 1;
+    var wide = widths[index];
     if (wide && !hinted) {
       var hint = document.createElement("p");
       hint.className = "sp-scroll-hint";
@@ -151,9 +168,43 @@ function spScrollBoxes() {
   });
 }
 
+function spScrollBoxes() {
+  spHint(spLabelBoxes());
+}
+
+// At load, each box is measured when its table is laid out: the browser says so as the reader comes near it, so the
+// page is not laid out whole on a phone before the reader sees it, and the hint is added before the box is on screen.
+function spWatchBoxes() {
+  var boxes = spLabelBoxes();
+  if ("ContentVisibilityAutoStateChangeEvent" in window) {
+    boxes.forEach(function (box) {
+      box.addEventListener("contentvisibilityautostatechange", function (event) {
+        if (!event.skipped) spHint([box]);
+      });
+    });
+  } else if ("IntersectionObserver" in window) {
+    var observer = new IntersectionObserver(function (entries) {
+      spHint(
+        entries
+          .filter(function (entry) {
+            return entry.isIntersecting;
+          })
+          .map(function (entry) {
+            return entry.target;
+          })
+      );
+    });
+    boxes.forEach(function (box) {
+      observer.observe(box);
+    });
+  } else {
+    spHint(boxes);
+  }
+}
+
 document$.subscribe(function () {
   spReadingTools();
-  spScrollBoxes();
+  spWatchBoxes();
   document.querySelectorAll("details.sp-chart-data").forEach(function (details) {
     details.addEventListener("toggle", spScrollBoxes);
   });
