@@ -437,7 +437,8 @@ def count_records(path: Path) -> int:
 def _describe(pub: Publication, relative: str) -> tuple[str, str, str]:
     parts = PurePosixPath(relative)
     stem = parts.stem
-    if parts.parent.name == "microdata":
+    # Microdata released in full (datasets/microdata/) or as a public-use file (datasets/public-use/).
+    if f"{layout.DATASETS}/{parts.parent}" in (layout.MICRODATA_DIR, layout.PUBLIC_USE_DIR):
         population = pub.codebook.populations.get(stem)
         return "microdata", stem, population.title.text(i18n.current()) if population else ""
     if parts.parent.name == "indicators":
