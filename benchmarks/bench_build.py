@@ -177,6 +177,15 @@ def report(results: dict[int, dict], reference: dict | None, rebuild: dict | Non
     return passed
 
 
+def run_line(name: str, result: dict) -> str:
+    """One build's figures as printed: wall and CPU time, peak memory, load average, then each stage's seconds."""
+    stages = ", ".join(f"{stage} {seconds:.2f}" for stage, (seconds, _) in result["stages"].items())
+    return (
+        f"{name}: {result['wall']:6.2f} s, cpu {result['cpu']:6.2f} s, peak {result['peak'] / 1024**2:,.0f} MB, "
+        f"load average {result['load_before']} -> {result['load_after']}\n    stages: {stages}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", type=float, default=SIZES, help="respondents in total, e.g. 1e6")
@@ -200,13 +209,7 @@ def main() -> None:
             if not arguments.keep:
                 shutil.rmtree(folder, ignore_errors=True)
         results[size] = result
-        stages = ", ".join(f"{name} {seconds:.2f}" for name, (seconds, _) in result["stages"].items())
-        print(
-            f"build {size:>12,} ({megabytes:,.0f} MB Parquet): {result['wall']:6.2f} s, cpu {result['cpu']:6.2f} s, "
-            f"peak {result['peak'] / 1024**2:,.0f} MB, load average {result['load_before']} -> "
-            f"{result['load_after']}\n    stages: {stages}",
-            flush=True,
-        )
+        print(run_line(f"build {size:>12,} ({megabytes:,.0f} MB Parquet)", result), flush=True)
     reference = None
     if not arguments.no_reference:
         reference = bench_tabulate.measure("reference", max(sizes))

@@ -180,14 +180,7 @@ def full(sizes: list[int]) -> int:
             results[size] = bench_build.run_build(project)
             table = pd.read_csv(project / "datasets" / "indicators.csv", usecols=["se"])
             assert table["se"].notna().any(), "the build published no standard errors"
-        result = results[size]
-        stages = ", ".join(f"{name} {seconds:.2f}" for name, (seconds, _) in result["stages"].items())
-        print(
-            f"weighted build {size:>12,}: {result['wall']:6.2f} s, cpu {result['cpu']:6.2f} s, "
-            f"peak {result['peak'] / 1024**2:,.0f} MB, load average {result['load_before']} -> "
-            f"{result['load_after']}\n    stages: {stages}",
-            flush=True,
-        )
+        print(bench_build.run_line(f"weighted build {size:>12,}", results[size]), flush=True)
     return 0 if bench_build.report(results, None) else 1
 
 

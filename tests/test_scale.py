@@ -84,6 +84,14 @@ def test_30000_residents_give_pages_no_bigger_than_the_tables_need(built_30000: 
     assert max(page.stat().st_size for page in pages) < MAX_PAGE_BYTES
 
 
+def assert_same_answers(parquet, csv_frame) -> None:
+    """The same columns, respondents and answers, whichever format the file was released in."""
+    assert list(parquet.columns) == list(csv_frame.columns)
+    assert parquet["respondent_id"].tolist() == csv_frame["respondent_id"].tolist()
+    for column in csv_frame.columns[1:]:
+        assert parquet[column].astype("Int64").tolist() == csv_frame[column].astype("Int64").tolist(), column
+
+
 def release_in_full(project: Path) -> None:
     """The tiny fixture releases a public-use file without p_region; releasing the input in full is coherent only
     without the p_region cross-tabulations, whose suppressed cells the full file would let a reader count back."""
@@ -136,11 +144,7 @@ def test_microdata_over_the_csv_release_size_is_released_as_parquet_with_the_sam
 
     released = project / "datasets/microdata/people.parquet"
     original = pd.read_csv(project / "datasets/microdata/people.csv", dtype={"respondent_id": str})
-    parquet = pd.read_parquet(released)
-    assert list(parquet.columns) == list(original.columns)
-    assert parquet["respondent_id"].tolist() == original["respondent_id"].tolist()
-    for column in original.columns[1:]:
-        assert parquet[column].astype("Int64").tolist() == original[column].astype("Int64").tolist(), column
+    assert_same_answers(pd.read_parquet(released), original)
     package = json.loads((project / "datapackage.json").read_text(encoding="utf-8"))
     described = {resource["path"]: resource for resource in package["resources"]}
     assert described["datasets/microdata/people.parquet"]["format"] == "parquet"
@@ -175,11 +179,8 @@ def test_a_public_use_file_of_an_input_over_the_csv_release_size_is_parquet_with
     as_csv = pd.read_csv(small / "datasets/public-use/people.csv", dtype={"respondent_id": str})
     as_parquet = pd.read_parquet(large / "datasets/public-use/people.parquet")
     assert not (large / "datasets/public-use/people.csv").exists()
-    assert list(as_parquet.columns) == list(as_csv.columns)
     assert "p_region" not in as_parquet.columns  # the public-use recodes hold in either format
-    assert as_parquet["respondent_id"].tolist() == as_csv["respondent_id"].tolist()
-    for column in as_csv.columns[1:]:
-        assert as_parquet[column].astype("Int64").tolist() == as_csv[column].astype("Int64").tolist(), column
+    assert_same_answers(as_parquet, as_csv)
     package = json.loads((large / "datapackage.json").read_text(encoding="utf-8"))
     described = {resource["path"]: resource for resource in package["resources"]}
     assert described["datasets/public-use/people.parquet"]["format"] == "parquet"
