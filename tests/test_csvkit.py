@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import shlex
 import subprocess
 import sys
 from decimal import Decimal
@@ -153,3 +155,21 @@ def test_csvsql_follows_a_chained_universe_in_the_tiny_fixture(tiny):
     assert compare(tiny / "datasets/indicators.csv", "p_satisfaction", "total", found) >= 3
     found = csvsql(tiny / "datasets/microdata/people.csv", multi_query("people", "p_channels", [1, 2, 3], "p_used = 1"))
     assert compare(tiny / "datasets/indicators.csv", "p_channels", "total", found) == 3
+
+
+@pytest.mark.parametrize("page", ["docs/downloads.md", "docs/en/downloads.md"])
+def test_the_csvsql_commands_each_downloads_page_prints_run_on_the_released_files_and_give_the_figures_it_states(
+    default, page
+):
+    text = (CONTENT.parent / page).read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(csvsql [^\n]*)\n```\n\n([^\n]*)", text)
+    assert len(blocks) >= 2, "the page shows no csvsql command to check"
+    for command, stated in blocks:
+        # The page's command as a reader types it, run in the folder the download archive unpacks into.
+        arguments = shlex.split(command)
+        arguments[0] = str(CSVSQL)
+        done = subprocess.run(arguments, cwd=default, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"{command}\n{done.stderr}"
+        (row,) = list(csv.DictReader(io.StringIO(done.stdout)))
+        count, base = whole(row["count"]), whole(row["base"])
+        assert re.search(rf"\b{count}\b.*\b{base}\b", stated), (command, stated)
