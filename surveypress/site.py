@@ -21,6 +21,7 @@ from surveypress import i18n, layout
 from surveypress.errors import InputError
 from surveypress.i18n import _
 from surveypress.package import meta_text
+from surveypress.site_hooks import site_url_for
 from surveypress.spec import Label, Publication, line_of, primary_subtag, serves
 
 GENERATED_CONFIG = layout.GENERATED_CONFIG
@@ -142,6 +143,10 @@ def generated_config(pub: Publication, pages: dict[str, list[str]]) -> str:
         "plugins": [search_plugin(primary), "surveypress"],
         "nav": navigation(pub, primary, pages.get(primary, [])),
     }
+    # The published address from publication.yml; without one, the site's hooks take GitHub Pages' on Actions.
+    url = site_url_for(pub.meta, {})
+    if url:
+        config["site_url"] = url
     if len(built) > 1:
         languages = []
         for tag in built:

@@ -1,7 +1,8 @@
 """MkDocs event handlers, run by the `surveypress` plugin (mkdocs_plugin.py), that make the site shareable: the
 site's address from publication.yml and a description of each page taken from its own text.
 
-- `site_url`: publication.yml's `site_url`; else, on GitHub Actions, the GitHub Pages address of the repository,
+- `site_url`: publication.yml's `site_url`, which site.py writes into mkdocs.generated.yml (the spec stage reads
+  publication.yml; this module does not); else, on GitHub Actions, the GitHub Pages address of the repository,
   `https://<owner>.github.io/<repository>/` (from `GITHUB_REPOSITORY`). With it MkDocs writes a full sitemap and a
   canonical link per page, and the 404 page loads its assets from the project path instead of the domain root.
 - the front page hides Material's navigation sidebar: it lists the sections itself, as a bulletin does;
@@ -29,7 +30,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2.utils import htmlsafe_json_dumps
 from mkdocs.utils import write_file
 
@@ -59,16 +59,14 @@ def site_url_for(meta: dict[str, Any], environ: dict[str, str]) -> str | None:
 
 
 def on_config(config, **kwargs):
+    # publication.yml's site_url reaches the config through mkdocs.generated.yml (site.py, from the spec stage).
     if config.get("site_url"):
         return config
-    content = Path(config["config_file_path"]).parent / os.environ.get(CONTENT_ENV, "publication")
-    meta_path = content / "publication.yml"
-    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
-    url = site_url_for(meta or {}, dict(os.environ))
+    url = site_url_for({}, dict(os.environ))
     if url:
         config["site_url"] = url
     else:
-        log.info("no site_url in %s and not on GitHub Actions: no canonical links or sitemap addresses", meta_path)
+        log.info("no site_url in publication.yml and not on GitHub Actions: no canonical links or sitemap addresses")
     return config
 
 

@@ -1166,6 +1166,21 @@ def _check_name_and_version(meta: dict, source: Path) -> None:
         )
 
 
+def _check_site_url(meta: dict, source: Path) -> None:
+    """`site_url`, when given, is the site's published address: canonical links and the sitemap are built on it."""
+    url = meta.get("site_url")
+    if url is None:
+        return
+    if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url.strip()):
+        raise InputError(
+            source,
+            "the site's published address, e.g. https://data.example.org/survey/",
+            row=line_of(meta, "site_url"),
+            column="site_url",
+            value=url,
+        )
+
+
 def refuse_links_out_of(content_dir: Path) -> None:
     """Content is read only from inside its folder: a symlink in it that leads out stops the build."""
     for path in sorted(content_dir.rglob("*")):
@@ -1186,6 +1201,7 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
     meta_path = content_dir / "publication.yml"
     meta = _require_mapping(read_yaml(meta_path), meta_path, "(top level)")
     _check_name_and_version(meta, meta_path)
+    _check_site_url(meta, meta_path)
     languages = _languages(meta, meta_path)
     return _load_content(content_dir, project_root, meta, meta_path, languages)
 

@@ -16,6 +16,7 @@ from surveypress.site_hooks import (
     EMPTY_SITEMAP,
     description_from,
     edition_base,
+    on_config,
     on_post_template,
     site_url_for,
     split_search_index,
@@ -115,3 +116,30 @@ def test_without_an_address_the_sitemap_lists_no_page_instead_of_none_addresses(
     assert on_post_template("<loc>https://a/</loc>", "sitemap.xml", {"site_url": "https://a/"}) == (
         "<loc>https://a/</loc>"
     )
+
+
+def test_publication_ymls_site_url_reaches_the_site_through_the_generated_config_and_wins_over_github_pages(
+    tmp_path, monkeypatch
+):
+    import shutil
+
+    import yaml
+
+    from surveypress import site, spec
+
+    tiny = Path(__file__).resolve().parent / "fixtures" / "tiny"
+    shutil.copytree(tiny, tmp_path / "tiny")
+    meta = tmp_path / "tiny" / "publication" / "publication.yml"
+    meta.write_text(
+        meta.read_text(encoding="utf-8").replace(
+            "version: 0.1.0\n", "version: 0.1.0\nsite_url: https://data.example.org/tiny\n"
+        ),
+        encoding="utf-8",
+    )
+    pub = spec.load_publication(tmp_path / "tiny" / "publication")
+    config = yaml.safe_load(site.generated_config(pub, {pub.primary: ["index.md"]}))
+    assert config["site_url"] == "https://data.example.org/tiny/"
+
+    monkeypatch.setenv("GITHUB_REPOSITORY", "stats-office/surveypress")
+    assert on_config({"site_url": config["site_url"]})["site_url"] == "https://data.example.org/tiny/"
+    assert on_config({"site_url": None})["site_url"] == "https://stats-office.github.io/surveypress/"
