@@ -293,6 +293,38 @@ def test_download_list_describes_every_staged_csv_with_its_size(tmp_path):
     assert "datasets/indicators.csv 22 B" in page
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n1,2\n3,4\n",
+        "a,b\n1,2\n3,4",  # no line break after the last record
+        "a,b\r\n1,2\r\n",
+        "\ufeffa,b\n1,2\n",
+        "a,b\n",
+        "",
+        'a,b\n1,"two\nlines"\n3,4\n',  # a quoted cell holding a line break
+        'a,b\n"x",y\n',
+        "a\n" + "1\n" * 5000,
+    ],
+)
+def test_record_count_of_a_download_equals_what_the_csv_module_reads(tmp_path, text):
+    import csv
+
+    path = tmp_path / "table.csv"
+    path.write_bytes(text.encode("utf-8"))
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        expected = max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    assert narrate.count_records(path) == expected
+
+
+def test_record_count_is_redone_when_the_file_changes(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("a\n1\n", encoding="utf-8")
+    assert narrate.count_records(path) == 1
+    path.write_text("a\n1\n2\n3\n", encoding="utf-8")
+    assert narrate.count_records(path) == 3
+
+
 # Wording that follows the numbers.
 
 
