@@ -14,26 +14,30 @@ breakdowns: a row per group labelled with its n, a bar per category). The same i
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import math
-import multiprocessing
-import os
 import re
 import unicodedata
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import vl_convert
 
 if TYPE_CHECKING:
     import altair as alt
 
-from surveypress import cache, i18n, layout, outputs
+from surveypress import cache, fonts, i18n, layout, outputs
+from surveypress.draw import (
+    CJK_TEXT,
+    FONT_STACK,
+    LATIN_FONT_STACK,
+    Drawer,
+    Typeface,
+    code_fingerprint,
+    needs_cjk_font,
+)
 from surveypress.errors import InputError
 from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
@@ -50,14 +54,6 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
 INK = "#1a1a1a"
 MUTED = "#4d4d4d"
 GRID = "#d9d9d9"
-# Chinese system fonts first (phones and desktops in China), then the Noto CJK that vl-convert renders PNGs with.
-FONT_STACK = (
-    "PingFang SC, Hiragino Sans GB, Microsoft YaHei, Noto Sans CJK SC, Source Han Sans SC, "
-    "WenQuanYi Micro Hei, sans-serif"
-)
-# A chart with no Han, Kana or Hangul in its text needs no CJK font, neither to draw its PNG nor in its SVG.
-LATIN_FONT_STACK = "Helvetica Neue, Arial, Liberation Sans, DejaVu Sans, sans-serif"
-CJK_TEXT = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -86,12 +82,6 @@ TITLE_SIZE = 16
 SOURCE_SIZE = 12
 LINE_HEIGHT = 17
 BAR_HEIGHT = 18
-# PNG downloads are at least this wide, for print.
-PNG_MIN_WIDTH = 1200
-# Below this many charts per worker, starting worker processes costs more than it saves. A chart with Chinese text
-# takes about 0.35 s to draw (its three views and PNG), one without about 0.1 s; the default publication's 24 charts
-# per edition take 12.4 s instead of 16.6 s cold with two workers (quiet 2-core machine).
-PARALLEL_MIN_CHARTS = 8
 
 
 @dataclass(frozen=True)
@@ -302,24 +292,39 @@ def _note(value: Any, path: Path, where: str) -> str | dict[str, str]:
     return str(value)
 
 
-def needs_cjk_font(vega_lite: dict) -> bool:
-    """Whether any text the chart draws (title, labels, values, legend) holds a Han, Kana or Hangul character."""
-    return bool(CJK_TEXT.search(json.dumps(vega_lite, ensure_ascii=False)))
-
-
 # Fonts.
 
+# Characters that numbers and units are written with in some locales (spaces, dashes, quotes), beside ASCII.
+NUMBER_CHARACTERS = "\u00a0\u2009\u202f\u2013\u2014\u2212\u00b7\u2026\u201c\u201d\u2018\u2019"
 
-_registered: set[str] = set()
 
-
-def register_cjk_fonts() -> Path:
-    """Registers the CJK font folder with vl-convert once per process (it also measures text with these fonts)."""
-    folder = find_cjk_font_dir()
-    if str(folder) not in _registered:
-        vl_convert.register_font_directory(str(folder))
-        _registered.add(str(folder))
-    return folder
+def drawing_typeface(pub: Publication) -> Typeface | None:
+    """The typeface the publication's Chinese, Japanese or Korean charts are drawn with, covering every character its
+    content and the engine's catalogues can put into a chart (a drawing with any other character is drawn with the
+    full fonts); None without a CJK font."""
+    try:
+        folder = find_cjk_font_dir()
+    except FontMissingError:
+        return None
+    faces = tuple(fonts.drawing_faces(folder, tuple(name.strip() for name in FONT_STACK.split(","))))
+    if not faces:
+        return None
+    texts = [repr(pub.meta), repr(pub.codebook), repr(pub.indicators), repr(pub.documents.get(CHARTS_FILE))]
+    texts += [i18n.catalogue_text(language) for language in pub.languages]
+    characters = frozenset("".join(texts)) | frozenset(map(chr, range(0x20, 0x7F))) | frozenset(NUMBER_CHARACTERS)
+    key = cache.digest(
+        font_files(folder),
+        faces,
+        "".join(sorted(characters)),
+        importlib.metadata.version("fonttools"),
+        code_fingerprint(),
+    )
+    return Typeface(
+        alias=f"SurveypressCJK{key[:16]}",
+        folder=str(cache.cache_root(pub.project_root) / "fonts" / key[:32]),
+        characters=characters,
+        faces=faces,
+    )
 
 
 # Text layout.
@@ -748,7 +753,7 @@ def build_chart(
     )
     # One constructor, not .properties() and .configure_*(): each of those copies the whole chart again.
     return alt.LayerChart(
-        data=data,
+        data=alt.InlineData(values=data.astype(object).where(data.notna(), None).to_dict("records")),
         layer=[bars, interval, *ends, labels],
         width=plot_width,
         height=alt.Step(step),
@@ -843,94 +848,93 @@ def render_charts(
 ) -> dict[str, ChartOutput]:
     """Draws every chart of charts.yml into `out_dir` in `language` (default: the primary); returns
     {chart id: ChartOutput} in declaration order."""
-    out_dir = Path(out_dir)
-    with i18n.language(language or pub.primary):
-        values = table if isinstance(table, Values) else Values(table, primary=pub.primary)
-        specs = load_chart_specs(pub)
-        source = source_line(pub, values)
-        store = cache.Cache(pub.project_root, "vega-lite")
-        prepared = []
-        # Each chart's drawings go to the workers as soon as it is specified, so drawing overlaps specifying.
-        with Drawer(len(specs), cache.Cache(pub.project_root, "charts")) as drawer:
-            for spec in specs:
-                prepared.append(prepare_chart(pub, values, spec, source, store))
-                # The narrow and wide drawings the page shows, then the framed download (the only one with a PNG).
-                for drawing, layout in zip(prepared[-1][3], (NARROW, WIDE, DOWNLOAD), strict=True):
-                    drawer.add(drawing, layout is DOWNLOAD)
-            images, drawn = drawer.results()
-        charts: dict[str, ChartOutput] = {}
-        for index, (spec, title, frame, layouts) in enumerate(prepared):
-            (narrow, _), (wide, _), (svg, png) = images[3 * index : 3 * index + 3]
-            charts[spec.id] = write_chart(spec, title, frame, layouts[2], svg, png, out_dir, narrow, wide, source)
-            charts[spec.id].drawn = any(drawn[3 * index : 3 * index + 3])
-    return charts
+    language = language or pub.primary
+    return render_editions(pub, table, {language: out_dir})[language]
 
 
-def _font_fingerprint() -> list[list]:
-    """Names, sizes and modification times of the CJK font files the images are drawn with."""
-    return font_files(register_cjk_fonts())
+def render_editions(pub: Publication, table: Any, targets: dict[str, str | Path]) -> dict[str, dict[str, ChartOutput]]:
+    """Draws every chart of charts.yml once per language of `targets`, into that language's folder; returns
+    {language: {chart id: ChartOutput}}, charts in declaration order. The editions share one set of workers."""
+    with EditionCharts(pub, targets) as charts:
+        charts.send(table)
+        return charts.finish()
 
 
-class Drawer:
-    """Draws Vega-Lite specifications into SVG (and PNG) as they are added, in order; one already drawn with the same
-    code, vl-convert and fonts comes from `store` (cache.py), when given.
+class EditionCharts:
+    """The charts of every edition (language) of `targets`, drawn into that language's folder: made with the
+    drawing workers already started (`Drawer.start`), so that they are ready when the tables are; `send` prepares
+    each chart and sends it to be drawn, and the caller may do other work until `finish` writes them. Use as a
+    context manager: leaving it stops the workers."""
 
-    vl-convert holds the interpreter while it draws, so with many charts (`charts` // PARALLEL_MIN_CHARTS >= 2) the
-    drawings go to worker processes, one per core, started when the first drawing is missing: the caller specifies
-    the next chart while the workers draw. The bytes are the same either way. Use as a context manager."""
+    def __init__(self, pub: Publication, targets: dict[str, str | Path]) -> None:
+        self.pub = pub
+        self.specs = load_chart_specs(pub)
+        self.store = cache.Cache(pub.project_root, "vega-lite")
+        self.targets = targets
+        self.drawer = Drawer(
+            len(self.specs) * len(targets), cache.Cache(pub.project_root, "charts"), drawing_typeface(pub)
+        )
+        self.drawer.start()
+        # Per language: [(prepared chart, its number with the drawer, or the numbers of its three drawings)].
+        self.prepared: dict[str, list[tuple[PreparedChart, int | list[int]]]] = {}
 
-    def __init__(self, charts: int, store: cache.Cache | None = None) -> None:
-        self.store = store
-        # Counted in charts (one PNG each): a chart's screen drawings (SVG only) cost little beside its PNG.
-        self.workers = min(os.cpu_count() or 1, charts // PARALLEL_MIN_CHARTS)
-        self.pool: ProcessPoolExecutor | None = None
-        self._items: list[tuple[str | None, Any, bool]] = []  # (cache key, images or a future, drawn now)
-        self._drawing: dict[bool, list] = {}
+    def send(self, table: Any) -> int:
+        """Prepares every chart of every edition from the protected table and sends it to be drawn; how many."""
+        values = table if isinstance(table, Values) else Values(table, primary=self.pub.primary)
+        for language in self.targets:
+            with i18n.language(language):
+                source = source_line(self.pub, values)
+                self.prepared[language] = [
+                    self._send(prepare_chart(self.pub, values, spec, source, self.store)) for spec in self.specs
+                ]
+        return sum(len(charts) for charts in self.prepared.values())
 
-    def __enter__(self) -> Drawer:
+    def _send(self, prepared: PreparedChart) -> tuple[PreparedChart, int | list[int]]:
+        # The narrow and wide drawings the page shows, then the framed download (the only one with a PNG).
+        pngs = tuple(layout is DOWNLOAD for layout in (NARROW, WIDE, DOWNLOAD))
+        if prepared.layouts is None:
+            arguments = (prepared.drawn_as, prepared.title, prepared.frame, prepared.source, i18n.current())
+            return prepared, self.drawer.add_specified(specification_text, arguments, pngs)
+        return prepared, [self.drawer.add(layout, png) for layout, png in zip(prepared.layouts, pngs, strict=True)]
+
+    def __enter__(self) -> EditionCharts:
         return self
 
     def __exit__(self, *_exception: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
+        self.drawer.__exit__()
 
-    def _key(self, spec: dict, with_png: bool) -> str:
-        cjk = needs_cjk_font(spec)
-        if cjk not in self._drawing:
-            # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the PNG size and,
-            # for a drawing with Chinese, Japanese or Korean text, the CJK fonts.
-            self._drawing[cjk] = [_code_fingerprint(), vl_convert.__version__, PNG_MIN_WIDTH]
-            self._drawing[cjk].append(_font_fingerprint() if cjk else [])
-        return cache.digest(*self._drawing[cjk], spec, with_png)
-
-    def add(self, spec: dict, with_png: bool = True) -> None:
-        if needs_cjk_font(spec):
-            register_cjk_fonts()
-        key = self._key(spec, with_png) if self.store is not None else None
-        entry = self.store.get(key, ("svg", "png")) if self.store is not None and key is not None else None
-        if entry is not None:
-            self._items.append((key, (entry["svg"].decode("utf-8"), entry["png"] or None), False))
-        elif self.workers < 2:
-            self._items.append((key, _draw((spec, with_png)), True))
-        else:
-            if self.pool is None:
-                # Workers come from a fork server, not a fork of this process: forking a process that runs threads
-                # (a test runner, a browser driver) can copy a held lock into the child and hang it.
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload([__name__])
-                self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_start_worker)
-            self._items.append((key, self.pool.submit(_draw, (spec, with_png)), True))
-
-    def results(self) -> tuple[list[tuple[str, bytes | None]], list[bool]]:
-        """Per drawing added, in order: its SVG and PNG (None without), and whether it was drawn now."""
-        images = []
-        for key, found, drawn in self._items:
-            svg, png = found.result() if isinstance(found, Future) else found
-            if drawn and self.store is not None and key is not None:
-                self.store.put(key, {"svg": svg.encode("utf-8"), "png": png or b""})
-            images.append((svg, png))
-        return images, [drawn for _key, _found, drawn in self._items]
+    def finish(self) -> dict[str, dict[str, ChartOutput]]:
+        """Waits for the drawings and writes every chart's files; {language: {chart id: ChartOutput}}."""
+        results = self.drawer.results()
+        editions: dict[str, dict[str, ChartOutput]] = {}
+        for language, charts in self.prepared.items():
+            editions[language] = {}
+            with i18n.language(language):
+                for prepared, number in charts:
+                    if isinstance(number, int):
+                        text, images = results[number]
+                        prepared.layouts = tuple(json.loads(text))  # type: ignore[assignment]
+                        if prepared.key is not None:
+                            self.store.put(prepared.key, {"json": text.encode("utf-8")})
+                    else:
+                        images = [results[item] for item in number]
+                    (narrow, _, _), (wide, _, _), (svg, png, _) = images
+                    spec = prepared.spec
+                    output = write_chart(
+                        spec,
+                        prepared.title,
+                        prepared.frame,
+                        prepared.layouts[2],
+                        svg,
+                        png,  # type: ignore[index]
+                        Path(self.targets[language]),
+                        narrow,
+                        wide,
+                        prepared.source,
+                    )
+                    output.drawn = any(drawn for _svg, _png, drawn in images)
+                    editions[language][spec.id] = output
+        return editions
 
 
 DEFAULT_SOURCE = (
@@ -955,12 +959,24 @@ def source_line(pub: Publication, values: Values) -> str:
     return " ".join(render_string(template or DEFAULT_SOURCE, values, name=name, meta=pub.meta).split())
 
 
+@dataclass
+class PreparedChart:
+    """A chart in one language before drawing: its title, rows, the chart kind it is drawn as and, when specified
+    before by the same code (the `vega-lite` cache), its specifications (narrow, wide, download)."""
+
+    spec: ChartSpec
+    title: str
+    frame: pd.DataFrame
+    drawn_as: ChartSpec
+    source: str
+    key: str | None = None
+    layouts: tuple[dict, dict, dict] | None = None
+
+
 def prepare_chart(
     pub: Publication, values: Values, spec: ChartSpec, source: str = "", store: cache.Cache | None = None
-) -> tuple[ChartSpec, str, pd.DataFrame, tuple[dict, dict, dict]]:
-    """The chart's title, data and Vega-Lite specifications (narrow, wide, download) in the current language
-    (validated by Altair; taken from `store` when the same chart, title and rows were specified before by the same
-    code, as Altair's validation is slow)."""
+) -> PreparedChart:
+    """The chart's title and rows in the current language, and its specifications when `store` has them."""
     path = pub.content_dir / CHARTS_FILE
     template = spec.text("title", i18n.current(), path)
     title = render_string(template, values, name=f"{path}, chart {spec.id}, title")
@@ -971,89 +987,55 @@ def prepare_chart(
     else:
         frame = chart_rows(pub, values, spec)
         drawn_as = spec
+    prepared = PreparedChart(spec, title, frame, drawn_as, source)
+    if store is not None:
+        prepared.key = cache.digest(
+            code_fingerprint(),
+            importlib.metadata.version("altair"),
+            i18n.current(),
+            repr(spec),
+            title,
+            source,
+            frame.to_csv(index=False),
+            [*map(str, frame.dtypes)],
+        )
+        entry = store.get(prepared.key, ("json",))
+        if entry is not None:
+            prepared.layouts = tuple(json.loads(entry["json"].decode("utf-8")))  # type: ignore[assignment]
+    return prepared
 
-    def specify() -> list[dict]:
-        import altair as alt
 
-        def drawings(font: str) -> list[dict]:
-            # Altair checks each part against the Vega-Lite schema as it is made and the whole again, most of the
-            # time a chart takes to specify; the parts come from this module alone, and tests/test_chart.py checks
-            # every chart of the default publication against the schema.
-            with alt.utils.schemapi.debug_mode(False):
-                return [
-                    build_chart(drawn_as, title, frame, layout, source, font=font).to_dict(validate=False)
-                    for layout in (NARROW, WIDE, DOWNLOAD)
-                ]
+def specification_text(drawn_as: ChartSpec, title: str, frame: pd.DataFrame, source: str, language: str) -> str:
+    """The chart's Vega-Lite specifications (narrow, wide, download) in `language`, as the JSON text the cache keeps:
+    cold or warm, drawings are made from the specifications read back from this text, so both give the same bytes.
+    Run in a drawing worker when there are many charts (Altair takes most of a chart's time before drawing)."""
+    import altair as alt
 
+    def drawings(font: str) -> list[dict]:
+        # Altair checks each part against the Vega-Lite schema as it is made and the whole again, most of the
+        # time a chart takes to specify; the parts come from this module alone, and tests/test_chart.py checks
+        # every chart of the default publication against the schema.
+        with alt.utils.schemapi.debug_mode(False):
+            return [
+                build_chart(drawn_as, title, frame, layout, source, font=font).to_dict(validate=False)
+                for layout in (NARROW, WIDE, DOWNLOAD)
+            ]
+
+    with i18n.language(language):
         # CJK fonts are named only when some drawing has CJK text. The font names are Latin, so whichever stack is
         # tried first gives the same answer; the likelier one is tried first, to specify most charts once.
         likely = FONT_STACK if CJK_TEXT.search(f"{title}{source}{frame.to_csv()}") else LATIN_FONT_STACK
         drawn = drawings(likely)
         font = FONT_STACK if any(needs_cjk_font(drawing) for drawing in drawn) else LATIN_FONT_STACK
-        return drawn if font == likely else drawings(font)
-
-    if store is None:
-        return spec, title, frame, tuple(specify())  # type: ignore[return-value]
-    key = cache.digest(
-        _code_fingerprint(),
-        importlib.metadata.version("altair"),
-        i18n.current(),
-        repr(spec),
-        title,
-        source,
-        frame.to_csv(index=False),
-        [*map(str, frame.dtypes)],
-    )
-    entry = store.get(key, ("json",))
-    if entry is None:
-        text = outputs.json_text(specify(), sort_keys=False)
-        store.put(key, {"json": text.encode("utf-8")})
-    else:
-        text = entry["json"].decode("utf-8")
-    # Cold or warm, the specifications are the ones read back from JSON, so both give the same bytes downstream.
-    return spec, title, frame, tuple(json.loads(text))  # type: ignore[return-value]
+        return outputs.json_text(drawn if font == likely else drawings(font), sort_keys=False)
 
 
-_code: list[str] = []
-
-
-def _code_fingerprint() -> str:
-    """SHA-256 of the modules that turn rows into a chart, so a change to that code never reuses an old entry."""
-    if not _code:
-        modules = (Path(__file__), Path(__file__).with_name("values.py"))
-        _code.append(hashlib.sha256(b"".join(path.read_bytes() for path in modules)).hexdigest())
-    return _code[0]
-
-
-_SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([\d.]+)"')
-
-
-def _draw(job: tuple[dict, bool]) -> tuple[str, bytes | None]:
-    vega_lite, with_png = job
-    svg = vl_convert.vegalite_to_svg(vega_lite)
-    if not with_png:
-        return svg, None
-    # The PNG from the SVG already drawn (same pixels as vegalite_to_png, without running Vega again), scaled to be
-    # at least PNG_MIN_WIDTH wide for print.
-    match = _SVG_WIDTH.search(svg[:500])
-    width = float(match.group(1)) if match else PNG_MIN_WIDTH / 2
-    return svg, vl_convert.svg_to_png(svg, scale=max(2, math.ceil(PNG_MIN_WIDTH / width)))
-
-
-def _start_worker() -> None:
-    try:
-        register_cjk_fonts()
-    except FontMissingError:  # the parent found one when a chart needed it; without one no chart does
-        pass
-
-
-def draw_images(specs: list[dict], png: list[bool] | None = None) -> list[tuple[str, bytes | None]]:
-    """SVG, and PNG where `png` asks for it (default: for every one), for each specification, in order."""
-    wanted = png if png is not None else [True] * len(specs)
-    with Drawer(sum(wanted)) as drawer:
-        for spec, with_png in zip(specs, wanted, strict=True):
-            drawer.add(spec, with_png)
-        return drawer.results()[0]
+def specify(prepared: PreparedChart) -> tuple[dict, dict, dict]:
+    """The chart's specifications (narrow, wide, download), made in this process when not prepared already."""
+    if prepared.layouts is None:
+        text = specification_text(prepared.drawn_as, prepared.title, prepared.frame, prepared.source, i18n.current())
+        prepared.layouts = tuple(json.loads(text))  # type: ignore[assignment]
+    return prepared.layouts
 
 
 def _svg_text(svg: str) -> str:

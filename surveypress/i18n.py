@@ -60,6 +60,19 @@ def translations(tag: str) -> Translations:
         return Translations(handle, domain=DOMAIN)
 
 
+def catalogue_text(tag: str) -> str:
+    """Every message of `tag`'s catalogue, source and translation (empty without a catalogue): what engine text in
+    that language can be made of."""
+    try:
+        catalogue = translations(tag)
+    except LookupError:
+        return ""
+    # gettext keeps a catalogue's messages in `_catalog`: keys are source texts (or (text, plural number)), values
+    # their translations.
+    entries = getattr(catalogue, "_catalog", {})
+    return "".join(f"{key if isinstance(key, str) else key[0]}{value}" for key, value in entries.items())
+
+
 @cache
 def babel_locale(tag: str) -> Locale:
     try:

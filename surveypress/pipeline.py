@@ -49,7 +49,13 @@ def run(
     """Builds every output of `pub` through a staging folder, reporting each stage to `progress` (a build.Progress);
     swaps them into place (recording the build's inputs for the next no-change check), or, with `check`, compares
     them with the committed files and changes nothing."""
-    with outputs.Staging(pub.project_root, outside=check) as staging, tempfile.TemporaryDirectory() as scratch:
+    # Each language with page templates is an edition: its own charts and pages, from the same tables. The charts
+    # of every edition are drawn together, by workers started now, so that they are ready when the tables are.
+    with (
+        outputs.Staging(pub.project_root, outside=check) as staging,
+        tempfile.TemporaryDirectory() as scratch,
+        chart.EditionCharts(pub, chart_folders(pub, staging)) as drawing,
+    ):
         # Small files are read and checked whole; large ones are checked by the engine while it scans them.
         microdata = progress.step("load", lambda: sources.open_microdata(pub, Path(scratch)), sources.describe)
 
@@ -64,6 +70,16 @@ def run(
             "protect",
             lambda: protect.protect(pub, table),
             lambda t: f"{_rows(t)}, {int((t['suppression'] != 'none').sum())} suppressed",
+        )
+        # The charts are drawn while the tables are checked and written.
+        progress.step(
+            "chart",
+            lambda: drawing.send(table),
+            lambda sent: (
+                f"{sent} charts sent to {drawing.drawer.workers} drawing processes"
+                if drawing.drawer.workers >= 2
+                else f"{sent} charts, drawn in this process"
+            ),
         )
         published = protect.publishable(table)
         released = protect.released_microdata(pub, microdata)
@@ -84,19 +100,17 @@ def run(
             lambda: write_tables(pub, staging, published, disclosure, reconciliation, microdata, released, summary),
             lambda files: f"{len(files)} files",
         )
-        # Each language with page templates is an edition: its own charts and pages, from the same tables.
+        editions = progress.step(
+            "draw",
+            drawing.finish,
+            lambda drawn: ", ".join(
+                f"{len(charts)} charts ({language}), {sum(output.drawn for output in charts.values())} drawn"
+                for language, charts in drawn.items()
+            ),
+        )
         pages: dict[str, list[str]] = {}
-        for language, _templates in pub.editions:
+        for language, charts in editions.items():
             prefix = pub.docs_prefix(language)
-            charts = progress.step(
-                "chart",
-                lambda language=language, prefix=prefix: chart.render_charts(
-                    pub, table, staging.path(CHARTS_DIR + ("/" + prefix.strip("/") if prefix else "")), language
-                ),
-                lambda c, language=language: (
-                    f"{len(c)} charts ({language}), {sum(output.drawn for output in c.values())} drawn"
-                ),
-            )
             docs = staging.path(f"{layout.DOCS}/{prefix}") if prefix else staging.path(layout.DOCS)
             written = progress.step(
                 "narrate",
@@ -138,6 +152,15 @@ def run(
             cache.record_build(pub.project_root, inputs, outputs.read_manifest(pub.project_root))
         progress.done(f"outputs replaced, {len(stale)} stale files removed")
         return None
+
+
+def chart_folders(pub: spec.Publication, staging: outputs.Staging) -> dict[str, Path]:
+    """The staged charts folder of each edition: the primary language's at the top, others' in a folder per tag."""
+    folders = {}
+    for language, _templates in pub.editions:
+        prefix = pub.docs_prefix(language).strip("/")
+        folders[language] = staging.path(CHARTS_DIR + (f"/{prefix}" if prefix else ""))
+    return folders
 
 
 def write_tables(

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from surveypress import chart, fonts, i18n, spec, tabulate
+from surveypress import cache, chart, draw, fonts, i18n, spec, tabulate
 from surveypress.errors import InputError
 from surveypress.text import markdown_text
 from surveypress.values import Values
@@ -136,7 +136,7 @@ def test_every_drawing_of_every_chart_in_both_editions_is_valid_vega_lite(public
     for language in publication.languages:
         with i18n.language(language):
             for chart_spec in chart.load_chart_specs(publication):
-                drawings = chart.prepare_chart(publication, values, chart_spec, "Source: a test.")[3]
+                drawings = chart.specify(chart.prepare_chart(publication, values, chart_spec, "Source: a test."))
                 for drawing in drawings:
                     alt.LayerChart.validate(drawing)  # raises jsonschema's ValidationError naming the part
 
@@ -168,13 +168,73 @@ def test_charts_drawn_in_worker_processes_match_serial_drawing_while_threads_run
     busy = threading.Thread(target=stop.wait, daemon=True)
     busy.start()
     try:
-        monkeypatch.setattr(chart, "PARALLEL_MIN_CHARTS", 1)
-        monkeypatch.setattr(chart.os, "cpu_count", lambda: 2)
-        parallel = chart.draw_images(specs)
+        monkeypatch.setattr(draw, "PARALLEL_MIN_CHARTS", 1)
+        monkeypatch.setattr(draw.os, "cpu_count", lambda: 2)
+        parallel = draw.draw_images(specs)
     finally:
         stop.set()
-    monkeypatch.setattr(chart, "PARALLEL_MIN_CHARTS", 10**6)
-    assert parallel == chart.draw_images(specs)
+    monkeypatch.setattr(draw, "PARALLEL_MIN_CHARTS", 10**6)
+    assert parallel == draw.draw_images(specs)
+
+
+def _chinese_specs(out_dir: Path, charts: dict) -> list[dict]:
+    # Downloads (a bold title, the source line, a PNG) of charts with Chinese text, Latin letters and digits.
+    specs = [json.loads((out_dir / f"{chart_id}.vl.json").read_text(encoding="utf-8")) for chart_id in charts]
+    return [spec for spec in specs if draw.needs_cjk_font(spec)][:3]
+
+
+def test_charts_drawn_with_the_cut_typeface_are_byte_identical_to_the_full_fonts(
+    publication, rendered, tmp_path, monkeypatch
+):
+    """The workers cut the CJK faces down to the publication's characters before drawing with them; the SVG names
+    the font stack again and the PNG has the same pixels, so the cut is invisible in every byte."""
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    charts, out_dir = rendered
+    specs = _chinese_specs(out_dir, charts)
+    assert specs
+    typeface = chart.drawing_typeface(publication)
+    assert typeface is not None and not typeface.ready()
+    assert all(typeface.covers(spec) for spec in specs)
+    monkeypatch.setattr(draw, "PARALLEL_MIN_CHARTS", 1)
+    monkeypatch.setattr(draw.os, "cpu_count", lambda: 2)
+    with draw.Drawer(len(specs), typeface=typeface) as drawer:
+        for spec in specs:
+            drawer.add(spec)
+        cut = [(svg, png) for svg, png, _drawn in drawer.results()]
+    assert typeface.ready(), "the cut faces are kept for the next build"
+    full = [draw._draw((spec, True, None)) for spec in specs]
+    assert cut == full
+    # Drawn in this process with the faces already cut: the same bytes again.
+    assert [draw._draw((spec, True, typeface)) for spec in specs] == full
+    assert all(typeface.alias not in svg for svg, _png in cut)
+
+
+def test_a_drawing_with_a_character_the_cut_typeface_lacks_is_drawn_with_the_full_fonts(
+    publication, monkeypatch, tmp_path
+):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    typeface = chart.drawing_typeface(publication)
+    assert typeface is not None
+    rare = next(chr(code) for code in range(0x4E00, 0x9FFF) if chr(code) not in typeface.characters)
+    spec = {
+        "data": {"values": [{"a": f"{rare}字"}]},
+        "mark": {"type": "text", "font": draw.FONT_STACK},
+        "encoding": {"text": {"field": "a"}},
+    }
+    assert not typeface.covers(spec)
+    assert typeface.covers({**spec, "data": {"values": [{"a": "字"}]}}) == ("字" in typeface.characters)
+    with draw.Drawer(1, typeface=typeface) as drawer:
+        drawer.add(spec)
+        assert drawer.results() == [(*draw._draw((spec, True, None)), True)]
+
+
+def test_the_cut_typeface_covers_every_character_of_the_default_publications_charts(publication, rendered):
+    charts, out_dir = rendered
+    typeface = chart.drawing_typeface(publication)
+    assert typeface is not None
+    for chart_id in charts:
+        spec = json.loads((out_dir / f"{chart_id}.vl.json").read_text(encoding="utf-8"))
+        assert typeface.covers(spec), chart_id
 
 
 def _width(path: Path) -> float:

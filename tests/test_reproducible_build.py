@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,9 +71,10 @@ def test_two_builds_of_the_same_commit_are_byte_for_byte_identical_with_a_cold_a
     cache = tmp_path / "cache"
     cold = build(first, hash_seed="1", time_zone="UTC", cache=cache)
     warm = build(second, hash_seed="2", time_zone="Asia/Shanghai", cache=cache)
-    # One chart line per edition (language): "chart  24 charts (zh-Hans), 24 drawn".
+    # One draw line, each edition (language) in it: "draw  24 charts (zh-Hans), 24 drawn, 24 charts (en), 24 drawn".
     drawn = [
-        [line.split(",")[1].split()[0] for line in log.splitlines() if line.startswith("chart")] for log in (cold, warm)
+        re.findall(r"(\d+) drawn", next(line for line in log.splitlines() if line.startswith("draw ")))
+        for log in (cold, warm)
     ]
     assert "0" not in drawn[0] and set(drawn[1]) == {"0"}, (
         f"the first build should draw every chart, the second none: {drawn}"
