@@ -497,9 +497,10 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
         )
         order = list(ranked["key"])
     order += [key for key in dict.fromkeys(frame["key"]) if key not in order]
-    display = {key: frame[frame["key"] == key].iloc[0]["label"] for key in order}
-    if spec.kind != "compare":
-        display = {key: key for key in order}
+    # A compare chart's row shows the label of its first bar; another chart's row shows its key.
+    display: dict[str, str] = {}
+    for key, label in zip(frame["key"], frame["label"], strict=True):
+        display.setdefault(key, label if spec.kind == "compare" else key)
     frame["row_order"] = frame["key"].map({key: index for index, key in enumerate(order)})
     frame = frame.sort_values(["row_order", "series_index"], kind="stable").reset_index(drop=True)
 
@@ -677,7 +678,7 @@ def build_chart(
         # Compare charts: a wider gap between categories than between the series within one.
         scale=alt.Scale(paddingInner=0.25 if compare else 0.1, paddingOuter=0.05),
     )
-    source_lines = wrap(source, (layout.width - 12) / SOURCE_SIZE) if layout.framed and source else []
+    source_lines = _source_lines(source, layout)
     x = alt.X(
         "percent:Q",
         title=source_lines or None,
@@ -745,37 +746,62 @@ def build_chart(
     labels = base.mark_text(align="left", baseline="middle", dx=6, fontSize=FONT_SIZE, color=INK).encode(
         y=y, x=alt.XValue(plot_width), text=alt.Text("value_text:N"), **offset
     )
-    subtitle = subtitle_lines(spec, frame, layout)
-    heading = (
-        {"text": wrap(title, layout.title_width), "subtitle": subtitle}
-        if layout.framed
-        else {"text": subtitle, "fontSize": 13, "fontWeight": "normal", "color": MUTED, "lineHeight": 17}
-    )
     # One constructor, not .properties() and .configure_*(): each of those copies the whole chart again.
     return alt.LayerChart(
         data=alt.InlineData(values=data.astype(object).where(data.notna(), None).to_dict("records")),
         layer=[bars, interval, *ends, labels],
         width=plot_width,
         height=alt.Step(step),
-        title=alt.Title(
-            **{
-                "anchor": "start",
-                "fontSize": TITLE_SIZE,
-                "fontWeight": "bold",
-                "color": INK,
-                "subtitleFontSize": 13,
-                "subtitleColor": MUTED,
-                "subtitlePadding": 6,
-                "lineHeight": 21,
-                "subtitleLineHeight": 17,
-                "offset": 10,
-                **heading,
-            }
-        ),
+        title=_heading(spec, title, frame, layout),
         background="white",
         padding={"left": 6, "right": 6, "top": 6, "bottom": 6},
         config=alt.Config(font=font, view=alt.ViewConfig(stroke=None), axis=alt.AxisConfig(labelFont=font)),
     )
+
+
+def _source_lines(source: str, layout: Layout) -> list[str]:
+    """The source line drawn under the axis of a framed drawing, wrapped to its width."""
+    return wrap(source, (layout.width - 12) / SOURCE_SIZE) if layout.framed and source else []
+
+
+def _heading(spec: ChartSpec, title: str, frame: pd.DataFrame, layout: Layout) -> alt.Title:
+    """A framed drawing's title and subtitle (the bases and the interval note); a page's drawing has only the
+    subtitle, smaller, as the page shows the title above it."""
+    import altair as alt
+
+    subtitle = subtitle_lines(spec, frame, layout)
+    heading = (
+        {"text": wrap(title, layout.title_width), "subtitle": subtitle}
+        if layout.framed
+        else {"text": subtitle, "fontSize": 13, "fontWeight": "normal", "color": MUTED, "lineHeight": 17}
+    )
+    return alt.Title(
+        **{
+            "anchor": "start",
+            "fontSize": TITLE_SIZE,
+            "fontWeight": "bold",
+            "color": INK,
+            "subtitleFontSize": 13,
+            "subtitleColor": MUTED,
+            "subtitlePadding": 6,
+            "lineHeight": 21,
+            "subtitleLineHeight": 17,
+            "offset": 10,
+            **heading,
+        }
+    )
+
+
+def framed_drawing(wide: dict, spec: ChartSpec, title: str, frame: pd.DataFrame, source: str) -> dict:
+    """The download drawing made from the wide one (`build_chart(..., WIDE).to_dict()`), as `build_chart(...,
+    DOWNLOAD)` would make it, without Altair building the chart a third time: the two differ only in the heading
+    and in the source line under the axis (tests/test_chart.py compares them for every chart)."""
+    framed = json.loads(json.dumps(wide))
+    framed["title"] = _heading(spec, title, frame, DOWNLOAD).to_dict(validate=False)
+    lines = _source_lines(source, DOWNLOAD)
+    # The bars are the first layer; only their x channel has a title.
+    framed["layer"][0]["encoding"]["x"]["title"] = lines or None
+    return framed
 
 
 # Text alternative and data table.
@@ -1016,10 +1042,11 @@ def specification_text(drawn_as: ChartSpec, title: str, frame: pd.DataFrame, sou
         # time a chart takes to specify; the parts come from this module alone, and tests/test_chart.py checks
         # every chart of the default publication against the schema.
         with alt.utils.schemapi.debug_mode(False):
-            return [
+            narrow, wide = (
                 build_chart(drawn_as, title, frame, layout, source, font=font).to_dict(validate=False)
-                for layout in (NARROW, WIDE, DOWNLOAD)
-            ]
+                for layout in (NARROW, WIDE)
+            )
+            return [narrow, wide, framed_drawing(wide, drawn_as, title, frame, source)]
 
     with i18n.language(language):
         # CJK fonts are named only when some drawing has CJK text. The font names are Latin, so whichever stack is

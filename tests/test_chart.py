@@ -141,6 +141,27 @@ def test_every_drawing_of_every_chart_in_both_editions_is_valid_vega_lite(public
                     alt.LayerChart.validate(drawing)  # raises jsonschema's ValidationError naming the part
 
 
+@pytest.mark.parametrize("source", ["Source: a test.", "", "来源：" + "很长的来源说明" * 12])
+def test_the_download_drawing_made_from_the_wide_one_equals_the_one_altair_builds(publication, source):
+    """framed_drawing saves Altair a third build per chart; it must give exactly what build_chart gives."""
+    from dataclasses import replace
+
+    values = Values(indicator_table(publication), primary=publication.primary)
+    for language in publication.languages:
+        with i18n.language(language):
+            for chart_spec in chart.load_chart_specs(publication):
+                prepared = chart.prepare_chart(publication, values, chart_spec, source)
+                for drawn_as in (prepared.drawn_as, replace(prepared.drawn_as, kind="bars")):
+                    built = {
+                        layout.name: chart.build_chart(
+                            drawn_as, prepared.title, prepared.frame, layout, source
+                        ).to_dict(validate=False)
+                        for layout in (chart.WIDE, chart.DOWNLOAD)
+                    }
+                    framed = chart.framed_drawing(built["wide"], drawn_as, prepared.title, prepared.frame, source)
+                    assert json.dumps(framed) == json.dumps(built["download"]), chart_spec.id
+
+
 def test_chart_titles_state_values_from_the_table(rendered):
     charts, _ = rendered
     for output in charts.values():
