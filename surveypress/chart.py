@@ -883,14 +883,14 @@ def render_editions(pub: Publication, table: Any, targets: dict[str, str | Path]
     {language: {chart id: ChartOutput}}, charts in declaration order. The editions share one set of workers."""
     with EditionCharts(pub, targets) as charts:
         charts.send(table)
-        return charts.finish()
+        return {language: charts.finish(language) for language in targets}
 
 
 class EditionCharts:
     """The charts of every edition (language) of `targets`, drawn into that language's folder: made with the
     drawing workers already started (`Drawer.start`), so that they are ready when the tables are; `send` prepares
-    each chart and sends it to be drawn, and the caller may do other work until `finish` writes them. Use as a
-    context manager: leaving it stops the workers."""
+    each chart and sends it to be drawn, and the caller may do other work until `finish` writes one edition's. Use as
+    a context manager: leaving it stops the workers."""
 
     def __init__(self, pub: Publication, targets: dict[str, str | Path]) -> None:
         self.pub = pub
@@ -929,38 +929,36 @@ class EditionCharts:
     def __exit__(self, *_exception: object) -> None:
         self.drawer.__exit__()
 
-    def finish(self) -> dict[str, dict[str, ChartOutput]]:
-        """Waits for the drawings and writes every chart's files; {language: {chart id: ChartOutput}}."""
-        results = self.drawer.results()
-        editions: dict[str, dict[str, ChartOutput]] = {}
-        for language, charts in self.prepared.items():
-            editions[language] = {}
-            with i18n.language(language):
-                for prepared, number in charts:
-                    if isinstance(number, int):
-                        text, images = results[number]
-                        prepared.layouts = tuple(json.loads(text))  # type: ignore[assignment]
-                        if prepared.key is not None:
-                            self.store.put(prepared.key, {"json": text.encode("utf-8")})
-                    else:
-                        images = [results[item] for item in number]
-                    (narrow, _, _), (wide, _, _), (svg, png, _) = images
-                    spec = prepared.spec
-                    output = write_chart(
-                        spec,
-                        prepared.title,
-                        prepared.frame,
-                        prepared.layouts[2],
-                        svg,
-                        png,  # type: ignore[index]
-                        Path(self.targets[language]),
-                        narrow,
-                        wide,
-                        prepared.source,
-                    )
-                    output.drawn = any(drawn for _svg, _png, drawn in images)
-                    editions[language][spec.id] = output
-        return editions
+    def finish(self, language: str) -> dict[str, ChartOutput]:
+        """Waits for the drawings of `language`'s charts (sent in order, so the first edition's come first) and
+        writes every chart's files; {chart id: ChartOutput}."""
+        charts: dict[str, ChartOutput] = {}
+        with i18n.language(language):
+            for prepared, number in self.prepared[language]:
+                if isinstance(number, int):
+                    text, images = self.drawer.result(number)
+                    prepared.layouts = tuple(json.loads(text))  # type: ignore[assignment]
+                    if prepared.key is not None:
+                        self.store.put(prepared.key, {"json": text.encode("utf-8")})
+                else:
+                    images = [self.drawer.result(item) for item in number]
+                (narrow, _, _), (wide, _, _), (svg, png, _) = images
+                spec = prepared.spec
+                output = write_chart(
+                    spec,
+                    prepared.title,
+                    prepared.frame,
+                    prepared.layouts[2],  # type: ignore[index]
+                    svg,
+                    png,
+                    Path(self.targets[language]),
+                    narrow,
+                    wide,
+                    prepared.source,
+                )
+                output.drawn = any(drawn for _svg, _png, drawn in images)
+                charts[spec.id] = output
+        return charts
 
 
 DEFAULT_SOURCE = (

@@ -121,6 +121,7 @@ class Drawer:
         self._items: list[tuple[str, Any, Any, bool]] = []
         self._drawing: dict[bool, list] = {}
         self._starter: threading.Thread | None = None
+        self._done: dict[int, Any] = {}
 
     def __enter__(self) -> Drawer:
         return self
@@ -202,23 +203,29 @@ class Drawer:
         return len(self._items) - 1
 
     def results(self) -> list[Any]:
-        """Per item added, in order: for a drawing, (SVG, PNG or None, drawn now); for a chart, (the JSON text of its
+        """Every item's `result`, in the order added."""
+        return [self.result(number) for number in range(len(self._items))]
+
+    def result(self, number: int) -> Any:
+        """Item `number` once done: for a drawing, (SVG, PNG or None, drawn now); for a chart, (the JSON text of its
         specifications, [(SVG, PNG or None, drawn now) per specification])."""
-        done: list[Any] = []
-        for kind, detail, found, drawn in self._items:
-            value = found.result() if isinstance(found, Future) else found
-            if kind == "drawing":
-                if drawn:
-                    self._keep(detail, value)
-                done.append((*value, drawn))
-            elif isinstance(found, Future):  # specified and drawn by a worker: each drawing is kept on its own
-                text, images = value
-                for spec, png, image in zip(json.loads(text), detail, images, strict=True):
-                    self._keep(self._key(spec, png) if self.store is not None else None, image)
-                done.append((text, [(*image, True) for image in images]))
-            else:
-                text, numbers = value
-                done.append((text, [done[number] for number in numbers]))
+        if number in self._done:
+            return self._done[number]
+        kind, detail, found, drawn = self._items[number]
+        value = found.result() if isinstance(found, Future) else found
+        if kind == "drawing":
+            if drawn:
+                self._keep(detail, value)
+            done = (*value, drawn)
+        elif isinstance(found, Future):  # specified and drawn by a worker: each drawing is kept on its own
+            text, images = value
+            for spec, png, image in zip(json.loads(text), detail, images, strict=True):
+                self._keep(self._key(spec, png) if self.store is not None else None, image)
+            done = (text, [(*image, True) for image in images])
+        else:
+            text, numbers = value
+            done = (text, [self.result(item) for item in numbers])
+        self._done[number] = done
         return done
 
     def _keep(self, key: str | None, image: tuple[str, bytes | None]) -> None:

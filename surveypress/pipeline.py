@@ -1,5 +1,7 @@
-"""The stages of a build, in the order ARCHITECTURE.md fixes: load, tabulate, protect, disclose, reconcile, tables,
-charts and pages per edition, site config, data package, archive; written through a staging folder, then swapped.
+"""The stages of a build, in the order ARCHITECTURE.md fixes: load, tabulate, protect, charts sent to be drawn,
+disclose, reconcile, tables, data package, archive, then per edition its drawn charts and its pages, and the site
+config; written through a staging folder, then swapped. The drawing workers start before load, so that they are
+ready for the first chart, and draw while the tables, the package and the archive are written.
 
 build.py runs it after deciding that something changed: this module imports the heavy libraries (pandas, Altair,
 DuckDB ...), which a rebuild with nothing changed never needs.
@@ -100,16 +102,25 @@ def run(
             lambda: write_tables(pub, staging, published, disclosure, reconciliation, microdata, released, summary),
             lambda files: f"{len(files)} files",
         )
-        editions = progress.step(
-            "draw",
-            drawing.finish,
-            lambda drawn: ", ".join(
-                f"{len(charts)} charts ({language}), {sum(output.drawn for output in charts.values())} drawn"
-                for language, charts in drawn.items()
+        # The data package and the archive describe the tables only: made while the charts are drawn.
+        progress.step(
+            "package",
+            lambda: outputs.write_json(
+                staging.path(layout.DATAPACKAGE), package.build_datapackage(pub, staging.root), sort_keys=False
             ),
+            lambda path: f"{len(json.loads(path.read_text(encoding='utf-8'))['resources'])} resources",
         )
+        progress.step("archive", lambda: write_archive(pub, staging), lambda path: path.name)
+        # Each edition's pages are written as soon as its charts are drawn, while the next edition's are.
         pages: dict[str, list[str]] = {}
-        for language, charts in editions.items():
+        for language, _templates in pub.editions:
+            charts = progress.step(
+                "draw",
+                lambda language=language: drawing.finish(language),
+                lambda charts, language=language: (
+                    f"{len(charts)} charts ({language}), {sum(output.drawn for output in charts.values())} drawn"
+                ),
+            )
             prefix = pub.docs_prefix(language)
             docs = staging.path(f"{layout.DOCS}/{prefix}") if prefix else staging.path(layout.DOCS)
             written = progress.step(
@@ -130,14 +141,6 @@ def run(
                 + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else "")
             ),
         )
-        progress.step(
-            "package",
-            lambda: outputs.write_json(
-                staging.path(layout.DATAPACKAGE), package.build_datapackage(pub, staging.root), sort_keys=False
-            ),
-            lambda path: f"{len(json.loads(path.read_text(encoding='utf-8'))['resources'])} resources",
-        )
-        progress.step("archive", lambda: write_archive(pub, staging), lambda path: path.name)
         staging.write_manifest()
 
         if check:

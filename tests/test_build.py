@@ -24,10 +24,11 @@ STAGES = (
     "disclose",
     "reconcile",
     "tables",
+    "package",
+    "archive",
     "draw",
     "narrate",
     "site",
-    "package",
 )
 
 
@@ -89,7 +90,7 @@ def test_progress_prints_one_line_per_stage_with_counts_and_timings(project: Pat
     code, log = run(project)
     lines = log.splitlines()
     assert code == 0
-    assert [line.split()[0] for line in lines] == [*STAGES, "archive", "done"]
+    assert [line.split()[0] for line in lines] == [*STAGES, "done"]
     assert "people 40 rows, firms 12 rows" in lines[1]
     assert all(line.rstrip().endswith(" s") for line in lines)
 
