@@ -11,6 +11,13 @@ figures) and the microdata files, and runs the build (build_tables.py's `build`)
 rewrites only the outputs whose bytes changed (charts from the cache, nothing at all when no input changed), so
 `mkdocs serve --dirty` rebuilds only the pages whose Markdown changed. `mkdocs build` never runs it: the site is built
 from the committed outputs.
+
+The files the build generates under docs/ for readers to fetch (the charts and the downloads: most of a site's bytes,
+three PNGs of a third of a megabyte a chart) reach the site as hard links rather than copies, where the file system
+allows (else copied, as MkDocs does): copying them took a quarter of a 300-page site's `mkdocs build`. The build never
+changes one of those files in place (it writes new ones and renames them over the old), so the site keeps the bytes
+it was built with; a tool that edited the site's copy in place would change the file under docs/ as well, which the
+next `build_tables.py --check` reports.
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ import io
 import json
 import logging
 import os
+import types
 from pathlib import Path
 
 from markupsafe import escape
 from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File
 
-from surveypress import i18n, site, site_hooks
+from surveypress import i18n, layout, site, site_hooks
 
 THEME_DIR = Path(__file__).resolve().parent / "theme"
 STYLESHEET = "assets/stylesheets/site.css"
@@ -89,6 +98,18 @@ class SurveypressPlugin(BasePlugin):
         # The site's address, each page's description, the front page without a sidebar (site_hooks.py).
         return site_hooks.on_config(config)
 
+    @event_priority(-110)
+    def on_files(self, files, config):
+        """The charts and downloads the build generated are linked into the site, not copied (see above); after
+        mkdocs-static-i18n (-100) has made each edition's files."""
+        docs = os.path.join(os.path.abspath(config.docs_dir), "")
+        generated = tuple(os.path.join(docs, folder, "") for folder in (layout.CHARTS, layout.DOWNLOADS))
+        for file in files:
+            source = file.abs_src_path
+            if source and not file.is_documentation_page() and os.path.abspath(source).startswith(generated):
+                file.copy_file = types.MethodType(_link_file, file)
+        return files
+
     def on_page_markdown(self, markdown, page, config, files):
         return site_hooks.on_page_markdown(markdown, page, config, files)
 
@@ -115,6 +136,20 @@ class SurveypressPlugin(BasePlugin):
     def on_post_build(self, config):
         """After mkdocs-static-i18n (-100) merged the editions' search entries: one index per edition."""
         site_hooks.on_post_build(config, site.search_settings)
+
+
+def _link_file(file: File, dirty: bool = False) -> None:
+    """File.copy_file, as a hard link to the source where the file system allows one."""
+    if dirty and not file.is_modified():
+        return
+    target = file.abs_dest_path
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.path.lexists(target):
+            os.unlink(target)
+        os.link(file.abs_src_path, target)  # type: ignore[arg-type]
+    except OSError:  # another file system, or one without links
+        File.copy_file(file, dirty)
 
 
 # The name site.js gives a scrolling table that has no caption.

@@ -81,6 +81,19 @@ def test_a_github_pages_build_has_a_full_sitemap_canonical_links_and_a_404_page_
     assert 'property="og:url" content="https://stats-office.github.io/surveypress/findings/usage.html"' in usage
     missing = (site / "404.html").read_text(encoding="utf-8")
     assert 'href="/surveypress/assets/stylesheets/' in missing and 'href="/assets/' not in missing
+    # The charts and downloads the build generated reach the site as hard links (copies across file systems), with
+    # the same bytes; the theme's files and the pages are the site's own.
+    try:  # a link from the temporary folder to docs/ (another mount point refuses it)
+        os.link(root / "docs" / "downloads" / "SHA256SUMS", tmp_path / "probe")
+        linkable = True
+    except OSError:
+        linkable = False
+    for name in ("assets/charts/usage_online.png", "assets/charts/en/usage_online.svg", "downloads/SHA256SUMS"):
+        source, published = root / "docs" / name, site / name
+        assert published.read_bytes() == source.read_bytes()
+        assert os.path.samefile(source, published) == linkable, name
+    assert (site / "assets" / "stylesheets" / "site.css").stat().st_nlink == 1
+    assert (site / "findings" / "usage.html").stat().st_nlink == 1
 
 
 def test_each_edition_gets_its_own_search_index_with_its_own_language_settings(tmp_path):
