@@ -32,6 +32,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 RESPONDENTS = 2000
+SECTION_PAGES = 10  # indicator pages per menu section
 TARGET_SECONDS = 30  # issue 11 (it was 60 s before the chart cache)
 DEFAULT_TARGET_SECONDS = 15
 WARM_TARGET_SECONDS = 5  # build + mkdocs build of the 300-page site with nothing changed (issue 11)
@@ -71,9 +72,21 @@ def write_content(project: Path, pages: int) -> None:
         microdata={"people": "datasets/microdata/people.csv"},
     )
     meta["disclosure"]["quasi_identifiers"] = {"people": ["area", "age"]}
-    # The default publication's menu and public-use recodes name its own pages and populations: every page of the
-    # synthetic content is in the menu, and its synthetic microdata is released as it is.
-    meta.pop("navigation", None)
+    # The default publication's menu and public-use recodes name its own pages and populations. The synthetic menu
+    # groups the indicator pages by topic, ten to a section under one "Indicators" section, as a publication of 300
+    # pages would: in one flat list, every page would carry all 300 (Material renders the menu into each page and
+    # prunes only the sections a page is not in). Its synthetic microdata is released as it is.
+    topics = [
+        {
+            "section": {"zh": f"主题{start // SECTION_PAGES + 1}", "en": f"Topic {start // SECTION_PAGES + 1}"},
+            "pages": [f"indicators/q{index:03d}" for index in range(start + 1, min(start + SECTION_PAGES, pages) + 1)],
+        }
+        for start in range(0, pages, SECTION_PAGES)
+    ]
+    meta["navigation"] = [
+        {"page": "index", "title": {"zh": "首页", "en": "Home"}},
+        {"section": {"zh": "指标", "en": "Indicators"}, "pages": topics},
+    ]
     meta.pop("public_use", None)
     meta["release"] = "full"
     _dump(content / "publication.yml", meta)
