@@ -9,9 +9,11 @@ DuckDB ...), which a rebuild with nothing changed never needs.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,9 +59,12 @@ def run(
         outputs.Staging(pub.project_root, outside=check) as staging,
         tempfile.TemporaryDirectory() as scratch,
         chart.EditionCharts(pub, chart_folders(pub, staging)) as drawing,
+        contextlib.ExitStack() as stack,
     ):
         # Small files are read and checked whole; large ones are checked by the engine while it scans them.
         microdata = progress.step("load", lambda: sources.open_microdata(pub, Path(scratch)), sources.describe)
+        released = protect.released_microdata(pub, microdata)
+        streamed = stack.enter_context(StreamedReleases(staging, released))
 
         # Process data.
         chosen = tabulate.choose_engine(microdata) if engine == "auto" else engine
@@ -84,7 +89,6 @@ def run(
             ),
         )
         published = protect.publishable(table)
-        released = protect.released_microdata(pub, microdata)
         protect.check_recount(pub, table, released)
         disclosure = progress.step(
             "disclose", lambda: protect.disclosure_report(pub, microdata), lambda d: f"{_rows(d)} in the k-report"
@@ -99,7 +103,10 @@ def run(
         # Save outputs.
         progress.step(
             "tables",
-            lambda: write_tables(pub, staging, published, disclosure, reconciliation, microdata, released, summary),
+            lambda: (
+                write_tables(pub, staging, published, disclosure, reconciliation, microdata, released, summary)
+                + streamed.wait()
+            ),
             lambda files: f"{len(files)} files",
         )
         # The data package and the archive describe the tables only: made while the charts are drawn.
@@ -203,12 +210,49 @@ def write_tables(
                 written.append(target)
             elif isinstance(frame, pd.DataFrame):
                 written.append(outputs.write_csv(staging.path(file), frame))
-            else:  # a streamed file's public-use recoding, written by the engine
-                target = staging.path(file)
+            # A streamed file's public-use recoding is written by the engine, on a thread (StreamedReleases).
+    return written
+
+
+class StreamedReleases:
+    """The public-use files of streamed populations, written by the engine on a thread from the moment the
+    microdata is opened: the engine writes a file in its order on one core, for seconds at ten million respondents,
+    while the tables are counted on the others. Use as a context manager; leaving it waits for the thread, so nothing
+    is written into the staging folder once it is gone (after an error, the files are discarded with it)."""
+
+    def __init__(self, staging: outputs.Staging, released: dict[str, tuple[str, Any]]) -> None:
+        self.jobs = [
+            (staging.path(file), frame)
+            for file, frame in released.values()
+            if isinstance(frame, protect.StreamedRelease)
+        ]
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._write, name="public-use files", daemon=True)
+        if self.jobs:
+            self.thread.start()
+
+    def _write(self) -> None:
+        try:
+            for target, frame in self.jobs:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 frame.write(target)
-                written.append(target)
-    return written
+        except BaseException as error:  # raised again by `wait`, in the build's thread
+            self.error = error
+
+    def wait(self) -> list[Path]:
+        """The files written; raises what writing them raised."""
+        if self.thread.ident is not None:
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return [target for target, _frame in self.jobs]
+
+    def __enter__(self) -> StreamedReleases:
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        if self.thread.ident is not None:
+            self.thread.join()
 
 
 def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:

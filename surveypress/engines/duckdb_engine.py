@@ -537,6 +537,9 @@ def write_released(
             for column in columns[1:]
         ]
         connection.execute("SET preserve_insertion_order = true")
+        # Written in file order, the copy runs on one core whatever it is given (a second thread only costs more:
+        # 8.0 s of CPU instead of 9.2 s for 8.7 million rows), and the build counts the tables on the others meanwhile.
+        connection.execute("SET threads = 1")
         if as_parquet:
             connection.execute(
                 f"COPY (SELECT {', '.join(select)} FROM {relation}) TO {_literal(str(target))} "
