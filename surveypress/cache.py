@@ -7,7 +7,9 @@ byte-identical to a cold one; the cache can be deleted at any time.
 Where: `SURVEYPRESS_CACHE_DIR` if set, else `.cache/surveypress/` in the project (gitignored). New entries are kept
 in memory until the build succeeds (`commit`, called by build.py), so a failed build leaves the project as it was;
 each file is written to a temporary name and renamed. Nothing is ever evicted: an entry is a few kilobytes per chart,
-and `rm -rf .cache` starts afresh.
+and `rm -rf .cache` starts afresh. One kind is written at once: `fonts/<key>/`, the CJK faces cut down to a
+publication's characters (chart.drawing_typeface), which the drawing workers need while the build runs; a folder
+depends only on the font files and the characters, so one left by a failed build is as good as any.
 """
 
 from __future__ import annotations
