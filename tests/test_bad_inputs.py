@@ -173,3 +173,6 @@ def test_bad_microdata_gets_the_same_message_when_the_engine_streams_the_file(
     assert status == 2, log.getvalue()
     errors = [line for line in log.getvalue().splitlines() if line.startswith("error: ")]
     assert errors == [f"error: {case['error']}"]
+    # The public-use file is written on a thread while the file is checked: the build waits for it before it
+    # discards its staging folder, so nothing is left behind.
+    assert not list(project.glob(".build-staging-*"))
