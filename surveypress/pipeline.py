@@ -218,7 +218,8 @@ class StreamedReleases:
     """The public-use files of streamed populations, written by the engine on a thread from the moment the
     microdata is opened: the engine writes a file in its order on one core, for seconds at ten million respondents,
     while the tables are counted on the others. Use as a context manager; leaving it waits for the thread, so nothing
-    is written into the staging folder once it is gone (after an error, the files are discarded with it)."""
+    is written into the staging folder once it is gone. Leaving it on an error first interrupts the engine: the
+    build reports a bad file at once instead of after the copy (the files are discarded with the staging folder)."""
 
     def __init__(self, staging: outputs.Staging, released: dict[str, tuple[str, Any]]) -> None:
         self.jobs = [
@@ -227,6 +228,8 @@ class StreamedReleases:
             if isinstance(frame, protect.StreamedRelease)
         ]
         self.error: BaseException | None = None
+        self.connection: Any = None
+        self.stopping = False
         self.thread = threading.Thread(target=self._write, name="public-use files", daemon=True)
         if self.jobs:
             self.thread.start()
@@ -234,8 +237,10 @@ class StreamedReleases:
     def _write(self) -> None:
         try:
             for target, frame in self.jobs:
+                if self.stopping:
+                    return
                 target.parent.mkdir(parents=True, exist_ok=True)
-                frame.write(target)
+                frame.write(target, self._connected)
         except BaseException as error:  # raised again by `wait`, in the build's thread
             self.error = error
 
@@ -250,9 +255,19 @@ class StreamedReleases:
     def __enter__(self) -> StreamedReleases:
         return self
 
-    def __exit__(self, *_exception: object) -> None:
-        if self.thread.ident is not None:
-            self.thread.join()
+    def _connected(self, connection: Any) -> None:
+        self.connection = connection
+        if self.stopping:
+            connection.interrupt()
+
+    def __exit__(self, failed: type[BaseException] | None, *_exception: object) -> None:
+        if self.thread.ident is None:
+            return
+        if failed is not None:
+            self.stopping = True
+            if self.connection is not None:
+                self.connection.interrupt()
+        self.thread.join()
 
 
 def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -276,10 +277,11 @@ class StreamedRelease:
             if question.type != "multi" and (classes := recodes.classes(question))
         }
 
-    def write(self, target: Path) -> None:
+    def write(self, target: Path, connected: Any = None) -> None:
+        """Writes the file to `target`; `connected` is given the engine's connection first (see StreamedReleases)."""
         from surveypress.engines import duckdb_engine
 
-        duckdb_engine.write_released(self.source, self.columns, self.classes, target, self.verbatim)
+        duckdb_engine.write_released(self.source, self.columns, self.classes, target, self.verbatim, connected)
 
 
 def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tuple[str, pd.DataFrame]]) -> None:

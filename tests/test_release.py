@@ -101,3 +101,38 @@ def test_full_release_needs_a_synthetic_publication_or_a_legal_basis(tmp_path):
 def test_public_use_recodes_for_an_unknown_population_are_refused(tmp_path):
     with pytest.raises(InputError, match="one of the populations"):
         tiny_with(tmp_path, public_use={"peopel": {"drop": ["p_region"]}})
+
+
+class _EndlessCopy(protect.StreamedRelease):
+    """A public-use file whose copy would run for hours: the engine counting a huge cross join."""
+
+    def __init__(self) -> None:
+        pass
+
+    def write(self, target: Path, connected=None) -> None:
+        import duckdb
+
+        connection = duckdb.connect()
+        connected(connection)
+        connection.execute("SELECT count(*) FROM range(1000000000) a, range(1000) b").fetchall()
+
+
+class _Folder:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+
+def test_a_failing_build_interrupts_the_public_use_copy_instead_of_waiting_for_it(tmp_path):
+    import time
+
+    from surveypress import pipeline
+
+    started = time.monotonic()
+    with pytest.raises(InputError, match="a bad file"):
+        with pipeline.StreamedReleases(_Folder(tmp_path), {"people": ("datasets/people.csv", _EndlessCopy())}):
+            time.sleep(0.5)  # the copy is under way on its thread
+            raise InputError("a bad file", "something else")
+    assert time.monotonic() - started < 10

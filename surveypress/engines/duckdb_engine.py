@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -518,13 +519,20 @@ def _recoded(column: str, column_type: str, classes: dict[int, int] | None) -> s
 
 
 def write_released(
-    source: object, columns: list[str], classes: dict[str, dict[int, int]], target: Path, verbatim: tuple[str, ...] = ()
+    source: object,
+    columns: list[str],
+    classes: dict[str, dict[int, int]],
+    target: Path,
+    verbatim: tuple[str, ...] = (),
+    connected: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> None:
     """Writes a streamed file's released columns as CSV (or Parquet, when `target` ends in .parquet), with the
     public-use recodes applied (protect.py keeps the same rules for files read whole), in file order, without holding
     the file in memory. `verbatim` columns (a design's weights, strata and PSUs) are written as they are, not read as
-    answer codes."""
+    answer codes. `connected` is given the connection first (another thread may `interrupt()` it)."""
     connection = connect()
+    if connected is not None:
+        connected(connection)
     try:
         relation = parquet(Path(source))  # type: ignore[arg-type]
         types = {name: kind for name, kind, *_ in connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
