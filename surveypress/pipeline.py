@@ -258,7 +258,13 @@ class StreamedReleases:
     def _connected(self, connection: Any) -> None:
         self.connection = connection
         if self.stopping:
-            connection.interrupt()
+            self._interrupt()
+
+    def _interrupt(self) -> None:
+        try:
+            self.connection.interrupt()
+        except Exception:  # the copy has finished and closed its connection: nothing to stop
+            pass
 
     def __exit__(self, failed: type[BaseException] | None, *_exception: object) -> None:
         if self.thread.ident is None:
@@ -266,7 +272,7 @@ class StreamedReleases:
         if failed is not None:
             self.stopping = True
             if self.connection is not None:
-                self.connection.interrupt()
+                self._interrupt()
         self.thread.join()
 
 
