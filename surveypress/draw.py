@@ -3,8 +3,8 @@
 Takes: the specifications chart.py made, one by one. Gives: per specification its SVG and, for a download, its PNG,
 in order; drawn in worker processes when there are many, taken from the cache when drawn before, drawn with the CJK
 faces cut down to the publication's characters when that covers the text (a third of the time, the same bytes).
-Kept apart from chart.py so that the worker processes import only vl-convert and the font tools, not pandas or
-Altair.
+Kept apart from chart.py, which it never imports: the workers come from a fork server that imports this module,
+chart.py and Altair once (a chart not yet specified is specified in a worker, by a function of chart.py it is given).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ LATIN_FONT_STACK = "Helvetica Neue, Arial, Liberation Sans, DejaVu Sans, sans-se
 CJK_TEXT = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # PNG downloads are at least this wide, for print.
 PNG_MIN_WIDTH = 1200
-# Below this many charts per worker, starting worker processes costs more than it saves. A chart with Chinese text
-# takes about 0.35 s to draw (its three views and PNG), one without about 0.1 s; the default publication's 24 charts
-# per edition take 12.4 s instead of 16.6 s cold with two workers (quiet 2-core machine).
+# Below this many charts per worker, starting worker processes costs more than it saves: starting them takes about
+# 1.5 s of CPU (the fork server imports Altair, each worker starts vl-convert's engine), and a chart about 0.2 s of a
+# worker with Chinese text (specifying, three drawings and a PNG), 0.15 s without.
 PARALLEL_MIN_CHARTS = 8
 
 
@@ -250,25 +250,38 @@ _SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([\d.]+)"')
 
 def _draw(job: tuple[dict, bool, Typeface | None]) -> tuple[str, bytes | None]:
     vega_lite, with_png, typeface = job
-    alias = None
     if typeface is not None and needs_cjk_font(vega_lite) and typeface.covers(vega_lite) and typeface.ready():
-        # The font stack is one JSON string wherever the specification names it; the drawing names the cut faces.
         _register(typeface.folder)
-        alias = typeface.alias
-        vega_lite = json.loads(json.dumps(vega_lite).replace(json.dumps(FONT_STACK), json.dumps(alias)))
+        svg, png = _svg_and_png(_in_font(vega_lite, typeface.alias), with_png)
+        # The SVG names the font stack again. Should any text of the chart hold the alias itself, the drawing is made
+        # again with the full fonts instead.
+        svg = svg.replace(f'font-family="{typeface.alias}"', f'font-family="{html.escape(FONT_STACK)}"')
+        if typeface.alias not in svg:
+            return svg, png
+    return _svg_and_png(vega_lite, with_png)
+
+
+def _in_font(vega_lite: dict, font: str) -> dict:
+    """The specification with `font` where chart.build_chart names the CJK font stack (the configured font of all
+    text, and of axis labels)."""
+    drawn = json.loads(json.dumps(vega_lite))
+    config = drawn.get("config", {})
+    for settings in (config, config.get("axis", {})):
+        for key in ("font", "labelFont"):
+            if settings.get(key) == FONT_STACK:
+                settings[key] = font
+    return drawn
+
+
+def _svg_and_png(vega_lite: dict, with_png: bool) -> tuple[str, bytes | None]:
     svg = vl_convert.vegalite_to_svg(vega_lite)
-    png = None
-    if with_png:
-        # The PNG from the SVG already drawn (same pixels as vegalite_to_png, without running Vega again), scaled to
-        # be at least PNG_MIN_WIDTH wide for print.
-        match = _SVG_WIDTH.search(svg[:500])
-        width = float(match.group(1)) if match else PNG_MIN_WIDTH / 2
-        png = vl_convert.svg_to_png(svg, scale=max(2, math.ceil(PNG_MIN_WIDTH / width)))
-    if alias is not None:
-        svg = svg.replace(f'font-family="{alias}"', f'font-family="{html.escape(FONT_STACK)}"')
-        if alias in svg:
-            raise RuntimeError(f"the drawing still names the cut typeface {alias} after renaming it")
-    return svg, png
+    if not with_png:
+        return svg, None
+    # The PNG from the SVG already drawn (same pixels as vegalite_to_png, without running Vega again), scaled to be at
+    # least PNG_MIN_WIDTH wide for print.
+    match = _SVG_WIDTH.search(svg[:500])
+    width = float(match.group(1)) if match else PNG_MIN_WIDTH / 2
+    return svg, vl_convert.svg_to_png(svg, scale=max(2, math.ceil(PNG_MIN_WIDTH / width)))
 
 
 def _specify_and_draw(

@@ -6,6 +6,7 @@ categories (so the tests run before the reconstructed microdata lands).
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import re
@@ -247,6 +248,27 @@ def test_a_drawing_with_a_character_the_cut_typeface_lacks_is_drawn_with_the_ful
     with draw.Drawer(1, typeface=typeface) as drawer:
         drawer.add(spec)
         assert drawer.results() == [(*draw._draw((spec, True, None)), True)]
+
+
+def test_a_label_that_names_the_cut_typeface_or_the_font_stack_is_drawn_as_text(publication, monkeypatch, tmp_path):
+    """Labels are untrusted: one that spells the alias of the cut faces, or the font stack, stays text in the SVG and
+    the drawing is the one the full fonts make."""
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    typeface = chart.drawing_typeface(publication)
+    assert typeface is not None
+    for face in typeface.faces:
+        draw._subset((typeface, face))
+    for label in (f"{typeface.alias} 居民", f"{draw.FONT_STACK} 居民"):
+        spec = {
+            "data": {"values": [{"a": label}]},
+            "mark": {"type": "text"},
+            "encoding": {"text": {"field": "a"}},
+            "config": {"font": draw.FONT_STACK},
+        }
+        assert typeface.covers(spec)
+        svg, png = draw._draw((spec, True, typeface))
+        assert (svg, png) == draw._draw((spec, True, None))
+        assert html.escape(label, quote=False) in svg
 
 
 def test_the_cut_typeface_covers_every_character_of_the_default_publications_charts(publication, rendered):
