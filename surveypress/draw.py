@@ -220,6 +220,8 @@ class Drawer:
         elif isinstance(found, Future):  # specified and drawn by a worker: each drawing is kept on its own
             text, images = value
             for spec, png, image in zip(json.loads(text), detail, images, strict=True):
+                if needs_cjk_font(spec):
+                    find_cjk_font_dir()  # as `add` does: without a CJK font, FontMissingError and its advice
                 self._keep(self._key(spec, png) if self.store is not None else None, image)
             done = (text, [(*image, True) for image in images])
         else:

@@ -502,3 +502,8 @@ def test_a_chart_without_cjk_text_needs_no_cjk_font_and_one_with_it_does(monkeyp
     assert "Residents" in output.alt and "95% confidence interval" in output.alt
     with pytest.raises(chart.FontMissingError):
         chart.render_charts(pub, table, tmp_path / "zh", "zh-Hans")
+    # The same when the chart is specified and drawn by a worker process.
+    monkeypatch.setattr(draw, "PARALLEL_MIN_CHARTS", 1)
+    monkeypatch.setattr(draw.os, "cpu_count", lambda: 2)
+    with pytest.raises(chart.FontMissingError):
+        chart.render_editions(pub, table, {"zh-Hans": tmp_path / "zh", "en": tmp_path / "en"})
