@@ -85,3 +85,21 @@ def _without(pub: spec.Publication, population: str) -> spec.Publication:
     codebook = pub.codebook
     kept = {key: value for key, value in codebook.populations.items() if key != population}
     return dataclasses.replace(pub, codebook=dataclasses.replace(codebook, populations=kept))
+
+
+SCREENED_IDS = [
+    "R-001", "Ｒ１", "", " ", "\u3000", " R1", "R1 ", "R1\t", "R\u200b1", "R\x001", "=1+1", "+86 123", "-1", "-1.5e3",
+    "@home", "\tR1", "R\u00a0", "\u00a0R", "a\u2028b", "受访者 7", "7",
+]  # fmt: skip
+
+
+def test_the_one_pattern_id_screen_flags_every_id_some_id_rule_refuses() -> None:
+    import duckdb
+
+    frame = pd.DataFrame({"id": SCREENED_IDS})  # noqa: F841 (DuckDB reads it by name)
+    rule_sql = [rule.sql('"id"') for rule in rules.ID_RULES]
+    found = duckdb.sql(f"SELECT id, {rules.id_screen_sql('id')}, {', '.join(rule_sql)} FROM frame").fetchall()
+    refused = [cells[0] for cells in found if any(cells[2:])]
+    assert len(refused) >= 12, refused  # the catalogue above breaks every rule, several ways
+    for cell, screened, *broken in found:
+        assert screened or not any(broken), f"{cell!r} breaks a rule the screen lets through"

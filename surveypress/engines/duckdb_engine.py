@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -262,6 +262,8 @@ def _checked_view(
     design = codebook.populations[population].design
     if design is not None:
         select.extend(f"{sql} AS {_quote(column)}" for column, sql in _design_values(design, types).items())
+        # The raw stratum and PSU cells too: grouped and joined as stored, only their distinct values are trimmed.
+        select.extend(f"{_quote(column)} AS {name}" for name, column in _raw_design_cells(design).items())
     for column in expected[1:]:
         if codebook.questions.get(column) is not None and codebook.questions[column].numeric is not None:
             continue
@@ -315,13 +317,16 @@ def _id_checks() -> list[tuple[str, str, str]]:
 
 
 def screen_ids(connection: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, bool]:
-    """(respondents, whether every id is present, trimmed and unique), in one parallel scan of the id column."""
+    """(respondents, whether every id is present, trimmed and unique), in one parallel scan of the id column (and
+    a second, with the rules themselves, only when the one-pattern screen flags some id)."""
     ids = _quote("respondent_id")
-    total, distinct, bad = connection.execute(
-        f"SELECT count(*), count(DISTINCT {ids}), count_if({' OR '.join(sql for sql, _, _ in _id_checks())}) "
-        f"FROM {relation}"
+    total, distinct, flagged = connection.execute(
+        f"SELECT count(*), count(DISTINCT {ids}), count_if({rules.id_screen_sql(ids)}) FROM {relation}"
     ).fetchone()
-    return total, bad == 0 and distinct == total
+    if flagged:
+        rule_sql = " OR ".join(sql for sql, _, _ in _id_checks())
+        flagged = connection.execute(f"SELECT count_if({rule_sql}) FROM {relation}").fetchone()[0]
+    return total, flagged == 0 and distinct == total
 
 
 def check_parquet(
@@ -695,6 +700,38 @@ def _design_values(design: Design, types: dict[str, str]) -> dict[str, str]:
     return values
 
 
+def _raw_design_cells(design: Design) -> dict[str, str]:
+    """The `microdata` view's names for the stored stratum and PSU cells: {name: design column}."""
+    cells = {"__design_h": design.strata, "__design_c": design.cluster}
+    return {name: column for name, column in cells.items() if column}
+
+
+def _group_design(connection: duckdb.DuckDBPyConnection, design: Design) -> list[tuple]:
+    """One scan of the design columns, grouped by the stored stratum (and PSU) cells: per group, its labels as
+    load.py keeps them, respondents, first row, smallest and largest population size, and the first row with no
+    weight, a weight not above 0, or no valid population size. Kept as the table `design_groups`, which maps the
+    stored cells to PSUs for the weighted sums; trimming the distinct cells instead of every row's saves a second
+    per ten million rows."""
+    raw = _raw_design_cells(design)
+    h_raw = "__design_h" if "__design_h" in raw else "''"
+    c_raw = "__design_c" if "__design_c" in raw else "''"
+    weight = _quote(design.weight)
+    size = _quote(design.fpc) if isinstance(design.fpc, str) else "NULL"
+    connection.execute(
+        "CREATE OR REPLACE TEMP TABLE design_groups AS "
+        f"SELECT {_design_label('h_raw')} AS h, {_design_label('c_raw')} AS c, * FROM ("
+        f"SELECT {h_raw} AS h_raw, {c_raw} AS c_raw, count(*) AS n, min(file_row_number) AS first, "
+        f"min({size}) AS smallest, max({size}) AS largest, "
+        f"min(file_row_number) FILTER (WHERE {weight} IS NULL) AS no_weight, "
+        f"min(file_row_number) FILTER (WHERE {weight} <= 0) AS low_weight, "
+        f"min(file_row_number) FILTER (WHERE {size} IS NULL OR {size} <= 0) AS no_size "
+        "FROM microdata GROUP BY ALL)"
+    )
+    return connection.execute(
+        "SELECT h, c, n, first, smallest, largest, no_weight, low_weight, no_size FROM design_groups"
+    ).fetchall()
+
+
 def _design_cells(design: Design) -> str:
     """SQL for the design columns of `microdata` under fixed names: w, h (stratum, '' without strata), c (PSU, the
     row without clusters) and size (population size), with each row's file_row_number."""
@@ -717,20 +754,30 @@ def _check_design(
     and load.py words the problem (`_raise_as_load`)."""
     cells = f"({_design_cells(design)})"
     sized = isinstance(design.fpc, str)
-    found = connection.execute(
-        "SELECT min(file_row_number) FILTER (WHERE w IS NULL), min(file_row_number) FILTER (WHERE w <= 0), "
-        + ("min(file_row_number) FILTER (WHERE h = ''), " if design.strata else "NULL, ")
-        + ("min(file_row_number) FILTER (WHERE c = ''), " if design.cluster else "NULL, ")
-        + ("min(file_row_number) FILTER (WHERE size IS NULL OR size <= 0) " if sized else "NULL ")
-        + f"FROM {cells}"
-    ).fetchone()
+    groups = _group_design(connection, design)
+
+    def earliest(rows: Iterable[int | None]) -> int | None:
+        return min((row for row in rows if row is not None), default=None)
+
+    found = (
+        earliest(group[6] for group in groups),
+        earliest(group[7] for group in groups),
+        earliest(group[3] for group in groups if group[0] == "") if design.strata else None,
+        earliest(group[3] for group in groups if group[1] == "") if design.cluster else None,
+        earliest(group[8] for group in groups) if sized else None,
+    )
     for row in found[:4]:
         if row is not None:
             _raise_as_load(connection, codebook, population, name, row, design)
-    by = "h, c" if design.cluster else "h, ''"
-    units = connection.execute(
-        f"SELECT h, {'c' if design.cluster else chr(39) * 2}, count(*), min(size), max(size) FROM {cells} GROUP BY {by}"
-    ).fetchall()
+    # (stratum, PSU or '', respondents, smallest and largest population size) per PSU, or per stratum unclustered.
+    merged: dict[tuple[str, str], list] = {}
+    for stratum, cluster, respondents, _, smallest, largest, *_ in groups:
+        key = (stratum, cluster if design.cluster else "")
+        unit = merged.setdefault(key, [0, None, None])
+        unit[0] += respondents
+        unit[1] = smallest if unit[1] is None else unit[1] if smallest is None else min(unit[1], smallest)
+        unit[2] = largest if unit[2] is None else unit[2] if largest is None else max(unit[2], largest)
+    units = [(stratum, cluster, *unit) for (stratum, cluster), unit in merged.items()]
     psus: dict[str, int] = defaultdict(int)
     sizes: dict[str, set] = defaultdict(set)
     for stratum, _, respondents, smallest, largest in units:
@@ -795,7 +842,11 @@ def count_weighted(
         combinations = _check(connection, codebook, population, Path(path), name, tasks)
         counts = _tallies(codebook, tasks, combinations)
         layout = combinations.layout
-        return counts, layout, _weighted(connection, codebook, population, "microdata", tasks, design, layout)
+        return (
+            counts,
+            layout,
+            _weighted(connection, codebook, population, "microdata", tasks, design, layout, streamed=True),
+        )
     finally:
         connection.close()
 
@@ -810,7 +861,7 @@ def weighted_sums_parquet(
     try:
         _checked_view(connection, codebook, population, path, name)
         layout = _check_design(connection, codebook, population, design, name)
-        return layout, _weighted(connection, codebook, population, "microdata", tasks, design, layout)
+        return layout, _weighted(connection, codebook, population, "microdata", tasks, design, layout, streamed=True)
     finally:
         connection.close()
 
@@ -819,26 +870,23 @@ def weighted_sums_parquet(
 CROSSED_GROUPS = 256
 
 
-def _answer_sql(codebook: Codebook, task: Task) -> dict[str, str]:
-    """SQL for one respondent's answer to a task, as small integers (never NULL): for a single-choice question, its
-    answer's position among the question's codes plus 1, 0 outside the task's base (`__p`); for a multi-choice
-    question, 1 inside the base (`__v`) and per category whether the respondent ticked it (`__y<k>`, counted only
-    inside the base). The rules are
-    `_tally`'s, applied to a respondent instead of a combination of cells."""
+def _answers(codebook: Codebook, task: Task) -> tuple[str, list[str]]:
+    """One task in SQL: its base (true for a respondent inside it), and one condition per summed answer. A
+    single-choice task's base is its universe, and it has one answer per code of its question, true when the cell
+    holds that code; a multi-choice task's base also needs some option cell 0 or 1, and its answers are the base
+    itself (TRUE) and then each category, true when the respondent ticked it. A condition may be NULL where a cell
+    is empty: the sum skips it. The rules are `_tally`'s, applied to a respondent instead of a combination of
+    cells; each compares a raw cell with a constant, which DuckDB evaluates far quicker than a CASE."""
     question = task.question
     asked = _asked(codebook, question)
     if question.type != "multi":
         cell = _quote(question.id)
-        cases = " ".join(f"WHEN {int(code)} THEN {index + 1}" for index, code in enumerate(question.codes))
-        return {"__p": f"CASE WHEN {asked} THEN (CASE {cell} {cases} ELSE 0 END) ELSE 0 END"}
+        return asked, [f"{cell} = {int(code)}" for code in question.codes]
     columns = question.columns()
     answered = " OR ".join(f"coalesce({_quote(column)} IN (0, 1), FALSE)" for column in columns)
-    base = f"({asked}) AND ({answered})"
-    ticked = {code: f"coalesce({_quote(cell)} = 1, FALSE)" for code, cell in zip(question.codes, columns, strict=True)}
-    sql = {"__v": f"CAST({base} AS TINYINT)"}
-    for k, category in enumerate(task.categories):
-        sql[f"__y{k}"] = f"CAST({' OR '.join(ticked[code] for code in category.codes)} AS TINYINT)"
-    return sql
+    ticked = {code: f"{_quote(cell)} = 1" for code, cell in zip(question.codes, columns, strict=True)}
+    categories = [" OR ".join(ticked[code] for code in category.codes) for category in task.categories]
+    return f"({asked}) AND ({answered})", ["TRUE", *categories]
 
 
 def _weighted(
@@ -849,11 +897,13 @@ def _weighted(
     tasks: list[Task],
     design: Design,
     layout: Layout,
+    streamed: bool = False,
 ) -> dict[str, Sums]:
-    """Per task, domain and stratum, the sums design.py needs, from one aggregation over the respondents.
+    """Per task, domain and stratum, the sums design.py needs, from one aggregation over the respondents
+    (`streamed`: `relation` is a checked file's `microdata` view, whose design `_group_design` grouped).
 
     Each respondent is a few small integers in SQL: its PSU (or stratum) index, its group in each breakdown and
-    its answer to each task (`_answer_sql`). One GROUP BY over PSU and breakdown groups sums, per task, the weight of
+    its answers to each task (`_answers`). One GROUP BY over PSU and breakdown groups sums, per task, the weight of
     each answer (unclustered also the squared weight and the respondents); numpy adds those rows up per domain.
     So the result has PSUs × breakdown groups rows whatever the file's size (with GROUPING SETS, one per breakdown,
     when the groups of all breakdowns crossed would be many: PSUs × (1 + Σ groups) rows)."""
@@ -870,8 +920,21 @@ def _weighted(
         keys = pd.DataFrame({"__h": list(layout.strata_labels), "__unit": range(strata)})
     connection.complete()  # an earlier check's result, read with fetchone(), may not stay open beside new work
     connection.register("design_units", keys)
-    stratum = _quote(design.strata) if design.strata else "''"
-    projection = [f"CAST({_quote(design.weight)} AS DOUBLE) AS __w", "design_units.__unit AS __unit"]
+    on = "cells.__h = units.__h" + (" AND cells.__c = units.__c" if clustered else "")
+    if streamed:
+        # The stored cells, as `_group_design` grouped them, map to the PSUs of their trimmed labels.
+        connection.execute(
+            "CREATE OR REPLACE TEMP TABLE design_map AS SELECT g.h_raw AS __h, g.c_raw AS __c, u.__unit "
+            f"FROM design_groups g JOIN design_units u ON g.h = u.__h{' AND g.c = u.__c' if clustered else ''}"
+        )
+        stratum = "__design_h" if design.strata else "''"
+        cluster = "__design_c"
+    else:
+        stratum = _quote(design.strata) if design.strata else "''"
+        cluster = _quote(design.cluster) if clustered else ""
+    weight = f"CAST({_quote(design.weight)} AS DOUBLE)"
+    measures = [weight] if clustered else [weight, f"{weight} * {weight}", "1.0"]  # Σw; unclustered also Σw², n
+    projection = ["units.__unit AS __unit", *(f"{measure} AS __m{m}" for m, measure in enumerate(measures))]
     for index, breakdown in enumerate(breakdowns):
         # Group position among the breakdown's codes; len(codes) outside its universe or without a code.
         cases = " ".join(f"WHEN {int(code)} THEN {at}" for at, code in enumerate(breakdown.codes))
@@ -879,19 +942,27 @@ def _weighted(
             f"CASE WHEN {_asked(codebook, breakdown)} THEN (CASE {_quote(breakdown.id)} {cases} "
             f"ELSE {len(breakdown.codes)} END) ELSE {len(breakdown.codes)} END AS __g{index}"
         )
-    # One summed column per task and answer: a single-choice task's codes, a multi-choice task's base and categories.
-    answers, offsets = [], []
+    cells = {column for task in tasks for column in task.question.columns()}
+    projection.extend(_quote(column) for column in sorted(cells))
+    # Per task, its measures inside its base (NULL outside), computed once; then one sum per measure and answer
+    # (a single-choice task's codes, a multi-choice task's base and categories), measure by measure.
+    answers: list[tuple[str, str]] = []  # (measure column, with {m} for the measure; condition)
+    offsets = []
     for t, task in enumerate(tasks):
-        projection.extend(f"{sql} AS {name}_{t}" for name, sql in _answer_sql(codebook, task).items())
+        base, conditions = _answers(codebook, task)
+        carrier = "__m{m}"
+        if base != "TRUE":
+            carrier = f"__m{{m}}_{t}"
+            projection.extend(f"CASE WHEN {base} THEN __m{m} END AS __m{m}_{t}" for m in range(len(measures)))
         offsets.append(len(answers))
-        if task.question.type != "multi":
-            answers.extend(f"CAST(__p_{t} = {index + 1} AS TINYINT)" for index in range(len(task.question.codes)))
-        else:
-            answers.append(f"__v_{t}")
-            answers.extend(f"__v_{t} * __y{k}_{t}" for k in range(len(task.categories)))
+        answers.extend((carrier, condition) for condition in conditions)
     offsets.append(len(answers))
-    measures = ["__w"] if clustered else ["__w", "__w * __w", "1.0"]  # Σw; unclustered also Σw² and respondents
-    sums = [f"sum({measure} * {answer})" for measure in measures for answer in answers]
+    # A group where every summed value is NULL sums to NULL: that is 0.
+    sums = [
+        f"coalesce(sum({carrier.format(m=m)}{'' if condition == 'TRUE' else f' * CAST({condition} AS TINYINT)'}), 0)"
+        for m in range(len(measures))
+        for carrier, condition in answers
+    ]
     groups = [f"__g{index}" for index in range(len(breakdowns))]
     sizes = [len(breakdown.codes) + 1 for breakdown in breakdowns]
     crossed = int(np.prod(sizes)) <= CROSSED_GROUPS
@@ -901,11 +972,11 @@ def _weighted(
     else:
         grouping = "GROUPING SETS (" + ", ".join(["(__unit)", *(f"(__unit, {group})" for group in groups)]) + ")"
         selected = ["__unit", *(f"coalesce({group}, -1) AS {group}" for group in groups)]
-    on = "cells.__h = design_units.__h" + (" AND cells.__c = design_units.__c" if clustered else "")
-    design_keys = f"{stratum} AS __h" + (f", {_quote(design.cluster)} AS __c" if clustered else "")
+    design_keys = f"{stratum} AS __h" + (f", {cluster} AS __c" if clustered else "")
     columns = connection.execute(
         f"WITH cells AS (SELECT *, {design_keys} FROM {relation}), "
-        f"answers AS (SELECT {', '.join(projection)} FROM cells JOIN design_units ON {on}) "
+        f"answers AS (SELECT {', '.join(projection)} FROM cells JOIN {'design_map' if streamed else 'design_units'} "
+        f"AS units ON {on}) "
         f"SELECT {', '.join([*selected, *sums])} FROM answers GROUP BY {grouping}"
     ).fetchnumpy()
     found = np.column_stack([np.asarray(column, dtype=float) for column in columns.values()])
