@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,9 @@ from surveypress import i18n, layout, sources
 from surveypress.errors import InputError
 from surveypress.i18n import _
 from surveypress.outputs import build_epoch, sha256_of
-from surveypress.spec import Label, Publication, Question
+from surveypress.spec import Publication, Question, meta_text
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
-# A folded YAML string joins lines with a space, which Chinese text must not have between two characters.
-CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 SUPPRESSED = "[c]"
 TRANSLATED = ("title", "description")
 
@@ -37,17 +34,6 @@ def _table_missing() -> list[dict[str, str]]:
         {"value": "", "label": _("blank: not applicable (e.g. no flag, no note)")},
         {"value": SUPPRESSED, "label": _("[c]: a small number hidden to protect confidentiality")},
     ]
-
-
-def meta_text(pub: Publication, key: str, language: str) -> str:
-    """A publication.yml text (title, description) in `language`: a label mapping, or one string."""
-    value = pub.meta.get(key) or ""
-    if isinstance(value, dict):
-        label = Label(texts={str(k): str(v) for k, v in value.items()})
-        text = label.text(language) if label.has(language) else ""
-    else:
-        text = str(value)
-    return CJK_GAP.sub("", text.strip())
 
 
 def build_datapackage(pub: Publication, staging_root: Path) -> dict[str, Any]:

@@ -288,8 +288,8 @@ def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
 
 def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str) -> str:
     meta = pub.meta
-    title = package.meta_text(pub, "title", language) or str(meta.get("name", ""))
-    description = package.meta_text(pub, "description", language)
+    title = spec.meta_text(pub, "title", language) or str(meta.get("name", ""))
+    description = spec.meta_text(pub, "description", language)
     lines = [f"# {title}", "", _("Version: {version}").format(version=meta.get("version", "")), ""]
     if description:
         lines += [description, ""]

@@ -20,9 +20,8 @@ import yaml
 from surveypress import i18n, layout
 from surveypress.errors import InputError
 from surveypress.i18n import _
-from surveypress.package import meta_text
 from surveypress.site_hooks import site_url_for
-from surveypress.spec import Label, Publication, line_of, primary_subtag, serves
+from surveypress.spec import Label, Publication, line_of, meta_text, primary_subtag, serves
 
 GENERATED_CONFIG = layout.GENERATED_CONFIG
 HEADER = (

@@ -466,6 +466,21 @@ class Publication:
         return "" if language == self.primary else f"{language}/"
 
 
+# A folded YAML string joins lines with a space, which Chinese text must not have between two characters.
+CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+
+
+def meta_text(pub: Publication, key: str, language: str) -> str:
+    """A publication.yml text (title, description) in `language`: a label mapping, or one string."""
+    value = pub.meta.get(key) or ""
+    if isinstance(value, dict):
+        label = Label(texts={str(k): str(v) for k, v in value.items()})
+        text = label.text(language) if label.has(language) else ""
+    else:
+        text = str(value)
+    return CJK_GAP.sub("", text.strip())
+
+
 class Located(dict):
     """A YAML mapping that remembers the line it starts on (1-based), so an error can name the row to fix."""
 

@@ -156,3 +156,13 @@ def test_publication_ymls_site_url_reaches_the_site_through_the_generated_config
     monkeypatch.setenv("GITHUB_REPOSITORY", "stats-office/surveypress")
     assert on_config({"site_url": config["site_url"]})["site_url"] == "https://data.example.org/tiny/"
     assert on_config({"site_url": None})["site_url"] == "https://stats-office.github.io/surveypress/"
+
+
+def test_the_mkdocs_plugin_loads_without_pandas_or_pyarrow() -> None:
+    # Every `mkdocs build` imports the plugin; pandas and pyarrow would add half a second to each.
+    import subprocess
+    import sys
+
+    code = "import sys, surveypress.mkdocs_plugin; print(sorted({'pandas', 'pyarrow', 'altair'} & set(sys.modules)))"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
