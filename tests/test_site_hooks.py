@@ -160,9 +160,6 @@ def test_publication_ymls_site_url_reaches_the_site_through_the_generated_config
 
 def test_the_mkdocs_plugin_loads_without_pandas_or_pyarrow() -> None:
     # Every `mkdocs build` imports the plugin; pandas and pyarrow would add half a second to each.
-    import subprocess
-    import sys
-
     code = "import sys, surveypress.mkdocs_plugin; print(sorted({'pandas', 'pyarrow', 'altair'} & set(sys.modules)))"
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
