@@ -638,29 +638,16 @@ def build_chart(
     import altair as alt
 
     compare = spec.kind == "compare"
-    frame = frame.assign(row_label=row_labels(frame, layout))
+    shape = _geometry(spec, frame, layout)
+    frame = shape.frame
     series_names = list(dict.fromkeys(frame["series"]))
-    per_row = len(series_names) if compare else 1
-    max_lines = max(label.count("\n") + 1 for label in frame["row_label"])
-    # With yOffset, Vega-Lite applies the step to each series' sub-band, not to the whole row.
-    row_height = max(max_lines * LINE_HEIGHT + 8, per_row * (BAR_HEIGHT + 4) + 10)
-    step = math.ceil(row_height / per_row) if compare else row_height
-    # The plot takes the width that labels, values and padding (12 + 2 x 6 px) leave; text_width errs wide.
-    label_px = max(text_width(line) for label in frame["row_label"] for line in label.split("\n")) * FONT_SIZE
-    value_px = max(text_width(text) for text in frame["value_text"]) * FONT_SIZE
-    plot_width = max(MIN_PLOT_WIDTH, math.floor(layout.width - label_px - value_px - 24))
-    row_sort = list(dict.fromkeys(frame["row_label"]))
-
-    data = frame[
-        ["row_label", "series", "percent", "ci_low", "ci_high", "value_text", "low", "base", "count", "flags"]
-    ].copy()
-    data["count"] = data["count"].astype(str)
+    plot_width = shape.plot_width
     # The layers share the data, given once to the layer chart: Altair copies a layer's data each time it combines
     # layers, most of the time a chart takes to specify.
     base = alt.Chart()
     y = alt.Y(
         "row_label:N",
-        sort=row_sort,
+        sort=shape.row_sort,
         title=None,
         axis=alt.Axis(
             labelExpr="split(datum.label, '\\n')",
@@ -697,7 +684,7 @@ def build_chart(
             titleColor=MUTED,
             titleAnchor="start",
             titleAlign="left",
-            titleX=-(round(label_px) + 6),
+            titleX=shape.title_x,
             titleLineHeight=16,
             titlePadding=10,
         ),
@@ -748,15 +735,70 @@ def build_chart(
     )
     # One constructor, not .properties() and .configure_*(): each of those copies the whole chart again.
     return alt.LayerChart(
-        data=alt.InlineData(values=data.astype(object).where(data.notna(), None).to_dict("records")),
+        # Named, so Altair keeps the rows where they are instead of moving them under a name made from their hash.
+        data=alt.InlineData(values=shape.records, name=CHART_DATA),
         layer=[bars, interval, *ends, labels],
         width=plot_width,
-        height=alt.Step(step),
+        height=alt.Step(shape.step),
         title=_heading(spec, title, frame, layout),
         background="white",
         padding={"left": 6, "right": 6, "top": 6, "bottom": 6},
         config=alt.Config(font=font, view=alt.ViewConfig(stroke=None), axis=alt.AxisConfig(labelFont=font)),
     )
+
+
+CHART_DATA = "rows"  # the name of a chart's data in its Vega-Lite specification
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What of a chart's drawing depends on its layout: the rows with their wrapped labels (as a frame and as the
+    drawing's data), the row step, the plot width and the source line's offset under the label column."""
+
+    frame: pd.DataFrame
+    records: list[dict]
+    row_sort: list[str]
+    step: int
+    plot_width: int
+    title_x: int
+
+
+def _geometry(spec: ChartSpec, frame: pd.DataFrame, layout: Layout) -> _Shape:
+    compare = spec.kind == "compare"
+    frame = frame.assign(row_label=row_labels(frame, layout))
+    per_row = len(dict.fromkeys(frame["series"])) if compare else 1
+    max_lines = max(label.count("\n") + 1 for label in frame["row_label"])
+    # With yOffset, Vega-Lite applies the step to each series' sub-band, not to the whole row.
+    row_height = max(max_lines * LINE_HEIGHT + 8, per_row * (BAR_HEIGHT + 4) + 10)
+    step = math.ceil(row_height / per_row) if compare else row_height
+    # The plot takes the width that labels, values and padding (12 + 2 x 6 px) leave; text_width errs wide.
+    label_px = max(text_width(line) for label in frame["row_label"] for line in label.split("\n")) * FONT_SIZE
+    value_px = max(text_width(text) for text in frame["value_text"]) * FONT_SIZE
+    plot_width = max(MIN_PLOT_WIDTH, math.floor(layout.width - label_px - value_px - 24))
+    data = frame[
+        ["row_label", "series", "percent", "ci_low", "ci_high", "value_text", "low", "base", "count", "flags"]
+    ].copy()
+    data["count"] = data["count"].astype(str)
+    records = data.astype(object).where(data.notna(), None).to_dict("records")
+    row_sort = list(dict.fromkeys(frame["row_label"]))
+    return _Shape(frame, records, row_sort, step, plot_width, -(round(label_px) + 6))
+
+
+def relaid(drawing: dict, spec: ChartSpec, title: str, frame: pd.DataFrame, layout: Layout) -> dict:
+    """A page's drawing (`build_chart(..., WIDE).to_dict()`) as `build_chart(..., layout)` makes it for another
+    page layout (NARROW), without Altair building the chart again: the two differ only in what `_geometry` gives
+    and in the subtitle's wrapping (tests/test_chart.py compares them for every chart)."""
+    shape = _geometry(spec, frame, layout)
+    drawn = json.loads(json.dumps(drawing))
+    drawn["data"]["values"] = json.loads(json.dumps(shape.records))
+    drawn["width"] = shape.plot_width
+    drawn["height"]["step"] = shape.step
+    drawn["title"] = _heading(spec, title, frame, layout).to_dict(validate=False)
+    for layer in drawn["layer"]:
+        layer["encoding"]["y"]["sort"] = list(shape.row_sort)
+    drawn["layer"][0]["encoding"]["x"]["axis"]["titleX"] = shape.title_x
+    drawn["layer"][-1]["encoding"]["x"]["value"] = shape.plot_width  # the values, written right of the plot
+    return drawn
 
 
 def _source_lines(source: str, layout: Layout) -> list[str]:
@@ -1040,11 +1082,9 @@ def specification_text(drawn_as: ChartSpec, title: str, frame: pd.DataFrame, sou
         # time a chart takes to specify; the parts come from this module alone, and tests/test_chart.py checks
         # every chart of the default publication against the schema.
         with alt.utils.schemapi.debug_mode(False):
-            narrow, wide = (
-                build_chart(drawn_as, title, frame, layout, source, font=font).to_dict(validate=False)
-                for layout in (NARROW, WIDE)
-            )
-            return [narrow, wide, framed_drawing(wide, drawn_as, title, frame, source)]
+            wide = build_chart(drawn_as, title, frame, WIDE, source, font=font).to_dict(validate=False)
+        narrow = relaid(wide, drawn_as, title, frame, NARROW)
+        return [narrow, wide, framed_drawing(wide, drawn_as, title, frame, source)]
 
     with i18n.language(language):
         # CJK fonts are named only when some drawing has CJK text. The font names are Latin, so whichever stack is

@@ -35,7 +35,7 @@ def used_by_age_cells(table: pd.DataFrame) -> pd.DataFrame:
 
 def drawn_rows(output: chart.ChartOutput) -> list[dict]:
     document = json.loads(output.files["vl.json"].read_text(encoding="utf-8"))
-    return next(iter(document["datasets"].values()))
+    return document["data"]["values"]
 
 
 def test_a_breakdown_chart_has_one_row_per_group_labelled_with_its_n(rendered):
