@@ -14,6 +14,7 @@ breakdowns: a row per group labelled with its n, a bar per category). The same i
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import json
 import math
@@ -479,41 +480,49 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
                     "suppressed": percent is None,
                 }
             )
-    frame = pd.DataFrame.from_records(records)
-    if spec.kind != "compare" and frame["key"].duplicated().any():
+    # Ordered, labelled and framed in plain Python: pandas takes a millisecond an operation on a few rows, and a
+    # publication has hundreds of charts.
+    keys = [record["key"] for record in records]
+    repeated = {key for index, key in enumerate(keys) if key in keys[:index]}
+    if spec.kind != "compare" and repeated:
         raise InputError(
             path,
             "one bar per row label (give each series a 'label' so their categories do not collide)",
             column=f"chart {spec.id}.series",
-            value=sorted(set(frame.loc[frame["key"].duplicated(), "key"])),
+            value=sorted(repeated),
         )
 
     # Row order: categories in declared order, or by the first series' percent, largest first (suppressed last).
-    first = frame[frame["series_index"] == 0].drop_duplicates("key")
-    order = list(first["key"])
+    first: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if record["series_index"] == 0:
+            first.setdefault(record["key"], record)
+    order = list(first)
     if spec.sort == "descending":
-        ranked = first.assign(sort_value=first["percent"].fillna(-1.0)).sort_values(
-            ["sort_value", "position"], ascending=[False, True], kind="stable"
-        )
-        order = list(ranked["key"])
-    order += [key for key in dict.fromkeys(frame["key"]) if key not in order]
+        ranked = sorted(first.values(), key=lambda record: (-_sort_value(record["percent"]), record["position"]))
+        order = [record["key"] for record in ranked]
+    order += [key for key in dict.fromkeys(keys) if key not in order]
     # A compare chart's row shows the label of its first bar; another chart's row shows its key.
     display: dict[str, str] = {}
-    for key, label in zip(frame["key"], frame["label"], strict=True):
-        display.setdefault(key, label if spec.kind == "compare" else key)
-    frame["row_order"] = frame["key"].map({key: index for index, key in enumerate(order)})
-    frame = frame.sort_values(["row_order", "series_index"], kind="stable").reset_index(drop=True)
+    for record in records:
+        display.setdefault(record["key"], record["label"] if spec.kind == "compare" else record["key"])
+    row_order = {key: index for index, key in enumerate(order)}
+    records.sort(key=lambda record: (row_order[record["key"]], record["series_index"]))
 
     # Per-row base only when rows of a bars chart come from indicators with different bases.
-    bases_differ = spec.kind != "compare" and frame["base"].nunique() > 1
-    frame["row_text"] = [display[key] for key in frame["key"]]
-    frame["row_base"] = [f"n={base}" if bases_differ else "" for base in frame["base"]]
-    frame["row_label"] = row_labels(frame, NARROW)
-    frame["value_text"] = [
-        _value_text(spec.kind, series, percent_text, flags)
-        for series, percent_text, flags in zip(frame["series"], frame["percent_text"], frame["flags"], strict=True)
-    ]
-    return frame
+    bases_differ = spec.kind != "compare" and len({r["base"] for r in records if not pd.isna(r["base"])}) > 1
+    for record in records:
+        record["row_order"] = row_order[record["key"]]
+        record["row_text"] = display[record["key"]]
+        record["row_base"] = f"n={record['base']}" if bases_differ else ""
+        record["row_label"] = _row_label(record["row_text"], record["row_base"], NARROW)
+        record["value_text"] = _value_text(spec.kind, record["series"], record["percent_text"], record["flags"])
+    return pd.DataFrame.from_records(records)
+
+
+def _sort_value(percent: float | None) -> float:
+    """A bar's place when sorted by percent: a suppressed bar (no percent) below every drawn one."""
+    return -1.0 if percent is None or math.isnan(percent) else percent
 
 
 def breakdown_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFrame:
@@ -589,10 +598,11 @@ def by_group(frame: pd.DataFrame) -> pd.DataFrame:
 
 def row_labels(frame: pd.DataFrame, layout: Layout) -> list[str]:
     """Each bar's category label wrapped for the layout, with its base when the bases differ."""
-    return [
-        "\n".join(wrap(text, layout.label_width) + ([base] if base else []))
-        for text, base in zip(frame["row_text"], frame["row_base"], strict=True)
-    ]
+    return [_row_label(text, base, layout) for text, base in zip(frame["row_text"], frame["row_base"], strict=True)]
+
+
+def _row_label(text: str, base: str, layout: Layout) -> str:
+    return "\n".join(wrap(text, layout.label_width) + ([base] if base else []))
 
 
 def _value_text(kind: str, series: str, percent_text: str, flags: str) -> str:
@@ -1057,7 +1067,7 @@ def prepare_chart(
     if store is not None:
         prepared.key = cache.digest(
             code_fingerprint(),
-            importlib.metadata.version("altair"),
+            _altair_version(),
             i18n.current(),
             repr(spec),
             title,
@@ -1069,6 +1079,12 @@ def prepare_chart(
         if entry is not None:
             prepared.layouts = tuple(json.loads(entry["json"].decode("utf-8")))  # type: ignore[assignment]
     return prepared
+
+
+@functools.cache
+def _altair_version() -> str:
+    # Read once: importlib.metadata searches the installed packages each time (3 ms, once per chart).
+    return importlib.metadata.version("altair")
 
 
 def specification_text(drawn_as: ChartSpec, title: str, frame: pd.DataFrame, source: str, language: str) -> str:
