@@ -618,13 +618,17 @@ def _value_text(kind: str, series: str, percent_text: str, flags: str) -> str:
 
 def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame, layout: Layout = NARROW) -> list[str]:
     parts = []
-    bases = frame.drop_duplicates("series")[["series", "base"]]
-    if spec.kind == "compare" or frame["base"].nunique() == 1:
-        parts.append(_("; ").join(f"{series} n={base}" for series, base in bases.itertuples(index=False)))
+    # Lists, not pandas: this runs three times per chart.
+    bases = frame["base"].tolist()
+    first_base: dict[Any, Any] = {}
+    for series, base in zip(frame["series"].tolist(), bases, strict=True):
+        first_base.setdefault(series, base)
+    if spec.kind == "compare" or len({base for base in bases if not pd.isna(base)}) == 1:
+        parts.append(_("; ").join(f"{series} n={base}" for series, base in first_base.items()))
     parts.append(_("Black lines show the {level} confidence interval").format(level=interval_level()))
-    if frame["low"].any():
+    if any(flag is True or (flag is not None and not pd.isna(flag) and flag) for flag in frame["low"].tolist()):
         parts.append(_("[u] sample too small: for reference only"))
-    if frame["suppressed"].any():
+    if any(flag is True or (flag is not None and not pd.isna(flag) and flag) for flag in frame["suppressed"].tolist()):
         parts.append(_("[c] too few respondents: not published"))
     lines: list[str] = []
     for part in parts:
@@ -758,6 +762,11 @@ def build_chart(
 
 
 CHART_DATA = "rows"  # the name of a chart's data in its Vega-Lite specification
+CHART_COLUMNS = ("row_label", "series", "percent", "ci_low", "ci_high", "value_text", "low", "base", "count", "flags")
+
+
+def _empty(cell: Any) -> bool:
+    return cell is None or (not isinstance(cell, str | bool) and bool(pd.isna(cell)))
 
 
 @dataclass(frozen=True)
@@ -785,11 +794,13 @@ def _geometry(spec: ChartSpec, frame: pd.DataFrame, layout: Layout) -> _Shape:
     label_px = max(text_width(line) for label in frame["row_label"] for line in label.split("\n")) * FONT_SIZE
     value_px = max(text_width(text) for text in frame["value_text"]) * FONT_SIZE
     plot_width = max(MIN_PLOT_WIDTH, math.floor(layout.width - label_px - value_px - 24))
-    data = frame[
-        ["row_label", "series", "percent", "ci_low", "ci_high", "value_text", "low", "base", "count", "flags"]
-    ].copy()
-    data["count"] = data["count"].astype(str)
-    records = data.astype(object).where(data.notna(), None).to_dict("records")
+    # The drawing's data: the count as text, an empty cell as null (lists, not pandas: this runs per layout).
+    columns = {column: frame[column].tolist() for column in CHART_COLUMNS}
+    columns["count"] = [str(count) for count in columns["count"]]
+    records = [
+        {column: None if _empty(cells[row]) else cells[row] for column, cells in columns.items()}
+        for row in range(len(frame))
+    ]
     row_sort = list(dict.fromkeys(frame["row_label"]))
     return _Shape(frame, records, row_sort, step, plot_width, -(round(label_px) + 6))
 
@@ -799,8 +810,8 @@ def relaid(drawing: dict, spec: ChartSpec, title: str, frame: pd.DataFrame, layo
     page layout (NARROW), without Altair building the chart again: the two differ only in what `_geometry` gives
     and in the subtitle's wrapping (tests/test_chart.py compares them for every chart)."""
     shape = _geometry(spec, frame, layout)
-    drawn = json.loads(json.dumps(drawing))
-    drawn["data"]["values"] = json.loads(json.dumps(shape.records))
+    drawn = _copied(drawing)
+    drawn["data"]["values"] = shape.records
     drawn["width"] = shape.plot_width
     drawn["height"]["step"] = shape.step
     drawn["title"] = _heading(spec, title, frame, layout).to_dict(validate=False)
@@ -809,6 +820,13 @@ def relaid(drawing: dict, spec: ChartSpec, title: str, frame: pd.DataFrame, layo
     drawn["layer"][0]["encoding"]["x"]["axis"]["titleX"] = shape.title_x
     drawn["layer"][-1]["encoding"]["x"]["value"] = shape.plot_width  # the values, written right of the plot
     return drawn
+
+
+def _copied(drawing: dict) -> dict:
+    """A deep copy of a drawing's specification that shares its rows (never changed once made)."""
+    copied = json.loads(json.dumps({**drawing, "data": None}))
+    copied["data"] = dict(drawing["data"])
+    return copied
 
 
 def _source_lines(source: str, layout: Layout) -> list[str]:
@@ -848,7 +866,7 @@ def framed_drawing(wide: dict, spec: ChartSpec, title: str, frame: pd.DataFrame,
     """The download drawing made from the wide one (`build_chart(..., WIDE).to_dict()`), as `build_chart(...,
     DOWNLOAD)` would make it, without Altair building the chart a third time: the two differ only in the heading
     and in the source line under the axis (tests/test_chart.py compares them for every chart)."""
-    framed = json.loads(json.dumps(wide))
+    framed = _copied(wide)
     framed["title"] = _heading(spec, title, frame, DOWNLOAD).to_dict(validate=False)
     lines = _source_lines(source, DOWNLOAD)
     # The bars are the first layer; only their x channel has a title.
@@ -1105,7 +1123,8 @@ def specification_text(drawn_as: ChartSpec, title: str, frame: pd.DataFrame, sou
     with i18n.language(language):
         # CJK fonts are named only when some drawing has CJK text. The font names are Latin, so whichever stack is
         # tried first gives the same answer; the likelier one is tried first, to specify most charts once.
-        likely = FONT_STACK if CJK_TEXT.search(f"{title}{source}{frame.to_csv()}") else LATIN_FONT_STACK
+        texts = [title, source, *map(str, frame["row_text"].tolist() + frame["series"].tolist())]
+        likely = FONT_STACK if CJK_TEXT.search("".join(texts)) else LATIN_FONT_STACK
         drawn = drawings(likely)
         font = FONT_STACK if any(needs_cjk_font(drawing) for drawing in drawn) else LATIN_FONT_STACK
         return outputs.json_text(drawn if font == likely else drawings(font), sort_keys=False)
