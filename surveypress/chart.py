@@ -882,26 +882,30 @@ def alt_text(spec: ChartSpec, title: str, frame: pd.DataFrame) -> str:
     # Each sentence carries its own trailing space where the language puts one (none in Chinese).
     parts = [_("Chart: {title}. ").format(title=title)]
     level = interval_level()
-    for _index, rows in frame.groupby("series_index", sort=True):
-        name = rows.iloc[0]["series"]
+    # The rows series by series, each in its order (as a stable grouping by series_index gives them).
+    by_series: dict[int, list[dict[str, Any]]] = {}
+    for row in frame.to_dict("records"):
+        by_series.setdefault(row["series_index"], []).append(row)
+    for index in sorted(by_series):
+        rows = by_series[index]
         items = []
-        for row in rows.itertuples(index=False):
-            if row.suppressed:
-                items.append(_("{label} [c] (not published, n={base})").format(label=row.label, base=row.base))
+        for row in rows:
+            if row["suppressed"]:
+                items.append(_("{label} [c] (not published, n={base})").format(label=row["label"], base=row["base"]))
                 continue
-            flag = _(", [u] for reference only") if row.low else ""
+            flag = _(", [u] for reference only") if row["low"] else ""
             items.append(
                 _("{label} {percent} ({count} respondents, n={base}, {level} confidence interval {ci}{flag})").format(
-                    label=row.label,
-                    percent=row.percent_text,
-                    count=row.count,
-                    base=row.base,
+                    label=row["label"],
+                    percent=row["percent_text"],
+                    count=row["count"],
+                    base=row["base"],
                     level=level,
-                    ci=row.ci_text,
+                    ci=row["ci_text"],
                     flag=flag,
                 )
             )
-        parts.append(_("{series}: {items}. ").format(series=name, items=_("; ").join(items)))
+        parts.append(_("{series}: {items}. ").format(series=rows[0]["series"], items=_("; ").join(items)))
     return "".join(parts).rstrip()
 
 
@@ -909,9 +913,9 @@ def table_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
     """The data table's rows, keyed by the column headers in the current language (`table_columns`)."""
     columns = table_columns()
     rows = []
-    for row in frame.itertuples(index=False):
-        cells = (row.label, row.series, row.percent_text, row.ci_text, str(row.count), str(row.base), row.flags)
-        rows.append(dict(zip(columns, cells, strict=True)))
+    for row in frame.to_dict("records"):
+        cells = (row["label"], row["series"], row["percent_text"], row["ci_text"], str(row["count"]))
+        rows.append(dict(zip(columns, (*cells, str(row["base"]), row["flags"]), strict=True)))
     return rows
 
 

@@ -172,14 +172,16 @@ def _column_as_text(series: pd.Series) -> list[str]:
     """One column's cells as the strings written to the CSV."""
     import pandas as pd
 
+    # tolist(): Python values, iterated at list speed (a pandas Series yields its cells ten times slower).
+    values = series.tolist()
     if pd.api.types.is_bool_dtype(series.dtype):
-        return ["" if pd.isna(v) else ("true" if v else "false") for v in series]
+        return ["" if pd.isna(v) else ("true" if v else "false") for v in values]
     if pd.api.types.is_integer_dtype(series.dtype):
-        return ["" if pd.isna(v) else str(int(v)) for v in series]
+        return ["" if pd.isna(v) else str(int(v)) for v in values]
     if pd.api.types.is_float_dtype(series.dtype):
-        return [format_number(v) for v in series]
+        return [format_number(v) for v in values]
     cells = []
-    for value in series:
+    for value in values:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             cells.append("")
         elif isinstance(value, bool):
