@@ -496,45 +496,7 @@ class _LimitError(yaml.YAMLError):
         self.expected, self.mark, self.hint, self.value = expected, mark, hint, value
 
 
-class _LocatingLoader(yaml.SafeLoader):
-    """Safe YAML loading that records each mapping's line and refuses a key given twice in one mapping.
-
-    It also refuses anchors and aliases (a few lines of aliases expand to gigabytes: content files do not need
-    them), nesting deeper than MAX_YAML_DEPTH and any text longer than MAX_TEXT_CHARACTERS, while composing, before
-    anything is built from the document.
-    """
-
-    _depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise _LimitError(
-                "YAML without anchors (&name) or aliases (*name)",
-                event.start_mark,
-                "Write each value out in full; content files refuse aliases so a small file cannot expand into a "
-                "huge one",
-            )
-        if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_TEXT_CHARACTERS:
-            raise _LimitError(
-                f"a text of at most {MAX_TEXT_CHARACTERS:,} characters",
-                event.start_mark,
-                "Shorten it",
-                value=f"{len(event.value):,} characters",
-            )
-        collection = isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent)
-        self._depth += collection
-        try:
-            if self._depth > MAX_YAML_DEPTH:
-                raise _LimitError(
-                    f"YAML nested at most {MAX_YAML_DEPTH} levels deep", event.start_mark, "Check the indentation"
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= collection
-
-
-def _construct_located(loader: _LocatingLoader, node: yaml.MappingNode):
+def _construct_located(loader: Any, node: yaml.MappingNode):
     mapping = Located()
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {}
@@ -555,7 +517,73 @@ def _construct_located(loader: _LocatingLoader, node: yaml.MappingNode):
     mapping.update(loader.construct_mapping(node, deep=True))
 
 
-_LocatingLoader.add_constructor("tag:yaml.org,2002:map", _construct_located)
+# libyaml reads the text into events ten times quicker than PyYAML's Python reader, scanner and parser (most of the
+# time a no-change rebuild of a 300-indicator publication took); PyYAML without libyaml falls back to them.
+try:
+    from yaml.cyaml import CParser as _LIBYAML
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _LIBYAML = None
+PYTHON_EVENTS = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
+
+
+def locating_loader(events: tuple[type, ...]) -> type:
+    """The content files' YAML loader, its events read by `events` (libyaml's parser, or PYTHON_EVENTS)."""
+
+    class Loader(yaml.composer.Composer, *events, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """Safe YAML loading that records each mapping's line and refuses a key given twice in one mapping.
+
+        It also refuses anchors and aliases (a few lines of aliases expand to gigabytes: content files do not need
+        them), nesting deeper than MAX_YAML_DEPTH and any text longer than MAX_TEXT_CHARACTERS, while composing,
+        before anything is built from the document. Composing is PyYAML's Python composer (these checks hook into
+        it), whichever parser gives it the events.
+        """
+
+        _depth = 0
+
+        def __init__(self, stream: str) -> None:
+            if events == PYTHON_EVENTS:
+                yaml.reader.Reader.__init__(self, stream)
+                yaml.scanner.Scanner.__init__(self)
+                yaml.parser.Parser.__init__(self)
+            else:
+                events[0].__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise _LimitError(
+                    "YAML without anchors (&name) or aliases (*name)",
+                    event.start_mark,
+                    "Write each value out in full; content files refuse aliases so a small file cannot expand into a "
+                    "huge one",
+                )
+            if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_TEXT_CHARACTERS:
+                raise _LimitError(
+                    f"a text of at most {MAX_TEXT_CHARACTERS:,} characters",
+                    event.start_mark,
+                    "Shorten it",
+                    value=f"{len(event.value):,} characters",
+                )
+            collection = isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent)
+            self._depth += collection
+            try:
+                if self._depth > MAX_YAML_DEPTH:
+                    raise _LimitError(
+                        f"YAML nested at most {MAX_YAML_DEPTH} levels deep", event.start_mark, "Check the indentation"
+                    )
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= collection
+
+    Loader.add_constructor("tag:yaml.org,2002:map", _construct_located)
+    return Loader
+
+
+_PythonLoader = locating_loader(PYTHON_EVENTS)
+_LocatingLoader = locating_loader((_LIBYAML,)) if _LIBYAML is not None else _PythonLoader
 # Lets code that writes YAML back (e.g. a test fixture) treat a Located mapping as a plain one.
 yaml.SafeDumper.add_representer(Located, yaml.representer.SafeRepresenter.represent_dict)
 
@@ -592,7 +620,14 @@ def read_yaml(path: Path) -> Any:
             hint="Save the file as UTF-8",
         ) from None
     try:
-        return yaml.load(text, Loader=_LocatingLoader)  # noqa: S506 - a SafeLoader subclass
+        try:
+            return yaml.load(text, Loader=_LocatingLoader)  # noqa: S506 - a safe loader
+        except (yaml.reader.ReaderError, yaml.scanner.ScannerError, yaml.parser.ParserError):
+            if _LocatingLoader is _PythonLoader:
+                raise
+            # libyaml words a syntax error more tersely than PyYAML's parser, which also says what it found
+            # instead: the file is read again by the Python parser for its message.
+            return yaml.load(text, Loader=_PythonLoader)  # noqa: S506 - a safe loader
     except _LimitError as error:
         raise InputError(path, error.expected, row=error.mark.line + 1, value=error.value, hint=error.hint) from None
     except yaml.YAMLError as error:

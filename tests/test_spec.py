@@ -145,3 +145,34 @@ def test_nesting_at_the_limit_is_read_and_one_level_more_is_refused(content: Pat
     spec.load_publication(content)
     edit(content / "indicators.yml", f"deep: {ok}", f"deep: [{ok}]")
     assert refusal(content).expected == f"YAML nested at most {spec.MAX_YAML_DEPTH} levels deep"
+
+
+def _with_lines(value: object) -> object:
+    """A document with each mapping's line and key lines made part of its value."""
+    if isinstance(value, dict):
+        lines = (spec.line_of(value), getattr(value, "key_lines", None))
+        return {"lines": lines, "items": {key: _with_lines(item) for key, item in value.items()}}
+    if isinstance(value, list):
+        return [_with_lines(item) for item in value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "folder", [Path(__file__).parents[1] / "publication", TINY / "publication"], ids=["default", "tiny"]
+)
+def test_content_files_read_with_libyaml_give_what_pythons_parser_gives_lines_included(folder: Path) -> None:
+    files = sorted(folder.rglob("*.yml"))
+    assert len(files) >= 3
+    for path in files:
+        text = path.read_text(encoding="utf-8-sig")
+        assert _with_lines(spec.read_yaml(path)) == _with_lines(
+            yaml.load(text, Loader=spec.locating_loader(spec.PYTHON_EVENTS))
+        ), path  # noqa: S506
+
+
+def test_a_yaml_syntax_error_names_the_file_and_its_row(content: Path) -> None:
+    edit(content / "indicators.yml", "indicators:", "broken: [1, 2\nindicators:")
+    error = refusal(content)
+    assert error.expected.startswith("valid YAML (")
+    assert error.row is not None and error.row >= 2
+    assert "indicators.yml" in str(error)
