@@ -20,6 +20,7 @@ import json
 import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -483,7 +484,7 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
     # Ordered, labelled and framed in plain Python: pandas takes a millisecond an operation on a few rows, and a
     # publication has hundreds of charts.
     keys = [record["key"] for record in records]
-    repeated = {key for index, key in enumerate(keys) if key in keys[:index]}
+    repeated = {key for key, times in Counter(keys).items() if times > 1}
     if spec.kind != "compare" and repeated:
         raise InputError(
             path,
@@ -626,9 +627,9 @@ def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame, layout: Layout = NARROW
     if spec.kind == "compare" or len({base for base in bases if not pd.isna(base)}) == 1:
         parts.append(_("; ").join(f"{series} n={base}" for series, base in first_base.items()))
     parts.append(_("Black lines show the {level} confidence interval").format(level=interval_level()))
-    if any(flag is True or (flag is not None and not pd.isna(flag) and flag) for flag in frame["low"].tolist()):
+    if _any(frame["low"]):
         parts.append(_("[u] sample too small: for reference only"))
-    if any(flag is True or (flag is not None and not pd.isna(flag) and flag) for flag in frame["suppressed"].tolist()):
+    if _any(frame["suppressed"]):
         parts.append(_("[c] too few respondents: not published"))
     lines: list[str] = []
     for part in parts:
@@ -767,6 +768,11 @@ CHART_COLUMNS = ("row_label", "series", "percent", "ci_low", "ci_high", "value_t
 
 def _empty(cell: Any) -> bool:
     return cell is None or (not isinstance(cell, str | bool) and bool(pd.isna(cell)))
+
+
+def _any(column: pd.Series) -> bool:
+    """Whether some cell is true, empty cells skipped (pandas' `any`, at list speed)."""
+    return any(bool(cell) for cell in column.tolist() if not _empty(cell))
 
 
 @dataclass(frozen=True)
