@@ -415,8 +415,11 @@ def test_an_unknown_indicator_in_charts_yml_names_the_chart_and_the_value(tmp_pa
 
 def test_bars_from_two_series_with_the_same_categories_must_be_labelled(tmp_path):
     pub = _content_with_charts(tmp_path, COMPARE_YML.replace("    kind: compare\n", ""))
-    with pytest.raises(InputError, match="label"):
+    with pytest.raises(InputError) as raised:
         chart.render_charts(pub, _small_table(), tmp_path / "out")
+    # The message names the rule and the labels given twice.
+    message = str(raised.value)
+    assert "one bar per row label" in message and "使用过" in message and "未使用过" in message
 
 
 def test_an_unknown_category_in_a_title_names_the_chart_and_the_call(tmp_path):
