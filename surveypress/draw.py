@@ -1,8 +1,9 @@
 """Stage "chart", its drawing half: Vega-Lite specifications into SVG and PNG with vl-convert, offline.
 
-Takes: the specifications chart.py made, one by one. Gives: per specification its SVG and, for a download, its PNG,
-in order; drawn in worker processes when there are many, taken from the cache when drawn before, drawn with the CJK
-faces cut down to the publication's characters when that covers the text (a third of the time, the same bytes).
+Takes: the specifications chart.py made, one by one, and for a drawing made around another (a download around the
+wide drawing) the function that sets it there. Gives: per specification its SVG and, for a download, its PNG, in
+order; drawn in worker processes when there are many, taken from the cache when drawn before, drawn with the CJK faces
+cut down to the publication's characters when that covers the text (a third of the time, the same bytes).
 Kept apart from chart.py, which it never imports: the workers come from a fork server that imports this module,
 chart.py and Altair once (a chart not yet specified is specified in a worker, by a function of chart.py it is given).
 """
@@ -42,6 +43,10 @@ PNG_MIN_WIDTH = 1200
 # 1.5 s of CPU (the fork server imports Altair, each worker starts vl-convert's engine), and a chart about 0.2 s of a
 # worker with Chinese text (specifying, three drawings and a PNG), 0.15 s without.
 PARALLEL_MIN_CHARTS = 8
+
+# A drawing made around another: (compose, the specification Vega-Lite draws); its SVG is compose(that drawing's SVG,
+# the drawing's own specification). compose must be a module-level function (workers are sent it by name).
+Inner = tuple[Callable[[str, dict], str], dict]
 
 
 def needs_cjk_font(vega_lite: dict) -> bool:
@@ -167,39 +172,55 @@ class Drawer:
         for _worker in range(self.workers):
             pool.submit(_ready)  # starts a worker, when cutting has not
 
-    def _key(self, spec: dict, with_png: bool) -> str:
-        cjk = needs_cjk_font(spec)
+    def _key(self, spec: dict, with_png: bool, inner: Inner | None = None) -> str:
+        cjk = needs_cjk_font(spec) or (inner is not None and needs_cjk_font(inner[1]))
         if cjk not in self._drawing:
             # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the PNG size and,
             # for a drawing with Chinese, Japanese or Korean text, the CJK fonts.
             self._drawing[cjk] = [code_fingerprint(), vl_convert.__version__, PNG_MIN_WIDTH]
             self._drawing[cjk].append(_font_fingerprint() if cjk else [])
-        return cache.digest(*self._drawing[cjk], spec, with_png)
+        if inner is None:
+            return cache.digest(*self._drawing[cjk], spec, with_png)
+        compose, drawn = inner
+        return cache.digest(*self._drawing[cjk], spec, with_png, drawn, f"{compose.__module__}.{compose.__qualname__}")
 
-    def add(self, spec: dict, with_png: bool = True) -> int:
-        """Adds a drawing; returns its number in `results()`."""
-        if needs_cjk_font(spec):
+    def add(self, spec: dict, with_png: bool = True, inner: Inner | None = None) -> int:
+        """Adds a drawing (made around `inner`'s, when given); returns its number in `results()`."""
+        if needs_cjk_font(spec) or (inner is not None and needs_cjk_font(inner[1])):
             register_cjk_fonts()
-        key = self._key(spec, with_png) if self.store is not None else None
+        key = self._key(spec, with_png, inner) if self.store is not None else None
         entry = self.store.get(key, ("svg", "png")) if self.store is not None and key is not None else None
+        job = (spec, with_png, self.typeface, inner)
         if entry is not None:
             self._items.append(("drawing", key, (entry["svg"].decode("utf-8"), entry["png"] or None), False))
         elif self.workers < 2:
-            self._items.append(("drawing", key, _draw((spec, with_png, self.typeface)), True))
+            self._items.append(("drawing", key, _draw(job), True))
         else:
-            self._items.append(("drawing", key, self._workers().submit(_draw, (spec, with_png, self.typeface)), True))
+            self._items.append(("drawing", key, self._workers().submit(_draw, job), True))
         return len(self._items) - 1
 
-    def add_specified(self, specify: Callable[..., str], arguments: tuple, pngs: tuple[bool, ...]) -> int:
+    def add_specified(
+        self,
+        specify: Callable[..., str],
+        arguments: tuple,
+        pngs: tuple[bool, ...],
+        around: tuple[tuple[Callable[[str, dict], str], int] | None, ...] | None = None,
+    ) -> int:
         """Adds a chart to specify, `specify(*arguments)` giving the JSON text of its specifications, and to draw, a
-        PNG for those `pngs` asks; returns its number in `results()`. `specify` must be a module-level function."""
+        PNG for those `pngs` asks; returns its number in `results()`. `around`, per specification, None or (compose,
+        the position of the specification whose drawing it is made around). `specify` and compose must be
+        module-level functions."""
+        plan = around if around is not None else (None,) * len(pngs)
         if self.workers < 2:
             text = specify(*arguments)
-            numbers = [self.add(spec, png) for spec, png in zip(json.loads(text), pngs, strict=True)]
-            self._items.append(("chart", pngs, (text, numbers), True))
+            specs = json.loads(text)
+            numbers = [
+                self.add(spec, png, _inner(item, specs)) for spec, png, item in zip(specs, pngs, plan, strict=True)
+            ]
+            self._items.append(("chart", (pngs, plan), (text, numbers), True))
         else:
-            job = (specify, arguments, pngs, self.typeface)
-            self._items.append(("chart", pngs, self._workers().submit(_specify_and_draw, job), True))
+            job = (specify, arguments, pngs, plan, self.typeface)
+            self._items.append(("chart", (pngs, plan), self._workers().submit(_specify_and_draw, job), True))
         return len(self._items) - 1
 
     def results(self) -> list[Any]:
@@ -219,10 +240,13 @@ class Drawer:
             done = (*value, drawn)
         elif isinstance(found, Future):  # specified and drawn by a worker: each drawing is kept on its own
             text, images = value
-            for spec, png, image in zip(json.loads(text), detail, images, strict=True):
-                if needs_cjk_font(spec):
+            specs = json.loads(text)
+            pngs, plan = detail
+            for spec, png, item, image in zip(specs, pngs, plan, images, strict=True):
+                inner = _inner(item, specs)
+                if needs_cjk_font(spec) or (inner is not None and needs_cjk_font(inner[1])):
                     find_cjk_font_dir()  # as `add` does: without a CJK font, FontMissingError and its advice
-                self._keep(self._key(spec, png) if self.store is not None else None, image)
+                self._keep(self._key(spec, png, inner) if self.store is not None else None, image)
             done = (text, [(*image, True) for image in images])
         else:
             text, numbers = value
@@ -250,17 +274,33 @@ def code_fingerprint() -> str:
 _SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([\d.]+)"')
 
 
-def _draw(job: tuple[dict, bool, Typeface | None]) -> tuple[str, bytes | None]:
-    vega_lite, with_png, typeface = job
-    if typeface is not None and needs_cjk_font(vega_lite) and typeface.covers(vega_lite) and typeface.ready():
+def _inner(item: tuple[Callable[[str, dict], str], int] | None, specs: list[dict]) -> Inner | None:
+    return None if item is None else (item[0], specs[item[1]])
+
+
+def _draw(
+    job: tuple[dict, bool, Typeface | None, Inner | None], drawn: dict[str, str] | None = None
+) -> tuple[str, bytes | None]:
+    """One drawing's SVG and PNG. `drawn` keeps the SVGs Vega made for one chart's drawings, by specification, so
+    that a drawing made around another reuses it."""
+    vega_lite, with_png, typeface, inner = job
+    specs = [vega_lite] if inner is None else [vega_lite, inner[1]]
+    drawn = {} if drawn is None else drawn
+    if (
+        typeface is not None
+        and any(needs_cjk_font(spec) for spec in specs)
+        and all(typeface.covers(spec) for spec in specs)
+        and typeface.ready()
+    ):
         _register(typeface.folder)
-        svg, png = _svg_and_png(_in_font(vega_lite, typeface.alias), with_png)
+        in_font = None if inner is None else (inner[0], _in_font(inner[1], typeface.alias))
+        svg, png = _svg_and_png(_in_font(vega_lite, typeface.alias), with_png, in_font, drawn)
         # The SVG names the font stack again. Should any text of the chart hold the alias itself, the drawing is made
         # again with the full fonts instead.
         svg = svg.replace(f'font-family="{typeface.alias}"', f'font-family="{html.escape(FONT_STACK)}"')
         if typeface.alias not in svg:
             return svg, png
-    return _svg_and_png(vega_lite, with_png)
+    return _svg_and_png(vega_lite, with_png, inner, drawn)
 
 
 def _in_font(vega_lite: dict, font: str) -> dict:
@@ -275,8 +315,18 @@ def _in_font(vega_lite: dict, font: str) -> dict:
     return drawn
 
 
-def _svg_and_png(vega_lite: dict, with_png: bool) -> tuple[str, bytes | None]:
-    svg = vl_convert.vegalite_to_svg(vega_lite)
+def _vega_svg(vega_lite: dict, drawn: dict[str, str]) -> str:
+    key = json.dumps(vega_lite, ensure_ascii=False, sort_keys=True)
+    if key not in drawn:
+        drawn[key] = vl_convert.vegalite_to_svg(vega_lite)
+    return drawn[key]
+
+
+def _svg_and_png(
+    vega_lite: dict, with_png: bool, inner: Inner | None = None, drawn: dict[str, str] | None = None
+) -> tuple[str, bytes | None]:
+    drawn = {} if drawn is None else drawn
+    svg = _vega_svg(vega_lite, drawn) if inner is None else inner[0](_vega_svg(inner[1], drawn), vega_lite)
     if not with_png:
         return svg, None
     # The PNG from the SVG already drawn (same pixels as vegalite_to_png, without running Vega again), scaled to be at
@@ -287,11 +337,16 @@ def _svg_and_png(vega_lite: dict, with_png: bool) -> tuple[str, bytes | None]:
 
 
 def _specify_and_draw(
-    job: tuple[Callable[..., str], tuple, tuple[bool, ...], Typeface | None],
+    job: tuple[Callable[..., str], tuple, tuple[bool, ...], tuple, Typeface | None],
 ) -> tuple[str, list[tuple[str, bytes | None]]]:
-    specify, arguments, pngs, typeface = job
+    specify, arguments, pngs, plan, typeface = job
     text = specify(*arguments)
-    return text, [_draw((spec, png, typeface)) for spec, png in zip(json.loads(text), pngs, strict=True)]
+    specs = json.loads(text)
+    drawn: dict[str, str] = {}
+    return text, [
+        _draw((spec, png, typeface, _inner(item, specs)), drawn)
+        for spec, png, item in zip(specs, pngs, plan, strict=True)
+    ]
 
 
 def _start_worker() -> None:

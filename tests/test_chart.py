@@ -187,6 +187,111 @@ def test_the_narrow_drawing_made_from_the_wide_one_equals_the_one_altair_builds(
     assert compared >= 40
 
 
+_TRANSLATE = re.compile(r"translate\(([-\d.e]+),([-\d.e]+)\)")
+
+
+def _texts(svg: str) -> dict[str, tuple[float, float]]:
+    """Every <text> of an SVG (which must be well-formed XML): its whole text -> where it is on the drawing, adding
+    up the translations and nested <svg> offsets of its ancestors."""
+    import xml.etree.ElementTree as ElementTree
+
+    found: dict[str, tuple[float, float]] = {}
+
+    def walk(element, x: float, y: float) -> None:
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "svg":
+            x, y = x + float(element.get("x", 0)), y + float(element.get("y", 0))
+        for dx, dy in _TRANSLATE.findall(element.get("transform", "")):
+            x, y = x + float(dx), y + float(dy)
+        if tag == "text":
+            found.setdefault(" ".join(part.strip() for part in element.itertext() if part.strip()), (x, y))
+            return
+        for child in element:
+            walk(child, x, y)
+
+    walk(ElementTree.fromstring(svg), 0.0, 0.0)
+    return found
+
+
+def _size(svg: str) -> tuple[float, float]:
+    match = re.match(r'<svg[^>]*?width="([\d.]+)"[^>]*?height="([\d.]+)"', svg)
+    assert match, svg[:200]
+    return float(match.group(1)), float(match.group(2))
+
+
+@pytest.mark.parametrize("source", ["Source: a test.", "", "来源：" + "很长的来源说明" * 12])
+def test_the_download_svg_set_around_the_wide_drawing_puts_title_and_source_where_vega_does(publication, source):
+    """framed_svg saves Vega a third drawing per chart. For every chart in both editions, each text of Vega's drawing
+    of the framed specification is in it, at the same height within a pixel; the title, subtitle and source line at
+    the left padding, as Vega puts them, and the chart as the wide drawing has it. (Vega widens its drawing when the
+    source line, set flush with the estimated width of the labels, reaches further left than they do: there the
+    whole chart sits further right, by as much as the drawing is wider.)"""
+    values = Values(indicator_table(publication), primary=publication.primary)
+    compared = 0
+    for language in publication.languages:
+        with i18n.language(language):
+            for chart_spec in chart.load_chart_specs(publication):
+                _narrow, wide, framed = chart.specify(chart.prepare_chart(publication, values, chart_spec, source))
+                by_vega = vl_convert.vegalite_to_svg(framed)
+                composed = chart.framed_svg(vl_convert.vegalite_to_svg(wide), framed)
+                (vega_width, vega_height), (width, height) = _size(by_vega), _size(composed)
+                shift = vega_width - width
+                assert shift >= 0 and abs(height - vega_height) <= 2, chart_spec.id
+                expected, placed = _texts(by_vega), _texts(composed)
+                assert set(placed) == set(expected), chart_spec.id
+                left = framed["padding"]["left"]
+                for text, (x, y) in expected.items():
+                    at_left = abs(x - left) <= 1
+                    assert abs(placed[text][0] - (x if at_left else x - shift)) <= 1, (chart_spec.id, text)
+                    assert abs(placed[text][1] - y) <= 1, (chart_spec.id, text)
+                compared += 1
+    assert compared >= 40
+
+
+def test_the_download_svg_keeps_hostile_titles_and_sources_as_text():
+    """Titles and source lines hold labels and content text: in the SVG set around the wide drawing they are
+    character data, never markup, and characters XML cannot carry become spaces."""
+    hostile = ["</text><script>alert(1)</script>", "A & B <b>\x07", "]]><!ENTITY x 'y'>"]
+    wide = vl_convert.vegalite_to_svg(
+        {"mark": "bar", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+    )
+    framed = {
+        "title": {
+            "text": hostile[:2],
+            "fontSize": 16,
+            "fontWeight": "bold",
+            "color": "#1a1a1a",
+            "lineHeight": 21,
+            "offset": 10,
+        },
+        "padding": {"left": 6, "right": 6, "top": 6, "bottom": 6},
+        "config": {"font": 'sans-serif" onload="alert(1)'},
+        "layer": [
+            {
+                "encoding": {
+                    "x": {
+                        "title": hostile[2:],
+                        "axis": {
+                            "titleFontSize": 12,
+                            "titleFontWeight": "normal",
+                            "titleColor": "#4d4d4d",
+                            "titleLineHeight": 16,
+                            "titlePadding": 10,
+                        },
+                    }
+                }
+            }
+        ],
+    }
+    svg = chart.framed_svg(wide, framed)
+    assert "<script" not in svg and "<b>" not in svg and 'onload="' not in svg and "\x07" not in svg
+    texts = _texts(svg)  # well-formed XML
+    assert "<tspan>&lt;/text&gt;&lt;script&gt;alert(1)&lt;/script&gt;</tspan>" in svg
+    assert ">A &amp; B &lt;b&gt; </tspan>" in svg
+    assert "</text><script>alert(1)</script> A & B <b>" in texts
+    assert "]]><!ENTITY x 'y'>" in texts
+
+
 def test_chart_titles_state_values_from_the_table(rendered):
     charts, _ = rendered
     for output in charts.values():
@@ -248,11 +353,40 @@ def test_charts_drawn_with_the_cut_typeface_are_byte_identical_to_the_full_fonts
             drawer.add(spec)
         cut = [(svg, png) for svg, png, _drawn in drawer.results()]
     assert typeface.ready(), "the cut faces are kept for the next build"
-    full = [draw._draw((spec, True, None)) for spec in specs]
+    full = [draw._draw((spec, True, None, None)) for spec in specs]
     assert cut == full
     # Drawn in this process with the faces already cut: the same bytes again.
-    assert [draw._draw((spec, True, typeface)) for spec in specs] == full
+    assert [draw._draw((spec, True, typeface, None)) for spec in specs] == full
     assert all(typeface.alias not in svg for svg, _png in cut)
+
+
+def test_downloads_set_around_the_wide_drawing_are_byte_identical_with_the_cut_typeface_and_in_workers(
+    publication, tmp_path, monkeypatch
+):
+    """A download is drawn around its wide drawing (chart.framed_svg): with the cut faces or the full fonts, in a
+    worker or in this process, its SVG and PNG are the same bytes, and the SVG names the font stack."""
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    values = Values(indicator_table(publication), primary=publication.primary)
+    charts = [
+        chart.specify(chart.prepare_chart(publication, values, chart_spec, "来源：测试。"))
+        for chart_spec in chart.load_chart_specs(publication)[:3]
+    ]
+    typeface = chart.drawing_typeface(publication)
+    assert typeface is not None
+    monkeypatch.setattr(draw, "PARALLEL_MIN_CHARTS", 1)
+    monkeypatch.setattr(draw.os, "cpu_count", lambda: 2)
+    with draw.Drawer(len(charts), typeface=typeface) as drawer:
+        for _narrow, wide, framed in charts:
+            drawer.add(framed, True, (chart.framed_svg, wide))
+        in_workers = [(svg, png) for svg, png, _drawn in drawer.results()]
+    assert typeface.ready()
+    full = [draw._draw((framed, True, None, (chart.framed_svg, wide))) for _narrow, wide, framed in charts]
+    assert in_workers == full
+    assert [draw._draw((framed, True, typeface, (chart.framed_svg, wide))) for _n, wide, framed in charts] == full
+    for (_narrow, wide, framed), (svg, png) in zip(charts, full, strict=True):
+        assert typeface.alias not in svg and f'font-family="{html.escape(draw.FONT_STACK)}"' in svg
+        assert svg == chart.framed_svg(vl_convert.vegalite_to_svg(wide), framed)
+        assert png.startswith(b"\x89PNG")
 
 
 def test_a_drawing_with_a_character_the_cut_typeface_lacks_is_drawn_with_the_full_fonts(
@@ -271,7 +405,7 @@ def test_a_drawing_with_a_character_the_cut_typeface_lacks_is_drawn_with_the_ful
     assert typeface.covers({**spec, "data": {"values": [{"a": "字"}]}}) == ("字" in typeface.characters)
     with draw.Drawer(1, typeface=typeface) as drawer:
         drawer.add(spec)
-        assert drawer.results() == [(*draw._draw((spec, True, None)), True)]
+        assert drawer.results() == [(*draw._draw((spec, True, None, None)), True)]
 
 
 def test_a_label_that_names_the_cut_typeface_or_the_font_stack_is_drawn_as_text(publication, monkeypatch, tmp_path):
@@ -290,8 +424,8 @@ def test_a_label_that_names_the_cut_typeface_or_the_font_stack_is_drawn_as_text(
             "config": {"font": draw.FONT_STACK},
         }
         assert typeface.covers(spec)
-        svg, png = draw._draw((spec, True, typeface))
-        assert (svg, png) == draw._draw((spec, True, None))
+        svg, png = draw._draw((spec, True, typeface, None))
+        assert (svg, png) == draw._draw((spec, True, None, None))
         assert html.escape(label, quote=False) in svg
 
 
