@@ -771,6 +771,14 @@ def _empty(cell: Any) -> bool:
     return cell is None or (not isinstance(cell, str | bool) and bool(pd.isna(cell)))
 
 
+def _records(frame: pd.DataFrame, columns: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """The rows as dicts of Python values, like `to_dict("records")`: column by column through `tolist`, because
+    pandas 3 walks text columns cell by cell there, a millisecond per small chart frame, and this runs per chart."""
+    names = list(frame.columns) if columns is None else list(columns)
+    cells = [frame[name].tolist() for name in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*cells, strict=True)]
+
+
 def _any(column: pd.Series) -> bool:
     """Whether some cell is true, empty cells skipped (pandas' `any`, at list speed)."""
     return any(bool(cell) for cell in column.tolist() if not _empty(cell))
@@ -990,6 +998,10 @@ def framed_svg(drawing: str, framed: dict) -> str:
 # Text alternative and data table.
 
 
+ALT_TEXT_COLUMNS = ("series_index", "series", "suppressed", "label", "base", "low", "percent_text", "count", "ci_text")
+TABLE_ROW_COLUMNS = ("label", "series", "percent_text", "ci_text", "count", "base", "flags")
+
+
 def alt_text(spec: ChartSpec, title: str, frame: pd.DataFrame) -> str:
     """Every value with its base and interval, in reading order: what a screen reader user needs instead of bars."""
     # Each sentence carries its own trailing space where the language puts one (none in Chinese).
@@ -997,7 +1009,7 @@ def alt_text(spec: ChartSpec, title: str, frame: pd.DataFrame) -> str:
     level = interval_level()
     # The rows series by series, each in its order (as a stable grouping by series_index gives them).
     by_series: dict[int, list[dict[str, Any]]] = {}
-    for row in frame.to_dict("records"):
+    for row in _records(frame, ALT_TEXT_COLUMNS):
         by_series.setdefault(row["series_index"], []).append(row)
     for index in sorted(by_series):
         rows = by_series[index]
@@ -1026,7 +1038,7 @@ def table_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
     """The data table's rows, keyed by the column headers in the current language (`table_columns`)."""
     columns = table_columns()
     rows = []
-    for row in frame.to_dict("records"):
+    for row in _records(frame, TABLE_ROW_COLUMNS):
         cells = (row["label"], row["series"], row["percent_text"], row["ci_text"], str(row["count"]))
         rows.append(dict(zip(columns, (*cells, str(row["base"]), row["flags"]), strict=True)))
     return rows
@@ -1034,23 +1046,27 @@ def table_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
 
 def data_frame_for_download(spec: ChartSpec, frame: pd.DataFrame) -> pd.DataFrame:
     """The chart's data as published in `<id>.csv`: one row per bar, suppressed cells as [c]."""
-    out = pd.DataFrame(
+
+    # Lists, not the frame's columns: pandas would align their indexes (a few rows, but once per chart).
+    def figures(column: str) -> list[str]:
+        return ["[c]" if _empty(value) else f"{value:.2f}" for value in frame[column].tolist()]
+
+    return pd.DataFrame(
         {
-            "chart": spec.id,
-            "series": frame["series"],
-            "indicator": frame["indicator"],
-            "population": frame["population"],
-            "category": frame["category"],
-            "category_label": frame["label"],
-            "count": [str(value) for value in frame["count"]],
-            "base": frame["base"].astype("int64"),
-            "percent": ["[c]" if pd.isna(value) else f"{value:.2f}" for value in frame["percent"]],
-            "ci_low": ["[c]" if pd.isna(value) else f"{value:.2f}" for value in frame["ci_low"]],
-            "ci_high": ["[c]" if pd.isna(value) else f"{value:.2f}" for value in frame["ci_high"]],
-            "flags": frame["flags"],
+            "chart": [spec.id] * len(frame),
+            "series": frame["series"].tolist(),
+            "indicator": frame["indicator"].tolist(),
+            "population": frame["population"].tolist(),
+            "category": frame["category"].tolist(),
+            "category_label": frame["label"].tolist(),
+            "count": [str(value) for value in frame["count"].tolist()],
+            "base": frame["base"].astype("int64").to_numpy(),
+            "percent": figures("percent"),
+            "ci_low": figures("ci_low"),
+            "ci_high": figures("ci_high"),
+            "flags": frame["flags"].tolist(),
         }
     )
-    return out
 
 
 # The stage.

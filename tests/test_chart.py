@@ -292,6 +292,19 @@ def test_the_download_svg_keeps_hostile_titles_and_sources_as_text():
     assert "]]><!ENTITY x 'y'>" in texts
 
 
+def test_chart_rows_read_column_by_column_equal_pandas_records_for_every_chart(publication):
+    """alt_text, table_rows and the CSV read a chart's rows through chart._records, not pandas' to_dict (slow on
+    pandas 3's text columns): the same values, types and empty cells, for every chart and its by-group listing."""
+    values = Values(indicator_table(publication), primary=publication.primary)
+    for chart_spec in chart.load_chart_specs(publication):
+        frame = chart.prepare_chart(publication, values, chart_spec).frame
+        for rows in (frame, chart.by_group(frame) if chart_spec.kind == "breakdown" else frame):
+            expected = rows.to_dict("records")
+            assert [[(k, type(v), repr(v)) for k, v in r.items()] for r in chart._records(rows)] == [
+                [(k, type(v), repr(v)) for k, v in r.items()] for r in expected
+            ], chart_spec.id
+
+
 def test_chart_titles_state_values_from_the_table(rendered):
     charts, _ = rendered
     for output in charts.values():
