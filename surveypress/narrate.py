@@ -91,23 +91,15 @@ def render_pages(
     written paths in template order."""
     docs_dir = Path(docs_dir)
     language = language or pub.primary
+    with i18n.language(language):
+        return _render_language(pub, table, reconciliation, charts, docs_dir, language, summary)
+
+
+def _page_templates(pub: Publication, language: str) -> tuple[Path, list[str]]:
+    """The folder of `language`'s page templates and the templates in it that are pages (not partials: `_*`)."""
     templates_dir = pub.templates_for(language) or pub.content_dir / "templates" / language
     if not templates_dir.is_dir():
         raise InputError(templates_dir, "a folder of page templates (*.md.j2)")
-    with i18n.language(language):
-        return _render_language(pub, table, reconciliation, charts, docs_dir, language, templates_dir, summary)
-
-
-def _render_language(
-    pub: Publication,
-    table: Any,
-    reconciliation: Any,
-    charts: Mapping[str, Any],
-    docs_dir: Path,
-    language: str,
-    templates_dir: Path,
-    summary: Any = None,
-) -> list[Path]:
     # Flat templates/ of the primary language: the other languages' folders in it are not its pages.
     others = {templates_dir / tag for tag in pub.languages if tag != language}
     pages = sorted(
@@ -117,6 +109,37 @@ def _render_language(
     )
     if not pages:
         raise InputError(templates_dir, f"at least one page template named *{TEMPLATE_SUFFIX}")
+    return templates_dir, pages
+
+
+def compile_pages(pub: Publication) -> int:
+    """Compiles every edition's page templates into the template cache, so that `render_pages` only runs them; how
+    many. A build calls it while the charts are drawn: compiling takes most of the time rendering takes, and the
+    pages cannot be rendered before their charts are drawn. A template that does not compile is left to
+    `render_pages`, which reports it with its file and line."""
+    compiled = 0
+    for language, _templates in pub.editions:
+        templates_dir, pages = _page_templates(pub, language)
+        environment = _page_settings(pub, jinja_environment(templates_dir, None))
+        for name in pages:
+            try:
+                environment.get_template(name)
+            except jinja2.TemplateError:
+                continue
+            compiled += 1
+    return compiled
+
+
+def _render_language(
+    pub: Publication,
+    table: Any,
+    reconciliation: Any,
+    charts: Mapping[str, Any],
+    docs_dir: Path,
+    language: str,
+    summary: Any = None,
+) -> list[Path]:
+    templates_dir, pages = _page_templates(pub, language)
 
     # Load inputs.
     reconciliation_rows = reconciliation_records(pub, reconciliation, language)
@@ -173,6 +196,11 @@ def page_environment(
         fits=fits,
         chart=_chart_lookup(charts),
     )
+    return _page_settings(pub, environment)
+
+
+def _page_settings(pub: Publication, environment: jinja2.Environment) -> jinja2.Environment:
+    """What a page environment compiles templates with, besides jinja_environment's: the escaping and the cache."""
     # Pages are Markdown with raw HTML: every expression goes through text.markdown_text, so that text from data
     # is shown as text, never read as Markdown, attr_list or HTML.
     environment = escape_pages(environment)

@@ -118,6 +118,8 @@ def run(
             lambda path: f"{len(json.loads(path.read_text(encoding='utf-8'))['resources'])} resources",
         )
         progress.step("archive", lambda: write_archive(pub, staging), lambda path: path.name)
+        # The pages' templates are compiled while the charts are drawn; they are rendered once their charts are.
+        progress.step("compile", lambda: narrate.compile_pages(pub), lambda count: f"{count} page templates")
         # Each edition's pages are written as soon as its charts are drawn, while the next edition's are.
         pages: dict[str, list[str]] = {}
         for language, _templates in pub.editions:

@@ -400,10 +400,13 @@ class _Environment(jinja2.Environment):
         return name
 
 
-def jinja_environment(search_path: str | Path | None, values: Values, **extra_globals: Any) -> jinja2.Environment:
+def jinja_environment(
+    search_path: str | Path | None, values: Values | None, **extra_globals: Any
+) -> jinja2.Environment:
     """A Jinja2 environment for Markdown pages and chart titles: undefined names fail, values are globals.
 
-    `search_path` may be None for an environment that only renders strings (chart titles).
+    `search_path` may be None for an environment that only renders strings (chart titles); `values` None for one
+    that only compiles templates (the vocabulary is looked up when a template runs, not when it is compiled).
     Output is Markdown, so nothing is HTML-escaped here; HTML fragments escape their own text.
     """
     loader = ContainedLoader(str(search_path)) if search_path is not None else None
@@ -415,7 +418,7 @@ def jinja_environment(search_path: str | Path | None, values: Values, **extra_gl
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    for name, function in values.functions().items():
+    for name, function in (values.functions() if values is not None else {}).items():
         environment.globals[name] = _template_bound(name, function)
     environment.globals.update(extra_globals)
     environment.filters["t"] = translate_label

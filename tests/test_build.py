@@ -26,6 +26,7 @@ STAGES = (
     "tables",
     "package",
     "archive",
+    "compile",
     "draw",
     "narrate",
     "site",

@@ -10,6 +10,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import jinja2
 import markdown
 import pandas as pd
 import pytest
@@ -230,6 +231,37 @@ def test_template_syntax_error_names_file_and_line(tmp_path):
     assert caught.value.file.endswith("page.md.j2")
     assert caught.value.row is not None
     assert "Jinja2" in str(caught.value)
+
+
+def test_pages_compiled_while_charts_are_drawn_are_only_run_when_rendered_and_read_the_same(tmp_path, monkeypatch):
+    """A build compiles the page templates while the charts are drawn (narrate.compile_pages); rendering then runs
+    the compiled code without compiling again, and writes what rendering from scratch writes."""
+    templates = with_macros("# 标题\n\n{{ pct('q_used', 1) }}的人用过；{{ m.share('q_used', 1) }}\n")
+    templates["sub/other.md.j2"] = "# 另一页\n\n{{ base('q_used') }}\n"
+    first = render(tmp_path / "scratch", templates)
+    monkeypatch.setenv("SURVEYPRESS_CACHE_DIR", str(tmp_path / "cache"))
+    pub = make_publication(tmp_path / "compiled", templates)
+    assert narrate.compile_pages(pub) == 2  # the pages, not the partial
+    compiled = []
+    real_compile = jinja2.Environment.compile
+    monkeypatch.setattr(
+        jinja2.Environment, "compile", lambda self, *a, **k: compiled.append(a) or real_compile(self, *a, **k)
+    )
+    docs = tmp_path / "compiled" / "out" / "docs"
+    narrate.render_pages(pub, mini_table(), [], {}, docs)
+    assert [call for call in compiled if "_macros" not in str(call)] == []
+    for name in ("page.md", "sub/other.md"):
+        assert (docs / name).read_text(encoding="utf-8") == (first / name).read_text(encoding="utf-8")
+
+
+def test_a_page_that_does_not_compile_is_skipped_by_compile_pages_and_reported_by_rendering(tmp_path):
+    templates = {"page.md.j2": "# 标题\n\n{% if true %}\n没有结束\n", "fine.md.j2": "# 好\n"}
+    pub = make_publication(tmp_path, templates)
+    assert narrate.compile_pages(pub) == 1
+    with pytest.raises(InputError) as caught:
+        narrate.render_pages(pub, mini_table(), [], {}, tmp_path / "out" / "docs")
+    # Jinja finds the unclosed block at the end of the file.
+    assert caught.value.file.endswith("page.md.j2") and caught.value.row == 4
 
 
 def test_changelog_whose_newest_version_is_not_the_publication_version_is_refused(tmp_path):
