@@ -36,6 +36,7 @@ from surveypress.draw import (
     CJK_TEXT,
     FONT_STACK,
     LATIN_FONT_STACK,
+    REPEATED_TEXT,
     Drawer,
     Typeface,
     code_fingerprint,
@@ -911,9 +912,19 @@ def _xml_text(text: str) -> str:
 
 
 def _text_block(
-    x: float, top: float, lines: list[str], font: str, size: float, weight: Any, colour: str, line_height: float
+    x: float,
+    top: float,
+    lines: list[str],
+    font: str,
+    size: float,
+    weight: Any,
+    colour: str,
+    line_height: float,
+    repeated: bool = False,
 ) -> str:
-    """Lines of untrusted text as one SVG <text>, its first line's top at `top`, one <tspan> a line as Vega writes."""
+    """Lines of untrusted text as one SVG <text>, its first line's top at `top`, one <tspan> a line as Vega writes;
+    `repeated` for text that is the same in every chart (draw.REPEATED_TEXT: its PNG pixels are drawn once)."""
+    marked = f'class="{REPEATED_TEXT}" ' if repeated else ""
     style = " ".join(
         f'{name}="{html.escape(str(value))}"'
         for name, value in (
@@ -929,7 +940,8 @@ def _text_block(
         else f'<tspan x="0" dy="{line_height:g}">{_xml_text(line)}</tspan>'
         for number, line in enumerate(lines)
     )
-    return f'<text text-anchor="start" transform="translate({x:g},{top + _top_line(size):g})" {style}>{spans}</text>'
+    position = f'transform="translate({x:g},{top + _top_line(size):g})" text-anchor="start"'
+    return f"<text {marked}{position} {style}>{spans}</text>"
 
 
 def framed_svg(drawing: str, framed: dict) -> str:
@@ -977,6 +989,7 @@ def framed_svg(drawing: str, framed: dict) -> str:
             axis["titleFontWeight"],
             axis["titleColor"],
             axis["titleLineHeight"],
+            repeated=True,
         )
         bottom = source_top + axis["titleFontSize"] + (len(source) - 1) * axis["titleLineHeight"] + padding["bottom"]
     # Wider than the drawing only should a line be (text_width errs wide).

@@ -10,6 +10,7 @@ chart.py and Altair once (a chart not yet specified is specified in a worker, by
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -43,6 +44,11 @@ PNG_MIN_WIDTH = 1200
 # 1.5 s of CPU (the fork server imports Altair, each worker starts vl-convert's engine), and a chart about 0.2 s of a
 # worker with Chinese text (specifying, three drawings and a PNG), 0.15 s without.
 PARALLEL_MIN_CHARTS = 8
+
+# A <text> of this class is the same in many drawings (a chart's source line): its PNG pixels are drawn once per
+# process and placed as an image (`_png`). resvg opens the font file again for every glyph it draws, and a source line
+# holds most of the glyphs of a chart's download.
+REPEATED_TEXT = "sp-repeated"
 
 # A drawing made around another: (compose, the specification Vega-Lite draws); its SVG is compose(that drawing's SVG,
 # the drawing's own specification). compose must be a module-level function (workers are sent it by name).
@@ -333,7 +339,46 @@ def _svg_and_png(
     # least PNG_MIN_WIDTH wide for print.
     match = _SVG_WIDTH.search(svg[:500])
     width = float(match.group(1)) if match else PNG_MIN_WIDTH / 2
-    return svg, vl_convert.svg_to_png(svg, scale=max(2, math.ceil(PNG_MIN_WIDTH / width)))
+    return svg, _png(svg, width, max(2, math.ceil(PNG_MIN_WIDTH / width)))
+
+
+_REPEATED = re.compile(
+    rf'<text class="{REPEATED_TEXT}" transform="translate\(([-\d.]+),([-\d.]+)\)"([^>]*)>(.*?)</text>'
+)
+_FONT_SIZE = re.compile(r' font-size="([\d.]+)px"')
+_LINE_STEP = re.compile(r'<tspan x="0" dy="([\d.]+)">')
+_repeated: dict[tuple, str] = {}
+
+
+def _png(svg: str, width: float, scale: int) -> bytes:
+    """The PNG of `svg` at `scale`, each REPEATED_TEXT block drawn the first time it is met (in a strip as wide as
+    the drawing, transparent but for the text) and then placed as that image, at whole pixels of the PNG, where the
+    text would be drawn: the same glyph pixels, blended once instead of drawn again."""
+
+    def placed(match: re.Match) -> str:
+        x, y, attributes, body = float(match.group(1)), float(match.group(2)), match.group(3), match.group(4)
+        size_given = _FONT_SIZE.search(attributes)
+        if size_given is None:
+            return match.group(0)
+        size = float(size_given.group(1))
+        # The strip starts at a whole pixel row (of the drawing and of the PNG) above the first line's ascenders
+        # and ends below the last line's descenders (the lines are `dy` apart).
+        top = math.floor(y - 1.25 * size)
+        below = sum(float(step) for step in _LINE_STEP.findall(body)) + 0.5 * size
+        height = math.ceil(y - top + below)
+        key = (x, y - top, attributes, body, width, height, scale)
+        if key not in _repeated:
+            strip = (
+                f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{height:g}">'
+                f'<text transform="translate({x:g},{y - top:g})"{attributes}>{body}</text></svg>'
+            )
+            _repeated[key] = base64.b64encode(vl_convert.svg_to_png(strip, scale=scale)).decode("ascii")
+        return (
+            f'<image x="0" y="{top:g}" width="{width:g}" height="{height:g}" image-rendering="optimizeSpeed" '
+            f'href="data:image/png;base64,{_repeated[key]}"/>'
+        )
+
+    return vl_convert.svg_to_png(_REPEATED.sub(placed, svg), scale=scale)
 
 
 def _specify_and_draw(

@@ -11,9 +11,12 @@ import json
 import random
 import re
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import pytest
 import vl_convert
@@ -246,6 +249,74 @@ def test_the_download_svg_set_around_the_wide_drawing_puts_title_and_source_wher
                     assert abs(placed[text][1] - y) <= 1, (chart_spec.id, text)
                 compared += 1
     assert compared >= 40
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    """An 8-bit RGB or RGBA PNG's pixels (rows, columns, channels): enough of PNG for vl-convert's output."""
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    position, stream, width, height, channels = 8, b"", 0, 0, 0
+    while position < len(png):
+        length, kind = struct.unpack(">I4s", png[position : position + 8])
+        body = png[position + 8 : position + 8 + length]
+        position += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and colour in (2, 6)
+            channels = 4 if colour == 6 else 3
+        elif kind == b"IDAT":
+            stream += body
+    raw = np.frombuffer(zlib.decompress(stream), dtype=np.uint8).reshape(height, 1 + width * channels)
+    rows = np.zeros((height, width * channels), dtype=np.int64)
+    previous = np.zeros(width * channels, dtype=np.int64)
+    for y in range(height):
+        kind, line = raw[y, 0], raw[y, 1:].astype(np.int64)
+        if kind in (0, 2):  # none, up: whole-row operations
+            row = (line + (previous if kind == 2 else 0)) & 255
+        else:  # sub, average, Paeth: each byte depends on the one a pixel to its left
+            row = np.zeros_like(line)
+            for x in range(line.size):
+                left = row[x - channels] if x >= channels else 0
+                up, corner = previous[x], previous[x - channels] if x >= channels else 0
+                if kind == 1:
+                    guess = left
+                elif kind == 3:
+                    guess = (left + up) // 2
+                else:
+                    p, q, r = abs(up - corner), abs(left - corner), abs(left + up - 2 * corner)
+                    guess = left if p <= q and p <= r else (up if q <= r else corner)
+                row[x] = (line[x] + guess) & 255
+        rows[y], previous = row, row
+    return rows.reshape(height, width, channels)
+
+
+def test_the_source_line_drawn_once_and_placed_in_every_png_gives_the_pixels_drawing_it_does(publication, monkeypatch):
+    """The source line is the same under every chart: draw._png draws its pixels once per process and places them in
+    each download PNG as an image. Outside its rows the PNG is the one drawing the text gives, inside them it differs
+    by blending only (a few levels of 255), and the line is really there."""
+    values = Values(indicator_table(publication), primary=publication.primary)
+    source = "来源：某统计局。数据：synthetic 1.0.0。许可：CC-BY-4.0。"
+    charts = [
+        chart.specify(chart.prepare_chart(publication, values, chart_spec, source))
+        for chart_spec in chart.load_chart_specs(publication)[:2]
+    ]
+    monkeypatch.setattr(draw, "_repeated", {})
+    drawn = []
+    real = vl_convert.svg_to_png
+    monkeypatch.setattr(draw.vl_convert, "svg_to_png", lambda svg, **k: drawn.append(svg) or real(svg, **k))
+    for _narrow, wide, framed in charts:
+        svg = chart.framed_svg(vl_convert.vegalite_to_svg(wide), framed)
+        width = float(re.match(r'<svg[^>]*?width="([\d.]+)"', svg).group(1))
+        placed = _pixels(draw._png(svg, width, 2))
+        direct = _pixels(real(svg.replace(f'class="{draw.REPEATED_TEXT}" ', ""), scale=2))
+        without = _pixels(real(re.sub(rf'<text class="{draw.REPEATED_TEXT}".*?</text>', "", svg), scale=2))
+        assert placed.shape == direct.shape == without.shape
+        rows = np.nonzero(np.abs(direct - without).max(axis=(1, 2)))[0]  # where the source line is drawn
+        assert rows.size and np.array_equal(np.nonzero(np.abs(placed - without).max(axis=(1, 2)))[0], rows)
+        difference = np.abs(placed - direct)
+        assert difference.max() <= 24
+        assert not difference[: rows.min()].any() and not difference[rows.max() + 1 :].any()
+    # The strip is drawn for the first chart only; each chart's PNG is drawn once.
+    assert len([svg for svg in drawn if "<image" not in svg]) == 1 and len(drawn) == 3
 
 
 def test_the_download_svg_keeps_hostile_titles_and_sources_as_text():
