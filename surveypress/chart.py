@@ -156,9 +156,15 @@ def table_columns() -> tuple[str, ...]:
     return tuple(_(name).format(level=interval_level()) for name in TABLE_COLUMNS)
 
 
+_LEVELS: dict[str, str] = {}
+
+
 def interval_level() -> str:
-    """'95%', in the current language's percent format."""
-    return i18n.format_percent(95, 0)
+    """'95%', in the current language's percent format (formatted once per language: every table header has it)."""
+    language = i18n.current()
+    if language not in _LEVELS:
+        _LEVELS[language] = i18n.format_percent(95, 0)
+    return _LEVELS[language]
 
 
 # Read the chart declarations.

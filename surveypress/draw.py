@@ -55,6 +55,10 @@ REPEATED_TEXT = "sp-repeated"
 Inner = tuple[Callable[[str, dict], str], dict]
 
 
+def _canonical(vega_lite: dict) -> str:
+    return json.dumps(vega_lite, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def needs_cjk_font(vega_lite: dict) -> bool:
     """Whether any text the chart draws (title, labels, values, legend) holds a Han, Kana or Hangul character."""
     return bool(CJK_TEXT.search(json.dumps(vega_lite, ensure_ascii=False)))
@@ -178,23 +182,26 @@ class Drawer:
         for _worker in range(self.workers):
             pool.submit(_ready)  # starts a worker, when cutting has not
 
-    def _key(self, spec: dict, with_png: bool, inner: Inner | None = None) -> str:
-        cjk = needs_cjk_font(spec) or (inner is not None and needs_cjk_font(inner[1]))
+    def _identity(self, spec: dict, with_png: bool, inner: Inner | None = None) -> tuple[bool, str | None]:
+        """Whether the drawing has CJK text, and its cache key (None without a cache): each specification is written
+        out once, as canonical JSON, for both (the build process does this for every drawing a worker sends back)."""
+        texts = [_canonical(spec)] if inner is None else [_canonical(spec), _canonical(inner[1])]
+        cjk = any(CJK_TEXT.search(text) for text in texts)
+        if self.store is None:
+            return cjk, None
         if cjk not in self._drawing:
             # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the PNG size and,
             # for a drawing with Chinese, Japanese or Korean text, the CJK fonts.
             self._drawing[cjk] = [code_fingerprint(), vl_convert.__version__, PNG_MIN_WIDTH]
             self._drawing[cjk].append(_font_fingerprint() if cjk else [])
-        if inner is None:
-            return cache.digest(*self._drawing[cjk], spec, with_png)
-        compose, drawn = inner
-        return cache.digest(*self._drawing[cjk], spec, with_png, drawn, f"{compose.__module__}.{compose.__qualname__}")
+        compose = None if inner is None else f"{inner[0].__module__}.{inner[0].__qualname__}"
+        return cjk, cache.digest(*self._drawing[cjk], texts, with_png, compose)
 
     def add(self, spec: dict, with_png: bool = True, inner: Inner | None = None) -> int:
         """Adds a drawing (made around `inner`'s, when given); returns its number in `results()`."""
-        if needs_cjk_font(spec) or (inner is not None and needs_cjk_font(inner[1])):
+        cjk, key = self._identity(spec, with_png, inner)
+        if cjk:
             register_cjk_fonts()
-        key = self._key(spec, with_png, inner) if self.store is not None else None
         entry = self.store.get(key, ("svg", "png")) if self.store is not None and key is not None else None
         job = (spec, with_png, self.typeface, inner)
         if entry is not None:
@@ -249,10 +256,10 @@ class Drawer:
             specs = json.loads(text)
             pngs, plan = detail
             for spec, png, item, image in zip(specs, pngs, plan, images, strict=True):
-                inner = _inner(item, specs)
-                if needs_cjk_font(spec) or (inner is not None and needs_cjk_font(inner[1])):
+                cjk, key = self._identity(spec, png, _inner(item, specs))
+                if cjk:
                     find_cjk_font_dir()  # as `add` does: without a CJK font, FontMissingError and its advice
-                self._keep(self._key(spec, png, inner) if self.store is not None else None, image)
+                self._keep(key, image)
             done = (text, [(*image, True) for image in images])
         else:
             text, numbers = value
