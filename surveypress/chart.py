@@ -364,6 +364,16 @@ _NO_LINE_END = set("\uff08\u300a\u300c\u300e\u201c\u2018")
 def wrap(text: str, width: float) -> list[str]:
     """Line breaking by display width into as few lines as fit, of even length (no one-character last line),
     never splitting a number or a word."""
+    return list(_wrapped(text, width))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrapped(text: str, width: float) -> tuple[str, ...]:
+    # Kept: the same source line and labels are wrapped again for every chart and layout, the longest texts wrapped.
+    return tuple(_balanced(text, width))
+
+
+def _balanced(text: str, width: float) -> list[str]:
     lines = _greedy(text, width)
     if len(lines) < 2:
         return lines
