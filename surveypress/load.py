@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import math
+import mmap
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -35,6 +37,13 @@ INTEGER_TEXT = f"^{rules.INTEGER_TEXT}$"
 NOT_A_LINE_END = re.compile(rb"[^\r\n]")
 # Spreadsheet rows start at 1 with the header, so the first respondent (index 0) is on row 2.
 FIRST_DATA_ROW = 2
+# The longest cell a microdata file may hold: Excel's own limit, so no spreadsheet export exceeds it. A code or an id
+# is far shorter; a longer cell is a wrong file or one built to exhaust the reader (pyarrow cannot stream a cell
+# longer than its block).
+MAX_CELL_CHARACTERS = 32_767
+HEADER_BYTES = 1 << 20  # a header of 20,000 columns named in 50 characters
+SCAN_BYTES = 16 << 20  # a file scanned without being read whole is read this much at a time
+CELL_END = re.compile(rb"[,\r\n]")
 
 
 def load_microdata(pub: Publication) -> dict[str, pd.DataFrame]:
@@ -84,6 +93,7 @@ def load_population(codebook: Codebook, population: Population, project_root: Pa
         table = readers.read(path, name, source, population.id, codebook.no_answer)
         check_header(table.header, name, expected, population.id)
         columns, rows = table.columns, table.rows
+    refuse_long_cells(columns, name, rows)
     columns = readers.answers_to_codes(columns, codebook, population.id, source, name, rows)
     return validate(codebook, population.id, columns, name, rows)
 
@@ -109,6 +119,8 @@ def checked_file(population: Population, project_root: Path, limit_bytes: int) -
         "publication.yml: limits.max_file_mb",
     )
     suffix = path.suffix.lower()
+    if suffix == ".csv":
+        refuse_binary(path, name)
     if population.source.sheet is not None and suffix not in readers.WORKBOOK_SUFFIXES:
         raise InputError(
             name,
@@ -129,8 +141,13 @@ def _check_design_columns(path: Path, name: str, population: Population) -> None
     """A design column named in publication.yml must be in the file's header (said before any other column check)."""
     if population.design is None or path.suffix.lower() != ".csv":
         return
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        header = next(csv.reader(handle), [])
+    with path.open("rb") as handle:
+        start = handle.read(HEADER_BYTES)  # a header longer than this is refused by the reader, cell by cell
+    line = start.removeprefix(UTF8_BOM).split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    try:
+        header = next(csv.reader([line]), [])
+    except csv.Error:
+        return  # a header cell longer than the csv module takes: the reader names it
     if len(header) < 2:
         return  # an empty file or another delimiter: the reader says what is wrong
     for key, column in (
@@ -162,15 +179,27 @@ def _read_csv(path: Path, name: str, expected: list[str], population: str) -> di
         invalid.append(row)
         return "skip"
 
-    table = pa_csv.read_csv(
-        pa.py_buffer(body),
-        parse_options=pa_csv.ParseOptions(invalid_row_handler=keep_invalid, ignore_empty_lines=False),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={column: pa.string() for column in header},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    def read(block_size: int) -> pa.Table:
+        return pa_csv.read_csv(
+            pa.py_buffer(body),
+            read_options=pa_csv.ReadOptions(block_size=block_size),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=keep_invalid, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={column: pa.string() for column in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+    try:
+        table = read(pa_csv.ReadOptions().block_size)
+    except pa.ArrowInvalid as error:
+        if not is_straddling(error):
+            raise
+        # A row longer than pyarrow's block: a cell over the limit is named; else the row is read in one block.
+        refuse_long_cell_in_file(path, name, header)
+        invalid.clear()
+        table = read(min(len(body) + 1, 2**31 - 1))
     if invalid:
         row, bad = min((_row_of_invalid(body, item), i) for i, item in enumerate(invalid))
         item = invalid[bad]
@@ -211,6 +240,140 @@ def check_csv_start(raw: bytes, name: str, expected: list[str], population: str)
     return body
 
 
+def refuse_binary(path: Path, name: str) -> None:
+    """What `_check_encoding` refuses of a whole file (a workbook renamed, UTF-16, NUL bytes anywhere), checked a
+    block at a time, so a file of gigabytes is refused before anything reads it whole."""
+    with path.open("rb") as handle:
+        _check_container(handle.read(4096), name)
+    found = first_nul(path)
+    if found is not None:
+        _refuse_nul(name, found[1] + 1)
+
+
+def _refuse_nul(name: str, row: int) -> None:
+    raise InputError(
+        name,
+        "a UTF-8 CSV text file",
+        row=row,
+        value="binary data (NUL bytes)",
+        hint="This is not a text file; export the data as CSV UTF-8",
+    )
+
+
+def first_nul(path: Path) -> tuple[int, int] | None:
+    """The offset of the file's first NUL byte and the line ends before it, or None; memory bounded by SCAN_BYTES.
+
+    A sparse file's holes read as NUL bytes. When the file stores fewer blocks than its length needs (st_blocks),
+    it has holes (or a file system compresses it), and SEEK_HOLE says where the first one starts: only the data
+    before it is read. The block count alone does not refuse a file, since compression lowers it too."""
+    with path.open("rb") as handle:
+        status = os.fstat(handle.fileno())
+        end = status.st_size
+        if status.st_blocks * 512 < status.st_size and hasattr(os, "SEEK_HOLE"):
+            try:
+                end = os.lseek(handle.fileno(), 0, os.SEEK_HOLE)
+            except OSError:
+                end = status.st_size  # no hole support: every byte is read
+            handle.seek(0)
+        offset = newlines = 0
+        while offset < end:
+            block = handle.read(min(SCAN_BYTES, end - offset))
+            if not block:
+                break
+            position = block.find(b"\x00")
+            if position >= 0:
+                return offset + position, newlines + block.count(b"\n", 0, position)
+            newlines += block.count(b"\n")
+            offset += len(block)
+        return (end, newlines) if end < status.st_size else None
+
+
+def is_straddling(error: pa.ArrowInvalid) -> bool:
+    """pyarrow's error for a row longer than its block (it cannot read such a row a block at a time)."""
+    return "straddling" in str(error)
+
+
+def refuse_long_cells(columns: dict[str, pa.Array], name: str, rows: readers.Rows = readers.SPREADSHEET_ROWS) -> None:
+    """A cell longer than MAX_CELL_CHARACTERS is refused, naming the earliest (by row, then column)."""
+    problems = []
+    for order, (column, text) in enumerate(columns.items()):
+        if not len(text) or pc.max(pc.binary_length(text)).as_py() <= MAX_CELL_CHARACTERS:
+            continue  # UTF-8 takes at least a byte a character: no cell can be too long
+        lengths = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
+        index = _first(lengths > MAX_CELL_CHARACTERS)
+        if index >= 0:
+            cell = text[index].as_py()
+            problems.append(_long_cell(index, order, column, cell, len(cell)))
+    raise_earliest(problems, name, rows)
+
+
+def _long_cell(index: int, order: int, column: str, start: str, characters: int) -> Problem:
+    return Problem(
+        index,
+        order,
+        column,
+        f"{start[:20]}... ({characters:,} characters)",
+        f"a cell of at most {MAX_CELL_CHARACTERS:,} characters",
+        "No answer, code or id is this long; check that this is the right file",
+    )
+
+
+def refuse_long_cell_in_file(path: Path, name: str, header: list[str]) -> None:
+    """Finds a cell over MAX_CELL_CHARACTERS in a CSV file without holding it, and raises naming it.
+
+    The csv module stops at the first field over its limit, a record at a time (in C); that record's cells are then
+    walked in a memory map of the file (pages read, not copied) for the cell's column."""
+    previous = csv.field_size_limit(MAX_CELL_CHARACTERS)
+    records = lines = 0
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            reader = csv.reader(handle)
+            for _cells in reader:
+                records, lines = records + 1, reader.line_num
+    except csv.Error:
+        found = _long_cell_of_record(path, lines)
+        if found is None:
+            return
+        order, start, characters = found
+        column = header[order] if order < len(header) else f"(column {order + 1})"
+        # Record 0 is the header (row 1); respondent index i is record i + 1.
+        raise_earliest([_long_cell(records - 1, order, column, start, characters)], name, readers.SPREADSHEET_ROWS)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _long_cell_of_record(path: Path, lines_before: int) -> tuple[int, str, int] | None:
+    """The first cell over MAX_CELL_CHARACTERS of the record that starts after `lines_before` lines: its position,
+    its first characters and its length in characters."""
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        position = len(UTF8_BOM) if data[: len(UTF8_BOM)] == UTF8_BOM else 0
+        for _line in range(lines_before):
+            position = data.find(b"\n", position) + 1
+        order = 0
+        while True:
+            if data[position : position + 1] == b'"':
+                end = position + 1
+                while True:  # a quoted cell ends at a quote that is not doubled
+                    end = data.find(b'"', end)
+                    if end < 0 or data[end + 1 : end + 2] != b'"':
+                        break
+                    end += 2
+                end = len(data) if end < 0 else end + 1
+            else:
+                match = CELL_END.search(data, position)
+                end = match.start() if match else len(data)
+            # Bytes first: a cell of no more bytes than the limit has no more characters.
+            if end - position > MAX_CELL_CHARACTERS:
+                text = data[position:end].decode("utf-8", errors="replace")
+                if text.startswith('"'):
+                    text = text[1:-1].replace('""', '"')
+                if len(text) > MAX_CELL_CHARACTERS:
+                    return order, text, len(text)
+            if data[end : end + 1] != b",":
+                return None  # the end of the record: the csv module counted differently (stray quotes)
+            position, order = end + 1, order + 1
+
+
 def _row_of_invalid(body: bytes, item: pa_csv.InvalidRow) -> int:
     """The spreadsheet row of a ragged line: pyarrow knows it only when reading on one thread."""
     if item.number is not None:
@@ -225,6 +388,20 @@ def _row_of_invalid(body: bytes, item: pa_csv.InvalidRow) -> int:
 
 def _check_encoding(raw: bytes, name: str) -> bytes:
     """Returns the UTF-8 bytes without a BOM; anything else raises with the likely encoding and how to convert."""
+    _check_container(raw, name)
+    position = raw.find(b"\x00")  # anywhere in the file: memchr over the bytes, no slower than a sample
+    if position >= 0:
+        _refuse_nul(name, raw.count(b"\n", 0, position) + 1)
+    body = raw[len(UTF8_BOM) :] if raw.startswith(UTF8_BOM) else raw
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        _refuse_encoding(body, error, name)
+    return body
+
+
+def _check_container(raw: bytes, name: str) -> None:
+    """A workbook renamed .csv, or UTF-16 text: told from the file's first bytes."""
     to_csv = "Export the sheet as 'CSV UTF-8 (comma delimited)', or convert it with in2csv (csvkit)"
     if raw.startswith(b"PK\x03\x04"):
         raise InputError(
@@ -248,43 +425,33 @@ def _check_encoding(raw: bytes, name: str) -> bytes:
             value=f"{utf16} text",
             hint=f"Convert it: iconv -f {utf16} -t UTF-8 {Path(name).name} > converted.csv",
         )
-    position = raw.find(b"\x00")  # anywhere in the file: memchr over the bytes, no slower than a sample
-    if position >= 0:
-        raise InputError(
-            name,
-            "a UTF-8 CSV text file",
-            row=raw.count(b"\n", 0, position) + 1,
-            value="binary data (NUL bytes)",
-            hint="This is not a text file; export the data as CSV UTF-8",
-        )
-    body = raw[len(UTF8_BOM) :] if raw.startswith(UTF8_BOM) else raw
+
+
+def _refuse_encoding(body: bytes, error: UnicodeDecodeError, name: str) -> None:
+    """Bytes that are not UTF-8: named, with the conversion when they read as GBK/GB18030."""
+    row = body.count(b"\n", 0, error.start) + 1
+    line_start = body.rfind(b"\n", 0, error.start) + 1
+    line_end = body.find(b"\n", error.start)
+    line = body[line_start : line_end if line_end >= 0 else len(body)]
     try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        row = body.count(b"\n", 0, error.start) + 1
-        line_start = body.rfind(b"\n", 0, error.start) + 1
-        line_end = body.find(b"\n", error.start)
-        line = body[line_start : line_end if line_end >= 0 else len(body)]
-        try:
-            body.decode("gb18030")
-        except UnicodeDecodeError:
-            raise InputError(
-                name,
-                "UTF-8 text",
-                row=row,
-                value=body[error.start : error.start + 4].hex(" "),
-                hint="The encoding is not recognised; save the file as UTF-8",
-            ) from None
-        shown = line.decode("gb18030").rstrip("\r")
+        body.decode("gb18030")
+    except UnicodeDecodeError:
         raise InputError(
             name,
             "UTF-8 text",
             row=row,
-            value=f"bytes {body[error.start : error.start + 2].hex(' ')} (reads as GBK/GB18030: {shown[:60]!r})",
-            hint=f"The file looks GBK/GB18030-encoded; convert it: iconv -f GB18030 -t UTF-8 {Path(name).name}"
-            " > converted.csv (or in2csv -e gb18030)",
+            value=body[error.start : error.start + 4].hex(" "),
+            hint="The encoding is not recognised; save the file as UTF-8",
         ) from None
-    return body
+    shown = line.decode("gb18030").rstrip("\r")
+    raise InputError(
+        name,
+        "UTF-8 text",
+        row=row,
+        value=f"bytes {body[error.start : error.start + 2].hex(' ')} (reads as GBK/GB18030: {shown[:60]!r})",
+        hint=f"The file looks GBK/GB18030-encoded; convert it: iconv -f GB18030 -t UTF-8 {Path(name).name}"
+        " > converted.csv (or in2csv -e gb18030)",
+    ) from None
 
 
 def _check_line_ends(body: bytes, name: str) -> None:

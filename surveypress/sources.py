@@ -9,7 +9,8 @@ streaming pass (pyarrow reads it a block at a time), so both formats take the sa
 The messages are load.py's own: the file checks (missing, too large, not CSV or Parquet) and the header are checked
 here with load.py's functions; the rows are checked by the engine, which asks load.py to word the problem it found
 (engines/duckdb_engine.py). A CSV file that pyarrow cannot read as a stream (bytes that are not UTF-8, a ragged row)
-is read once more by load.py, which names the problem exactly; only a broken file pays for that.
+is read once more by load.py, which names the problem exactly; only a broken file pays for that. NUL bytes (a sparse
+file's holes among them) and cells over load.MAX_CELL_CHARACTERS are named without reading the file whole.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import layout, load
+from surveypress import layout, load, readers
 from surveypress.errors import InputError
 from surveypress.spec import Population, Publication
 
@@ -134,9 +135,6 @@ def _csv_to_parquet(
         load.check_csv_start(head, name, expected, population.id)
     except InputError:
         return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
-    if _holds_nul(path):
-        # Binary data anywhere in the file: load.py names the row (pyarrow would read NUL as part of a code).
-        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
 
     def keep_invalid(row: pa_csv.InvalidRow) -> str:
         invalid.append(row)
@@ -154,24 +152,22 @@ def _csv_to_parquet(
             ),
         )
         with pq.ParquetWriter(target, reader.schema) as writer:
+            rows = load.FIRST_DATA_ROW
             for batch in reader:
                 if invalid:
                     break
+                cells = dict(zip(batch.schema.names, batch.columns, strict=True))
+                load.refuse_long_cells(cells, name, readers.Rows(first=rows, label="row"))
+                rows += batch.num_rows
                 writer.write_batch(batch, row_group_size=layout.PARQUET_ROW_GROUP)
-    except pa.ArrowInvalid:
+    except pa.ArrowInvalid as error:
+        if load.is_straddling(error):
+            # A row longer than a block: a cell over the limit is named without reading the file whole.
+            load.refuse_long_cell_in_file(path, name, expected)
         invalid.append(None)  # e.g. bytes that are not UTF-8 further down the file
     if invalid:
         return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
     return None
-
-
-def _holds_nul(path: Path) -> bool:
-    """Whether a NUL byte is anywhere in the file, read a block at a time (a text file has none)."""
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CSV_BLOCK_BYTES), b""):
-            if b"\x00" in block:
-                return True
-    return False
 
 
 def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.DataFrame | Streamed]) -> list[str]:

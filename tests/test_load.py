@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from surveypress import load, spec
+from surveypress import load, sources, spec
 from surveypress.errors import InputError
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
@@ -191,3 +194,87 @@ def test_first_bad_code_is_found_exactly_among_a_million_rows() -> None:
     with pytest.raises(InputError) as caught:
         load.validate(pub.codebook, "firms", arrays, "firms.csv")
     assert (caught.value.row, caught.value.column, caught.value.value) == (987_656, "f_size", "3")
+
+
+# Limits a real survey never meets but an attack does: each refused before anything reads the file whole.
+
+
+def raise_file_limit(project: Path, megabytes: int) -> None:
+    meta = project / "publication" / "publication.yml"
+    text = meta.read_text(encoding="utf-8")
+    meta.write_text(text.replace("max_file_mb: 1", f"max_file_mb: {megabytes}"), encoding="utf-8")
+
+
+def open_sources(project: Path, stream_above: int, scratch: Path) -> None:
+    """Opens the microdata as a build does, streaming files larger than `stream_above` bytes."""
+    pub = spec.load_publication(project / "publication")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(sources.STREAM_ENV, str(stream_above))
+        sources.open_microdata(pub, scratch)
+
+
+def test_a_cell_longer_than_a_spreadsheet_holds_is_refused_naming_row_and_column(project: Path) -> None:
+    edit_people(project, "P-001,2,1,", "P-001,2,1" + "9" * 40_000 + ",")
+    raise_file_limit(project, 2)
+    error = refusal(project)
+    assert (error.file, error.row, error.column) == (PEOPLE, 3, "p_used")
+    assert error.value == "19999999999999999999... (40,001 characters)"
+    assert "expected a cell of at most 32,767 characters" in str(error)
+
+
+@pytest.mark.parametrize("stream_above", [0, 1 << 40], ids=["streamed", "read whole"])
+def test_a_50_mb_cell_is_refused_naming_row_and_column_on_either_path(
+    project: Path, tmp_path: Path, stream_above: int
+) -> None:
+    """pyarrow cannot read a cell longer than its block ('straddling object'): the cell is found and named."""
+    edit_people(project, "P-002,", 'P-002,"' + "x" * 50_000_000 + '",')
+    raise_file_limit(project, 100)
+    with pytest.raises(InputError) as caught:
+        open_sources(project, stream_above, tmp_path)
+    error = caught.value
+    assert (error.file, error.row, error.column) == (PEOPLE, 4, "p_region")
+    assert error.value == "xxxxxxxxxxxxxxxxxxxx... (50,000,000 characters)"
+
+
+SPARSE_FILE_CHECK = """
+import sys, time
+from pathlib import Path
+from surveypress import sources, spec
+from surveypress.errors import InputError
+pub = spec.load_publication(Path(sys.argv[1]))
+start = time.monotonic()
+try:
+    sources.open_microdata(pub, Path(sys.argv[2]))
+except InputError as error:
+    print(error)
+print(time.monotonic() - start)
+# The peak of this process's memory: VmHWM starts again at exec, where ru_maxrss keeps pytest's own.
+peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(int(peak.split()[1]) // 1024)
+"""
+
+
+@pytest.mark.parametrize("stream_above", [0, 1 << 40], ids=["streamed", "read whole"])
+def test_a_sparse_2_gb_file_is_refused_in_seconds_without_being_read_whole(
+    project: Path, tmp_path: Path, stream_above: int
+) -> None:
+    """A file of holes reads as NUL bytes: the block scan stops at the first hole (SEEK_HOLE), so the 2 GB file
+    (which takes no disk) is refused with the row where its holes start, in memory of the order of the imports."""
+    raise_file_limit(project, 2048)
+    with (project / PEOPLE).open("r+b") as handle:
+        handle.truncate(2 << 30)
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent), sources.STREAM_ENV: str(stream_above)}
+    result = subprocess.run(
+        [sys.executable, "-c", SPARSE_FILE_CHECK, str(project / "publication"), str(tmp_path)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    message, seconds, megabytes = result.stdout.splitlines()
+    assert message == (
+        f"{PEOPLE}, row 42: value 'binary data (NUL bytes)': expected a UTF-8 CSV text file. This is not a text "
+        "file; export the data as CSV UTF-8"
+    )
+    assert float(seconds) < 5, seconds
+    assert int(megabytes) < 400, megabytes  # importing pandas and pyarrow is most of it; the file was 2,048 MB
