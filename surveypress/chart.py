@@ -45,7 +45,7 @@ from surveypress.draw import (
 from surveypress.errors import InputError
 from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
-from surveypress.spec import CHARTS, Publication, serves
+from surveypress.spec import CHARTS, Publication, refuse_long_id, serves
 from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 
@@ -55,6 +55,10 @@ SORTS = ("descending", "none")
 
 # Okabe-Ito colours: distinguishable with every common colour-vision deficiency, each >= 3:1 against white.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
+# The most bars one chart draws: 60 rows are already three phone screens tall, and Vega's layout of thousands
+# overflows vl-convert's call stack. A question with more options is shown as a table, or charted by the
+# categories a chart lists.
+MAX_BARS = 60
 INK = "#1a1a1a"
 MUTED = "#4d4d4d"
 GRID = "#d9d9d9"
@@ -185,6 +189,7 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
         chart_id = entry.get("id")
         if not isinstance(chart_id, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", chart_id):
             raise InputError(path, "a lower_snake_case chart id", column=f"charts[{index}].id", value=chart_id)
+        refuse_long_id(chart_id, "chart", path, None, f"charts[{index}].id")
         if chart_id in seen:
             raise InputError(path, "chart ids to be unique", column=f"chart {chart_id}", value=chart_id)
         seen.add(chart_id)
@@ -226,6 +231,15 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
                     label=_series_label_of(item, path, where),
                 )
             )
+        bars = _bars(pub, series, entry.get("breakdown"))
+        if bars > MAX_BARS:
+            raise InputError(
+                path,
+                f"a chart of at most {MAX_BARS} bars (list the ones to draw in 'categories', or show the question as "
+                "a table)",
+                column=f"{where}.series",
+                value=f"{bars:,} bars",
+            )
         specs.append(
             ChartSpec(
                 id=chart_id,
@@ -239,6 +253,18 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
             )
         )
     return specs
+
+
+def _bars(pub: Publication, series: list[Series], breakdown: Any) -> int:
+    """How many bars a chart draws, from the codebook (before any table exists): each series' categories, or its
+    question's options; times the groups of a breakdown. An unknown indicator counts none (it is refused later)."""
+    bars = 0
+    for item in series:
+        indicator = pub.indicator(item.indicator) if _has_indicator(pub, item.indicator) else None
+        question = pub.codebook.questions.get(indicator.question) if indicator else None
+        bars += len(item.categories) if item.categories is not None else len(question.options) if question else 0
+    groups = pub.codebook.questions.get(breakdown) if isinstance(breakdown, str) else None
+    return bars * (len(groups.options) if groups else 1)
 
 
 def _check_breakdown(pub: Publication, path: Path, where: str, entry: dict, raw_series: list) -> None:

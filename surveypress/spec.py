@@ -26,6 +26,9 @@ DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")
 RELEASES = ("none", "public-use", "full")
 # Where public-use files are written: a folder of their own, so that the input microdata is never overwritten.
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+# An id names files (datasets/indicators/<id>.csv, <chart id>.screen-wide.svg): SPSS's own limit on a variable name
+# keeps every such name far inside any file system's (255 bytes; 143 under eCryptfs; 260 for a Windows path).
+MAX_ID_CHARACTERS = 64
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 
@@ -596,6 +599,18 @@ def line_of(entry: Any, key: str | None = None) -> int | None:
     return getattr(entry, "line", None)
 
 
+def refuse_long_id(value: str, what: str, path: Path, row: int | None, column: str) -> None:
+    """An id that names files is at most MAX_ID_CHARACTERS long (see there)."""
+    if len(value) > MAX_ID_CHARACTERS:
+        raise InputError(
+            path,
+            f"an id of at most {MAX_ID_CHARACTERS} characters ({what} ids name files)",
+            row=row,
+            column=column,
+            value=f"{value[:20]}... ({len(value)} characters)",
+        )
+
+
 def refuse_oversized(file: str | Path, size: int, limit: int, what: str, hint: str, setting: str = "") -> None:
     """A file larger than its limit is refused before it is read (a wrong file, or one built to exhaust memory);
     `setting` names where the limit is set."""
@@ -864,6 +879,7 @@ def load_codebook(
         qid = entry.get("id")
         if not isinstance(qid, str) or not ID_PATTERN.match(qid):
             raise InputError(path, "a lower_snake_case question id", row=row, column=f"{where}.id", value=qid)
+        refuse_long_id(qid, "question", path, row, f"{where}.id")
         where = f"question {qid}"
         if qid in questions:
             raise InputError(
@@ -1119,6 +1135,7 @@ def load_indicators(path: Path, codebook: Codebook, languages: tuple[str, ...] =
             raise InputError(
                 path, "a lower_snake_case indicator id", row=row, column=f"indicators[{index}].id", value=iid
             )
+        refuse_long_id(iid, "indicator", path, row, f"indicators[{index}].id")
         where = f"indicator {iid}"
         if iid in lines:
             raise InputError(

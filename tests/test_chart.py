@@ -751,3 +751,17 @@ def test_a_chart_without_cjk_text_needs_no_cjk_font_and_one_with_it_does(monkeyp
     monkeypatch.setattr(draw.os, "cpu_count", lambda: 2)
     with pytest.raises(chart.FontMissingError):
         chart.render_editions(pub, table, {"zh-Hans": tmp_path / "zh", "en": tmp_path / "en"})
+
+
+def test_a_question_with_more_options_than_a_chart_can_show_is_refused_before_any_table(tmp_path):
+    """The bars are counted from the codebook when charts.yml is read, before the microdata is loaded."""
+    content = tmp_path / "tiny" / "publication"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "tiny", tmp_path / "tiny")
+    codebook = content / "codebook.yml"
+    more = "".join(f"      - {{code: {code}, zh: 选项{code}, en: Option {code}}}\n" for code in range(3, 62))
+    text = codebook.read_text(encoding="utf-8")
+    codebook.write_text(text.replace("en: Never used}\n", "en: Never used}\n" + more, 1), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        chart.load_chart_specs(spec.load_publication(content))
+    assert (caught.value.column, caught.value.value) == ("chart used_online.series", "61 bars")
+    assert f"expected a chart of at most {chart.MAX_BARS} bars" in str(caught.value)

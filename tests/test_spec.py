@@ -176,3 +176,14 @@ def test_a_yaml_syntax_error_names_the_file_and_its_row(content: Path) -> None:
     assert error.expected.startswith("valid YAML (")
     assert error.row is not None and error.row >= 2
     assert "indicators.yml" in str(error)
+
+
+def test_an_id_of_64_characters_is_accepted_and_one_of_65_refused(content: Path) -> None:
+    """Ids name files; SPSS's limit on variable names keeps them inside every file system's."""
+    longest = "p_" + "u" * 62
+    edit(content / "indicators.yml", "- id: p_used", f"- id: {longest}")
+    assert any(indicator.id == longest for indicator in spec.load_publication(content).indicators)
+    edit(content / "indicators.yml", f"- id: {longest}", f"- id: {longest}u")
+    error = refusal(content)
+    assert (error.row, error.column) == (5, "indicators[1].id")
+    assert "expected an id of at most 64 characters (indicator ids name files)" in str(error)
