@@ -59,6 +59,10 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
 # overflows vl-convert's call stack. A question with more options is shown as a table, or charted by the
 # categories a chart lists.
 MAX_BARS = 60
+# The most charts one build draws: each takes about 60 ms of a core per language, so 1,000 take a minute on two
+# cores for each edition, several times the longest report's charts; 5,000 (a questionnaire drafted whole by `init`)
+# would take ten.
+MAX_CHARTS = 1_000
 INK = "#1a1a1a"
 MUTED = "#4d4d4d"
 GRID = "#d9d9d9"
@@ -181,6 +185,14 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
     entries = document.get("charts") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not entries:
         raise InputError(path, "a top-level 'charts' list with at least one chart", column="charts")
+    if len(entries) > MAX_CHARTS:
+        raise InputError(
+            path,
+            f"at most {MAX_CHARTS:,} charts in a publication",
+            column="charts",
+            value=f"{len(entries):,} charts",
+            hint="Chart the questions a reader needs; every indicator is still published as a table",
+        )
     specs: list[ChartSpec] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries, start=1):

@@ -765,3 +765,17 @@ def test_a_question_with_more_options_than_a_chart_can_show_is_refused_before_an
         chart.load_chart_specs(spec.load_publication(content))
     assert (caught.value.column, caught.value.value) == ("chart used_online.series", "61 bars")
     assert f"expected a chart of at most {chart.MAX_BARS} bars" in str(caught.value)
+
+
+def test_more_charts_than_a_build_draws_in_minutes_are_refused_before_any_is_read(tmp_path):
+    content = tmp_path / "tiny" / "publication"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "tiny", tmp_path / "tiny")
+    entries = "".join(
+        f"  - {{id: c{index}, page: index, series: [{{indicator: p_used}}], title: t}}\n"
+        for index in range(chart.MAX_CHARTS + 1)
+    )
+    (content / "charts.yml").write_text("charts:\n" + entries, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        chart.load_chart_specs(spec.load_publication(content))
+    assert (caught.value.column, caught.value.value) == ("charts", "1,001 charts")
+    assert "expected at most 1,000 charts in a publication" in str(caught.value)
