@@ -20,6 +20,7 @@ import yaml
 
 from surveypress import i18n, layout
 from surveypress.errors import InputError
+from surveypress.text import site_address
 
 QUESTION_TYPES = ("single", "scale", "multi", "numeric")
 DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")
@@ -1221,14 +1222,17 @@ def _check_site_url(meta: dict, source: Path) -> None:
     url = meta.get("site_url")
     if url is None:
         return
-    if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url.strip()):
+    try:
+        site_address(url)
+    except ValueError:
         raise InputError(
             source,
-            "the site's published address, e.g. https://data.example.org/survey/",
+            "the site's published address: an absolute http(s) URL without quotes, angle brackets, spaces, "
+            "backslashes, control characters, query or fragment, e.g. https://data.example.org/survey/",
             row=line_of(meta, "site_url"),
             column="site_url",
             value=url,
-        )
+        ) from None
 
 
 def refuse_links_out_of(content_dir: Path) -> None:

@@ -176,3 +176,42 @@ def test_a_yaml_syntax_error_names_the_file_and_its_row(content: Path) -> None:
     assert error.expected.startswith("valid YAML (")
     assert error.row is not None and error.row >= 2
     assert "indicators.yml" in str(error)
+
+
+HOSTILE_SITE_URLS = [
+    'https://example.org/"><script>alert(1)</script>',
+    "https://example.org/'onmouseover=alert(1)",
+    "https://example.org/<svg onload=alert(1)>",
+    "https://example.org/survey/\n",
+    " https://example.org/survey/",
+    "https://example.org/a b/",
+    "https://example.org\\@evil.example/",
+    "https://example.org/\x00/",
+    "https://example.org/\u202e/",
+    "javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "//example.org/survey/",
+    "ftp://example.org/",
+    "https:///survey/",
+    "https://user:secret@example.org/",
+    "https://example.org/survey/?utm=1",
+    "https://example.org/survey/#top",
+    "https://example.org:99999/",
+    "data.example.org/survey",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_SITE_URLS)
+def test_a_site_url_that_is_not_a_plain_absolute_http_address_is_refused_naming_file_key_and_value(
+    content: Path, url: str
+) -> None:
+    meta = content / "publication.yml"
+    edit(meta, "version: 0.1.0\n", f"version: 0.1.0\nsite_url: {json.dumps(url)}\n")
+    error = refusal(content)
+    assert (Path(error.file).name, error.row, error.column, error.value) == ("publication.yml", 4, "site_url", url)
+    assert "absolute http(s) URL" in error.expected
+
+
+def test_a_site_url_that_is_not_text_is_refused(content: Path) -> None:
+    edit(content / "publication.yml", "version: 0.1.0\n", "version: 0.1.0\nsite_url: [https://example.org/]\n")
+    assert refusal(content).column == "site_url"
