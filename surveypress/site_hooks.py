@@ -33,7 +33,7 @@ from typing import Any
 from jinja2.utils import htmlsafe_json_dumps
 from mkdocs.utils import write_file
 
-from surveypress.text import site_address
+from surveypress.text import site_address, theme_text
 
 log = logging.getLogger("mkdocs.hooks.surveypress")
 CONTENT_ENV = "SURVEYPRESS_CONTENT"
@@ -103,7 +103,8 @@ def on_page_content(content, page, config, files, **kwargs):
     if not page.meta.get("description"):
         description = description_from(content)
         if description:
-            page.meta["description"] = description
+            # Material prints it into an attribute as it is: escaped once, as Markup.
+            page.meta["description"] = theme_text(description)
     return content
 
 
