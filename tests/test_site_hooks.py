@@ -212,3 +212,22 @@ def test_the_mkdocs_plugin_loads_without_pandas_or_pyarrow() -> None:
     code = "import sys, surveypress.mkdocs_plugin; print(sorted({'pandas', 'pyarrow', 'altair'} & set(sys.modules)))"
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
+
+
+def test_publication_texts_in_the_generated_config_read_back_as_the_same_text_never_as_a_tag_or_alias(tmp_path):
+    import shutil
+
+    from mkdocs.utils.yaml import yaml_load
+
+    from surveypress import site, spec
+
+    tiny = Path(__file__).resolve().parent / "fixtures" / "tiny"
+    shutil.copytree(tiny, tmp_path / "tiny")
+    title = '!!python/object/apply:os.system ["echo owned"]'
+    summary = "&anchor *alias !ENV [HOME] {{ 7*7 }} <script>alert(1)</script>\n# not a comment"
+    meta = tmp_path / "tiny" / "publication" / "publication.yml"
+    text = meta.read_text(encoding="utf-8").replace("zh: 小型测试调查", f"zh: {json.dumps(title)}")
+    meta.write_text(text + f"short_description: {json.dumps(summary)}\n", encoding="utf-8")
+    pub = spec.load_publication(tmp_path / "tiny" / "publication")
+    config = yaml_load(site.generated_config(pub, {pub.primary: ["index.md"]}))
+    assert (config["site_name"], config["site_description"]) == (title, summary)
