@@ -380,7 +380,7 @@ def _numeric_field(pub: Publication, question: Question) -> dict[str, Any]:
         bands=bands,
     )
     constraints = {"minimum": float(rule.minimum), "maximum": float(rule.maximum)}
-    if rule.decimals == 0:
+    if question.whole_numbers:
         return _field(
             question.id,
             "integer",

@@ -258,8 +258,19 @@ def released_microdata(pub: Publication, microdata: dict[str, pd.DataFrame]) -> 
                 if classes and question.id in frame.columns and any(c != r for c, r in classes.items()):
                     frame[question.id] = frame[question.id].map(lambda code, classes=classes: classes.get(code, code))
                     frame[question.id] = frame[question.id].astype(microdata[population][question.id].dtype)
-        released[population] = (file, frame)
+        released[population] = (file, with_whole_numbers(pub, population, frame))
     return released
+
+
+def with_whole_numbers(pub: Publication, population: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame to release, its whole-number columns (`Codebook.integer_columns_of`) as integers: load keeps a numeric
+    question's raw values as floats, which a released file would write as `7.0` in a column declared integer."""
+    floats = [
+        column
+        for column in pub.codebook.integer_columns_of(population)
+        if column in frame.columns and pd.api.types.is_float_dtype(frame[column].dtype)
+    ]
+    return frame.astype(dict.fromkeys(floats, "Int64")) if floats else frame
 
 
 class StreamedRelease:
@@ -276,12 +287,19 @@ class StreamedRelease:
             for question in pub.codebook.questions_of(population)
             if question.type != "multi" and (classes := recodes.classes(question))
         }
+        self.numbers = {
+            question.id: question.whole_numbers
+            for question in pub.codebook.questions_of(population)
+            if question.numeric is not None and question.id in self.columns
+        }
 
     def write(self, target: Path, connected: Any = None) -> None:
         """Writes the file to `target`; `connected` is given the engine's connection first (see StreamedReleases)."""
         from surveypress.engines import duckdb_engine
 
-        duckdb_engine.write_released(self.source, self.columns, self.classes, target, self.verbatim, connected)
+        duckdb_engine.write_released(
+            self.source, self.columns, self.classes, target, self.verbatim, connected, self.numbers
+        )
 
 
 def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tuple[str, pd.DataFrame]]) -> None:

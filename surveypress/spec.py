@@ -197,6 +197,12 @@ class Question:
             return [f"{self.id}_{option.code}" for option in self.options]
         return [self.id]
 
+    @property
+    def whole_numbers(self) -> bool:
+        """Whether its columns hold whole numbers only: codes, 0/1 ticks, or a numeric question without decimals.
+        The data package declares such a column integer, and every released file writes it so (`7`, never `7.0`)."""
+        return self.numeric is None or self.numeric.decimals == 0
+
 
 @dataclass(frozen=True)
 class Source:
@@ -253,6 +259,10 @@ class Codebook:
         """The expected microdata header for a population, in order: id, design columns, questions."""
         design = self.populations[population].design
         return ["respondent_id", *(design.columns() if design else []), *self.question_columns_of(population)]
+
+    def integer_columns_of(self, population: str) -> list[str]:
+        """The answer columns of a population that hold whole numbers (`Question.whole_numbers`)."""
+        return [column for q in self.questions_of(population) if q.whole_numbers for column in q.columns()]
 
     def question_columns_of(self, population: str) -> list[str]:
         """The microdata columns holding answers, in codebook order."""
