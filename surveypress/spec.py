@@ -718,6 +718,8 @@ def _check_label_text(text: Any, value: dict, key: Any, source: Path, where: str
 
 # Content read without a publication.yml (tests reading one file) is checked for both languages, as before.
 DEFAULT_LANGUAGES = ("zh-Hans", "en")
+# Keys of a label mapping that are not languages (an option's or net's code, a band's edges).
+LABEL_KEYS = ("code", "codes", "from", "below")
 
 
 def _label(
@@ -729,6 +731,16 @@ def _label(
         for key, text in value.items():
             if any(serves(str(key), language) for language in languages):
                 _check_label_text(text, value, key, source, where, row)
+            elif isinstance(key, str) and LANGUAGE_TAG.match(key) and key not in LABEL_KEYS:
+                # Text in a language the publication does not declare would be dropped unseen: say so instead.
+                raise InputError(
+                    source,
+                    "text only in the declared languages (" + ", ".join(languages) + ")",
+                    row=line_of(value, key) or row,
+                    column=f"{where}.{key}",
+                    value=key,
+                    hint=f"Add {key} to publication.yml languages, or remove its text",
+                )
         texts = {
             str(key): str(text)
             for key, text in value.items()
