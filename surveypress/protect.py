@@ -29,7 +29,8 @@ from typing import Any
 
 import pandas as pd
 
-from surveypress.errors import DisclosureError, InputError
+from surveypress import spec
+from surveypress.errors import DisclosureError
 from surveypress.spec import Publication
 
 SUPPRESSED = "[c]"
@@ -307,7 +308,7 @@ def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tup
 
     A reader counts a cell (group g of breakdown B, category C of question Q) from a released file that holds B and
     Q: directly, when g and the codes of C are released as themselves; by difference, when g is released together
-    with other groups, or C's codes together with other codes, whose cells the table shows.
+    with other groups, or C's codes together with other codes, whose cells the table shows (spec.recount_needs).
     """
     protected = table.reset_index(drop=True)
     keys = protected[["indicator", "breakdown", "group", "category"]].astype(str)
@@ -318,45 +319,6 @@ def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tup
         indicator = pub.indicator(indicator_id)
         if indicator.population not in released:
             continue
-        file, frame = released[indicator.population]
-        question = pub.codebook.questions[indicator.question]
-        breakdown = pub.codebook.questions[breakdown_id]
-        codes = _category_codes(indicator, question, category)
-        needed = [breakdown.id, *([f"{question.id}_{c}" for c in codes] if question.type == "multi" else [question.id])]
-        # A streamed file is released in full (released_microdata): it holds every column of the codebook.
-        if isinstance(frame, pd.DataFrame | StreamedRelease):
-            held = list(frame.columns)
-        else:
-            held = pub.codebook.columns_of(indicator.population)
-        if not all(column in held for column in needed):
-            continue
-        recodes = pub.release.of(indicator.population)
-        group_classes = recodes.classes(breakdown) if recodes else None
-        group_classes = group_classes or {code: code for code in breakdown.codes}
-        others_in_group = [
-            g for g in breakdown.codes if group_classes[g] == group_classes[int(group)] and g != int(group)
-        ]
-        if question.type == "multi":
-            extra_codes: list[int] = []
-        else:
-            answer_classes = (recodes.classes(question) if recodes else None) or {c: c for c in question.codes}
-            touched = {answer_classes[c] for c in codes}
-            extra_codes = [c for c in question.codes if answer_classes[c] in touched and c not in codes]
-        known = [(str(g), category) for g in others_in_group]
-        known += [(str(g), str(c)) for g in (int(group), *others_in_group) for c in extra_codes]
-        if all(not hidden.get((indicator_id, breakdown_id, g, c), True) for g, c in known):
-            raise InputError(
-                file,
-                "no suppressed table cell that the released microdata can count back",
-                column=", ".join(needed),
-                value=f"indicator {indicator_id}, breakdown {breakdown_id}, group {group}, category {category} [c]",
-                hint=f"Drop or coarsen {breakdown_id} in publication.yml public_use.{indicator.population}, "
-                "or release: none",
-            )
-
-
-def _category_codes(indicator, question, category: str) -> tuple[int, ...]:
-    for net in indicator.nets:
-        if net.code == category:
-            return tuple(net.codes)
-    return (int(category),)
+        known = spec.recount_needs(pub, indicator, breakdown_id, int(group), category)
+        if known is not None and all(not hidden.get((indicator_id, breakdown_id, g, c), True) for g, c in known):
+            raise spec.recount_error(pub, indicator, breakdown_id, group, category, hidden=True)
