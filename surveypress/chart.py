@@ -1436,10 +1436,17 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = layout.CHARTS,
         f"<tbody>{''.join(body_rows)}</tbody>",
         "</table></div>",
         "</details>",
-        f'<p class="sp-chart-downloads">{esc(download_before)}{links}{esc(download_after)}</p>',
+        f'<p class="sp-chart-downloads">{_escaped_with_edges(download_before)}{links}'
+        f"{_escaped_with_edges(download_after)}</p>",
         "</figure>",
     ]
     return "\n".join(line for line in lines if line)
+
+
+def _escaped_with_edges(text: str) -> str:
+    """A piece of a translated sentence, escaped, keeping a space at either end where the catalogue puts one: the
+    catalogue decides the punctuation (a space after an English colon, none after a full-width one)."""
+    return (" " if text[:1].isspace() else "") + html_text(text) + (" " if text[-1:].isspace() else "")
 
 
 _SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"')
