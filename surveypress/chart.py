@@ -173,6 +173,8 @@ def interval_level() -> str:
 def load_chart_specs(pub: Publication) -> list[ChartSpec]:
     """Reads `<content>/charts.yml`; every structural problem names the chart and the field."""
     path = pub.content_dir / CHARTS_FILE
+    if not path.is_file():
+        return []  # a survey without a printed report may have no charts: its pages show tables only
     document = pub.document(CHARTS_FILE)
     entries = document.get("charts") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not entries:
@@ -1144,6 +1146,9 @@ class EditionCharts:
         """Prepares every chart of every edition from the protected table and sends it to be drawn; how many."""
         values = table if isinstance(table, Values) else Values(table, primary=self.pub.primary)
         for language in self.targets:
+            if not self.specs:
+                self.prepared[language] = []
+                continue
             with i18n.language(language):
                 source = source_line(self.pub, values)
                 self.prepared[language] = [
