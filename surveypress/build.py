@@ -68,6 +68,8 @@ def build(
         ),
     )
     refuse_inputs_among_outputs(pub)
+    # Checks the content alone can fail, before any microdata is read or chart drawn.
+    spec.check_release(pub)
     # Nothing changed since the last build (inputs, code, libraries, fonts, options) and its outputs are intact:
     # a build would write the same bytes, so none is written. --check always builds.
     inputs = None if check else inputs_key(pub, engine)

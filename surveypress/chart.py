@@ -173,6 +173,8 @@ def interval_level() -> str:
 def load_chart_specs(pub: Publication) -> list[ChartSpec]:
     """Reads `<content>/charts.yml`; every structural problem names the chart and the field."""
     path = pub.content_dir / CHARTS_FILE
+    if not path.is_file():
+        return []  # a survey without a printed report may have no charts: its pages show tables only
     document = pub.document(CHARTS_FILE)
     entries = document.get("charts") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not entries:
@@ -1144,6 +1146,9 @@ class EditionCharts:
         """Prepares every chart of every edition from the protected table and sends it to be drawn; how many."""
         values = table if isinstance(table, Values) else Values(table, primary=self.pub.primary)
         for language in self.targets:
+            if not self.specs:
+                self.prepared[language] = []
+                continue
             with i18n.language(language):
                 source = source_line(self.pub, values)
                 self.prepared[language] = [
@@ -1436,10 +1441,17 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = layout.CHARTS,
         f"<tbody>{''.join(body_rows)}</tbody>",
         "</table></div>",
         "</details>",
-        f'<p class="sp-chart-downloads">{esc(download_before)}{links}{esc(download_after)}</p>',
+        f'<p class="sp-chart-downloads">{_escaped_with_edges(download_before)}{links}'
+        f"{_escaped_with_edges(download_after)}</p>",
         "</figure>",
     ]
     return "\n".join(line for line in lines if line)
+
+
+def _escaped_with_edges(text: str) -> str:
+    """A piece of a translated sentence, escaped, keeping a space at either end where the catalogue puts one: the
+    catalogue decides the punctuation (a space after an English colon, none after a full-width one)."""
+    return (" " if text[:1].isspace() else "") + html_text(text) + (" " if text[-1:].isspace() else "")
 
 
 _SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"')

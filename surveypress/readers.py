@@ -276,7 +276,7 @@ def option_texts(question: Question, codebook_file: str = "codebook.yml") -> dic
     """Normalised label -> code, over every language the codebook gives the options in."""
     texts: dict[str, int] = {}
     for option in question.options:
-        for label in dict.fromkeys((option.zh, option.en)):
+        for label in dict.fromkeys(option.texts.values()):
             key = normalise(label)
             if texts.get(key, option.code) != option.code:
                 raise InputError(
@@ -325,12 +325,12 @@ def answers_to_codes(
 
 def _nearest(text: str, question: Question) -> str:
     """The option label closest to a text no label matches, for the error message."""
-    labels = {normalise(label): label for option in question.options for label in (option.zh, option.en)}
+    labels = {normalise(label): label for option in question.options for label in option.texts.values()}
     close = difflib.get_close_matches(normalise(text), list(labels), n=1, cutoff=0)
     if not close:
         return ""
     label = labels[close[0]]
-    code = next(o.code for o in question.options if label in (o.zh, o.en))
+    code = next(o.code for o in question.options if label in o.texts.values())
     return f"The nearest label is {label!r} (code {code})"
 
 

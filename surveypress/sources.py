@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import layout, load
+from surveypress import layout, load, protect
 from surveypress.errors import InputError
 from surveypress.spec import Population, Publication
 
@@ -187,7 +187,8 @@ def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.Da
         target.parent.mkdir(parents=True, exist_ok=True)
         source = microdata[population.id]
         if isinstance(source, pd.DataFrame):
-            source.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
+            released_frame = protect.with_whole_numbers(pub, population.id, source)
+            released_frame.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
         else:
             from surveypress.engines import duckdb_engine
 

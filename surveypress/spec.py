@@ -198,6 +198,12 @@ class Question:
             return [f"{self.id}_{option.code}" for option in self.options]
         return [self.id]
 
+    @property
+    def whole_numbers(self) -> bool:
+        """Whether its columns hold whole numbers only: codes, 0/1 ticks, or a numeric question without decimals.
+        The data package declares such a column integer, and every released file writes it so (`7`, never `7.0`)."""
+        return self.numeric is None or self.numeric.decimals == 0
+
 
 @dataclass(frozen=True)
 class Source:
@@ -254,6 +260,10 @@ class Codebook:
         """The expected microdata header for a population, in order: id, design columns, questions."""
         design = self.populations[population].design
         return ["respondent_id", *(design.columns() if design else []), *self.question_columns_of(population)]
+
+    def integer_columns_of(self, population: str) -> list[str]:
+        """The answer columns of a population that hold whole numbers (`Question.whole_numbers`)."""
+        return [column for q in self.questions_of(population) if q.whole_numbers for column in q.columns()]
 
     def question_columns_of(self, population: str) -> list[str]:
         """The microdata columns holding answers, in codebook order."""
@@ -709,6 +719,8 @@ def _check_label_text(text: Any, value: dict, key: Any, source: Path, where: str
 
 # Content read without a publication.yml (tests reading one file) is checked for both languages, as before.
 DEFAULT_LANGUAGES = ("zh-Hans", "en")
+# Keys of a label mapping that are not languages (an option's or net's code, a band's edges).
+LABEL_KEYS = ("code", "codes", "from", "below")
 
 
 def _label(
@@ -720,6 +732,16 @@ def _label(
         for key, text in value.items():
             if any(serves(str(key), language) for language in languages):
                 _check_label_text(text, value, key, source, where, row)
+            elif isinstance(key, str) and LANGUAGE_TAG.match(key) and key not in LABEL_KEYS:
+                # Text in a language the publication does not declare would be dropped unseen: say so instead.
+                raise InputError(
+                    source,
+                    "text only in the declared languages (" + ", ".join(languages) + ")",
+                    row=line_of(value, key) or row,
+                    column=f"{where}.{key}",
+                    value=key,
+                    hint=f"Add {key} to publication.yml languages, or remove its text",
+                )
         texts = {
             str(key): str(text)
             for key, text in value.items()
@@ -1502,3 +1524,78 @@ def _recodes(entry: dict, source: Path, codebook: Codebook, population: Populati
         coarsen=tuple(coarsen),
         top_code=tuple(top_code),
     )
+
+
+# What a released file lets a reader count back: one rule, applied before any work on the content alone
+# (`check_release`: any cross-tabulation cell may turn out small) and after protect on the cells it hid
+# (protect.check_recount).
+
+
+def recount_needs(pub: Publication, indicator: Indicator, breakdown_id: str, group: int, category: str) -> list | None:
+    """None when the released file of the indicator's population cannot give cell (group, category) of its
+    cross-tabulation by `breakdown_id` (nothing released, or a column it needs left out); else the other cells
+    [(group, category)] a reader needs shown to count it by difference: none when the file counts it directly (the
+    group and the category's codes released as themselves)."""
+    file = pub.released_file(indicator.population)
+    if file is None:
+        return None
+    question = pub.codebook.questions[indicator.question]
+    breakdown = pub.codebook.questions[breakdown_id]
+    codes = next((net.codes for net in indicator.nets if net.code == category), None) or (int(category),)
+    recodes = pub.release.of(indicator.population)
+    held = [c for c in pub.codebook.columns_of(indicator.population) if not recodes or c not in recodes.drop]
+    if not all(column in held for column in recount_columns(question, breakdown, codes)):
+        return None
+    group_classes = (recodes.classes(breakdown) if recodes else None) or {code: code for code in breakdown.codes}
+    others_in_group = [g for g in breakdown.codes if group_classes[g] == group_classes[group] and g != group]
+    extra_codes: list[int] = []
+    if question.type != "multi":
+        answer_classes = (recodes.classes(question) if recodes else None) or {c: c for c in question.codes}
+        touched = {answer_classes[c] for c in codes}
+        extra_codes = [c for c in question.codes if answer_classes[c] in touched and c not in codes]
+    known = [(str(g), category) for g in others_in_group]
+    known += [(str(g), str(c)) for g in (group, *others_in_group) for c in extra_codes]
+    return known
+
+
+def recount_columns(question: Question, breakdown: Question, codes: tuple[int, ...]) -> list[str]:
+    """The columns a reader needs to count a cross-tabulation cell: the breakdown's and the category's."""
+    answers = [f"{question.id}_{c}" for c in codes] if question.type == "multi" else [question.id]
+    return [breakdown.id, *answers]
+
+
+def recount_error(pub: Publication, indicator: Indicator, breakdown_id: str, group: str, category: str, hidden: bool):
+    """The InputError for a cell the released file lets a reader count back (`hidden`: protect did hide it)."""
+    question = pub.codebook.questions[indicator.question]
+    codes = next((net.codes for net in indicator.nets if net.code == category), None) or (int(category),)
+    cell = f"indicator {indicator.id}, breakdown {breakdown_id}, group {group}, category {category}"
+    expected = (
+        "no suppressed table cell that the released microdata can count back"
+        if hidden
+        else f"no cross-tabulation cell that the released microdata counts directly while cells under "
+        f"disclosure.min_cell ({pub.disclosure.min_cell}) are suppressed"
+    )
+    return InputError(
+        pub.released_file(indicator.population),
+        expected,
+        column=", ".join(recount_columns(question, pub.codebook.questions[breakdown_id], codes)),
+        value=f"{cell} [c]" if hidden else cell,
+        hint=f"Drop or coarsen {breakdown_id} in publication.yml public_use.{indicator.population}, or release: none",
+    )
+
+
+def check_release(pub: Publication) -> None:
+    """Refuses, before any work, a release policy that contradicts the suppression rules: a released file that
+    counts a cross-tabulation cell directly would give back any such cell that protect hides for being small, and
+    which cells are small only the data says (every wave anew). Cells counted by difference are judged after
+    protect, on the cells it hid (protect.check_recount)."""
+    if pub.release.policy == "none" or pub.disclosure.min_cell <= 1:
+        return
+    for indicator in pub.indicators:
+        question = pub.codebook.questions[indicator.question]
+        categories = [str(code) for code in question.codes] + [net.code for net in indicator.nets]
+        for breakdown_id in indicator.breakdowns:
+            for group in pub.codebook.questions[breakdown_id].codes:
+                for category in categories:
+                    if recount_needs(pub, indicator, breakdown_id, group, category) == []:
+                        raise recount_error(pub, indicator, breakdown_id, str(group), category, hidden=False)

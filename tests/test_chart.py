@@ -751,3 +751,15 @@ def test_a_chart_without_cjk_text_needs_no_cjk_font_and_one_with_it_does(monkeyp
     monkeypatch.setattr(draw.os, "cpu_count", lambda: 2)
     with pytest.raises(chart.FontMissingError):
         chart.render_editions(pub, table, {"zh-Hans": tmp_path / "zh", "en": tmp_path / "en"})
+
+
+def test_the_downloads_line_keeps_the_space_the_catalogue_puts_after_its_colon(tmp_path):
+    """English writes "Download: Data (CSV)", Chinese "下载：数据" (a full-width colon needs no space): the
+    catalogue decides, and escaping the sentence around the links must not drop its space."""
+    svg = tmp_path / "x.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"></svg>\n', encoding="utf-8")
+    output = chart.ChartOutput(id="x", title="T", alt="A", table=[], files={"svg": svg})
+    with i18n.language("en"):
+        assert '<p class="sp-chart-downloads">Download&#58; <a ' in chart.figure_html(output, "index")
+    with i18n.language("zh-Hans"):
+        assert '<p class="sp-chart-downloads">下载：<a ' in chart.figure_html(output, "index")

@@ -523,6 +523,12 @@ def _recoded(column: str, column_type: str, classes: dict[int, int] | None) -> s
     return f"CASE {value} {cases} ELSE {value} END"
 
 
+def _released_number(column: str, whole: bool) -> str:
+    """SQL for a numeric question's raw cell as released: a whole number as BIGINT (`22`, never `22.0`), else a
+    double; empty as NULL. Its value is checked already (numeric.py), so the cast loses nothing."""
+    return f"CAST({_raw_number(column)} AS BIGINT)" if whole else _raw_number(column)
+
+
 def write_released(
     source: object,
     columns: list[str],
@@ -530,11 +536,14 @@ def write_released(
     target: Path,
     verbatim: tuple[str, ...] = (),
     connected: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    numbers: dict[str, bool] | None = None,
 ) -> None:
     """Writes a streamed file's released columns as CSV (or Parquet, when `target` ends in .parquet), with the
     public-use recodes applied (protect.py keeps the same rules for files read whole), in file order, without holding
     the file in memory. `verbatim` columns (a design's weights, strata and PSUs) are written as they are, not read as
-    answer codes. `connected` is given the connection first (another thread may `interrupt()` it)."""
+    answer codes; `numbers` names the numeric questions' columns, each with whether it holds whole numbers.
+    `connected` is given the connection first (another thread may `interrupt()` it)."""
+    numbers = numbers or {}
     connection = connect()
     if connected is not None:
         connected(connection)
@@ -546,6 +555,8 @@ def write_released(
         select += [
             (_quote(column) if as_parquet else f"CAST({_quote(column)} AS VARCHAR)") + f" AS {_quote(column)}"
             if column in verbatim
+            else f"{_released_number(column, numbers[column])} AS {_quote(column)}"
+            if column in numbers
             else f"{_recoded(column, types[column], classes.get(column))} AS {_quote(column)}"
             for column in columns[1:]
         ]
@@ -616,6 +627,10 @@ def write_typed_parquet(codebook: Codebook, population: str, source: object, tar
         design = codebook.populations[population].design
         # Design columns as the validated frame holds them: weights and sizes as doubles, codes as trimmed text.
         kept = _design_values(design, types) if design else {}
+        # A numeric question keeps its raw value: whole numbers as integers, others as doubles.
+        kept.update(
+            {q.id: _released_number(q.id, q.whole_numbers) for q in codebook.questions_of(population) if q.numeric}
+        )
         select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
         select += [
             f"{kept[column] if column in kept else f'CAST({_value(column, types[column])} AS SMALLINT)'} AS "
