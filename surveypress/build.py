@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from surveypress import cache, fonts, outputs, spec
+from surveypress import cache, fonts, layout, outputs, spec
 from surveypress.errors import InputError
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
@@ -70,6 +70,7 @@ def build(
     refuse_inputs_among_outputs(pub)
     # Checks the content alone can fail, before any microdata is read or chart drawn.
     spec.check_release(pub)
+    refuse_colliding_outputs(pub)
     # Nothing changed since the last build (inputs, code, libraries, fonts, options) and its outputs are intact:
     # a build would write the same bytes, so none is written. --check always builds.
     inputs = None if check else inputs_key(pub, engine)
@@ -136,6 +137,67 @@ def refuse_inputs_among_outputs(pub: spec.Publication) -> None:
     source = pub.content_dir / "publication.yml"
     outputs.refuse_inputs_among_outputs(pub.project_root, microdata, source)
     outputs.refuse_inputs_among_outputs(pub.project_root, [("--content", pub.content_dir, None)], pub.content_dir)
+
+
+def planned_outputs(pub: spec.Publication) -> list[tuple[str, Path, str | None, str]]:
+    """The output paths the ids of the content decide (layout.py spells each), with where each id comes from:
+    (project-relative path, content file, key, value). Charts are left out: their folder holds nothing else."""
+    content = pub.content_dir
+    planned = [(path, content / "publication.yml", None, path) for path in layout.FIXED]
+    planned += [
+        (layout.indicator_file(indicator.id), content / "indicators.yml", f"indicator {indicator.id}.id", indicator.id)
+        for indicator in pub.indicators
+    ]
+    for population in pub.codebook.populations.values():
+        released = pub.released_file(population.id)
+        if pub.release.policy == "full" and released is not None:
+            # The input itself is published where it is; only a large CSV file gets a Parquet copy beside it.
+            released = layout.full_release_file(released, population.microdata)
+            released = None if population.microdata.resolve() == (pub.project_root / released).resolve() else released
+        if released is not None:
+            planned.append((released, content / "codebook.yml", "populations", population.id))
+    for language, _templates in pub.editions:
+        folder, pages = pub.pages(language)
+        for page in pages:
+            name = page[: -len(spec.TEMPLATE_SUFFIX)]
+            planned.append((layout.page_file(pub.docs_prefix(language), name), folder / page, None, name))
+    name, version = str(pub.meta["name"]), str(pub.meta["version"])
+    planned.append(
+        (f"{layout.DOWNLOADS_DIR}/{layout.archive(name, version)}", content / "publication.yml", "name", name)
+    )
+    return planned
+
+
+def refuse_colliding_outputs(pub: spec.Publication) -> None:
+    """Before anything is written: two outputs on one path (compared without case, as macOS and Windows file systems
+    do), an output on an input, or a page in a folder the build fills with charts or downloads stop the build."""
+    root = pub.project_root.resolve()
+    inputs = {
+        population.microdata.resolve().relative_to(root).as_posix().casefold(): f"the microdata of {population.id}"
+        for population in pub.codebook.populations.values()
+        if population.microdata.resolve().is_relative_to(root)
+    }
+    if pub.content_dir.resolve().is_relative_to(root):
+        for path in pub.content_dir.rglob("*"):
+            inputs[path.resolve().relative_to(root).as_posix().casefold()] = "a file of the content folder"
+    claimed: dict[str, str] = {}
+    for relative, source, key, value in planned_outputs(pub):
+        folded = relative.casefold()
+        place = outputs.output_place(relative)
+        if folded in claimed or folded in inputs:
+            other = claimed.get(folded) or inputs[folded]
+        elif source.name.endswith(spec.TEMPLATE_SUFFIX) and place.rstrip("/") in outputs.OUTPUT_FOLDERS:
+            other = f"inside {place}, which the build fills"
+        else:
+            claimed[folded] = f"the output of {key or source.name} {value!r}" if key else f"the output {relative}"
+            continue
+        raise InputError(
+            source,
+            "an id that gives an output path of its own",
+            column=key,
+            value=value,
+            hint=f"It would be written to {relative}, which is also {other}",
+        )
 
 
 def parser() -> argparse.ArgumentParser:

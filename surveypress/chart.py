@@ -45,7 +45,7 @@ from surveypress.draw import (
 from surveypress.errors import InputError
 from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
-from surveypress.spec import CHARTS, Publication, serves
+from surveypress.spec import CHARTS, ID_PATTERN, Publication, require_name, serves
 from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 
@@ -185,8 +185,7 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
         if not isinstance(entry, dict):
             raise InputError(path, "a mapping per chart", column=f"charts[{index}]", value=entry)
         chart_id = entry.get("id")
-        if not isinstance(chart_id, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", chart_id):
-            raise InputError(path, "a lower_snake_case chart id", column=f"charts[{index}].id", value=chart_id)
+        require_name(chart_id, path, "a lower_snake_case chart id", column=f"charts[{index}].id", shape=ID_PATTERN)
         if chart_id in seen:
             raise InputError(path, "chart ids to be unique", column=f"chart {chart_id}", value=chart_id)
         seen.add(chart_id)

@@ -25,7 +25,8 @@ from surveypress.text import site_address
 QUESTION_TYPES = ("single", "scale", "multi", "numeric")
 DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")
 RELEASES = ("none", "public-use", "full")
-# Where public-use files are written: a folder of their own, so that the input microdata is never overwritten.
+# Each kind of id has its shape (anchored for the JSON Schemas, which take these patterns; applied with fullmatch, so
+# that no trailing line break slips past `$`), within the one rule of `PLAIN_NAME` for every id that becomes a path.
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
@@ -38,6 +39,7 @@ PUBLISHED_FIGURES = "published_figures.csv"
 CHARTS = "charts.yml"
 # Content files read by load_publication when present, for the stages that use them (Publication.document).
 OPTIONAL_DOCUMENTS = (CHANGELOG, CHARTS)
+TEMPLATE_SUFFIX = ".md.j2"  # a page template: templates/[<tag>/]<page>.md.j2 -> docs/[<tag>/]<page>.md
 MAX_TEXT_CHARACTERS = 20_000  # any one text in a YAML file (a description, a changelog entry)
 MAX_LABEL_CHARACTERS = 1_000  # a label: question text, option, title; charts wrap and measure every one
 # YAML 1.1 (PyYAML) reads these words, unquoted, as true/false instead of text.
@@ -45,6 +47,44 @@ YAML_BOOLEAN_WORDS = "yes, no, on, off, true, false, y, n"
 
 
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+# Every id that becomes part of an output path (a population's public-use file, an indicator's table, a chart's
+# drawings, a page, a language's folder, the archive's name and version) is one plain name: ASCII letters, digits and
+# . _ + -, not starting with a dot or dash (so never `..`, a hidden file or an option), without a separator or line
+# break, and short enough for every file system (255 bytes a name) with the suffixes the layout adds to it.
+MAX_NAME_CHARACTERS = 64
+PLAIN_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._+-]{{0,{MAX_NAME_CHARACTERS - 1}}}")
+
+
+def is_name(value: Any, shape: re.Pattern | None = None) -> bool:
+    """Whether `value` is a plain name (`PLAIN_NAME`) that also has the whole `shape` of its kind of id."""
+    return (
+        isinstance(value, str)
+        and PLAIN_NAME.fullmatch(value) is not None
+        and (shape is None or shape.fullmatch(value) is not None)
+    )
+
+
+def require_name(
+    value: Any,
+    source: Path | str,
+    expected: str,
+    *,
+    row: int | None = None,
+    column: str | None = None,
+    shape: re.Pattern | None = None,
+    hint: str = "",
+) -> str:
+    """The one check of an id that becomes part of a path: InputError naming file, row, key and value otherwise."""
+    if is_name(value, shape):
+        return value
+    if isinstance(value, str) and len(value) > MAX_NAME_CHARACTERS:
+        hint = f"It is {len(value)} characters long; at most {MAX_NAME_CHARACTERS} fit in a file name everywhere"
+    elif isinstance(value, str) and any(character in value for character in "\r\n"):
+        hint = "It holds a line break"
+    elif isinstance(value, str) and ("/" in value or "\\" in value):
+        hint = "It holds a path separator; an id names one file, in the folder the build gives it"
+    raise InputError(source, expected, row=row, column=column, value=value, hint=hint)
 
 
 def primary_subtag(tag: str) -> str:
@@ -472,6 +512,30 @@ class Publication:
         package; it just has no pages yet (build.py says so on its progress line)."""
         return [(tag, folder) for tag in self.languages if (folder := self.templates_for(tag)) is not None]
 
+    def pages(self, language: str) -> tuple[Path, list[str]]:
+        """The folder of `language`'s page templates and the templates in it that are pages (not partials: `_*`),
+        each path part a plain name (`require_name`): a page becomes `docs/[<tag>/]<page>.md` and a URL."""
+        templates_dir = self.templates_for(language) or self.content_dir / "templates" / language
+        if not templates_dir.is_dir():
+            raise InputError(templates_dir, f"a folder of page templates (*{TEMPLATE_SUFFIX})")
+        # Flat templates/ of the primary language: the other languages' folders in it are not its pages.
+        others = {templates_dir / tag for tag in self.languages if tag != language}
+        pages = sorted(
+            path.relative_to(templates_dir).as_posix()
+            for path in templates_dir.rglob(f"*{TEMPLATE_SUFFIX}")
+            if not path.name.startswith("_") and not any(path.is_relative_to(other) for other in others)
+        )
+        if not pages:
+            raise InputError(templates_dir, f"at least one page template named *{TEMPLATE_SUFFIX}")
+        for page in pages:
+            for part in page[: -len(TEMPLATE_SUFFIX)].split("/"):
+                require_name(
+                    part,
+                    templates_dir / page,
+                    f"a page template named with letters, digits and . _ + - (e.g. findings/usage{TEMPLATE_SUFFIX})",
+                )
+        return templates_dir, pages
+
     def docs_prefix(self, language: str) -> str:
         """Where a language's pages go under docs/: '' for the primary, '<tag>/' for the others."""
         return "" if language == self.primary else f"{language}/"
@@ -858,7 +922,14 @@ def load_codebook(
     for pop_id, entry in raw_populations.items():
         row = line_of(raw_populations, pop_id)
         entry = _require_mapping(entry, path, f"populations.{pop_id}", row)
-        _require_visible(str(pop_id), path, "a population id", row, "populations")
+        require_name(
+            pop_id,
+            path,
+            "a lower_snake_case population id (e.g. residents)",
+            row=row,
+            column="populations",
+            shape=ID_PATTERN,
+        )
         if pop_id not in microdata:
             raise InputError(
                 meta_path,
@@ -885,8 +956,7 @@ def load_codebook(
         entry = _require_mapping(entry, path, where)
         row = line_of(entry)
         qid = entry.get("id")
-        if not isinstance(qid, str) or not ID_PATTERN.match(qid):
-            raise InputError(path, "a lower_snake_case question id", row=row, column=f"{where}.id", value=qid)
+        require_name(qid, path, "a lower_snake_case question id", row=row, column=f"{where}.id", shape=ID_PATTERN)
         where = f"question {qid}"
         if qid in questions:
             raise InputError(
@@ -1138,10 +1208,9 @@ def load_indicators(path: Path, codebook: Codebook, languages: tuple[str, ...] =
         entry = _require_mapping(entry, path, f"indicators[{index}]")
         row = line_of(entry)
         iid = entry.get("id")
-        if not isinstance(iid, str) or not ID_PATTERN.match(iid):
-            raise InputError(
-                path, "a lower_snake_case indicator id", row=row, column=f"indicators[{index}].id", value=iid
-            )
+        require_name(
+            iid, path, "a lower_snake_case indicator id", row=row, column=f"indicators[{index}].id", shape=ID_PATTERN
+        )
         where = f"indicator {iid}"
         if iid in lines:
             raise InputError(
@@ -1218,25 +1287,24 @@ def _setting(settings: dict, key: str, default: int, source: Path) -> int:
 
 def _check_name_and_version(meta: dict, source: Path) -> None:
     """`name` and `version` become file names (the download archive) and package identifiers: keep them plain."""
-    name = meta.get("name")
-    if not isinstance(name, str) or not PACKAGE_NAME.match(name):
-        raise InputError(
-            source,
-            "a package name of lower-case letters, digits and . _ - (e.g. city-survey-2022)",
-            row=line_of(meta, "name"),
-            column="name",
-            value=name,
-        )
+    require_name(
+        meta.get("name"),
+        source,
+        "a package name of lower-case letters, digits and . _ - (e.g. city-survey-2022)",
+        row=line_of(meta, "name"),
+        column="name",
+        shape=PACKAGE_NAME,
+    )
     version = meta.get("version")
-    if not isinstance(version, str) or not VERSION.match(version):
-        raise InputError(
-            source,
-            "a version such as 1.0.0, written as text",
-            row=line_of(meta, "version"),
-            column="version",
-            value=version,
-            hint="Quote a version YAML would read as a number" if isinstance(version, int | float) else "",
-        )
+    require_name(
+        version,
+        source,
+        "a version such as 1.0.0, written as text",
+        row=line_of(meta, "version"),
+        column="version",
+        shape=VERSION,
+        hint="Quote a version YAML would read as a number" if isinstance(version, int | float) else "",
+    )
 
 
 def _check_site_url(meta: dict, source: Path) -> None:
@@ -1293,7 +1361,7 @@ def _languages(meta: dict, source: Path) -> tuple[str, ...]:
     if (
         not isinstance(declared, list)
         or not declared
-        or not all(isinstance(tag, str) and LANGUAGE_TAG.match(tag) for tag in declared)
+        or not all(is_name(tag, LANGUAGE_TAG) for tag in declared)
         or len({tag.lower() for tag in declared}) != len(declared)
     ):
         raise InputError(
@@ -1389,7 +1457,7 @@ def _with_designs(meta: dict, source: Path, codebook: Codebook) -> Codebook:
             value = entry.get(key)
             if value is None or (key == "fpc" and _is_number(value)):
                 continue
-            if not isinstance(value, str) or not ID_PATTERN.match(value) or value in taken:
+            if not is_name(value, ID_PATTERN) or value in taken:
                 expected = "a lower_snake_case column name"
                 if isinstance(value, str) and value in taken:
                     expected = f"a column name not used by {taken[value]}"

@@ -27,6 +27,7 @@ from surveypress import layout, load, numeric, rules
 from surveypress.design import Layout, cluster_sums, respondent_sums, unit_layout
 from surveypress.errors import InputError
 from surveypress.load import UTF8_BOM
+from surveypress.outputs import runs_as_formula
 from surveypress.spec import Codebook, Design, Question, Universe
 from surveypress.tasks import TOTAL, Counts, Sums, Task, universe_chain
 
@@ -778,10 +779,12 @@ def _check_design(
         earliest(group[6] for group in groups),
         earliest(group[7] for group in groups),
         earliest(group[3] for group in groups if group[0] == "") if design.strata else None,
+        earliest(group[3] for group in groups if runs_as_formula(group[0])) if design.strata else None,
         earliest(group[3] for group in groups if group[1] == "") if design.cluster else None,
+        earliest(group[3] for group in groups if runs_as_formula(group[1])) if design.cluster else None,
         earliest(group[8] for group in groups) if sized else None,
     )
-    for row in found[:4]:
+    for row in found[:6]:
         if row is not None:
             _raise_as_load(connection, codebook, population, name, row, design)
     # (stratum, PSU or '', respondents, smallest and largest population size) per PSU, or per stratum unclustered.
@@ -809,8 +812,8 @@ def _check_design(
         return unit_layout(design, [(stratum, cluster, n, None) for stratum, cluster, n, *_ in units])
     # The population-size rules hold per stratum; load.py words them on the rows (or stand-ins) that show them.
     alone = Design(weight=design.weight, fpc=design.fpc)
-    if found[4] is not None:
-        _raise_as_load(connection, codebook, population, name, found[4], alone)
+    if found[6] is not None:
+        _raise_as_load(connection, codebook, population, name, found[6], alone)
     if any(len(values) > 1 for values in sizes.values()):
         row = connection.execute(
             f"WITH s AS (SELECT h, arg_min(size, file_row_number) AS first, min(file_row_number) AS first_row "
