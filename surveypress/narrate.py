@@ -188,7 +188,7 @@ def page_environment(
         changelog=changelog,
         downloads=downloads,
         archive=url_text(f"{layout.DOWNLOADS}/{layout.archive(name, version)}"),
-        workbook=WORKBOOK_NAME,
+        workbook=url_text(WORKBOOK_NAME),
         interval_level=interval_level(),
         question=_question_lookup(pub),
         interval=_interval_lookup(values),
@@ -436,7 +436,7 @@ def staged_downloads(pub: Publication, datasets_dir: Path) -> list[Download]:
         found.append(
             Download(
                 path=url_text(f"{datasets_dir.name}/{relative}"),
-                name=path.name,
+                name=url_text(path.name),
                 kind=kind,
                 subject=subject,
                 title=title,
