@@ -5,6 +5,8 @@ Gives: the published outputs (`datasets/*.csv`, `datapackage.json`, `docs/**/*.m
 `docs/downloads/*`) moved into place only after every stage succeeded; or, with `check=True`, the list of committed
 files that differ from a fresh build, leaving the project untouched. One progress line per stage goes to stderr.
 
+`surveypress build` (`main(site=True)`) then builds the site from the pages (site_build.py), before the `done` line.
+
 Exit codes of `main`: 0 done, 1 `--check` found differences, 2 bad input (message printed once, outputs untouched),
 3 an internal error (a bug: rerun with `--verbose` for the traceback), 130 interrupted (outputs untouched).
 """
@@ -21,18 +23,21 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from surveypress import cache, fonts, layout, outputs, spec
+from surveypress import cache, fonts, layout, outputs, site_build, spec
 from surveypress.errors import InputError
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
 
 
 class Progress:
-    """One line per stage on a stream: name, what it produced, how long it took."""
+    """One line per stage on a stream: name, what it produced, how long it took. With `hold_done`, the `done` line
+    waits for `finish()`, so that a stage after the pipeline (the site) reports before it."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, hold_done: bool = False) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.started = time.perf_counter()
+        self.hold_done = hold_done
+        self.held = ""
 
     def step(self, name: str, action: Callable[[], Any], summary: Callable[[Any], str] | None = None) -> Any:
         began = time.perf_counter()
@@ -42,7 +47,15 @@ class Progress:
         return result
 
     def done(self, text: str) -> None:
+        if self.hold_done:
+            self.held = text
+            return
         print(f"{'done':<10} {text:<60} {time.perf_counter() - self.started:6.2f} s", file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        """Prints the `done` line held back."""
+        self.hold_done = False
+        self.done(self.held)
 
 
 def build(
@@ -52,11 +65,13 @@ def build(
     engine: str = "auto",
     check: bool = False,
     stream: TextIO | None = None,
+    site: bool = False,
 ) -> outputs.Comparison | None:
     """Builds every output into `out_dir` (the project folder: default the folder above `content_dir`, where the
-    microdata paths of publication.yml start); returns None after the swap, or, with `check`, the comparison with
-    committed files."""
-    progress = Progress(stream)
+    microdata paths of publication.yml start), and with `site` (never with `check`) the site from them; returns None
+    after the swap, or, with `check`, the comparison with committed files."""
+    site = site and not check
+    progress = Progress(stream, hold_done=site)
     cache.discard()  # entries left by an earlier build in this process that failed
 
     # Load inputs.
@@ -74,15 +89,22 @@ def build(
     # Nothing changed since the last build (inputs, code, libraries, fonts, options) and its outputs are intact:
     # a build would write the same bytes, so none is written. --check always builds.
     inputs = None if check else inputs_key(pub, engine)
+    if site:
+        site_build.require_config(pub.project_root)  # before the tables: a build that cannot end in a site stops now
     if inputs is not None and unchanged(pub, inputs):
         progress.done(
             f"nothing changed: {len(outputs.read_manifest(pub.project_root))} outputs as the last build left them"
         )
-        return None
-    # Imported here: a rebuild with nothing changed never needs the stages' libraries (pandas, Altair, DuckDB).
-    from surveypress import pipeline
+        comparison = None
+    else:
+        # Imported here: a rebuild with nothing changed never needs the stages' libraries (pandas, Altair, DuckDB).
+        from surveypress import pipeline
 
-    return pipeline.run(pub, progress, engine=engine, check=check, inputs=inputs)
+        comparison = pipeline.run(pub, progress, engine=engine, check=check, inputs=inputs)
+    if site and inputs is not None:
+        progress.step("mkdocs", lambda: site_build.build_site(pub.project_root, inputs), site_build.Site.summary)
+        progress.finish()
+    return comparison
 
 
 # Environment variables that change what a build writes (the cache folder does not).
@@ -200,10 +222,12 @@ def refuse_colliding_outputs(pub: spec.Publication) -> None:
         )
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(site: bool = False) -> argparse.ArgumentParser:
+    """build_tables.py's options; with `site`, `surveypress build`'s (the same and --no-site)."""
     command = argparse.ArgumentParser(
-        prog="build_tables.py",
-        description="Build the indicator tables, data package, charts and pages of a publication.",
+        prog="surveypress build" if site else "build_tables.py",
+        description="Build the indicator tables, data package, charts and pages of a publication"
+        + (", then the site (mkdocs build --strict, into site/)." if site else "."),
         epilog="Exit codes: 0 built, 1 --check found stale files, 2 bad input, 3 internal error.",
     )
     command.add_argument(
@@ -224,17 +248,31 @@ def parser() -> argparse.ArgumentParser:
         help="build in a temporary folder and fail if committed outputs differ; changes nothing",
     )
     command.add_argument("--verbose", action="store_true", help="print tracebacks")
+    if site:
+        command.add_argument(
+            "--no-site",
+            dest="site",
+            action="store_false",
+            help="stop after the pages, as build_tables.py does (--check never builds the site)",
+        )
     return command
 
 
-def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int:
-    """The command line: see `build_tables.py --help`."""
+def main(argv: Sequence[str] | None = None, stream: TextIO | None = None, *, site: bool = False) -> int:
+    """The command line: see `build_tables.py --help`; with `site`, `surveypress build --help`."""
     stream = stream if stream is not None else sys.stderr
-    arguments = parser().parse_args(argv)
+    arguments = parser(site).parse_args(argv)
     content_dir = Path(arguments.content)
     out_dir = Path(arguments.out) if arguments.out else content_dir.resolve().parent
     try:
-        comparison = build(content_dir, out_dir=out_dir, engine=arguments.engine, check=arguments.check, stream=stream)
+        comparison = build(
+            content_dir,
+            out_dir=out_dir,
+            engine=arguments.engine,
+            check=arguments.check,
+            stream=stream,
+            site=getattr(arguments, "site", False),
+        )
     except InputError as error:
         if arguments.verbose:
             traceback.print_exc(file=stream)

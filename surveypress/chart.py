@@ -50,7 +50,16 @@ from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 
 CHARTS_FILE = CHARTS
-KINDS = ("bars", "compare", "breakdown")
+# Each kind of chart, with what it draws (REFERENCE.md lists them from here).
+KINDS = {
+    "bars": "Horizontal bars (the default): one bar per category, each with its value, its 95% interval as a range "
+    "and its n; `[u]` values faint and dashed, `[c]` values not drawn.",
+    "compare": "The same measure for two or more populations side by side (e.g. residents and enterprises): a bar "
+    "per series in each category, told apart by colour and a legend; categories are matched by position when every "
+    "series lists as many, else by label.",
+    "breakdown": "One indicator across the groups of one of its breakdowns (`breakdown:`): a row per group, labelled "
+    "with its n, and a bar per category in it (at most four, nets allowed); exactly one series.",
+}
 SORTS = ("descending", "none")
 
 # Okabe-Ito colours: distinguishable with every common colour-vision deficiency, each >= 3:1 against white.
