@@ -5,6 +5,8 @@ Gives: the published outputs (`datasets/*.csv`, `datapackage.json`, `docs/**/*.m
 `docs/downloads/*`) moved into place only after every stage succeeded; or, with `check=True`, the list of committed
 files that differ from a fresh build, leaving the project untouched. One progress line per stage goes to stderr.
 
+`surveypress build` (`main(site=True)`) then builds the site from the pages (site_build.py), before the `done` line.
+
 Exit codes of `main`: 0 done, 1 `--check` found differences, 2 bad input (message printed once, outputs untouched),
 3 an internal error (a bug: rerun with `--verbose` for the traceback), 130 interrupted (outputs untouched).
 """
@@ -21,18 +23,21 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from surveypress import cache, fonts, outputs, spec
+from surveypress import cache, fonts, layout, outputs, site_build, spec
 from surveypress.errors import InputError
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
 
 
 class Progress:
-    """One line per stage on a stream: name, what it produced, how long it took."""
+    """One line per stage on a stream: name, what it produced, how long it took. With `hold_done`, the `done` line
+    waits for `finish()`, so that a stage after the pipeline (the site) reports before it."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, hold_done: bool = False) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.started = time.perf_counter()
+        self.hold_done = hold_done
+        self.held = ""
 
     def step(self, name: str, action: Callable[[], Any], summary: Callable[[Any], str] | None = None) -> Any:
         began = time.perf_counter()
@@ -42,7 +47,15 @@ class Progress:
         return result
 
     def done(self, text: str) -> None:
+        if self.hold_done:
+            self.held = text
+            return
         print(f"{'done':<10} {text:<60} {time.perf_counter() - self.started:6.2f} s", file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        """Prints the `done` line held back."""
+        self.hold_done = False
+        self.done(self.held)
 
 
 def build(
@@ -52,11 +65,13 @@ def build(
     engine: str = "auto",
     check: bool = False,
     stream: TextIO | None = None,
+    site: bool = False,
 ) -> outputs.Comparison | None:
     """Builds every output into `out_dir` (the project folder: default the folder above `content_dir`, where the
-    microdata paths of publication.yml start); returns None after the swap, or, with `check`, the comparison with
-    committed files."""
-    progress = Progress(stream)
+    microdata paths of publication.yml start), and with `site` (never with `check`) the site from them; returns None
+    after the swap, or, with `check`, the comparison with committed files."""
+    site = site and not check
+    progress = Progress(stream, hold_done=site)
     cache.discard()  # entries left by an earlier build in this process that failed
 
     # Load inputs.
@@ -68,18 +83,28 @@ def build(
         ),
     )
     refuse_inputs_among_outputs(pub)
+    # Checks the content alone can fail, before any microdata is read or chart drawn.
+    spec.check_release(pub)
+    refuse_colliding_outputs(pub)
     # Nothing changed since the last build (inputs, code, libraries, fonts, options) and its outputs are intact:
     # a build would write the same bytes, so none is written. --check always builds.
     inputs = None if check else inputs_key(pub, engine)
+    if site:
+        site_build.require_config(pub.project_root)  # before the tables: a build that cannot end in a site stops now
     if inputs is not None and unchanged(pub, inputs):
         progress.done(
             f"nothing changed: {len(outputs.read_manifest(pub.project_root))} outputs as the last build left them"
         )
-        return None
-    # Imported here: a rebuild with nothing changed never needs the stages' libraries (pandas, Altair, DuckDB).
-    from surveypress import pipeline
+        comparison = None
+    else:
+        # Imported here: a rebuild with nothing changed never needs the stages' libraries (pandas, Altair, DuckDB).
+        from surveypress import pipeline
 
-    return pipeline.run(pub, progress, engine=engine, check=check, inputs=inputs)
+        comparison = pipeline.run(pub, progress, engine=engine, check=check, inputs=inputs)
+    if site and inputs is not None:
+        progress.step("mkdocs", lambda: site_build.build_site(pub.project_root, inputs), site_build.Site.summary)
+        progress.finish()
+    return comparison
 
 
 # Environment variables that change what a build writes (the cache folder does not).
@@ -136,10 +161,73 @@ def refuse_inputs_among_outputs(pub: spec.Publication) -> None:
     outputs.refuse_inputs_among_outputs(pub.project_root, [("--content", pub.content_dir, None)], pub.content_dir)
 
 
-def parser() -> argparse.ArgumentParser:
+def planned_outputs(pub: spec.Publication) -> list[tuple[str, Path, str | None, str]]:
+    """The output paths the ids of the content decide (layout.py spells each), with where each id comes from:
+    (project-relative path, content file, key, value). Charts are left out: their folder holds nothing else."""
+    content = pub.content_dir
+    planned = [(path, content / "publication.yml", None, path) for path in layout.FIXED]
+    planned += [
+        (layout.indicator_file(indicator.id), content / "indicators.yml", f"indicator {indicator.id}.id", indicator.id)
+        for indicator in pub.indicators
+    ]
+    for population in pub.codebook.populations.values():
+        released = pub.released_file(population.id)
+        if pub.release.policy == "full" and released is not None:
+            # The input itself is published where it is; only a large CSV file gets a Parquet copy beside it.
+            released = layout.full_release_file(released, population.microdata)
+            released = None if population.microdata.resolve() == (pub.project_root / released).resolve() else released
+        if released is not None:
+            planned.append((released, content / "codebook.yml", "populations", population.id))
+    for language, _templates in pub.editions:
+        folder, pages = pub.pages(language)
+        for page in pages:
+            name = page[: -len(spec.TEMPLATE_SUFFIX)]
+            planned.append((layout.page_file(pub.docs_prefix(language), name), folder / page, None, name))
+    name, version = str(pub.meta["name"]), str(pub.meta["version"])
+    planned.append(
+        (f"{layout.DOWNLOADS_DIR}/{layout.archive(name, version)}", content / "publication.yml", "name", name)
+    )
+    return planned
+
+
+def refuse_colliding_outputs(pub: spec.Publication) -> None:
+    """Before anything is written: two outputs on one path (compared without case, as macOS and Windows file systems
+    do), an output on an input, or a page in a folder the build fills with charts or downloads stop the build."""
+    root = pub.project_root.resolve()
+    inputs = {
+        population.microdata.resolve().relative_to(root).as_posix().casefold(): f"the microdata of {population.id}"
+        for population in pub.codebook.populations.values()
+        if population.microdata.resolve().is_relative_to(root)
+    }
+    if pub.content_dir.resolve().is_relative_to(root):
+        for path in pub.content_dir.rglob("*"):
+            inputs[path.resolve().relative_to(root).as_posix().casefold()] = "a file of the content folder"
+    claimed: dict[str, str] = {}
+    for relative, source, key, value in planned_outputs(pub):
+        folded = relative.casefold()
+        place = outputs.output_place(relative)
+        if folded in claimed or folded in inputs:
+            other = claimed.get(folded) or inputs[folded]
+        elif source.name.endswith(spec.TEMPLATE_SUFFIX) and place.rstrip("/") in outputs.OUTPUT_FOLDERS:
+            other = f"inside {place}, which the build fills"
+        else:
+            claimed[folded] = f"the output of {key or source.name} {value!r}" if key else f"the output {relative}"
+            continue
+        raise InputError(
+            source,
+            "an id that gives an output path of its own",
+            column=key,
+            value=value,
+            hint=f"It would be written to {relative}, which is also {other}",
+        )
+
+
+def parser(site: bool = False) -> argparse.ArgumentParser:
+    """build_tables.py's options; with `site`, `surveypress build`'s (the same and --no-site)."""
     command = argparse.ArgumentParser(
-        prog="build_tables.py",
-        description="Build the indicator tables, data package, charts and pages of a publication.",
+        prog="surveypress build" if site else "build_tables.py",
+        description="Build the indicator tables, data package, charts and pages of a publication"
+        + (", then the site (mkdocs build --strict, into site/)." if site else "."),
         epilog="Exit codes: 0 built, 1 --check found stale files, 2 bad input, 3 internal error.",
     )
     command.add_argument(
@@ -160,17 +248,31 @@ def parser() -> argparse.ArgumentParser:
         help="build in a temporary folder and fail if committed outputs differ; changes nothing",
     )
     command.add_argument("--verbose", action="store_true", help="print tracebacks")
+    if site:
+        command.add_argument(
+            "--no-site",
+            dest="site",
+            action="store_false",
+            help="stop after the pages, as build_tables.py does (--check never builds the site)",
+        )
     return command
 
 
-def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int:
-    """The command line: see `build_tables.py --help`."""
+def main(argv: Sequence[str] | None = None, stream: TextIO | None = None, *, site: bool = False) -> int:
+    """The command line: see `build_tables.py --help`; with `site`, `surveypress build --help`."""
     stream = stream if stream is not None else sys.stderr
-    arguments = parser().parse_args(argv)
+    arguments = parser(site).parse_args(argv)
     content_dir = Path(arguments.content)
     out_dir = Path(arguments.out) if arguments.out else content_dir.resolve().parent
     try:
-        comparison = build(content_dir, out_dir=out_dir, engine=arguments.engine, check=arguments.check, stream=stream)
+        comparison = build(
+            content_dir,
+            out_dir=out_dir,
+            engine=arguments.engine,
+            check=arguments.check,
+            stream=stream,
+            site=getattr(arguments, "site", False),
+        )
     except InputError as error:
         if arguments.verbose:
             traceback.print_exc(file=stream)

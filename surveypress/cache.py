@@ -135,7 +135,7 @@ def file_digest(path: str | Path) -> str | None:
     return hasher.hexdigest()
 
 
-def _build_record(project_root: str | Path) -> Path:
+def build_record(project_root: str | Path) -> Path:
     # One record per project: SURVEYPRESS_CACHE_DIR may be shared between projects.
     return cache_root(project_root) / BUILDS / f"{digest(str(Path(project_root).resolve()))[:32]}.json"
 
@@ -144,13 +144,13 @@ def record_build(project_root: str | Path, inputs: str, files: list[str]) -> Non
     """Notes, after a build has published, the key of its inputs and the hash of every file it generated."""
     root = Path(project_root)
     record = {"inputs": inputs, "files": {name: file_digest(root / name) for name in sorted(files)}}
-    _pending[_build_record(root)] = json.dumps(record, indent=0, sort_keys=True).encode("utf-8")
+    _pending[build_record(root)] = json.dumps(record, indent=0, sort_keys=True).encode("utf-8")
     commit()
 
 
 def forget_build(project_root: str | Path) -> None:
     """Drops the record (a build that did not publish, or published something else, must not be skipped next)."""
-    _build_record(project_root).unlink(missing_ok=True)
+    build_record(project_root).unlink(missing_ok=True)
 
 
 def unchanged_since_last_build(project_root: str | Path, inputs: str, files: list[str]) -> bool:
@@ -158,7 +158,7 @@ def unchanged_since_last_build(project_root: str | Path, inputs: str, files: lis
     manifest) still holds the bytes it wrote: then a build would write exactly those bytes again."""
     root = Path(project_root)
     try:
-        record = json.loads(_build_record(root).read_bytes())
+        record = json.loads(build_record(root).read_bytes())
         recorded = record["files"]
         same_inputs = record["inputs"] == inputs
     except (OSError, ValueError, KeyError, TypeError):

@@ -45,12 +45,21 @@ from surveypress.draw import (
 from surveypress.errors import InputError
 from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
-from surveypress.spec import CHARTS, Publication, refuse_long_id, serves
+from surveypress.spec import CHARTS, ID_PATTERN, Publication, require_name, serves
 from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 
 CHARTS_FILE = CHARTS
-KINDS = ("bars", "compare", "breakdown")
+# Each kind of chart, with what it draws (REFERENCE.md lists them from here).
+KINDS = {
+    "bars": "Horizontal bars (the default): one bar per category, each with its value, its 95% interval as a range "
+    "and its n; `[u]` values faint and dashed, `[c]` values not drawn.",
+    "compare": "The same measure for two or more populations side by side (e.g. residents and enterprises): a bar "
+    "per series in each category, told apart by colour and a legend; categories are matched by position when every "
+    "series lists as many, else by label.",
+    "breakdown": "One indicator across the groups of one of its breakdowns (`breakdown:`): a row per group, labelled "
+    "with its n, and a bar per category in it (at most four, nets allowed); exactly one series.",
+}
 SORTS = ("descending", "none")
 
 # Okabe-Ito colours: distinguishable with every common colour-vision deficiency, each >= 3:1 against white.
@@ -181,6 +190,8 @@ def interval_level() -> str:
 def load_chart_specs(pub: Publication) -> list[ChartSpec]:
     """Reads `<content>/charts.yml`; every structural problem names the chart and the field."""
     path = pub.content_dir / CHARTS_FILE
+    if not path.is_file():
+        return []  # a survey without a printed report may have no charts: its pages show tables only
     document = pub.document(CHARTS_FILE)
     entries = document.get("charts") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not entries:
@@ -199,9 +210,7 @@ def load_chart_specs(pub: Publication) -> list[ChartSpec]:
         if not isinstance(entry, dict):
             raise InputError(path, "a mapping per chart", column=f"charts[{index}]", value=entry)
         chart_id = entry.get("id")
-        if not isinstance(chart_id, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", chart_id):
-            raise InputError(path, "a lower_snake_case chart id", column=f"charts[{index}].id", value=chart_id)
-        refuse_long_id(chart_id, "chart", path, None, f"charts[{index}].id")
+        require_name(chart_id, path, "a lower_snake_case chart id", column=f"charts[{index}].id", shape=ID_PATTERN)
         if chart_id in seen:
             raise InputError(path, "chart ids to be unique", column=f"chart {chart_id}", value=chart_id)
         seen.add(chart_id)
@@ -1182,6 +1191,9 @@ class EditionCharts:
         """Prepares every chart of every edition from the protected table and sends it to be drawn; how many."""
         values = table if isinstance(table, Values) else Values(table, primary=self.pub.primary)
         for language in self.targets:
+            if not self.specs:
+                self.prepared[language] = []
+                continue
             with i18n.language(language):
                 source = source_line(self.pub, values)
                 self.prepared[language] = [
@@ -1474,10 +1486,17 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = layout.CHARTS,
         f"<tbody>{''.join(body_rows)}</tbody>",
         "</table></div>",
         "</details>",
-        f'<p class="sp-chart-downloads">{esc(download_before)}{links}{esc(download_after)}</p>',
+        f'<p class="sp-chart-downloads">{_escaped_with_edges(download_before)}{links}'
+        f"{_escaped_with_edges(download_after)}</p>",
         "</figure>",
     ]
     return "\n".join(line for line in lines if line)
+
+
+def _escaped_with_edges(text: str) -> str:
+    """A piece of a translated sentence, escaped, keeping a space at either end where the catalogue puts one: the
+    catalogue decides the punctuation (a space after an English colon, none after a full-width one)."""
+    return (" " if text[:1].isspace() else "") + html_text(text) + (" " if text[-1:].isspace() else "")
 
 
 _SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"')

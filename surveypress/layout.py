@@ -33,6 +33,8 @@ CHARTS = "assets/charts"  # charts (other languages' under assets/charts/<tag>/)
 DOWNLOADS = "downloads"  # the archive, SHA256SUMS and a copy of each file in it
 CHARTS_DIR = f"{DOCS}/{CHARTS}"
 DOWNLOADS_DIR = f"{DOCS}/{DOWNLOADS}"
+# The outputs whose path no id decides (summaries only with numeric questions).
+FIXED = (INDICATORS, PUBLISHED_FIGURES, RECONCILIATION, DISCLOSURE, SUMMARIES, DATAPACKAGE, MANIFEST, GENERATED_CONFIG)
 
 
 def indicator_file(indicator: str) -> str:
@@ -43,6 +45,18 @@ def public_use_file(population: str, source: Path | None = None) -> str:
     """A population's public-use file: CSV, or Parquet when its input file is larger than RELEASE_CSV_MAX_BYTES."""
     large = source is not None and source.is_file() and source.stat().st_size > RELEASE_CSV_MAX_BYTES
     return f"{PUBLIC_USE_DIR}/{population}.{'parquet' if large else 'csv'}"
+
+
+def full_release_file(relative: str, source: Path) -> str:
+    """Where an input released in full is published: its own path (the file as it is), or beside it as Parquet when
+    it is a CSV file larger than RELEASE_CSV_MAX_BYTES (sources.release_microdata writes it)."""
+    large = source.suffix.lower() == ".csv" and source.is_file() and source.stat().st_size > RELEASE_CSV_MAX_BYTES
+    return str(Path(relative).with_suffix(".parquet").as_posix()) if large else relative
+
+
+def page_file(prefix: str, page: str) -> str:
+    """A page's Markdown file: `page` is its template's path without `.md.j2`, `prefix` its edition's folder."""
+    return f"{DOCS}/{prefix}{page}.md"
 
 
 def archive_folder(name: str, version: str) -> str:

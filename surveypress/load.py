@@ -680,6 +680,16 @@ def _check_design(design: Design, columns: dict[str, pa.Array], name: str) -> di
         index = _first(pc.equal(text, "").to_numpy(zero_copy_only=False))
         if index >= 0:
             raise InputError(name, f"a {what} code in every row", row=index + FIRST_DATA_ROW, column=column, value="")
+        index = _first(rules.formula_cells(text).to_numpy(zero_copy_only=False))
+        if index >= 0:
+            raise InputError(
+                name,
+                f"a {what} code that does not start with =, +, - or @",
+                row=index + FIRST_DATA_ROW,
+                column=column,
+                value=text[index].as_py(),
+                hint=rules.FORMULA_CODE_HINT,
+            )
         # Integer codes for the checks below; the labels go into the frame as Arrow-backed text, without a copy.
         codes[column] = pc.dictionary_encode(text).indices.to_numpy(zero_copy_only=False).astype(np.int64)
         frame[column] = pd.array(text, dtype="str")

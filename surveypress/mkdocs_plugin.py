@@ -18,6 +18,16 @@ allows (else copied, as MkDocs does): copying them took a quarter of a 300-page 
 changes one of those files in place (it writes new ones and renames them over the old), so the site keeps the bytes
 it was built with; a tool that edited the site's copy in place would change the file under docs/ as well, which the
 next `build_tables.py --check` reports.
+
+The publication's texts reach Material's templates through MkDocs' config and navigation (site name, description,
+copyright line, menu titles). MkDocs renders the theme without autoescape and Material prints some of them as they
+are, so the templates see each as `Markup` escaped once (`text.theme_text`): the config through `ThemeConfig` in
+every template's context, the menu's titles from `on_nav`. The config itself and `mkdocs.generated.yml` keep them as
+the person typed them (mkdocs-static-i18n only overrides a config value that is a plain `str`). Both run after
+mkdocs-static-i18n (-100), which sets each edition's own.
+
+jieba, which Material's search uses to segment Chinese, keeps its dictionary cache (read back with `marshal`) in the
+system's temporary folder, which every local user can write to; this plugin points it at the project's cache folder.
 """
 
 from __future__ import annotations
@@ -26,14 +36,18 @@ import io
 import json
 import logging
 import os
+import sys
 import types
 from pathlib import Path
 
 from markupsafe import escape
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File
+from mkdocs.structure.nav import Link, Section
+from mkdocs.structure.pages import Page
 
-from surveypress import i18n, layout, site, site_hooks
+from surveypress import cache, i18n, layout, site, site_hooks
+from surveypress.text import theme_text
 
 THEME_DIR = Path(__file__).resolve().parent / "theme"
 STYLESHEET = "assets/stylesheets/site.css"
@@ -95,8 +109,26 @@ class SurveypressPlugin(BasePlugin):
             config.extra_css.append(STYLESHEET)
         if SCRIPT not in [str(path) for path in config.extra_javascript]:
             config.extra_javascript.append(SCRIPT)
+        keep_jieba_cache_in(cache.cache_root(Path(config.config_file_path).parent) / "jieba")
         # The site's address, each page's description, the front page without a sidebar (site_hooks.py).
         return site_hooks.on_config(config)
+
+    @event_priority(-110)
+    def on_page_context(self, context, page, config, nav):
+        context["config"] = ThemeConfig(config)
+        return context
+
+    @event_priority(-110)
+    def on_template_context(self, context, template_name, config):
+        """The pages that are not from Markdown (404.html, sitemap.xml) see the same config."""
+        context["config"] = ThemeConfig(config)
+        return context
+
+    @event_priority(-110)
+    def on_nav(self, nav, config, files):
+        """Menu titles from the config are text (a page without one takes its first heading, already HTML)."""
+        escape_titles(nav.items)
+        return nav
 
     @event_priority(-110)
     def on_files(self, files, config):
@@ -136,6 +168,57 @@ class SurveypressPlugin(BasePlugin):
     def on_post_build(self, config):
         """After mkdocs-static-i18n (-100) merged the editions' search entries: one index per edition."""
         site_hooks.on_post_build(config, site.search_settings)
+
+
+# The config's texts that Material prints into pages; site_author, like the rest of mkdocs.yml, is the project's own.
+SITE_TEXTS = ("site_name", "site_description", "copyright")
+
+
+class ThemeConfig:
+    """The config as the theme's templates read it: the SITE_TEXTS as `theme_text`, everything else as it is."""
+
+    def __init__(self, config) -> None:
+        self._config = config
+
+    def _shown(self, key: str, value):
+        return theme_text(value) if key in SITE_TEXTS and isinstance(value, str) else value
+
+    def __getattr__(self, name: str):
+        return self._shown(name, getattr(self._config, name))
+
+    def __getitem__(self, key: str):
+        return self._shown(key, self._config[key])
+
+    def get(self, key: str, default=None):
+        return self._shown(key, self._config.get(key, default))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._config
+
+    def __iter__(self):
+        return iter(self._config)
+
+
+def escape_titles(items) -> None:
+    """Each section's, link's and explicitly titled page's title as `theme_text`, through the whole menu."""
+    for item in items:
+        if isinstance(item, Section | Link) or (isinstance(item, Page) and "title" in vars(item)):
+            item.title = theme_text(item.title)
+        if isinstance(item, Section):
+            escape_titles(item.children)
+
+
+def keep_jieba_cache_in(folder: Path) -> None:
+    """Points jieba's cache (its `tmp_dir`, else the shared temporary folder) at `folder`, before search runs."""
+    jieba = sys.modules.get("jieba")  # Material's search plugin imports it, if installed, when the config loads
+    if jieba is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # a project folder that cannot be written: jieba finds no cache there and fails to write one, no more
+    jieba.dt.tmp_dir = str(folder)
+    jieba.dt.cache_file = None
 
 
 def _link_file(file: File, dirty: bool = False) -> None:

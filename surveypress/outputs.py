@@ -152,11 +152,14 @@ NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 ZIP_EPOCH_MIN = 315532800
 
 
+def runs_as_formula(cell: str) -> bool:
+    """Whether a spreadsheet opening a CSV file would run the cell as a formula (a number such as `-9` it would not)."""
+    return cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell)
+
+
 def neutralise_formula(cell: str) -> str:
     """Prefixes `'` to text a spreadsheet would evaluate as a formula; numbers such as `-9` stay as they are."""
-    if cell.startswith(FORMULA_STARTS) and not NUMBER.match(cell):
-        return "'" + cell
-    return cell
+    return "'" + cell if runs_as_formula(cell) else cell
 
 
 def format_number(value: float) -> str:

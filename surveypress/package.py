@@ -327,7 +327,7 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
                 # A coarsened or top-coded column: each released code stands for the options released as it.
                 labels: dict[int, list[str]] = {}
                 for option in question.options:
-                    labels.setdefault(classes[option.code], []).append(option.zh)
+                    labels.setdefault(classes[option.code], []).append(option.text(i18n.current()))
                 field["categories"] = [{"value": code, "label": " / ".join(names)} for code, names in labels.items()]
                 field["description"] += " / public-use: " + "; ".join(
                     f"{code} = {'+'.join(str(c) for c, r in classes.items() if r == code)}" for code in labels
@@ -380,7 +380,7 @@ def _numeric_field(pub: Publication, question: Question) -> dict[str, Any]:
         bands=bands,
     )
     constraints = {"minimum": float(rule.minimum), "maximum": float(rule.maximum)}
-    if rule.decimals == 0:
+    if question.whole_numbers:
         return _field(
             question.id,
             "integer",

@@ -196,7 +196,8 @@ def write_tables(
         # Read as text so the hand-entered cells are copied as typed (no number re-formatting).
         figures = pd.read_csv(io.StringIO(pub.figures_text), dtype=str, keep_default_na=False)
         written.append(outputs.write_csv(staging.path(layout.PUBLISHED_FIGURES), figures))
-    written.append(outputs.write_csv(staging.path(layout.RECONCILIATION), reconciliation))
+        # Without printed figures there is nothing to reconcile: neither file is written (the package lists neither).
+        written.append(outputs.write_csv(staging.path(layout.RECONCILIATION), reconciliation))
     written.append(outputs.write_csv(staging.path(layout.DISCLOSURE), disclosure))
     if pub.release.policy == "full":
         sources.release_microdata(pub, staging, microdata or {})

@@ -29,7 +29,8 @@ from typing import Any
 
 import pandas as pd
 
-from surveypress.errors import DisclosureError, InputError
+from surveypress import spec
+from surveypress.errors import DisclosureError
 from surveypress.spec import Publication
 
 SUPPRESSED = "[c]"
@@ -258,8 +259,19 @@ def released_microdata(pub: Publication, microdata: dict[str, pd.DataFrame]) -> 
                 if classes and question.id in frame.columns and any(c != r for c, r in classes.items()):
                     frame[question.id] = frame[question.id].map(lambda code, classes=classes: classes.get(code, code))
                     frame[question.id] = frame[question.id].astype(microdata[population][question.id].dtype)
-        released[population] = (file, frame)
+        released[population] = (file, with_whole_numbers(pub, population, frame))
     return released
+
+
+def with_whole_numbers(pub: Publication, population: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame to release, its whole-number columns (`Codebook.integer_columns_of`) as integers: load keeps a numeric
+    question's raw values as floats, which a released file would write as `7.0` in a column declared integer."""
+    floats = [
+        column
+        for column in pub.codebook.integer_columns_of(population)
+        if column in frame.columns and pd.api.types.is_float_dtype(frame[column].dtype)
+    ]
+    return frame.astype(dict.fromkeys(floats, "Int64")) if floats else frame
 
 
 class StreamedRelease:
@@ -276,12 +288,19 @@ class StreamedRelease:
             for question in pub.codebook.questions_of(population)
             if question.type != "multi" and (classes := recodes.classes(question))
         }
+        self.numbers = {
+            question.id: question.whole_numbers
+            for question in pub.codebook.questions_of(population)
+            if question.numeric is not None and question.id in self.columns
+        }
 
     def write(self, target: Path, connected: Any = None) -> None:
         """Writes the file to `target`; `connected` is given the engine's connection first (see StreamedReleases)."""
         from surveypress.engines import duckdb_engine
 
-        duckdb_engine.write_released(self.source, self.columns, self.classes, target, self.verbatim, connected)
+        duckdb_engine.write_released(
+            self.source, self.columns, self.classes, target, self.verbatim, connected, self.numbers
+        )
 
 
 def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tuple[str, pd.DataFrame]]) -> None:
@@ -289,7 +308,7 @@ def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tup
 
     A reader counts a cell (group g of breakdown B, category C of question Q) from a released file that holds B and
     Q: directly, when g and the codes of C are released as themselves; by difference, when g is released together
-    with other groups, or C's codes together with other codes, whose cells the table shows.
+    with other groups, or C's codes together with other codes, whose cells the table shows (spec.recount_needs).
     """
     protected = table.reset_index(drop=True)
     keys = protected[["indicator", "breakdown", "group", "category"]].astype(str)
@@ -300,45 +319,6 @@ def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tup
         indicator = pub.indicator(indicator_id)
         if indicator.population not in released:
             continue
-        file, frame = released[indicator.population]
-        question = pub.codebook.questions[indicator.question]
-        breakdown = pub.codebook.questions[breakdown_id]
-        codes = _category_codes(indicator, question, category)
-        needed = [breakdown.id, *([f"{question.id}_{c}" for c in codes] if question.type == "multi" else [question.id])]
-        # A streamed file is released in full (released_microdata): it holds every column of the codebook.
-        if isinstance(frame, pd.DataFrame | StreamedRelease):
-            held = list(frame.columns)
-        else:
-            held = pub.codebook.columns_of(indicator.population)
-        if not all(column in held for column in needed):
-            continue
-        recodes = pub.release.of(indicator.population)
-        group_classes = recodes.classes(breakdown) if recodes else None
-        group_classes = group_classes or {code: code for code in breakdown.codes}
-        others_in_group = [
-            g for g in breakdown.codes if group_classes[g] == group_classes[int(group)] and g != int(group)
-        ]
-        if question.type == "multi":
-            extra_codes: list[int] = []
-        else:
-            answer_classes = (recodes.classes(question) if recodes else None) or {c: c for c in question.codes}
-            touched = {answer_classes[c] for c in codes}
-            extra_codes = [c for c in question.codes if answer_classes[c] in touched and c not in codes]
-        known = [(str(g), category) for g in others_in_group]
-        known += [(str(g), str(c)) for g in (int(group), *others_in_group) for c in extra_codes]
-        if all(not hidden.get((indicator_id, breakdown_id, g, c), True) for g, c in known):
-            raise InputError(
-                file,
-                "no suppressed table cell that the released microdata can count back",
-                column=", ".join(needed),
-                value=f"indicator {indicator_id}, breakdown {breakdown_id}, group {group}, category {category} [c]",
-                hint=f"Drop or coarsen {breakdown_id} in publication.yml public_use.{indicator.population}, "
-                "or release: none",
-            )
-
-
-def _category_codes(indicator, question, category: str) -> tuple[int, ...]:
-    for net in indicator.nets:
-        if net.code == category:
-            return tuple(net.codes)
-    return (int(category),)
+        known = spec.recount_needs(pub, indicator, breakdown_id, int(group), category)
+        if known is not None and all(not hidden.get((indicator_id, breakdown_id, g, c), True) for g, c in known):
+            raise spec.recount_error(pub, indicator, breakdown_id, group, category, hidden=True)

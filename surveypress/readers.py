@@ -18,10 +18,12 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -217,6 +219,7 @@ def read_workbook(path: Path, name: str, sheet: str | None, population: str) -> 
             value=sheet,
             hint=f"The workbook's sheets: {', '.join(sheets)}",
         )
+    refuse_formulas(path, name, sheet)
     cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     rows = [[cell_text(value) for value in row] for row in cells]
     while rows and not any(rows[-1]):
@@ -236,6 +239,98 @@ def read_workbook(path: Path, name: str, sheet: str | None, population: str) -> 
         key = column if column not in columns else f"{column}\x00{position}"
         columns[key] = pa.array([row[position] for row in body], pa.string())
     return header, columns
+
+
+# Formulas. calamine (0.9.1) gives a formula cell's cached value and cannot say that it is a formula, and a workbook
+# released in full is published as it is: its formulas would reach every reader. The sheet's XML says it, and the
+# standard library reads it as a stream (iterparse), element by element, so a sheet of a million rows is never held;
+# openpyxl would read the same XML but builds a Python object for every cell to find one element.
+OOXML_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+OOXML_RELATIONSHIPS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def refuse_formulas(path: Path, name: str, sheet: str) -> None:
+    """InputError naming the sheet, cell (A1) and formula of the first formula cell of `sheet` (.xlsx, .xlsm, .ods;
+    a legacy .xls is binary, and is not checked)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm", ".ods"):
+        return
+    with zipfile.ZipFile(path) as archive:
+        found = _ods_formula(archive, sheet) if suffix == ".ods" else _ooxml_formula(archive, sheet)
+    if found is not None:
+        cell, formula = found
+        letters = cell.rstrip("0123456789")
+        raise InputError(
+            name,
+            "a value, not a formula",
+            row=int(cell[len(letters) :]) if cell[len(letters) :] else None,
+            column=f"{letters or '?'} of sheet {sheet!r}",
+            value=formula if formula.startswith("=") else f"={formula}",
+            hint="A workbook is published as it is, formulas included; copy the sheet and paste it as values only",
+        )
+
+
+def _ooxml_formula(archive: zipfile.ZipFile, sheet: str) -> tuple[str, str] | None:
+    """(cell, formula) of the first `<f>` element of the sheet named `sheet`, found through the workbook's
+    relationships (ECMA-376: xl/workbook.xml names each sheet's part)."""
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    relationships = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {item.get("Id"): item.get("Target", "") for item in relationships}
+    part = next(
+        (
+            targets.get(item.get(f"{OOXML_RELATIONSHIPS}id"), "")
+            for item in workbook.iter(f"{OOXML_MAIN}sheet")
+            if item.get("name") == sheet
+        ),
+        "",
+    )
+    part = part.lstrip("/") if part.startswith("/") else f"xl/{part}"
+    if part not in archive.namelist():
+        return None
+    cell = ""
+    with archive.open(part) as stream:
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            if event == "start" and element.tag == f"{OOXML_MAIN}c":
+                cell = element.get("r", "")
+            elif event == "end" and element.tag == f"{OOXML_MAIN}f":
+                return cell, element.text or "(a shared formula)"
+            elif event == "end" and element.tag == f"{OOXML_MAIN}row":
+                element.clear()  # rows already read: the stream keeps no more than one
+    return None
+
+
+def _ods_formula(archive: zipfile.ZipFile, sheet: str) -> tuple[str, str] | None:
+    """(cell, formula) of the first cell with a `table:formula` in the table named `sheet` (OpenDocument)."""
+    row, column, inside = 0, 0, False
+    with archive.open("content.xml") as stream:
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            tag = element.tag
+            if tag == f"{ODS_TABLE}table":
+                inside = event == "start" and element.get(f"{ODS_TABLE}name") == sheet
+            elif not inside:
+                continue
+            elif tag == f"{ODS_TABLE}table-row" and event == "start":
+                column = 0
+            elif tag == f"{ODS_TABLE}table-row":
+                row += int(element.get(f"{ODS_TABLE}number-rows-repeated", "1"))
+                element.clear()
+            elif tag in (f"{ODS_TABLE}table-cell", f"{ODS_TABLE}covered-table-cell") and event == "start":
+                formula = element.get(f"{ODS_TABLE}formula")
+                if formula is not None:
+                    return f"{column_letters(column)}{row + 1}", formula.split(":", 1)[-1]
+                column += int(element.get(f"{ODS_TABLE}number-columns-repeated", "1"))
+    return None
+
+
+def column_letters(index: int) -> str:
+    """A 0-based column index as a spreadsheet names it: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def cell_text(value: Any) -> str:
@@ -276,7 +371,7 @@ def option_texts(question: Question, codebook_file: str = "codebook.yml") -> dic
     """Normalised label -> code, over every language the codebook gives the options in."""
     texts: dict[str, int] = {}
     for option in question.options:
-        for label in dict.fromkeys((option.zh, option.en)):
+        for label in dict.fromkeys(option.texts.values()):
             key = normalise(label)
             if texts.get(key, option.code) != option.code:
                 raise InputError(
@@ -325,12 +420,12 @@ def answers_to_codes(
 
 def _nearest(text: str, question: Question) -> str:
     """The option label closest to a text no label matches, for the error message."""
-    labels = {normalise(label): label for option in question.options for label in (option.zh, option.en)}
+    labels = {normalise(label): label for option in question.options for label in option.texts.values()}
     close = difflib.get_close_matches(normalise(text), list(labels), n=1, cutoff=0)
     if not close:
         return ""
     label = labels[close[0]]
-    code = next(o.code for o in question.options if label in (o.zh, o.en))
+    code = next(o.code for o in question.options if label in o.texts.values())
     return f"The nearest label is {label!r} (code {code})"
 
 

@@ -138,8 +138,8 @@ class IdRule:
     hint: Callable[[str], str] = lambda value: ""
 
 
-def _formula_start(ids: pa.Array) -> pa.Array:
-    # The same rule as outputs.neutralise_formula: a formula start, unless the whole id is a number such as -9.
+def formula_cells(ids: pa.Array) -> pa.Array:
+    """Mask of text cells a spreadsheet would run as a formula: outputs.runs_as_formula over a column."""
     starts = pc.starts_with(ids, FORMULA_STARTS[0])
     for start in FORMULA_STARTS[1:]:
         starts = pc.or_(starts, pc.starts_with(ids, start))
@@ -175,7 +175,7 @@ ID_RULES = (
     ),
     IdRule(
         "a respondent id that does not start with =, +, - or @",
-        _formula_start,
+        formula_cells,
         lambda ids: (
             f"(regexp_matches({ids}, '{FORMULA_START}') AND NOT "
             f"regexp_full_match({ids}, '{FORMULA_NUMBER.pattern.replace(chr(39), chr(39) * 2)}'))"
@@ -185,6 +185,11 @@ ID_RULES = (
             "published as it is, so change the id (e.g. R-001)"
         ),
     ),
+)
+# A stratum or PSU code is published too (in the microdata and the public-use file): the same rule as an id's.
+FORMULA_CODE_HINT = (
+    "A spreadsheet opening the published file would run it as a formula; the microdata file is published as it is, "
+    "so change the code"
 )
 REPEATED_ID = "each respondent id once"
 

@@ -71,7 +71,7 @@ class Missing(_Open):
 
 
 class PopulationEntry(_Open):
-    title: Texts
+    title: Texts = Field(description="The population's name, per language (residents, enterprises)")
 
 
 class Universe(_Model):
@@ -90,10 +90,14 @@ class Band(_Labelled):
 
 
 class Question(_Open):
-    id: Id
-    population: Id
-    type: Literal["single", "scale", "multi", "numeric"] = "single"
-    text: Texts
+    id: Id = Field(description="lower_snake_case, unique across the codebook; names the microdata column(s)")
+    population: Id = Field(description="The population (a key of `populations`) that was asked")
+    type: Literal["single", "scale", "multi", "numeric"] = Field(
+        "single",
+        description="single: one option; scale: one option of an ordered scale; multi: any options, a 0/1 column "
+        "each; numeric: a raw number, counted in its bands",
+    )
+    text: Texts = Field(description="The question's wording, per language")
     options: list[Option] | None = Field(None, min_length=2, description="single, scale and multi questions")
     universe: Universe | None = Field(None, description="Who was asked; null for everyone in the population")
     unit: Texts | None = Field(None, description="numeric questions: the unit of the raw value")
@@ -105,9 +109,11 @@ class Question(_Open):
 class Codebook(_Open):
     """codebook.yml: questions, options, universes and the missing-value code."""
 
-    missing: Missing
-    populations: dict[str, PopulationEntry]
-    questions: list[Question] = Field(min_length=1)
+    missing: Missing = Field(description="The missing-value codes")
+    populations: dict[str, PopulationEntry] = Field(
+        description="Each population (one microdata file) by its id, with its title"
+    )
+    questions: list[Question] = Field(min_length=1, description="Every question, in the microdata's column order")
 
 
 # --- indicators.yml -----------------------------------------------------------------------------------------------
@@ -119,10 +125,10 @@ class Net(_Labelled):
 
 
 class Indicator(_Open):
-    id: Id
-    question: Id
-    title: Texts
-    nets: list[Net] | None = None
+    id: Id = Field(description="Usually the question id; unique; names datasets/indicators/<id>.csv")
+    question: Id = Field(description="The codebook question it tabulates")
+    title: Texts = Field(description="The indicator's title, per language")
+    nets: list[Net] | None = Field(None, description="Combined categories, each a percent of the same base")
     breakdowns: list[Id] | None = Field(None, description="Overrides the population's default; [] for none")
 
 
@@ -130,121 +136,153 @@ class Indicators(_Open):
     """indicators.yml: which questions are tabulated, nets, breakdowns."""
 
     breakdowns: dict[str, list[Id]] | None = Field(None, description="Default breakdowns per population")
-    indicators: list[Indicator] = Field(min_length=1)
+    indicators: list[Indicator] = Field(min_length=1, description="Every indicator, in the tables' order")
 
 
 # --- charts.yml ---------------------------------------------------------------------------------------------------
 
 
 class Series(_Open):
-    indicator: Id
+    indicator: Id = Field(description="An indicator of indicators.yml")
     categories: list[int | str] | None = Field(None, description="Codes or net codes; omitted = every option")
-    label: TextOrTexts | None = None
+    label: TextOrTexts | None = Field(
+        None, description="The series' name on the chart (default: its population's title)"
+    )
 
 
 class Chart(_Open):
-    id: Id
+    id: Id = Field(description="Unique; names the chart's files and `chart(id)` in templates")
     page: str = Field(description="The page (a template path without .md.j2) that shows it first")
-    kind: Literal["bars", "compare", "breakdown"] = "bars"
+    kind: Literal["bars", "compare", "breakdown"] = Field("bars", description="How it is drawn (see the chart kinds)")
     breakdown: Id | None = Field(None, description="breakdown charts: one of the indicator's breakdowns")
-    series: list[Series] = Field(min_length=1)
+    series: list[Series] = Field(min_length=1, description="What is drawn: an indicator and its categories each")
     title: TextOrTexts = Field(description="A Jinja2 template stating the chart's message")
-    sort: Literal["descending", "none"] = "descending"
-    note: TextOrTexts | None = None
+    sort: Literal["descending", "none"] = Field(
+        "descending", description="descending: largest value first; none: in the codebook's order"
+    )
+    note: TextOrTexts | None = Field(None, description="A Jinja2 template of a note under the chart")
 
 
 class Charts(_Open):
     """charts.yml: the charts each page shows and the source line under them."""
 
     source: TextOrTexts | None = Field(None, description="Jinja2 template (with `meta`) of the line under every chart")
-    charts: list[Chart] = Field(min_length=1)
+    charts: list[Chart] = Field(min_length=1, description="Every chart")
 
 
 # --- changelog.yml ------------------------------------------------------------------------------------------------
 
 
 class Version(_Open):
-    version: Text
+    version: Text = Field(description="Semantic version; the newest entry's equals publication.yml `version`")
     date: Annotated[str, Field(description="YYYY-MM-DD")]
-    changes: list[Texts] = Field(min_length=1)
+    changes: list[Texts] = Field(min_length=1, description="What changed, one text per language each")
 
 
 class Changelog(RootModel[list[Version]]):
     """changelog.yml: versions and what changed, newest first."""
 
-    root: list[Version] = Field(min_length=1)
+    root: list[Version] = Field(min_length=1, description="Versions, newest first")
 
 
 # --- publication.yml ----------------------------------------------------------------------------------------------
 
 
 class Source(_Model):
-    path: Text
-    sheet: Text | None = None
-    answers: Literal["codes", "text"] = "codes"
-    multi_separator: Text | None = None
+    path: Text = Field(
+        description="The file, from the project folder: .csv .parquet .sav .zsav .dta .xlsx .xlsm .xls .ods"
+    )
+    sheet: Text | None = Field(None, description="Workbooks: which sheet (required when there are several)")
+    answers: Literal["codes", "text"] = Field(
+        "codes", description="codes: cells hold option codes; text: cells hold option labels"
+    )
+    multi_separator: Text | None = Field(
+        None, description="Each multi question is one column holding the chosen options joined by this"
+    )
 
 
 class Design(_Model):
-    weight: Text
-    strata: Text | None = None
-    cluster: Text | None = None
-    fpc: Text | float | None = None
+    weight: Text = Field(description="The column of respondent weights")
+    strata: Text | None = Field(None, description="The stratum column")
+    cluster: Text | None = Field(None, description="The primary sampling unit (cluster) column, nested in strata")
+    fpc: Text | float | None = Field(
+        None, description="A column holding the stratum's number of PSUs in the population, or that number"
+    )
 
 
 class PublicUse(_Open):
-    drop: list[str] | None = None
-    coarsen: dict[str, list[list[int]]] | None = None
-    top_code: dict[str, int] | None = None
+    drop: list[str] | None = Field(None, description="Columns left out of the released file")
+    coarsen: dict[str, list[list[int]]] | None = Field(
+        None, description="Per single/scale question: groups of codes released as one (the first code stands for all)"
+    )
+    top_code: dict[str, int] | None = Field(
+        None, description="Per single/scale question: codes above this one released as it"
+    )
 
 
 class Disclosure(_Open):
     low_base: Code | None = Field(None, description="A base under this is flagged [u] (default 30)")
     min_cell: Code | None = Field(None, description="Cross-tabulation cells under this are suppressed (default 5)")
     min_k: Code | None = Field(None, description="Smallest group over the quasi-identifiers (default 3)")
-    quasi_identifiers: dict[str, list[Id]] | None = None
+    quasi_identifiers: dict[str, list[Id]] | None = Field(
+        None, description="Per population: the questions that together could identify a respondent (k-anonymity)"
+    )
 
 
 class Page(_Model):
-    page: Text
-    title: TextOrTexts | None = None
+    page: Text = Field(description="A page's template path under templates/, without .md.j2")
+    title: TextOrTexts | None = Field(None, description="Its title in the menu (default: its first heading)")
 
 
 class Section(_Model):
-    section: TextOrTexts
-    pages: list[Page | Section]
+    section: TextOrTexts = Field(description="The section's title in the menu")
+    pages: list[Page | Section] = Field(description="Its pages and sections, in order")
 
 
 class Publication(_Open):
     """publication.yml: metadata, languages, files, design, release and disclosure settings."""
 
-    name: Annotated[str, Field(pattern=PACKAGE_NAME.pattern)]
+    name: Annotated[str, Field(pattern=PACKAGE_NAME.pattern)] = Field(
+        description="The data package's name; with the version, it names the download archive"
+    )
     version: Annotated[str, Field(pattern=VERSION.pattern, description='Quoted text, e.g. "1.0.0"')]
-    title: TextOrTexts
-    description: TextOrTexts | None = None
+    title: TextOrTexts = Field(description="The publication's title")
+    description: TextOrTexts | None = Field(None, description="What the publication holds (data package, site)")
     languages: list[Annotated[str, Field(pattern=LANGUAGE_TAG.pattern)]] | None = Field(
         None, min_length=1, description="BCP 47 tags, the primary first"
     )
     language: Annotated[str, Field(pattern=LANGUAGE_TAG.pattern)] | None = Field(None, description="Older: one tag")
-    short_title: TextOrTexts | None = None
-    short_description: TextOrTexts | None = None
-    keywords: list[str] | None = None
-    navigation: list[Page | Section] | None = None
-    contact: TextOrTexts | None = None
-    next_release: TextOrTexts | None = None
-    site_url: str | None = None
+    short_title: TextOrTexts | None = Field(None, description="The site's name (default: title)")
+    short_description: TextOrTexts | None = Field(None, description="The site's description (default: description)")
+    keywords: list[str] | None = Field(None, description="Keywords of the data package")
+    navigation: list[Page | Section] | None = Field(
+        None, description="The site menu (default: every page in template order, titled by its first heading)"
+    )
+    contact: TextOrTexts | None = Field(None, description="Whom to ask (front page's release box, workbook cover)")
+    next_release: TextOrTexts | None = Field(
+        None, description="When the next release is due (front page's release box, workbook cover)"
+    )
+    site_url: str | None = Field(
+        None, description="Where the site is published: canonical links, sitemap, Open Graph, the 404 page"
+    )
     date: str | None = Field(None, description="YYYY-MM-DD; else the newest changelog date")
-    synthetic: bool | None = None
-    licenses: list[dict[str, Any]] | None = None
-    sources: list[dict[str, Any]] | None = None
-    contributors: list[dict[str, Any]] | None = None
+    synthetic: bool | None = Field(None, description="True when the microdata is synthetic: every page says so")
+    licenses: list[dict[str, Any]] | None = Field(None, description="Frictionless licences: name, title, path")
+    sources: list[dict[str, Any]] | None = Field(None, description="Frictionless sources: title, path, ...")
+    contributors: list[dict[str, Any]] | None = Field(None, description="Frictionless contributors: title, roles")
     microdata: dict[str, Text | Source] = Field(description="Per population: a path from the project folder")
-    design: dict[str, Design] | None = None
-    release: Literal[RELEASES] | None = None  # type: ignore[valid-type]
-    public_use: dict[str, PublicUse | None] | None = None
-    legal_basis: Text | None = None
-    limits: dict[str, float] | None = None
-    disclosure: Disclosure | None = None
+    design: dict[str, Design] | None = Field(None, description="Per population: its sample design (weighted tables)")
+    release: Literal[RELEASES] | None = Field(  # type: ignore[valid-type]
+        None, description="Which microdata is released: none, public-use (recoded) or full"
+    )
+    public_use: dict[str, PublicUse | None] | None = Field(
+        None, description="release public-use, per population: its recodes (null: released unchanged)"
+    )
+    legal_basis: Text | None = Field(None, description="The law or licence under which full microdata may be released")
+    limits: dict[str, float] | None = Field(
+        None, description="max_file_mb: a larger input file is refused (default 2048)"
+    )
+    disclosure: Disclosure | None = Field(None, description="Thresholds of reliability, suppression and k-anonymity")
 
 
 # Which keys the engine checks strictly must match what the models forbid (a drift here is a test failure).

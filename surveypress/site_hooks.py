@@ -33,6 +33,8 @@ from typing import Any
 from jinja2.utils import htmlsafe_json_dumps
 from mkdocs.utils import write_file
 
+from surveypress.text import site_address, theme_text
+
 log = logging.getLogger("mkdocs.hooks.surveypress")
 CONTENT_ENV = "SURVEYPRESS_CONTENT"
 DESCRIPTION_LENGTH = 120
@@ -46,15 +48,18 @@ _SKIP = re.compile(r"^\s*<strong>")
 
 def site_url_for(meta: dict[str, Any], environ: dict[str, str]) -> str | None:
     """The published address: publication.yml's `site_url`, else the GitHub Pages one on GitHub Actions."""
-    url = str(meta.get("site_url") or "").strip()
-    if url:
-        return url if url.endswith("/") else url + "/"
+    # One rule for every address (text.site_address): the spec stage has already refused a bad site_url.
+    if meta.get("site_url"):
+        return site_address(meta["site_url"])
     repository = environ.get("GITHUB_REPOSITORY", "")
     if "/" in repository:
         owner, name = repository.split("/", 1)
         if name.lower() == f"{owner.lower()}.github.io":
-            return f"https://{owner.lower()}.github.io/"
-        return f"https://{owner.lower()}.github.io/{name}/"
+            return site_address(f"https://{owner.lower()}.github.io/")
+        try:
+            return site_address(f"https://{owner.lower()}.github.io/{name}/")
+        except ValueError:
+            log.warning("GITHUB_REPOSITORY %r makes no site address: no canonical links or sitemap", repository)
     return None
 
 
@@ -98,7 +103,8 @@ def on_page_content(content, page, config, files, **kwargs):
     if not page.meta.get("description"):
         description = description_from(content)
         if description:
-            page.meta["description"] = description
+            # Material prints it into an attribute as it is: escaped once, as Markup.
+            page.meta["description"] = theme_text(description)
     return content
 
 

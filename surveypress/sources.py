@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import layout, load, readers
+from surveypress import layout, load, protect, readers
 from surveypress.errors import InputError
 from surveypress.spec import Population, Publication
 
@@ -175,15 +175,16 @@ def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.Da
     released = []
     for population in pub.codebook.populations.values():
         path = population.microdata
-        if path.suffix.lower() != ".csv" or path.stat().st_size <= layout.RELEASE_CSV_MAX_BYTES:
+        relative = layout.full_release_file(load.display_path(path, pub.project_root), path)
+        if relative == load.display_path(path, pub.project_root):
             released.append(staging.mirror_input(path))
             continue
-        relative = Path(load.display_path(path, pub.project_root)).with_suffix(".parquet").as_posix()
         target = staging.path(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         source = microdata[population.id]
         if isinstance(source, pd.DataFrame):
-            source.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
+            released_frame = protect.with_whole_numbers(pub, population.id, source)
+            released_frame.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
         else:
             from surveypress.engines import duckdb_engine
 
@@ -194,8 +195,5 @@ def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.Da
 
 def released_path(pub: Publication, population: Population) -> str:
     """Where a population's microdata is released, relative to the project (see `release_microdata`)."""
-    relative = Path(load.display_path(population.microdata, pub.project_root))
-    path = population.microdata
-    if path.suffix.lower() == ".csv" and path.is_file() and path.stat().st_size > layout.RELEASE_CSV_MAX_BYTES:
-        return relative.with_suffix(".parquet").as_posix()
-    return relative.as_posix()
+    relative = Path(load.display_path(population.microdata, pub.project_root)).as_posix()
+    return layout.full_release_file(relative, population.microdata)

@@ -20,15 +20,14 @@ import yaml
 
 from surveypress import i18n, layout
 from surveypress.errors import InputError
+from surveypress.text import site_address
 
 QUESTION_TYPES = ("single", "scale", "multi", "numeric")
 DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")
 RELEASES = ("none", "public-use", "full")
-# Where public-use files are written: a folder of their own, so that the input microdata is never overwritten.
+# Each kind of id has its shape (anchored for the JSON Schemas, which take these patterns; applied with fullmatch, so
+# that no trailing line break slips past `$`), within the one rule of `PLAIN_NAME` for every id that becomes a path.
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-# An id names files (datasets/indicators/<id>.csv, <chart id>.screen-wide.svg): SPSS's own limit on a variable name
-# keeps every such name far inside any file system's (255 bytes; 143 under eCryptfs; 260 for a Windows path).
-MAX_ID_CHARACTERS = 64
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
 
@@ -40,6 +39,7 @@ PUBLISHED_FIGURES = "published_figures.csv"
 CHARTS = "charts.yml"
 # Content files read by load_publication when present, for the stages that use them (Publication.document).
 OPTIONAL_DOCUMENTS = (CHANGELOG, CHARTS)
+TEMPLATE_SUFFIX = ".md.j2"  # a page template: templates/[<tag>/]<page>.md.j2 -> docs/[<tag>/]<page>.md
 MAX_TEXT_CHARACTERS = 20_000  # any one text in a YAML file (a description, a changelog entry)
 MAX_LABEL_CHARACTERS = 1_000  # a label: question text, option, title; charts wrap and measure every one
 # YAML 1.1 (PyYAML) reads these words, unquoted, as true/false instead of text.
@@ -47,6 +47,44 @@ YAML_BOOLEAN_WORDS = "yes, no, on, off, true, false, y, n"
 
 
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+# Every id that becomes part of an output path (a population's public-use file, an indicator's table, a chart's
+# drawings, a page, a language's folder, the archive's name and version) is one plain name: ASCII letters, digits and
+# . _ + -, not starting with a dot or dash (so never `..`, a hidden file or an option), without a separator or line
+# break, and short enough for every file system (255 bytes a name) with the suffixes the layout adds to it.
+MAX_NAME_CHARACTERS = 64
+PLAIN_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._+-]{{0,{MAX_NAME_CHARACTERS - 1}}}")
+
+
+def is_name(value: Any, shape: re.Pattern | None = None) -> bool:
+    """Whether `value` is a plain name (`PLAIN_NAME`) that also has the whole `shape` of its kind of id."""
+    return (
+        isinstance(value, str)
+        and PLAIN_NAME.fullmatch(value) is not None
+        and (shape is None or shape.fullmatch(value) is not None)
+    )
+
+
+def require_name(
+    value: Any,
+    source: Path | str,
+    expected: str,
+    *,
+    row: int | None = None,
+    column: str | None = None,
+    shape: re.Pattern | None = None,
+    hint: str = "",
+) -> str:
+    """The one check of an id that becomes part of a path: InputError naming file, row, key and value otherwise."""
+    if is_name(value, shape):
+        return value
+    if isinstance(value, str) and len(value) > MAX_NAME_CHARACTERS:
+        hint = f"It is {len(value)} characters long; at most {MAX_NAME_CHARACTERS} fit in a file name everywhere"
+    elif isinstance(value, str) and any(character in value for character in "\r\n"):
+        hint = "It holds a line break"
+    elif isinstance(value, str) and ("/" in value or "\\" in value):
+        hint = "It holds a path separator; an id names one file, in the folder the build gives it"
+    raise InputError(source, expected, row=row, column=column, value=value, hint=hint)
 
 
 def primary_subtag(tag: str) -> str:
@@ -200,6 +238,12 @@ class Question:
             return [f"{self.id}_{option.code}" for option in self.options]
         return [self.id]
 
+    @property
+    def whole_numbers(self) -> bool:
+        """Whether its columns hold whole numbers only: codes, 0/1 ticks, or a numeric question without decimals.
+        The data package declares such a column integer, and every released file writes it so (`7`, never `7.0`)."""
+        return self.numeric is None or self.numeric.decimals == 0
+
 
 @dataclass(frozen=True)
 class Source:
@@ -256,6 +300,10 @@ class Codebook:
         """The expected microdata header for a population, in order: id, design columns, questions."""
         design = self.populations[population].design
         return ["respondent_id", *(design.columns() if design else []), *self.question_columns_of(population)]
+
+    def integer_columns_of(self, population: str) -> list[str]:
+        """The answer columns of a population that hold whole numbers (`Question.whole_numbers`)."""
+        return [column for q in self.questions_of(population) if q.whole_numbers for column in q.columns()]
 
     def question_columns_of(self, population: str) -> list[str]:
         """The microdata columns holding answers, in codebook order."""
@@ -464,6 +512,30 @@ class Publication:
         package; it just has no pages yet (build.py says so on its progress line)."""
         return [(tag, folder) for tag in self.languages if (folder := self.templates_for(tag)) is not None]
 
+    def pages(self, language: str) -> tuple[Path, list[str]]:
+        """The folder of `language`'s page templates and the templates in it that are pages (not partials: `_*`),
+        each path part a plain name (`require_name`): a page becomes `docs/[<tag>/]<page>.md` and a URL."""
+        templates_dir = self.templates_for(language) or self.content_dir / "templates" / language
+        if not templates_dir.is_dir():
+            raise InputError(templates_dir, f"a folder of page templates (*{TEMPLATE_SUFFIX})")
+        # Flat templates/ of the primary language: the other languages' folders in it are not its pages.
+        others = {templates_dir / tag for tag in self.languages if tag != language}
+        pages = sorted(
+            path.relative_to(templates_dir).as_posix()
+            for path in templates_dir.rglob(f"*{TEMPLATE_SUFFIX}")
+            if not path.name.startswith("_") and not any(path.is_relative_to(other) for other in others)
+        )
+        if not pages:
+            raise InputError(templates_dir, f"at least one page template named *{TEMPLATE_SUFFIX}")
+        for page in pages:
+            for part in page[: -len(TEMPLATE_SUFFIX)].split("/"):
+                require_name(
+                    part,
+                    templates_dir / page,
+                    f"a page template named with letters, digits and . _ + - (e.g. findings/usage{TEMPLATE_SUFFIX})",
+                )
+        return templates_dir, pages
+
     def docs_prefix(self, language: str) -> str:
         """Where a language's pages go under docs/: '' for the primary, '<tag>/' for the others."""
         return "" if language == self.primary else f"{language}/"
@@ -599,18 +671,6 @@ def line_of(entry: Any, key: str | None = None) -> int | None:
     return getattr(entry, "line", None)
 
 
-def refuse_long_id(value: str, what: str, path: Path, row: int | None, column: str) -> None:
-    """An id that names files is at most MAX_ID_CHARACTERS long (see there)."""
-    if len(value) > MAX_ID_CHARACTERS:
-        raise InputError(
-            path,
-            f"an id of at most {MAX_ID_CHARACTERS} characters ({what} ids name files)",
-            row=row,
-            column=column,
-            value=f"{value[:20]}... ({len(value)} characters)",
-        )
-
-
 def refuse_oversized(file: str | Path, size: int, limit: int, what: str, hint: str, setting: str = "") -> None:
     """A file larger than its limit is refused before it is read (a wrong file, or one built to exhaust memory);
     `setting` names where the limit is set."""
@@ -723,6 +783,8 @@ def _check_label_text(text: Any, value: dict, key: Any, source: Path, where: str
 
 # Content read without a publication.yml (tests reading one file) is checked for both languages, as before.
 DEFAULT_LANGUAGES = ("zh-Hans", "en")
+# Keys of a label mapping that are not languages (an option's or net's code, a band's edges).
+LABEL_KEYS = ("code", "codes", "from", "below")
 
 
 def _label(
@@ -734,6 +796,16 @@ def _label(
         for key, text in value.items():
             if any(serves(str(key), language) for language in languages):
                 _check_label_text(text, value, key, source, where, row)
+            elif isinstance(key, str) and LANGUAGE_TAG.match(key) and key not in LABEL_KEYS:
+                # Text in a language the publication does not declare would be dropped unseen: say so instead.
+                raise InputError(
+                    source,
+                    "text only in the declared languages (" + ", ".join(languages) + ")",
+                    row=line_of(value, key) or row,
+                    column=f"{where}.{key}",
+                    value=key,
+                    hint=f"Add {key} to publication.yml languages, or remove its text",
+                )
         texts = {
             str(key): str(text)
             for key, text in value.items()
@@ -850,7 +922,14 @@ def load_codebook(
     for pop_id, entry in raw_populations.items():
         row = line_of(raw_populations, pop_id)
         entry = _require_mapping(entry, path, f"populations.{pop_id}", row)
-        _require_visible(str(pop_id), path, "a population id", row, "populations")
+        require_name(
+            pop_id,
+            path,
+            "a lower_snake_case population id (e.g. residents)",
+            row=row,
+            column="populations",
+            shape=ID_PATTERN,
+        )
         if pop_id not in microdata:
             raise InputError(
                 meta_path,
@@ -877,9 +956,7 @@ def load_codebook(
         entry = _require_mapping(entry, path, where)
         row = line_of(entry)
         qid = entry.get("id")
-        if not isinstance(qid, str) or not ID_PATTERN.match(qid):
-            raise InputError(path, "a lower_snake_case question id", row=row, column=f"{where}.id", value=qid)
-        refuse_long_id(qid, "question", path, row, f"{where}.id")
+        require_name(qid, path, "a lower_snake_case question id", row=row, column=f"{where}.id", shape=ID_PATTERN)
         where = f"question {qid}"
         if qid in questions:
             raise InputError(
@@ -1131,11 +1208,9 @@ def load_indicators(path: Path, codebook: Codebook, languages: tuple[str, ...] =
         entry = _require_mapping(entry, path, f"indicators[{index}]")
         row = line_of(entry)
         iid = entry.get("id")
-        if not isinstance(iid, str) or not ID_PATTERN.match(iid):
-            raise InputError(
-                path, "a lower_snake_case indicator id", row=row, column=f"indicators[{index}].id", value=iid
-            )
-        refuse_long_id(iid, "indicator", path, row, f"indicators[{index}].id")
+        require_name(
+            iid, path, "a lower_snake_case indicator id", row=row, column=f"indicators[{index}].id", shape=ID_PATTERN
+        )
         where = f"indicator {iid}"
         if iid in lines:
             raise InputError(
@@ -1212,25 +1287,24 @@ def _setting(settings: dict, key: str, default: int, source: Path) -> int:
 
 def _check_name_and_version(meta: dict, source: Path) -> None:
     """`name` and `version` become file names (the download archive) and package identifiers: keep them plain."""
-    name = meta.get("name")
-    if not isinstance(name, str) or not PACKAGE_NAME.match(name):
-        raise InputError(
-            source,
-            "a package name of lower-case letters, digits and . _ - (e.g. city-survey-2022)",
-            row=line_of(meta, "name"),
-            column="name",
-            value=name,
-        )
+    require_name(
+        meta.get("name"),
+        source,
+        "a package name of lower-case letters, digits and . _ - (e.g. city-survey-2022)",
+        row=line_of(meta, "name"),
+        column="name",
+        shape=PACKAGE_NAME,
+    )
     version = meta.get("version")
-    if not isinstance(version, str) or not VERSION.match(version):
-        raise InputError(
-            source,
-            "a version such as 1.0.0, written as text",
-            row=line_of(meta, "version"),
-            column="version",
-            value=version,
-            hint="Quote a version YAML would read as a number" if isinstance(version, int | float) else "",
-        )
+    require_name(
+        version,
+        source,
+        "a version such as 1.0.0, written as text",
+        row=line_of(meta, "version"),
+        column="version",
+        shape=VERSION,
+        hint="Quote a version YAML would read as a number" if isinstance(version, int | float) else "",
+    )
 
 
 def _check_site_url(meta: dict, source: Path) -> None:
@@ -1238,14 +1312,17 @@ def _check_site_url(meta: dict, source: Path) -> None:
     url = meta.get("site_url")
     if url is None:
         return
-    if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url.strip()):
+    try:
+        site_address(url)
+    except ValueError:
         raise InputError(
             source,
-            "the site's published address, e.g. https://data.example.org/survey/",
+            "the site's published address: an absolute http(s) URL without quotes, angle brackets, spaces, "
+            "backslashes, control characters, query or fragment, e.g. https://data.example.org/survey/",
             row=line_of(meta, "site_url"),
             column="site_url",
             value=url,
-        )
+        ) from None
 
 
 def refuse_links_out_of(content_dir: Path) -> None:
@@ -1284,7 +1361,7 @@ def _languages(meta: dict, source: Path) -> tuple[str, ...]:
     if (
         not isinstance(declared, list)
         or not declared
-        or not all(isinstance(tag, str) and LANGUAGE_TAG.match(tag) for tag in declared)
+        or not all(is_name(tag, LANGUAGE_TAG) for tag in declared)
         or len({tag.lower() for tag in declared}) != len(declared)
     ):
         raise InputError(
@@ -1380,7 +1457,7 @@ def _with_designs(meta: dict, source: Path, codebook: Codebook) -> Codebook:
             value = entry.get(key)
             if value is None or (key == "fpc" and _is_number(value)):
                 continue
-            if not isinstance(value, str) or not ID_PATTERN.match(value) or value in taken:
+            if not is_name(value, ID_PATTERN) or value in taken:
                 expected = "a lower_snake_case column name"
                 if isinstance(value, str) and value in taken:
                     expected = f"a column name not used by {taken[value]}"
@@ -1515,3 +1592,78 @@ def _recodes(entry: dict, source: Path, codebook: Codebook, population: Populati
         coarsen=tuple(coarsen),
         top_code=tuple(top_code),
     )
+
+
+# What a released file lets a reader count back: one rule, applied before any work on the content alone
+# (`check_release`: any cross-tabulation cell may turn out small) and after protect on the cells it hid
+# (protect.check_recount).
+
+
+def recount_needs(pub: Publication, indicator: Indicator, breakdown_id: str, group: int, category: str) -> list | None:
+    """None when the released file of the indicator's population cannot give cell (group, category) of its
+    cross-tabulation by `breakdown_id` (nothing released, or a column it needs left out); else the other cells
+    [(group, category)] a reader needs shown to count it by difference: none when the file counts it directly (the
+    group and the category's codes released as themselves)."""
+    file = pub.released_file(indicator.population)
+    if file is None:
+        return None
+    question = pub.codebook.questions[indicator.question]
+    breakdown = pub.codebook.questions[breakdown_id]
+    codes = next((net.codes for net in indicator.nets if net.code == category), None) or (int(category),)
+    recodes = pub.release.of(indicator.population)
+    held = [c for c in pub.codebook.columns_of(indicator.population) if not recodes or c not in recodes.drop]
+    if not all(column in held for column in recount_columns(question, breakdown, codes)):
+        return None
+    group_classes = (recodes.classes(breakdown) if recodes else None) or {code: code for code in breakdown.codes}
+    others_in_group = [g for g in breakdown.codes if group_classes[g] == group_classes[group] and g != group]
+    extra_codes: list[int] = []
+    if question.type != "multi":
+        answer_classes = (recodes.classes(question) if recodes else None) or {c: c for c in question.codes}
+        touched = {answer_classes[c] for c in codes}
+        extra_codes = [c for c in question.codes if answer_classes[c] in touched and c not in codes]
+    known = [(str(g), category) for g in others_in_group]
+    known += [(str(g), str(c)) for g in (group, *others_in_group) for c in extra_codes]
+    return known
+
+
+def recount_columns(question: Question, breakdown: Question, codes: tuple[int, ...]) -> list[str]:
+    """The columns a reader needs to count a cross-tabulation cell: the breakdown's and the category's."""
+    answers = [f"{question.id}_{c}" for c in codes] if question.type == "multi" else [question.id]
+    return [breakdown.id, *answers]
+
+
+def recount_error(pub: Publication, indicator: Indicator, breakdown_id: str, group: str, category: str, hidden: bool):
+    """The InputError for a cell the released file lets a reader count back (`hidden`: protect did hide it)."""
+    question = pub.codebook.questions[indicator.question]
+    codes = next((net.codes for net in indicator.nets if net.code == category), None) or (int(category),)
+    cell = f"indicator {indicator.id}, breakdown {breakdown_id}, group {group}, category {category}"
+    expected = (
+        "no suppressed table cell that the released microdata can count back"
+        if hidden
+        else f"no cross-tabulation cell that the released microdata counts directly while cells under "
+        f"disclosure.min_cell ({pub.disclosure.min_cell}) are suppressed"
+    )
+    return InputError(
+        pub.released_file(indicator.population),
+        expected,
+        column=", ".join(recount_columns(question, pub.codebook.questions[breakdown_id], codes)),
+        value=f"{cell} [c]" if hidden else cell,
+        hint=f"Drop or coarsen {breakdown_id} in publication.yml public_use.{indicator.population}, or release: none",
+    )
+
+
+def check_release(pub: Publication) -> None:
+    """Refuses, before any work, a release policy that contradicts the suppression rules: a released file that
+    counts a cross-tabulation cell directly would give back any such cell that protect hides for being small, and
+    which cells are small only the data says (every wave anew). Cells counted by difference are judged after
+    protect, on the cells it hid (protect.check_recount)."""
+    if pub.release.policy == "none" or pub.disclosure.min_cell <= 1:
+        return
+    for indicator in pub.indicators:
+        question = pub.codebook.questions[indicator.question]
+        categories = [str(code) for code in question.codes] + [net.code for net in indicator.nets]
+        for breakdown_id in indicator.breakdowns:
+            for group in pub.codebook.questions[breakdown_id].codes:
+                for category in categories:
+                    if recount_needs(pub, indicator, breakdown_id, group, category) == []:
+                        raise recount_error(pub, indicator, breakdown_id, str(group), category, hidden=False)

@@ -228,6 +228,7 @@ class Values:
         return self._label_of(self.row(indicator, category, breakdown, group), "category_label")
 
     def group_label(self, indicator: str, breakdown: str, group: Any) -> str:
+        """The label of a breakdown group in the current language, as the table spells it."""
         self._require_indicator(indicator)
         first = self._categories[_key(indicator)][0]
         return self._label_of(self.row(indicator, first, breakdown, group), "group_label")
@@ -377,6 +378,8 @@ def _template_bound(name: str, function: Callable[..., Any]) -> Callable[..., An
             ) from None
 
     call.__name__ = name
+    call.__doc__ = function.__doc__
+    call.__wrapped__ = function  # type: ignore[attr-defined]  # inspect.signature shows the lookup's parameters
     return call
 
 

@@ -53,8 +53,10 @@ NUMERIC = ("integer", "number")
 
 
 def _text(value: Any) -> str:
+    """A text of the package; a mapping by language (a source's title in publication.yml) gives its first text, the
+    content's primary language, whichever languages it declares."""
     if isinstance(value, dict):
-        return str(value.get("zh") or value.get("en") or "")
+        return next((str(text) for text in value.values() if text), "")
     return "" if value is None else str(value)
 
 

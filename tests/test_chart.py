@@ -753,6 +753,18 @@ def test_a_chart_without_cjk_text_needs_no_cjk_font_and_one_with_it_does(monkeyp
         chart.render_editions(pub, table, {"zh-Hans": tmp_path / "zh", "en": tmp_path / "en"})
 
 
+def test_the_downloads_line_keeps_the_space_the_catalogue_puts_after_its_colon(tmp_path):
+    """English writes "Download: Data (CSV)", Chinese "下载：数据" (a full-width colon needs no space): the
+    catalogue decides, and escaping the sentence around the links must not drop its space."""
+    svg = tmp_path / "x.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"></svg>\n', encoding="utf-8")
+    output = chart.ChartOutput(id="x", title="T", alt="A", table=[], files={"svg": svg})
+    with i18n.language("en"):
+        assert '<p class="sp-chart-downloads">Download&#58; <a ' in chart.figure_html(output, "index")
+    with i18n.language("zh-Hans"):
+        assert '<p class="sp-chart-downloads">下载：<a ' in chart.figure_html(output, "index")
+
+
 def test_a_question_with_more_options_than_a_chart_can_show_is_refused_before_any_table(tmp_path):
     """The bars are counted from the codebook when charts.yml is read, before the microdata is loaded."""
     content = tmp_path / "tiny" / "publication"

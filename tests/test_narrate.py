@@ -325,6 +325,24 @@ def test_download_list_describes_every_staged_csv_with_its_size(tmp_path):
     assert "datasets/indicators.csv 22 B" in page
 
 
+def test_engine_made_file_names_go_into_link_targets_and_code_spans_as_they_are(tmp_path):
+    # A dot written as a character reference breaks a Markdown link target and shows literally in a code span.
+    template = (
+        "[`{{ workbook }}`]({{ data_root }}downloads/{{ workbook }}) [all]({{ data_root }}{{ archive }})\n"
+        "{% for f in downloads %}[`{{ f.name }}`]({{ data_root }}downloads/{{ f.path }})\n{% endfor %}"
+    )
+    pub = make_publication(tmp_path, {"page.md.j2": template})
+    datasets = tmp_path / "out" / "datasets"
+    datasets.mkdir(parents=True)
+    (datasets / "indicators.csv").write_text("a\n1\n", encoding="utf-8")
+    narrate.render_pages(pub, mini_table(), [], {}, tmp_path / "out" / "docs")
+    page = (tmp_path / "out" / "docs" / "page.md").read_text(encoding="utf-8")
+    assert "[`indicators.xlsx`](downloads/indicators.xlsx)" in page
+    assert "[all](downloads/mini-0.1.0.zip)" in page
+    assert "[`indicators.csv`](downloads/datasets/indicators.csv)" in page
+    assert "&#46;" not in page
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -136,3 +136,21 @@ def test_a_failing_build_interrupts_the_public_use_copy_instead_of_waiting_for_i
             time.sleep(0.5)  # the copy is under way on its thread
             raise InputError("a bad file", "something else")
     assert time.monotonic() - started < 10
+
+
+def test_a_full_release_holding_the_breakdowns_is_refused_before_any_microdata_is_read_or_chart_drawn(tmp_path):
+    """`release: full` of a file holding p_region while p_region cross-tabulations suppress small cells: refused on
+    the content alone, in the time it takes to read the content, not after tabulating and drawing."""
+    import io
+    import time
+
+    from surveypress import build
+
+    tiny_with(tmp_path, release="full", public_use=None)
+    progress = io.StringIO()
+    started = time.perf_counter()
+    with pytest.raises(InputError) as caught:
+        build.build(tmp_path / "tiny" / "publication", stream=progress)
+    assert time.perf_counter() - started < 2
+    assert progress.getvalue().startswith("spec") and "load" not in progress.getvalue()
+    assert "breakdown p_region" in str(caught.value.value) and "disclosure.min_cell (5)" in caught.value.expected

@@ -1,5 +1,5 @@
-"""`mkdocs serve` with the surveypress plugin: a changed template is built and served, an untouched page is not
-rewritten."""
+"""`surveypress serve` (`mkdocs serve` with the surveypress plugin): a changed template is built and served, an
+untouched page is not rewritten."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str, log: Path
 
 
 @pytest.mark.slow
-def test_mkdocs_serve_builds_and_serves_a_changed_template_and_leaves_untouched_pages_alone(tmp_path: Path) -> None:
+def test_surveypress_serve_builds_and_serves_a_changed_template_and_leaves_untouched_pages_alone(tmp_path: Path):
     project = tmp_path / "project"
     shutil.copytree(TINY, project)
     shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
@@ -58,8 +58,9 @@ def test_mkdocs_serve_builds_and_serves_a_changed_template_and_leaves_untouched_
     port = free_port()
     log = tmp_path / "serve.log"
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    # --dirty rebuilds only pages whose Markdown changed; it warns that it does so, which --strict would refuse.
-    command = [sys.executable, "-m", "mkdocs", "serve", "--dirty", "--no-strict", "-a", f"127.0.0.1:{port}"]
+    # `surveypress serve --dirty` is `mkdocs serve --dirty --no-strict` on 127.0.0.1: only pages whose Markdown changed
+    # are rebuilt.
+    command = [sys.executable, "-m", "surveypress", "serve", "--dirty", "--port", str(port)]
     with log.open("w", encoding="utf-8") as output:
         server = subprocess.Popen(command, cwd=project, stdout=output, stderr=subprocess.STDOUT, env=environment)
     try:

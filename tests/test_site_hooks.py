@@ -21,12 +21,61 @@ from surveypress.site_hooks import (
     site_url_for,
     split_search_index,
 )
+from surveypress.text import site_address
 
 
 def test_site_url_comes_from_publication_yml_first():
     assert site_url_for({"site_url": "https://data.example.org/jj"}, {"GITHUB_REPOSITORY": "a/b"}) == (
         "https://data.example.org/jj/"
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "published"),
+    [
+        ("https://data.example.org/jj", "https://data.example.org/jj/"),
+        ("HTTP://Data.Example.org", "http://data.example.org/"),
+        ("https://data.example.org:8443/a/b/", "https://data.example.org:8443/a/b/"),
+        ("https://example.org/a&b(1)/", "https://example.org/a%26b(1)/"),
+        ("https://\u4f8b\u5b50.\u4e2d\u56fd/\u8c03\u67e5/", "https://xn--fsqu00a.xn--fiqs8s/%E8%B0%83%E6%9F%A5/"),
+        ("https://[::1]:8000/x", "https://[::1]:8000/x/"),
+    ],
+)
+def test_a_site_address_is_re_serialised_with_one_slash_at_the_end_and_url_characters_only(given, published):
+    assert site_address(given) == published
+    assert site_address(published) == published
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        'https://example.org/"><script>alert(1)</script>',
+        "https://example.org/<svg>",
+        "https://example.org/x'",
+        "https://example.org/x\n",
+        "https://example.org/x\r",
+        "https://example.org/a b",
+        "https://example.org\\x",
+        "https://example.org/\x7f",
+        "https://example.org/\u200b",
+        "javascript:alert(1)",
+        "//example.org/",
+        "https://u@example.org/",
+        "https://example.org/?q=1",
+        "https://example.org/#x",
+        "https://example.org:0x50/",
+        "",
+        None,
+        3,
+    ],
+)
+def test_a_site_address_with_a_quote_bracket_space_backslash_control_character_or_other_scheme_is_refused(url):
+    with pytest.raises(ValueError):
+        site_address(url)
+
+
+def test_a_github_repository_that_makes_no_clean_address_gives_no_site_url():
+    assert site_url_for({}, {"GITHUB_REPOSITORY": 'owner/x"><script>'}) is None
 
 
 def test_site_url_defaults_to_the_github_pages_address_of_the_repository_on_actions():
@@ -163,3 +212,22 @@ def test_the_mkdocs_plugin_loads_without_pandas_or_pyarrow() -> None:
     code = "import sys, surveypress.mkdocs_plugin; print(sorted({'pandas', 'pyarrow', 'altair'} & set(sys.modules)))"
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
+
+
+def test_publication_texts_in_the_generated_config_read_back_as_the_same_text_never_as_a_tag_or_alias(tmp_path):
+    import shutil
+
+    from mkdocs.utils.yaml import yaml_load
+
+    from surveypress import site, spec
+
+    tiny = Path(__file__).resolve().parent / "fixtures" / "tiny"
+    shutil.copytree(tiny, tmp_path / "tiny")
+    title = '!!python/object/apply:os.system ["echo owned"]'
+    summary = "&anchor *alias !ENV [HOME] {{ 7*7 }} <script>alert(1)</script>\n# not a comment"
+    meta = tmp_path / "tiny" / "publication" / "publication.yml"
+    text = meta.read_text(encoding="utf-8").replace("zh: 小型测试调查", f"zh: {json.dumps(title)}")
+    meta.write_text(text + f"short_description: {json.dumps(summary)}\n", encoding="utf-8")
+    pub = spec.load_publication(tmp_path / "tiny" / "publication")
+    config = yaml_load(site.generated_config(pub, {pub.primary: ["index.md"]}))
+    assert (config["site_name"], config["site_description"]) == (title, summary)

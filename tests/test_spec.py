@@ -178,12 +178,40 @@ def test_a_yaml_syntax_error_names_the_file_and_its_row(content: Path) -> None:
     assert "indicators.yml" in str(error)
 
 
-def test_an_id_of_64_characters_is_accepted_and_one_of_65_refused(content: Path) -> None:
-    """Ids name files; SPSS's limit on variable names keeps them inside every file system's."""
-    longest = "p_" + "u" * 62
-    edit(content / "indicators.yml", "- id: p_used", f"- id: {longest}")
-    assert any(indicator.id == longest for indicator in spec.load_publication(content).indicators)
-    edit(content / "indicators.yml", f"- id: {longest}", f"- id: {longest}u")
+HOSTILE_SITE_URLS = [
+    'https://example.org/"><script>alert(1)</script>',
+    "https://example.org/'onmouseover=alert(1)",
+    "https://example.org/<svg onload=alert(1)>",
+    "https://example.org/survey/\n",
+    " https://example.org/survey/",
+    "https://example.org/a b/",
+    "https://example.org\\@evil.example/",
+    "https://example.org/\x00/",
+    "https://example.org/\u202e/",
+    "javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "//example.org/survey/",
+    "ftp://example.org/",
+    "https:///survey/",
+    "https://user:secret@example.org/",
+    "https://example.org/survey/?utm=1",
+    "https://example.org/survey/#top",
+    "https://example.org:99999/",
+    "data.example.org/survey",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_SITE_URLS)
+def test_a_site_url_that_is_not_a_plain_absolute_http_address_is_refused_naming_file_key_and_value(
+    content: Path, url: str
+) -> None:
+    meta = content / "publication.yml"
+    edit(meta, "version: 0.1.0\n", f"version: 0.1.0\nsite_url: {json.dumps(url)}\n")
     error = refusal(content)
-    assert (error.row, error.column) == (5, "indicators[1].id")
-    assert "expected an id of at most 64 characters (indicator ids name files)" in str(error)
+    assert (Path(error.file).name, error.row, error.column, error.value) == ("publication.yml", 4, "site_url", url)
+    assert "absolute http(s) URL" in error.expected
+
+
+def test_a_site_url_that_is_not_text_is_refused(content: Path) -> None:
+    edit(content / "publication.yml", "version: 0.1.0\n", "version: 0.1.0\nsite_url: [https://example.org/]\n")
+    assert refusal(content).column == "site_url"

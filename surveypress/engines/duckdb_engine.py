@@ -27,6 +27,7 @@ from surveypress import layout, load, numeric, rules
 from surveypress.design import Layout, cluster_sums, respondent_sums, unit_layout
 from surveypress.errors import InputError
 from surveypress.load import UTF8_BOM
+from surveypress.outputs import runs_as_formula
 from surveypress.spec import Codebook, Design, Question, Universe
 from surveypress.tasks import TOTAL, Counts, Sums, Task, universe_chain
 
@@ -523,6 +524,12 @@ def _recoded(column: str, column_type: str, classes: dict[int, int] | None) -> s
     return f"CASE {value} {cases} ELSE {value} END"
 
 
+def _released_number(column: str, whole: bool) -> str:
+    """SQL for a numeric question's raw cell as released: a whole number as BIGINT (`22`, never `22.0`), else a
+    double; empty as NULL. Its value is checked already (numeric.py), so the cast loses nothing."""
+    return f"CAST({_raw_number(column)} AS BIGINT)" if whole else _raw_number(column)
+
+
 def write_released(
     source: object,
     columns: list[str],
@@ -530,11 +537,14 @@ def write_released(
     target: Path,
     verbatim: tuple[str, ...] = (),
     connected: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    numbers: dict[str, bool] | None = None,
 ) -> None:
     """Writes a streamed file's released columns as CSV (or Parquet, when `target` ends in .parquet), with the
     public-use recodes applied (protect.py keeps the same rules for files read whole), in file order, without holding
     the file in memory. `verbatim` columns (a design's weights, strata and PSUs) are written as they are, not read as
-    answer codes. `connected` is given the connection first (another thread may `interrupt()` it)."""
+    answer codes; `numbers` names the numeric questions' columns, each with whether it holds whole numbers.
+    `connected` is given the connection first (another thread may `interrupt()` it)."""
+    numbers = numbers or {}
     connection = connect()
     if connected is not None:
         connected(connection)
@@ -546,6 +556,8 @@ def write_released(
         select += [
             (_quote(column) if as_parquet else f"CAST({_quote(column)} AS VARCHAR)") + f" AS {_quote(column)}"
             if column in verbatim
+            else f"{_released_number(column, numbers[column])} AS {_quote(column)}"
+            if column in numbers
             else f"{_recoded(column, types[column], classes.get(column))} AS {_quote(column)}"
             for column in columns[1:]
         ]
@@ -616,6 +628,10 @@ def write_typed_parquet(codebook: Codebook, population: str, source: object, tar
         design = codebook.populations[population].design
         # Design columns as the validated frame holds them: weights and sizes as doubles, codes as trimmed text.
         kept = _design_values(design, types) if design else {}
+        # A numeric question keeps its raw value: whole numbers as integers, others as doubles.
+        kept.update(
+            {q.id: _released_number(q.id, q.whole_numbers) for q in codebook.questions_of(population) if q.numeric}
+        )
         select = [f"CAST({_quote(columns[0])} AS VARCHAR) AS {_quote(columns[0])}"]
         select += [
             f"{kept[column] if column in kept else f'CAST({_value(column, types[column])} AS SMALLINT)'} AS "
@@ -763,10 +779,12 @@ def _check_design(
         earliest(group[6] for group in groups),
         earliest(group[7] for group in groups),
         earliest(group[3] for group in groups if group[0] == "") if design.strata else None,
+        earliest(group[3] for group in groups if runs_as_formula(group[0])) if design.strata else None,
         earliest(group[3] for group in groups if group[1] == "") if design.cluster else None,
+        earliest(group[3] for group in groups if runs_as_formula(group[1])) if design.cluster else None,
         earliest(group[8] for group in groups) if sized else None,
     )
-    for row in found[:4]:
+    for row in found[:6]:
         if row is not None:
             _raise_as_load(connection, codebook, population, name, row, design)
     # (stratum, PSU or '', respondents, smallest and largest population size) per PSU, or per stratum unclustered.
@@ -794,8 +812,8 @@ def _check_design(
         return unit_layout(design, [(stratum, cluster, n, None) for stratum, cluster, n, *_ in units])
     # The population-size rules hold per stratum; load.py words them on the rows (or stand-ins) that show them.
     alone = Design(weight=design.weight, fpc=design.fpc)
-    if found[4] is not None:
-        _raise_as_load(connection, codebook, population, name, found[4], alone)
+    if found[6] is not None:
+        _raise_as_load(connection, codebook, population, name, found[6], alone)
     if any(len(values) > 1 for values in sizes.values()):
         row = connection.execute(
             f"WITH s AS (SELECT h, arg_min(size, file_row_number) AS first, min(file_row_number) AS first_row "
