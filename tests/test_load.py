@@ -213,10 +213,15 @@ def open_sources(project: Path, stream_above: int, scratch: Path) -> None:
         sources.open_microdata(pub, scratch)
 
 
-def test_a_cell_longer_than_a_spreadsheet_holds_is_refused_naming_row_and_column(project: Path) -> None:
+@pytest.mark.parametrize("stream_above", [0, 1 << 40], ids=["streamed", "read whole"])
+def test_a_cell_longer_than_a_spreadsheet_holds_is_refused_naming_row_and_column(
+    project: Path, tmp_path: Path, stream_above: int
+) -> None:
     edit_people(project, "P-001,2,1,", "P-001,2,1" + "9" * 40_000 + ",")
     raise_file_limit(project, 2)
-    error = refusal(project)
+    with pytest.raises(InputError) as caught:
+        open_sources(project, stream_above, tmp_path)
+    error = caught.value
     assert (error.file, error.row, error.column) == (PEOPLE, 3, "p_used")
     assert error.value == "19999999999999999999... (40,001 characters)"
     assert "expected a cell of at most 32,767 characters" in str(error)
