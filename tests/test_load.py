@@ -283,3 +283,13 @@ def test_a_sparse_2_gb_file_is_refused_in_seconds_without_being_read_whole(
     )
     assert float(seconds) < 5, seconds
     assert int(megabytes) < 400, megabytes  # importing pandas and pyarrow is most of it; the file was 2,048 MB
+
+
+def test_a_row_longer_than_pyarrows_block_without_a_long_cell_is_named_as_ragged(project: Path) -> None:
+    """A row of two million commas outgrows pyarrow's 1 MB block ('straddling object'), yet holds no long cell: it is
+    read in one block and named as the ragged row it is."""
+    edit_people(project, "P-001,2,", "P-001,2" + "," * 2_000_000)
+    raise_file_limit(project, 4)
+    error = refusal(project)
+    assert error.row == 3
+    assert "expected 7 cells per row, like the header. This row has 2000006 cells" in str(error)
