@@ -45,7 +45,7 @@ from surveypress.draw import (
 from surveypress.errors import InputError
 from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
-from surveypress.spec import CHARTS, Publication, serves
+from surveypress.spec import CHARTS, Publication, meta_text, serves
 from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 
@@ -1208,26 +1208,48 @@ class EditionCharts:
         return charts
 
 
-DEFAULT_SOURCE = (
-    "Source: {{ (meta.get('sources') or [{}])[0].get('publisher', '') }}. Data: {{ meta.get('name', '') }} "
-    "{{ meta.get('version', '') }}. Licence: {{ (meta.get('licenses') or [{}])[0].get('name', '') }}."
-    "{% if meta.get('synthetic') %} Synthetic microdata: cross-tabulations say nothing about real respondents."
-    "{% endif %}"
-)
-
-
 def source_line(pub: Publication, values: Values) -> str:
     """The line under every chart and drawn into its downloads: publisher, data set, licence and, for synthetic
     data, the warning; from the `source` template of charts.yml (Jinja2 with `meta`; one string, or one per
-    language like a title), else an English default."""
+    language like a title), else `default_source` in the current language."""
     path = pub.content_dir / CHARTS_FILE
     document = pub.document(CHARTS_FILE)
     template = document.get("source") if isinstance(document, dict) else None
     if template is not None and not _is_text_or_texts(template):
         raise InputError(path, "a Jinja2 template string, or one per language", column="source", value=template)
     template = _in_language(template)
+    if not template:
+        return " ".join(default_source(pub).split())
     name = f"{path}, source"
-    return " ".join(render_string(template or DEFAULT_SOURCE, values, name=name, meta=pub.meta).split())
+    return " ".join(render_string(template, values, name=name, meta=pub.meta).split())
+
+
+def default_source(pub: Publication) -> str:
+    """The source line of a publication whose charts.yml gives none, from publication.yml in the current language:
+    publisher, title and version, licence and, for synthetic data, the warning; a part without its value is left out.
+    Each sentence carries the trailing space its language puts after it (none in Chinese)."""
+    meta = pub.meta
+    language = i18n.current()
+    publisher = _meta_piece((meta.get("sources") or [{}])[0].get("publisher"), language)
+    licence = _meta_piece((meta.get("licenses") or [{}])[0].get("name"), language)
+    parts = [_("Source: {publisher}. ").format(publisher=publisher)] if publisher else []
+    parts.append(
+        _("Data: {title}, version {version}. ").format(
+            title=meta_text(pub, "title", language) or str(meta.get("name", "")), version=meta.get("version", "")
+        )
+    )
+    if licence:
+        parts.append(_("Licence: {licence}. ").format(licence=licence))
+    if meta.get("synthetic"):
+        parts.append(_("Synthetic microdata: cross-tabulations say nothing about real respondents."))
+    return "".join(parts)
+
+
+def _meta_piece(value: Any, language: str) -> str:
+    """A publication.yml value given once or per language (a source's publisher), in `language`."""
+    if isinstance(value, dict):
+        return next((str(text) for key, text in value.items() if serves(str(key), language) and text), "")
+    return "" if value is None else str(value)
 
 
 @dataclass

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from surveypress import i18n, layout, sources
 from surveypress.errors import InputError
-from surveypress.i18n import _
+from surveypress.i18n import N_, _
 from surveypress.outputs import build_epoch, sha256_of
 from surveypress.spec import Publication, Question, meta_text
 
@@ -307,14 +307,19 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
     ]
     design = codebook.populations[population].design
     if design is not None:
-        for column, type_, title in (
-            (design.weight, "number", "Weight"),
-            (design.strata, "string", "Stratum"),
-            (design.cluster, "string", "Cluster (PSU)"),
-            (design.fpc if isinstance(design.fpc, str) else None, "number", "PSUs in the stratum's population"),
+        for column, type_, title, description in (
+            (design.weight, "number", N_("Weight"), N_("Sample design: weight")),
+            (design.strata, "string", N_("Stratum"), N_("Sample design: stratum")),
+            (design.cluster, "string", N_("Cluster (PSU)"), N_("Sample design: cluster (PSU)")),
+            (
+                design.fpc if isinstance(design.fpc, str) else None,
+                "number",
+                N_("PSUs in the stratum's population"),
+                N_("Sample design: PSUs in the stratum's population"),
+            ),
         ):
             if column:
-                fields.append(_field(column, type_, title, f"Sample design: {title.lower()}"))
+                fields.append(_field(column, type_, _(title), _(description)))
     for question in codebook.questions_of(population):
         fields.extend(_question_fields(pub, question))
     recodes = pub.release.of(population)
@@ -329,8 +334,10 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
                 for option in question.options:
                     labels.setdefault(classes[option.code], []).append(option.text(i18n.current()))
                 field["categories"] = [{"value": code, "label": " / ".join(names)} for code, names in labels.items()]
-                field["description"] += " / public-use: " + "; ".join(
-                    f"{code} = {'+'.join(str(c) for c, r in classes.items() if r == code)}" for code in labels
+                field["description"] += _(" / public-use: {codes}").format(
+                    codes="; ".join(
+                        f"{code} = {'+'.join(str(c) for c, r in classes.items() if r == code)}" for code in labels
+                    )
                 )
     expected = [field["name"] for field in fields]
     if header != expected:
@@ -476,15 +483,17 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
     ]
     if any(population.design for population in pub.codebook.populations.values()):
         fields[fields.index(next(f for f in fields if f["name"] == "ci_high")) + 1 : 0] = _design_fields()
-        interval = "With a declared design: the logit interval on the linearised standard error (t); else: "
+        interval = _(
+            "With a declared design: the logit interval on the linearised standard error (t); else: {otherwise}"
+        )
         weighted = {
-            "percent": "With a declared design: the weighted percent, sum(w*y) / sum(w) * 100; else: ",
+            "percent": _("With a declared design: the weighted percent, sum(w*y) / sum(w) * 100; else: {otherwise}"),
             "ci_low": interval,
             "ci_high": interval,
         }
         for field in fields:
             if field["name"] in weighted:
-                field["description"] = weighted[field["name"]] + field["description"]
+                field["description"] = weighted[field["name"]].format(otherwise=field["description"])
     return {
         "fields": fields,
         "missingValues": _table_missing(),
