@@ -188,16 +188,20 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
             schema = _microdata_schema(pub, population.id, header, relative)
             return ("microdata", f"microdata-{population.id}", title, description, schema)
     if relative == layout.INDICATORS:
-        return (
-            "indicators",
-            "indicators",
-            _("All indicators"),
+        about = (
             _(
+                "One row per indicator × group × category: count and base (respondents, unweighted), percent and "
+                "its 95% interval (weighted and design-based for a population with a declared sample design, else "
+                "count ÷ base with the Wilson interval), standard error, design effect, effective sample size, and "
+                "the reliability and suppression flags."
+            )
+            if _weighted(pub)
+            else _(
                 "One row per indicator × group × category: count, base, percent, 95% Wilson interval, and the "
                 "reliability and suppression flags."
-            ),
-            _indicator_schema(pub, None),
+            )
         )
+        return ("indicators", "indicators", _("All indicators"), about, _indicator_schema(pub, None))
     if relative.startswith(layout.INDICATOR_DIR + "/"):
         indicator_id = Path(relative).stem
         try:
@@ -457,7 +461,8 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
         ),
         _percent_field(
             "percent",
-            _("Percent"),
+            # A table of weighted populations only says so in its header (the workbook's too).
+            _("Percent (weighted)") if all(_designed(pub, population) for population in populations) else _("Percent"),
             _("count ÷ base × 100, two decimals; the options of a multiple-choice question can add up past 100"),
         ),
         _percent_field("ci_low", _("{level} interval, lower bound"), _("Wilson score interval, in percent")),
@@ -481,7 +486,7 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
         ),
         _field("flags", "string", _("Flags"), _("[u] low reliability, [c] suppressed, separated by spaces")),
     ]
-    if any(population.design for population in pub.codebook.populations.values()):
+    if _weighted(pub):
         fields[fields.index(next(f for f in fields if f["name"] == "ci_high")) + 1 : 0] = _design_fields()
         interval = _(
             "With a declared design: the logit interval on the linearised standard error (t); else: {otherwise}"
@@ -499,6 +504,15 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
         "missingValues": _table_missing(),
         "primaryKey": ["indicator", "breakdown", "group", "category"],
     }
+
+
+def _weighted(pub: Publication) -> bool:
+    """Whether some population declares a sample design: its percents and intervals are weighted, design-based."""
+    return any(_designed(pub, population) for population in pub.codebook.populations)
+
+
+def _designed(pub: Publication, population: str) -> bool:
+    return pub.codebook.populations[population].design is not None
 
 
 def _design_fields() -> list[dict[str, Any]]:
