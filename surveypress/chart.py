@@ -45,7 +45,7 @@ from surveypress.draw import (
 from surveypress.errors import InputError
 from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
-from surveypress.spec import CHARTS, ID_PATTERN, Publication, require_name, serves
+from surveypress.spec import CHARTS, ID_PATTERN, Publication, meta_text, require_name, serves
 from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 
@@ -139,6 +139,11 @@ class ChartSpec:
         )
 
 
+# Whether a chart's percents are weighted estimates (their population declares a sample design): none of them, all,
+# or some (a chart setting a weighted population beside an unweighted one).
+UNWEIGHTED, WEIGHTED, PARTLY_WEIGHTED = "none", "all", "some"
+
+
 @dataclass
 class ChartOutput:
     """What a page needs to show one chart. `files` maps a format (svg, png, csv, vl.json) to its path."""
@@ -154,6 +159,7 @@ class ChartOutput:
     columns: tuple[str, ...] = field(default=())
     drawn: bool = True  # False when the images came from the cache (cache.py)
     source: str = ""
+    weighting: str = UNWEIGHTED  # whether its percents are weighted estimates: none, all or some (`weighting`)
 
 
 # The data table's columns (message ids: the page shows them translated).
@@ -166,11 +172,52 @@ TABLE_COLUMNS = (
     N_("Sample size n"),
     N_("Flag"),
 )
+# A chart of weighted estimates names them so, and shows the unweighted n without a count: a weighted percent is not
+# count / n, and a count beside it would say it was. Where only some rows are weighted, each weighted percent says
+# so in its cell, under the plain header.
+WEIGHTED_TABLE_COLUMNS = (
+    N_("Category"),
+    N_("Population group"),
+    N_("Percent (weighted)"),
+    N_("{level} confidence interval"),
+    N_("Sample size n (unweighted)"),
+    N_("Flag"),
+)
+PARTLY_WEIGHTED_TABLE_COLUMNS = (
+    N_("Category"),
+    N_("Population group"),
+    N_("Percent"),
+    N_("{level} confidence interval"),
+    N_("Sample size n (unweighted)"),
+    N_("Flag"),
+)
 
 
-def table_columns() -> tuple[str, ...]:
-    """The data table's column headers in the current language."""
-    return tuple(_(name).format(level=interval_level()) for name in TABLE_COLUMNS)
+def table_columns(weighting: str = UNWEIGHTED) -> tuple[str, ...]:
+    """The data table's column headers in the current language, for a chart of `weighting` (`weighting()`)."""
+    names = {WEIGHTED: WEIGHTED_TABLE_COLUMNS, PARTLY_WEIGHTED: PARTLY_WEIGHTED_TABLE_COLUMNS}.get(
+        weighting, TABLE_COLUMNS
+    )
+    return tuple(_(name).format(level=interval_level()) for name in names)
+
+
+def weighting(frame: pd.DataFrame) -> str:
+    """Whether the chart's rows are weighted estimates: UNWEIGHTED, WEIGHTED or PARTLY_WEIGHTED."""
+    flags = _weighted_column(frame)
+    if not any(flags):
+        return UNWEIGHTED
+    return WEIGHTED if all(flags) else PARTLY_WEIGHTED
+
+
+def _weighted_column(frame: pd.DataFrame) -> list[bool]:
+    """Each row's `weighted` (a frame made without it, by an older cache entry or a test, is unweighted)."""
+    return [bool(flag) for flag in frame["weighted"].tolist()] if "weighted" in frame.columns else [False] * len(frame)
+
+
+def _weighted(pub: Publication, population: str) -> bool:
+    """A population's shares are weighted estimates when it declares a sample design (publication.yml `design`)."""
+    known = pub.codebook.populations.get(population)
+    return known is not None and known.design is not None
 
 
 _LEVELS: dict[str, str] = {}
@@ -533,6 +580,7 @@ def chart_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.DataFram
                     "position": position,
                     "indicator": series.indicator,
                     "population": str(row["population"]),
+                    "weighted": _weighted(pub, str(row["population"])),
                     "category": str(code),
                     "count": values.count(series.indicator, code),
                     "base": values.base(series.indicator),
@@ -626,6 +674,7 @@ def breakdown_rows(pub: Publication, values: Values, spec: ChartSpec) -> pd.Data
                     "position": position,
                     "indicator": series.indicator,
                     "population": str(row["population"]),
+                    "weighted": _weighted(pub, str(row["population"])),
                     "category": str(code),
                     "group": group,
                     "group_label": group_label,
@@ -691,6 +740,19 @@ def subtitle_lines(spec: ChartSpec, frame: pd.DataFrame, layout: Layout = NARROW
         first_base.setdefault(series, base)
     if spec.kind == "compare" or len({base for base in bases if not pd.isna(base)}) == 1:
         parts.append(_("; ").join(f"{series} n={base}" for series, base in first_base.items()))
+    # A weighted percent is not count / n: the drawing says which percents are weighted and that n is not.
+    weighted_rows = weighting(frame)
+    if weighted_rows == WEIGHTED:
+        parts.append(_("Weighted percentages; n is the unweighted number of respondents"))
+    elif weighted_rows == PARTLY_WEIGHTED:
+        names = dict.fromkeys(
+            series for series, weighted in zip(frame["series"], _weighted_column(frame), strict=True) if weighted
+        )
+        parts.append(
+            _("Weighted percentages: {series}; n is the unweighted number of respondents").format(
+                series=_("; ").join(names)
+            )
+        )
     parts.append(_("Black lines show the {level} confidence interval").format(level=interval_level()))
     if _any(frame["low"]):
         parts.append(_("[u] sample too small: for reference only"))
@@ -1089,8 +1151,8 @@ def alt_text(spec: ChartSpec, title: str, frame: pd.DataFrame) -> str:
     level = interval_level()
     # The rows series by series, each in its order (as a stable grouping by series_index gives them).
     by_series: dict[int, list[dict[str, Any]]] = {}
-    for row in _records(frame, ALT_TEXT_COLUMNS):
-        by_series.setdefault(row["series_index"], []).append(row)
+    for row, weighted in zip(_records(frame, ALT_TEXT_COLUMNS), _weighted_column(frame), strict=True):
+        by_series.setdefault(row["series_index"], []).append({**row, "weighted": weighted})
     for index in sorted(by_series):
         rows = by_series[index]
         items = []
@@ -1099,8 +1161,14 @@ def alt_text(spec: ChartSpec, title: str, frame: pd.DataFrame) -> str:
                 items.append(_("{label} [c] (not published, n={base})").format(label=row["label"], base=row["base"]))
                 continue
             flag = _(", [u] for reference only") if row["low"] else ""
+            # A weighted percent is not count / n: it is said to be weighted and stands beside n alone.
+            message = (
+                _("{label} {percent} weighted (n={base} respondents, {level} confidence interval {ci}{flag})")
+                if row["weighted"]
+                else _("{label} {percent} ({count} respondents, n={base}, {level} confidence interval {ci}{flag})")
+            )
             items.append(
-                _("{label} {percent} ({count} respondents, n={base}, {level} confidence interval {ci}{flag})").format(
+                message.format(
                     label=row["label"],
                     percent=row["percent_text"],
                     count=row["count"],
@@ -1115,11 +1183,19 @@ def alt_text(spec: ChartSpec, title: str, frame: pd.DataFrame) -> str:
 
 
 def table_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
-    """The data table's rows, keyed by the column headers in the current language (`table_columns`)."""
-    columns = table_columns()
+    """The data table's rows, keyed by the column headers in the current language (`table_columns`); a chart of
+    weighted estimates has no count column, and where only some rows are weighted their percents say so."""
+    weighted = weighting(frame)
+    columns = table_columns(weighted)
     rows = []
-    for row in _records(frame, TABLE_ROW_COLUMNS):
-        cells = (row["label"], row["series"], row["percent_text"], row["ci_text"], str(row["count"]))
+    for row, row_weighted in zip(_records(frame, TABLE_ROW_COLUMNS), _weighted_column(frame), strict=True):
+        percent = row["percent_text"]
+        if weighted == UNWEIGHTED:
+            cells: tuple[str, ...] = (row["label"], row["series"], percent, row["ci_text"], str(row["count"]))
+        else:
+            if weighted == PARTLY_WEIGHTED and row_weighted and percent != "[c]":
+                percent = _("{percent} weighted").format(percent=percent)
+            cells = (row["label"], row["series"], percent, row["ci_text"])
         rows.append(dict(zip(columns, (*cells, str(row["base"]), row["flags"]), strict=True)))
     return rows
 
@@ -1253,26 +1329,48 @@ class EditionCharts:
         return charts
 
 
-DEFAULT_SOURCE = (
-    "Source: {{ (meta.get('sources') or [{}])[0].get('publisher', '') }}. Data: {{ meta.get('name', '') }} "
-    "{{ meta.get('version', '') }}. Licence: {{ (meta.get('licenses') or [{}])[0].get('name', '') }}."
-    "{% if meta.get('synthetic') %} Synthetic microdata: cross-tabulations say nothing about real respondents."
-    "{% endif %}"
-)
-
-
 def source_line(pub: Publication, values: Values) -> str:
     """The line under every chart and drawn into its downloads: publisher, data set, licence and, for synthetic
     data, the warning; from the `source` template of charts.yml (Jinja2 with `meta`; one string, or one per
-    language like a title), else an English default."""
+    language like a title), else `default_source` in the current language."""
     path = pub.content_dir / CHARTS_FILE
     document = pub.document(CHARTS_FILE)
     template = document.get("source") if isinstance(document, dict) else None
     if template is not None and not _is_text_or_texts(template):
         raise InputError(path, "a Jinja2 template string, or one per language", column="source", value=template)
     template = _in_language(template)
+    if not template:
+        return " ".join(default_source(pub).split())
     name = f"{path}, source"
-    return " ".join(render_string(template or DEFAULT_SOURCE, values, name=name, meta=pub.meta).split())
+    return " ".join(render_string(template, values, name=name, meta=pub.meta).split())
+
+
+def default_source(pub: Publication) -> str:
+    """The source line of a publication whose charts.yml gives none, from publication.yml in the current language:
+    publisher, title and version, licence and, for synthetic data, the warning; a part without its value is left out.
+    Each sentence carries the trailing space its language puts after it (none in Chinese)."""
+    meta = pub.meta
+    language = i18n.current()
+    publisher = _meta_piece((meta.get("sources") or [{}])[0].get("publisher"), language)
+    licence = _meta_piece((meta.get("licenses") or [{}])[0].get("name"), language)
+    parts = [_("Source: {publisher}. ").format(publisher=publisher)] if publisher else []
+    parts.append(
+        _("Data: {title}, version {version}. ").format(
+            title=meta_text(pub, "title", language) or str(meta.get("name", "")), version=meta.get("version", "")
+        )
+    )
+    if licence:
+        parts.append(_("Licence: {licence}. ").format(licence=licence))
+    if meta.get("synthetic"):
+        parts.append(_("Synthetic microdata: cross-tabulations say nothing about real respondents."))
+    return "".join(parts)
+
+
+def _meta_piece(value: Any, language: str) -> str:
+    """A publication.yml value given once or per language (a source's publisher), in `language`."""
+    if isinstance(value, dict):
+        return next((str(text) for key, text in value.items() if serves(str(key), language) and text), "")
+    return "" if value is None else str(value)
 
 
 @dataclass
@@ -1402,8 +1500,9 @@ def write_chart(
         page=spec.page,
         subtitle=tuple(subtitle_lines(spec, frame)),
         note=spec.text("note", i18n.current(), Path(CHARTS_FILE)) if spec.note else "",
-        columns=table_columns(),
+        columns=table_columns(weighting(frame)),
         source=source,
+        weighting=weighting(frame),
     )
 
 
@@ -1452,6 +1551,11 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = layout.CHARTS,
         for fmt, label in DOWNLOADS
     )
     table_name = _("Data table: {title}").format(title=chart.title)
+    caption = chart.title
+    if chart.weighting == WEIGHTED:
+        caption = _("{title} (weighted estimates)").format(title=chart.title)
+    elif chart.weighting == PARTLY_WEIGHTED:
+        caption = _("{title} (partly weighted estimates)").format(title=chart.title)
     note = f'<p class="sp-chart-note">{esc(chart.note)}</p>' if chart.note else ""
     source = f'<p class="sp-chart-source">{esc(chart.source)}</p>' if chart.source else ""
     screen = chart.files.get("screen") or chart.files.get("svg")
@@ -1472,7 +1576,7 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = layout.CHARTS,
         )
     lines = [
         f'<figure class="sp-chart" id="chart-{url_text(chart.id)}">',
-        f"<figcaption>{esc(chart.title)}</figcaption>",
+        f"<figcaption>{esc(caption)}</figcaption>",
         image,
         source,
         f'<p class="sp-visually-hidden" id="{description_id}">{esc(chart.alt)}</p>',
@@ -1481,7 +1585,7 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = layout.CHARTS,
         f"<summary>{esc(summary)}</summary>",
         f'<div class="sp-table-scroll" role="region" aria-label="{esc(table_name)}" tabindex="0">',
         # A class keeps Material from wrapping the table in a second scrolling box.
-        f'<table class="sp-data"><caption>{esc(chart.title)}</caption>',
+        f'<table class="sp-data"><caption>{esc(caption)}</caption>',
         f"<thead><tr>{header}</tr></thead>",
         f"<tbody>{''.join(body_rows)}</tbody>",
         "</table></div>",

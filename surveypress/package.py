@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from surveypress import i18n, layout, sources
 from surveypress.errors import InputError
-from surveypress.i18n import _
+from surveypress.i18n import N_, _
 from surveypress.outputs import build_epoch, sha256_of
 from surveypress.spec import Publication, Question, meta_text
 
@@ -188,16 +188,20 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
             schema = _microdata_schema(pub, population.id, header, relative)
             return ("microdata", f"microdata-{population.id}", title, description, schema)
     if relative == layout.INDICATORS:
-        return (
-            "indicators",
-            "indicators",
-            _("All indicators"),
+        about = (
             _(
+                "One row per indicator × group × category: count and base (respondents, unweighted), percent and "
+                "its 95% interval (weighted and design-based for a population with a declared sample design, else "
+                "count ÷ base with the Wilson interval), standard error, design effect, effective sample size, and "
+                "the reliability and suppression flags."
+            )
+            if _weighted(pub)
+            else _(
                 "One row per indicator × group × category: count, base, percent, 95% Wilson interval, and the "
                 "reliability and suppression flags."
-            ),
-            _indicator_schema(pub, None),
+            )
         )
+        return ("indicators", "indicators", _("All indicators"), about, _indicator_schema(pub, None))
     if relative.startswith(layout.INDICATOR_DIR + "/"):
         indicator_id = Path(relative).stem
         try:
@@ -307,14 +311,19 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
     ]
     design = codebook.populations[population].design
     if design is not None:
-        for column, type_, title in (
-            (design.weight, "number", "Weight"),
-            (design.strata, "string", "Stratum"),
-            (design.cluster, "string", "Cluster (PSU)"),
-            (design.fpc if isinstance(design.fpc, str) else None, "number", "PSUs in the stratum's population"),
+        for column, type_, title, description in (
+            (design.weight, "number", N_("Weight"), N_("Sample design: weight")),
+            (design.strata, "string", N_("Stratum"), N_("Sample design: stratum")),
+            (design.cluster, "string", N_("Cluster (PSU)"), N_("Sample design: cluster (PSU)")),
+            (
+                design.fpc if isinstance(design.fpc, str) else None,
+                "number",
+                N_("PSUs in the stratum's population"),
+                N_("Sample design: PSUs in the stratum's population"),
+            ),
         ):
             if column:
-                fields.append(_field(column, type_, title, f"Sample design: {title.lower()}"))
+                fields.append(_field(column, type_, _(title), _(description)))
     for question in codebook.questions_of(population):
         fields.extend(_question_fields(pub, question))
     recodes = pub.release.of(population)
@@ -329,8 +338,10 @@ def _microdata_schema(pub: Publication, population: str, header: list[str], rela
                 for option in question.options:
                     labels.setdefault(classes[option.code], []).append(option.text(i18n.current()))
                 field["categories"] = [{"value": code, "label": " / ".join(names)} for code, names in labels.items()]
-                field["description"] += " / public-use: " + "; ".join(
-                    f"{code} = {'+'.join(str(c) for c, r in classes.items() if r == code)}" for code in labels
+                field["description"] += _(" / public-use: {codes}").format(
+                    codes="; ".join(
+                        f"{code} = {'+'.join(str(c) for c, r in classes.items() if r == code)}" for code in labels
+                    )
                 )
     expected = [field["name"] for field in fields]
     if header != expected:
@@ -450,7 +461,8 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
         ),
         _percent_field(
             "percent",
-            _("Percent"),
+            # A table of weighted populations only says so in its header (the workbook's too).
+            _("Percent (weighted)") if all(_designed(pub, population) for population in populations) else _("Percent"),
             _("count ÷ base × 100, two decimals; the options of a multiple-choice question can add up past 100"),
         ),
         _percent_field("ci_low", _("{level} interval, lower bound"), _("Wilson score interval, in percent")),
@@ -474,22 +486,33 @@ def _indicator_schema(pub: Publication, indicator_id: str | None) -> dict[str, A
         ),
         _field("flags", "string", _("Flags"), _("[u] low reliability, [c] suppressed, separated by spaces")),
     ]
-    if any(population.design for population in pub.codebook.populations.values()):
+    if _weighted(pub):
         fields[fields.index(next(f for f in fields if f["name"] == "ci_high")) + 1 : 0] = _design_fields()
-        interval = "With a declared design: the logit interval on the linearised standard error (t); else: "
+        interval = _(
+            "With a declared design: the logit interval on the linearised standard error (t); else: {otherwise}"
+        )
         weighted = {
-            "percent": "With a declared design: the weighted percent, sum(w*y) / sum(w) * 100; else: ",
+            "percent": _("With a declared design: the weighted percent, sum(w*y) / sum(w) * 100; else: {otherwise}"),
             "ci_low": interval,
             "ci_high": interval,
         }
         for field in fields:
             if field["name"] in weighted:
-                field["description"] = weighted[field["name"]] + field["description"]
+                field["description"] = weighted[field["name"]].format(otherwise=field["description"])
     return {
         "fields": fields,
         "missingValues": _table_missing(),
         "primaryKey": ["indicator", "breakdown", "group", "category"],
     }
+
+
+def _weighted(pub: Publication) -> bool:
+    """Whether some population declares a sample design: its percents and intervals are weighted, design-based."""
+    return any(_designed(pub, population) for population in pub.codebook.populations)
+
+
+def _designed(pub: Publication, population: str) -> bool:
+    return pub.codebook.populations[population].design is not None
 
 
 def _design_fields() -> list[dict[str, Any]]:

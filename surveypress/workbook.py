@@ -46,6 +46,13 @@ MARKERS = (
     ("[z]", N_("Not applicable.")),
     (N_("(blank)"), N_("In the flags column: no marker applies.")),
 )
+# Said on the cover and on each sheet whose table holds weighted estimates: a weighted percent is not count / base.
+WEIGHTED_NOTE = N_(
+    "Where a population declares a sample design, its percentages are weighted estimates with design-based "
+    "intervals; count and base are always unweighted respondents, on which reliability and suppression are judged."
+)
+# Design columns that a weighted row fills (tabulate.DESIGN_COLUMNS); a table without them is unweighted.
+DESIGN_COLUMNS = ("se", "deff")
 # Between the languages of one label (a heading, a column header) and of a sheet name (no "/" allowed there).
 LABEL_JOIN = " / "
 SHEET_JOIN = " "
@@ -116,11 +123,21 @@ def _cell(value: str, field: dict[str, Any]) -> Any:
     return value
 
 
+def _weighted(rows: list[list[str]]) -> bool:
+    """Whether a table's rows hold weighted estimates: some row fills a design column (se, deff)."""
+    if not rows:
+        return False
+    filled = [index for index, name in enumerate(rows[0]) if name in DESIGN_COLUMNS]
+    return any(row[index] not in ("", "[c]") for row in rows[1:] for index in filled)
+
+
 def build_workbook(package: dict[str, Any], root: Path) -> bytes:
     """The workbook of every `indicator` resource of the package, as bytes."""
     root = Path(root)
     created = dt.datetime.strptime(package["created"], "%Y-%m-%dT%H:%M:%SZ")
     tables = [resource for resource in package.get("resources", []) if resource.get("kind") == "indicator"]
+    table_rows = [_rows(root / resource["path"]) for resource in tables]
+    weighted = [_weighted(rows) for rows in table_rows]
     words = _Words(list(package.get("languages") or []))
     titles = words.field(package, "title")
     buffer = io.BytesIO()
@@ -161,6 +178,9 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
     ]
     lines.append((words.label(N_("About these tables")), heading_format))
     lines += [(text, None) for text in words.field(package, "description")]
+    if any(weighted):
+        lines.append((words.label(N_("Weighted estimates")), heading_format))
+        lines += [(text, None) for text in words.each(WEIGHTED_NOTE)]
     if package.get("synthetic"):
         lines.append((words.label(N_("Synthetic data")), heading_format))
         lines += [
@@ -216,8 +236,7 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
     contents.set_column(1, len(words.languages), 60, wrap)
     contents.set_column(len(words.languages) + 1, len(words.languages) + 1, 10)
     entries = [[notes_name, *words.each_language(N_("What the markers in the tables mean")), len(MARKERS)]]
-    for name, resource in zip(names, tables, strict=True):
-        rows = _rows(root / resource["path"])
+    for name, resource, rows in zip(names, tables, table_rows, strict=True):
         entries.append([name, *_per_language(resource, words), len(rows) - 1])
     headers = [
         words.label(N_("Sheet name")),
@@ -267,10 +286,11 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
     )
 
     # One worksheet per indicator table.
-    for number, (name, resource) in enumerate(zip(names, tables, strict=True), start=1):
+    for number, (name, resource, rows, is_weighted) in enumerate(
+        zip(names, tables, table_rows, weighted, strict=True), start=1
+    ):
         sheet = book.add_worksheet(name)
         fields = resource["schema"]["fields"]
-        rows = _rows(root / resource["path"])
         header, body = rows[0], rows[1:]
         by_name = {field["name"]: field for field in fields}
         table_titles = _per_language(resource, words)
@@ -280,17 +300,19 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
             if text
         )
         sheet.write_string(0, 0, title, title_format)
-        sheet.write_string(
-            1,
-            0,
-            words.label(
-                N_(
-                    "This worksheet contains one table. Markers such as [c] and [u] are explained in the {notes} "
-                    "worksheet."
-                ),
-                notes=notes_name,
-            ),
+        # A weighted table says so in the same row, so that its sheet is laid out as any other's.
+        about = (
+            N_(
+                "This worksheet contains one table of weighted estimates: percentages and their intervals are "
+                "weighted and design-based; count and base are unweighted respondents. Markers such as [c] and [u] "
+                "are explained in the {notes} worksheet."
+            )
+            if is_weighted
+            else N_(
+                "This worksheet contains one table. Markers such as [c] and [u] are explained in the {notes} worksheet."
+            )
         )
+        sheet.write_string(1, 0, words.label(about, notes=notes_name))
         sheet.write_string(
             2, 0, words.label(N_("Source: {path} in the data package (datapackage.json)."), path=resource["path"])
         )

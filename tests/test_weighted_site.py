@@ -4,12 +4,14 @@ figures match the reference library (svy)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from test_design import svy_shares
@@ -126,3 +128,30 @@ def test_every_charted_share_is_the_weighted_estimate_with_its_design_based_inte
             assert not pd.isna(expected["se"])
             drawn += 1
     assert drawn >= 2  # the tiny publication charts p_used: both of its categories
+
+
+def test_the_workbook_and_data_package_of_the_weighted_survey_say_which_tables_are_weighted_in_each_language(site):
+    """The cover says the estimates are weighted, and each sheet of a weighted population's table says so above it,
+    in Chinese and English; the unweighted population's sheet does not. The data package names the weighted
+    percent and the design columns in both languages (these texts came from the catalogues, not English code)."""
+    book = openpyxl.load_workbook(site / "docs/downloads/indicators.xlsx")
+    cover = [row[0] for row in book["封面 Cover"].iter_rows(values_only=True)]
+    assert "加权估计 / Weighted estimates" in cover
+    assert any("加权估计值" in line for line in cover) and any("weighted estimates" in line for line in cover)
+    for name, weighted in (("p_used", True), ("p_channels", True), ("p_satisfaction", True), ("f_size", False)):
+        about = book[name]["A2"].value
+        assert ("加权" in about and "weighted estimates" in about) is weighted, (name, about)
+        assert ("百分比（加权） / Percent (weighted)" in [cell.value.rsplit(" (", 1)[0] for cell in book[name][4]]) is (
+            weighted
+        ), name
+
+    package = json.loads((site / "datapackage.json").read_text(encoding="utf-8"))
+    resources = {resource["name"]: resource for resource in package["resources"]}
+    fields = {field["name"]: field for field in resources["microdata-people"]["schema"]["fields"]}
+    assert (fields["weight"]["title"], fields["weight"]["translations"]["en"]["title"]) == ("权数", "Weight")
+    assert fields["psu"]["description"] == "抽样设计：群（初级抽样单元）"
+    percent = {field["name"]: field for field in resources["indicators"]["schema"]["fields"]}["percent"]
+    assert percent["description"].startswith("声明了抽样设计时：加权百分比")
+    assert percent["translations"]["en"]["description"].startswith("With a declared design: the weighted percent")
+    assert "加权" in resources["indicators"]["description"]
+    assert "weighted" in resources["indicators"]["translations"]["en"]["description"]
