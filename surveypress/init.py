@@ -38,6 +38,7 @@ import yaml
 
 from surveypress import layout, readers
 from surveypress.errors import InputError
+from surveypress.init_universe import infer_universes
 
 CONTENT = "publication"
 NO_ANSWER = -9
@@ -237,7 +238,7 @@ def draft_from_statistical(
 
     draft.questions = _unique_ids(draft.questions)
     draft.microdata = microdata
-    _infer_universes(draft)
+    infer_universes(draft)
     draft.groups = _groups_of_ten(draft, source_language)
     return draft
 
@@ -342,52 +343,6 @@ def _groups_of_ten(draft: Draft, language: str) -> dict[str, dict[str, str]]:
         suffix = "" if count == 1 else f" {number}"
         groups.setdefault(page, {tag: say("questions", tag) + suffix for tag in draft.languages})
     return groups
-
-
-def _infer_universes(draft: Draft) -> None:
-    """For a question left empty for some respondents, the nearest earlier question whose answers say exactly who
-    was asked. What is found is marked as inferred; what is not is left for a person (the build then names a row)."""
-    assert draft.microdata is not None
-    no_answer = draft.no_answer
-    columns = {column: values for column, values in draft.microdata.items() if column != "respondent_id"}
-    # The codes were checked against the labels above, so every non-empty cell is a whole number.
-    data = {
-        column: pc.cast(pc.if_else(pc.equal(values, ""), "0", values), pa.int64()).to_numpy(zero_copy_only=False)
-        for column, values in columns.items()
-    }
-    empty = {column: pc.equal(values, "").to_numpy(zero_copy_only=False) for column, values in columns.items()}
-    for index, question in enumerate(draft.questions):
-        columns = [question.id] if question.type != "multi" else [f"{question.id}_{o.code}" for o in question.options]
-        answered = ~empty[columns[0]]
-        if answered.all():
-            continue
-        for target in reversed(draft.questions[:index]):
-            found = _universe_from(target, answered, data, empty, no_answer)
-            if found is not None:
-                question.universe = (target.id, found)
-                question.universe_note = f"inferred from the data: answered exactly when {target.id} is {found}"
-                break
-        else:
-            question.universe_note = "TODO: some respondents have no answer here; say who was asked"
-            draft.notes.append(f"{question.id}: left empty by some respondents, and no earlier question explains it")
-
-
-def _universe_from(
-    target: Question, answered: np.ndarray, data: dict[str, np.ndarray], empty: dict[str, np.ndarray], no_answer: int
-) -> list[int] | None:
-    if target.type == "multi":
-        ticked = {o.code: data[f"{target.id}_{o.code}"] == 1 for o in target.options}
-        codes = [code for code, mask in ticked.items() if mask.any() and answered[mask].all()]
-        if not codes:
-            return None
-        chose = np.logical_or.reduce([ticked[code] for code in codes])
-    else:
-        values, blank = data[target.id], empty[target.id]
-        codes = sorted({int(v) for v in values[answered & ~blank] if v != no_answer and v > 0})
-        if not codes or (answered & (blank | (values == no_answer))).any():
-            return None
-        chose = ~blank & np.isin(values, codes)
-    return codes if np.array_equal(chose, answered) else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -660,12 +615,14 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str]:
         "populations": {pop: {"title": {tag: say("respondents", tag) for tag in draft.languages}}},
         "questions": questions,
     }
-    text = _dump(codebook)
-    for question in draft.questions:
-        if question.universe_note:
-            text = text.replace(
-                f"- id: {question.id}\n", f"- id: {question.id}  # universe {question.universe_note}\n", 1
-            )
+    notes = {question.id: question.universe_note for question in draft.questions if question.universe_note}
+    # One pass over the text (a replace per note would grow with the square of the questions).
+    text = re.sub(
+        r"^- id: (\S+)$",
+        lambda line: f"{line[0]}  # universe {notes[line[1]]}" if line[1] in notes else line[0],
+        _dump(codebook),
+        flags=re.M,
+    )
     files[f"{content}/codebook.yml"] = header + text
 
     categorical = [q for q in draft.questions if q.type in ("single", "scale", "multi")]
@@ -725,9 +682,12 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str]:
         "",
     ]
     files[f"{content}/templates/index.md.j2"] = "\n".join(index)
+    on_page: dict[str, list[Question]] = {}
+    for question in categorical:
+        on_page.setdefault(question.group, []).append(question)
     for page, title in draft.groups.items():
         lines = [f"# {jinja_text(title[primary])}", "", banner]
-        for question in (q for q in categorical if q.group == page):
+        for question in on_page.get(page, []):
             lines += [
                 f'## {{{{ question("{question.id}").text.{attribute} }}}}',
                 "",
@@ -761,7 +721,10 @@ def _csv(columns: dict[str, pa.Array], order: list[str]) -> str:
 
 
 def _dump(value: Any) -> str:
-    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None)
+    # libyaml's emitter when PyYAML has it: the same text (astral characters escaped), ten times quicker on a codebook
+    # of thousands of questions.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(value, Dumper=dumper, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None)
 
 
 def _mkdocs(draft: Draft) -> str:
