@@ -75,7 +75,7 @@ def run(variables: int, profile: bool) -> None:
         if code == 2:
             print("    " + log.getvalue().strip().splitlines()[-1])
         if profiler:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
 def main() -> None:
