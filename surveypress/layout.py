@@ -33,6 +33,10 @@ CHARTS = "assets/charts"  # charts (other languages' under assets/charts/<tag>/)
 DOWNLOADS = "downloads"  # the archive, SHA256SUMS and a copy of each file in it
 CHARTS_DIR = f"{DOCS}/{CHARTS}"
 DOWNLOADS_DIR = f"{DOCS}/{DOWNLOADS}"
+# Page names a drafted or built site already uses at the docs root: the front page, the folders of charts ("assets")
+# and downloads, the search index, and the pages a publication adds beside its questions. `init` refuses an XLSForm
+# group whose page would take one (and a declared language's tag: docs/<tag>/ holds that language's pages).
+RESERVED_PAGES = ("index", "assets", "downloads", "search", "methods", "changelog", "cite", "reconciliation")
 # The outputs whose path no id decides (summaries only with numeric questions).
 FIXED = (INDICATORS, PUBLISHED_FIGURES, RECONCILIATION, DISCLOSURE, SUMMARIES, DATAPACKAGE, MANIFEST, GENERATED_CONFIG)
 

@@ -19,6 +19,7 @@ import difflib
 import re
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -111,22 +112,31 @@ def _unreadable(path: Path, name: str, error: Exception) -> InputError:
     )
 
 
-def read_statistical(path: Path, name: str, no_answer: int) -> tuple[dict[str, pa.Array], Any]:
+def read_statistical(path: Path, name: str, no_answer: int | Callable[[Any], int]) -> tuple[dict[str, pa.Array], Any]:
     """Text columns of an SPSS or Stata file, read `CHUNK_ROWS` cases at a time; user-missing values (SPSS missing
-    values and ranges, Stata's .a to .z) become the codebook's no-answer code."""
-    meta = statistical_metadata(path, name)
-    if not meta.number_rows:
+    values and ranges, Stata's .a to .z) become the codebook's no-answer code (or the code `no_answer(metadata)`
+    gives: init reads it off the file's own missing values).
+
+    Each chunk is read with `row_offset`/`row_limit` and no separate metadata pass: pyreadstat parses the whole
+    dictionary on every call, in time that grows faster than the number of variables."""
+    chunks: dict[str, list[pa.Array]] = {}
+    meta, code, offset = None, no_answer, 0
+    while True:
+        frame, chunk_meta = _call_readstat(
+            path, name, row_offset=offset, row_limit=CHUNK_ROWS, user_missing=True, disable_datetime_conversion=True
+        )
+        if meta is None:
+            meta = chunk_meta
+            code = no_answer(meta) if callable(no_answer) else no_answer
+            chunks = {column: [] for column in meta.column_names}
+        for column in meta.column_names:
+            chunks[column].append(_as_text(frame[column], meta, column, code))
+        offset += len(frame)
+        if len(frame) < CHUNK_ROWS:
+            break
+    if not offset:
         raise InputError(name, "at least one case", value="(no cases)")
-    reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
-    chunks: dict[str, list[pa.Array]] = {column: [] for column in meta.column_names}
-    try:
-        for frame, _ in pyreadstat.read_file_in_chunks(
-            reader, str(path), chunksize=CHUNK_ROWS, user_missing=True, disable_datetime_conversion=True
-        ):
-            for column in meta.column_names:
-                chunks[column].append(_as_text(frame[column], meta, column, no_answer))
-    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError) as error:
-        raise _unreadable(path, name, error) from None
+    meta.number_rows = offset
     return {column: pa.chunked_array(parts, type=pa.string()) for column, parts in chunks.items()}, meta
 
 

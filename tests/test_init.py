@@ -391,10 +391,10 @@ def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path
         column_labels={k: v for k, v in labels.items() if k in frame},
         variable_value_labels=value_labels("zh", "未回答"),
     )
-    read = init.readers.statistical_metadata
+    read = init.readers.read_statistical
 
-    def with_mr_set(path: Path, name: str):
-        meta = read(path, name)
+    def with_mr_set(path: Path, name: str, no_answer):
+        columns, meta = read(path, name, no_answer)
         meta.mr_sets = {
             "$p_channels": {
                 "type": "D",
@@ -404,9 +404,9 @@ def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path
                 "variable_list": ["cha", "chb", "chc"],
             }
         }
-        return meta
+        return columns, meta
 
-    monkeypatch.setattr(init.readers, "statistical_metadata", with_mr_set)
+    monkeypatch.setattr(init.readers, "read_statistical", with_mr_set)
     assert run_init(tmp_path, source, "--population", "people", "--languages", "zh-Hans,en")[0] == 0
 
     codebook = yaml.safe_load((tmp_path / "publication" / "codebook.yml").read_text(encoding="utf-8"))
@@ -431,3 +431,150 @@ def test_init_refuses_a_data_workbook_and_says_what_it_needs(tmp_path: Path) -> 
         " codebook from: name it in publication.yml instead\n"
     )
     assert not (tmp_path / "publication").exists()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Safety: init writes only inside the project, and drafts something sane from any file.
+
+
+def labelled_sav(path: Path) -> Path:
+    pyreadstat.write_sav(
+        people(), path, column_labels=variable_labels("zh"), variable_value_labels=value_labels("zh", "未回答")
+    )
+    return path
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("link", "target"),
+    [
+        ("publication/codebook.yml", "../OUTSIDE_codebook.yml"),  # dangling: init used to create the target
+        ("publication/charts.yml", "../outside/charts.yml"),  # an existing file outside
+        ("publication/templates", "../outside"),  # a folder
+        ("publication", "outside"),  # the content folder itself
+        ("datasets", "outside"),  # a folder above the converted microdata
+    ],
+)
+def test_init_refuses_a_symlink_in_the_project_and_writes_nothing_outside_it(
+    tmp_path: Path, link: str, target: str
+) -> None:
+    project = tmp_path / "project"
+    (project / "publication").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "charts.yml").write_text("theirs\n", encoding="utf-8")
+    source = labelled_sav(tmp_path / "people.sav")
+    if (project / link).is_dir():
+        (project / link).rmdir()
+    (project / link).symlink_to(target)
+    before = files_under(tmp_path)
+
+    code, report = run_init(project, source, "--population", "people")
+
+    assert code == 2, report
+    assert report.startswith(f"error: {link}: value 'a symlink to {target}': expected a file or folder that is not")
+    assert "Remove the link, or run init with --content naming a new folder" in report
+    assert "wrote" not in report
+    assert files_under(tmp_path) == before
+    assert (outside / "charts.yml").read_text(encoding="utf-8") == "theirs\n"
+
+
+def test_init_opens_each_new_file_so_that_a_symlink_put_there_later_is_not_followed(tmp_path: Path) -> None:
+    # The race the check cannot see: the link appears between the check and the write.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "publication.yml").symlink_to(tmp_path / "OUTSIDE.yml")
+    stream = io.StringIO()
+    with init.i18n.language("en"), pytest.raises(init.InputError, match="a symlink to"):
+        init.init_write._write_one(
+            os.open(project, init.init_write.DIRECTORY_FLAGS), project, "publication.yml", "x", stream
+        )
+    assert not (tmp_path / "OUTSIDE.yml").exists()
+
+
+def xlsform_with_groups(path: Path, groups: list[str]) -> None:
+    workbook = openpyxl.Workbook()
+    survey = workbook.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label::English (en)"])
+    for number, group in enumerate(groups):
+        survey.append(["begin group", group, f"Group {number}"])
+        survey.append(["select_one yesno", f"q{number}", f"Question {number}"])
+        survey.append(["end group"])
+    choices = workbook.create_sheet("choices")
+    choices.append(["list_name", "name", "label::English (en)"])
+    choices.append(["yesno", "1", "Yes"])
+    choices.append(["yesno", "2", "No"])
+    workbook.save(path)
+
+
+@pytest.mark.parametrize("group", ["index", "Downloads", "methods", "changelog", "assets", "en"])
+def test_an_xlsform_group_whose_page_the_site_already_has_is_refused(tmp_path: Path, group: str) -> None:
+    xlsform_with_groups(tmp_path / "form.xlsx", ["profile", group])
+    code, report = run_init(tmp_path, tmp_path / "form.xlsx")
+    assert code == 2
+    page = group.lower()
+    assert f"form.xlsx, row 5, column survey.name: value '{group}': expected a group name whose page name" in report
+    assert f"Its page would be {page}.md; rename the group" in report
+    assert not (tmp_path / "publication").exists()
+
+
+def test_two_xlsform_groups_with_one_page_name_are_refused(tmp_path: Path) -> None:
+    xlsform_with_groups(tmp_path / "form.xlsx", ["my_group", "My-Group"])
+    code, report = run_init(tmp_path, tmp_path / "form.xlsx")
+    assert code == 2
+    assert report.endswith(
+        "form.xlsx, row 5, column survey.name: value 'My-Group': expected a group name whose page name differs from"
+        " that of the group in row 2. Both would be page my-group.md; rename one of them\n"
+    )
+
+
+def test_names_too_long_for_a_file_name_are_cut_and_stay_unique(tmp_path: Path) -> None:
+    long_a, long_b = "a" * 299 + "x", "a" * 299 + "y"
+    xlsform_with_groups(tmp_path / "form.xlsx", ["g" * 300, "h" * 300])
+    workbook = openpyxl.load_workbook(tmp_path / "form.xlsx")
+    workbook["survey"]["B3"], workbook["survey"]["B6"] = long_a, long_b
+    workbook.save(tmp_path / "form.xlsx")
+    code, report = run_init(tmp_path, tmp_path / "form.xlsx")
+    assert code == 0, report
+    codebook = yaml.safe_load((tmp_path / "publication" / "codebook.yml").read_text(encoding="utf-8"))
+    ids = [question["id"] for question in codebook["questions"]]
+    pages = sorted(path.name.removesuffix(".md.j2") for path in (tmp_path / "publication" / "templates").iterdir())
+    assert len(set(ids)) == 2 and all(len(name) <= init.MAX_NAME for name in ids + pages)
+    assert all(init.spec.is_name(name, init.spec.ID_PATTERN) for name in ids)
+    assert all(init.spec.is_name(name) for name in pages) and len(pages) == 3  # index and the two groups
+
+
+def test_unique_ids_keep_within_the_name_limit() -> None:
+    names = init.Names()
+    taken = [names.take("b" * init.MAX_NAME) for _ in range(12)]
+    assert len(set(taken)) == 12 and all(len(name) <= init.MAX_NAME for name in taken)
+
+
+def test_a_file_with_more_variables_than_any_survey_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(init, "MAX_VARIABLES", 5)
+    code, report = run_init(tmp_path, labelled_sav(tmp_path / "people.sav"))
+    assert code == 2
+    assert report.endswith(
+        "people.sav: value '7 variables': expected at most 5 variables. No survey has that many; split the file, or"
+        " keep only the variables to publish\n"
+    )
+    assert not (tmp_path / "publication").exists()
+
+
+def test_charts_are_drafted_within_the_limits_and_every_question_keeps_its_indicator(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(init, "MAX_DRAFTED_CHARTS", 2)
+    monkeypatch.setattr(init, "MAX_CHART_OPTIONS", 3)  # p_satisfaction has more options
+    code, report = run_init(tmp_path, labelled_sav(tmp_path / "people.sav"), "--population", "people")
+    assert code == 0, report
+    charts = yaml.safe_load((tmp_path / "publication" / "charts.yml").read_text(encoding="utf-8"))["charts"]
+    indicators = yaml.safe_load((tmp_path / "publication" / "indicators.yml").read_text(encoding="utf-8"))
+    assert [chart["id"] for chart in charts] == ["p_region", "p_used"]
+    assert [indicator["id"] for indicator in indicators["indicators"]] == list(LABELS)
+    assert "p_satisfaction: more than 3 options, so no chart was drafted" in report
+    assert "p_channels: past the first 2 charts, so no chart was drafted" in report
