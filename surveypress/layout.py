@@ -30,7 +30,8 @@ GENERATED_CONFIG = "mkdocs.generated.yml"
 DOCS = "docs"  # pages: the primary language at the root, other languages under docs/<tag>/
 # Relative to DOCS, as pages link to them:
 CHARTS = "assets/charts"  # charts (other languages' under assets/charts/<tag>/)
-DOWNLOADS = "downloads"  # the archive, SHA256SUMS and a copy of each file in it
+DOWNLOADS = "downloads"  # the archive, its checksums and a copy of each file in it
+CHECKSUMS = "SHA256SUMS"  # the archive's SHA-256 (under DOWNLOADS), and every member's inside the archive
 CHARTS_DIR = f"{DOCS}/{CHARTS}"
 DOWNLOADS_DIR = f"{DOCS}/{DOWNLOADS}"
 # Page names a drafted or built site already uses at the docs root: the front page, the folders of charts ("assets")

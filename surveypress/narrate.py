@@ -21,7 +21,8 @@ The template vocabulary (so that no figure is ever typed into a page; REFERENCE.
   percentage can come from a whole count out of `base`);
 - `changelog` (changelog.yml, newest first), `downloads` (every staged CSV: path, kind, title, rows, size),
   `archive` (the path of the download archive under docs/), `workbook` (the file name of the indicator workbook
-  under docs/downloads/);
+  under docs/downloads/), `checksums` and `datapackage` (the paths of the archive's SHA256SUMS and of the data
+  package description under docs/);
 - `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path), `root` (the relative path to this language's
   pages: docs/ for the primary language, docs/<tag>/ for the others) and `data_root` (the relative path to docs/, where
   the shared `downloads/` are);
@@ -174,6 +175,8 @@ def page_environment(
         downloads=downloads,
         archive=url_text(f"{layout.DOWNLOADS}/{layout.archive(name, version)}"),
         workbook=url_text(WORKBOOK_NAME),
+        checksums=url_text(f"{layout.DOWNLOADS}/{layout.CHECKSUMS}"),
+        datapackage=url_text(f"{layout.DOWNLOADS}/{layout.DATAPACKAGE}"),
         interval_level=interval_level(),
         question=_question_lookup(pub),
         interval=_interval_lookup(values),

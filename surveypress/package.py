@@ -191,9 +191,9 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
         about = (
             _(
                 "One row per indicator × group × category: count and base (respondents, unweighted), percent and "
-                "its 95 percent interval (weighted and design-based for a population with a declared sample design, else "
-                "count ÷ base with the Wilson interval), standard error, design effect, effective sample size, and "
-                "the reliability and suppression flags."
+                "its 95 percent interval (weighted and design-based for a population with a declared sample "
+                "design, else count ÷ base with the Wilson interval), standard error, design effect, effective "
+                "sample size, and the reliability and suppression flags."
             )
             if _weighted(pub)
             else _(

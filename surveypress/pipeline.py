@@ -316,7 +316,7 @@ def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str
         "",
         *[f"- `{name}`" for name in members],
         "",
-        _("Check: {command}").format(command="`sha256sum -c SHA256SUMS`"),
+        _("Check: {command}").format(command=f"`sha256sum -c {layout.CHECKSUMS}`"),
         "",
     ]
     return "\n".join(lines)
@@ -340,7 +340,7 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
         {**descriptor, **release}, staging.root, staging.path(f"{DOWNLOADS_DIR}/{workbook.WORKBOOK_NAME}")
     )
     members[DATA_README] = data_readme(pub, sorted(members)).encode("utf-8")
-    members["SHA256SUMS"] = outputs.sha256sums_text(members).encode("utf-8")
+    members[layout.CHECKSUMS] = outputs.sha256sums_text(members).encode("utf-8")
     epoch = outputs.build_epoch(pub.meta, pub.changelog_entries)
     # Each file is also offered on its own, beside the package that describes it, so that a reader can take one
     # table, and a tool can read the package from the site (its resource paths resolve from there).
@@ -354,5 +354,7 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
         {f"{stem}/{name}": source for name, source in members.items()},
         epoch,
     )
-    outputs.write_text(staging.path(f"{DOWNLOADS_DIR}/SHA256SUMS"), outputs.sha256sums_text({archive.name: archive}))
+    outputs.write_text(
+        staging.path(f"{DOWNLOADS_DIR}/{layout.CHECKSUMS}"), outputs.sha256sums_text({archive.name: archive})
+    )
     return archive
