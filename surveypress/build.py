@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from surveypress import cache, fonts, layout, outputs, site_build, spec
+from surveypress import cache, fonts, layout, outputs, site_build, spec, tracking
 from surveypress.errors import InputError
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
@@ -86,6 +86,8 @@ def build(
     # Checks the content alone can fail, before any microdata is read or chart drawn.
     spec.check_release(pub)
     refuse_colliding_outputs(pub)
+    # Confidential microdata in git is published by the next push: said on every build, the build goes on.
+    tracking.warn_if_tracked(pub, progress.stream)
     # Nothing changed since the last build (inputs, code, libraries, fonts, options) and its outputs are intact:
     # a build would write the same bytes, so none is written. --check always builds.
     inputs = None if check else inputs_key(pub, engine)
