@@ -4,9 +4,11 @@ Takes: a `.sav`/`.zsav`/`.dta` file with variable and value labels, or an XLSFor
 sheets, optionally `settings`), and where to write (the content folder, default `publication/`).
 Gives: `publication.yml` (every required key, TODO where only a person knows the answer), `codebook.yml`,
 `indicators.yml` (one indicator per categorical question), `charts.yml` (one chart each), `changelog.yml`, an empty
-`published_figures.csv`, a page template per question group showing every chart under a "draft" banner, an index
-page, a `mkdocs.yml` when the project has none, and for SPSS/Stata the microdata converted to the codebook's CSV
-layout under `datasets/microdata/`. A file that already exists is never written over: init reports how it differs.
+`published_figures.csv`, and for SPSS/Stata the microdata converted to the codebook's CSV layout under
+`datasets/microdata/`; with them, from init_project.py, the page templates of every declared language (front page, a
+page per question group showing every chart under a "draft" banner, methods, downloads, changelog, cite), the
+project's `mkdocs.yml` and `.gitignore`. A file that already exists is never written over: init reports how it
+differs (mkdocs.yml and .gitignore, the project's own, are kept without a report).
 
 How the codebook is drafted:
 - variable label -> question text; value labels -> options (positive whole codes); SPSS measure `ordinal` -> scale;
@@ -23,7 +25,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 import os
 import re
 import sys
@@ -37,9 +38,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from surveypress import i18n, init_write, layout, readers, spec
+from surveypress import i18n, init_project, init_write, layout, readers, spec
 from surveypress.errors import InputError
 from surveypress.i18n import _
+from surveypress.init_project import jinja_text, say
 from surveypress.init_universe import infer_universes
 
 CONTENT = "publication"
@@ -52,7 +54,6 @@ MAX_DRAFTED_CHARTS = 300  # charts drafted in all (300 draw in about 30 s); late
 MAX_CHARTS_PER_PAGE = 50  # an XLSForm group with more questions shows the first 50 charts
 QUESTIONS_PER_PAGE = 10  # SPSS and Stata files have no groups: their charts go ten to a page
 MAX_NAME = spec.MAX_NAME_CHARACTERS  # ids and page names are file names: longer ones are cut and given a hash
-TEXT = yaml.safe_load((Path(__file__).with_name("init_text.yml")).read_text(encoding="utf-8"))
 CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 ID_NAMES = ("respondent_id", "id", "caseid", "case_id", "respid", "resp_id", "key", "_uuid", "instanceid", "_id")
 MULTI_COLUMN = re.compile(r"^(?P<question>.+)_(?P<code>[0-9]+)$")
@@ -63,12 +64,6 @@ SELECTED = re.compile(
     r"^selected\(\s*\$\{(?P<question>[A-Za-z_][\w.-]*)\}\s*,\s*(?:'(?P<q1>[^']*)'|\"(?P<q2>[^\"]*)\")\s*\)$"
 )
 SUPPORTED_RELEVANT = "${q} = 'x', selected(${q}, 'x'), or several of these about the same question joined by 'or'"
-
-
-def say(key: str, language: str, **values: str) -> str:
-    """init's text for a language (its primary subtag), English when that language has none."""
-    texts = TEXT[key]
-    return texts.get(language.split("-")[0].lower(), texts["en"]).format(**values)
 
 
 @dataclass
@@ -654,17 +649,6 @@ def _flow(value: Any) -> str:
     )
 
 
-def jinja_text(text: str) -> str:
-    """A Jinja2 expression printing `text` literally: a survey label never becomes template code."""
-    return "{{ " + json.dumps(text, ensure_ascii=False) + " }}"
-
-
-def _attribute(language: str) -> str:
-    """The `Label` attribute a template reads for a language on this branch (`.zh`/`.en`; i18n adds `| t`)."""
-    primary = language.split("-")[0].lower()
-    return primary if primary in ("zh", "en") else "en"
-
-
 def render(draft: Draft, content: str, today: str) -> dict[str, str]:
     """Every file init writes, project-relative path -> text."""
     primary = draft.languages[0]
@@ -705,6 +689,7 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str]:
             "  min_k: 3  # every combination of quasi-identifiers in published microdata must hold this many\n",
             "  quasi_identifiers:\n",
             f"    {pop}: []  # TODO: the questions that together could identify someone (age, district, ...)\n",
+            init_project.navigation(draft.languages, draft.groups, _flow),
         ]
     )
 
@@ -743,15 +728,17 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str]:
             "indicators": [{"id": q.id, "question": q.id, "title": q.text, "breakdowns": []} for q in categorical],
         }
     )
-    attribute = _attribute(primary)
     charts = [
         {
             "id": q.id,
             "page": q.group,
             "series": [{"indicator": q.id}],
             "sort": "none",
-            # The question's text in the main language; TODO: a title that states what the chart shows.
-            "title": jinja_text(q.text[primary]),
+            # The question's text (in each language when there are several, for each edition's charts);
+            # TODO: a title that states what the chart shows.
+            "title": jinja_text(q.text[primary])
+            if len(draft.languages) == 1
+            else {tag: jinja_text(q.text[tag]) for tag in draft.languages},
         }
         for q in categorical
         if q.charted
@@ -771,45 +758,14 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str]:
     files[f"{content}/published_figures.csv"] = (
         "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
     )
-    banner = f'!!! warning "{say("draft_title", primary)}"\n\n    {say("draft_banner", primary)}\n'
-    index = [
-        "{# Drafted by surveypress init: replace the TODO line with what only you can say. #}",
-        f"# {{{{ meta.title[{json.dumps(primary)}] }}}}",
-        "",
-        banner,
-        say("index_todo", primary),
-        "",
-        f"## {say('questions', primary)}",
-        "",
-    ]
-    index += [f"- [{jinja_text(title[primary])}]({page}.md)" for page, title in draft.groups.items()]
-    index += [
-        "",
-        f"## {say('downloads', primary)}",
-        "",
-        f"- [{say('all_data', primary)}]({{{{ root }}}}{{{{ archive }}}})",
-        "{% for file in downloads %}",
-        "- [`{{ file.path }}`]({{ root }}downloads/{{ file.path }})",
-        "{% endfor %}",
-        "",
-    ]
-    files[f"{content}/templates/index.md.j2"] = "\n".join(index)
-    on_page: dict[str, list[Question]] = {}
+    charted: dict[str, list[str]] = {}
     for question in (q for q in categorical if q.charted):
-        on_page.setdefault(question.group, []).append(question)
-    for page, title in draft.groups.items():
-        lines = [f"# {jinja_text(title[primary])}", "", banner]
-        for question in on_page.get(page, []):
-            lines += [
-                f'## {{{{ question("{question.id}").text.{attribute} }}}}',
-                "",
-                f'{{{{ chart("{question.id}") }}}}',
-                "",
-            ]
-        files[f"{content}/templates/{page}.md.j2"] = "\n".join(lines)
+        charted.setdefault(question.group, []).append(question.id)
+    files.update(init_project.page_templates(content, draft.languages, draft.groups, charted))
     if draft.microdata is not None:
         files[microdata_path] = _csv(draft.microdata, [c for c in _columns(draft)])
-    files["mkdocs.yml"] = _mkdocs(draft)
+    files["mkdocs.yml"] = init_project.MKDOCS
+    files[".gitignore"] = init_project.gitignore(content)
     return files
 
 
@@ -837,32 +793,6 @@ def _dump(value: Any) -> str:
     # of thousands of questions.
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     return yaml.dump(value, Dumper=dumper, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None)
-
-
-def _mkdocs(draft: Draft) -> str:
-    primary = draft.languages[0]
-    return "".join(
-        [
-            "# Drafted by `surveypress init`: a plain Material site for the pages build_tables.py generates.\n",
-            f"site_name: {_flow(draft.title[primary])}\n",
-            "docs_dir: docs\n",
-            "site_dir: site\n",
-            "use_directory_urls: false\n",
-            "strict: true\n",
-            "theme:\n",
-            "  name: material\n",
-            f"  language: {_flow(primary.split('-')[0].lower())}\n",
-            "  font: false\n",
-            "plugins:\n",
-            "  - search\n",
-            "markdown_extensions:\n",
-            "  - admonition\n",
-            "  - attr_list\n",
-            "  - md_in_html\n",
-            "  - tables\n",
-            "  - toc\n",
-        ]
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ from surveypress.i18n import _
 
 DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-KEEP = "mkdocs.yml"  # the project's own site configuration is kept as it is, without a report of how it differs
+# The project's own site configuration and ignore list are kept as they are, without a report of how they differ.
+KEEP = ("mkdocs.yml", ".gitignore")
 
 
 def parts_of(relative: str) -> list[str]:
@@ -130,7 +131,7 @@ def _compare(folder: int, project: Path, relative: str, name: str, text: str, st
         raise
     with os.fdopen(handle, "rb") as existing:
         current = existing.read().decode("utf-8", errors="replace")
-    if relative == KEEP:
+    if relative in KEEP:
         print(f"kept      {relative} (the project has its own)", file=stream)
         return 0
     if _without_date(current) == _without_date(text):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import pyreadstat
 import pytest
 import yaml
 
-from surveypress import build, init
+from surveypress import build, init, tracking
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny"
@@ -175,6 +176,78 @@ def test_the_drafted_site_shows_every_chart_under_a_draft_banner(from_sav: Path)
     assert (from_sav / "datapackage.json").is_file()
 
 
+def test_every_declared_language_gets_every_page_a_publication_needs(from_sav: Path) -> None:
+    pages = ["index.md", "questions.md", "methods.md", "downloads.md", "changelog.md", "cite.md"]
+    for edition in (from_sav / "docs", from_sav / "docs" / "en"):
+        assert sorted(path.name for path in edition.glob("*.md")) == sorted(pages)
+    english = (from_sav / "docs" / "en" / "methods.md").read_text(encoding="utf-8")
+    assert "# Methods" in english and not init.CJK.search(english.split("\n", 1)[1])
+    assert "# 方法说明" in (from_sav / "docs" / "methods.md").read_text(encoding="utf-8")
+    meta = yaml.safe_load((from_sav / "publication" / "publication.yml").read_text(encoding="utf-8"))
+    menu = meta["navigation"]
+    assert [item["page"] for item in menu[:2]] == ["index", "questions"]
+    assert [item["page"] for item in menu[2]["pages"]] == ["methods", "downloads", "changelog", "cite"]
+    assert menu[2]["section"] == {"zh-Hans": "数据与方法", "en": "Data and methods"}
+
+
+def test_the_drafted_mkdocs_yml_has_the_repositorys_own_site_settings(from_sav: Path) -> None:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # MkDocs reads python tags (the toc slugify function); compared here as what they name.
+    Loader.add_multi_constructor(
+        "tag:yaml.org,2002:python/", lambda loader, suffix, node: (suffix, loader.construct_mapping(node, deep=True))
+    )
+    drafted = yaml.load((from_sav / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+    repository = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+    repository.pop("site_author")
+    assert drafted == repository
+    assert drafted["INHERIT"] == "mkdocs.generated.yml" and drafted["extra"] == {"generator": False}
+    generated = yaml.safe_load((from_sav / "mkdocs.generated.yml").read_text(encoding="utf-8"))
+    assert "surveypress" in generated["plugins"] and generated["site_name"] == "小型测试调查"
+
+
+def git(project: Path, *words: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *words], cwd=project, capture_output=True, text=True, check=True)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_the_drafted_gitignore_keeps_the_microdata_out_and_a_build_warns_once_git_tracks_it(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    assert run_init(project, labelled_sav(project / "people.sav"), "--population", "people")[0] == 0
+    git(project, "init", "-q")
+    git(project, "add", ".")
+    tracked = git(project, "ls-files").stdout.splitlines()
+    assert "publication/codebook.yml" in tracked and "mkdocs.yml" in tracked
+    assert not [path for path in tracked if path.startswith("datasets/") or path.endswith(".sav")]
+    pub = init.spec.load_publication(project / "publication")
+    assert tracking.tracked_confidential(pub) == []
+
+    git(project, "add", "--force", "datasets/microdata/people.csv")
+    stream = io.StringIO()
+    with init.i18n.language("en"):
+        code = build.main(["--content", str(project / "publication"), "--no-site"], stream=stream, site=True)
+    assert code == 0, stream.getvalue()
+    warnings = [line for line in stream.getvalue().splitlines() if line.startswith("warning")]
+    assert warnings == [
+        "warning    datasets/microdata/people.csv is confidential microdata and git tracks it: whoever gets the"
+        " repository reads every answer. Run git rm --cached datasets/microdata/people.csv and keep it in"
+        " .gitignore, or declare it releasable in publication.yml (synthetic: true, or release: full with a"
+        " legal_basis)"
+    ]
+    # Declared releasable, it may be tracked: no warning.
+    meta = project / "publication" / "publication.yml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("synthetic: false", "synthetic: true"), encoding="utf-8")
+    assert tracking.warn_if_tracked(init.spec.load_publication(project / "publication"), io.StringIO()) == []
+
+
+def test_no_warning_about_tracked_microdata_outside_a_git_work_tree(from_sav: Path) -> None:
+    stream = io.StringIO()
+    assert tracking.warn_if_tracked(init.spec.load_publication(from_sav / "publication"), stream) == []
+    assert stream.getvalue() == ""
+
+
 def test_rerunning_init_on_a_changed_file_reports_the_difference_and_keeps_hand_edits(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
@@ -304,7 +377,9 @@ def test_an_xlsform_gives_languages_groups_and_universes(from_xlsform: Path) -> 
     assert questions["p_channels"]["universe"] == {"question": "p_used", "codes": [1]}
     assert questions["p_satisfaction"]["universe"] == {"question": "p_channels", "codes": [1, 2]}
     pages = sorted(p.name for p in (from_xlsform / "docs").glob("*.md"))
-    assert pages == ["index.md", "profile.md", "services.md"]
+    assert pages == sorted(
+        ["index.md", "profile.md", "services.md", *(f"{p}.md" for p in init.init_project.DATA_PAGES)]
+    )
     assert "# 基本情况" in (from_xlsform / "docs" / "profile.md").read_text(encoding="utf-8")
 
 
@@ -350,31 +425,80 @@ def test_the_surveypress_command_runs_init_as_a_console_script_and_as_python_m(t
         assert "usage: surveypress init" in result.stdout
 
 
-def test_the_readmes_own_survey_commands_give_a_site_with_every_chart(tmp_path: Path) -> None:
+def surveypress(project: Path, *words: str) -> subprocess.CompletedProcess:
+    """A `surveypress` command as a user runs it in the project folder, with this checkout's engine."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": "1767225600"}
+    command = [sys.executable, "-m", "surveypress", *words]
+    return subprocess.run(command, cwd=project, env=environment, capture_output=True, text=True, timeout=600)
+
+
+def html_pages(site: Path) -> dict[str, str]:
+    return {path.relative_to(site).as_posix(): path.read_text(encoding="utf-8") for path in site.rglob("*.html")}
+
+
+def page_titles(site: Path) -> list[str]:
+    return [match for page in html_pages(site).values() for match in re.findall(r"<title>(.*?)</title>", page)]
+
+
+def test_the_readmes_own_survey_commands_give_a_complete_styled_site(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
-    commands = [line.split("#")[0].split() for line in block.splitlines()]
-    commands = [words for words in commands if words and words[0] in ("surveypress", "mkdocs")]
-    assert [words[:2] for words in commands] == [["surveypress", "init"], ["surveypress", "build"], ["mkdocs", "build"]]
-    source = tmp_path / "my.sav"
+    lines = [line.split("#")[0].strip() for line in block.splitlines()]
+    # The test stands in for installing (this interpreter has surveypress), PATH and the new folder (tmp_path).
+    commands = [line for line in lines if line and not line.startswith(("make install", "export PATH=", "mkdir "))]
+    assert commands == ["surveypress init ~/my.sav", "surveypress build"]
+    source = tmp_path / "my.sav"  # no file label: the title is a TODO until publication.yml has one
     labels = value_labels("zh", "未回答")
     pyreadstat.write_sav(people(), source, column_labels=variable_labels("zh"), variable_value_labels=labels)
     project = tmp_path / "my-survey"
     project.mkdir()
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": "1767225600"}
-    for words in commands:
-        words = [str(source) if word == "~/my.sav" else word for word in words]
-        program = (
-            [sys.executable, "-m", "surveypress"] if words[0] == "surveypress" else [sys.executable, "-m", "mkdocs"]
-        )
-        result = subprocess.run(
-            [*program, *words[1:]], cwd=project, env=environment, capture_output=True, text=True, timeout=300
-        )
-        assert result.returncode == 0, (words, result.stderr)
-    page = (project / "site" / "questions.html").read_text(encoding="utf-8")
+
+    for command in commands:
+        words = [str(source) if word == "~/my.sav" else word for word in command.split()]
+        result = surveypress(project, *words[1:])
+        assert result.returncode == 0, (command, result.stderr)
+
+    site = project / "site"
+    pages = html_pages(site)
+    assert 'href="assets/stylesheets/site.css' in pages["index.html"]
+    assert not [name for name, page in pages.items() if "made with" in page.lower()]
     for question in LABELS:
-        assert f'id="chart-{question}"' in page
-    assert "草稿" in page
+        assert f'id="chart-{question}"' in pages["questions.html"]
+    assert "草稿" in pages["questions.html"]
+    assert {"methods.html", "downloads.html", "changelog.html", "cite.html"} <= set(pages)
+    # Every file offered under docs/downloads/ is linked from the downloads page, none named by hand.
+    offered = [
+        p.relative_to(project / "docs").as_posix() for p in (project / "docs/downloads").rglob("*") if p.is_file()
+    ]
+    assert {"downloads/my-0.1.0.zip", "downloads/datasets/indicators.csv"} <= set(offered)
+    assert not [path for path in offered if f'href="{path}"' not in pages["downloads.html"]]
+
+    assert any("TODO" in title for title in page_titles(site))
+    meta = project / "publication" / "publication.yml"
+    meta.write_text(re.sub(r"^title: .*$", "title: 我的调查", meta.read_text(encoding="utf-8"), flags=re.M))
+    result = surveypress(project, "build")
+    assert result.returncode == 0, result.stderr
+    assert "<title>我的调查</title>" in (site / "index.html").read_text(encoding="utf-8")
+    assert not [title for title in page_titles(site) if "TODO" in title]
+
+
+def test_an_english_only_publication_has_no_chinese_character_on_any_page(tmp_path: Path) -> None:
+    source = tmp_path / "people.dta"
+    pyreadstat.write_dta(
+        people(), source, column_labels=variable_labels("en"), variable_value_labels=value_labels("en", "No answer")
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    for words in (["init", str(source), "--languages", "en"], ["build"]):
+        result = surveypress(project, *words)
+        assert result.returncode == 0, (words, result.stderr)
+    assert not (project / "publication" / "templates" / "en").exists()  # the primary's templates are flat
+    pages = html_pages(project / "site")
+    assert {"index.html", "questions.html", "methods.html", "downloads.html", "changelog.html", "cite.html"} <= set(
+        pages
+    )
+    with_han = {name: init.CJK.findall(page)[:5] for name, page in pages.items() if init.CJK.search(page)}
+    assert not with_han
 
 
 def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path, monkeypatch) -> None:
@@ -545,7 +669,8 @@ def test_names_too_long_for_a_file_name_are_cut_and_stay_unique(tmp_path: Path) 
     pages = sorted(path.name.removesuffix(".md.j2") for path in (tmp_path / "publication" / "templates").iterdir())
     assert len(set(ids)) == 2 and all(len(name) <= init.MAX_NAME for name in ids + pages)
     assert all(init.spec.is_name(name, init.spec.ID_PATTERN) for name in ids)
-    assert all(init.spec.is_name(name) for name in pages) and len(pages) == 3  # index and the two groups
+    assert all(init.spec.is_name(name) for name in pages)
+    assert len(pages) == 3 + len(init.init_project.DATA_PAGES)  # index, the two groups and the data pages
 
 
 def test_unique_ids_keep_within_the_name_limit() -> None:
