@@ -29,6 +29,7 @@ written with DuckDB `COPY`; universes are inferred reading one converted column 
 
 from __future__ import annotations
 
+import csv
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -218,23 +219,29 @@ def _text_reader(path: Path, name: str, delimiter: str, notes: list[str]) -> tup
     if delimiter == "," and b"," not in first_line and b";" in first_line:
         delimiter = ";"  # spreadsheets in many locales export CSV with semicolons
         notes.append(_("{file}: columns separated by semicolons").format(file=path.name))
-    parse = pa_csv.ParseOptions(delimiter=delimiter)
+    # The header alone: rows are checked below, while DuckDB reads them.
+    parse = pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda row: "skip")
     try:
         header = pa_csv.open_csv(path, parse_options=parse).schema.names
     except pa.ArrowInvalid as error:
         raise _unreadable(path, name, error, []) from None
     _check_header(header, name)
     invalid = _Invalid()
-    reader = pa_csv.open_csv(
-        path,
-        read_options=pa_csv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))], skip_rows=1),
-        parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=invalid, newlines_in_values=True),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={f"c{i}": pa.string() for i in range(len(header))},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))], skip_rows=1),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, invalid_row_handler=invalid, newlines_in_values=True
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"c{i}": pa.string() for i in range(len(header))},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as error:  # pyarrow reads the first block at once
+        raise _unreadable(path, name, error, invalid.rows) from None
     return header, reader, invalid.rows
 
 
@@ -284,13 +291,26 @@ def _workbook_reader(path: Path, name: str, notes: list[str]) -> tuple[list[str]
     return header, table, []
 
 
+def _ragged_row(path: Path, width: int) -> int | None:
+    """The row number (header = 1) of the first row with another number of cells: pyarrow's stream does not say it,
+    so the file is read again, only when it has one."""
+    delimiter = TEXT_DELIMITERS.get(path.suffix.lower(), ",")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+        delimiter = ";" if delimiter == "," and "," not in first and ";" in first else delimiter
+        for number, cells in enumerate(csv.reader(handle, delimiter=delimiter), start=2):
+            if len(cells) != width:
+                return number
+    return None
+
+
 def _unreadable(path: Path, name: str, error: Exception, invalid: list[pa_csv.InvalidRow]) -> InputError:
     if invalid:
         row = invalid[0]
         return InputError(
             name,
             _("as many cells in every row as the header has ({columns})").format(columns=row.expected_columns),
-            row=row.number,
+            row=row.number or _ragged_row(path, row.expected_columns),
             value=row.text if len(row.text) <= 80 else row.text[:77] + "...",
             hint=_("The row has {cells}: a missing or extra delimiter, or an unclosed quote").format(
                 cells=row.actual_columns
