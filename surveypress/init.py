@@ -1,4 +1,5 @@
 """`surveypress init`: drafts a complete content folder from a labelled SPSS or Stata file, or from an XLSForm.
+A data file without labels (CSV, TSV, Parquet, a workbook's data sheet) is drafted by init_data.py, dispatched here.
 
 Takes: a `.sav`/`.zsav`/`.dta` file with variable and value labels, or an XLSForm workbook (`survey` and `choices`
 sheets, optionally `settings`), and where to write (the content folder, default `publication/`).
