@@ -1,4 +1,5 @@
 """`surveypress init`: drafts a complete content folder from a labelled SPSS or Stata file, or from an XLSForm.
+A data file without labels (CSV, TSV, Parquet, a workbook's data sheet) is drafted by init_data.py, dispatched here.
 
 Takes: a `.sav`/`.zsav`/`.dta` file with variable and value labels, or an XLSForm workbook (`survey` and `choices`
 sheets, optionally `settings`), and where to write (the content folder, default `publication/`).
@@ -28,7 +29,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -40,7 +41,7 @@ import yaml
 
 from surveypress import i18n, init_project, init_write, layout, readers, spec
 from surveypress.errors import InputError
-from surveypress.i18n import _
+from surveypress.i18n import N_, _
 from surveypress.init_project import jinja_text, say
 from surveypress.init_universe import infer_universes
 
@@ -63,6 +64,10 @@ EQUALS = re.compile(r"^\$\{(?P<question>[A-Za-z_][\w.-]*)\}\s*=\s*(?:'(?P<q1>[^'
 SELECTED = re.compile(
     r"^selected\(\s*\$\{(?P<question>[A-Za-z_][\w.-]*)\}\s*,\s*(?:'(?P<q1>[^']*)'|\"(?P<q2>[^\"]*)\")\s*\)$"
 )
+SOURCES = N_(
+    "a labelled .sav, .zsav or .dta file, an XLSForm workbook (sheets survey and choices), or a data file"
+    " (.csv, .tsv, .parquet, or a workbook .xlsx, .xlsm, .xls, .ods)"
+)
 SUPPORTED_RELEVANT = "${q} = 'x', selected(${q}, 'x'), or several of these about the same question joined by 'or'"
 
 
@@ -75,7 +80,7 @@ class Option:
 @dataclass
 class Question:
     id: str
-    type: str  # single | scale | multi
+    type: str  # single | scale | multi | numeric
     text: dict[str, str]
     options: list[Option]
     group: str
@@ -83,6 +88,7 @@ class Question:
     universe_note: str = ""
     charted: bool = False  # whether init drafts a chart for it (_choose_charts)
     choice_names: dict[str, int] = field(default_factory=dict)  # XLSForm choice name -> code
+    numeric: dict[str, Any] | None = None  # numeric questions: range, decimals, bands (the options are the bands)
 
 
 @dataclass
@@ -96,7 +102,9 @@ class Draft:
     questions: list[Question]
     groups: dict[str, dict[str, str]]  # group id -> title by language, in page order
     no_answer: int = NO_ANSWER
-    microdata: dict[str, pa.Array] | None = None  # codebook columns as text (SPSS/Stata only)
+    microdata: Mapping[str, pa.Array] | None = None  # codebook columns as text (SPSS/Stata and data files)
+    microdata_file: Path | None = None  # the converted microdata already written to a scratch file (init_data)
+    workspace: Any = None  # what keeps that scratch file (a TemporaryDirectory) while the draft lives
     notes: list[str] = field(default_factory=list)  # what init left out or guessed, for the person to check
 
 
@@ -649,12 +657,12 @@ def _flow(value: Any) -> str:
     )
 
 
-def render(draft: Draft, content: str, today: str) -> dict[str, str]:
-    """Every file init writes, project-relative path -> text."""
+def render(draft: Draft, content: str, today: str) -> dict[str, str | Path]:
+    """Every file init writes, project-relative path -> text (or a scratch file to copy)."""
     primary = draft.languages[0]
     pop = draft.population
     microdata_path = f"{layout.MICRODATA_DIR}/{pop}.csv"
-    files: dict[str, str] = {}
+    files: dict[str, str | Path] = {}
     header = (
         f"# Drafted by `surveypress init` from {draft.source.name} on {today}. TODO marks what only a person knows.\n"
     )
@@ -700,7 +708,9 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str]:
             "population": pop,
             "type": question.type,
             "text": question.text,
-            "options": [{"code": option.code, **option.labels} for option in question.options],
+            **(
+                question.numeric or {"options": [{"code": option.code, **option.labels} for option in question.options]}
+            ),
             "universe": {"question": question.universe[0], "codes": question.universe[1]}
             if question.universe
             else None,
@@ -721,7 +731,7 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str]:
     )
     files[f"{content}/codebook.yml"] = header + text
 
-    categorical = [q for q in draft.questions if q.type in ("single", "scale", "multi")]
+    categorical = [q for q in draft.questions if q.type in ("single", "scale", "multi", "numeric")]
     files[f"{content}/indicators.yml"] = header + _dump(
         {
             "breakdowns": {pop: []},
@@ -762,7 +772,9 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str]:
     for question in (q for q in categorical if q.charted):
         charted.setdefault(question.group, []).append(question.id)
     files.update(init_project.page_templates(content, draft.languages, draft.groups, charted))
-    if draft.microdata is not None:
+    if draft.microdata_file is not None:
+        files[microdata_path] = draft.microdata_file  # written by DuckDB, copied in by init_write
+    elif draft.microdata is not None:
         files[microdata_path] = _csv(draft.microdata, [c for c in _columns(draft)])
     files["mkdocs.yml"] = init_project.MKDOCS
     files[".gitignore"] = init_project.gitignore(content)
@@ -800,36 +812,39 @@ def _dump(value: Any) -> str:
 
 
 def draft(path: Path, name: str, arguments: argparse.Namespace) -> Draft:
+    from surveypress import init_data  # it builds on this module's drafting
+
     languages = [tag.strip() for tag in arguments.languages.split(",") if tag.strip()] if arguments.languages else None
     if not path.is_file():
-        raise InputError(name, "a labelled .sav, .zsav or .dta file, or an XLSForm workbook", hint="Check the path")
+        raise InputError(name, _(SOURCES), hint="Check the path")
     suffix = path.suffix.lower()
     if suffix in readers.STATISTICAL_SUFFIXES:
         return draft_from_statistical(path, name, arguments.population, languages, arguments.id_column)
     if is_xlsform(path, name):
         return draft_from_xlsform(path, name, arguments.population, languages)
-    raise InputError(
-        name,
-        "a labelled .sav, .zsav or .dta file, or an XLSForm workbook (sheets survey and choices)",
-        value=path.suffix
-        if suffix not in readers.WORKBOOK_SUFFIXES
-        else "a workbook without survey and choices sheets",
-        hint="A data workbook or CSV has no labels to draft a codebook from: name it in publication.yml instead",
-    )
+    if suffix in init_data.DATA_SUFFIXES or suffix in readers.WORKBOOK_SUFFIXES:
+        return init_data.draft_from_data(path, name, arguments.population, languages, arguments.id_column)
+    raise InputError(name, _(SOURCES), value=path.suffix)
 
 
 def parser() -> argparse.ArgumentParser:
     command = argparse.ArgumentParser(
         prog="surveypress init",
-        description="Draft a content folder (codebook, indicators, charts, pages) from a labelled SPSS/Stata file or"
-        " an XLSForm. Existing files are never overwritten: init reports how they differ.",
+        description="Draft a content folder (codebook, indicators, charts, pages) from a labelled SPSS/Stata file, an"
+        " XLSForm, or a data file (CSV, TSV, Parquet, a workbook's data sheet). Existing files are never overwritten:"
+        " init reports how they differ.",
         epilog="Exit codes: 0 every file written or unchanged, 1 some existing files differ (kept), 2 bad input.",
     )
-    command.add_argument("source", help="a .sav, .zsav or .dta file with labels, or an XLSForm (.xlsx)")
+    command.add_argument(
+        "source",
+        help="a .sav, .zsav or .dta file with labels, an XLSForm (.xlsx), or a .csv, .tsv, .parquet or data workbook",
+    )
     command.add_argument("--content", default=CONTENT, help="content folder to write (default: publication)")
     command.add_argument("--population", help="population id (default: from the file name)")
     command.add_argument("--languages", help="declared languages, comma-separated BCP 47 tags, primary first")
-    command.add_argument("--id-column", help="the respondent id variable (default: one named id, respondent_id, ...)")
+    command.add_argument(
+        "--id-column", help="the respondent id variable (default: one named id, respondent_id, ..., if unique)"
+    )
     return command
 
 

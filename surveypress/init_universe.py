@@ -86,6 +86,8 @@ def _fingerprint(weights: np.ndarray, mask: np.ndarray) -> int:
 
 def _choice_fingerprints(question: Question, columns: Columns, weights: np.ndarray) -> set[int]:
     """Fingerprints of the respondent sets that choosing some of the question's answers picks out."""
+    if question.type == "numeric":
+        return set()  # raw numbers, not answers a universe is made of
     if question.type == "multi":
         ticked = [columns.codes(column) == 1 for column in _columns_of(question)]
         ticked = [mask for mask in ticked if mask.any()]

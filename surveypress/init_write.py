@@ -1,6 +1,7 @@
 """Writing init's files into the project folder, never through a symlink and never outside it.
 
-Takes: the files init drafted (project-relative path -> text) and the project folder (the content folder's parent).
+Takes: the files init drafted (project-relative path -> text, or a scratch file to copy in: converted microdata of
+any size is streamed, never held) and the project folder (the content folder's parent).
 Gives: each new file written, each existing one compared and kept; a report line per file.
 
 Every path is checked before anything is written: a symlink anywhere below the project (the content folder, a
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import difflib
 import errno
+import filecmp
 import os
 import re
+import shutil
 import stat
 from pathlib import Path, PurePosixPath
 from typing import TextIO
@@ -24,6 +27,7 @@ from surveypress.i18n import _
 
 DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+COPY_BYTES = 1 << 20
 # The project's own site configuration and ignore list are kept as they are, without a report of how they differ.
 KEEP = ("mkdocs.yml", ".gitignore")
 
@@ -36,7 +40,7 @@ def parts_of(relative: str) -> list[str]:
     return list(parts)
 
 
-def check(files: dict[str, str], project: Path) -> None:
+def check(files: dict[str, str | Path], project: Path) -> None:
     """Refuses, before anything is written, a path whose folders or file are a symlink (or not a folder)."""
     seen: set[str] = set()
     for relative in files:
@@ -65,7 +69,7 @@ def _symlink_error(project: Path, below: str) -> InputError:
     )
 
 
-def write(files: dict[str, str], project: Path, stream: TextIO) -> int:
+def write(files: dict[str, str | Path], project: Path, stream: TextIO) -> int:
     """Writes each file that does not exist; reports the others as unchanged or, with a short diff, as differing.
     Returns how many differ."""
     check(files, project)
@@ -79,7 +83,7 @@ def write(files: dict[str, str], project: Path, stream: TextIO) -> int:
     return differ
 
 
-def _write_one(root: int, project: Path, relative: str, text: str, stream: TextIO) -> int:
+def _write_one(root: int, project: Path, relative: str, text: str | Path, stream: TextIO) -> int:
     *folders, name = parts_of(relative)
     folder = _open_folders(root, project, folders)
     try:
@@ -91,8 +95,12 @@ def _write_one(root: int, project: Path, relative: str, text: str, stream: TextI
             if error.errno == errno.ELOOP:
                 raise _symlink_error(project, relative) from None
             raise
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+        if isinstance(text, Path):
+            with os.fdopen(handle, "wb") as out, text.open("rb") as source:
+                shutil.copyfileobj(source, out, COPY_BYTES)
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+                out.write(text)
         print(f"wrote     {relative}", file=stream)
         return 0
     finally:
@@ -121,7 +129,7 @@ def _open_folders(root: int, project: Path, folders: list[str]) -> int:
     return current
 
 
-def _compare(folder: int, project: Path, relative: str, name: str, text: str, stream: TextIO) -> int:
+def _compare(folder: int, project: Path, relative: str, name: str, text: str | Path, stream: TextIO) -> int:
     """An existing file is kept: reported unchanged, or as differing with the first lines of a diff (returns 1)."""
     try:
         handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
@@ -129,6 +137,9 @@ def _compare(folder: int, project: Path, relative: str, name: str, text: str, st
         if error.errno == errno.ELOOP:
             raise _symlink_error(project, relative) from None
         raise
+    if isinstance(text, Path):
+        os.close(handle)
+        return _compare_file(project / relative, relative, text, stream)
     with os.fdopen(handle, "rb") as existing:
         current = existing.read().decode("utf-8", errors="replace")
     if relative in KEEP:
@@ -152,6 +163,15 @@ def _compare(folder: int, project: Path, relative: str, name: str, text: str, st
         print(f"    {line}", file=stream)
     if len(diff) > 40:
         print(f"    ... {len(diff) - 40} more lines", file=stream)
+    return 1
+
+
+def _compare_file(existing: Path, relative: str, scratch: Path, stream: TextIO) -> int:
+    """A data file is compared byte for byte, a block at a time; a diff of microdata would say nothing useful."""
+    if filecmp.cmp(existing, scratch, shallow=False):
+        print(f"unchanged {relative}", file=stream)
+        return 0
+    print(f"differs   {relative} (kept as it is; delete it and run init again to take the new one)", file=stream)
     return 1
 
 

@@ -542,17 +542,13 @@ def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path
     assert build.build(tmp_path / "publication", stream=io.StringIO()) is None
 
 
-def test_init_refuses_a_data_workbook_and_says_what_it_needs(tmp_path: Path) -> None:
-    workbook = openpyxl.Workbook()
-    workbook.active.append(["respondent_id", "p_region"])
-    workbook.active.append(["P-000", 1])
-    workbook.save(tmp_path / "answers.xlsx")
-    code, report = run_init(tmp_path, tmp_path / "answers.xlsx")
+def test_init_refuses_a_file_of_no_kind_it_reads_and_names_the_kinds_it_does(tmp_path: Path) -> None:
+    (tmp_path / "answers.txt").write_text("respondent_id,p_region\nP-000,1\n", encoding="utf-8")
+    code, report = run_init(tmp_path, tmp_path / "answers.txt")
     assert code == 2
     assert report.endswith(
-        "answers.xlsx: value 'a workbook without survey and choices sheets': expected a labelled .sav, .zsav or .dta"
-        " file, or an XLSForm workbook (sheets survey and choices). A data workbook or CSV has no labels to draft a"
-        " codebook from: name it in publication.yml instead\n"
+        "answers.txt: value '.txt': expected a labelled .sav, .zsav or .dta file, an XLSForm workbook (sheets survey"
+        " and choices), or a data file (.csv, .tsv, .parquet, or a workbook .xlsx, .xlsm, .xls, .ods)\n"
     )
     assert not (tmp_path / "publication").exists()
 

@@ -1,0 +1,727 @@
+"""`surveypress init` from a data file without labels: CSV, TSV, Parquet, or the data sheet of a workbook.
+
+Takes: the file and init's options (population, languages, the respondent id column).
+Gives: an init `Draft` whose codebook is read off the data, and the data converted to the codebook's CSV layout in a
+scratch file, which init writes to `datasets/microdata/<population>.csv` like the data of an SPSS or Stata file.
+
+How each column is read (cells trimmed; an empty cell is "not asked"):
+- the respondent id: `--id-column`, else the first column named like an id (`ID_NAMES`, or ending in `_id`) whose
+  values are unique and never empty; without one, init stops and asks for `--id-column`;
+- 0/1 columns named `<question>_<code>` (two or more) -> a multi question, as init reads them in SPSS files;
+- a column whose cells list answers joined by a separator (`a;b`, ODK's `a b`) -> a multi question, one option per
+  answer, when most answers also stand alone in some cell (so "Very satisfied" is not split);
+- whole numbers with at most `MAX_INTEGER_CODES` distinct values -> a single question keeping them as its codes
+  (negative ones are the no-answer code; with a 0 among them, codes 1..k in order); other text with at most
+  `MAX_OPTIONS` distinct answers -> a single question, the answers given codes 1..k in sorted order;
+- numbers otherwise (decimals, or many distinct whole numbers) -> a numeric question, its range the data's, its bands
+  cut at the quartiles;
+- anything else (many distinct answers, long answers) is free text: left out, and a note lists it. The codebook has
+  no type for text answers, and leaving them out keeps names and comments out of the released microdata.
+Every label only a person can word (question texts, integer codes) is drafted as `TODO` in each declared language.
+
+Why the data is converted rather than named in place: the build reads exactly the codebook's columns, named by
+question id, with codes; a data file has other names, free-text columns and text answers. Converting keeps one path
+for every source (as for SPSS and Stata), leaves the original file untouched, and releases only what the codebook
+declares. Cost: the file is streamed once into a scratch DuckDB database (a workbook is read whole by calamine, as the
+build reads one), profiled with a few aggregate queries (`approx_count_distinct`, min/max, capped distinct lists), and
+written with DuckDB `COPY`; universes are inferred reading one converted column at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from surveypress import init, readers
+from surveypress.errors import InputError
+from surveypress.i18n import _
+from surveypress.init_universe import infer_universes
+
+TEXT_DELIMITERS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+DATA_SUFFIXES = (*TEXT_DELIMITERS, ".parquet")
+MAX_OPTIONS = 50  # a column of text with more distinct answers is free text
+MAX_INTEGER_CODES = 20  # a column of whole numbers with more distinct values is numeric (age, income, a count)
+MAX_ANSWER_CHARACTERS = 100  # a longer answer is free text, not an option
+# Separators of multi-select answers in one cell, in the order they are tried: Wenjuanxing's ┋, then ;, |, comma,
+# and ODK/KoboToolbox's space.
+SEPARATORS = ("┋", ";", "|", ",", " ")
+WHOLE = "-?[0-9]{1,15}"
+NUMBER = "-?[0-9]{1,15}(\\.[0-9]{1,9})?"
+NEGATIVE = "-[0-9]{1,15}"
+ID_ENDING = re.compile(r"(^|_)id$", re.I)
+BAND_QUANTILES = (0.25, 0.5, 0.75)
+COLUMNS_PER_QUERY = 100  # profiling aggregates are asked for this many columns at a time
+HEAD_BYTES = 1 << 16
+SPACES = "' ' || chr(9) || chr(13) || chr(10) || chr(160) || chr(12288)"  # trimmed off every cell (SQL)
+
+
+@dataclass
+class Column:
+    """What the profile says of one column of the file (cells trimmed, '' empty)."""
+
+    position: int
+    name: str  # as in the file's header
+    filled: int = 0
+    distinct: int = 0  # approximate (HyperLogLog)
+    longest: int = 0
+    numbers: int = 0
+    wholes: int = 0
+    decimals: int = 0
+    minimum: str = ""  # the smallest and largest number, as written
+    maximum: str = ""
+    control: bool = False  # some cell holds a control character
+    separated: dict[str, int] = field(default_factory=dict)  # separator -> cells holding it
+    values: list[str] | None = None  # the distinct answers, when few enough to be options
+
+    @property
+    def sql(self) -> str:
+        return f"c{self.position}"  # the scratch table's names: the file's own never enter a query
+
+    @property
+    def numeric(self) -> bool:
+        return self.filled > 0 and self.numbers == self.filled
+
+
+@dataclass
+class Planned:
+    """A drafted question and the SQL expression of each of its microdata columns (NULL = not asked)."""
+
+    question: init.Question
+    expressions: dict[str, str]
+
+
+def draft_from_data(
+    path: Path, name: str, population: str | None, languages: list[str] | None, id_column: str | None
+) -> init.Draft:
+    workspace = tempfile.TemporaryDirectory(prefix="surveypress-init-")
+    scratch = Path(workspace.name)
+    notes: list[str] = []
+    with duckdb.connect(str(scratch / "profile.duckdb")) as con:
+        con.execute(f"SET temp_directory = {_literal(str(scratch / 'spill'))}")
+        header = _load(con, path, name, notes)
+        rows = con.execute("SELECT count(*) FROM source").fetchone()[0]
+        if not rows:
+            raise InputError(name, _("at least one respondent row below the header"), row=2, value=_("(header only)"))
+        columns = _profile(con, header)
+        respondent = _respondent_column(con, columns, id_column, name)
+        texts = header + [value for column in columns for value in column.values or []]
+        source_language = init.language_of(texts)
+        languages = languages or [source_language]
+        draft = init.Draft(
+            source=path,
+            source_name=name,
+            population=population or init.identifier(path.stem, "survey"),
+            name=re.sub(r"[^a-z0-9._-]+", "-", path.stem.lower()).strip("-._") or "survey",
+            languages=languages,
+            title={tag: f"{init.say('todo', tag)}: {path.stem}" for tag in languages},
+            questions=[],
+            groups={},
+            notes=notes,
+        )
+        draft.no_answer = _no_answer_below([float(c.minimum) for c in columns if _is_numeric(c, respondent)])
+        planned = _plan(con, columns, respondent, draft, source_language)
+        draft.questions = [plan.question for plan in planned]
+        microdata = scratch / "microdata.parquet"
+        _convert(con, respondent, planned, microdata, scratch / "microdata.csv")
+    draft.microdata = ParquetColumns(microdata)
+    draft.microdata_file = scratch / "microdata.csv"
+    draft.workspace = workspace  # the scratch folder lives as long as the draft
+    infer_universes(draft)
+    init._choose_charts(draft)
+    draft.groups = init._groups_of_ten(draft, source_language)
+    return draft
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading the file into a scratch table of text columns c0, c1, ... in file order.
+
+
+def _load(con: duckdb.DuckDBPyConnection, path: Path, name: str, notes: list[str]) -> list[str]:
+    """Streams the file into the table `source` (text, trimmed); gives its header."""
+    suffix = path.suffix.lower()
+    if suffix in TEXT_DELIMITERS:
+        header, reader, invalid = _text_reader(path, name, TEXT_DELIMITERS[suffix], notes)
+    elif suffix == ".parquet":
+        header, reader, invalid = _parquet_reader(path, name)
+    else:
+        header, reader, invalid = _workbook_reader(path, name, notes)
+    con.register("incoming", reader)
+    trimmed = ", ".join(f"trim(c{i}, {SPACES}) AS c{i}" for i in range(len(header)))
+    try:
+        con.execute(f"CREATE TABLE source AS SELECT {trimmed} FROM incoming")
+    except (duckdb.Error, pa.ArrowInvalid) as error:
+        raise _unreadable(path, name, error, invalid) from None
+    finally:
+        con.unregister("incoming")
+    return header
+
+
+def _check_header(header: list[str], name: str) -> None:
+    """A name in every header cell, each once, within init's limit of variables."""
+    if len(header) > init.MAX_VARIABLES:
+        raise InputError(
+            name,
+            _("at most {limit} variables").format(limit=f"{init.MAX_VARIABLES:,}"),
+            value=f"{len(header):,} variables",
+            hint=_("No survey has that many; split the file, or keep only the variables to publish"),
+        )
+    seen: dict[str, int] = {}
+    for position, column in enumerate(header, start=1):
+        if not column.strip() or re.search(r"[\x00-\x1f\x7f]", column):
+            raise InputError(
+                name,
+                _("a name of printable characters in every header cell"),
+                row=1,
+                column=f"({position})",
+                value=column,
+            )
+        if column in seen:
+            raise InputError(
+                name,
+                _("each column name once"),
+                row=1,
+                column=column,
+                value=column,
+                hint=_("The name appears in columns {first} and {second}").format(first=seen[column], second=position),
+            )
+        seen[column] = position
+
+
+class _Invalid:
+    """pyarrow's handler of a ragged row: keeps the row to name it, and stops the reading."""
+
+    def __init__(self) -> None:
+        self.rows: list[pa_csv.InvalidRow] = []
+
+    def __call__(self, row: pa_csv.InvalidRow) -> str:
+        self.rows.append(row)
+        return "error"
+
+
+def _text_reader(path: Path, name: str, delimiter: str, notes: list[str]) -> tuple[list[str], Any, list]:
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    if not head.lstrip(b"\xef\xbb\xbf").strip():
+        raise InputError(name, _("a header row, then one row per respondent"), row=1, value=_("(empty file)"))
+    first_line = head.lstrip(b"\xef\xbb\xbf").splitlines()[0]
+    if delimiter == "," and b"," not in first_line and b";" in first_line:
+        delimiter = ";"  # spreadsheets in many locales export CSV with semicolons
+        notes.append(_("{file}: columns separated by semicolons").format(file=path.name))
+    # The header alone: rows are checked below, while DuckDB reads them.
+    parse = pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda row: "skip")
+    try:
+        header = pa_csv.open_csv(path, parse_options=parse).schema.names
+    except pa.ArrowInvalid as error:
+        raise _unreadable(path, name, error, []) from None
+    _check_header(header, name)
+    invalid = _Invalid()
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))], skip_rows=1),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, invalid_row_handler=invalid, newlines_in_values=True
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"c{i}": pa.string() for i in range(len(header))},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as error:  # pyarrow reads the first block at once
+        raise _unreadable(path, name, error, invalid.rows) from None
+    return header, reader, invalid.rows
+
+
+def _parquet_reader(path: Path, name: str) -> tuple[list[str], Any, list]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(name, _("a Parquet file"), value=str(error).splitlines()[0][:120]) from None
+    header = parquet.schema_arrow.names
+    _check_header(header, name)
+    schema = pa.schema([(f"c{i}", pa.string()) for i in range(len(header))])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in parquet.iter_batches():
+            yield pa.record_batch([_as_text(column) for column in batch.columns], schema=schema)
+
+    return header, pa.RecordBatchReader.from_batches(schema, batches()), []
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    """A Parquet column as a CSV export would write it: whole numbers without '.0', empty for null."""
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    if pa.types.is_floating(values.type):
+        filled = pc.fill_null(values, 0.0)
+        whole = pc.and_(pc.equal(filled, pc.floor(filled)), pc.less(pc.abs(filled), 2.0**53))
+        as_integers = pc.cast(pc.if_else(whole, filled, 0.0), pa.int64())
+        values = pc.if_else(whole, pc.cast(as_integers, pa.string()), pc.cast(values, pa.string()))
+        values = pc.if_else(pc.is_nan(filled), None, values)
+    elif not pa.types.is_string(values.type):
+        values = pc.cast(values, pa.string())
+    return pc.fill_null(values, "")
+
+
+def _workbook_reader(path: Path, name: str, notes: list[str]) -> tuple[list[str], Any, list]:
+    _, sheets = readers.workbook_sheets(path, name)
+    sheet = sheets[0] if sheets else None
+    if len(sheets) > 1:
+        notes.append(
+            _("{file}: the data was read from its first sheet, {sheet}; the others were left out").format(
+                file=path.name, sheet=sheet
+            )
+        )
+    header, cells = readers.read_workbook(path, name, sheet, "")
+    _check_header(header, name)
+    table = pa.table({f"c{i}": column for i, column in enumerate(cells.values())})
+    return header, table, []
+
+
+def _ragged_row(path: Path, width: int) -> int | None:
+    """The row number (header = 1) of the first row with another number of cells: pyarrow's stream does not say it,
+    so the file is read again, only when it has one."""
+    delimiter = TEXT_DELIMITERS.get(path.suffix.lower(), ",")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+        delimiter = ";" if delimiter == "," and "," not in first and ";" in first else delimiter
+        for number, cells in enumerate(csv.reader(handle, delimiter=delimiter), start=2):
+            if len(cells) != width:
+                return number
+    return None
+
+
+def _unreadable(path: Path, name: str, error: Exception, invalid: list[pa_csv.InvalidRow]) -> InputError:
+    if invalid:
+        row = invalid[0]
+        return InputError(
+            name,
+            _("as many cells in every row as the header has ({columns})").format(columns=row.expected_columns),
+            row=row.number or _ragged_row(path, row.expected_columns),
+            value=row.text if len(row.text) <= 80 else row.text[:77] + "...",
+            hint=_("The row has {cells}: a missing or extra delimiter, or an unclosed quote").format(
+                cells=row.actual_columns
+            ),
+        )
+    message = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+    if "utf8" in message.lower() or "utf-8" in message.lower():
+        return InputError(
+            name,
+            _("a text file in UTF-8"),
+            value=message,
+            hint=_("Convert it first, e.g. iconv -f GB18030 -t UTF-8 {file} > converted{suffix}").format(
+                file=path.name, suffix=path.suffix
+            ),
+        )
+    return InputError(name, _("a file that can be read as {kind}").format(kind=path.suffix.lstrip(".")), value=message)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Profiling: a few aggregate queries over the scratch table, COLUMNS_PER_QUERY columns at a time.
+
+
+def _profile(con: duckdb.DuckDBPyConnection, header: list[str]) -> list[Column]:
+    columns = [Column(position, name) for position, name in enumerate(header)]
+    for start in range(0, len(columns), COLUMNS_PER_QUERY):
+        batch = columns[start : start + COLUMNS_PER_QUERY]
+        parts = [_aggregates(column) for column in batch]
+        row = con.execute(f"SELECT {', '.join(parts)} FROM source").fetchone()
+        width = len(row) // len(batch)
+        for index, column in enumerate(batch):
+            _fill(column, row[index * width : (index + 1) * width])
+        few = [column for column in batch if column.filled and column.distinct <= 2 * MAX_OPTIONS + 10]
+        if few:
+            lists = [f"list(DISTINCT {c.sql}) FILTER (WHERE {c.sql} <> '')" for c in few]
+            for column, values in zip(
+                few, con.execute(f"SELECT {', '.join(lists)} FROM source").fetchone(), strict=True
+            ):
+                column.values = sorted(values, key=_natural) if len(values) <= MAX_OPTIONS else None
+    return columns
+
+
+def _aggregates(column: Column) -> str:
+    c = column.sql
+    number = f"regexp_full_match({c}, '{NUMBER}')"
+    parts = [
+        f"count(*) FILTER (WHERE {c} <> '')",
+        f"approx_count_distinct(NULLIF({c}, ''))",
+        f"coalesce(max(length({c})), 0)",
+        f"count(*) FILTER (WHERE {number})",
+        f"count(*) FILTER (WHERE regexp_full_match({c}, '{WHOLE}'))",
+        f"coalesce(max(length(split_part({c}, '.', 2))) FILTER (WHERE {number}), 0)",
+        f"arg_min({c}, TRY_CAST({c} AS DOUBLE)) FILTER (WHERE {number})",
+        f"arg_max({c}, TRY_CAST({c} AS DOUBLE)) FILTER (WHERE {number})",
+        f"coalesce(bool_or(regexp_matches({c}, '[[:cntrl:]]')), false)",
+    ]
+    parts += [f"count(*) FILTER (WHERE contains({c}, {_literal(separator)}))" for separator in SEPARATORS]
+    return ", ".join(parts)
+
+
+def _fill(column: Column, values: tuple) -> None:
+    filled, distinct, longest, numbers, wholes, decimals, minimum, maximum, control, *separated = values
+    column.filled, column.distinct, column.longest = filled, distinct, longest
+    column.numbers, column.wholes, column.decimals = numbers, wholes, decimals
+    column.minimum, column.maximum, column.control = minimum or "", maximum or "", control
+    column.separated = {separator: count for separator, count in zip(SEPARATORS, separated, strict=True) if count}
+
+
+def _natural(value: str) -> tuple:
+    """Sort key: numbers by value, then text by its characters (so 2 comes before 10)."""
+    return (0, float(value), "") if re.fullmatch(NUMBER, value) else (1, 0.0, value)
+
+
+def _is_numeric(column: Column, respondent: Column) -> bool:
+    """Numbers with decimals, or more distinct whole numbers than a question has codes."""
+    if column is respondent or not column.numeric:
+        return False
+    return column.decimals > 0 or column.distinct > MAX_INTEGER_CODES or column.values is None
+
+
+def _no_answer_below(minima: list[float]) -> int:
+    """init's no-answer code (-9), or -99, -999, ... when a numeric question's values reach it."""
+    code = init.NO_ANSWER
+    while minima and min(minima) <= code:
+        code = code * 10 - 9
+    return code
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The respondent id.
+
+
+def _respondent_column(con: duckdb.DuckDBPyConnection, columns: list[Column], chosen: str | None, name: str) -> Column:
+    """The column named by --id-column, else the first column named like an id that is unique and never empty."""
+    if chosen:
+        found = next((column for column in columns if column.name == chosen), None)
+        if found is None:
+            raise InputError(
+                name,
+                _("a column named {column} (--id-column)").format(column=chosen),
+                row=1,
+                value=chosen,
+                hint=_("The file's columns: {columns}").format(columns=", ".join(c.name for c in columns[:30])),
+            )
+        _check_unique(con, found, name)
+        return found
+    named = [c for c in columns if c.name.lower() in init.ID_NAMES]
+    named.sort(key=lambda column: init.ID_NAMES.index(column.name.lower()))
+    named += [c for c in columns if ID_ENDING.search(c.name) and c not in named]
+    for column in named:
+        if _problem_row(con, column) is None:
+            return column
+    if named:
+        _check_unique(con, named[0], name)
+    raise InputError(
+        name,
+        _("a respondent id column: one whose values are unique and never empty, named id, respondent_id, ..."),
+        row=1,
+        value=", ".join(c.name for c in columns[:10]) + (", ..." if len(columns) > 10 else ""),
+        hint=_("Name it with --id-column NAME"),
+    )
+
+
+def _problem_row(con: duckdb.DuckDBPyConnection, column: Column) -> tuple[int, str] | None:
+    """(row, value) of the first empty or repeated id, rows numbered as a spreadsheet does (header = 1)."""
+    c = column.sql
+    unique = con.execute(f"SELECT count(DISTINCT {c}) = count(*) AND bool_and({c} <> '') FROM source").fetchone()[0]
+    if unique:
+        return None
+    return con.execute(
+        f"SELECT r + 2, v FROM (SELECT rowid AS r, {c} AS v, row_number() OVER (PARTITION BY {c} ORDER BY rowid) AS n"
+        " FROM source) WHERE n = 2 OR v = '' ORDER BY r LIMIT 1"
+    ).fetchone()
+
+
+def _check_unique(con: duckdb.DuckDBPyConnection, column: Column, name: str) -> None:
+    problem = _problem_row(con, column)
+    if problem is None:
+        return
+    row, value = problem
+    raise InputError(
+        name,
+        _("a unique respondent id in every row"),
+        row=row,
+        column=column.name,
+        value=value,
+        hint=_("The id is empty") if not value else _("The id appears in an earlier row"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Questions, and the SQL that converts each column.
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection, columns: list[Column], respondent: Column, draft: init.Draft, language: str
+) -> list[Planned]:
+    """A question per usable column, in file order; notes for what was left out or guessed."""
+    ids = init.Names()
+    ids.take("respondent_id")
+    no_answer = str(draft.no_answer)
+    tick_columns = {c.name: pa.array(c.values or ["x"], pa.string()) for c in columns if c is not respondent}
+    ticks = {c: pc.if_else(pc.match_substring_regex(v, f"^{NEGATIVE}$"), no_answer, v) for c, v in tick_columns.items()}
+    groups = init._multi_columns(list(ticks), ticks, {}, set(), no_answer)
+    members = {member for _, group in groups.values() for member, _ in group}
+    by_name = {column.name: column for column in columns}
+    planned: list[Planned] = []
+    free_text: list[str] = []
+    renumbered: list[str] = []
+    for column in columns:
+        if column is respondent or (column.name in members and column.name not in groups):
+            continue
+        if column.name in groups:
+            prefix, group = groups[column.name]
+            planned.append(_ticks_question(ids.take(init.identifier(prefix)), prefix, group, by_name, draft))
+        elif _is_numeric(column, respondent):
+            planned.append(_numeric_question(con, ids.take(init.identifier(column.name)), column, draft))
+        elif (separator := _separator(con, column)) is not None:
+            planned.append(_separated_question(con, ids, column, separator, draft, language, renumbered))
+        elif column.filled == 0:
+            draft.notes.append(_("{column}: empty in every row; left out").format(column=column.name))
+        elif _is_free_text(column):
+            free_text.append(column.name)
+        elif len(column.values) < 2:
+            draft.notes.append(_("{column}: the same answer in every row; left out").format(column=column.name))
+        else:
+            planned.append(
+                _single_question(ids.take(init.identifier(column.name)), column, draft, language, renumbered)
+            )
+    if renumbered:
+        draft.notes.append(
+            _("answers given codes 1, 2, ... in sorted order (the data was converted to them): {columns}").format(
+                columns=", ".join(renumbered)
+            )
+        )
+    if free_text:
+        draft.notes.append(
+            _("free text (many different or long answers), left out of the codebook: {columns}").format(
+                columns=", ".join(free_text)
+            )
+        )
+    return planned
+
+
+def _is_free_text(column: Column) -> bool:
+    """Too many different answers to be options (more than MAX_OPTIONS, or in a small file mostly different ones),
+    long answers, or control characters."""
+    if column.values is None or column.control or column.longest > MAX_ANSWER_CHARACTERS:
+        return True
+    return len(column.values) > max(10, column.filled // 2)
+
+
+def _todo(text: str, languages: list[str]) -> dict[str, str]:
+    return {tag: f"{init.say('todo', tag)}: {text}" for tag in languages}
+
+
+def _codes(values: list[str], renumbered: list[str], column: str) -> dict[str, int]:
+    """Answer -> code: positive whole numbers keep their value; other answers get 1..k in sorted order (and the
+    column is listed in `renumbered`)."""
+    answers = [value for value in values if not re.fullmatch(NEGATIVE, value)]
+    if all(re.fullmatch(WHOLE, value) and int(value) > 0 for value in answers):
+        return {value: int(value) for value in answers}
+    renumbered.append(column)
+    return {value: code for code, value in enumerate(answers, start=1)}
+
+
+def _single_question(qid: str, column: Column, draft: init.Draft, language: str, renumbered: list[str]) -> Planned:
+    assert column.values is not None
+    codes = _codes(column.values, renumbered, column.name)
+    whole = all(re.fullmatch(WHOLE, value) for value in column.values)
+    options = [
+        init.Option(
+            code, _todo(value, draft.languages) if whole else init.in_languages(value, language, draft.languages)
+        )
+        for value, code in sorted(codes.items(), key=lambda item: item[1])
+    ]
+    mapping = {value: str(code) for value, code in codes.items()}
+    mapping |= {value: str(draft.no_answer) for value in column.values if value not in codes}
+    question = init.Question(qid, "single", _todo(column.name, draft.languages), options, "")
+    return Planned(question, {qid: _case(column.sql, mapping)})
+
+
+def _ticks_question(
+    qid: str, prefix: str, group: list[tuple[str, int]], by_name: dict[str, Column], draft: init.Draft
+) -> Planned:
+    """0/1 columns named <question>_<code>: one multi question, its options the codes (labels TODO)."""
+    options = [init.Option(code, _todo(member, draft.languages)) for member, code in group]
+    expressions = {}
+    for member, code in group:
+        c = by_name[member].sql
+        expressions[f"{qid}_{code}"] = (
+            f"CASE WHEN {c} = '' THEN NULL WHEN regexp_full_match({c}, '{NEGATIVE}') THEN '{draft.no_answer}'"
+            f" ELSE {c} END"
+        )
+    return Planned(init.Question(qid, "multi", _todo(prefix, draft.languages), options, ""), expressions)
+
+
+def _separator(con: duckdb.DuckDBPyConnection, column: Column) -> str | None:
+    """The separator joining several answers in this column's cells, if it is a multi-select column: most of the
+    answers the cells list also stand alone in some cell (so "Very satisfied" is not two answers)."""
+    if column.numeric or column.control:
+        return None
+    for separator in (s for s in SEPARATORS if s in column.separated):
+        listed = _distinct(con, f"unnest(string_split_regex({column.sql}, {_split_pattern(separator)}))", column)
+        alone = _distinct(con, column.sql, column, f"NOT contains({column.sql}, {_literal(separator)})")
+        if listed is None or alone is None or not 2 <= len(listed) <= MAX_OPTIONS:
+            continue
+        if any(len(answer) > MAX_ANSWER_CHARACTERS for answer in listed):
+            continue
+        if separator == " " and not all(re.fullmatch(r"[\w.-]+", answer) for answer in listed):
+            continue  # ODK lists choice names, which have no spaces or punctuation
+        if 2 * len(set(listed) & set(alone)) > len(listed):
+            return separator
+    return None
+
+
+def _split_pattern(separator: str) -> str:
+    return _literal("\\s+" if separator == " " else f"\\s*{re.escape(separator)}\\s*")
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, expression: str, column: Column, where: str = "true") -> list[str] | None:
+    """Up to MAX_OPTIONS distinct non-empty values of an expression over the column, or None when there are more."""
+    found = con.execute(
+        f"SELECT DISTINCT v FROM (SELECT {expression} AS v FROM source WHERE {column.sql} <> '' AND {where})"
+        f" WHERE v <> '' LIMIT {MAX_OPTIONS + 1}"
+    ).fetchall()
+    values = [row[0] for row in found]
+    return sorted(values, key=_natural) if len(values) <= MAX_OPTIONS else None
+
+
+def _separated_question(
+    con: duckdb.DuckDBPyConnection,
+    ids: init.Names,
+    column: Column,
+    separator: str,
+    draft: init.Draft,
+    language: str,
+    renumbered: list[str],
+) -> Planned:
+    """Answers joined in one cell: one multi question, a 0/1 column per answer."""
+    answers = _distinct(con, f"unnest(string_split_regex({column.sql}, {_split_pattern(separator)}))", column) or []
+    answers = [answer for answer in answers if not re.fullmatch(NEGATIVE, answer)]
+    codes = _codes(answers, renumbered, column.name)
+    qid = ids.take(init.identifier(column.name))
+    whole = all(re.fullmatch(WHOLE, answer) for answer in answers)
+    options = [
+        init.Option(
+            code, _todo(answer, draft.languages) if whole else init.in_languages(answer, language, draft.languages)
+        )
+        for answer, code in codes.items()
+    ]
+    draft.notes.append(
+        _("{column}: read as a multi-select question, its answers separated by {separator!r}").format(
+            column=column.name, separator=separator
+        )
+    )
+    c, listed = column.sql, f"string_split_regex({column.sql}, {_split_pattern(separator)})"
+    expressions = {
+        f"{qid}_{code}": f"CASE WHEN {c} = '' THEN NULL WHEN regexp_full_match({c}, '{NEGATIVE}')"
+        f" THEN '{draft.no_answer}' WHEN list_contains({listed}, {_literal(answer)}) THEN '1' ELSE '0' END"
+        for answer, code in codes.items()
+    }
+    question = init.Question(qid, "multi", _todo(column.name, draft.languages), options, "")
+    return Planned(question, expressions)
+
+
+def _numeric_question(con: duckdb.DuckDBPyConnection, qid: str, column: Column, draft: init.Draft) -> Planned:
+    """Numbers: a numeric question over the data's range, its bands cut at the quartiles (rounded)."""
+    decimals = column.decimals
+    low, high = Decimal(column.minimum), Decimal(column.maximum)
+    c = column.sql
+    quartiles = con.execute(
+        f"SELECT approx_quantile(TRY_CAST({c} AS DOUBLE), {list(BAND_QUANTILES)}) FROM source WHERE {c} <> ''"
+    ).fetchone()[0]
+    step = Decimal(1).scaleb(-decimals)
+    edges = sorted({Decimal(str(q)).quantize(step, rounding=ROUND_HALF_UP) for q in quartiles} - {low})
+    edges = [edge for edge in edges if low < edge < high] or [high]
+    bands = []
+    starts = [low, *edges]
+    for code, start in enumerate(starts, start=1):
+        below = starts[code] if code < len(starts) else None
+        labels = {
+            tag: init.say("band", tag, low=_number(start), below=_number(below))
+            if below is not None
+            else init.say("band_last", tag, low=_number(start))
+            for tag in draft.languages
+        }
+        bands.append(
+            {"code": code, "from": _number(start), **({"below": _number(below)} if below is not None else {}), **labels}
+        )
+    options = [init.Option(band["code"], {tag: band[tag] for tag in draft.languages}) for band in bands]
+    question = init.Question(qid, "numeric", _todo(column.name, draft.languages), options, "")
+    question.numeric = {
+        "unit": {tag: init.say("unit", tag) for tag in draft.languages},
+        "range": [_number(low), _number(high)],
+        "decimals": decimals,
+        "bands": bands,
+    }
+    draft.notes.append(
+        _(
+            "{column}: {count} different numbers, drafted as a numeric question with bands; if they are codes, make it"
+            " a single question with options"
+        ).format(column=column.name, count=f"~{column.distinct:,}")
+    )
+    return Planned(question, {qid: f"NULLIF({c}, '')"})
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _case(column: str, mapping: dict[str, str]) -> str:
+    """SQL giving each answer's code; an empty cell gives NULL (not asked)."""
+    cases = " ".join(f"WHEN {_literal(answer)} THEN {_literal(code)}" for answer, code in mapping.items())
+    return f"CASE {column} {cases} ELSE NULL END"
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal. Answers with control characters never get here (they are free text)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _convert(
+    con: duckdb.DuckDBPyConnection, respondent: Column, planned: list[Planned], parquet: Path, csv: Path
+) -> None:
+    """The microdata in the codebook's layout, streamed by DuckDB: Parquet for the universes, CSV for the project."""
+    selected = [f"{respondent.sql} AS respondent_id"]
+    selected += [f"{expression} AS {column}" for plan in planned for column, expression in plan.expressions.items()]
+    con.execute(
+        f"COPY (SELECT {', '.join(selected)} FROM source ORDER BY rowid) TO {_literal(str(parquet))} (FORMAT parquet)"
+    )
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet({_literal(str(parquet))})) TO {_literal(str(csv))} (FORMAT csv, HEADER)"
+    )
+
+
+class ParquetColumns(Mapping):
+    """The converted microdata's columns as text ('' = not asked), read one at a time from the scratch Parquet file:
+    what `init_universe.infer_universes` reads, without holding the whole file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.names = pq.ParquetFile(path).schema_arrow.names
+
+    def __getitem__(self, column: str) -> pa.ChunkedArray:
+        if column not in self.names:
+            raise KeyError(column)
+        values = pq.read_table(self.path, columns=[column]).column(0)
+        return pc.fill_null(values.cast(pa.string()), "")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)

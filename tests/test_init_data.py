@@ -1,0 +1,119 @@
+"""`surveypress init` from a data file without labels (CSV, TSV, Parquet, a data workbook): the codebook read off the
+data, and bad files refused naming file, row, column and value. Drafting only; the builds are in
+test_init_end_to_end.py."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from test_init_end_to_end import answers
+
+from surveypress import init
+
+
+def run_init(project: Path, source: Path, *options: str) -> tuple[int, str]:
+    stream = io.StringIO()
+    code = init.main([str(source), "--content", str(project / "publication"), *options], stream=stream)
+    return code, stream.getvalue()
+
+
+def codebook_of(project: Path) -> dict[str, dict]:
+    codebook = yaml.safe_load((project / "publication" / "codebook.yml").read_text(encoding="utf-8"))
+    return {question["id"]: question for question in codebook["questions"]}
+
+
+def test_a_csv_gives_single_multi_and_numeric_questions_and_leaves_free_text_out(tmp_path: Path) -> None:
+    answers().to_csv(tmp_path / "people.csv", index=False)
+    code, report = run_init(tmp_path, tmp_path / "people.csv", "--languages", "en,zh-Hans")
+    assert code == 0, report
+    questions = codebook_of(tmp_path)
+    assert list(questions) == ["region", "used", "channels", "satisfaction", "age", "help"]
+    # Whole-number codes are kept, their words are the person's to give; text answers are the labels.
+    assert [(o["code"], o["en"]) for o in questions["region"]["options"]] == [
+        (1, "TODO: 1"),
+        (2, "TODO: 2"),
+        (3, "TODO: 3"),
+    ]
+    assert [(o["code"], o["en"], o["zh-Hans"]) for o in questions["used"]["options"]] == [
+        (1, "No", "TODO: No"),
+        (2, "Yes", "TODO: Yes"),
+    ]
+    assert questions["used"]["text"] == {"en": "TODO: used", "zh-Hans": "TODO: used"}
+    # ODK's space-separated answers, asked only of those who use online services (inferred from the data).
+    assert questions["channels"]["type"] == "multi"
+    assert [o["en"] for o in questions["channels"]["options"]] == ["app", "kiosk", "web"]
+    assert questions["channels"]["universe"] == {"question": "used", "codes": [2]}
+    assert questions["help"]["type"] == "multi" and [o["code"] for o in questions["help"]["options"]] == [1, 2]
+    age = questions["age"]
+    assert age["type"] == "numeric" and age["decimals"] == 0 and "options" not in age
+    assert age["range"][0] >= 18 and age["range"][1] < 90 and age["bands"][0]["from"] == age["range"][0]
+    assert "left out of the codebook: comment" in report
+    microdata = pd.read_csv(tmp_path / "datasets" / "microdata" / "people.csv", dtype=str, keep_default_na=False)
+    assert list(microdata.columns) == [
+        "respondent_id",
+        *["region", "used", "channels_1", "channels_2", "channels_3", "satisfaction", "age", "help_1", "help_2"],
+    ]
+    assert set(microdata["used"]) == {"1", "2"} and set(microdata["channels_1"]) == {"", "0", "1"}
+
+
+def test_a_parquet_file_of_floats_gives_whole_number_codes(tmp_path: Path) -> None:
+    frame = answers()[["respondent_id", "region", "age"]].astype({"region": float, "age": float})
+    frame.to_parquet(tmp_path / "people.parquet", index=False)
+    assert run_init(tmp_path, tmp_path / "people.parquet")[0] == 0
+    questions = codebook_of(tmp_path)
+    assert [option["code"] for option in questions["region"]["options"]] == [1, 2, 3]
+    assert questions["age"]["decimals"] == 0
+    microdata = (tmp_path / "datasets" / "microdata" / "people.csv").read_text(encoding="utf-8")
+    assert ".0" not in microdata
+
+
+def test_a_csv_without_a_usable_id_column_is_refused_asking_for_id_column(tmp_path: Path) -> None:
+    answers().drop(columns="respondent_id").to_csv(tmp_path / "people.csv", index=False)
+    code, report = run_init(tmp_path, tmp_path / "people.csv")
+    assert code == 2
+    assert report.startswith(
+        "error: " + str(tmp_path / "people.csv") + ", row 1: value 'region, used, channels, satisfaction, age, help_1,"
+        " help_2, comment': expected a respondent id column: one whose values are unique and never empty, named id,"
+        " respondent_id, .... Name it with --id-column NAME"
+    )
+    assert not (tmp_path / "publication").exists()
+
+
+def test_an_id_column_with_a_repeated_id_is_refused_naming_its_row(tmp_path: Path) -> None:
+    frame = answers()
+    frame.loc[4, "respondent_id"] = "R-002"
+    frame.to_csv(tmp_path / "people.csv", index=False)
+    code, report = run_init(tmp_path, tmp_path / "people.csv", "--id-column", "respondent_id")
+    assert code == 2
+    assert report.endswith(
+        "people.csv, row 6, column respondent_id: value 'R-002': expected a unique respondent id in every row."
+        " The id appears in an earlier row\n"
+    )
+
+
+def test_an_empty_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_bytes(b"")
+    code, report = run_init(tmp_path, tmp_path / "people.csv")
+    assert code == 2
+    assert report.endswith(
+        "people.csv, row 1: value '(empty file)': expected a header row, then one row per respondent\n"
+    )
+
+
+def test_a_file_with_only_a_header_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "people.tsv").write_text("respondent_id\tregion\n", encoding="utf-8")
+    code, report = run_init(tmp_path, tmp_path / "people.tsv")
+    assert code == 2
+    assert report.endswith(
+        "people.tsv, row 2: value '(header only)': expected at least one respondent row below the header\n"
+    )
+
+
+def test_a_ragged_row_is_refused_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text("respondent_id,region\nR-1,1\nR-2,1,3\n", encoding="utf-8")
+    code, report = run_init(tmp_path, tmp_path / "people.csv")
+    assert code == 2
+    assert "people.csv, row 3: value 'R-2,1,3': expected as many cells in every row as the header has (2)" in report
