@@ -1657,6 +1657,7 @@ def check_release(pub: Publication) -> None:
     counts a cross-tabulation cell directly would give back any such cell that protect hides for being small, and
     which cells are small only the data says (every wave anew). Cells counted by difference are judged after
     protect, on the cells it hid (protect.check_recount)."""
+    refuse_unchecked_full_release(pub)
     if pub.release.policy == "none" or pub.disclosure.min_cell <= 1:
         return
     for indicator in pub.indicators:
@@ -1667,3 +1668,25 @@ def check_release(pub: Publication) -> None:
                 for category in categories:
                     if recount_needs(pub, indicator, breakdown_id, group, category) == []:
                         raise recount_error(pub, indicator, breakdown_id, str(group), category, hidden=False)
+
+
+# Workbook formats whose cells can be read for formulas (readers.refuse_formulas); a legacy .xls is binary BIFF.
+UNCHECKED_WORKBOOKS = (".xls",)
+
+
+def refuse_unchecked_full_release(pub: Publication) -> None:
+    """Under `release: full` the microdata file is published as it is, so it must be one whose cells the load stage
+    can check for formulas: a legacy .xls, which no installed library reads formulas from, is refused before any
+    work."""
+    if pub.release.policy != "full":
+        return
+    for population in pub.codebook.populations.values():
+        if population.microdata.suffix.lower() in UNCHECKED_WORKBOOKS:
+            raise InputError(
+                pub.content_dir / "publication.yml",
+                "a microdata file released in full whose cells can be checked for formulas (.csv, .parquet, .xlsx, "
+                ".ods, .sav, .dta)",
+                column=f"microdata.{population.id}",
+                value=population.microdata.name,
+                hint="A file released in full is published as it is; save the sheet as .xlsx, or release it public-use",
+            )

@@ -154,3 +154,19 @@ def test_a_full_release_holding_the_breakdowns_is_refused_before_any_microdata_i
     assert time.perf_counter() - started < 2
     assert progress.getvalue().startswith("spec") and "load" not in progress.getvalue()
     assert "breakdown p_region" in str(caught.value.value) and "disclosure.min_cell (5)" in caught.value.expected
+
+
+def test_a_legacy_xls_file_released_in_full_is_refused_since_its_cells_cannot_be_checked_for_formulas(tmp_path):
+    """A full release publishes the input as it is; formulas are refused at load in .xlsx and .ods, but nothing
+    installed reads them from a binary .xls, so such a file is refused on the content alone, before anything else."""
+    import dataclasses
+
+    pub = tiny_with(tmp_path, release="full", public_use=None)
+    populations = pub.codebook.populations
+    people = populations["people"]
+    populations["people"] = dataclasses.replace(people, microdata=people.microdata.with_suffix(".xls"))
+    with pytest.raises(InputError) as caught:
+        spec.check_release(pub)
+    assert caught.value.column == "microdata.people" and caught.value.value == "people.xls"
+    populations["people"] = dataclasses.replace(people, microdata=people.microdata.with_suffix(".xlsx"))
+    spec.refuse_unchecked_full_release(pub)  # a workbook whose cells are checked at load
