@@ -466,6 +466,7 @@ class Publication:
             changes = entry.get("changes")
             if not isinstance(changes, list) or not changes:
                 raise InputError(path, "a non-empty list of changes", column=f"{where}.changes", value=changes)
+            refuse_undeclared_languages_within(changes, path, self.languages, f"{where}.changes")
             changes = [by_primary_subtag(change) for change in changes]
             for change in changes:
                 if not isinstance(change, dict) or not Label(texts=change).has(self.primary):
@@ -787,25 +788,54 @@ DEFAULT_LANGUAGES = ("zh-Hans", "en")
 LABEL_KEYS = ("code", "codes", "from", "below")
 
 
+def refuse_undeclared_languages(
+    label: dict, source: Path, where: str, row: int | None, languages: tuple[str, ...]
+) -> None:
+    """Text in a language the publication does not declare would be dropped unseen: it is refused instead."""
+    for key in label:
+        if (
+            isinstance(key, str)
+            and LANGUAGE_TAG.match(key)
+            and key not in LABEL_KEYS
+            and not any(serves(key, language) for language in languages)
+        ):
+            raise InputError(
+                source,
+                "text only in the declared languages (" + ", ".join(languages) + ")",
+                row=line_of(label, key) or row,
+                column=f"{where}.{key}",
+                value=key,
+                hint=f"Add {key} to publication.yml languages, or remove its text",
+            )
+
+
+def refuse_undeclared_languages_within(tree: Any, source: Path, languages: tuple[str, ...], where: str = "") -> None:
+    """The same for every label of a file read loosely (publication.yml, changelog.yml): a mapping of texts with a
+    key that serves a declared language."""
+    if isinstance(tree, list):
+        for index, item in enumerate(tree, start=1):
+            refuse_undeclared_languages_within(item, source, languages, f"{where}[{index}]")
+        return
+    if not isinstance(tree, dict):
+        return
+    keys = [str(key) for key in tree]
+    if any(serves(key, language) for key in keys for language in languages):
+        refuse_undeclared_languages(tree, source, where or "(top level)", line_of(tree), languages)
+        return
+    for key, value in tree.items():
+        refuse_undeclared_languages_within(value, source, languages, f"{where}.{key}" if where else str(key))
+
+
 def _label(
     value: Any, source: Path, where: str, row: int | None = None, languages: tuple[str, ...] = DEFAULT_LANGUAGES
 ) -> dict[str, str]:
     """The texts of a label mapping; each declared language needs a non-empty text (other keys are kept)."""
     texts = {}
     if isinstance(value, dict):
+        refuse_undeclared_languages(value, source, where, row, languages)
         for key, text in value.items():
             if any(serves(str(key), language) for language in languages):
                 _check_label_text(text, value, key, source, where, row)
-            elif isinstance(key, str) and LANGUAGE_TAG.match(key) and key not in LABEL_KEYS:
-                # Text in a language the publication does not declare would be dropped unseen: say so instead.
-                raise InputError(
-                    source,
-                    "text only in the declared languages (" + ", ".join(languages) + ")",
-                    row=line_of(value, key) or row,
-                    column=f"{where}.{key}",
-                    value=key,
-                    hint=f"Add {key} to publication.yml languages, or remove its text",
-                )
         texts = {
             str(key): str(text)
             for key, text in value.items()
@@ -1347,6 +1377,7 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
     _check_name_and_version(meta, meta_path)
     _check_site_url(meta, meta_path)
     languages = _languages(meta, meta_path)
+    refuse_undeclared_languages_within(meta, meta_path, languages)
     return _load_content(content_dir, project_root, meta, meta_path, languages)
 
 

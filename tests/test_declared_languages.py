@@ -98,3 +98,24 @@ def test_text_in_an_undeclared_language_is_refused_naming_file_key_and_language(
     assert Path(error.file).name == "codebook.yml"
     assert error.column == "question p_region option 1.zh" and error.value == "zh"
     assert "declared languages (en)" in str(error)
+
+
+def test_publication_and_changelog_texts_in_an_undeclared_language_are_refused_not_dropped(tmp_path):
+    project = english_only(tmp_path)
+    content = project / "publication"
+    meta_path = content / "publication.yml"
+    english = meta_path.read_text(encoding="utf-8")
+    meta = yaml.safe_load(english)
+    meta["title"] = {"en": "Tiny survey", "fr": "Petite enquête"}
+    meta_path.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        spec.load_publication(content)
+    assert (caught.value.column, caught.value.value) == ("title.fr", "fr")
+
+    meta_path.write_text(english, encoding="utf-8")
+    changelog = yaml.safe_load((content / "changelog.yml").read_text(encoding="utf-8"))
+    changelog[0]["changes"][0]["de"] = "Erste Ausgabe"
+    (content / "changelog.yml").write_text(yaml.safe_dump(changelog, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        spec.load_publication(content).changelog()
+    assert caught.value.column == "entry 1.changes[1].de" and caught.value.value == "de"
