@@ -53,6 +53,8 @@ def run(
     """Builds every output of `pub` through a staging folder, reporting each stage to `progress` (a build.Progress);
     swaps them into place (recording the build's inputs for the next no-change check), or, with `check`, compares
     them with the committed files and changes nothing."""
+    # The published figures are checked against the content before any microdata is read or chart drawn.
+    figures = reconcile.read_published_figures(pub)
     # Each language with page templates is an edition: its own charts and pages, from the same tables. The charts
     # of every edition are drawn together, by workers started now, so that they are ready when the tables are.
     with (
@@ -96,7 +98,7 @@ def run(
         protect.check_disclosure(pub, disclosure)
         reconciliation = progress.step(
             "reconcile",
-            lambda: reconcile.reconcile(pub, table),
+            lambda: reconcile.reconcile(pub, table, figures),
             lambda r: ", ".join(f"{n} {status}" for status, n in r["status"].value_counts().sort_index().items()),
         )
 

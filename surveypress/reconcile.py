@@ -252,9 +252,10 @@ def fitting_bases(printed: Decimal, decimals: int, largest: int) -> list[int]:
     return fitting_bases_summary(printed, decimals, largest, largest)[0]
 
 
-def reconcile(pub: Publication, table: pd.DataFrame) -> pd.DataFrame:
-    """The reconciliation table: one row per published figure, in the order of published_figures.csv."""
-    figures = read_published_figures(pub)
+def reconcile(pub: Publication, table: pd.DataFrame, figures: list[Figure] | None = None) -> pd.DataFrame:
+    """The reconciliation table: one row per published figure, in the order of published_figures.csv (`figures`
+    as read_published_figures gave them, read now when not given)."""
+    figures = read_published_figures(pub) if figures is None else figures
     totals = table[table["breakdown"].astype(str) == "total"]
     cells = {
         (str(row.indicator), str(row.category)): (int(row.count), int(row.base), float(row.percent))

@@ -242,3 +242,24 @@ def test_fitting_bases_summary_of_ten_million_respondents_is_quick_and_short():
     smallest, total = fitting_bases_summary(Decimal("44.4"), 1, 10_000_000, 10)
     assert smallest == [9, 18, 27, 36, 45, 54, 63, 72, 81, 90]
     assert 9_999_000 < total < 10_000_000
+
+
+def test_a_published_figure_naming_an_unknown_indicator_stops_the_build_before_any_microdata_is_read(tmp_path):
+    """published_figures.csv is checked against the content alone, before load, tabulation and drawing."""
+    import io
+    import shutil
+
+    from surveypress import build
+
+    project = tmp_path / "tiny"
+    shutil.copytree(Path(__file__).resolve().parent / "fixtures" / "tiny", project)
+    figures = project / "publication" / "published_figures.csv"
+    header, first, *rest = figures.read_text(encoding="utf-8").splitlines()
+    cells = first.split(",")
+    cells[header.split(",").index("indicator")] = "p_nowhere"
+    figures.write_text("\n".join([header, ",".join(cells), *rest]) + "\n", encoding="utf-8")
+    progress = io.StringIO()
+    with pytest.raises(InputError) as caught:
+        build.build(project / "publication", stream=progress)
+    assert caught.value.column == "indicator" and caught.value.value == "p_nowhere"
+    assert "load" not in progress.getvalue()
