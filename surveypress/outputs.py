@@ -20,7 +20,6 @@ import csv
 import datetime as dt
 import fcntl
 import hashlib
-import io
 import json
 import math
 import os
@@ -199,14 +198,27 @@ def _column_as_text(series: pd.Series) -> list[str]:
     return cells
 
 
-def csv_text(frame: pd.DataFrame) -> str:
-    """A table as CSV text: header row, no index, minimal quoting, `\\n` line ends, formulas neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+class _Lines(list):
+    """A file for csv.writer that keeps each row's text apart (the writer writes a row in one call)."""
+
+    def write(self, text: str) -> int:
+        self.append(text)
+        return len(text)
+
+
+def csv_lines(frame: pd.DataFrame) -> list[str]:
+    """A table as CSV rows, the header first, each with its `\\n` (a row's text depends on that row alone)."""
+    lines = _Lines()
+    writer = csv.writer(lines, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([neutralise_formula(str(name)) for name in frame.columns])
     columns = [_column_as_text(frame[name]) for name in frame.columns]
     writer.writerows(zip(*columns, strict=True))
-    return buffer.getvalue()
+    return lines
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as CSV text: header row, no index, minimal quoting, `\\n` line ends, formulas neutralised."""
+    return "".join(csv_lines(frame))
 
 
 def json_text(document: Any, *, sort_keys: bool = True) -> str:
@@ -254,6 +266,22 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     with open(path, "w", encoding=CSV_ENCODING, newline="") as handle:
         handle.write(csv_text(frame))
     return path
+
+
+def write_csv_parts(frame: pd.DataFrame, column: str, paths: Mapping[Any, str | Path]) -> list[Path]:
+    """Writes, for each key of `paths`, the rows of `frame` whose `column` equals it, as `write_csv` writes them
+    (a key without rows gets the header alone). The table is converted to text once, not once per file."""
+    header, *rows = csv_lines(frame)
+    positions: dict[Any, list[int]] = {}
+    for position, key in enumerate(frame[column].tolist()):
+        positions.setdefault(key, []).append(position)
+    written = []
+    for key, target in paths.items():
+        path = _prepare(Path(target))
+        with open(path, "w", encoding=CSV_ENCODING, newline="") as handle:
+            handle.write(header + "".join(rows[position] for position in positions.get(key, ())))
+        written.append(path)
+    return written
 
 
 def write_json(path: str | Path, document: Any, *, sort_keys: bool = True) -> Path:

@@ -171,6 +171,25 @@ def _header(path: Path, relative: str) -> list[str]:
 def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, str, str, str, dict[str, Any]]:
     """(kind, name, title, description, schema) of one resource, chosen by its path, in the current language."""
     language = i18n.current()
+    # One file per indicator, thousands in a large survey: found first, without measuring the microdata's paths
+    # (no released microdata file lies among them: build.py refuses an input there).
+    if relative.startswith(layout.INDICATOR_DIR + "/"):
+        indicator_id = Path(relative).stem
+        try:
+            indicator = pub.indicator(indicator_id)
+        except KeyError:
+            indicator = None
+        if indicator is not None:
+            title = indicator.title.text(language)
+            return (
+                "indicator",
+                f"indicator-{indicator.id}",
+                title,
+                _('The table of the indicator "{title}"; its columns are those of the all-indicators table.').format(
+                    title=title
+                ),
+                _indicator_schema(pub, indicator.id),
+            )
     for population in pub.codebook.populations.values():
         if relative in (pub.released_file(population.id), sources.released_path(pub, population)):
             name = population.title.text(language)
@@ -202,23 +221,6 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
             )
         )
         return ("indicators", "indicators", _("All indicators"), about, _indicator_schema(pub, None))
-    if relative.startswith(layout.INDICATOR_DIR + "/"):
-        indicator_id = Path(relative).stem
-        try:
-            indicator = pub.indicator(indicator_id)
-        except KeyError:
-            indicator = None
-        if indicator is not None:
-            title = indicator.title.text(language)
-            return (
-                "indicator",
-                f"indicator-{indicator.id}",
-                title,
-                _('The table of the indicator "{title}"; its columns are those of the all-indicators table.').format(
-                    title=title
-                ),
-                _indicator_schema(pub, indicator.id),
-            )
     if relative == layout.PUBLISHED_FIGURES:
         return (
             "published_figures",

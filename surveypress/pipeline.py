@@ -114,10 +114,8 @@ def run(
         # The data package and the archive describe the tables only: made while the charts are drawn.
         progress.step(
             "package",
-            lambda: outputs.write_json(
-                staging.path(layout.DATAPACKAGE), package.build_datapackage(pub, staging.root), sort_keys=False
-            ),
-            lambda path: f"{len(json.loads(path.read_text(encoding='utf-8'))['resources'])} resources",
+            lambda: write_datapackage(pub, staging),
+            lambda descriptor: f"{len(descriptor['resources'])} resources",
         )
         progress.step("archive", lambda: write_archive(pub, staging), lambda path: path.name)
         # The pages' templates are compiled while the charts are drawn; they are rendered once their charts are.
@@ -191,9 +189,8 @@ def write_tables(
     when large, written as Parquet: sources.release_microdata) so later stages see the whole layout; a public-use
     file is written; nothing for `release: none`."""
     written = [outputs.write_csv(staging.path(layout.INDICATORS), published)]
-    for indicator in pub.indicators:
-        rows = published[published["indicator"] == indicator.id]
-        written.append(outputs.write_csv(staging.path(layout.indicator_file(indicator.id)), rows))
+    files = {indicator.id: staging.path(layout.indicator_file(indicator.id)) for indicator in pub.indicators}
+    written += outputs.write_csv_parts(published, "indicator", files)
     if pub.figures_text is not None:
         # Read as text so the hand-entered cells are copied as typed (no number re-formatting).
         figures = pd.read_csv(io.StringIO(pub.figures_text), dtype=str, keep_default_na=False)
@@ -279,6 +276,13 @@ class StreamedReleases:
             if self.connection is not None:
                 self._interrupt()
         self.thread.join()
+
+
+def write_datapackage(pub: spec.Publication, staging: outputs.Staging) -> dict[str, Any]:
+    """Stages datapackage.json; gives the descriptor written."""
+    descriptor = package.build_datapackage(pub, staging.root)
+    outputs.write_json(staging.path(layout.DATAPACKAGE), descriptor, sort_keys=False)
+    return descriptor
 
 
 def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:

@@ -410,6 +410,7 @@ class Publication:
     # The content files other stages use, read once by load_publication.
     documents: dict[str, Any] = field(default_factory=dict)  # changelog.yml, charts.yml as read: `document()`
     figures_text: str | None = None  # published_figures.csv as text (UTF-8, without a byte-order mark)
+    _indicator_index: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def primary(self) -> str:
@@ -418,9 +419,19 @@ class Publication:
         return self.languages[0]
 
     def indicator(self, indicator_id: str) -> Indicator:
-        for indicator in self.indicators:
-            if indicator.id == indicator_id:
-                return indicator
+        # Found through an index of positions (a scan per lookup made the stages quadratic in the indicators); the
+        # list may be changed after loading, so a position is checked before it is trusted, and the index rebuilt.
+        for rebuilt in (False, True):
+            index = self._indicator_index
+            if rebuilt or index is None:
+                index = self._indicator_index = {}
+                for position, indicator in enumerate(self.indicators):
+                    index.setdefault(indicator.id, position)
+            position = index.get(indicator_id)
+            if position is not None and position < len(self.indicators):
+                indicator = self.indicators[position]
+                if indicator.id == indicator_id:
+                    return indicator
         raise KeyError(indicator_id)
 
     def released_file(self, population: str) -> str | None:

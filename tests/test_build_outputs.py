@@ -44,6 +44,24 @@ def test_csv_numbers_are_written_the_same_way_every_time() -> None:
     )
 
 
+def test_one_file_per_indicator_holds_the_bytes_its_rows_written_alone_would(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {
+            "indicator": ["a", "b", "a", "c", "b"],
+            "category_label": ["=1+1", "line\r\nbreak", "使用过", "plain", 'quote "x"'],
+            "count": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+            "percent": [84.62, float("nan"), 0.1 + 0.2, 50.0, 1.0],
+            "flag": [True, False, True, False, True],
+        }
+    )
+    paths = {key: tmp_path / "parts" / f"{key}.csv" for key in ("a", "b", "c", "none")}
+    written = outputs.write_csv_parts(table, "indicator", paths)
+    assert written == list(paths.values())
+    for key, path in paths.items():
+        alone = outputs.write_csv(tmp_path / "alone" / f"{key}.csv", table[table["indicator"] == key])
+        assert path.read_bytes() == alone.read_bytes()
+
+
 def test_infinite_values_are_refused_rather_than_written() -> None:
     with pytest.raises(ValueError, match="infinite"):
         outputs.csv_text(pd.DataFrame({"percent": [float("inf")]}))

@@ -18,6 +18,8 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
+import xlsxwriter.exceptions
 from frictionless import Resource
 
 from surveypress import workbook
@@ -77,6 +79,24 @@ def test_the_workbook_is_the_same_bytes_when_built_twice_and_carries_no_clock_ti
         core = archive.read("docProps/core.xml").decode("utf-8")
     assert f'<dcterms:created xsi:type="dcterms:W3CDTF">{PACKAGE["created"]}</dcterms:created>' in core
     assert f'<dcterms:modified xsi:type="dcterms:W3CDTF">{PACKAGE["created"]}</dcterms:modified>' in core
+
+
+def test_the_workbook_is_the_bytes_xlsxwriter_writes_with_its_own_sheet_name_check(
+    book_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # workbook._Workbook only makes adding a sheet constant-time (issue 22); the file must not change.
+    monkeypatch.setattr(workbook, "_Workbook", xlsxwriter.Workbook)
+    assert workbook.build_workbook(PACKAGE, ROOT) == book_bytes
+
+
+def test_the_workbook_refuses_a_sheet_name_taken_in_another_case() -> None:
+    book = workbook._Workbook(io.BytesIO(), {"in_memory": True})
+    book.add_worksheet("Cover")
+    with pytest.raises(xlsxwriter.exceptions.DuplicateWorksheetName):
+        book.add_worksheet("cover")
+    with pytest.raises(xlsxwriter.exceptions.InvalidWorksheetName):
+        book.add_worksheet("x" * 32)
+    book.close()
 
 
 def test_the_workbook_has_cover_contents_notes_then_one_table_per_indicator(book_bytes: bytes) -> None:
