@@ -31,7 +31,7 @@ import pandas as pd
 if TYPE_CHECKING:
     import altair as alt
 
-from surveypress import cache, fonts, i18n, layout, outputs
+from surveypress import cache, fonts, i18n, layout, metadata, outputs
 from surveypress.draw import (
     CJK_TEXT,
     FONT_STACK,
@@ -45,6 +45,7 @@ from surveypress.draw import (
 from surveypress.errors import InputError
 from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
+from surveypress.site_hooks import site_url_for
 from surveypress.spec import CHARTS, ID_PATTERN, Publication, meta_text, require_name, serves
 from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
@@ -862,6 +863,9 @@ def build_chart(
         # Low-reliability values: pale fill and a dashed outline, and "[u]" in the value text.
         fillOpacity=alt.FillOpacityValue(1.0, condition={"test": "datum.low", "value": 0.3}),
         strokeDash=alt.StrokeDashValue([1, 0], condition={"test": "datum.low", "value": [3, 2]}),
+        # Vega writes it as the bar's aria-label, which draw.titled turns into the bar's <title> (a tooltip without
+        # JavaScript: the `tooltip` channel draws nothing in a static SVG).
+        description=alt.Description(f"{HOVER}:N"),
         **offset,
     )
     interval = base.mark_rule(color=INK, strokeWidth=1.5).encode(
@@ -894,6 +898,7 @@ def build_chart(
 
 
 CHART_DATA = "rows"  # the name of a chart's data in its Vega-Lite specification
+HOVER = "hover"  # each bar's text for a resting pointer (hover_texts), a column of the drawing's data
 CHART_COLUMNS = ("row_label", "series", "percent", "ci_low", "ci_high", "value_text", "low", "base", "count", "flags")
 
 
@@ -942,12 +947,29 @@ def _geometry(spec: ChartSpec, frame: pd.DataFrame, layout: Layout) -> _Shape:
     # The drawing's data: the count as text, an empty cell as null (lists, not pandas: this runs per layout).
     columns = {column: frame[column].tolist() for column in CHART_COLUMNS}
     columns["count"] = [str(count) for count in columns["count"]]
+    columns[HOVER] = hover_texts(frame, compare)
     records = [
         {column: None if _empty(cells[row]) else cells[row] for column, cells in columns.items()}
         for row in range(len(frame))
     ]
     row_sort = list(dict.fromkeys(frame["row_label"]))
     return _Shape(frame, records, row_sort, step, plot_width, -(round(label_px) + 6))
+
+
+def hover_texts(frame: pd.DataFrame, compare: bool) -> list[str]:
+    """Each bar's text for a pointer resting on it (its SVG <title>, draw.titled): the bar's name, its value, interval
+    and n, from the same cells as the data table (`table_rows`), in the current language."""
+    level = interval_level()
+    texts = []
+    for row in _records(frame, ("row_text", "series", "percent_text", "ci_text", "base", "flags")):
+        name = _("{row}, {series}").format(row=row["row_text"], series=row["series"]) if compare else row["row_text"]
+        flags = f" {row['flags']}" if row["flags"] and row["percent_text"] != row["flags"] else ""
+        texts.append(
+            _("{name}: {percent}{flags} ({level} confidence interval {ci}), n={base}").format(
+                name=name, percent=row["percent_text"], flags=flags, level=level, ci=row["ci_text"], base=row["base"]
+            )
+        )
+    return texts
 
 
 def relaid(drawing: dict, spec: ChartSpec, title: str, frame: pd.DataFrame, layout: Layout) -> dict:
@@ -1340,9 +1362,12 @@ def source_line(pub: Publication, values: Values) -> str:
         raise InputError(path, "a Jinja2 template string, or one per language", column="source", value=template)
     template = _in_language(template)
     if not template:
-        return " ".join(default_source(pub).split())
-    name = f"{path}, source"
-    return " ".join(render_string(template, values, name=name, meta=pub.meta).split())
+        line = " ".join(default_source(pub).split())
+    else:
+        line = " ".join(render_string(template, values, name=f"{path}, source", meta=pub.meta).split())
+    # A reused image names where it came from: the site's address, when publication.yml gives one.
+    address = site_url_for(pub.meta, {})
+    return _("{source} Online: {address}").format(source=line, address=address) if address else line
 
 
 def default_source(pub: Publication) -> str:
@@ -1522,10 +1547,17 @@ def _relative_root(page_path: str) -> str:
     return "../" * max(depth, 0)
 
 
-def figure_html(chart: ChartOutput, page_path: str, assets: str = layout.CHARTS, eager: bool = False) -> str:
-    """A self-contained, escaped <figure>: the title as its caption, the image drawn for the screen's width, the
-    source line, a long description, the data table and the downloads. `eager` for a page's first chart, its
-    largest paint: it is fetched at once instead of lazily.
+def figure_html(
+    chart: ChartOutput,
+    page_path: str,
+    assets: str = layout.CHARTS,
+    eager: bool = False,
+    citing: metadata.Citing | None = None,
+) -> str:
+    """A self-contained, escaped <figure>: the title as its caption with a link to the chart's anchor, the image
+    drawn for the screen's width, the source line, a long description, the data table, the downloads and the
+    chart's permanent link and citation (`citing`: metadata.citing; plain HTML, no script). `eager` for a page's
+    first chart, its largest paint: it is fetched at once instead of lazily.
 
     No blank line inside, so Markdown keeps it as one raw HTML block. The caption is the first child (HTML allows it
     only first or last).
@@ -1574,9 +1606,31 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = layout.CHARTS,
             f'<picture><source media="{WIDE_MEDIA}" srcset="{url_text(root + Path(wide).name)}" type="image/svg+xml"'
             f"{wide_size}>{image}</picture>"
         )
+    anchor = f"#chart-{url_text(chart.id)}"
+    address = metadata.chart_address(citing, str(page_path), url_text(chart.id))
+    # Messages outside the f-strings: pybabel does not extract from inside them.
+    anchor_name = _("Link to this chart: {title}").format(title=chart.title)
+    anchor_link = (
+        f'<a class="sp-chart-anchor" href="{anchor}"><span aria-hidden="true">#</span>'
+        f'<span class="sp-visually-hidden">{esc(anchor_name)}</span></a>'
+    )
+    cite: list[str] = []
+    if citing is not None:
+        cite_summary = _("Link and cite")
+        # The link goes into the translated sentence after its text is escaped, as the downloads' links do.
+        link_before, _placeholder, link_after = _("Permanent link: {link}").partition("{link}")
+        citation = _("Cite as: {citation}").format(citation=metadata.chart_citation(citing, chart.title, address))
+        cite = [
+            '<details class="sp-chart-cite">',
+            f"<summary>{esc(cite_summary)}</summary>",
+            f'<p>{_escaped_with_edges(link_before)}<a href="{url_text(address)}">{esc(address)}</a>'
+            f"{_escaped_with_edges(link_after)}</p>",
+            f"<p>{esc(citation)}</p>",
+            "</details>",
+        ]
     lines = [
         f'<figure class="sp-chart" id="chart-{url_text(chart.id)}">',
-        f"<figcaption>{esc(caption)}</figcaption>",
+        f"<figcaption>{esc(caption)} {anchor_link}</figcaption>",
         image,
         source,
         f'<p class="sp-visually-hidden" id="{description_id}">{esc(chart.alt)}</p>',
@@ -1592,6 +1646,7 @@ def figure_html(chart: ChartOutput, page_path: str, assets: str = layout.CHARTS,
         "</details>",
         f'<p class="sp-chart-downloads">{_escaped_with_edges(download_before)}{links}'
         f"{_escaped_with_edges(download_after)}</p>",
+        *cite,
         "</figure>",
     ]
     return "\n".join(line for line in lines if line)

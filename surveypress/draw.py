@@ -331,8 +331,27 @@ def _in_font(vega_lite: dict, font: str) -> dict:
 def _vega_svg(vega_lite: dict, drawn: dict[str, str]) -> str:
     key = json.dumps(vega_lite, ensure_ascii=False, sort_keys=True)
     if key not in drawn:
-        drawn[key] = vl_convert.vegalite_to_svg(vega_lite)
+        drawn[key] = titled(vl_convert.vegalite_to_svg(vega_lite))
     return drawn[key]
+
+
+_BAR = re.compile(r'<path\b([^>]*?\saria-roledescription="bar"[^>]*?)/>')
+_ARIA_LABEL = re.compile(r'\saria-label="([^"]*)"')
+
+
+def titled(svg: str) -> str:
+    """The SVG with each bar's text (its aria-label, which Vega writes from the chart's `description` channel) also
+    as the bar's <title>, which browsers show while a pointer rests on it, without JavaScript. The text is read back
+    from the attribute and escaped again as character data."""
+
+    def with_title(match: re.Match) -> str:
+        label = _ARIA_LABEL.search(match.group(1))
+        if label is None:
+            return match.group(0)
+        text = html.escape(html.unescape(label.group(1)), quote=False)
+        return f"<path{match.group(1)}><title>{text}</title></path>"
+
+    return _BAR.sub(with_title, svg)
 
 
 def _svg_and_png(

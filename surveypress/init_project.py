@@ -77,7 +77,7 @@ markdown_extensions:
       slugify: !!python/object/apply:pymdownx.slugs.slugify
         kwds:
           case: lower
-      permalink: false
+      permalink: "#"
       toc_depth: 3
 """
 

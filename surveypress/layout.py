@@ -27,10 +27,12 @@ MICRODATA_DIR = f"{DATASETS}/microdata"  # input, never output: where `init` put
 DATAPACKAGE = "datapackage.json"
 MANIFEST = ".surveypress-manifest.json"
 GENERATED_CONFIG = "mkdocs.generated.yml"
+CITATION = "CITATION.cff"  # the repository's citation, from the data package (metadata.py)
 DOCS = "docs"  # pages: the primary language at the root, other languages under docs/<tag>/
 # Relative to DOCS, as pages link to them:
 CHARTS = "assets/charts"  # charts (other languages' under assets/charts/<tag>/)
 DOWNLOADS = "downloads"  # the archive, its checksums and a copy of each file in it
+DCAT = "dcat.ttl"  # the data package's DCAT record (under DOWNLOADS; metadata.py)
 CHECKSUMS = "SHA256SUMS"  # the archive's SHA-256 (under DOWNLOADS), and every member's inside the archive
 CHARTS_DIR = f"{DOCS}/{CHARTS}"
 DOWNLOADS_DIR = f"{DOCS}/{DOWNLOADS}"
@@ -39,7 +41,17 @@ DOWNLOADS_DIR = f"{DOCS}/{DOWNLOADS}"
 # group whose page would take one (and a declared language's tag: docs/<tag>/ holds that language's pages).
 RESERVED_PAGES = ("index", "assets", "downloads", "search", "methods", "changelog", "cite", "reconciliation")
 # The outputs whose path no id decides (summaries only with numeric questions).
-FIXED = (INDICATORS, PUBLISHED_FIGURES, RECONCILIATION, DISCLOSURE, SUMMARIES, DATAPACKAGE, MANIFEST, GENERATED_CONFIG)
+FIXED = (
+    INDICATORS,
+    PUBLISHED_FIGURES,
+    RECONCILIATION,
+    DISCLOSURE,
+    SUMMARIES,
+    DATAPACKAGE,
+    MANIFEST,
+    GENERATED_CONFIG,
+    CITATION,
+)
 
 
 def indicator_file(indicator: str) -> str:

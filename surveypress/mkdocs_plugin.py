@@ -116,13 +116,14 @@ class SurveypressPlugin(BasePlugin):
     @event_priority(-110)
     def on_page_context(self, context, page, config, nav):
         context["config"] = ThemeConfig(config)
-        return context
+        # The page's Open Graph locale; the Dataset record on the front and downloads pages (site_hooks.py).
+        return site_hooks.page_metadata(context, page, config)
 
     @event_priority(-110)
     def on_template_context(self, context, template_name, config):
         """The pages that are not from Markdown (404.html, sitemap.xml) see the same config."""
         context["config"] = ThemeConfig(config)
-        return context
+        return site_hooks.page_metadata(context, None, config)
 
     @event_priority(-110)
     def on_nav(self, nav, config, files):

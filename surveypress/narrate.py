@@ -21,8 +21,8 @@ The template vocabulary (so that no figure is ever typed into a page; REFERENCE.
   percentage can come from a whole count out of `base`);
 - `changelog` (changelog.yml, newest first), `downloads` (every staged CSV: path, kind, title, rows, size),
   `archive` (the path of the download archive under docs/), `workbook` (the file name of the indicator workbook
-  under docs/downloads/), `checksums` and `datapackage` (the paths of the archive's SHA256SUMS and of the data
-  package description under docs/);
+  under docs/downloads/), `checksums`, `datapackage` and `dcat` (the paths of the archive's SHA256SUMS, of the data
+  package description and of its DCAT record under docs/);
 - `chart(id)`: the chart's `<figure>` HTML; `page` (this page's path), `root` (the relative path to this language's
   pages: docs/ for the primary language, docs/<tag>/ for the others) and `data_root` (the relative path to docs/, where
   the shared `downloads/` are);
@@ -177,12 +177,13 @@ def page_environment(
         workbook=url_text(WORKBOOK_NAME),
         checksums=url_text(f"{layout.DOWNLOADS}/{layout.CHECKSUMS}"),
         datapackage=url_text(f"{layout.DOWNLOADS}/{layout.DATAPACKAGE}"),
+        dcat=url_text(f"{layout.DOWNLOADS}/{layout.DCAT}"),
         interval_level=interval_level(),
         question=_question_lookup(pub),
         interval=_interval_lookup(values),
         figures_for=_figures_lookup(reconciliation_rows),
         fits=fits,
-        chart=_chart_lookup(charts),
+        chart=_chart_lookup(pub, charts),
     )
     return _page_settings(pub, environment)
 
@@ -366,7 +367,7 @@ def fits(figure: Mapping[str, Any], base: int) -> bool:
     return base_fits(value, decimals, int(base))
 
 
-def _chart_lookup(charts: Mapping[str, Any]):
+def _chart_lookup(pub: Publication, charts: Mapping[str, Any]):
     # Pages that have placed a chart already: only a page's first chart is fetched eagerly (its largest paint).
     pages_with_a_chart: set[str] = set()
 
@@ -389,7 +390,9 @@ def _chart_lookup(charts: Mapping[str, Any]):
         # The page's first chart is its largest paint: loaded at once; the others lazily.
         eager = page not in pages_with_a_chart
         pages_with_a_chart.add(page)
-        return Markup(figure_html(found, page, assets, eager=eager))
+        from surveypress.metadata import citing
+
+        return Markup(figure_html(found, page, assets, eager=eager, citing=citing(pub, i18n.current())))
 
     return chart
 

@@ -139,6 +139,7 @@ _OUTPUTS = (
     (OutputSet(layout.DOWNLOADS_DIR, "*"), False),
     (OutputSet(".", layout.MANIFEST), True),
     (OutputSet(".", layout.GENERATED_CONFIG), True),
+    (OutputSet(".", layout.CITATION), True),
 )
 GENERATED = tuple(output for output, _ in _OUTPUTS)
 CHECKED = tuple(output for output, committed in _OUTPUTS if committed)

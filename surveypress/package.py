@@ -26,7 +26,7 @@ from surveypress.spec import Publication, Question, meta_text
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 SUPPRESSED = "[c]"
-TRANSLATED = ("title", "description")
+TRANSLATED = ("title", "description", "spatialCoverage")
 
 
 def _table_missing() -> list[dict[str, str]]:
@@ -83,6 +83,10 @@ def _build_datapackage(pub: Publication, staging_root: Path) -> dict[str, Any]:
     }
     if "synthetic" in meta:
         package["synthetic"] = bool(meta["synthetic"])
+    # When and where the survey speaks of, for the schema.org and DCAT records (metadata.py).
+    for key, name in (("temporal_coverage", "temporalCoverage"), ("spatial_coverage", "spatialCoverage")):
+        if meta.get(key):
+            package[name] = meta_text(pub, key, language)
     package = {key: value for key, value in package.items() if value not in ("", None, [])}
     package["resources"] = [_resource(pub, path, relative) for path, relative in _resource_files(pub, staging_root)]
     return package

@@ -25,12 +25,14 @@ from surveypress import (
     chart,
     i18n,
     layout,
+    metadata,
     narrate,
     outputs,
     package,
     protect,
     reconcile,
     site,
+    site_hooks,
     sources,
     spec,
     tabulate,
@@ -149,6 +151,17 @@ def run(
                 f"{path.name}, editions {', '.join(pages)}"
                 + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else "")
             ),
+        )
+        # What search engines, portals and citation tools read, from the data package just written.
+        progress.step(
+            "metadata",
+            lambda: metadata.write_metadata(
+                staging.path(layout.DATAPACKAGE),
+                staging.path(DOWNLOADS_DIR),
+                staging.path(layout.CITATION),
+                site_hooks.site_url_for(pub.meta, {}),
+            ),
+            lambda paths: ", ".join(path.name for path in paths),
         )
         staging.write_manifest()
 

@@ -265,6 +265,10 @@ class Publication(_Open):
     site_url: str | None = Field(
         None, description="Where the site is published: canonical links, sitemap, Open Graph, the 404 page"
     )
+    temporal_coverage: str | None = Field(
+        None, description='The period the survey describes, ISO 8601: "2022", or "2022-03-01/2022-05-31"'
+    )
+    spatial_coverage: TextOrTexts | None = Field(None, description="The place the survey describes")
     date: str | None = Field(None, description="YYYY-MM-DD; else the newest changelog date")
     synthetic: bool | None = Field(None, description="True when the microdata is synthetic: every page says so")
     licenses: list[dict[str, Any]] | None = Field(None, description="Frictionless licences: name, title, path")

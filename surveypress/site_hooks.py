@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 from mkdocs.utils import write_file
 
+from surveypress import layout, metadata
 from surveypress.text import site_address, theme_text
 
 log = logging.getLogger("mkdocs.hooks.surveypress")
@@ -106,6 +108,50 @@ def on_page_content(content, page, config, files, **kwargs):
             # Material prints it into an attribute as it is: escaped once, as Markup.
             page.meta["description"] = theme_text(description)
     return content
+
+
+def page_metadata(context: dict, page, config) -> dict:
+    """Adds to a page's template context its Open Graph locale (`sp_og_locale`, from the edition's language) and, on
+    each edition's front page and downloads page, the schema.org Dataset of the data package (`sp_dataset`, a
+    <script> safe to print as it is)."""
+    language = str(config.theme.get("language") or "en")
+    context["sp_og_locale"] = metadata.og_locale(language)
+    if page is None:
+        return context
+    primary, others = editions(config)
+    parts = str(page.url).split("/")
+    edition = parts[0] if len(parts) > 1 and parts[0] in others else ""
+    name = "/".join(parts[1:] if edition else parts)
+    if name not in ("index.html", f"{layout.DOWNLOADS}.html", ""):
+        return context
+    package = _package(Path(config["docs_dir"]) / layout.DOWNLOADS / layout.DATAPACKAGE)
+    if package is None:
+        return context
+    site = config.get("site_url") or ""
+    up = "../" * (len(parts) - 1)
+    home = f"{edition}/index.html" if edition else "index.html"
+    dataset = metadata.dataset_jsonld(
+        package,
+        metadata.edition_language(package, language),
+        lambda path: f"{site or up}{layout.DOWNLOADS}/{path}",
+        f"{site}{home}" if site else (up + home),
+    )
+    context["sp_dataset"] = Markup(metadata.jsonld_script(dataset))
+    return context
+
+
+_packages: dict[tuple[str, int], dict | None] = {}
+
+
+def _package(path: Path) -> dict | None:
+    """The data package the build copied into the downloads folder, read once per build of each edition."""
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        return None
+    if key not in _packages:
+        _packages[key] = json.loads(path.read_text(encoding="utf-8"))
+    return _packages[key]
 
 
 _CONFIG_SCRIPT = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.DOTALL)

@@ -469,7 +469,7 @@ def test_downloads_set_around_the_wide_drawing_are_byte_identical_with_the_cut_t
     assert [draw._draw((framed, True, typeface, (chart.framed_svg, wide))) for _n, wide, framed in charts] == full
     for (_narrow, wide, framed), (svg, png) in zip(charts, full, strict=True):
         assert typeface.alias not in svg and f'font-family="{html.escape(draw.FONT_STACK)}"' in svg
-        assert svg == chart.framed_svg(vl_convert.vegalite_to_svg(wide), framed)
+        assert svg == chart.framed_svg(draw.titled(vl_convert.vegalite_to_svg(wide)), framed)
         assert png.startswith(b"\x89PNG")
 
 
