@@ -690,7 +690,10 @@ def test_figure_html_points_at_the_chart_files_from_the_page_and_describes_the_i
     assert "<caption>" in nested and '<th scope="col">' in nested
     assert re.search(r'<img [^>]*width="\d+" height="\d+"', nested)
     # One title: the caption, first child of the figure; the image does not draw it again.
-    assert nested.split("\n")[1] == f"<figcaption>{output.title}</figcaption>"
+    caption = nested.split("\n")[1]
+    assert caption.startswith(f"<figcaption>{output.title} <a ") and caption.endswith("</a></figcaption>")
+    # The caption's only link is the chart's own permanent anchor.
+    assert re.findall(r'href="([^"]+)"', caption) == [f"#chart-{output.id}"]
     assert nested.count("<figcaption>") == 1
     assert 'loading="lazy"' in nested and 'loading="lazy"' not in chart.figure_html(output, "index", eager=True)
 
