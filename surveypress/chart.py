@@ -94,7 +94,7 @@ class Layout:
 
 # A 360 px phone leaves Material's column 328 px; from 45em (720 px) on, the column is at least 660 px (no sidebar
 # below 60em, then one sidebar, then two from 76.25em, where the grid stops growing).
-NARROW = Layout("narrow", 328, 7, 20, 26, framed=False)
+NARROW = Layout("narrow", 328, 7, 20, 23, framed=False)
 WIDE = Layout("wide", 660, 12, 38, 46, framed=False)
 DOWNLOAD = Layout("download", 660, 12, 38, 46, framed=True)
 WIDE_MEDIA = "(min-width: 45em)"
@@ -816,7 +816,7 @@ def build_chart(
         axis=alt.Axis(
             values=[0, 50, 100],
             labelExpr="datum.value + '%'",
-            labelFontSize=13,
+            labelFontSize=FONT_SIZE,
             labelColor=MUTED,
             gridColor=GRID,
             domainColor=MUTED,
@@ -1010,7 +1010,7 @@ def _heading(spec: ChartSpec, title: str, frame: pd.DataFrame, layout: Layout) -
     heading = (
         {"text": wrap(title, layout.title_width), "subtitle": subtitle}
         if layout.framed
-        else {"text": subtitle, "fontSize": 13, "fontWeight": "normal", "color": MUTED, "lineHeight": 17}
+        else {"text": subtitle, "fontSize": FONT_SIZE, "fontWeight": "normal", "color": MUTED, "lineHeight": 17}
     )
     return alt.Title(
         **{

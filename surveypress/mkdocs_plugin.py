@@ -110,7 +110,7 @@ class SurveypressPlugin(BasePlugin):
         if SCRIPT not in [str(path) for path in config.extra_javascript]:
             config.extra_javascript.append(SCRIPT)
         keep_jieba_cache_in(cache.cache_root(Path(config.config_file_path).parent) / "jieba")
-        # The site's address, each page's description, the front page without a sidebar (site_hooks.py).
+        # The site's address and each page's description (site_hooks.py).
         return site_hooks.on_config(config)
 
     @event_priority(-110)
@@ -142,9 +142,6 @@ class SurveypressPlugin(BasePlugin):
             if source and not file.is_documentation_page() and os.path.abspath(source).startswith(generated):
                 file.copy_file = types.MethodType(_link_file, file)
         return files
-
-    def on_page_markdown(self, markdown, page, config, files):
-        return site_hooks.on_page_markdown(markdown, page, config, files)
 
     def on_page_content(self, content, page, config, files):
         return site_hooks.on_page_content(content, page, config, files)

@@ -5,7 +5,6 @@ site's address from publication.yml and a description of each page taken from it
   publication.yml; this module does not); else, on GitHub Actions, the GitHub Pages address of the repository,
   `https://<owner>.github.io/<repository>/` (from `GITHUB_REPOSITORY`). With it MkDocs writes a full sitemap and a
   canonical link per page, and the 404 page loads its assets from the project path instead of the domain root.
-- the front page hides Material's navigation sidebar: it lists the sections itself, as a bulletin does;
 - `page.meta.description`: the page's first paragraph of prose (the synthetic-data notice and the release box
   skipped), cut at a sentence end near 120 characters; Material writes it as the meta description and
   overrides/main.html as the Open Graph description.
@@ -92,13 +91,6 @@ def description_from(content: str) -> str:
         end = max(cut.rfind(mark) for mark in "\u3002\uff1b.;")
         return cut[: end + 1] if end >= DESCRIPTION_LENGTH // 2 else cut.rstrip() + "…"
     return ""
-
-
-def on_page_markdown(markdown, page, config, files, **kwargs):
-    # The front page is a bulletin that lists every section itself: no navigation sidebar beside it.
-    if page.is_homepage:
-        page.meta.setdefault("hide", ["navigation"])
-    return markdown
 
 
 def on_page_content(content, page, config, files, **kwargs):

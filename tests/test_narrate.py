@@ -45,7 +45,7 @@ SECTION_MARKERS = {
     "recommendations/security": "四(三)",
     "recommendations/coordination": "四(四)",
 }
-NOTICE = "本站的微观数据是按报告公布的百分比重建的合成数据"
+NOTICE = "微观数据为合成数据"
 # Other languages' editions live in templates/<tag>/ (tests/test_english_edition.py checks templates/en/).
 EDITIONS = ("en",)
 

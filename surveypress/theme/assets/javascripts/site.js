@@ -63,6 +63,24 @@ function spMainText(article) {
   return parts;
 }
 
+// Large text grows the charts too. A drawing's text grows only with the drawing, and the wide one already fills a
+// desktop column, so large text shows the narrow drawing at 1.3 times its drawn size (site.css caps it at the
+// column's width: on a phone, the narrow drawing is the column).
+var SP_CHART_GROWTH = 1.3;
+
+function spReadingCharts(on) {
+  document.querySelectorAll("figure.sp-chart picture > source[media]").forEach(function (source) {
+    if (!source.hasAttribute("data-sp-media")) source.setAttribute("data-sp-media", source.media);
+    source.media = on ? "not all" : source.getAttribute("data-sp-media");
+  });
+  document.querySelectorAll("figure.sp-chart img[width]").forEach(function (image) {
+    var width = parseFloat(image.getAttribute("width"));
+    if (!width) return;
+    image.setAttribute("data-sp-reading-width", "");
+    image.style.setProperty("--sp-reading-width", String(Math.round(width * SP_CHART_GROWTH)));
+  });
+}
+
 function spReadingTools() {
   var article = document.querySelector("article.md-content__inner");
   // The template reserves the toolbar's place (overrides/main.html), so filling it moves nothing.
@@ -78,6 +96,7 @@ function spReadingTools() {
     root.classList.toggle("sp-reading", on);
     reading.setAttribute("aria-pressed", on ? "true" : "false");
     spStore("sp-reading", on ? "1" : "0");
+    spReadingCharts(on);
     if (on) spHelp(toolbar, "reading", TEXT.readingHelp);
   });
   toolbar.appendChild(reading);
@@ -204,6 +223,7 @@ function spWatchBoxes() {
 
 document$.subscribe(function () {
   spReadingTools();
+  if (document.documentElement.classList.contains("sp-reading")) spReadingCharts(true);
   spWatchBoxes();
   document.querySelectorAll("details.sp-chart-data").forEach(function (details) {
     details.addEventListener("toggle", spScrollBoxes);

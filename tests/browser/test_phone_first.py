@@ -1,0 +1,320 @@
+"""Phone first (issue 26), in headless Chromium on the built site, both editions: the front page answers on the first
+phone screen; nothing is wider than a phone's screen outside a box that says it scrolls; no table cell is squeezed
+under four characters and no number breaks across lines; text sizes (body, tables, helper lines, chart text as
+shown); the large-text mode grows every text by a quarter, charts, tables, buttons and menu included, and stays
+inside a phone's screen; axe finds nothing in large-text mode either; both editions wear the same chrome.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_site import AXE_TAGS, EDITION_PAGES, _open, _show_everything
+
+# One page of each kind, in both editions.
+PAGE_KINDS = [
+    "index.html",
+    "survey.html",
+    "findings/usage.html",
+    "recommendations/integration.html",
+    "methods.html",
+    "downloads.html",
+    "reconciliation.html",
+    "changelog.html",
+    "cite.html",
+]
+KIND_PAGES = PAGE_KINDS + [f"en/{page}" for page in PAGE_KINDS]
+READING = "localStorage.setItem('sp-reading', '1')"
+# The prose of the page (not a helper line, a card or a notice).
+BODY_TEXT = ".md-content__inner > p:not([class])"
+
+
+def _context(browser, width: int, height: int, reading: bool = False):
+    context = browser.new_context(viewport={"width": width, "height": height}, service_workers="block")
+    if reading:
+        context.add_init_script(READING)
+    return context
+
+
+@pytest.mark.parametrize("path", ["index.html", "en/index.html"])
+def test_the_first_main_points_figure_is_on_the_first_phone_screen(browser, base_url, path):
+    context = _context(browser, 360, 800)
+    try:
+        page = context.new_page()
+        page.goto(base_url + path, wait_until="networkidle")
+        figure = page.locator("article .sp-point__figure").first
+        box = figure.bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 800, box
+        # The figure comes with what it means, its n and its interval, on the same card.
+        card = page.locator("article li.sp-point").first.inner_text()
+        assert "n=" in card and ("置信区间" in card or "confidence interval" in card)
+        # The synthetic-data notice is one line linking to the full statement on the methods page.
+        notice = page.locator("article .sp-notice")
+        lines = notice.evaluate(
+            "(p) => Math.round(p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight))"
+        )
+        assert lines == 1
+        assert "methods.html#" in notice.locator("a").get_attribute("href")
+    finally:
+        context.close()
+
+
+# Every element of the page's content, header and footer that reaches past the screen, unless a box it sits in
+# scrolls sideways and says so (the hint site.js puts under it).
+OUTSIDE_THE_SCREEN = """() => {
+  const width = document.documentElement.clientWidth;
+  const scrolls = (element) => {
+    for (let box = element.parentElement; box; box = box.parentElement) {
+      const overflow = getComputedStyle(box).overflowX;
+      if ((overflow === 'auto' || overflow === 'scroll') && box.scrollWidth > box.clientWidth + 1) {
+        const next = box.nextElementSibling;
+        return next !== null && next.classList.contains('sp-scroll-hint');
+      }
+    }
+    return false;
+  };
+  const wide = [];
+  document.querySelectorAll('.md-header *, .md-content *, .md-footer *').forEach((element) => {
+    const rect = element.getBoundingClientRect();
+    if (rect.width === 0 || getComputedStyle(element).visibility === 'hidden') return;
+    if (element.closest('.sp-visually-hidden, .md-search, .md-sidebar')) return;
+    if ((rect.right > width + 1 || rect.left < -1) && !scrolls(element)) {
+      wide.push(element.tagName + '.' + element.className + ' ' + (element.textContent || '').trim().slice(0, 30));
+    }
+  });
+  return wide.slice(0, 5);
+}"""
+
+
+@pytest.mark.parametrize("reading", [False, True], ids=["normal", "large-text"])
+def test_nothing_is_wider_than_a_phone_screen_outside_a_box_that_says_it_scrolls(browser, base_url, reading):
+    context = _context(browser, 360, 800, reading)
+    try:
+        page = context.new_page()
+        wide = {}
+        for path in EDITION_PAGES:
+            page.goto(base_url + path, wait_until="networkidle")
+            _show_everything(page)
+            # Lay out every table (site.css defers the ones further down) and let site.js add its hints.
+            page.evaluate(
+                "document.querySelectorAll('.md-typeset__scrollwrap, .sp-table-scroll')"
+                ".forEach((box) => { box.style.contentVisibility = 'visible'; })"
+            )
+            page.evaluate("window.dispatchEvent(new Event('resize'))")
+            found = page.evaluate(OUTSIDE_THE_SCREEN)
+            if found:
+                wide[path] = found
+        assert wide == {}
+    finally:
+        context.close()
+
+
+# Cells whose box is narrower than the first four characters of their own text, in their own font.
+SQUEEZED_CELLS = """() => {
+  const canvas = document.createElement('canvas').getContext('2d');
+  const squeezed = [];
+  document.querySelectorAll('article table th, article table td').forEach((cell) => {
+    const text = cell.innerText.replace(/\\s+/g, ' ').trim();
+    if (!text || cell.getBoundingClientRect().width <= 1) return;  // none, or visually hidden (a card's header)
+    const style = getComputedStyle(cell);
+    canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const needed = canvas.measureText([...text].slice(0, 4).join('')).width;
+    const inner = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (inner + 1 < needed) squeezed.push(`${text.slice(0, 20)}: ${Math.round(inner)} < ${Math.round(needed)}`);
+  });
+  return squeezed.slice(0, 5);
+}"""
+
+
+def test_no_table_cell_on_a_phone_is_narrower_than_four_characters_of_its_text(browser, base_url):
+    context = _context(browser, 360, 800)
+    try:
+        page = context.new_page()
+        squeezed = {}
+        for path in EDITION_PAGES:
+            page.goto(base_url + path, wait_until="networkidle")
+            _show_everything(page)
+            page.evaluate(
+                "document.querySelectorAll('.md-typeset__scrollwrap, .sp-table-scroll')"
+                ".forEach((box) => { box.style.contentVisibility = 'visible'; })"
+            )
+            found = page.evaluate(SQUEEZED_CELLS)
+            if found:
+                squeezed[path] = found
+        assert squeezed == {}
+    finally:
+        context.close()
+
+
+# Numbers (with a decimal part, a percent sign or an n=) whose characters sit on more than one line: a Range over
+# the number's characters in its text node has client rectangles on one line only when it is whole.
+BROKEN_NUMBERS = """() => {
+  const number = /(?:n=)?\\d+(?:[.,]\\d+)*\\s?(?:%|KB|MB|B\\b)?/g;
+  const broken = [];
+  const walker = document.createTreeWalker(document.querySelector('article'), NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.parentElement.closest('pre, script, style, svg, .sp-visually-hidden')) continue;
+    for (const match of node.textContent.matchAll(number)) {
+      if (match[0].length < 2) continue;
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.bottom)));
+      if (tops.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken.slice(0, 5);
+}"""
+
+
+@pytest.mark.parametrize("reading", [False, True], ids=["normal", "large-text"])
+def test_no_number_breaks_across_lines_on_a_phone(browser, base_url, reading):
+    context = _context(browser, 360, 800, reading)
+    try:
+        page = context.new_page()
+        broken = {}
+        for path in EDITION_PAGES:
+            page.goto(base_url + path, wait_until="networkidle")
+            _show_everything(page)
+            page.evaluate(
+                "document.querySelectorAll('.md-typeset__scrollwrap, .sp-table-scroll')"
+                ".forEach((box) => { box.style.contentVisibility = 'visible'; })"
+            )
+            found = page.evaluate(BROKEN_NUMBERS)
+            if found:
+                broken[path] = found
+        assert broken == {}
+    finally:
+        context.close()
+
+
+# Computed sizes: the prose, the tables, every helper line (chart source, notes, downloads, the data toggle, the scroll
+# hint, the reading aids' help), and the charts' text as shown (the drawings' text is 14 px at their drawn size).
+SIZES = """() => {
+  const size = (element) => parseFloat(getComputedStyle(element).fontSize);
+  const all = (selector) => [...document.querySelectorAll(selector)].filter((e) => e.getClientRects().length).map(size);
+  const helpers = all('.sp-chart-source, .sp-chart-note, .sp-chart-downloads, details.sp-chart-data > summary,'
+    + ' .sp-scroll-hint, .sp-tools__help, .sp-notice, .sp-point__base, details.sp-release > summary, a.sp-check');
+  const charts = [...document.querySelectorAll('figure.sp-chart img')].map(
+    (img) => 14 * img.getBoundingClientRect().width / img.naturalWidth);
+  return {body: all('SELECTOR'), tables: all('article table td, article table th'), helpers, charts};
+}"""
+
+
+@pytest.mark.parametrize("width", [360, 1280], ids=["phone", "desktop"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "index.html",
+        "en/index.html",
+        "findings/usage.html",
+        "en/findings/usage.html",
+        "downloads.html",
+        "reconciliation.html",
+    ],
+)
+def test_body_text_is_16px_or_more_and_tables_helper_lines_and_charts_14px_or_more(browser, base_url, path, width):
+    context = _context(browser, width, 900)
+    try:
+        page = context.new_page()
+        page.goto(base_url + path, wait_until="networkidle")
+        _show_everything(page)
+        page.evaluate("document.querySelectorAll('figure.sp-chart img').forEach((img) => img.decode())")
+        sizes = page.evaluate(SIZES.replace("SELECTOR", BODY_TEXT))
+        assert sizes["body"] and min(sizes["body"]) >= 16, sizes["body"]
+        assert min(sizes["tables"], default=14) >= 14
+        assert sizes["helpers"] and min(sizes["helpers"]) >= 14
+        assert min(sizes["charts"], default=14) >= 14 - 0.05, sizes["charts"]
+    finally:
+        context.close()
+
+
+# Every text's size, in document order: each element with text of its own, and each chart's text as shown.
+TEXT_SIZES = """() => {
+  const sizes = [];
+  const scope = [...document.querySelectorAll('article, .md-sidebar--primary .md-nav')];
+  scope.forEach((root) => root.querySelectorAll('*').forEach((element) => {
+    if (element.closest('svg, .sp-visually-hidden, script, style')) return;
+    const own = [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim());
+    if (!own || element.getClientRects().length === 0) return;
+    sizes.push([element.tagName + '.' + element.className, parseFloat(getComputedStyle(element).fontSize)]);
+  }));
+  document.querySelectorAll('figure.sp-chart img').forEach((img) => {
+    sizes.push(['chart ' + img.currentSrc.split('/').pop().split('.')[0],
+      14 * img.getBoundingClientRect().width / img.naturalWidth]);
+  });
+  return sizes;
+}"""
+
+
+def _text_sizes(browser, base_url, path, width, reading):
+    context = _context(browser, width, 900, reading)
+    try:
+        page = context.new_page()
+        page.goto(base_url + path, wait_until="networkidle")
+        _show_everything(page)
+        page.wait_for_function("[...document.querySelectorAll('figure.sp-chart img')].every((i) => i.complete)")
+        return page.evaluate(TEXT_SIZES)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["index.html", "en/index.html", "findings/usage.html", "en/findings/usage.html", "downloads.html", "methods.html"],
+)
+def test_large_text_grows_every_text_by_a_quarter_charts_tables_buttons_and_menu_included(browser, base_url, path):
+    normal = _text_sizes(browser, base_url, path, 1280, False)
+    large = _text_sizes(browser, base_url, path, 1280, True)
+    # Compared kind by kind (a wider table adds a scroll hint in large text): each kind's smallest text grows.
+    smallest: dict[str, list[float]] = {}
+    for sizes in (normal, large):
+        seen: dict[str, float] = {}
+        for name, size in sizes:
+            seen[name] = min(size, seen.get(name, size))
+        for name, size in seen.items():
+            smallest.setdefault(name, []).append(size)
+    assert any(name.startswith("BUTTON") for name in smallest)
+    assert any(name.startswith("chart") for name in smallest) == ("index" in path or "findings" in path)
+    grown_less = {
+        name: sizes for name, sizes in smallest.items() if len(sizes) == 2 and sizes[1] < sizes[0] * 1.25 - 0.01
+    }
+    assert grown_less == {}
+
+
+@pytest.mark.parametrize("path", KIND_PAGES)
+def test_axe_finds_no_wcag_22_aa_violations_in_large_text_mode(browser, base_url, axe_script, path):
+    context = _context(browser, 360, 800, reading=True)
+    try:
+        page, _ = _open(context, base_url + path)
+        _show_everything(page)
+        page.add_script_tag(path=str(axe_script))
+        run = "async (tags) => await axe.run(document, "
+        run += "{runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
+        result = page.evaluate(run, AXE_TAGS)
+        violations = [f"{v['id']}: {[node['target'] for node in v['nodes']][:5]}" for v in result["violations"]]
+        assert violations == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1280], ids=["phone", "desktop"])
+def test_both_front_pages_show_the_menu_alike_and_size_their_charts_alike(browser, base_url, width):
+    chrome = {}
+    context = _context(browser, width, 900)
+    try:
+        page = context.new_page()
+        for path in ("index.html", "en/index.html"):
+            page.goto(base_url + path, wait_until="networkidle")
+            chrome[path] = page.evaluate(
+                """() => {
+                    const menu = document.querySelector('.md-sidebar--primary');
+                    const img = document.querySelector('figure.sp-chart img');
+                    const column = document.querySelector('article').getBoundingClientRect().width;
+                    return {menu: !menu.hidden && menu.getBoundingClientRect().width > 0,
+                            column: Math.round(column), drawing: img.currentSrc.split('.').slice(-2)[0]};
+                }"""
+            )
+    finally:
+        context.close()
+    assert chrome["index.html"] == chrome["en/index.html"]
