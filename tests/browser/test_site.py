@@ -102,8 +102,9 @@ INTERFACE_TEXT = """() => {
   return texts.join("\\n");
 }"""
 LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z'’]+(?:[ -][A-Za-z][A-Za-z'’]+)*")
-# Names, not interface text: the licence's name, and each language's name in itself in the language switcher.
-INTERFACE_NAMES = {"zh": {"CC BY", "English"}, "en": {"中文 (简体)"}}
+# Names, not interface text: the licence's name, each language's name in itself in the language switcher, and the
+# name of the metadata standard that titles the head's link to the DCAT record.
+INTERFACE_NAMES = {"zh": {"CC BY", "English", "DCAT"}, "en": {"中文 (简体)"}}
 
 
 @pytest.mark.parametrize("path", [*EDITION_PAGES, "404.html"])
