@@ -4,8 +4,9 @@ Every test gets exactly one tier marker, from what it needs (pytest_collection_m
 
   browser  under tests/browser/: a headless Chromium on the built site/ (or a site the test builds itself)
   bench    marked `bench`: a benchmark-sized publication (a million respondents)
-  build    runs a whole build: build_tables.py, build.build/build.main, pipeline.run, `mkdocs build` or make, in the
-           test, in a helper of its module that it calls, or in a fixture it uses; also every `slow` test
+  build    runs a whole build: build_tables.py, build.build/build.main, pipeline.run, `mkdocs build`, `surveypress
+           build` or make, or one of its slow stages (every chart specified or drawn, the Spark engine), in the test, in
+           a helper of its module that it calls, or in a fixture it uses; also every `slow` test
   unit     everything else: `make test-fast` runs this tier, in parallel, in well under a minute and a half
 
 A module can say it itself with `TIER = "build"` (or a test with a tier marker) where the rule cannot see a build.
@@ -28,12 +29,19 @@ TESTS = Path(__file__).resolve().parent
 CONTENT = TESTS.parent / "publication"
 TIERS = ("unit", "build", "browser", "bench")
 
-# Source text that runs a whole build: the command, the engine's entry points, the pipeline, the site, make.
+# Source text that runs a whole build (the command, the engine's entry points, the pipeline, the site, make) or one
+# of its slow stages.
 BUILDS = re.compile(
     r"build_tables\.py|\bbuild\.(?:build|main)\(|\bpipeline\.run\("  # the command, the engine's entry points
-    r'|mkdocs"\)*,\s*"build"'  # `mkdocs build` as a process
+    r'|[\[,]\s*"build"\s*[,)\]]'  # `mkdocs build` or `surveypress build` as a process
     r'|\["make", "(?!--dry-run)'  # make, unless it only prints what it would run
+    # The build's slow stages on their own: every chart of a publication specified (Altair) or drawn (vl-convert),
+    # tables counted by Spark (a JVM per worker).
+    r"|\bchart\.load_chart_specs\(|\bvl_convert\.|\brender_(?:charts|editions)\(|\btabulate\.ENGINES\b"
+    r'|engine="spark"'
 )
+# A unit test slower than this (setup and call, on a loaded two-core machine) is named at the end of the run.
+UNIT_SECONDS = 10.0
 
 
 def _source(function) -> str:
@@ -133,3 +141,19 @@ def default_tables():
     pub = load_publication(CONTENT)
     microdata = load.load_microdata(pub)
     return pub, microdata, protect.protect(pub, tabulate.tabulate(pub, microdata, engine="pandas"))
+
+
+_slow_units: list[tuple[float, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "unit" in report.keywords and report.when in ("setup", "call") and report.duration > UNIT_SECONDS:
+        _slow_units.append((report.duration, f"{report.when} {report.nodeid}"))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Names the unit tests that took long, so the rule above (or a TIER or marker) can send them to `build`."""
+    if _slow_units:
+        terminalreporter.section(f"unit tests slower than {UNIT_SECONDS:.0f} s (the build tier may suit them better)")
+        for seconds, name in sorted(_slow_units, reverse=True):
+            terminalreporter.write_line(f"{seconds:6.1f} s  {name}")
