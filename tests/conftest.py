@@ -1,7 +1,23 @@
-"""Fixtures shared across test modules."""
+"""Fixtures shared across test modules, and the test tiers.
+
+Every test gets exactly one tier marker, from what it needs (pytest_collection_modifyitems below; CONTRIBUTING.md):
+
+  browser  under tests/browser/: a headless Chromium on the built site/ (or a site the test builds itself)
+  bench    marked `bench`: a benchmark-sized publication (a million respondents)
+  build    runs a whole build: build_tables.py, build.build/build.main, pipeline.run, `mkdocs build`, `surveypress
+           build` or make, or one of its slow stages (every chart specified or drawn, the Spark engine), in the test, in
+           a helper of its module that it calls, or in a fixture it uses; also every `slow` test
+  unit     everything else: `make test-fast` runs this tier, in parallel, in well under a minute and a half
+
+A module can say it itself with `TIER = "build"` (or a test with a tier marker) where the rule cannot see a build.
+Under pytest-xdist (`--dist loadgroup`), the tests of a module that share a module-scoped fixture go to one worker
+(an `xdist_group` per module), so that fixture, often a build, runs once.
+"""
 
 from __future__ import annotations
 
+import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +25,106 @@ import pytest
 from surveypress import i18n, load, protect, tabulate
 from surveypress.spec import load_publication
 
-CONTENT = Path(__file__).resolve().parent.parent / "publication"
+TESTS = Path(__file__).resolve().parent
+CONTENT = TESTS.parent / "publication"
+TIERS = ("unit", "build", "browser", "bench")
+
+# Source text that runs a whole build (the command, the engine's entry points, the pipeline, the site, make) or one
+# of its slow stages.
+BUILDS = re.compile(
+    r"build_tables\.py|\bbuild\.(?:build|main)\(|\bpipeline\.run\("  # the command, the engine's entry points
+    r'|[\[,]\s*"build"\s*[,)\]]'  # `mkdocs build` or `surveypress build` as a process
+    r'|\["make", "(?!--dry-run)'  # make, unless it only prints what it would run
+    # The build's slow stages on their own: every chart of a publication specified (Altair) or drawn (vl-convert),
+    # tables counted by Spark (a JVM per worker).
+    r"|\bchart\.load_chart_specs\(|\bvl_convert\.|\brender_(?:charts|editions)\(|\btabulate\.ENGINES\b"
+    r'|engine="spark"'
+)
+# A unit test slower than this (setup and call, on a loaded two-core machine) is named at the end of the run.
+UNIT_SECONDS = 10.0
+
+
+def _source(function) -> str:
+    try:
+        return inspect.getsource(inspect.unwrap(function))
+    except (OSError, TypeError):
+        return ""
+
+
+def _in_tests(function) -> bool:
+    try:
+        return Path(inspect.getfile(inspect.unwrap(function))).resolve().is_relative_to(TESTS)
+    except (OSError, TypeError):
+        return False
+
+
+_building_names: dict[str, re.Pattern | None] = {}
+
+
+def _builds(module, text: str) -> bool:
+    """Whether `text` (a test's or fixture's source) runs a build, itself or through a helper function of `module`
+    (or one it imported from another test module) that does."""
+    if BUILDS.search(text):
+        return True
+    if module.__name__ not in _building_names:
+        helpers = {
+            name: _source(value)
+            for name, value in vars(module).items()
+            if inspect.isfunction(value) and _in_tests(value) and not name.startswith("test_")
+        }
+        building = {name for name, source in helpers.items() if BUILDS.search(source)}
+        while True:  # helpers that call a building helper build too
+            calls = re.compile(rf"\b(?:{'|'.join(map(re.escape, building))})\(") if building else None
+            more = {name for name, source in helpers.items() if calls and name not in building and calls.search(source)}
+            if not more:
+                break
+            building |= more
+        _building_names[module.__name__] = calls
+    calls = _building_names[module.__name__]
+    return bool(calls and calls.search(text))
+
+
+def _tier(item: pytest.Item) -> str:
+    declared = [mark.name for mark in item.iter_markers() if mark.name in TIERS]
+    if declared:
+        return declared[0]
+    if TESTS / "browser" in Path(item.path).parents:
+        return "browser"
+    if item.get_closest_marker("bench"):
+        return "bench"
+    module = getattr(item, "module", None)
+    if module is None:
+        return "unit"
+    if getattr(module, "TIER", None) in TIERS:
+        return module.TIER
+    if item.get_closest_marker("slow"):
+        return "build"
+    if _builds(module, _source(item.function)):
+        return "build"
+    for definitions in item._fixtureinfo.name2fixturedefs.values():
+        for definition in definitions:
+            fixture_module = inspect.getmodule(inspect.unwrap(definition.func))
+            if fixture_module is not None and _in_tests(definition.func):
+                if _builds(fixture_module, _source(definition.func)):
+                    return "build"
+    return "unit"
+
+
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    return any(
+        definition.scope in ("module", "package") and _in_tests(definition.func)
+        for definitions in item._fixtureinfo.name2fixturedefs.values()
+        for definition in definitions
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = _tier(item)
+        if not item.get_closest_marker(tier):
+            item.add_marker(getattr(pytest.mark, tier))
+        if _shares_a_module_fixture(item) and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(Path(item.path).relative_to(TESTS).as_posix()))
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +141,19 @@ def default_tables():
     pub = load_publication(CONTENT)
     microdata = load.load_microdata(pub)
     return pub, microdata, protect.protect(pub, tabulate.tabulate(pub, microdata, engine="pandas"))
+
+
+_slow_units: list[tuple[float, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "unit" in report.keywords and report.when in ("setup", "call") and report.duration > UNIT_SECONDS:
+        _slow_units.append((report.duration, f"{report.when} {report.nodeid}"))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Names the unit tests that took long, so the rule above (or a TIER or marker) can send them to `build`."""
+    if _slow_units:
+        terminalreporter.section(f"unit tests slower than {UNIT_SECONDS:.0f} s (the build tier may suit them better)")
+        for seconds, name in sorted(_slow_units, reverse=True):
+            terminalreporter.write_line(f"{seconds:6.1f} s  {name}")

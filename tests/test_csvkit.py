@@ -110,8 +110,8 @@ def tiny(tmp_path_factory):
 @pytest.fixture(scope="module")
 def default(tmp_path_factory):
     pub = load_publication(CONTENT)
-    if not all(population.microdata.is_file() for population in pub.codebook.populations.values()):
-        pytest.skip("default microdata not generated yet")
+    missing = [str(population.microdata) for population in pub.codebook.populations.values()]
+    assert all(population.microdata.is_file() for population in pub.codebook.populations.values()), missing
     return stage(pub, tmp_path_factory.mktemp("csvkit-default"))
 
 

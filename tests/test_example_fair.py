@@ -2,8 +2,7 @@
 CJK character its content did not provide, it has a breakdown chart and numeric questions, and the tables' band counts
 equal a pandas recount of the raw microdata.
 
-Until the i18n branch (languages as data) is merged, the spec requires a `zh` text in every label, so these tests skip
-when the spec refuses the example's English-only labels.
+Nothing here skips: a spec that refuses the example's English-only labels is the failure these tests exist to report.
 """
 
 from __future__ import annotations
@@ -19,26 +18,11 @@ import pandas as pd
 import pytest
 
 from surveypress import chart, spec
-from surveypress.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "fair"
 # Han ideographs, CJK punctuation and symbols, kana, Hangul, and full-width forms (e.g. the full-width tilde).
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
-
-
-def english_only_labels_refused() -> str:
-    """Why the example cannot be read yet, or '' when the spec accepts it."""
-    try:
-        spec.load_publication(EXAMPLE / "publication")
-    except InputError as error:
-        if "'zh'" in error.expected:
-            return f"the spec requires zh labels until the i18n branch is merged ({error})"
-        raise
-    return ""
-
-
-pytestmark = pytest.mark.skipif(bool(english_only_labels_refused()), reason=english_only_labels_refused() or "-")
 
 
 @pytest.fixture(scope="module")

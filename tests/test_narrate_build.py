@@ -47,8 +47,7 @@ def snapshot(project: Path) -> dict[str, str]:
     ],
 )
 def test_template_using_an_unknown_value_fails_the_build_naming_template_and_line(tmp_path, line, named):
-    if not TINY.is_dir():
-        pytest.skip(f"the tiny fixture project is not at {TINY}")
+    assert TINY.is_dir(), f"the tiny fixture project is not at {TINY}"
     project = tmp_path / "tiny"
     shutil.copytree(TINY, project)
     first = build(project)

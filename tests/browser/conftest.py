@@ -1,7 +1,8 @@
 """Fixtures for the browser tests: the built site served on 127.0.0.1 and a headless Debian Chromium.
 
-The site must be built first (`.venv/bin/python build_tables.py && .venv/bin/mkdocs build --strict`, as CI does);
-without `site/` every browser test is skipped with that reason. SITE_DIR points the tests at another build.
+The site must be built first (`make tables site`, as `make test` and CI do); without `site/` the tests that read it
+fail with that reason (a missing site is a build's failure, not the machine's). SITE_DIR points the tests at another
+build. Nothing in the test suite rebuilds site/: the tests that build a site build their own in a temporary folder.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def page_weight():
 @pytest.fixture(scope="session")
 def site_dir() -> Path:
     if not (SITE / "index.html").is_file():
-        pytest.skip(f"no built site at {SITE}: run build_tables.py and `mkdocs build --strict` first")
+        pytest.fail(f"no built site at {SITE}: run `make tables site` (build_tables.py, mkdocs build --strict) first")
     return SITE
 
 
