@@ -259,7 +259,9 @@ def released_microdata(pub: Publication, microdata: dict[str, pd.DataFrame]) -> 
                 if classes and question.id in frame.columns and any(c != r for c, r in classes.items()):
                     frame[question.id] = frame[question.id].map(lambda code, classes=classes: classes.get(code, code))
                     frame[question.id] = frame[question.id].astype(microdata[population][question.id].dtype)
-        released[population] = (file, with_whole_numbers(pub, population, frame))
+        # A streamed file released in full is copied by the engine, which writes whole numbers as integers itself.
+        whole = with_whole_numbers(pub, population, frame) if isinstance(frame, pd.DataFrame) else frame
+        released[population] = (file, whole)
     return released
 
 
