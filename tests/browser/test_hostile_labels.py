@@ -146,7 +146,12 @@ INSPECT = """() => {
       .map(e => e.outerHTML.slice(0, 120)),
     links: [...article.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
     images: [...article.querySelectorAll('img')].map(i => i.getAttribute('src')),
-    headings: [...article.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => h.textContent.trim()),
+    // A heading's text without the permanent link Material adds after it (toc.permalink: the '#' anchor).
+    headings: [...article.querySelectorAll('h1, h2, h3, h4, h5, h6')].map((h) => {
+      const copy = h.cloneNode(true);
+      copy.querySelectorAll('a.headerlink').forEach((link) => link.remove());
+      return copy.textContent.trim();
+    }),
     code: [...article.querySelectorAll('code')].map(c => c.textContent),
     text: article.innerText,
     focused: document.activeElement ? document.activeElement.tagName : '',
