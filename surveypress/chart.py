@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import altair as alt
 
 from surveypress import cache, fonts, i18n, layout, metadata, outputs
+from surveypress.address import site_url_for
 from surveypress.draw import (
     CJK_TEXT,
     FONT_STACK,
@@ -45,7 +46,6 @@ from surveypress.draw import (
 from surveypress.errors import InputError
 from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
-from surveypress.site_hooks import site_url_for
 from surveypress.spec import CHARTS, ID_PATTERN, Publication, meta_text, require_name, serves
 from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string

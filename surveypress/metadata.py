@@ -347,8 +347,8 @@ def citing(pub: Any, language: str) -> Citing:
     build's date: publication.yml's `date`, else the newest changelog entry)."""
     import datetime as dt
 
+    from surveypress.address import site_url_for
     from surveypress.outputs import build_epoch
-    from surveypress.site_hooks import site_url_for
     from surveypress.spec import meta_text
 
     publisher = next(

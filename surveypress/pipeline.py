@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from surveypress import (
+    address,
     cache,
     chart,
     i18n,
@@ -32,7 +33,6 @@ from surveypress import (
     protect,
     reconcile,
     site,
-    site_hooks,
     sources,
     spec,
     tabulate,
@@ -159,7 +159,7 @@ def run(
                 staging.path(layout.DATAPACKAGE),
                 staging.path(DOWNLOADS_DIR),
                 staging.path(layout.CITATION),
-                site_hooks.site_url_for(pub.meta, {}),
+                address.site_url_for(pub.meta, {}),
             ),
             lambda paths: ", ".join(path.name for path in paths),
         )

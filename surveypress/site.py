@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from surveypress import i18n, layout
+from surveypress.address import site_url_for
 from surveypress.errors import InputError
 from surveypress.i18n import _
-from surveypress.site_hooks import site_url_for
 from surveypress.spec import Label, Publication, line_of, meta_text, primary_subtag, serves
 
 GENERATED_CONFIG = layout.GENERATED_CONFIG

@@ -35,7 +35,7 @@ CONFIG = "mkdocs.yml"
 # The date of a site built outside git and without SOURCE_DATE_EPOCH (the Makefile's fallback too).
 FALLBACK_EPOCH = "946684800"
 _SITE_DIR = re.compile(r"^site_dir:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
-# Besides the build's inputs, what the site depends on: where it is published (site_hooks.site_url_for).
+# Besides the build's inputs, what the site depends on: where it is published (address.site_url_for).
 SITE_ENVIRONMENT = ("GITHUB_REPOSITORY",)
 _LINK = re.compile(r"\b(link|anchor)\b")
 

@@ -27,14 +27,14 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from mkdocs.utils import write_file
 
 from surveypress import layout, metadata
-from surveypress.text import site_address, theme_text
+from surveypress.address import site_url_for
+from surveypress.text import theme_text
 
 log = logging.getLogger("mkdocs.hooks.surveypress")
 CONTENT_ENV = "SURVEYPRESS_CONTENT"
@@ -45,23 +45,6 @@ _TAG = re.compile(r"<[^>]+>")
 _CHECK = re.compile(r'<a class="sp-check".*?</a>', re.DOTALL)
 # Paragraphs that are not the page's own content: the notice every page carries starts with a bold label.
 _SKIP = re.compile(r"^\s*<strong>")
-
-
-def site_url_for(meta: dict[str, Any], environ: dict[str, str]) -> str | None:
-    """The published address: publication.yml's `site_url`, else the GitHub Pages one on GitHub Actions."""
-    # One rule for every address (text.site_address): the spec stage has already refused a bad site_url.
-    if meta.get("site_url"):
-        return site_address(meta["site_url"])
-    repository = environ.get("GITHUB_REPOSITORY", "")
-    if "/" in repository:
-        owner, name = repository.split("/", 1)
-        if name.lower() == f"{owner.lower()}.github.io":
-            return site_address(f"https://{owner.lower()}.github.io/")
-        try:
-            return site_address(f"https://{owner.lower()}.github.io/{name}/")
-        except ValueError:
-            log.warning("GITHUB_REPOSITORY %r makes no site address: no canonical links or sitemap", repository)
-    return None
 
 
 def on_config(config, **kwargs):

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from surveypress import i18n, layout
+from surveypress.address import site_address
 from surveypress.errors import InputError
-from surveypress.text import site_address
 
 QUESTION_TYPES = ("single", "scale", "multi", "numeric")
 DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-import urllib.parse
 from typing import Any
 
 import jinja2
@@ -157,37 +156,3 @@ def theme_text(value: Any) -> Markup:
     `|e`: as `Markup` the text shows literally in both, and `|e` leaves it as it is (no `&amp;lt;` for readers).
     """
     return value if isinstance(value, Markup) else escape(str(value))
-
-
-# What a site address may not hold anywhere: it is printed into attributes (canonical link, og:url) and XML (sitemap).
-_ADDRESS_FORBIDDEN = frozenset("\"'<>\\`{}|^")
-
-
-def site_address(value: Any) -> str:
-    """The published site's address, re-serialised with one `/` at the end; ValueError when it is not one.
-
-    It must be an absolute http(s) URL with a host, without user, query or fragment, and hold no quote, angle
-    bracket, space, backslash or control or format character (trailing newline included): canonical links, og:url
-    and the sitemap are built on it. The path is percent-encoded where it holds anything but URL characters.
-    """
-    if not isinstance(value, str) or not value:
-        raise ValueError(value)
-    for character in value:
-        if character in _ADDRESS_FORBIDDEN or character.isspace():
-            raise ValueError(value)
-        if unicodedata.category(character) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"}:
-            raise ValueError(value)
-    parts = urllib.parse.urlsplit(value)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError(value)
-    if parts.username is not None or parts.password is not None or "?" in value or "#" in value:
-        raise ValueError(value)
-    try:
-        port = parts.port
-        host = parts.hostname.encode("idna").decode("ascii")
-    except (ValueError, UnicodeError) as error:
-        raise ValueError(value) from error
-    host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
-    netloc = host if port is None else f"{host}:{port}"
-    path = urllib.parse.quote(parts.path, safe="/%-._~!$()*+,;=:@")
-    return urllib.parse.urlunsplit((parts.scheme.lower(), netloc, path.rstrip("/") + "/", "", ""))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from surveypress.address import site_address
 from surveypress.site import search_settings
 from surveypress.site_hooks import (
     EMPTY_SITEMAP,
@@ -21,7 +22,6 @@ from surveypress.site_hooks import (
     site_url_for,
     split_search_index,
 )
-from surveypress.text import site_address
 
 
 def test_site_url_comes_from_publication_yml_first():
