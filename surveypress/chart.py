@@ -1018,7 +1018,7 @@ def _heading(spec: ChartSpec, title: str, frame: pd.DataFrame, layout: Layout) -
             "fontSize": TITLE_SIZE,
             "fontWeight": "bold",
             "color": INK,
-            "subtitleFontSize": 13,
+            "subtitleFontSize": FONT_SIZE,  # as the page drawing the download is set around
             "subtitleColor": MUTED,
             "subtitlePadding": 6,
             "lineHeight": 21,
