@@ -15,7 +15,7 @@ import os
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from surveypress import layout, load, numeric, rules
 from surveypress.design import Layout, cluster_sums, respondent_sums, unit_layout
+from surveypress.engines import duckdb_long
 from surveypress.errors import InputError
 from surveypress.load import UTF8_BOM
 from surveypress.outputs import runs_as_formula
@@ -87,38 +88,76 @@ def _set_columns(codebook: Codebook, questions: tuple[Question, ...], flags: dic
 
 class _Combinations:
     """Distinct combinations of raw cells, counted by DuckDB in one scan with one grouping set per indicator
-    (its question, breakdowns and universe flags) and, when checking, one per question no indicator covers."""
+    (its question, breakdowns and universe flags) and, when checking, one per question no indicator covers;
+    beyond duckdb_long.MAX_GROUPING_SETS sets, in long form (see duckdb_long.py)."""
 
     def __init__(self, codebook: Codebook, population: str, tasks: list[Task], checking: bool) -> None:
         self.codebook = codebook
         self.flags: dict[str, str] = {}  # universe SQL -> flag column
+        self.flag_columns: dict[str, tuple[str, ...]] = {}  # flag column -> the columns its SQL reads
         needed = [(*task.breakdowns, task.question) for task in tasks]
         if checking:
             needed += [(question,) for question in codebook.questions_of(population)]
         for questions in needed:
             for question in questions:
                 if question.universe is not None:
-                    self.flags.setdefault(_asked(codebook, question), f"asked_{len(self.flags)}")
-        self.of_task = {
-            task.indicator.id: _set_columns(codebook, (*task.breakdowns, task.question), self.flags) for task in tasks
-        }
+                    flag = self.flags.setdefault(_asked(codebook, question), f"asked_{len(self.flags)}")
+                    chain = universe_chain(codebook, question)
+                    read = {column for c in chain for column in codebook.questions[c.question].columns()}
+                    self.flag_columns[flag] = tuple(sorted(read))
+        self.splits: dict[tuple[str, ...], duckdb_long.Split] = {}  # set -> its own cells and context
+        self.of_task = {task.indicator.id: self._set(task.question, task.breakdowns) for task in tasks}
         self.of_question = {}
         sets = list(dict.fromkeys(self.of_task.values()))
         if checking:
+            # The sets holding each column, in order: a question's covering set is among those of its first cell.
+            holding: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+            for columns in sets:
+                for column in columns:
+                    holding[column].append(columns)
             for question in codebook.questions_of(population):
                 own = set(_set_columns(codebook, (question,), self.flags))
                 # Any set holding the question's cells and its universe flag shows every problem of that question.
-                covering = next((columns for columns in sets if own <= set(columns)), None)
+                candidates = holding[question.columns()[0]]
+                covering = next((columns for columns in candidates if own <= set(columns)), None)
                 if covering is None:
-                    covering = tuple(sorted(own))
+                    covering = self._set(question, ())
                     sets.append(covering)
+                    for column in covering:
+                        holding[column].append(covering)
                 self.of_question[question.id] = covering
         self.sets = sets
         # Per grouping set: (values, respondents).
         self.rows: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
         self.layout: Layout | None = None  # a streamed file's design, from its checks
 
-    def count(self, connection: duckdb.DuckDBPyConnection, relation: str) -> None:
+    def _set(self, question: Question, breakdowns: tuple[Question, ...]) -> tuple[str, ...]:
+        """The grouping set of a question with breakdowns, its split into own cells and context noted."""
+        columns = _set_columns(self.codebook, (*breakdowns, question), self.flags)
+        flag = self.flags[_asked(self.codebook, question)] if question.universe is not None else None
+        own = tuple(question.columns())
+        context = tuple(column for column in columns if column not in own and column != flag)
+        self.splits.setdefault(columns, duckdb_long.Split(context, own, flag))
+        return columns
+
+    def count(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        relation: str,
+        checked: Checked | None = None,
+        long: bool = True,
+    ) -> bool:
+        """Counts every set over `relation` (or, given many sets and `long`, over `checked`'s columns, in long
+        form); gives whether it counted in long form."""
+        if long and len(self.sets) > duckdb_long.MAX_GROUPING_SETS:
+            if checked is None:
+                checked = Checked({}, {column: _quote(column) for column in self._stored()}, relation)
+            splits = [self.splits[columns] for columns in self.sets]
+            flags = {name: sql for sql, name in self.flags.items()}
+            found = duckdb_long.count_long(connection, splits, flags, self.flag_columns, checked.relation)
+            for columns, combinations in zip(self.sets, found, strict=True):
+                self.rows[columns].extend(combinations)
+            return True
         used = list(dict.fromkeys(column for columns in self.sets for column in columns))
         projection = [f"{sql} AS {name}" for sql, name in self.flags.items()]
         projection += [_quote(column) for column in used if column not in self.flags.values()]
@@ -137,6 +176,12 @@ class _Combinations:
             columns = by_grouping[tuple(row[:width])]
             values = {column: row[width + position[column]] for column in columns}
             self.rows[columns].append((values, *row[2 * width :]))
+        return False
+
+    def _stored(self) -> list[str]:
+        """Every stored column the sets read (a flag's through its universe questions)."""
+        names = {column for columns in self.sets for column in columns}
+        return sorted({column for name in names for column in self.flag_columns.get(name, (name,))})
 
     def problems(self) -> bool:
         """True when any combination breaks a code, universe or multi-choice rule (the detailed checks say where)."""
@@ -241,11 +286,27 @@ def _is_integer(column_type: str) -> bool:
     return column_type.upper() in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A Parquet file as `_checked_view` sees it: each stored column's type, and the SQL of each column of the
+    `microdata` view over `source` (so a query that needs a few columns of a wide file can select just those)."""
+
+    types: dict[str, str]
+    columns: dict[str, str]
+    source: str
+
+    def relation(self, columns: Iterable[str]) -> str:
+        """A subquery holding only these columns of the `microdata` view (binding the whole view of a file of
+        thousands of columns takes seconds, each query again)."""
+        listed = ", ".join(f"{self.columns[column]} AS {_quote(column)}" for column in dict.fromkeys(columns))
+        return f"(SELECT {listed} FROM {self.source})"
+
+
 def _checked_view(
     connection: duckdb.DuckDBPyConnection, codebook: Codebook, population: str, path: Path, name: str
-) -> dict[str, str]:
+) -> Checked:
     """Checks header and column types of a Parquet file; creates the views `raw_microdata` (as stored) and
-    `microdata` (question columns as integers, empty text as NULL). Gives each column's type."""
+    `microdata` (question columns as integers, empty text as NULL)."""
     source = f"read_parquet({_literal(str(path))}, file_row_number = true)"
     try:
         schema = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
@@ -255,16 +316,16 @@ def _checked_view(
     found = [column for column, *_ in schema if column != "file_row_number"]
     expected = codebook.columns_of(population)
     rules.check_columns(found, expected, population, name)
-    select = ["file_row_number", f"CAST({_quote('respondent_id')} AS VARCHAR) AS respondent_id"]
+    select = {"file_row_number": "file_row_number", "respondent_id": f"CAST({_quote('respondent_id')} AS VARCHAR)"}
     for question in codebook.questions_of(population):
         if question.numeric is not None:
             # The view holds band codes, so universes and counts treat a numeric question like any other.
-            select.append(f"{_banded(question, codebook.no_answer)} AS {_quote(question.id)}")
+            select[question.id] = _banded(question, codebook.no_answer)
     design = codebook.populations[population].design
     if design is not None:
-        select.extend(f"{sql} AS {_quote(column)}" for column, sql in _design_values(design, types).items())
+        select.update(_design_values(design, types))
         # The raw stratum and PSU cells too: grouped and joined as stored, only their distinct values are trimmed.
-        select.extend(f"{_quote(column)} AS {name}" for name, column in _raw_design_cells(design).items())
+        select.update({name: _quote(column) for name, column in _raw_design_cells(design).items()})
     for column in expected[1:]:
         if codebook.questions.get(column) is not None and codebook.questions[column].numeric is not None:
             continue
@@ -272,14 +333,15 @@ def _checked_view(
             continue
         if not _is_integer(types[column]) and types[column].upper() != "VARCHAR":
             raise InputError(name, "integer or text columns", column=column, value=types[column])
-        select.append(f"{_value(column, types[column])} AS {_quote(column)}")
+        select[column] = _value(column, types[column])
     connection.execute(f"CREATE OR REPLACE TEMP VIEW raw_microdata AS SELECT * FROM {source}")
     numbers = [f"{_raw_number(q.id)} AS {_quote(q.id)}" for q in codebook.questions_of(population) if q.numeric]
     connection.execute(
         f"CREATE OR REPLACE TEMP VIEW raw_numbers AS SELECT {', '.join(['file_row_number', *numbers])} FROM {source}"
     )
-    connection.execute(f"CREATE OR REPLACE TEMP VIEW microdata AS SELECT {', '.join(select)} FROM {source}")
-    return types
+    listed = ", ".join(f"{sql} AS {_quote(column)}" for column, sql in select.items())
+    connection.execute(f"CREATE OR REPLACE TEMP VIEW microdata AS SELECT {listed} FROM {source}")
+    return Checked(types, select, source)
 
 
 def _raw_number(column: str) -> str:
@@ -360,9 +422,10 @@ def _check(
     tasks: list[Task],
 ) -> _Combinations:
     """Checks a Parquet file and gives the tasks' combinations, counted in the same scan as the screening."""
-    types = _checked_view(connection, codebook, population, path, name)
+    checked = _checked_view(connection, codebook, population, path, name)
+    types = checked.types
     id_checks = _id_checks()
-    total, ids_ok = screen_ids(connection, "microdata")
+    total, ids_ok = screen_ids(connection, checked.relation(["respondent_id"]))
     if total == 0:
         raise InputError(name, "at least one respondent row", value="(no rows)")
     design = codebook.populations[population].design
@@ -373,14 +436,31 @@ def _check(
         layout = _check_design(connection, codebook, population, design, name)
     combinations = _Combinations(codebook, population, tasks, checking=True)
     combinations.layout = layout if design is not None else None
-    combinations.count(connection, "microdata")
-    # Text columns were parsed in the view, so only the detailed checks see their raw cells.
+    long = combinations.count(connection, "microdata", _screened(checked, codebook, population))
+    # Text columns were parsed in the view, so only the detailed checks see their raw cells (counted in long form,
+    # a cell that is not a whole number was counted as MALFORMED, which the screen flags).
     all_integer = all(_is_integer(types[column]) for column in codebook.question_columns_of(population))
-    if all_integer and ids_ok and not combinations.problems():
+    if (all_integer or long) and ids_ok and not combinations.problems():
         return combinations
     # Text columns, or a screen that flagged something: the detailed checks raise for the first bad cell, if any.
     _check_rows(connection, codebook, population, types, name, id_checks)
     return combinations
+
+
+# What a text cell that is not a whole number counts as in long form: no code or no-answer code can be it.
+MALFORMED = -(2**62)
+
+
+def _screened(checked: Checked, codebook: Codebook, population: str) -> Checked:
+    """`checked` with each text answer column's cell that is not a whole number (rules.malformed_sql) as MALFORMED,
+    which no question allows, so counting the file screens its text too (numeric questions' bands already do)."""
+    columns = dict(checked.columns)
+    for question in codebook.questions_of(population):
+        for column in question.columns() if question.numeric is None else ():
+            if not _is_integer(checked.types[column]):
+                text = f"CAST({_quote(column)} AS VARCHAR)"
+                columns[column] = f"CASE WHEN {rules.malformed_sql(text)} THEN {MALFORMED} ELSE {columns[column]} END"
+    return replace(checked, columns=columns)
 
 
 def _first_problem(connection: duckdb.DuckDBPyConnection, view: str, checks: list[tuple[str, str, str]]) -> tuple:
@@ -662,7 +742,7 @@ def _code_checks(codebook: Codebook, population: str, types: dict[str, str]) -> 
             check = rules.unknown_codes_sql(_value(column, types[column]), question, no_answer)
             if not _is_integer(types[column]):
                 text = f"CAST({_quote(column)} AS VARCHAR)"
-                check = f"({text} <> '' AND NOT regexp_full_match({text}, '{rules.INTEGER_TEXT}')) OR ({check})"
+                check = f"{rules.malformed_sql(text)} OR ({check})"
             checks.append((check, column, expected))
     return checks
 
