@@ -130,6 +130,7 @@ class _Combinations:
         # Per grouping set: (values, respondents).
         self.rows: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
         self.layout: Layout | None = None  # a streamed file's design, from its checks
+        self.checked: Checked | None = None  # a streamed file's columns, from its checks
 
     def _set(self, question: Question, breakdowns: tuple[Question, ...]) -> tuple[str, ...]:
         """The grouping set of a question with breakdowns, its split into own cells and context noted."""
@@ -436,6 +437,7 @@ def _check(
         layout = _check_design(connection, codebook, population, design, name)
     combinations = _Combinations(codebook, population, tasks, checking=True)
     combinations.layout = layout if design is not None else None
+    combinations.checked = checked
     long = combinations.count(connection, "microdata", _screened(checked, codebook, population))
     # Text columns were parsed in the view, so only the detailed checks see their raw cells (counted in long form,
     # a cell that is not a whole number was counted as MALFORMED, which the screen flags).
@@ -924,7 +926,7 @@ def weighted_sums(
     connection = connect()
     try:
         connection.register("microdata_frame", frame)
-        return _weighted(connection, codebook, population, "microdata_frame", tasks, design, layout)
+        return _weighted_in_batches(connection, codebook, population, None, tasks, design, layout)
     finally:
         connection.close()
 
@@ -943,7 +945,7 @@ def count_weighted(
         return (
             counts,
             layout,
-            _weighted(connection, codebook, population, "microdata", tasks, design, layout, streamed=True),
+            _weighted_in_batches(connection, codebook, population, combinations.checked, tasks, design, layout),
         )
     finally:
         connection.close()
@@ -957,15 +959,48 @@ def weighted_sums_parquet(
     design = codebook.populations[population].design
     connection = connect()
     try:
-        _checked_view(connection, codebook, population, path, name)
+        checked = _checked_view(connection, codebook, population, path, name)
         layout = _check_design(connection, codebook, population, design, name)
-        return layout, _weighted(connection, codebook, population, "microdata", tasks, design, layout, streamed=True)
+        return layout, _weighted_in_batches(connection, codebook, population, checked, tasks, design, layout)
     finally:
         connection.close()
 
 
 # Above this many combinations of breakdown groups, the weighted sums group by each breakdown apart (GROUPING SETS).
 CROSSED_GROUPS = 256
+# Tasks summed by one query: each adds a sum per code and measure, and a query of thousands of tasks (a file of
+# thousands of questions) is tens of thousands of aggregates, which DuckDB plans for minutes.
+WEIGHTED_TASKS = 64
+
+
+def _weighted_in_batches(
+    connection: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    population: str,
+    checked: Checked | None,
+    tasks: list[Task],
+    design: Design,
+    layout: Layout,
+) -> dict[str, Sums]:
+    """`_weighted` of a checked file (`checked`), or of the registered `microdata_frame` (None), WEIGHTED_TASKS
+    tasks a query; a batch of a checked file reads only the columns its tasks need (see `Checked.relation`)."""
+    if len(tasks) <= WEIGHTED_TASKS:
+        relation = "microdata_frame" if checked is None else "microdata"
+        return _weighted(connection, codebook, population, relation, tasks, design, layout, checked is not None)
+    result: dict[str, Sums] = {}
+    for start in range(0, len(tasks), WEIGHTED_TASKS):
+        batch = tasks[start : start + WEIGHTED_TASKS]
+        relation = "microdata_frame"
+        if checked is not None:
+            questions = {q.id: q for task in batch for q in (task.question, *task.breakdowns)}
+            read = [design.weight, *_raw_design_cells(design)]
+            for question in questions.values():
+                read += question.columns()
+                for condition in universe_chain(codebook, question):
+                    read += codebook.questions[condition.question].columns()
+            relation = checked.relation(read)
+        result.update(_weighted(connection, codebook, population, relation, batch, design, layout, checked is not None))
+    return result
 
 
 def _answers(codebook: Codebook, task: Task) -> tuple[str, list[str]]:
