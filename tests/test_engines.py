@@ -3,6 +3,7 @@ refuse the same bad cells load.py refuses, naming the same row, column and value
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -261,3 +262,31 @@ def test_a_wide_streamed_file_is_refused_with_load_pys_message(column, value, tm
         tabulate(publication, {"people": path}, engine="duckdb")
     assert str(by_sql.value).replace(str(path), path.name) == str(by_load.value)
     assert (by_sql.value.row, by_sql.value.column) == (row + 2, column)
+
+
+def test_running_out_of_memory_anywhere_is_one_message_naming_the_limit_to_raise(monkeypatch, tmp_path):
+    import duckdb
+
+    from surveypress import build
+    from surveypress.engines import duckdb_engine
+
+    def exhausted(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 2.0 MiB")
+
+    monkeypatch.setattr(build, "build", exhausted)
+    monkeypatch.setenv(duckdb_engine.MEMORY_ENV, "1500MB")
+    log = io.StringIO()
+    assert build.main(["--content", str(tmp_path / "publication")], stream=log) == 4
+    assert log.getvalue().splitlines() == [
+        "error: out of memory (Out of Memory Error: failed to allocate data of size 2.0 MiB); nothing was published. "
+        "The DuckDB engine may use 1500MB: set SURVEYPRESS_DUCKDB_MEMORY higher (e.g. SURVEYPRESS_DUCKDB_MEMORY=2GB) "
+        "if the machine has that memory free, or build on a machine with more"
+    ]
+    connection = duckdb_engine.connect()
+    try:
+        assert connection.execute("SELECT current_setting('memory_limit')").fetchone()[0].startswith("1.3 GiB")
+    finally:
+        connection.close()
+    monkeypatch.setenv(duckdb_engine.MEMORY_ENV, "lots")
+    with pytest.raises(InputError, match="SURVEYPRESS_DUCKDB_MEMORY.*a size such as 2GB"):
+        duckdb_engine.connect()

@@ -12,6 +12,7 @@ in Python on those combinations. DuckDB streams Parquet, so the microdata never 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -36,6 +37,18 @@ from surveypress.tasks import TOTAL, Counts, Sums, Task, universe_chain
 # weighted, stratified, clustered 1e7 build peaked at 1.09 GB (the process, Python included); with 768 MB at 0.70 GB
 # in the same time (36 s), and the unweighted 1e7 build at 0.64 GB.
 MEMORY_LIMIT = "768MB"
+# Overrides MEMORY_LIMIT (a size as DuckDB writes one: 2GB, 1500MB), for a machine with memory to spare. A build
+# that reaches the limit stops with exit 4 and a message naming this variable (build.py).
+MEMORY_ENV = "SURVEYPRESS_DUCKDB_MEMORY"
+MEMORY_SIZE = re.compile(r"\s*[0-9]+(\.[0-9]+)?\s*([KMGT]i?B|B)\s*", re.IGNORECASE)
+
+
+def memory_limit() -> str:
+    """The memory DuckDB may use: MEMORY_ENV when set, else MEMORY_LIMIT."""
+    size = os.environ.get(MEMORY_ENV, "").strip() or MEMORY_LIMIT
+    if not MEMORY_SIZE.fullmatch(size):
+        raise InputError(f"the environment variable {MEMORY_ENV}", "a size such as 2GB or 1500MB", value=size)
+    return size
 
 
 def _quote(name: str) -> str:
@@ -57,7 +70,7 @@ def parquet(path: Path | str) -> str:
 
 def connect() -> duckdb.DuckDBPyConnection:
     # No progress bar: the build prints one line per stage on stderr and nothing else.
-    connection = duckdb.connect(config={"threads": os.cpu_count() or 1, "memory_limit": MEMORY_LIMIT})
+    connection = duckdb.connect(config={"threads": os.cpu_count() or 1, "memory_limit": memory_limit()})
     connection.execute("SET enable_progress_bar = false")
     return connection
 
