@@ -16,7 +16,8 @@ thousand groups.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -27,6 +28,9 @@ MAX_GROUPING_SETS = 64
 # Stored columns read by one long-form query: its rows are 2,048 respondents × these columns wide in DuckDB's
 # vectors (16 bytes a text cell: 16 MB), and binding stays quick. 500 and 1,000 took the same time.
 BATCH_COLUMNS = 512
+# Above this many columns' expressions in one query, the common-subexpression pass is turned off
+# (`independent_columns`); the narrow files' queries keep it.
+MANY_EXPRESSIONS = 256
 YES = "__yes"  # a constant TRUE standing in for the universe flag of a set whose question has no universe
 
 
@@ -77,19 +81,30 @@ def count_long(
         names = [*split.context, *split.own] + ([split.flag] if split.flag else [])
         return {column for name in names for column in flag_columns.get(name, (name,))}
 
-    # Each column's SQL stands alone, so the optimizer's search for common subexpressions finds nothing worth
-    # sharing; it takes seconds a batch (quadratic in expressions), more than counting 20,000 respondents.
-    before = connection.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
-    disabled = ",".join(filter(None, [before, "common_subexpressions"]))
-    connection.execute(f"SET disabled_optimizers = '{disabled}'")
-    try:
+    # Each column's SQL stands alone: the search for common subexpressions took seconds a batch.
+    with independent_columns(connection):
         for (context, width), entries in groups.items():
             for batch in _batches(entries, stored):
                 columns = sorted(set().union(*(stored(split) for _, split in batch)))
                 _count_batch(connection, batch, context, width, flags, relation(columns), found)
+    return found
+
+
+@contextmanager
+def independent_columns(connection: duckdb.DuckDBPyConnection, expressions: int | None = None) -> Iterator[None]:
+    """Turns off the optimizer's common-subexpression pass (with `expressions`, only above MANY_EXPRESSIONS) for
+    queries whose columns' SQL share nothing: the pass is quadratic in expressions (a minute for 5,000 columns'
+    CASE, planning a query that then runs in a second)."""
+    if expressions is not None and expressions <= MANY_EXPRESSIONS:
+        yield
+        return
+    before = connection.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    disabled = ",".join(filter(None, [before, "common_subexpressions"]))
+    connection.execute(f"SET disabled_optimizers = '{disabled}'")
+    try:
+        yield
     finally:
         connection.execute(f"SET disabled_optimizers = '{before}'")
-    return found
 
 
 def _count_batch(
