@@ -8,7 +8,8 @@ files that differ from a fresh build, leaving the project untouched. One progres
 `surveypress build` (`main(site=True)`) then builds the site from the pages (site_build.py), before the `done` line.
 
 Exit codes of `main`: 0 done, 1 `--check` found differences, 2 bad input (message printed once, outputs untouched),
-3 an internal error (a bug: rerun with `--verbose` for the traceback), 130 interrupted (outputs untouched).
+3 an internal error (a bug: rerun with `--verbose` for the traceback), 4 out of memory (neither bad input nor a bug:
+the message says which limit to raise; outputs untouched), 130 interrupted (outputs untouched).
 """
 
 from __future__ import annotations
@@ -230,7 +231,7 @@ def parser(site: bool = False) -> argparse.ArgumentParser:
         prog="surveypress build" if site else "build_tables.py",
         description="Build the indicator tables, data package, charts and pages of a publication"
         + (", then the site (mkdocs build --strict, into site/)." if site else "."),
-        epilog="Exit codes: 0 built, 1 --check found stale files, 2 bad input, 3 internal error.",
+        epilog="Exit codes: 0 built, 1 --check found stale files, 2 bad input, 3 internal error, 4 out of memory.",
     )
     command.add_argument(
         "--content",
@@ -258,6 +259,24 @@ def parser(site: bool = False) -> argparse.ArgumentParser:
             help="stop after the pages, as build_tables.py does (--check never builds the site)",
         )
     return command
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether `error` is the process (MemoryError) or DuckDB (its limit, duckdb_engine.memory_limit) out of memory:
+    not bad input and not a bug, but a file bigger than the memory allowed for it."""
+    return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryException"
+
+
+def memory_advice(error: BaseException) -> str:
+    """One message for running out of memory anywhere: what happened and which setting to raise."""
+    from surveypress.engines import duckdb_engine
+
+    found = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return (
+        f"out of memory ({found}); nothing was published. The DuckDB engine may use "
+        f"{duckdb_engine.memory_limit()}: set {duckdb_engine.MEMORY_ENV} higher (e.g. {duckdb_engine.MEMORY_ENV}=2GB) "
+        "if the machine has that memory free, or build on a machine with more"
+    )
 
 
 def main(argv: Sequence[str] | None = None, stream: TextIO | None = None, *, site: bool = False) -> int:
@@ -288,6 +307,9 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None, *, sit
             print("interrupted: the staging folder was removed, outputs are as they were", file=stream)
         return 130
     except Exception as error:  # anything else is a bug: say so briefly unless asked for detail
+        if out_of_memory(error):
+            print(f"error: {memory_advice(error)}", file=stream)
+            return 4
         if arguments.verbose:
             traceback.print_exc(file=stream)
             return 3

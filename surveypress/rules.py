@@ -236,6 +236,11 @@ def unknown_codes_sql(value: str, question: Question, no_answer: int) -> str:
     return f"{value} IS NOT NULL AND {value} NOT IN ({', '.join(str(int(c)) for c in allowed(question, no_answer))})"
 
 
+def malformed_sql(text: str) -> str:
+    """SQL true for a text cell that is neither empty nor a whole number (`INTEGER_TEXT`); `text` is VARCHAR."""
+    return f"({text} <> '' AND NOT regexp_full_match({text}, '{INTEGER_TEXT}'))"
+
+
 def malformed_hint(value: str) -> str:
     """Why a cell that is not an integer is wrong, as specifically as the text allows."""
     if FULL_WIDTH_DIGITS.search(value):

@@ -3,8 +3,10 @@ refuse the same bad cells load.py refuses, naming the same row, column and value
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_tabulate import fixture_microdata, fixture_publication
@@ -175,3 +177,116 @@ def test_duckdb_connections_print_no_progress_bar_into_the_build_log():
         assert connection.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
     finally:
         connection.close()
+
+
+WIDE_QUESTIONS = 300
+
+
+def wide_publication_and_frame(respondents: int = 120):
+    """The fixture's four questions and WIDE_QUESTIONS more (singles; every third behind the `used` filter, every
+    fifth broken down by area, every eleventh multi-choice), all with indicators: far more grouping sets than
+    duckdb_long.MAX_GROUPING_SETS, so the DuckDB engine counts them in long form."""
+    from test_tabulate import _question
+
+    from surveypress.spec import Codebook, Indicator, Net, Publication, Universe
+
+    base = fixture_publication()
+    generator = np.random.default_rng(22)
+    frame = pd.concat([fixture_microdata()] * (respondents // 10), ignore_index=True)
+    frame["respondent_id"] = [f"r{row:04d}" for row in range(len(frame))]
+    used = frame["used"].to_numpy(dtype="float64", na_value=np.nan) == 1
+    questions = dict(base.codebook.questions)
+    indicators = list(base.indicators)
+    columns = {}
+    for number in range(WIDE_QUESTIONS):
+        qid = f"q{number:03d}"
+        behind = number % 3 == 0
+        universe = Universe("used", (1,)) if behind else None
+        multi = number % 11 == 0
+        question = _question(qid, "multi" if multi else "single", [(1, "一"), (2, "二"), (3, "三")], universe)
+        questions[qid] = question
+        no_answer = generator.random(len(frame)) < 0.05  # every option cell of a multi-choice question at once
+        for column in question.columns():
+            cells = generator.integers(0 if multi else 1, 2 if multi else 4, len(frame)).astype("float64")
+            cells[no_answer] = -9
+            if behind:
+                cells[~used] = np.nan
+            columns[column] = pd.array(cells, dtype="Float64").astype("Int16")
+        nets = (Net("one_or_two", "一或二", "One or two", (1, 2)),) if number % 7 == 0 else ()
+        breakdowns = ("area",) if number % 5 == 0 else ()
+        indicators.append(Indicator(qid, qid, "people", Label(qid, qid), nets, breakdowns))
+    frame = pd.concat([frame, pd.DataFrame(columns)], axis=1)
+    codebook = Codebook(base.codebook.no_answer, base.codebook.populations, questions)
+    return Publication(base.content_dir, base.project_root, {}, codebook, indicators, base.disclosure), frame
+
+
+@pytest.mark.parametrize("stored", ["text", "integers"])
+def test_a_wide_streamed_file_is_counted_in_long_form_to_the_in_memory_table(stored, tmp_path, monkeypatch):
+    from surveypress.engines import duckdb_long
+
+    publication, frame = wide_publication_and_frame()
+    path = tmp_path / "people.parquet"
+    if stored == "text":  # as sources.py copies a large CSV file: every cell text, empty when not asked
+        frame.astype("string").fillna("").to_parquet(path)
+    else:
+        frame.to_parquet(path)
+    batches = []
+    original = duckdb_long._count_batch
+    monkeypatch.setattr(duckdb_long, "_count_batch", lambda *args: batches.append(1) or original(*args))
+    monkeypatch.setattr(duckdb_long, "BATCH_COLUMNS", 64)  # several batches, as a file of thousands of columns
+
+    found = tabulate(publication, {"people": path}, engine="duckdb")
+
+    assert len(batches) > 3
+    pd.testing.assert_frame_equal(found, tabulate(publication, {"people": frame}, engine="pandas"), check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [("q150", "2.0"), ("q151", "7"), ("q030", "1"), ("q044_2", "-9"), ("q096", "")],
+    ids=["decimal", "unknown-code", "outside-universe", "half-answered", "empty-inside"],
+)
+def test_a_wide_streamed_file_is_refused_with_load_pys_message(column, value, tmp_path):
+    publication, frame = wide_publication_and_frame(respondents=30)
+    text = frame.astype("string").fillna("")
+    row = int(np.flatnonzero((frame["used"] == 1).fillna(False).to_numpy() == (column != "q030"))[-1])
+    if column == "q044_2":  # a multi-choice question with one option no-answer and the others answered
+        text.loc[row, ["q044_1", "q044_3"]] = "0"
+    text.loc[row, column] = value
+    path = tmp_path / "people.parquet"
+    text.to_parquet(path)
+    population = Population("people", Label("人", "People"), path)
+    with pytest.raises(InputError) as by_load:
+        load.load_population(publication.codebook, population, tmp_path, 2**30)
+    with pytest.raises(InputError) as by_sql:
+        tabulate(publication, {"people": path}, engine="duckdb")
+    assert str(by_sql.value).replace(str(path), path.name) == str(by_load.value)
+    assert (by_sql.value.row, by_sql.value.column) == (row + 2, column)
+
+
+def test_running_out_of_memory_anywhere_is_one_message_naming_the_limit_to_raise(monkeypatch, tmp_path):
+    import duckdb
+
+    from surveypress import build
+    from surveypress.engines import duckdb_engine
+
+    def exhausted(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 2.0 MiB")
+
+    monkeypatch.setattr(build, "build", exhausted)
+    monkeypatch.setenv(duckdb_engine.MEMORY_ENV, "1500MB")
+    log = io.StringIO()
+    assert build.main(["--content", str(tmp_path / "publication")], stream=log) == 4
+    assert log.getvalue().splitlines() == [
+        "error: out of memory (Out of Memory Error: failed to allocate data of size 2.0 MiB); nothing was published. "
+        "The DuckDB engine may use 1500MB: set SURVEYPRESS_DUCKDB_MEMORY higher (e.g. SURVEYPRESS_DUCKDB_MEMORY=2GB) "
+        "if the machine has that memory free, or build on a machine with more"
+    ]
+    connection = duckdb_engine.connect()
+    try:
+        assert connection.execute("SELECT current_setting('memory_limit')").fetchone()[0].startswith("1.3 GiB")
+    finally:
+        connection.close()
+    monkeypatch.setenv(duckdb_engine.MEMORY_ENV, "lots")
+    with pytest.raises(InputError, match="SURVEYPRESS_DUCKDB_MEMORY.*a size such as 2GB"):
+        duckdb_engine.connect()

@@ -155,3 +155,20 @@ def test_a_streamed_file_breaking_a_design_rule_gets_load_pys_message(tmp_path, 
     assert str(found.value).replace(str(path), "people.csv") == str(expected.value).replace(
         "datasets/microdata/people.csv", "people.csv"
     )
+
+
+def test_a_weighted_file_summed_a_task_a_query_and_counted_in_long_form_gives_the_same_table(streamed, monkeypatch):
+    """A file of thousands of questions is summed WEIGHTED_TASKS tasks a query, each reading only its columns, and
+    counted in long form (duckdb_long.py); forced here, one task a query, the table is the in-memory one."""
+    from surveypress.engines import duckdb_long
+
+    publication, microdata, csv, folder = streamed
+    monkeypatch.setattr(duckdb_engine, "WEIGHTED_TASKS", 1)
+    monkeypatch.setattr(duckdb_long, "MAX_GROUPING_SETS", 0)
+    path = as_parquet(csv, folder / "people-batched.parquet", text=True, padded=True)
+
+    expected = tabulate(publication, microdata, engine="pandas")
+
+    pd.testing.assert_frame_equal(tabulate(publication, microdata, engine="duckdb"), expected, check_exact=True)
+    found = tabulate(publication, {**microdata, "people": path}, engine="duckdb")
+    pd.testing.assert_frame_equal(found, expected, check_exact=True)

@@ -96,7 +96,8 @@ def count(
     view = f"microdata_{population}"
     frame.createOrReplaceTempView(view)
     combinations = duckdb_engine._Combinations(codebook, population, tasks, checking=False)
-    combinations.count(_Runner(spark), f'"{view}"')  # type: ignore[arg-type]
+    # Spark keeps the grouping sets: the long form's SQL is DuckDB's.
+    combinations.count(_Runner(spark), f'"{view}"', long=False)  # type: ignore[arg-type]
     return {
         task.indicator.id: duckdb_engine._tally(
             codebook, task, combinations.flags, combinations.rows[combinations.of_task[task.indicator.id]]
