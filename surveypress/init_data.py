@@ -44,9 +44,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import init, readers
+from surveypress import init_draft, readers
 from surveypress.errors import InputError
 from surveypress.i18n import _
+from surveypress.init_project import say
 from surveypress.init_universe import infer_universes
 
 TEXT_DELIMITERS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
@@ -98,13 +99,13 @@ class Column:
 class Planned:
     """A drafted question and the SQL expression of each of its microdata columns (NULL = not asked)."""
 
-    question: init.Question
+    question: init_draft.Question
     expressions: dict[str, str]
 
 
 def draft_from_data(
     path: Path, name: str, population: str | None, languages: list[str] | None, id_column: str | None
-) -> init.Draft:
+) -> init_draft.Draft:
     workspace = tempfile.TemporaryDirectory(prefix="surveypress-init-")
     scratch = Path(workspace.name)
     notes: list[str] = []
@@ -117,15 +118,15 @@ def draft_from_data(
         columns = _profile(con, header)
         respondent = _respondent_column(con, columns, id_column, name)
         texts = header + [value for column in columns for value in column.values or []]
-        source_language = init.language_of(texts)
+        source_language = init_draft.language_of(texts)
         languages = languages or [source_language]
-        draft = init.Draft(
+        draft = init_draft.Draft(
             source=path,
             source_name=name,
-            population=population or init.identifier(path.stem, "survey"),
+            population=population or init_draft.identifier(path.stem, "survey"),
             name=re.sub(r"[^a-z0-9._-]+", "-", path.stem.lower()).strip("-._") or "survey",
             languages=languages,
-            title={tag: f"{init.say('todo', tag)}: {path.stem}" for tag in languages},
+            title={tag: f"{say('todo', tag)}: {path.stem}" for tag in languages},
             questions=[],
             groups={},
             notes=notes,
@@ -139,8 +140,8 @@ def draft_from_data(
     draft.microdata_file = scratch / "microdata.csv"
     draft.workspace = workspace  # the scratch folder lives as long as the draft
     infer_universes(draft)
-    init._choose_charts(draft)
-    draft.groups = init._groups_of_ten(draft, source_language)
+    init_draft._choose_charts(draft)
+    draft.groups = init_draft._groups_of_ten(draft, source_language)
     return draft
 
 
@@ -170,10 +171,10 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, name: str, notes: list[str
 
 def _check_header(header: list[str], name: str) -> None:
     """A name in every header cell, each once, within init's limit of variables."""
-    if len(header) > init.MAX_VARIABLES:
+    if len(header) > init_draft.MAX_VARIABLES:
         raise InputError(
             name,
-            _("at most {limit} variables").format(limit=f"{init.MAX_VARIABLES:,}"),
+            _("at most {limit} variables").format(limit=f"{init_draft.MAX_VARIABLES:,}"),
             value=f"{len(header):,} variables",
             hint=_("No survey has that many; split the file, or keep only the variables to publish"),
         )
@@ -392,7 +393,7 @@ def _is_numeric(column: Column, respondent: Column) -> bool:
 
 def _no_answer_below(minima: list[float]) -> int:
     """init's no-answer code (-9), or -99, -999, ... when a numeric question's values reach it."""
-    code = init.NO_ANSWER
+    code = init_draft.NO_ANSWER
     while minima and min(minima) <= code:
         code = code * 10 - 9
     return code
@@ -416,8 +417,8 @@ def _respondent_column(con: duckdb.DuckDBPyConnection, columns: list[Column], ch
             )
         _check_unique(con, found, name)
         return found
-    named = [c for c in columns if c.name.lower() in init.ID_NAMES]
-    named.sort(key=lambda column: init.ID_NAMES.index(column.name.lower()))
+    named = [c for c in columns if c.name.lower() in init_draft.ID_NAMES]
+    named.sort(key=lambda column: init_draft.ID_NAMES.index(column.name.lower()))
     named += [c for c in columns if ID_ENDING.search(c.name) and c not in named]
     for column in named:
         if _problem_row(con, column) is None:
@@ -465,15 +466,15 @@ def _check_unique(con: duckdb.DuckDBPyConnection, column: Column, name: str) -> 
 
 
 def _plan(
-    con: duckdb.DuckDBPyConnection, columns: list[Column], respondent: Column, draft: init.Draft, language: str
+    con: duckdb.DuckDBPyConnection, columns: list[Column], respondent: Column, draft: init_draft.Draft, language: str
 ) -> list[Planned]:
     """A question per usable column, in file order; notes for what was left out or guessed."""
-    ids = init.Names()
+    ids = init_draft.Names()
     ids.take("respondent_id")
     no_answer = str(draft.no_answer)
     tick_columns = {c.name: pa.array(c.values or ["x"], pa.string()) for c in columns if c is not respondent}
     ticks = {c: pc.if_else(pc.match_substring_regex(v, f"^{NEGATIVE}$"), no_answer, v) for c, v in tick_columns.items()}
-    groups = init._multi_columns(list(ticks), ticks, {}, set(), no_answer)
+    groups = init_draft._multi_columns(list(ticks), ticks, {}, set(), no_answer)
     members = {member for _, group in groups.values() for member, _ in group}
     by_name = {column.name: column for column in columns}
     planned: list[Planned] = []
@@ -484,9 +485,9 @@ def _plan(
             continue
         if column.name in groups:
             prefix, group = groups[column.name]
-            planned.append(_ticks_question(ids.take(init.identifier(prefix)), prefix, group, by_name, draft))
+            planned.append(_ticks_question(ids.take(init_draft.identifier(prefix)), prefix, group, by_name, draft))
         elif _is_numeric(column, respondent):
-            planned.append(_numeric_question(con, ids.take(init.identifier(column.name)), column, draft))
+            planned.append(_numeric_question(con, ids.take(init_draft.identifier(column.name)), column, draft))
         elif (separator := _separator(con, column)) is not None:
             planned.append(_separated_question(con, ids, column, separator, draft, language, renumbered))
         elif column.filled == 0:
@@ -497,7 +498,7 @@ def _plan(
             draft.notes.append(_("{column}: the same answer in every row; left out").format(column=column.name))
         else:
             planned.append(
-                _single_question(ids.take(init.identifier(column.name)), column, draft, language, renumbered)
+                _single_question(ids.take(init_draft.identifier(column.name)), column, draft, language, renumbered)
             )
     if renumbered:
         draft.notes.append(
@@ -523,7 +524,7 @@ def _is_free_text(column: Column) -> bool:
 
 
 def _todo(text: str, languages: list[str]) -> dict[str, str]:
-    return {tag: f"{init.say('todo', tag)}: {text}" for tag in languages}
+    return {tag: f"{say('todo', tag)}: {text}" for tag in languages}
 
 
 def _codes(values: list[str], renumbered: list[str], column: str) -> dict[str, int]:
@@ -536,27 +537,29 @@ def _codes(values: list[str], renumbered: list[str], column: str) -> dict[str, i
     return {value: code for code, value in enumerate(answers, start=1)}
 
 
-def _single_question(qid: str, column: Column, draft: init.Draft, language: str, renumbered: list[str]) -> Planned:
+def _single_question(
+    qid: str, column: Column, draft: init_draft.Draft, language: str, renumbered: list[str]
+) -> Planned:
     assert column.values is not None
     codes = _codes(column.values, renumbered, column.name)
     whole = all(re.fullmatch(WHOLE, value) for value in column.values)
     options = [
-        init.Option(
-            code, _todo(value, draft.languages) if whole else init.in_languages(value, language, draft.languages)
+        init_draft.Option(
+            code, _todo(value, draft.languages) if whole else init_draft.in_languages(value, language, draft.languages)
         )
         for value, code in sorted(codes.items(), key=lambda item: item[1])
     ]
     mapping = {value: str(code) for value, code in codes.items()}
     mapping |= {value: str(draft.no_answer) for value in column.values if value not in codes}
-    question = init.Question(qid, "single", _todo(column.name, draft.languages), options, "")
+    question = init_draft.Question(qid, "single", _todo(column.name, draft.languages), options, "")
     return Planned(question, {qid: _case(column.sql, mapping)})
 
 
 def _ticks_question(
-    qid: str, prefix: str, group: list[tuple[str, int]], by_name: dict[str, Column], draft: init.Draft
+    qid: str, prefix: str, group: list[tuple[str, int]], by_name: dict[str, Column], draft: init_draft.Draft
 ) -> Planned:
     """0/1 columns named <question>_<code>: one multi question, its options the codes (labels TODO)."""
-    options = [init.Option(code, _todo(member, draft.languages)) for member, code in group]
+    options = [init_draft.Option(code, _todo(member, draft.languages)) for member, code in group]
     expressions = {}
     for member, code in group:
         c = by_name[member].sql
@@ -564,7 +567,7 @@ def _ticks_question(
             f"CASE WHEN {c} = '' THEN NULL WHEN regexp_full_match({c}, '{NEGATIVE}') THEN '{draft.no_answer}'"
             f" ELSE {c} END"
         )
-    return Planned(init.Question(qid, "multi", _todo(prefix, draft.languages), options, ""), expressions)
+    return Planned(init_draft.Question(qid, "multi", _todo(prefix, draft.languages), options, ""), expressions)
 
 
 def _separator(con: duckdb.DuckDBPyConnection, column: Column) -> str | None:
@@ -602,10 +605,10 @@ def _distinct(con: duckdb.DuckDBPyConnection, expression: str, column: Column, w
 
 def _separated_question(
     con: duckdb.DuckDBPyConnection,
-    ids: init.Names,
+    ids: init_draft.Names,
     column: Column,
     separator: str,
-    draft: init.Draft,
+    draft: init_draft.Draft,
     language: str,
     renumbered: list[str],
 ) -> Planned:
@@ -613,11 +616,12 @@ def _separated_question(
     answers = _distinct(con, f"unnest(string_split_regex({column.sql}, {_split_pattern(separator)}))", column) or []
     answers = [answer for answer in answers if not re.fullmatch(NEGATIVE, answer)]
     codes = _codes(answers, renumbered, column.name)
-    qid = ids.take(init.identifier(column.name))
+    qid = ids.take(init_draft.identifier(column.name))
     whole = all(re.fullmatch(WHOLE, answer) for answer in answers)
     options = [
-        init.Option(
-            code, _todo(answer, draft.languages) if whole else init.in_languages(answer, language, draft.languages)
+        init_draft.Option(
+            code,
+            _todo(answer, draft.languages) if whole else init_draft.in_languages(answer, language, draft.languages),
         )
         for answer, code in codes.items()
     ]
@@ -632,11 +636,11 @@ def _separated_question(
         f" THEN '{draft.no_answer}' WHEN list_contains({listed}, {_literal(answer)}) THEN '1' ELSE '0' END"
         for answer, code in codes.items()
     }
-    question = init.Question(qid, "multi", _todo(column.name, draft.languages), options, "")
+    question = init_draft.Question(qid, "multi", _todo(column.name, draft.languages), options, "")
     return Planned(question, expressions)
 
 
-def _numeric_question(con: duckdb.DuckDBPyConnection, qid: str, column: Column, draft: init.Draft) -> Planned:
+def _numeric_question(con: duckdb.DuckDBPyConnection, qid: str, column: Column, draft: init_draft.Draft) -> Planned:
     """Numbers: a numeric question over the data's range, its bands cut at the quartiles (rounded)."""
     decimals = column.decimals
     low, high = Decimal(column.minimum), Decimal(column.maximum)
@@ -652,18 +656,18 @@ def _numeric_question(con: duckdb.DuckDBPyConnection, qid: str, column: Column, 
     for code, start in enumerate(starts, start=1):
         below = starts[code] if code < len(starts) else None
         labels = {
-            tag: init.say("band", tag, low=_number(start), below=_number(below))
+            tag: say("band", tag, low=_number(start), below=_number(below))
             if below is not None
-            else init.say("band_last", tag, low=_number(start))
+            else say("band_last", tag, low=_number(start))
             for tag in draft.languages
         }
         bands.append(
             {"code": code, "from": _number(start), **({"below": _number(below)} if below is not None else {}), **labels}
         )
-    options = [init.Option(band["code"], {tag: band[tag] for tag in draft.languages}) for band in bands]
-    question = init.Question(qid, "numeric", _todo(column.name, draft.languages), options, "")
+    options = [init_draft.Option(band["code"], {tag: band[tag] for tag in draft.languages}) for band in bands]
+    question = init_draft.Question(qid, "numeric", _todo(column.name, draft.languages), options, "")
     question.numeric = {
-        "unit": {tag: init.say("unit", tag) for tag in draft.languages},
+        "unit": {tag: say("unit", tag) for tag in draft.languages},
         "range": [_number(low), _number(high)],
         "decimals": decimals,
         "bands": bands,

@@ -19,7 +19,7 @@ import pyreadstat
 import pytest
 import yaml
 
-from surveypress import build, init, tracking
+from surveypress import build, init, init_draft, spec, tracking
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny"
@@ -181,7 +181,7 @@ def test_every_declared_language_gets_every_page_a_publication_needs(from_sav: P
     for edition in (from_sav / "docs", from_sav / "docs" / "en"):
         assert sorted(path.name for path in edition.glob("*.md")) == sorted(pages)
     english = (from_sav / "docs" / "en" / "methods.md").read_text(encoding="utf-8")
-    assert "# Methods" in english and not init.CJK.search(english.split("\n", 1)[1])
+    assert "# Methods" in english and not init_draft.CJK.search(english.split("\n", 1)[1])
     assert "# 方法说明" in (from_sav / "docs" / "methods.md").read_text(encoding="utf-8")
     meta = yaml.safe_load((from_sav / "publication" / "publication.yml").read_text(encoding="utf-8"))
     menu = meta["navigation"]
@@ -221,7 +221,7 @@ def test_the_drafted_gitignore_keeps_the_microdata_out_and_a_build_warns_once_gi
     tracked = git(project, "ls-files").stdout.splitlines()
     assert "publication/codebook.yml" in tracked and "mkdocs.yml" in tracked
     assert not [path for path in tracked if path.startswith("datasets/") or path.endswith(".sav")]
-    pub = init.spec.load_publication(project / "publication")
+    pub = spec.load_publication(project / "publication")
     assert tracking.tracked_confidential(pub) == []
 
     git(project, "add", "--force", "datasets/microdata/people.csv")
@@ -239,12 +239,12 @@ def test_the_drafted_gitignore_keeps_the_microdata_out_and_a_build_warns_once_gi
     # Declared releasable, it may be tracked: no warning.
     meta = project / "publication" / "publication.yml"
     meta.write_text(meta.read_text(encoding="utf-8").replace("synthetic: false", "synthetic: true"), encoding="utf-8")
-    assert tracking.warn_if_tracked(init.spec.load_publication(project / "publication"), io.StringIO()) == []
+    assert tracking.warn_if_tracked(spec.load_publication(project / "publication"), io.StringIO()) == []
 
 
 def test_no_warning_about_tracked_microdata_outside_a_git_work_tree(from_sav: Path) -> None:
     stream = io.StringIO()
-    assert tracking.warn_if_tracked(init.spec.load_publication(from_sav / "publication"), stream) == []
+    assert tracking.warn_if_tracked(spec.load_publication(from_sav / "publication"), stream) == []
     assert stream.getvalue() == ""
 
 
@@ -497,7 +497,7 @@ def test_an_english_only_publication_has_no_chinese_character_on_any_page(tmp_pa
     assert {"index.html", "questions.html", "methods.html", "downloads.html", "changelog.html", "cite.html"} <= set(
         pages
     )
-    with_han = {name: init.CJK.findall(page)[:5] for name, page in pages.items() if init.CJK.search(page)}
+    with_han = {name: init_draft.CJK.findall(page)[:5] for name, page in pages.items() if init_draft.CJK.search(page)}
     assert not with_han
 
 
@@ -663,16 +663,16 @@ def test_names_too_long_for_a_file_name_are_cut_and_stay_unique(tmp_path: Path) 
     codebook = yaml.safe_load((tmp_path / "publication" / "codebook.yml").read_text(encoding="utf-8"))
     ids = [question["id"] for question in codebook["questions"]]
     pages = sorted(path.name.removesuffix(".md.j2") for path in (tmp_path / "publication" / "templates").iterdir())
-    assert len(set(ids)) == 2 and all(len(name) <= init.MAX_NAME for name in ids + pages)
-    assert all(init.spec.is_name(name, init.spec.ID_PATTERN) for name in ids)
-    assert all(init.spec.is_name(name) for name in pages)
+    assert len(set(ids)) == 2 and all(len(name) <= init_draft.MAX_NAME for name in ids + pages)
+    assert all(spec.is_name(name, spec.ID_PATTERN) for name in ids)
+    assert all(spec.is_name(name) for name in pages)
     assert len(pages) == 3 + len(init.init_project.DATA_PAGES)  # index, the two groups and the data pages
 
 
 def test_unique_ids_keep_within_the_name_limit() -> None:
     names = init.Names()
-    taken = [names.take("b" * init.MAX_NAME) for _ in range(12)]
-    assert len(set(taken)) == 12 and all(len(name) <= init.MAX_NAME for name in taken)
+    taken = [names.take("b" * init_draft.MAX_NAME) for _ in range(12)]
+    assert len(set(taken)) == 12 and all(len(name) <= init_draft.MAX_NAME for name in taken)
 
 
 def test_a_file_with_more_variables_than_any_survey_is_refused(tmp_path: Path, monkeypatch) -> None:
@@ -689,8 +689,8 @@ def test_a_file_with_more_variables_than_any_survey_is_refused(tmp_path: Path, m
 def test_charts_are_drafted_within_the_limits_and_every_question_keeps_its_indicator(
     tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr(init, "MAX_DRAFTED_CHARTS", 2)
-    monkeypatch.setattr(init, "MAX_CHART_OPTIONS", 3)  # p_satisfaction has more options
+    monkeypatch.setattr(init_draft, "MAX_DRAFTED_CHARTS", 2)
+    monkeypatch.setattr(init_draft, "MAX_CHART_OPTIONS", 3)  # p_satisfaction has more options
     code, report = run_init(tmp_path, labelled_sav(tmp_path / "people.sav"), "--population", "people")
     assert code == 0, report
     charts = yaml.safe_load((tmp_path / "publication" / "charts.yml").read_text(encoding="utf-8"))["charts"]
