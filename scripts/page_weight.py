@@ -69,44 +69,55 @@ def gzip_size(body: bytes) -> int:
     return len(gzip.compress(body, compresslevel=6, mtime=0))
 
 
-def measure(site: Path) -> dict[str, dict]:
-    """{page: {"bytes": total gzip bytes, "requests": [(url, kind, gzip bytes)], "external": [urls]}}."""
-    results: dict[str, dict] = {}
-    with serve(site) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+def measure(site: Path, browser=None) -> dict[str, dict]:
+    """{page: {"bytes": total gzip bytes, "requests": [(url, kind, gzip bytes)], "external": [urls]}}, in `browser`
+    (a Playwright Chromium: the tests pass theirs, as Playwright runs one instance a process), else in one started
+    here."""
+    if browser is not None:
+        with serve(site) as base:
+            return _weigh_pages(browser, site, base)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport=PHONE, device_scale_factor=2, service_workers="block")
-            for page_path in site_pages(site):
-                page = context.new_page()
-                requests: list[tuple[str, str, int]] = []
-                external: list[str] = []
-
-                def on_response(response, requests=requests) -> None:
-                    try:
-                        body = response.body()
-                    except Exception:  # a redirect or aborted request has no body to weigh
-                        body = b""
-                    requests.append((response.url, response.request.resource_type, gzip_size(body)))
-
-                def on_request(request, external=external) -> None:
-                    host = urlsplit(request.url).hostname
-                    if request.url.startswith(("http:", "https:", "ws:", "wss:")) and host != "127.0.0.1":
-                        external.append(request.url)
-
-                page.on("response", on_response)
-                page.on("request", on_request)
-                # A fresh cache per page: each page is weighed as a first visit.
-                context.clear_cookies()
-                page.goto(base + page_path, wait_until="networkidle")
-                page.wait_for_timeout(300)
-                page.close()
-                results[page_path] = {
-                    "bytes": sum(size for _, _, size in requests),
-                    "requests": requests,
-                    "external": external,
-                }
+            with serve(site) as base:
+                return _weigh_pages(launched, site, base)
         finally:
-            browser.close()
+            launched.close()
+
+
+def _weigh_pages(browser, site: Path, base: str) -> dict[str, dict]:
+    results: dict[str, dict] = {}
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, service_workers="block")
+    for page_path in site_pages(site):
+        page = context.new_page()
+        requests: list[tuple[str, str, int]] = []
+        external: list[str] = []
+
+        def on_response(response, requests=requests) -> None:
+            try:
+                body = response.body()
+            except Exception:  # a redirect or aborted request has no body to weigh
+                body = b""
+            requests.append((response.url, response.request.resource_type, gzip_size(body)))
+
+        def on_request(request, external=external) -> None:
+            host = urlsplit(request.url).hostname
+            if request.url.startswith(("http:", "https:", "ws:", "wss:")) and host != "127.0.0.1":
+                external.append(request.url)
+
+        page.on("response", on_response)
+        page.on("request", on_request)
+        # A fresh cache per page: each page is weighed as a first visit.
+        context.clear_cookies()
+        page.goto(base + page_path, wait_until="networkidle")
+        page.wait_for_timeout(300)
+        page.close()
+        results[page_path] = {
+            "bytes": sum(size for _, _, size in requests),
+            "requests": requests,
+            "external": external,
+        }
+    context.close()
     return results
 
 

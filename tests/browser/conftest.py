@@ -65,7 +65,9 @@ def base_url(site_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser(site_dir: Path):
+def chromium():
+    """One headless Chromium per test process: Playwright's sync API runs one instance a process, so a second
+    `sync_playwright()` beside it fails ("Sync API inside the asyncio loop") in whichever test comes later."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium or set CHROMIUM_PATH")
@@ -73,6 +75,12 @@ def browser(site_dir: Path):
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="session")
+def browser(site_dir: Path, chromium):
+    """The browser for tests of the built site (which must exist)."""
+    return chromium
 
 
 @pytest.fixture(scope="session")

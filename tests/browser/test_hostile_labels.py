@@ -124,17 +124,6 @@ def hostile_url(hostile_site: Path):
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def chromium(page_weight):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(page_weight.CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {page_weight.CHROMIUM}: install Debian's chromium or set CHROMIUM_PATH")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=page_weight.CHROMIUM, args=page_weight.CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 # What the content (Material's `article`) holds, read in the page after it loaded and settled.
 INSPECT = """() => {
   const article = document.querySelector('article');
