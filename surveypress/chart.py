@@ -1547,6 +1547,14 @@ def _relative_root(page_path: str) -> str:
     return "../" * max(depth, 0)
 
 
+def _marked_publisher(citation: str, citing: metadata.Citing, esc) -> str:
+    """The escaped citation with the publisher's name marked with its language where it is not the edition's."""
+    if not citing.publisher or not citing.publisher_language:
+        return citation
+    name = esc(citing.publisher)
+    return citation.replace(name, f'<span lang="{url_text(citing.publisher_language)}">{name}</span>', 1)
+
+
 def figure_html(
     chart: ChartOutput,
     page_path: str,
@@ -1625,7 +1633,7 @@ def figure_html(
             f"<summary>{esc(cite_summary)}</summary>",
             f'<p>{_escaped_with_edges(link_before)}<a href="{url_text(address)}">{esc(address)}</a>'
             f"{_escaped_with_edges(link_after)}</p>",
-            f"<p>{esc(citation)}</p>",
+            f"<p>{_marked_publisher(esc(citation), citing, esc)}</p>",
             "</details>",
         ]
     lines = [

@@ -340,6 +340,9 @@ class Citing:
     version: str
     year: str
     site_url: str = ""
+    # The language the publisher's name is written in, where it is not the edition's: contributors' names are not
+    # translated, so in another edition they stay in the primary language, and the page marks them so.
+    publisher_language: str = ""
 
 
 def citing(pub: Any, language: str) -> Citing:
@@ -366,6 +369,7 @@ def citing(pub: Any, language: str) -> Citing:
         str(pub.meta.get("version", "")),
         year,
         site_url_for(pub.meta, {}) or "",
+        pub.languages[0] if language != pub.languages[0] else "",
     )
 
 

@@ -30,6 +30,7 @@ STAGES = (
     "draw",
     "narrate",
     "site",
+    "metadata",
 )
 
 

@@ -67,7 +67,7 @@ def test_build_tables_and_no_site_stop_after_the_pages_without_mkdocs_yml(tmp_pa
 def test_surveypress_build_ends_with_a_strict_site_that_links_the_plugin_stylesheet(built) -> None:
     project, log = built
     stages = [line.split()[0] for line in log.splitlines()]
-    assert stages[-3:] == ["site", "mkdocs", "done"]
+    assert stages[-4:] == ["site", "metadata", "mkdocs", "done"]
     assert "site/: 3 pages, built" in log
     page = (project / "site/index.html").read_text(encoding="utf-8")
     assert 'href="assets/stylesheets/site.css' in page
