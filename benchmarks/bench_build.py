@@ -9,8 +9,8 @@ For each size it writes a temporary project holding the default publication's co
 pointed at synthetic Parquet files of the codebook's full structure (bench_tabulate.generate: every question,
 universe chain, multi-choice column and the no-answer code), runs `python build_tables.py` in it as a child
 process (three times, each a first build in a new project: the run with the median wall time is reported), and
-records the child's wall time, CPU time and peak RSS (`os.wait4`: the kernel's resource usage of that child; the
-chart-drawing workers run under a fork server and are not in it), and each stage's time from the build's progress
+records the child's wall time, CPU time and peak RSS (benchmarks/measured.py: the kernel's figures for the build's
+process tree, none of this script's own memory), and each stage's time from the build's progress
 lines. The reference is bench_tabulate.py's plain pandas
 run (`read_parquet`, then one `value_counts` per indicator and breakdown) at the largest size, in its own process.
 Then the default publication is built in a temporary copy and built again five times with nothing changed (the
@@ -24,10 +24,8 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_tabulate  # noqa: E402
+import measured  # noqa: E402
 
 from surveypress import cache, spec  # noqa: E402
 
@@ -79,14 +78,10 @@ def run_build(project: Path) -> dict:
     command = [sys.executable, str(ROOT / "build_tables.py"), "--content", "publication"]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     before = load_average()
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=project, env=environment, stderr=subprocess.PIPE, text=True)
-    log = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"build_tables.py failed with exit code {code}:\n{log[-3000:]}")
+    done = measured.run(command, cwd=project, env=environment)
+    log = done.stderr
+    if done.code != 0:
+        raise SystemExit(f"build_tables.py failed with exit code {done.code}:\n{log[-3000:]}")
     stages = {}
     for line in log.splitlines():
         match = STAGE_LINE.match(line.strip())
@@ -96,9 +91,9 @@ def run_build(project: Path) -> dict:
             spent = stages[name][0] if name in stages and name != "done" else 0.0
             stages[name] = (spent + float(match.group(3)), match.group(2).strip())
     return {
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "peak": usage.ru_maxrss * 1024,
+        "wall": done.wall,
+        "cpu": done.cpu,
+        "peak": done.peak,
         "stages": stages,
         "load_before": before,
         "load_after": load_average(),

@@ -11,7 +11,7 @@ single-choice question of four options per variable, every respondent answering 
 `surveypress init` as a user would (one indicator per question, charts for the first 300: init.MAX_DRAFTED_CHARTS,
 pages of ten questions), then runs `build_tables.py` in that project as a child process, each run in a fresh copy with
 an empty chart cache (a cold build). It prints the wall time, the CPU time and peak memory of the build process
-(`os.wait4`; the chart-drawing workers run under a fork server and are not in them), and each stage's time from the
+(benchmarks/measured.py: the build's process tree, none of this script's memory), and each stage's time from the
 build's own progress lines (a stage run once per edition is summed).
 300 respondents keep the 5,000-question file under sources.STREAM_CSV_ABOVE_BYTES (read whole, pandas engine);
 `--respondents 500` (or 20000, a DHS-sized file) makes it streamed through DuckDB, which counts so many questions in
@@ -27,7 +27,6 @@ import io
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import measured  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyreadstat  # noqa: E402
@@ -90,12 +91,8 @@ def run_build(project: Path, profile: str | None = None) -> dict:
         command[1:1] = ["-m", "cProfile", "-o", str(Path(profile).resolve())]
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "SURVEYPRESS_CACHE_DIR": str(project / ".cache")}
     before = load_average()
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=project, env=environment, stderr=subprocess.PIPE, text=True)
-    log = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
+    done = measured.run(command, cwd=project, env=environment)
+    log, code = done.stderr, done.code
     if code == 0 and not re.search(r"^done ", log, re.M):
         code = -1  # under cProfile a failed build's exit code is lost; a finished build prints `done`
     stages: dict[str, float] = {}
@@ -106,9 +103,9 @@ def run_build(project: Path, profile: str | None = None) -> dict:
     return {
         "code": code,
         "log": log,
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "peak": usage.ru_maxrss * 1024,
+        "wall": done.wall,
+        "cpu": done.cpu,
+        "peak": done.peak,
         "stages": stages,
         "load": f"{before} -> {load_average()}",
     }

@@ -8,7 +8,7 @@ Run from the project root (one command; generates the data on first run, about 1
 Synthetic microdata follows the content folder's codebook (same questions, universes, multi-choice columns, the
 no-answer code), split between populations in the proportions of the shipped microdata, and is written as Parquet in
 chunks so generation stays lean. Each measured run is a fresh child process, so its peak memory is its own
-(`os.wait4` resource usage, RSS high-water mark). Three runs per size:
+(benchmarks/measured.py: the kernel's resource usage of its process tree, RSS high-water mark). Three runs per size:
 
 - `reference`: `pandas.read_parquet` then one `value_counts` per indicator question and breakdown (no validation);
 - `pandas`:    `tabulate(pub, {population: parquet path}, engine="pandas")` (SQL checks, then numpy bincounts);
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,9 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import measured  # noqa: E402
 
 from surveypress import spec  # noqa: E402
 from surveypress.spec import Codebook, Publication, Question  # noqa: E402
@@ -177,19 +179,13 @@ def child(engine: str, respondents: int) -> None:
 def measure(engine: str, respondents: int) -> dict:
     """Runs one engine at one size in a fresh process; wall time and RSS high-water come from the OS."""
     command = [sys.executable, __file__, "--child", engine, "--respondents", str(respondents)]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=ROOT)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{engine} at {respondents:,} failed with exit code {process.returncode}")
-    result = json.loads(output.decode().strip().splitlines()[-1])
+    done = measured.run(command, cwd=ROOT)
+    if done.code != 0:
+        raise SystemExit(f"{engine} at {respondents:,} failed with exit code {done.code}:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
     result["total"] = result.get("total") or result["load"] + result["tabulate"]
-    # Peak: the larger of the child's own VmHWM and the kernel's RSS high-water mark for it.
-    peak = max(result["hwm"], usage.ru_maxrss * 1024)
-    cpu = usage.ru_utime + usage.ru_stime
+    # Peak: the larger of the child's own VmHWM and the kernel's RSS high-water mark for its process tree.
+    wall, peak, cpu = done.wall, max(result["hwm"], done.peak), done.cpu
     result.update(engine=engine, respondents=respondents, wall=wall, peak=peak, cpu=cpu, load=os.getloadavg()[0])
     return result
 
