@@ -29,7 +29,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from surveypress import init  # noqa: E402
+from surveypress.draft import init  # noqa: E402
 
 RESPONDENTS = 1_000
 

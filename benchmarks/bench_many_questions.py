@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyreadstat  # noqa: E402
 
-from surveypress import init  # noqa: E402
+from surveypress.draft import init  # noqa: E402
 
 RESPONDENTS = 300
 TARGET_SECONDS = 30

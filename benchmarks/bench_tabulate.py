@@ -153,7 +153,7 @@ def run_reference(pub: Publication, paths: dict[str, Path]) -> dict:
 
 
 def run_engine(pub: Publication, paths: dict[str, Path], engine: str) -> dict:
-    from surveypress.tabulate import tabulate
+    from surveypress.stats.tabulate import tabulate
 
     started = time.perf_counter()
     table = tabulate(pub, paths, engine=engine)

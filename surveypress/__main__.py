@@ -32,8 +32,8 @@ def serve_parser() -> argparse.ArgumentParser:
 
 
 def serve(argv: Sequence[str]) -> int:
-    from surveypress import site_build
     from surveypress.errors import InputError
+    from surveypress.website import build as site_build
 
     arguments = serve_parser().parse_args(argv)
     content = Path(arguments.content)
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = arguments[0] if arguments else ""
     if command == "init":
-        from surveypress import init
+        from surveypress.draft import init
 
         return init.main(arguments[1:])
     if command == "build":

@@ -24,8 +24,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from surveypress import cache, fonts, layout, outputs, site_build, spec, tracking
+from surveypress import cache, fonts, spec
 from surveypress.errors import InputError
+from surveypress.microdata import tracking
+from surveypress.publish import layout, outputs
+from surveypress.website import build as site_build
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
 

@@ -31,7 +31,7 @@ import pandas as pd
 if TYPE_CHECKING:
     import altair as alt
 
-from surveypress import cache, fonts, i18n, layout, metadata, outputs
+from surveypress import cache, fonts, i18n
 from surveypress.address import site_url_for
 from surveypress.draw import (
     CJK_TEXT,
@@ -46,9 +46,10 @@ from surveypress.draw import (
 from surveypress.errors import InputError
 from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
+from surveypress.pages.values import TOTAL, Values, render_string
+from surveypress.publish import layout, metadata, outputs
 from surveypress.spec import CHARTS, ID_PATTERN, Publication, meta_text, require_name, serves
 from surveypress.text import html_text, url_text
-from surveypress.values import TOTAL, Values, render_string
 
 CHARTS_FILE = CHARTS
 # Each kind of chart, with what it draws (REFERENCE.md lists them from here).

@@ -279,7 +279,8 @@ _code: list[str] = []
 def code_fingerprint() -> str:
     """SHA-256 of the modules that turn rows into a chart and draw it: a change to that code never reuses an entry."""
     if not _code:
-        modules = [Path(__file__).with_name(name) for name in ("chart.py", "values.py", "fonts.py", "draw.py")]
+        engine = Path(__file__).parent
+        modules = [engine / name for name in ("chart.py", "pages/values.py", "fonts.py", "draw.py")]
         _code.append(hashlib.sha256(b"".join(path.read_bytes() for path in modules)).hexdigest())
     return _code[0]
 

@@ -20,25 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from surveypress import (
-    address,
-    cache,
-    chart,
-    i18n,
-    layout,
-    metadata,
-    narrate,
-    outputs,
-    package,
-    protect,
-    reconcile,
-    site,
-    sources,
-    spec,
-    tabulate,
-    workbook,
-)
+from surveypress import address, cache, chart, i18n, spec
 from surveypress.i18n import _
+from surveypress.microdata import sources
+from surveypress.pages import narrate
+from surveypress.publish import layout, metadata, outputs, package, workbook
+from surveypress.stats import protect, reconcile, tabulate
+from surveypress.website import config as site
 
 CHARTS_DIR = layout.CHARTS_DIR
 DOWNLOADS_DIR = layout.DOWNLOADS_DIR

@@ -20,9 +20,10 @@ from typing import Any
 
 import jinja2
 
-from surveypress import chart, narrate, schema, spec
-from surveypress.reconcile import FIGURE_COLUMNS
-from surveypress.values import Values
+from surveypress import chart, schema, spec
+from surveypress.pages import narrate
+from surveypress.pages.values import Values
+from surveypress.stats.reconcile import FIGURE_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "REFERENCE.md"

@@ -18,9 +18,10 @@ from typing import Any
 
 import yaml
 
-from surveypress import i18n, layout
+from surveypress import i18n
 from surveypress.address import site_address
 from surveypress.errors import InputError
+from surveypress.publish import layout
 
 QUESTION_TYPES = ("single", "scale", "multi", "numeric")
 DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")

@@ -22,8 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import i18n, load, protect, tabulate
+from surveypress import i18n
+from surveypress.microdata import load
 from surveypress.spec import load_publication
+from surveypress.stats import protect, tabulate
 
 TESTS = Path(__file__).resolve().parent
 CONTENT = TESTS.parent / "publication"

@@ -189,7 +189,8 @@ def test_bad_microdata_gets_the_same_message_when_the_engine_streams_the_file(
 ) -> None:
     """The large-file path (sources.py and the DuckDB engine), forced for these tiny files, words every problem
     exactly as load.py does; run in this process, which is quicker than a build_tables.py per case."""
-    from surveypress import build, sources
+    from surveypress import build
+    from surveypress.microdata import sources
 
     project = tmp_path / "tiny"
     shutil.copytree(built, project)

@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import chart, load, protect, spec, tabulate
+from surveypress import chart, spec
 from surveypress.errors import InputError
+from surveypress.microdata import load
+from surveypress.stats import protect, tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "numeric"

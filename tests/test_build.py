@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import build, cache, narrate, outputs, package
+from surveypress import build, cache
 from surveypress.errors import InputError
+from surveypress.pages import narrate
+from surveypress.publish import outputs, package
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 STAGES = (

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from surveypress import outputs
+from surveypress.publish import outputs
 
 
 def test_csv_cells_that_look_like_formulas_are_neutralised() -> None:

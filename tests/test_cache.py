@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import cache, chart, load, protect, tabulate
+from surveypress import cache, chart
+from surveypress.microdata import load
 from surveypress.spec import load_publication
+from surveypress.stats import protect, tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,10 +21,11 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from surveypress import cache, chart, draw, fonts, i18n, spec, tabulate
+from surveypress import cache, chart, draw, fonts, i18n, spec
 from surveypress.errors import InputError
+from surveypress.pages.values import Values
+from surveypress.stats import tabulate
 from surveypress.text import markdown_text
-from surveypress.values import Values
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "publication"

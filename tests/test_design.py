@@ -13,9 +13,10 @@ import pytest
 import svy
 from weighted_survey import DESIGNS, make_project, people
 
-from surveypress import design as design_stage
-from surveypress import load, spec
-from surveypress.tabulate import tabulate
+from surveypress import spec
+from surveypress.microdata import load
+from surveypress.stats import design as design_stage
+from surveypress.stats.tabulate import tabulate
 
 TOLERANCE = 1e-9
 
@@ -60,8 +61,8 @@ def svy_shares(frame: pd.DataFrame, declared: dict, y: str, by: str | None = Non
 
 def our_estimates(publication, microdata, indicator: str, breakdown: str = "total", group=None) -> dict:
     """The unrounded estimates design.py computes for one domain of one indicator, by category code."""
-    from surveypress import tabulate as stage
     from surveypress.engines import pandas_engine
+    from surveypress.stats import tabulate as stage
 
     task = next(t for t in stage.plan(publication)["people"] if t.indicator.id == indicator)
     frame = microdata["people"]
@@ -143,7 +144,7 @@ def test_with_all_weights_one_and_no_design_the_percents_are_todays_exactly(tmp_
 def test_without_a_design_the_table_has_exactly_todays_columns():
     from test_tabulate import fixture_microdata, fixture_publication
 
-    from surveypress.tabulate import TABLE_COLUMNS
+    from surveypress.stats.tabulate import TABLE_COLUMNS
 
     table = tabulate(fixture_publication(), {"people": fixture_microdata()}, engine="pandas")
     assert list(table.columns) == TABLE_COLUMNS

@@ -7,7 +7,7 @@ import pytest
 from test_protect import fixture_publication
 
 from surveypress.errors import DisclosureError, InputError
-from surveypress.protect import DISCLOSURE_COLUMNS, check_disclosure, disclosure_report
+from surveypress.stats.protect import DISCLOSURE_COLUMNS, check_disclosure, disclosure_report
 
 
 def people(pairs: list[tuple[object, object]]) -> dict[str, pd.DataFrame]:

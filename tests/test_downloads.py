@@ -22,7 +22,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 from frictionless import Resource
 
-from surveypress import workbook
+from surveypress.publish import workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))

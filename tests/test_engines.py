@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 from test_tabulate import fixture_microdata, fixture_publication
 
-from surveypress import load, spec
-from surveypress import tabulate as tabulate_stage
+from surveypress import spec
 from surveypress.errors import InputError
+from surveypress.microdata import load
 from surveypress.spec import Label, Population
-from surveypress.tabulate import choose_engine, tabulate
+from surveypress.stats import tabulate as tabulate_stage
+from surveypress.stats.tabulate import choose_engine, tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,7 +21,7 @@ import yaml
 from test_no_hand_typed_figures import typed_figures
 
 from surveypress import spec
-from surveypress.values import Values, render_string
+from surveypress.pages.values import Values, render_string
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "publication"
@@ -286,7 +286,9 @@ def figures_of(text: str) -> set[str]:
 
 def test_every_rendered_chinese_page_has_an_english_twin_and_vice_versa():
     english = set(rendered_english_pages())
-    chinese = {page for page, path in rendered_chinese_pages().items() if "surveypress.narrate" in path.read_text()}
+    chinese = {
+        page for page, path in rendered_chinese_pages().items() if "surveypress.narrate" in path.read_text()
+    }
     assert english == chinese
 
 

@@ -19,7 +19,10 @@ import pyreadstat
 import pytest
 import yaml
 
-from surveypress import build, init, init_draft, spec, tracking
+from surveypress import build, spec
+from surveypress.draft import init
+from surveypress.draft import model as init_draft
+from surveypress.microdata import tracking
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny"

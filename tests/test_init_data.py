@@ -11,7 +11,7 @@ import pandas as pd
 import yaml
 from test_init_end_to_end import answers
 
-from surveypress import init
+from surveypress.draft import init
 
 
 def run_init(project: Path, source: Path, *options: str) -> tuple[int, str]:

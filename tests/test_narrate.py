@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from surveypress import narrate, spec
+from surveypress import spec
 from surveypress.errors import InputError
+from surveypress.pages import narrate
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "publication"
@@ -413,7 +414,9 @@ def test_overlapping_intervals_are_not_described_as_a_difference(tmp_path):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from surveypress import chart, load, protect, reconcile, tabulate
+    from surveypress import chart
+    from surveypress.microdata import load
+    from surveypress.stats import protect, reconcile, tabulate
 
     pub = spec.load_publication(CONTENT)
     table = protect.protect(pub, tabulate.tabulate(pub, load.load_microdata(pub)))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from surveypress.narrate import GENERATED_MARKER
+from surveypress.pages.narrate import GENERATED_MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "publication" / "templates"
@@ -182,11 +182,11 @@ def test_no_template_of_the_english_example_types_a_figure_by_hand():
 
 
 def test_no_template_init_drafts_types_a_figure_by_hand():
-    # Every page init drafts, in each language init_text.yml has and one it falls back to English for.
-    from surveypress import init_project
+    # Every page init drafts, in each language draft/text.yml has and one it falls back to English for.
+    from surveypress.draft import project as init_project
 
     groups = {"questions": {"zh-Hans": "问题", "en": "Questions", "fr": "Questions"}}
     drafted = init_project.page_templates("publication", ["zh-Hans", "en", "fr"], groups, {"questions": ["q_used"]})
     assert len(drafted) == 3 * (2 + len(init_project.DATA_PAGES))
     problems = [f"{path}:{line}: {what}" for path, text in drafted.items() for line, what in typed_figures(text)]
-    assert not problems, "Figures typed by hand in init's drafts (see init_text.yml):\n" + "\n".join(problems)
+    assert not problems, "Figures typed by hand in init's drafts (see draft/text.yml):\n" + "\n".join(problems)

@@ -13,8 +13,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from surveypress import load, numeric, spec, tabulate, values
+from surveypress import spec
 from surveypress.errors import InputError
+from surveypress.microdata import load
+from surveypress.pages import values
+from surveypress.stats import numeric, tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "numeric"

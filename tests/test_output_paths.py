@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import build, outputs, spec
+from surveypress import build, spec
 from surveypress.errors import InputError
+from surveypress.publish import outputs
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import load, outputs, protect, reconcile, tabulate
-from surveypress.package import PROFILE, build_datapackage
+from surveypress.microdata import load
+from surveypress.publish import outputs
+from surveypress.publish.package import PROFILE, build_datapackage
 from surveypress.spec import Publication, load_publication
+from surveypress.stats import protect, reconcile, tabulate
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "publication"

@@ -21,7 +21,7 @@ from surveypress.spec import (
     Question,
     Universe,
 )
-from surveypress.tabulate import tabulate
+from surveypress.stats.tabulate import tabulate
 
 NO_ANSWER = -9
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -192,7 +192,7 @@ def test_with_all_weights_one_and_no_strata_or_clusters_the_shares_are_todays_ex
     from dataclasses import replace
 
     from surveypress.spec import Design
-    from surveypress.tabulate import TABLE_COLUMNS
+    from surveypress.stats.tabulate import TABLE_COLUMNS
 
     publication, frame = survey
     today = tabulate(publication, {"p": frame}, engine=engine)

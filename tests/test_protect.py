@@ -10,8 +10,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surveypress import protect as protect_stage
 from surveypress.spec import Publication, load_publication
+from surveypress.stats import protect as protect_stage
 
 CODEBOOK = {
     "missing": {"no_answer": -9},

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import protect
+from surveypress.stats import protect
 
 CONTENT = Path(__file__).resolve().parent.parent / "publication"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import outputs
+from surveypress.publish import outputs
 
 OLD = {
     "datasets/indicators.csv": "old indicators\n",

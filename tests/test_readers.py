@@ -16,8 +16,9 @@ import pyreadstat
 import pytest
 import yaml
 
-from surveypress import load, spec
+from surveypress import spec
 from surveypress.errors import InputError
+from surveypress.microdata import load
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 PEOPLE = "datasets/microdata/people.csv"

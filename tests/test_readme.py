@@ -76,7 +76,9 @@ def test_the_readme_says_plainly_that_the_microdata_is_a_synthetic_reconstructio
 
 def test_the_readme_lists_the_input_refusals_that_load_really_makes():
     # load.py reads and checks the microdata; the rules it applies (with their messages) are declared in rules.py.
-    load_source = "".join((ROOT / "surveypress" / name).read_text(encoding="utf-8") for name in ("load.py", "rules.py"))
+    load_source = "".join(
+        (ROOT / "surveypress" / "microdata" / name).read_text(encoding="utf-8") for name in ("load.py", "rules.py")
+    )
     # Each pair: the words in the README, and what load.py or rules.py must contain for that promise to hold.
     promises = {
         "with or without a byte-order mark": "UTF8_BOM",

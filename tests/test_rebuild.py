@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import build, fonts, outputs
+from surveypress import build, fonts
+from surveypress.publish import outputs
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 

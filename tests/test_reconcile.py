@@ -10,14 +10,14 @@ import pytest
 from test_protect import fixture_publication, make_table, write_content
 
 from surveypress.errors import InputError
-from surveypress.reconcile import (
+from surveypress.spec import load_publication
+from surveypress.stats.reconcile import (
     RECONCILIATION_COLUMNS,
     fitting_bases,
     fitting_bases_summary,
     reconcile,
     round_half_up,
 )
-from surveypress.spec import load_publication
 
 HEADER = "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
 

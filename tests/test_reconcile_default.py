@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import reconcile
+from surveypress.stats import reconcile
 
 CONTENT = Path(__file__).resolve().parent.parent / "publication"
 

@@ -8,8 +8,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from weighted_survey import make_project
 
-from surveypress import load, reconcile, spec
-from surveypress.tabulate import tabulate
+from surveypress import spec
+from surveypress.microdata import load
+from surveypress.stats import reconcile
+from surveypress.stats.tabulate import tabulate
 
 HEADER = "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
 

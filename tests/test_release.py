@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from surveypress import load, protect, spec, tabulate
+from surveypress import spec
 from surveypress.errors import InputError
+from surveypress.microdata import load
+from surveypress.stats import protect, tabulate
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
 

@@ -51,7 +51,8 @@ def test_a_whole_number_numeric_question_is_released_as_integers(tmp_path, monke
 def test_released_parquet_keeps_whole_numbers_as_integers_and_decimals_as_doubles(tmp_path):
     """A large input is released as Parquet (sources.release_microdata); read whole or streamed, its raw ages are
     integers there too."""
-    from surveypress import load, outputs, sources
+    from surveypress.microdata import load, sources
+    from surveypress.publish import outputs
 
     project = numeric_project(tmp_path)
     pub = spec.load_publication(project / "publication")

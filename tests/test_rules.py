@@ -1,4 +1,4 @@
-"""Every codebook rule (surveypress/rules.py) is exercised on every engine that applies it, with one message.
+"""Every codebook rule (surveypress/microdata/rules.py) is exercised on every engine that applies it, with one message.
 
 The bad-input catalogue's microdata cases run through the file read whole (load.py, in build_tables.py) and through
 the streamed DuckDB checks (tests/test_bad_inputs.py runs each both ways); the Parquet cases of tests/test_engines.py
@@ -18,10 +18,11 @@ from test_bad_inputs import MICRODATA_CASES
 from test_engines import BAD_CELLS
 from test_tabulate import fixture_microdata, fixture_publication
 
-from surveypress import load, rules, spec
+from surveypress import spec
 from surveypress.errors import InputError
+from surveypress.microdata import load, rules
 from surveypress.spec import Label, Population
-from surveypress.tabulate import tabulate
+from surveypress.stats.tabulate import tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMERIC = ROOT / "tests" / "fixtures" / "numeric"

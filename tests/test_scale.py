@@ -106,7 +106,8 @@ def release_in_full(project: Path) -> None:
 def test_streaming_the_files_through_the_engine_publishes_the_same_bytes_as_reading_them_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from surveypress import build, sources
+    from surveypress import build
+    from surveypress.microdata import sources
 
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     published = {}
@@ -133,7 +134,9 @@ def test_microdata_over_the_csv_release_size_is_released_as_parquet_with_the_sam
 
     import pandas as pd
 
-    from surveypress import build, layout, sources
+    from surveypress import build
+    from surveypress.microdata import sources
+    from surveypress.publish import layout
 
     project = tmp_path / "tiny"
     shutil.copytree(ROOT / "tests/fixtures/tiny", project)
@@ -165,7 +168,9 @@ def test_a_public_use_file_of_an_input_over_the_csv_release_size_is_parquet_with
 
     import pandas as pd
 
-    from surveypress import build, layout, sources
+    from surveypress import build
+    from surveypress.microdata import sources
+    from surveypress.publish import layout
 
     if streamed:
         monkeypatch.setenv(sources.STREAM_ENV, "0")
@@ -221,8 +226,10 @@ def test_a_million_respondents_in_parquet_build_streamed_in_bounded_memory_and_o
 def test_a_problem_past_the_start_of_a_streamed_csv_file_gets_load_pys_message(
     damage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from surveypress import sources, spec, tabulate
+    from surveypress import spec
     from surveypress.errors import InputError
+    from surveypress.microdata import sources
+    from surveypress.stats import tabulate
 
     project = default_project(tmp_path / "project")
     microdata = project / "datasets/microdata/residents.csv"

@@ -11,8 +11,9 @@ import jsonschema
 import pytest
 import yaml
 
-from surveypress import mkdocs_plugin, schema, spec
+from surveypress import schema, spec
 from surveypress.errors import InputError
+from surveypress.website import plugin as mkdocs_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = {

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from surveypress import __main__ as command
-from surveypress import build, site_build
+from surveypress import build
 from surveypress.errors import InputError
+from surveypress.website import build as site_build
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).parent / "fixtures" / "tiny"

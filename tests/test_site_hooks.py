@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from surveypress.address import site_address
-from surveypress.site import search_settings
-from surveypress.site_hooks import (
+from surveypress.website.config import search_settings
+from surveypress.website.hooks import (
     EMPTY_SITEMAP,
     description_from,
     edition_base,
@@ -187,7 +187,8 @@ def test_publication_ymls_site_url_reaches_the_site_through_the_generated_config
 
     import yaml
 
-    from surveypress import site, spec
+    from surveypress import spec
+    from surveypress.website import config as site
 
     tiny = Path(__file__).resolve().parent / "fixtures" / "tiny"
     shutil.copytree(tiny, tmp_path / "tiny")
@@ -209,7 +210,7 @@ def test_publication_ymls_site_url_reaches_the_site_through_the_generated_config
 
 def test_the_mkdocs_plugin_loads_without_pandas_or_pyarrow() -> None:
     # Every `mkdocs build` imports the plugin; pandas and pyarrow would add half a second to each.
-    code = "import sys, surveypress.mkdocs_plugin; print(sorted({'pandas', 'pyarrow', 'altair'} & set(sys.modules)))"
+    code = "import sys, surveypress.website.plugin; print(sorted({'pandas', 'pyarrow', 'altair'} & set(sys.modules)))"
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
 
@@ -219,7 +220,8 @@ def test_publication_texts_in_the_generated_config_read_back_as_the_same_text_ne
 
     from mkdocs.utils.yaml import yaml_load
 
-    from surveypress import site, spec
+    from surveypress import spec
+    from surveypress.website import config as site
 
     tiny = Path(__file__).resolve().parent / "fixtures" / "tiny"
     shutil.copytree(tiny, tmp_path / "tiny")

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import load, tabulate
+from surveypress.microdata import load
 from surveypress.spec import load_publication
+from surveypress.stats import tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest.importorskip("pyspark", reason="the Spark engine needs pyspark (installed with the test extras)")

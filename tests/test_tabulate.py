@@ -20,7 +20,7 @@ from surveypress.spec import (
     Question,
     Universe,
 )
-from surveypress.tabulate import TABLE_COLUMNS, tabulate, wilson_interval
+from surveypress.stats.tabulate import TABLE_COLUMNS, tabulate, wilson_interval
 
 NA = pd.NA
 NO = -9

@@ -16,11 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 from weighted_survey import DESIGNS, make_project, people
 
-from surveypress import design as design_stage
-from surveypress import load, spec
+from surveypress import spec
 from surveypress.engines import duckdb_engine, pandas_engine
 from surveypress.errors import InputError
-from surveypress.tabulate import plan, tabulate
+from surveypress.microdata import load
+from surveypress.stats import design as design_stage
+from surveypress.stats.tabulate import plan, tabulate
 
 TOLERANCE = 1e-9
 

@@ -18,7 +18,10 @@ import openpyxl
 import pytest
 from weighted_survey import make_project
 
-from surveypress import chart, i18n, load, protect, spec, tabulate, workbook
+from surveypress import chart, i18n, spec
+from surveypress.microdata import load
+from surveypress.publish import workbook
+from surveypress.stats import protect, tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny"

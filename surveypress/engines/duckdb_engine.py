@@ -24,14 +24,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from surveypress import layout, load, numeric, rules
-from surveypress.design import Layout, cluster_sums, respondent_sums, unit_layout
 from surveypress.engines import duckdb_long
 from surveypress.errors import InputError
-from surveypress.load import UTF8_BOM
-from surveypress.outputs import runs_as_formula
+from surveypress.microdata import load, rules
+from surveypress.microdata.load import UTF8_BOM
+from surveypress.publish import layout
+from surveypress.publish.outputs import runs_as_formula
 from surveypress.spec import Codebook, Design, Question, Universe
-from surveypress.tasks import TOTAL, Counts, Sums, Task, universe_chain
+from surveypress.stats import numeric
+from surveypress.stats.design import Layout, cluster_sums, respondent_sums, unit_layout
+from surveypress.stats.tasks import TOTAL, Counts, Sums, Task, universe_chain
 
 # Aggregation state is tiny; the limit keeps DuckDB from claiming most of the machine on a big file. With 1 GB the
 # weighted, stratified, clustered 1e7 build peaked at 1.09 GB (the process, Python included); with 768 MB at 0.70 GB
@@ -972,7 +974,7 @@ def _check_design(
 def weighted_sums(
     codebook: Codebook, population: str, frame: pd.DataFrame, tasks: list[Task], design: Design, layout: Layout
 ) -> dict[str, Sums]:
-    """Weighted sums per task, breakdown, group and stratum (see surveypress/design.py) of a validated frame, from
+    """Weighted sums per task, breakdown, group and stratum (see surveypress/stats/design.py) of a validated frame, from
     one DuckDB scan that sums weights and squared weights per combination of raw cells, stratum and PSU."""
     connection = connect()
     try:

@@ -22,11 +22,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from surveypress import numeric, rules
-from surveypress.design import Layout, cluster_sums, respondent_sums
 from surveypress.errors import InputError
+from surveypress.microdata import rules
 from surveypress.spec import Codebook, Question
-from surveypress.tasks import TOTAL, Counts, Sums, Task
+from surveypress.stats import numeric
+from surveypress.stats.design import Layout, cluster_sums, respondent_sums
+from surveypress.stats.tasks import TOTAL, Counts, Sums, Task
 
 # Multi-choice questions with up to this many options are counted as bit patterns (2**n slots) in one pass;
 # wider ones one category at a time.
@@ -359,7 +360,7 @@ def _check_header_and_ids(codebook: Codebook, population: str, path: Path, file:
 
 
 def weighted_sums(codebook: Codebook, frame: pd.DataFrame, tasks: list[Task], layout: Layout) -> dict[str, Sums]:
-    """Weighted sums per task, breakdown, group and stratum (see surveypress/design.py) of a validated frame."""
+    """Weighted sums per task, breakdown, group and stratum (see surveypress/stats/design.py) of a validated frame."""
     answers = _Answers(codebook, len(frame), lambda column: _cells(frame, column))
     return {task.indicator.id: _weigh_task(answers, task, layout) for task in tasks}
 

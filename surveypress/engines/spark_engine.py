@@ -23,7 +23,7 @@ import pandas as pd
 
 from surveypress.engines import duckdb_engine
 from surveypress.spec import Codebook
-from surveypress.tasks import Counts, Task
+from surveypress.stats.tasks import Counts, Task
 
 MASTER_ENV = "SURVEYPRESS_SPARK_MASTER"
 DEFAULT_MASTER = "local[2]"
@@ -88,7 +88,7 @@ def count(
         duckdb_engine.check_parquet(codebook, population, path, name=name or str(path))
         if any(question.numeric is not None for question in codebook.questions_of(population)):
             # Numeric answers are counted in their bands, which numeric.banded computes on a frame.
-            from surveypress.numeric import banded
+            from surveypress.stats.numeric import banded
 
             frame = _spark_frame(spark, banded(codebook, {population: pd.read_parquet(path)})[population])
         else:

@@ -22,15 +22,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from surveypress import i18n, numeric
-from surveypress.design import DesignShape, DomainSums, Layout, estimates, layout, percent_of, round_to
+from surveypress import i18n
 from surveypress.errors import InputError
 from surveypress.i18n import N_
-from surveypress.numeric import banded
 from surveypress.spec import Label, Publication
+from surveypress.stats import numeric
+from surveypress.stats.design import DesignShape, DomainSums, Layout, estimates, layout, percent_of, round_to
+from surveypress.stats.numeric import banded
 
 # The plan of what the engines count lives below both this stage and the engines, so neither imports the other back.
-from surveypress.tasks import TOTAL, Counts, Sums, Task, plan
+from surveypress.stats.tasks import TOTAL, Counts, Sums, Task, plan
 
 TABLE_COLUMNS = [
     "indicator",

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from surveypress import spec
-from surveypress.init_project import say
+from surveypress.draft.project import say
 
 NO_ANSWER = -9
 # Limits, in one place (README "Your own survey" and ARCHITECTURE.md "surveypress init" state them): far past what a

@@ -10,7 +10,7 @@ Gives: project-relative path -> text of
   inheriting `mkdocs.generated.yml`, where the build puts the site name, language, search and the surveypress plugin;
 - `.gitignore`: the confidential input microdata, and everything a build regenerates.
 
-Every human-language text comes from init_text.yml (English for a language it has no text in); every number a page
+Every human-language text comes from draft/text.yml (English for a language it has no text in); every number a page
 shows comes from the template vocabulary, none is typed into a template.
 """
 
@@ -22,9 +22,10 @@ from typing import Any
 
 import yaml
 
-from surveypress import cache, layout, outputs
+from surveypress import cache
+from surveypress.publish import layout, outputs
 
-TEXT = yaml.safe_load((Path(__file__).with_name("init_text.yml")).read_text(encoding="utf-8"))
+TEXT = yaml.safe_load((Path(__file__).with_name("text.yml")).read_text(encoding="utf-8"))
 # The pages every drafted publication has besides its front page and question groups (layout.RESERVED_PAGES keeps
 # a group from taking their names), in the order of the menu's data-and-methods section.
 DATA_PAGES = ("methods", "downloads", "changelog", "cite")
@@ -89,7 +90,7 @@ def say(key: str, language: str, **values: str) -> str:
 
 
 def page_text(key: str, language: str) -> str:
-    """A whole page template from init_text.yml (Jinja2, so not passed through `format`)."""
+    """A whole page template from draft/text.yml (Jinja2, so not passed through `format`)."""
     texts = TEXT[key]
     return texts.get(language.split("-")[0].lower(), texts["en"])
 

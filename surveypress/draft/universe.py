@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 if TYPE_CHECKING:
-    from surveypress.init_draft import Draft, Question
+    from surveypress.draft.model import Draft, Question
 
 # A question with at most this many answer codes files every combination of them (2**6 - 1 = 63 sets); one with
 # more files each code alone, all codes but one, and all codes: a filter question has few answers.

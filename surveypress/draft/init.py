@@ -37,10 +37,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from surveypress import i18n, init_project, init_write, layout, readers
-from surveypress.errors import InputError
-from surveypress.i18n import N_, _
-from surveypress.init_draft import (  # the draft itself, shared with init_data.py and init_universe.py
+from surveypress import i18n
+from surveypress.draft import project as init_project
+from surveypress.draft import write as init_write
+from surveypress.draft.model import (  # the draft itself, shared with init_data.py and init_universe.py
     ID_NAMES,
     LABEL_SEPARATORS,
     MAX_VARIABLES,
@@ -58,8 +58,12 @@ from surveypress.init_draft import (  # the draft itself, shared with init_data.
     language_of,
     short_name,
 )
-from surveypress.init_project import jinja_text, say
-from surveypress.init_universe import infer_universes
+from surveypress.draft.project import jinja_text, say
+from surveypress.draft.universe import infer_universes
+from surveypress.errors import InputError
+from surveypress.i18n import N_, _
+from surveypress.microdata import readers
+from surveypress.publish import layout
 
 CONTENT = "publication"
 # XLSForm relevant expressions init can turn into a universe (a question and the answers that lead to it).
@@ -662,7 +666,7 @@ def _dump(value: Any) -> str:
 
 
 def draft(path: Path, name: str, arguments: argparse.Namespace) -> Draft:
-    from surveypress import init_data  # it builds on this module's drafting
+    from surveypress.draft import data as init_data  # it builds on this module's drafting
 
     languages = [tag.strip() for tag in arguments.languages.split(",") if tag.strip()] if arguments.languages else None
     if not path.is_file():

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from surveypress import layout
 from surveypress.errors import InputError
+from surveypress.publish import layout
 
 if TYPE_CHECKING:  # pandas is imported where a table is written: the no-change check (build.py) never needs it
     import pandas as pd

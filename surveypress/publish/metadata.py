@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 from babel.core import Locale, get_global
 
-from surveypress import layout
 from surveypress.i18n import _
+from surveypress.publish import layout
 
 DCAT_FILE = layout.DCAT
 DCAT_MEDIA_TYPE = "text/turtle"
@@ -103,7 +103,7 @@ def downloads(package: Mapping[str, Any], downloads_dir: Path | None = None) -> 
             )
         )
     found.append(Download(layout.DATAPACKAGE, PACKAGE_MEDIA_TYPE, layout.DATAPACKAGE))
-    from surveypress.workbook import WORKBOOK_NAME  # here: the site's hooks need no spreadsheet writer
+    from surveypress.publish.workbook import WORKBOOK_NAME  # here: the site's hooks need no spreadsheet writer
 
     extra = [
         Download(WORKBOOK_NAME, WORKBOOK_MEDIA_TYPE, WORKBOOK_NAME),
@@ -351,7 +351,7 @@ def citing(pub: Any, language: str) -> Citing:
     import datetime as dt
 
     from surveypress.address import site_url_for
-    from surveypress.outputs import build_epoch
+    from surveypress.publish.outputs import build_epoch
     from surveypress.spec import meta_text
 
     publisher = next(
@@ -392,7 +392,7 @@ def chart_address(citing: Citing | None, page_path: str, chart_id: str) -> str:
 
 def write_metadata(package_path: Path, downloads_dir: Path, citation_path: Path, site_url: str | None) -> list[Path]:
     """Writes the DCAT record into the downloads folder and CITATION.cff, from the data package the build wrote."""
-    from surveypress import outputs
+    from surveypress.publish import outputs
 
     package = json.loads(Path(package_path).read_text(encoding="utf-8"))
     return [

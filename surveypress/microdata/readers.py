@@ -34,7 +34,7 @@ import pyreadstat
 from python_calamine import CalamineWorkbook
 
 from surveypress.errors import InputError
-from surveypress.rules import Problem, raise_earliest
+from surveypress.microdata.rules import Problem, raise_earliest
 from surveypress.spec import Codebook, Question, Source
 
 STATISTICAL_SUFFIXES = (".sav", ".zsav", ".dta")

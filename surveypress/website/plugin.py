@@ -46,10 +46,13 @@ from mkdocs.structure.files import File
 from mkdocs.structure.nav import Link, Section
 from mkdocs.structure.pages import Page
 
-from surveypress import cache, i18n, layout, site, site_hooks
+from surveypress import cache, i18n
+from surveypress.publish import layout
 from surveypress.text import theme_text
+from surveypress.website import config as site
+from surveypress.website import hooks as site_hooks
 
-THEME_DIR = Path(__file__).resolve().parent / "theme"
+THEME_DIR = Path(__file__).resolve().parent.parent / "theme"
 STYLESHEET = "assets/stylesheets/site.css"
 SCRIPT = "assets/javascripts/site.js"
 log = logging.getLogger("mkdocs.plugins.surveypress")

@@ -162,7 +162,7 @@ def _problems(log: str) -> str:
 def serve(project: Path, content: Path, port: int, dirty: bool) -> NoReturn:
     """Becomes `mkdocs serve` of the project on 127.0.0.1:`port` (this process is replaced, so that a signal to
     stop reaches MkDocs itself and no server outlives the command); raises InputError without mkdocs.yml."""
-    from surveypress.site_hooks import CONTENT_ENV  # imports MkDocs, which a build that skips the site never needs
+    from surveypress.website.hooks import CONTENT_ENV  # imports MkDocs, which a build that skips the site never needs
 
     config = require_config(project, command="serve")
     environment = dict(os.environ)

@@ -26,10 +26,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import numeric, readers, rules
 from surveypress.errors import InputError
-from surveypress.rules import FULL_WIDTH_DIGITS, STRAY_SPACE, Problem, raise_earliest
+from surveypress.microdata import readers, rules
+from surveypress.microdata.rules import FULL_WIDTH_DIGITS, STRAY_SPACE, Problem, raise_earliest
 from surveypress.spec import Codebook, Design, Population, Publication, Question, folder_name, refuse_oversized
+from surveypress.stats import numeric
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"

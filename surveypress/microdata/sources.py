@@ -25,9 +25,11 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import layout, load, protect, readers
 from surveypress.errors import InputError
+from surveypress.microdata import load, readers
+from surveypress.publish import layout
 from surveypress.spec import Population, Publication
+from surveypress.stats import protect
 
 # Microdata released in full is the input file (mirrored into the outputs) when it is Parquet or a CSV file up to
 # layout.RELEASE_CSV_MAX_BYTES; a larger CSV file is released as Parquet only, written by the engine as a stream.

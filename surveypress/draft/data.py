@@ -44,11 +44,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import init_draft, readers
+from surveypress.draft import model as init_draft
+from surveypress.draft.project import say
+from surveypress.draft.universe import infer_universes
 from surveypress.errors import InputError
 from surveypress.i18n import _
-from surveypress.init_project import say
-from surveypress.init_universe import infer_universes
+from surveypress.microdata import readers
 
 TEXT_DELIMITERS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 DATA_SUFFIXES = (*TEXT_DELIMITERS, ".parquet")

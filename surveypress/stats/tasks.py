@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from surveypress.spec import Codebook, Indicator, Label, Publication, Question, Universe
 
 if TYPE_CHECKING:
-    from surveypress.design import DomainSums
+    from surveypress.stats.design import DomainSums
 
 TOTAL = "total"
 

@@ -1,0 +1,1 @@
+"""`surveypress init`: a content folder and project drafted from a survey file."""

@@ -1,0 +1,1 @@
+"""Microdata in: the input files read and checked against the codebook, at any size."""

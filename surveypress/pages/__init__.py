@@ -1,0 +1,1 @@
+"""The pages: the content folder's templates rendered with values from the tables."""

@@ -1,0 +1,1 @@
+"""The numbers: the counting plan, indicator tables, survey design, numeric questions, protection and reconciliation."""
