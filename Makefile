@@ -56,9 +56,10 @@ define run_pytest
 	exit $$status
 endef
 
-# Every tier: unit, build, browser and bench (the browser tests read the site/ built just before).
+# Every tier: unit, build, browser and bench (the browser tests read the site/ built just before). The slowest tests are
+# named at the end, so a run on CI shows where the suite's minutes go.
 pytest:
-	$(call run_pytest,)
+	$(call run_pytest,--durations=25)
 
 # Needs no build and no browser: the committed outputs are enough. Under 90 s on a two-core machine.
 test-fast:
