@@ -24,7 +24,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from surveypress import cache, fonts, layout, outputs, site_build, spec, tracking
+from surveypress import cache, layout, outputs, site_build, spec, tracking
+from surveypress.charts import fonts
 from surveypress.errors import InputError
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")

@@ -23,7 +23,6 @@ import pandas as pd
 from surveypress import (
     address,
     cache,
-    chart,
     i18n,
     layout,
     metadata,
@@ -38,6 +37,7 @@ from surveypress import (
     tabulate,
     workbook,
 )
+from surveypress.charts import stage as chart
 from surveypress.i18n import _
 
 CHARTS_DIR = layout.CHARTS_DIR

@@ -20,7 +20,8 @@ from typing import Any
 
 import jinja2
 
-from surveypress import chart, narrate, schema, spec
+from surveypress import narrate, schema, spec
+from surveypress.charts import stage as chart
 from surveypress.reconcile import FIGURE_COLUMNS
 from surveypress.values import Values
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import chart, load, protect, spec, tabulate
+from surveypress import load, protect, spec, tabulate
+from surveypress.charts import stage as chart
 from surveypress.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent

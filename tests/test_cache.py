@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import cache, chart, load, protect, tabulate
+from surveypress import cache, load, protect, tabulate
+from surveypress.charts import stage as chart
 from surveypress.spec import load_publication
 
 ROOT = Path(__file__).resolve().parent.parent

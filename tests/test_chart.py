@@ -21,7 +21,9 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from surveypress import cache, chart, draw, fonts, i18n, spec, tabulate
+from surveypress import cache, i18n, spec, tabulate
+from surveypress.charts import draw, fonts
+from surveypress.charts import stage as chart
 from surveypress.errors import InputError
 from surveypress.text import markdown_text
 from surveypress.values import Values

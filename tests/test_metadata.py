@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import draw, metadata
+from surveypress import metadata
+from surveypress.charts import draw
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = "</script><script>alert(1)</script><!--"

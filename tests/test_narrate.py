@@ -413,7 +413,8 @@ def test_overlapping_intervals_are_not_described_as_a_difference(tmp_path):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from surveypress import chart, load, protect, reconcile, tabulate
+    from surveypress import load, protect, reconcile, tabulate
+    from surveypress.charts import stage as chart
 
     pub = spec.load_publication(CONTENT)
     table = protect.protect(pub, tabulate.tabulate(pub, load.load_microdata(pub)))

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from surveypress import chart, reference, schema
+from surveypress import reference, schema
+from surveypress.charts import stage as chart
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = (ROOT / "REFERENCE.md").read_text(encoding="utf-8")

@@ -27,8 +27,9 @@ from typing import Any
 
 import vl_convert
 
-from surveypress import cache, fonts
-from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
+from surveypress import cache
+from surveypress.charts import fonts
+from surveypress.charts.fonts import FontMissingError, find_cjk_font_dir, font_files
 
 # Chinese system fonts first (phones and desktops in China), then the Noto CJK that vl-convert renders PNGs with.
 FONT_STACK = (
@@ -158,7 +159,7 @@ class Drawer:
             # (a test runner, a browser driver) can copy a held lock into the child and hang it. The server
             # imports what specifying needs once, for every worker.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__, "surveypress.chart", "altair"])
+            context.set_forkserver_preload([__name__, "surveypress.charts.stage", "altair"])
             self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_start_worker)
             typeface = self.typeface
             if typeface is not None and not typeface.ready() and any(CJK_TEXT.match(c) for c in typeface.characters):
@@ -279,7 +280,8 @@ _code: list[str] = []
 def code_fingerprint() -> str:
     """SHA-256 of the modules that turn rows into a chart and draw it: a change to that code never reuses an entry."""
     if not _code:
-        modules = [Path(__file__).with_name(name) for name in ("chart.py", "values.py", "fonts.py", "draw.py")]
+        package = Path(__file__).parent
+        modules = [*sorted(package.rglob("*.py")), package.parent / "values.py"]
         _code.append(hashlib.sha256(b"".join(path.read_bytes() for path in modules)).hexdigest())
     return _code[0]
 

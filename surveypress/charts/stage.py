@@ -31,9 +31,10 @@ import pandas as pd
 if TYPE_CHECKING:
     import altair as alt
 
-from surveypress import cache, fonts, i18n, layout, metadata, outputs
+from surveypress import cache, i18n, layout, metadata, outputs
 from surveypress.address import site_url_for
-from surveypress.draw import (
+from surveypress.charts import fonts
+from surveypress.charts.draw import (
     CJK_TEXT,
     FONT_STACK,
     LATIN_FONT_STACK,
@@ -43,8 +44,8 @@ from surveypress.draw import (
     code_fingerprint,
     needs_cjk_font,
 )
+from surveypress.charts.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.errors import InputError
-from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
 from surveypress.spec import CHARTS, ID_PATTERN, Publication, meta_text, require_name, serves
 from surveypress.text import html_text, url_text
