@@ -37,7 +37,7 @@ from surveypress import (
     tabulate,
     workbook,
 )
-from surveypress.charts import stage as chart
+from surveypress.charts.stage import EditionCharts
 from surveypress.i18n import _
 
 CHARTS_DIR = layout.CHARTS_DIR
@@ -62,7 +62,7 @@ def run(
     with (
         outputs.Staging(pub.project_root, outside=check) as staging,
         tempfile.TemporaryDirectory() as scratch,
-        chart.EditionCharts(pub, chart_folders(pub, staging)) as drawing,
+        EditionCharts(pub, chart_folders(pub, staging)) as drawing,
         contextlib.ExitStack() as stack,
     ):
         # Small files are read and checked whole; large ones are checked by the engine while it scans them.
