@@ -1,11 +1,12 @@
 """Stage "chart", its drawing half: Vega-Lite specifications into SVG and PNG with vl-convert, offline.
 
-Takes: the specifications chart.py made, one by one, and for a drawing made around another (a download around the
-wide drawing) the function that sets it there. Gives: per specification its SVG and, for a download, its PNG, in
-order; drawn in worker processes when there are many, taken from the cache when drawn before, drawn with the CJK faces
-cut down to the publication's characters when that covers the text (a third of the time, the same bytes).
-Kept apart from chart.py, which it never imports: the workers come from a fork server that imports this module,
-chart.py and Altair once (a chart not yet specified is specified in a worker, by a function of chart.py it is given).
+Takes: the specifications the chart kinds made, one by one, and for a drawing made around another (a download
+around the wide drawing) the function that sets it there. Gives: per specification its SVG and, for a download, its
+PNG, in order; drawn in worker processes when there are many, taken from the cache when drawn before, drawn with the
+CJK faces cut down to the publication's characters when that covers the text (a third of the time, the same bytes).
+Kept apart from the rest of charts/, which it never imports (fonts.py aside): the workers come from a fork server
+that imports this module, stage.py (with every kind) and Altair once (a chart not yet specified is specified in a
+worker, by specify.specification_text, which it is given).
 """
 
 from __future__ import annotations
@@ -319,7 +320,7 @@ def _draw(
 
 
 def _in_font(vega_lite: dict, font: str) -> dict:
-    """The specification with `font` where chart.build_chart names the CJK font stack (the configured font of all
+    """The specification with `font` where a kind's drawing names the CJK font stack (the configured font of all
     text, and of axis labels)."""
     drawn = json.loads(json.dumps(vega_lite))
     config = drawn.get("config", {})
