@@ -24,7 +24,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from surveypress import cache, fonts, spec
+from surveypress import cache, spec
+from surveypress.charts import fonts
 from surveypress.errors import InputError
 from surveypress.microdata import tracking
 from surveypress.publish import layout, outputs

@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from surveypress import address, cache, chart, i18n, spec
+from surveypress import address, cache, i18n, spec
+from surveypress.charts.stage import EditionCharts
 from surveypress.i18n import _
 from surveypress.microdata import sources
 from surveypress.pages import narrate
@@ -50,7 +51,7 @@ def run(
     with (
         outputs.Staging(pub.project_root, outside=check) as staging,
         tempfile.TemporaryDirectory() as scratch,
-        chart.EditionCharts(pub, chart_folders(pub, staging)) as drawing,
+        EditionCharts(pub, chart_folders(pub, staging)) as drawing,
         contextlib.ExitStack() as stack,
     ):
         # Small files are read and checked whole; large ones are checked by the engine while it scans them.

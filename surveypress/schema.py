@@ -5,7 +5,7 @@ completes keys and flags a wrong type in `codebook.yml` as it is typed, given th
 
     # yaml-language-server: $schema=https://<site>/schemas/codebook.schema.json
 
-The models below describe each file's keys and types, and are written from spec.py's readers (and chart.py's for
+The models below describe each file's keys and types, and are written from spec.py's readers (and charts/ for
 charts.yml), which stay the judge: a build checks everything again and its `InputError` messages are the source of
 truth. A schema therefore never refuses what the engine accepts; it may accept what the engine then refuses (a cycle
 of universes, a band gap, an unknown question id), because those rules need the whole publication.
@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from surveypress.charts import registry
 from surveypress.spec import DESIGN_KEYS, ID_PATTERN, LANGUAGE_TAG, PACKAGE_NAME, RELEASES, SOURCE_KEYS, VERSION
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "theme" / "schemas"
@@ -153,7 +154,7 @@ class Series(_Open):
 class Chart(_Open):
     id: Id = Field(description="Unique; names the chart's files and `chart(id)` in templates")
     page: str = Field(description="The page (a template path without .md.j2) that shows it first")
-    kind: Literal["bars", "compare", "breakdown"] = Field("bars", description="How it is drawn (see the chart kinds)")
+    kind: Literal[registry.NAMES] = Field(registry.DEFAULT, description="How it is drawn (see the chart kinds)")
     breakdown: Id | None = Field(None, description="breakdown charts: one of the indicator's breakdowns")
     series: list[Series] = Field(min_length=1, description="What is drawn: an indicator and its categories each")
     title: TextOrTexts = Field(description="A Jinja2 template stating the chart's message")

@@ -39,7 +39,7 @@ BUILDS = re.compile(
     r'|\["make", "(?!--dry-run)'  # make, unless it only prints what it would run
     # The build's slow stages on their own: every chart of a publication specified (Altair) or drawn (vl-convert),
     # tables counted by Spark (a JVM per worker).
-    r"|\bchart\.load_chart_specs\(|\bvl_convert\.|\brender_(?:charts|editions)\(|\btabulate\.ENGINES\b"
+    r"|\b(?:chart|declare)\.load_chart_specs\(|\bvl_convert\.|\brender_(?:charts|editions)\(|\btabulate\.ENGINES\b"
     r'|engine="spark"'
 )
 # A unit test slower than this (setup and call, on a loaded two-core machine) is named at the end of the run.

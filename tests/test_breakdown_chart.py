@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import chart, spec
+from surveypress import spec
+from surveypress.charts import declare, layouts, stage
+from surveypress.charts import model as chart_model
 from surveypress.errors import InputError
 from surveypress.microdata import load
 from surveypress.stats import protect, tabulate
@@ -26,7 +28,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory):
     publication = spec.load_publication(TINY / "publication")
     table = protect.protect(publication, tabulate.tabulate(publication, load.load_microdata(publication)))
     out = tmp_path_factory.mktemp("charts")
-    return table, chart.render_charts(publication, table, out)
+    return table, stage.render_charts(publication, table, out)
 
 
 def used_by_age_cells(table: pd.DataFrame) -> pd.DataFrame:
@@ -35,7 +37,7 @@ def used_by_age_cells(table: pd.DataFrame) -> pd.DataFrame:
     return by_age[by_age["category"] == "1"]
 
 
-def drawn_rows(output: chart.ChartOutput) -> list[dict]:
+def drawn_rows(output: chart_model.ChartOutput) -> list[dict]:
     document = json.loads(output.files["vl.json"].read_text(encoding="utf-8"))
     return document["data"]["values"]
 
@@ -84,7 +86,7 @@ def test_several_categories_are_grouped_bars_with_a_colour_each(rendered):
     document = json.loads(charts["satisfaction_by_region"].files["vl.json"].read_text(encoding="utf-8"))
     bars = document["layer"][0]["encoding"]
     assert bars["yOffset"]["field"] == "series"
-    assert bars["color"]["scale"]["range"] == list(chart.PALETTE[:2])
+    assert bars["color"]["scale"]["range"] == list(layouts.PALETTE[:2])
 
 
 def test_a_breakdown_chart_must_name_one_of_its_indicators_breakdowns(tmp_path):
@@ -94,6 +96,6 @@ def test_a_breakdown_chart_must_name_one_of_its_indicators_breakdowns(tmp_path):
     charts.write_text(charts.read_text(encoding="utf-8").replace("breakdown: p_age", "breakdown: p_used"), "utf-8")
     publication = spec.load_publication(project / "publication")
     with pytest.raises(InputError) as caught:
-        chart.load_chart_specs(publication)
+        declare.load_chart_specs(publication)
     assert "column chart used_by_age.breakdown: value 'p_used'" in str(caught.value)
     assert "expected one of the breakdowns of indicator 'p_used_by_age' (p_age)" in str(caught.value)

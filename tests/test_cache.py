@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import cache, chart
+from surveypress import cache
+from surveypress.charts import declare, stage
+from surveypress.charts import model as chart_model
 from surveypress.microdata import load
 from surveypress.spec import load_publication
 from surveypress.stats import protect, tabulate
@@ -18,10 +20,10 @@ from surveypress.stats import protect, tabulate
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def charts_of(project: Path, out: Path) -> dict[str, chart.ChartOutput]:
+def charts_of(project: Path, out: Path) -> dict[str, chart_model.ChartOutput]:
     pub = load_publication(project / "publication")
     table = protect.protect(pub, tabulate.tabulate(pub, load.load_microdata(pub), engine="pandas"))
-    return chart.render_charts(pub, table, out)
+    return stage.render_charts(pub, table, out)
 
 
 def test_changing_one_indicators_label_redraws_exactly_its_charts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -46,7 +48,7 @@ def test_changing_one_indicators_label_redraws_exactly_its_charts(tmp_path: Path
     codebook.write_text(text[:start] + new + text[start + len(old) :], encoding="utf-8")
     relabelled = charts_of(project, tmp_path / "relabelled")
 
-    specs = chart.load_chart_specs(load_publication(project / "publication"))
+    specs = declare.load_chart_specs(load_publication(project / "publication"))
     showing = {spec.id for spec in specs if any(series.indicator == "r_awareness" for series in spec.series)}
     assert showing and len(showing) < len(specs)
     assert {output.id for output in relabelled.values() if output.drawn} == showing

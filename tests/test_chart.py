@@ -21,7 +21,13 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from surveypress import cache, chart, draw, fonts, i18n, spec
+from surveypress import cache, i18n, spec
+from surveypress.charts import declare, draw, fonts, framing, layouts, specify, stage, wrap
+from surveypress.charts import figure as chart_figure
+from surveypress.charts import model as chart_model
+from surveypress.charts import rows as chart_rows
+from surveypress.charts import typeface as chart_typeface
+from surveypress.charts.kinds import breakdown as breakdown_kind
 from surveypress.errors import InputError
 from surveypress.pages.values import Values
 from surveypress.stats import tabulate
@@ -91,9 +97,9 @@ def publication() -> spec.Publication:
 
 
 @pytest.fixture(scope="module")
-def rendered(publication, tmp_path_factory) -> tuple[dict[str, chart.ChartOutput], Path]:
+def rendered(publication, tmp_path_factory) -> tuple[dict[str, chart_model.ChartOutput], Path]:
     out_dir = tmp_path_factory.mktemp("charts")
-    return chart.render_charts(publication, indicator_table(publication), out_dir), out_dir
+    return stage.render_charts(publication, indicator_table(publication), out_dir), out_dir
 
 
 CHART_IDS = [entry["id"] for entry in spec.read_yaml(CONTENT / "charts.yml")["charts"]]
@@ -140,8 +146,8 @@ def test_every_drawing_of_every_chart_in_both_editions_is_valid_vega_lite(public
     values = Values(indicator_table(publication), primary=publication.primary)
     for language in publication.languages:
         with i18n.language(language):
-            for chart_spec in chart.load_chart_specs(publication):
-                drawings = chart.specify(chart.prepare_chart(publication, values, chart_spec, "Source: a test."))
+            for chart_spec in declare.load_chart_specs(publication):
+                drawings = specify.specify(specify.prepare_chart(publication, values, chart_spec, "Source: a test."))
                 for drawing in drawings:
                     alt.LayerChart.validate(drawing)  # raises jsonschema's ValidationError naming the part
 
@@ -154,16 +160,16 @@ def test_the_download_drawing_made_from_the_wide_one_equals_the_one_altair_build
     values = Values(indicator_table(publication), primary=publication.primary)
     for language in publication.languages:
         with i18n.language(language):
-            for chart_spec in chart.load_chart_specs(publication):
-                prepared = chart.prepare_chart(publication, values, chart_spec, source)
+            for chart_spec in declare.load_chart_specs(publication):
+                prepared = specify.prepare_chart(publication, values, chart_spec, source)
                 for drawn_as in (prepared.drawn_as, replace(prepared.drawn_as, kind="bars")):
                     built = {
-                        layout.name: chart.build_chart(
+                        layout.name: specify.build_chart(
                             drawn_as, prepared.title, prepared.frame, layout, source
                         ).to_dict(validate=False)
-                        for layout in (chart.WIDE, chart.DOWNLOAD)
+                        for layout in (layouts.WIDE, layouts.DOWNLOAD)
                     }
-                    framed = chart.framed_drawing(built["wide"], drawn_as, prepared.title, prepared.frame, source)
+                    framed = specify.framed_drawing(built["wide"], drawn_as, prepared.title, prepared.frame, source)
                     assert json.dumps(framed) == json.dumps(built["download"]), chart_spec.id
 
 
@@ -176,16 +182,16 @@ def test_the_narrow_drawing_made_from_the_wide_one_equals_the_one_altair_builds(
     compared = 0
     for language in publication.languages:
         with i18n.language(language):
-            for chart_spec in chart.load_chart_specs(publication):
-                prepared = chart.prepare_chart(publication, values, chart_spec, "Source: a test.")
+            for chart_spec in declare.load_chart_specs(publication):
+                prepared = specify.prepare_chart(publication, values, chart_spec, "Source: a test.")
                 for drawn_as in (prepared.drawn_as, replace(prepared.drawn_as, kind="bars")):
                     built = {
-                        layout.name: chart.build_chart(drawn_as, prepared.title, prepared.frame, layout).to_dict(
+                        layout.name: specify.build_chart(drawn_as, prepared.title, prepared.frame, layout).to_dict(
                             validate=False
                         )
-                        for layout in (chart.WIDE, chart.NARROW)
+                        for layout in (layouts.WIDE, layouts.NARROW)
                     }
-                    relaid = chart.relaid(built["wide"], drawn_as, prepared.title, prepared.frame, chart.NARROW)
+                    relaid = specify.relaid(built["wide"], drawn_as, prepared.title, prepared.frame, layouts.NARROW)
                     assert json.dumps(relaid) == json.dumps(built["narrow"]), chart_spec.id
                     compared += 1
     assert compared >= 40
@@ -234,10 +240,10 @@ def test_the_download_svg_set_around_the_wide_drawing_puts_title_and_source_wher
     compared = 0
     for language in publication.languages:
         with i18n.language(language):
-            for chart_spec in chart.load_chart_specs(publication):
-                _narrow, wide, framed = chart.specify(chart.prepare_chart(publication, values, chart_spec, source))
+            for chart_spec in declare.load_chart_specs(publication):
+                _narrow, wide, framed = specify.specify(specify.prepare_chart(publication, values, chart_spec, source))
                 by_vega = vl_convert.vegalite_to_svg(framed)
-                composed = chart.framed_svg(vl_convert.vegalite_to_svg(wide), framed)
+                composed = framing.framed_svg(vl_convert.vegalite_to_svg(wide), framed)
                 (vega_width, vega_height), (width, height) = _size(by_vega), _size(composed)
                 shift = vega_width - width
                 assert shift >= 0 and abs(height - vega_height) <= 2, chart_spec.id
@@ -297,15 +303,15 @@ def test_the_source_line_drawn_once_and_placed_in_every_png_gives_the_pixels_dra
     values = Values(indicator_table(publication), primary=publication.primary)
     source = "来源：某统计局。数据：synthetic 1.0.0。许可：CC-BY-4.0。"
     charts = [
-        chart.specify(chart.prepare_chart(publication, values, chart_spec, source))
-        for chart_spec in chart.load_chart_specs(publication)[:2]
+        specify.specify(specify.prepare_chart(publication, values, chart_spec, source))
+        for chart_spec in declare.load_chart_specs(publication)[:2]
     ]
     monkeypatch.setattr(draw, "_repeated", {})
     drawn = []
     real = vl_convert.svg_to_png
     monkeypatch.setattr(draw.vl_convert, "svg_to_png", lambda svg, **k: drawn.append(svg) or real(svg, **k))
     for _narrow, wide, framed in charts:
-        svg = chart.framed_svg(vl_convert.vegalite_to_svg(wide), framed)
+        svg = framing.framed_svg(vl_convert.vegalite_to_svg(wide), framed)
         width = float(re.match(r'<svg[^>]*?width="([\d.]+)"', svg).group(1))
         placed = _pixels(draw._png(svg, width, 2))
         direct = _pixels(real(svg.replace(f'class="{draw.REPEATED_TEXT}" ', ""), scale=2))
@@ -355,7 +361,7 @@ def test_the_download_svg_keeps_hostile_titles_and_sources_as_text():
             }
         ],
     }
-    svg = chart.framed_svg(wide, framed)
+    svg = framing.framed_svg(wide, framed)
     assert "<script" not in svg and "<b>" not in svg and 'onload="' not in svg and "\x07" not in svg
     texts = _texts(svg)  # well-formed XML
     assert "<tspan>&lt;/text&gt;&lt;script&gt;alert(1)&lt;/script&gt;</tspan>" in svg
@@ -365,14 +371,14 @@ def test_the_download_svg_keeps_hostile_titles_and_sources_as_text():
 
 
 def test_chart_rows_read_column_by_column_equal_pandas_records_for_every_chart(publication):
-    """alt_text, table_rows and the CSV read a chart's rows through chart._records, not pandas' to_dict (slow on
+    """alt_text, table_rows and the CSV read a chart's rows through chart_rows.row_records, not pandas' to_dict (slow on
     pandas 3's text columns): the same values, types and empty cells, for every chart and its by-group listing."""
     values = Values(indicator_table(publication), primary=publication.primary)
-    for chart_spec in chart.load_chart_specs(publication):
-        frame = chart.prepare_chart(publication, values, chart_spec).frame
-        for rows in (frame, chart.by_group(frame) if chart_spec.kind == "breakdown" else frame):
+    for chart_spec in declare.load_chart_specs(publication):
+        frame = specify.prepare_chart(publication, values, chart_spec).frame
+        for rows in (frame, breakdown_kind.by_group(frame) if chart_spec.kind == "breakdown" else frame):
             expected = rows.to_dict("records")
-            assert [[(k, type(v), repr(v)) for k, v in r.items()] for r in chart._records(rows)] == [
+            assert [[(k, type(v), repr(v)) for k, v in r.items()] for r in chart_rows.row_records(rows)] == [
                 [(k, type(v), repr(v)) for k, v in r.items()] for r in expected
             ], chart_spec.id
 
@@ -386,7 +392,7 @@ def test_chart_titles_state_values_from_the_table(rendered):
 
 def test_rendering_twice_gives_the_same_bytes(publication, rendered, tmp_path):
     charts, first_dir = rendered
-    chart.render_charts(publication, indicator_table(publication), tmp_path)
+    stage.render_charts(publication, indicator_table(publication), tmp_path)
     for name in sorted(path.name for path in first_dir.iterdir()):
         assert (tmp_path / name).read_bytes() == (first_dir / name).read_bytes(), name
     # Per chart: the download SVG, PNG, CSV and Vega-Lite spec, and the narrow and wide drawings pages show.
@@ -428,7 +434,7 @@ def test_charts_drawn_with_the_cut_typeface_are_byte_identical_to_the_full_fonts
     charts, out_dir = rendered
     specs = _chinese_specs(out_dir, charts)
     assert specs
-    typeface = chart.drawing_typeface(publication)
+    typeface = chart_typeface.drawing_typeface(publication)
     assert typeface is not None and not typeface.ready()
     assert all(typeface.covers(spec) for spec in specs)
     monkeypatch.setattr(draw, "PARALLEL_MIN_CHARTS", 1)
@@ -448,29 +454,29 @@ def test_charts_drawn_with_the_cut_typeface_are_byte_identical_to_the_full_fonts
 def test_downloads_set_around_the_wide_drawing_are_byte_identical_with_the_cut_typeface_and_in_workers(
     publication, tmp_path, monkeypatch
 ):
-    """A download is drawn around its wide drawing (chart.framed_svg): with the cut faces or the full fonts, in a
+    """A download is drawn around its wide drawing (framing.framed_svg): with the cut faces or the full fonts, in a
     worker or in this process, its SVG and PNG are the same bytes, and the SVG names the font stack."""
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
     values = Values(indicator_table(publication), primary=publication.primary)
     charts = [
-        chart.specify(chart.prepare_chart(publication, values, chart_spec, "来源：测试。"))
-        for chart_spec in chart.load_chart_specs(publication)[:3]
+        specify.specify(specify.prepare_chart(publication, values, chart_spec, "来源：测试。"))
+        for chart_spec in declare.load_chart_specs(publication)[:3]
     ]
-    typeface = chart.drawing_typeface(publication)
+    typeface = chart_typeface.drawing_typeface(publication)
     assert typeface is not None
     monkeypatch.setattr(draw, "PARALLEL_MIN_CHARTS", 1)
     monkeypatch.setattr(draw.os, "cpu_count", lambda: 2)
     with draw.Drawer(len(charts), typeface=typeface) as drawer:
         for _narrow, wide, framed in charts:
-            drawer.add(framed, True, (chart.framed_svg, wide))
+            drawer.add(framed, True, (framing.framed_svg, wide))
         in_workers = [(svg, png) for svg, png, _drawn in drawer.results()]
     assert typeface.ready()
-    full = [draw._draw((framed, True, None, (chart.framed_svg, wide))) for _narrow, wide, framed in charts]
+    full = [draw._draw((framed, True, None, (framing.framed_svg, wide))) for _narrow, wide, framed in charts]
     assert in_workers == full
-    assert [draw._draw((framed, True, typeface, (chart.framed_svg, wide))) for _n, wide, framed in charts] == full
+    assert [draw._draw((framed, True, typeface, (framing.framed_svg, wide))) for _n, wide, framed in charts] == full
     for (_narrow, wide, framed), (svg, png) in zip(charts, full, strict=True):
         assert typeface.alias not in svg and f'font-family="{html.escape(draw.FONT_STACK)}"' in svg
-        assert svg == chart.framed_svg(draw.titled(vl_convert.vegalite_to_svg(wide)), framed)
+        assert svg == framing.framed_svg(draw.titled(vl_convert.vegalite_to_svg(wide)), framed)
         assert png.startswith(b"\x89PNG")
 
 
@@ -478,7 +484,7 @@ def test_a_drawing_with_a_character_the_cut_typeface_lacks_is_drawn_with_the_ful
     publication, monkeypatch, tmp_path
 ):
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
-    typeface = chart.drawing_typeface(publication)
+    typeface = chart_typeface.drawing_typeface(publication)
     assert typeface is not None
     rare = next(chr(code) for code in range(0x4E00, 0x9FFF) if chr(code) not in typeface.characters)
     spec = {
@@ -497,7 +503,7 @@ def test_a_label_that_names_the_cut_typeface_or_the_font_stack_is_drawn_as_text(
     """Labels are untrusted: one that spells the alias of the cut faces, or the font stack, stays text in the SVG and
     the drawing is the one the full fonts make."""
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
-    typeface = chart.drawing_typeface(publication)
+    typeface = chart_typeface.drawing_typeface(publication)
     assert typeface is not None
     for face in typeface.faces:
         draw._subset((typeface, face))
@@ -516,7 +522,7 @@ def test_a_label_that_names_the_cut_typeface_or_the_font_stack_is_drawn_as_text(
 
 def test_the_cut_typeface_covers_every_character_of_the_default_publications_charts(publication, rendered):
     charts, out_dir = rendered
-    typeface = chart.drawing_typeface(publication)
+    typeface = chart_typeface.drawing_typeface(publication)
     assert typeface is not None
     for chart_id in charts:
         spec = json.loads((out_dir / f"{chart_id}.vl.json").read_text(encoding="utf-8"))
@@ -541,7 +547,7 @@ def test_downloads_carry_title_and_source_and_the_png_is_print_sized(rendered):
         svg = output.files["svg"].read_text(encoding="utf-8")
         assert output.source and "合成数据" in output.source
         # Vega writes each wrapped line as its own text element.
-        title_line = chart.wrap(output.title, chart.DOWNLOAD.title_width)[0]
+        title_line = wrap.wrap(output.title, layouts.DOWNLOAD.title_width)[0]
         assert f">{title_line}<" in svg and output.source[:8] in svg, output.id
         screen = output.files["screen"].read_text(encoding="utf-8")
         assert f">{title_line}<" not in screen, output.id
@@ -604,7 +610,7 @@ charts:
 
 def test_low_base_values_are_marked_and_suppressed_values_are_not_drawn(tmp_path):
     pub = _content_with_charts(tmp_path, COMPARE_YML)
-    output = chart.render_charts(pub, _small_table(), tmp_path / "out")["online"]
+    output = stage.render_charts(pub, _small_table(), tmp_path / "out")["online"]
     drawn = json.loads(output.files["vl.json"].read_text(encoding="utf-8"))["data"]["values"]
     suppressed = [row for row in drawn if row["series"] == "企业" and row["row_label"] == "未使用过"]
     assert suppressed and suppressed[0]["percent"] is None and suppressed[0]["value_text"] == "企业 [c]"
@@ -618,7 +624,7 @@ def test_low_base_values_are_marked_and_suppressed_values_are_not_drawn(tmp_path
 
 def test_compare_charts_name_each_series_beside_its_value_not_by_colour_alone(tmp_path):
     pub = _content_with_charts(tmp_path, COMPARE_YML)
-    output = chart.render_charts(pub, _small_table(), tmp_path / "out")["online"]
+    output = stage.render_charts(pub, _small_table(), tmp_path / "out")["online"]
     svg = output.files["svg"].read_text(encoding="utf-8")
     assert "居民 88.9%" in svg
     assert "居民 n=198；企业 n=12" in svg
@@ -627,7 +633,7 @@ def test_compare_charts_name_each_series_beside_its_value_not_by_colour_alone(tm
 def test_an_unknown_indicator_in_charts_yml_names_the_chart_and_the_value(tmp_path):
     pub = _content_with_charts(tmp_path, COMPARE_YML.replace("e_used_online}", "e_no_such_thing}"))
     with pytest.raises(InputError) as raised:
-        chart.render_charts(pub, _small_table(), tmp_path / "out")
+        stage.render_charts(pub, _small_table(), tmp_path / "out")
     message = str(raised.value)
     assert "charts.yml" in message and "chart online" in message and "e_no_such_thing" in message
 
@@ -635,7 +641,7 @@ def test_an_unknown_indicator_in_charts_yml_names_the_chart_and_the_value(tmp_pa
 def test_bars_from_two_series_with_the_same_categories_must_be_labelled(tmp_path):
     pub = _content_with_charts(tmp_path, COMPARE_YML.replace("    kind: compare\n", ""))
     with pytest.raises(InputError) as raised:
-        chart.render_charts(pub, _small_table(), tmp_path / "out")
+        stage.render_charts(pub, _small_table(), tmp_path / "out")
     # The message names the rule and the labels given twice.
     message = str(raised.value)
     assert "one bar per row label" in message and "使用过" in message and "未使用过" in message
@@ -644,7 +650,7 @@ def test_bars_from_two_series_with_the_same_categories_must_be_labelled(tmp_path
 def test_an_unknown_category_in_a_title_names_the_chart_and_the_call(tmp_path):
     pub = _content_with_charts(tmp_path, COMPARE_YML.replace("pct('r_used_online', 1)", "pct('r_used_online', 7)"))
     with pytest.raises(InputError) as raised:
-        chart.render_charts(pub, _small_table(), tmp_path / "out")
+        stage.render_charts(pub, _small_table(), tmp_path / "out")
     message = str(raised.value)
     assert "chart online" in message and "pct('r_used_online', 7)" in message
 
@@ -652,7 +658,7 @@ def test_an_unknown_category_in_a_title_names_the_chart_and_the_call(tmp_path):
 def test_missing_cjk_font_stops_the_build_with_advice(monkeypatch, tmp_path):
     monkeypatch.setattr(fonts, "CJK_FONT_DIRS", (str(tmp_path),))
     monkeypatch.delenv("SURVEYPRESS_CJK_FONT_DIR", raising=False)
-    with pytest.raises(chart.FontMissingError, match="fonts-noto-cjk"):
+    with pytest.raises(fonts.FontMissingError, match="fonts-noto-cjk"):
         fonts.find_cjk_font_dir()
 
 
@@ -662,14 +668,14 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 def test_figure_html_shows_hostile_labels_as_text(tmp_path):
     svg = tmp_path / "x.svg"
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"></svg>\n', encoding="utf-8")
-    output = chart.ChartOutput(
+    output = chart_model.ChartOutput(
         id="x",
         title=f"标题{HOSTILE}",
         alt=f"图表：{HOSTILE}",
         table=[{"类别": HOSTILE, "人群": "居民", "百分比": "1.0%", "95%置信区间": "", "人数": "1", "样本量n": "9"}],
         files={"svg": svg},
     )
-    page = chart.figure_html(output, "findings/usage")
+    page = chart_figure.figure_html(output, "findings/usage")
     assert HOSTILE not in page
     assert markdown_text(HOSTILE) in page  # the one escaping of untrusted text (HTML and Markdown syntax)
     assert '<th scope="row">&lt;img' in page
@@ -679,8 +685,8 @@ def test_figure_html_shows_hostile_labels_as_text(tmp_path):
 def test_figure_html_points_at_the_chart_files_from_the_page_and_describes_the_image(rendered):
     charts, _ = rendered
     output = charts["usage_online"]
-    nested = chart.figure_html(output, "findings/usage.md")
-    top = chart.figure_html(output, "index")
+    nested = chart_figure.figure_html(output, "findings/usage.md")
+    top = chart_figure.figure_html(output, "index")
     assert 'src="../assets/charts/usage_online.screen.svg"' in nested
     assert 'srcset="../assets/charts/usage_online.screen-wide.svg"' in nested
     assert 'src="assets/charts/usage_online.screen.svg"' in top
@@ -696,7 +702,7 @@ def test_figure_html_points_at_the_chart_files_from_the_page_and_describes_the_i
     # The caption's only link is the chart's own permanent anchor.
     assert re.findall(r'href="([^"]+)"', caption) == [f"#chart-{output.id}"]
     assert nested.count("<figcaption>") == 1
-    assert 'loading="lazy"' in nested and 'loading="lazy"' not in chart.figure_html(output, "index", eager=True)
+    assert 'loading="lazy"' in nested and 'loading="lazy"' not in chart_figure.figure_html(output, "index", eager=True)
 
 
 @pytest.mark.parametrize(
@@ -709,7 +715,7 @@ def test_figure_html_points_at_the_chart_files_from_the_page_and_describes_the_i
     ],
 )
 def test_labels_wrap_without_splitting_numbers_or_stranding_punctuation(text, width, lines):
-    assert chart.wrap(text, width) == lines
+    assert wrap.wrap(text, width) == lines
 
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -720,12 +726,12 @@ def test_a_hostile_label_is_drawn_as_text_in_the_svg_and_escaped_in_the_data(tmp
     pub = _content_with_charts(tmp_path, COMPARE_YML)
     table = _small_table()
     table.loc[table["category"] == "1", "category_label"] = HOSTILE
-    output = chart.render_charts(pub, table, tmp_path / "out")["online"]
+    output = stage.render_charts(pub, table, tmp_path / "out")["online"]
     svg = output.files["svg"].read_text(encoding="utf-8")
     assert "<img" not in svg
     assert "&lt;img src=x" in svg  # kept as text, escaped (the label may be wrapped over lines)
     assert "<img src=x" in output.files["vl.json"].read_text(encoding="utf-8")  # data, which Vega draws as text
-    page = chart.figure_html(output, "findings/usage")
+    page = chart_figure.figure_html(output, "findings/usage")
     assert "onerror=alert(1)>" not in page and markdown_text(HOSTILE) in page
 
 
@@ -745,16 +751,16 @@ def test_a_chart_without_cjk_text_needs_no_cjk_font_and_one_with_it_does(monkeyp
             "      en: \"{{ pct('r_used_online', 1) }} of residents used it\"",
         ),
     )
-    output = chart.render_charts(pub, table, tmp_path / "en", "en")["online"]
+    output = stage.render_charts(pub, table, tmp_path / "en", "en")["online"]
     assert not HAN.search(output.files["svg"].read_text(encoding="utf-8"))
     assert "Residents" in output.alt and "95% confidence interval" in output.alt
-    with pytest.raises(chart.FontMissingError):
-        chart.render_charts(pub, table, tmp_path / "zh", "zh-Hans")
+    with pytest.raises(fonts.FontMissingError):
+        stage.render_charts(pub, table, tmp_path / "zh", "zh-Hans")
     # The same when the chart is specified and drawn by a worker process.
     monkeypatch.setattr(draw, "PARALLEL_MIN_CHARTS", 1)
     monkeypatch.setattr(draw.os, "cpu_count", lambda: 2)
-    with pytest.raises(chart.FontMissingError):
-        chart.render_editions(pub, table, {"zh-Hans": tmp_path / "zh", "en": tmp_path / "en"})
+    with pytest.raises(fonts.FontMissingError):
+        stage.render_editions(pub, table, {"zh-Hans": tmp_path / "zh", "en": tmp_path / "en"})
 
 
 def test_the_downloads_line_keeps_the_space_the_catalogue_puts_after_its_colon(tmp_path):
@@ -762,11 +768,11 @@ def test_the_downloads_line_keeps_the_space_the_catalogue_puts_after_its_colon(t
     catalogue decides, and escaping the sentence around the links must not drop its space."""
     svg = tmp_path / "x.svg"
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"></svg>\n', encoding="utf-8")
-    output = chart.ChartOutput(id="x", title="T", alt="A", table=[], files={"svg": svg})
+    output = chart_model.ChartOutput(id="x", title="T", alt="A", table=[], files={"svg": svg})
     with i18n.language("en"):
-        assert '<p class="sp-chart-downloads">Download&#58; <a ' in chart.figure_html(output, "index")
+        assert '<p class="sp-chart-downloads">Download&#58; <a ' in chart_figure.figure_html(output, "index")
     with i18n.language("zh-Hans"):
-        assert '<p class="sp-chart-downloads">下载：<a ' in chart.figure_html(output, "index")
+        assert '<p class="sp-chart-downloads">下载：<a ' in chart_figure.figure_html(output, "index")
 
 
 def test_a_question_with_more_options_than_a_chart_can_show_is_refused_before_any_table(tmp_path):
@@ -778,9 +784,9 @@ def test_a_question_with_more_options_than_a_chart_can_show_is_refused_before_an
     text = codebook.read_text(encoding="utf-8")
     codebook.write_text(text.replace("en: Never used}\n", "en: Never used}\n" + more, 1), encoding="utf-8")
     with pytest.raises(InputError) as caught:
-        chart.load_chart_specs(spec.load_publication(content))
+        declare.load_chart_specs(spec.load_publication(content))
     assert (caught.value.column, caught.value.value) == ("chart used_online.series", "61 bars")
-    assert f"expected a chart of at most {chart.MAX_BARS} bars" in str(caught.value)
+    assert f"expected a chart of at most {declare.MAX_BARS} bars" in str(caught.value)
 
 
 def test_more_charts_than_a_build_draws_in_minutes_are_refused_before_any_is_read(tmp_path):
@@ -788,10 +794,10 @@ def test_more_charts_than_a_build_draws_in_minutes_are_refused_before_any_is_rea
     shutil.copytree(Path(__file__).parent / "fixtures" / "tiny", tmp_path / "tiny")
     entries = "".join(
         f"  - {{id: c{index}, page: index, series: [{{indicator: p_used}}], title: t}}\n"
-        for index in range(chart.MAX_CHARTS + 1)
+        for index in range(declare.MAX_CHARTS + 1)
     )
     (content / "charts.yml").write_text("charts:\n" + entries, encoding="utf-8")
     with pytest.raises(InputError) as caught:
-        chart.load_chart_specs(spec.load_publication(content))
+        declare.load_chart_specs(spec.load_publication(content))
     assert (caught.value.column, caught.value.value) == ("charts", "1,001 charts")
     assert "expected at most 1,000 charts in a publication" in str(caught.value)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import chart, spec
+from surveypress import spec
+from surveypress.charts import declare
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "fair"
@@ -72,7 +73,7 @@ def test_no_page_table_or_package_text_has_a_cjk_character_the_content_did_not_p
 
 def test_the_example_has_a_breakdown_chart_and_numeric_questions_on_its_pages(built):
     publication = spec.load_publication(built / "publication")
-    breakdowns = [one.id for one in chart.load_chart_specs(publication) if one.kind == "breakdown"]
+    breakdowns = [one.id for one in declare.load_chart_specs(publication) if one.kind == "breakdown"]
     numeric = [question.id for question in publication.codebook.questions.values() if question.numeric is not None]
     pages = "".join(path.read_text(encoding="utf-8") for path in (built / "docs").glob("*.md"))
     assert breakdowns and all(f'id="chart-{chart_id}"' in pages for chart_id in breakdowns)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import draw
+from surveypress.charts import draw
 from surveypress.publish import metadata
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -414,7 +414,7 @@ def test_overlapping_intervals_are_not_described_as_a_difference(tmp_path):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from surveypress import chart
+    from surveypress.charts import stage
     from surveypress.microdata import load
     from surveypress.stats import protect, reconcile, tabulate
 
@@ -422,7 +422,7 @@ def site(tmp_path_factory):
     table = protect.protect(pub, tabulate.tabulate(pub, load.load_microdata(pub)))
     reconciliation = reconcile.reconcile(pub, table)
     out = tmp_path_factory.mktemp("site")
-    charts = chart.render_charts(pub, table, out / "docs" / "assets" / "charts")
+    charts = stage.render_charts(pub, table, out / "docs" / "assets" / "charts")
     narrate.render_pages(pub, table, reconciliation, charts, out / "docs")
     return pub, table, out / "docs"
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from surveypress import build, fonts
+from surveypress import build
+from surveypress.charts import fonts
 from surveypress.publish import outputs
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
@@ -63,7 +64,7 @@ def test_a_rebuild_with_nothing_changed_writes_nothing_and_a_change_to_any_input
         "environment": lambda: monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000"),
         "font": lambda: (font_dir / cjk[-1].name).symlink_to(cjk[-1]),
         "engine code": lambda: (
-            monkeypatch.setattr(build, "__file__", str(code / "build.py")) or append(code / "chart.py", "\n")
+            monkeypatch.setattr(build, "__file__", str(code / "build.py")) or append(code / "charts" / "stage.py", "\n")
         ),
         "library": library,
         "an output edited": lambda: append(project / "docs/index.md", "\nedited\n"),

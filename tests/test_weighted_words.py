@@ -18,7 +18,10 @@ import openpyxl
 import pytest
 from weighted_survey import make_project
 
-from surveypress import chart, i18n, spec
+from surveypress import i18n, spec
+from surveypress.charts import accessible, stage
+from surveypress.charts import figure as chart_figure
+from surveypress.charts import model as chart_model
 from surveypress.microdata import load
 from surveypress.publish import workbook
 from surveypress.stats import protect, tabulate
@@ -65,32 +68,32 @@ charts:
 ALL_WEIGHTED = ("used_online", "used_by_region", "satisfaction")
 
 
-def _charts(project: Path, out: Path) -> dict[str, dict[str, chart.ChartOutput]]:
+def _charts(project: Path, out: Path) -> dict[str, dict[str, chart_model.ChartOutput]]:
     """Every chart of CHARTS_YML drawn from `project`'s microdata in both languages: {language: {id: output}}."""
     (project / "publication" / "charts.yml").write_text(CHARTS_YML, encoding="utf-8")
     publication = spec.load_publication(project / "publication")
     table = protect.protect(publication, tabulate.tabulate(publication, load.load_microdata(publication)))
-    return chart.render_editions(publication, table, {language: out / language for language in LANGUAGES})
+    return stage.render_editions(publication, table, {language: out / language for language in LANGUAGES})
 
 
 @pytest.fixture(scope="module")
-def weighted(tmp_path_factory) -> dict[str, dict[str, chart.ChartOutput]]:
+def weighted(tmp_path_factory) -> dict[str, dict[str, chart_model.ChartOutput]]:
     folder = tmp_path_factory.mktemp("weighted")
     return _charts(make_project(folder, "stratified_clustered_fpc"), folder / "charts")
 
 
 @pytest.fixture(scope="module")
-def unweighted(tmp_path_factory) -> dict[str, dict[str, chart.ChartOutput]]:
+def unweighted(tmp_path_factory) -> dict[str, dict[str, chart_model.ChartOutput]]:
     folder = tmp_path_factory.mktemp("unweighted")
     project = folder / "tiny"
     shutil.copytree(TINY, project)
     return _charts(project, folder / "charts")
 
 
-def _page_texts(output: chart.ChartOutput, language: str) -> dict[str, str]:
+def _page_texts(output: chart_model.ChartOutput, language: str) -> dict[str, str]:
     """What a reader meets of a chart on its page: caption, text alternative, data table header, drawn subtitle."""
     with i18n.language(language):
-        figure = chart.figure_html(output, "index")
+        figure = chart_figure.figure_html(output, "index")
     return {
         "caption": re.search(r"<figcaption>(.*?)</figcaption>", figure).group(1),
         "table caption": re.search(r"<caption>(.*?)</caption>", figure).group(1),
@@ -101,7 +104,7 @@ def _page_texts(output: chart.ChartOutput, language: str) -> dict[str, str]:
     }
 
 
-def _drawn_rows(output: chart.ChartOutput) -> list[dict[str, str]]:
+def _drawn_rows(output: chart_model.ChartOutput) -> list[dict[str, str]]:
     """The chart's rows as its CSV download gives them (count and base unweighted, population per row)."""
     with open(output.files["csv"], encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -156,7 +159,7 @@ def test_a_chart_of_weighted_and_unweighted_populations_says_which_percents_are_
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_text_of_an_unweighted_chart_says_weighted_and_its_table_keeps_the_count(unweighted, language):
     with i18n.language(language):
-        plain_columns = chart.table_columns()
+        plain_columns = accessible.table_columns()
     for chart_id, output in unweighted[language].items():
         for where, text in _page_texts(output, language).items():
             assert not WEIGHTED[language].search(text), (chart_id, where, text)

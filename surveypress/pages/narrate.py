@@ -383,7 +383,7 @@ def _chart_lookup(pub: Publication, charts: Mapping[str, Any]):
                 "publication/charts.yml", f"a chart id defined in charts.yml (one of {known})", value=chart_id
             )
         # figure_html escapes its own text; it returns trusted HTML.
-        from surveypress.chart import figure_html
+        from surveypress.charts.figure import figure_html
 
         # Another language's charts sit in assets/charts/<tag>/ under docs/, beside the primary's.
         prefix = context.get("edition_prefix", "")

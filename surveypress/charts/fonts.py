@@ -1,7 +1,7 @@
 """Where the CJK font the charts are drawn with is found, and what of it a build depends on.
 
-Kept apart from chart.py, which imports Altair and vl-convert, so that the check for a rebuild with nothing changed
-(build.py) can name the fonts without importing a drawing library.
+Kept apart from the rest of charts/, which imports Altair and vl-convert, so that the check for a rebuild with
+nothing changed (build.py) can name the fonts without importing a drawing library.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """Stage "chart", its drawing half: Vega-Lite specifications into SVG and PNG with vl-convert, offline.
 
-Takes: the specifications chart.py made, one by one, and for a drawing made around another (a download around the
-wide drawing) the function that sets it there. Gives: per specification its SVG and, for a download, its PNG, in
-order; drawn in worker processes when there are many, taken from the cache when drawn before, drawn with the CJK faces
-cut down to the publication's characters when that covers the text (a third of the time, the same bytes).
-Kept apart from chart.py, which it never imports: the workers come from a fork server that imports this module,
-chart.py and Altair once (a chart not yet specified is specified in a worker, by a function of chart.py it is given).
+Takes: the specifications the chart kinds made, one by one, and for a drawing made around another (a download
+around the wide drawing) the function that sets it there. Gives: per specification its SVG and, for a download, its
+PNG, in order; drawn in worker processes when there are many, taken from the cache when drawn before, drawn with the
+CJK faces cut down to the publication's characters when that covers the text (a third of the time, the same bytes).
+Kept apart from the rest of charts/, which it never imports (fonts.py aside): the workers come from a fork server
+that imports this module, stage.py (with every kind) and Altair once (a chart not yet specified is specified in a
+worker, by specify.specification_text, which it is given).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from typing import Any
 
 import vl_convert
 
-from surveypress import cache, fonts
-from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
+from surveypress import cache
+from surveypress.charts import fonts
+from surveypress.charts.fonts import FontMissingError, find_cjk_font_dir, font_files
 
 # Chinese system fonts first (phones and desktops in China), then the Noto CJK that vl-convert renders PNGs with.
 FONT_STACK = (
@@ -158,7 +160,7 @@ class Drawer:
             # (a test runner, a browser driver) can copy a held lock into the child and hang it. The server
             # imports what specifying needs once, for every worker.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__, "surveypress.chart", "altair"])
+            context.set_forkserver_preload([__name__, "surveypress.charts.stage", "altair"])
             self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_start_worker)
             typeface = self.typeface
             if typeface is not None and not typeface.ready() and any(CJK_TEXT.match(c) for c in typeface.characters):
@@ -279,8 +281,8 @@ _code: list[str] = []
 def code_fingerprint() -> str:
     """SHA-256 of the modules that turn rows into a chart and draw it: a change to that code never reuses an entry."""
     if not _code:
-        engine = Path(__file__).parent
-        modules = [engine / name for name in ("chart.py", "pages/values.py", "fonts.py", "draw.py")]
+        package = Path(__file__).parent
+        modules = [*sorted(package.rglob("*.py")), package.parent / "pages" / "values.py"]
         _code.append(hashlib.sha256(b"".join(path.read_bytes() for path in modules)).hexdigest())
     return _code[0]
 
@@ -318,7 +320,7 @@ def _draw(
 
 
 def _in_font(vega_lite: dict, font: str) -> dict:
-    """The specification with `font` where chart.build_chart names the CJK font stack (the configured font of all
+    """The specification with `font` where a kind's drawing names the CJK font stack (the configured font of all
     text, and of axis labels)."""
     drawn = json.loads(json.dumps(vega_lite))
     config = drawn.get("config", {})
