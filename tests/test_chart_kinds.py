@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from surveypress import spec
-from surveypress.charts import declare, figure, registry, stage, titles
+from surveypress.charts import declare, figure, picture, registry, stage, titles
 from surveypress.charts.draw import FONT_STACK
 from surveypress.charts.kind import ChartKind
 from surveypress.charts.layouts import DOWNLOAD, MUTED, SOURCE_SIZE, Layout
@@ -187,7 +187,7 @@ def test_a_new_kind_is_one_module_and_one_registry_entry_through_the_whole_stage
     assert "step" not in json.dumps(download)
     narrow, wide = (output.files[name].read_text(encoding="utf-8") for name in ("screen", "screen-wide"))
     assert narrow.startswith("<svg") and wide.startswith("<svg") and len(narrow) > 500
-    assert figure._svg_size(output.files["screen"])[0] < figure._svg_size(output.files["screen-wide"])[0]
+    assert picture.svg_size(output.files["screen"])[0] < picture.svg_size(output.files["screen-wide"])[0]
 
     # The download carries the title and the source line, set around the wide drawing.
     svg = output.files["svg"].read_text(encoding="utf-8")

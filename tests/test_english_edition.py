@@ -280,6 +280,8 @@ def rendered_chinese_pages() -> dict[str, Path]:
 def figures_of(text: str) -> set[str]:
     """The numbers a page shows (percentages, counts, bases), as written; dates (2022-10-11) are not figures, and
     neither are the attributes of HTML tags (an image's drawn size differs with the length of its labels)."""
+    # The embed snippet is code to copy, not figures: its frame's height follows each edition's drawing.
+    text = re.sub(r'<pre class="sp-embed-code">.*?</pre>', " ", text, flags=re.DOTALL)
     shown = re.sub(r"<[^>]*>", " ", text)
     return set(re.findall(r"(?<![A-Za-z0-9_.#-])\d+(?:\.\d+)?%?", re.sub(r"\d{4}-\d{2}-\d{2}", "", shown)))
 

@@ -3,13 +3,10 @@ long description, data table, downloads, permanent link and citation; every text
 
 from __future__ import annotations
 
-import math
-import re
-from pathlib import Path, PurePosixPath
-
 from surveypress.charts.accessible import table_columns
-from surveypress.charts.layouts import WIDE_MEDIA
+from surveypress.charts.embed import embed_snippet, frame_height
 from surveypress.charts.model import PARTLY_WEIGHTED, WEIGHTED, ChartOutput
+from surveypress.charts.picture import chart_image, relative_root
 from surveypress.i18n import N_, _
 from surveypress.publish import layout, metadata
 from surveypress.text import html_text, url_text
@@ -22,12 +19,6 @@ DOWNLOADS = (
     ("png", N_("Image (PNG)")),
     ("vl.json", N_("Vega-Lite specification (JSON)")),
 )
-
-
-def _relative_root(page_path: str) -> str:
-    """'findings/usage' or 'findings/usage.md' -> '../' (pages are served as findings/usage.html)."""
-    depth = len(PurePosixPath(str(page_path)).parts) - 1
-    return "../" * max(depth, 0)
 
 
 def _marked_publisher(citation: str, citing: metadata.Citing, esc) -> str:
@@ -44,18 +35,20 @@ def figure_html(
     assets: str = layout.CHARTS,
     eager: bool = False,
     citing: metadata.Citing | None = None,
+    prefix: str = "",
 ) -> str:
     """A self-contained, escaped <figure>: the title as its caption with a link to the chart's anchor, the image
     drawn for the screen's width, the source line, a long description, the data table, the downloads and the
-    chart's permanent link and citation (`citing`: metadata.citing; plain HTML, no script). `eager` for a page's
-    first chart, its largest paint: it is fetched at once instead of lazily.
+    chart's permanent link, citation and embed snippet (`citing`: metadata.citing; plain HTML, no script). `eager`
+    for a page's first chart, its largest paint: it is fetched at once instead of lazily. `prefix` is the edition's
+    folder under docs/ ('' or '<tag>/'), where its embed pages are.
 
     No blank line inside, so Markdown keeps it as one raw HTML block. The caption is the first child (HTML allows it
     only first or last).
     """
     # One escaping for all text from content and data (text.markdown_text): HTML, and Markdown if the block breaks.
     esc = html_text
-    root = _relative_root(page_path) + assets.strip("/") + "/"
+    root = relative_root(page_path) + assets.strip("/") + "/"
     description_id = f"chart-{url_text(chart.id)}-description"
     files = {fmt: url_text(f"{root}{chart.id}.{fmt}") for fmt, _label in DOWNLOADS}
     caption = chart.title
@@ -69,38 +62,16 @@ def figure_html(
     lines = [
         f'<figure class="sp-chart" id="chart-{url_text(chart.id)}">',
         f"<figcaption>{esc(caption)} {_anchor_link(chart)}</figcaption>",
-        _image(chart, root, files, description_id, eager),
+        chart_image(chart, root, description_id, eager),
         source,
         f'<p class="sp-visually-hidden" id="{description_id}">{esc(chart.alt)}</p>',
         note,
         *_data_table(chart, caption),
         _downloads(chart, files),
-        *_cite(chart, citing, address),
+        *_cite(chart, citing, address, _embed_address(citing, str(page_path), prefix, chart.id)),
         "</figure>",
     ]
     return "\n".join(line for line in lines if line)
-
-
-def _image(chart: ChartOutput, root: str, files: dict[str, str], description_id: str, eager: bool) -> str:
-    """The narrow drawing, and the wide one from `WIDE_MEDIA` on, sized so the page reserves their space."""
-    esc = html_text
-    screen = chart.files.get("screen") or chart.files.get("svg")
-    width, height = _svg_size(screen)
-    size = f' width="{width}" height="{height}"' if width and height else ""
-    loading = ' fetchpriority="high"' if eager else ' loading="lazy"'
-    image = (
-        f'<img src="{url_text(root + Path(screen).name) if screen else files["svg"]}" alt="{esc(chart.title)}"'
-        f' aria-describedby="{description_id}"{size}{loading} decoding="async">'
-    )
-    wide = chart.files.get("screen-wide")
-    if wide:
-        wide_width, wide_height = _svg_size(wide)
-        wide_size = f' width="{wide_width}" height="{wide_height}"' if wide_width and wide_height else ""
-        image = (
-            f'<picture><source media="{WIDE_MEDIA}" srcset="{url_text(root + Path(wide).name)}" type="image/svg+xml"'
-            f"{wide_size}>{image}</picture>"
-        )
-    return image
 
 
 def _data_table(chart: ChartOutput, caption: str) -> list[str]:
@@ -155,8 +126,16 @@ def _anchor_link(chart: ChartOutput) -> str:
     )
 
 
-def _cite(chart: ChartOutput, citing: metadata.Citing | None, address: str) -> list[str]:
-    """The chart's permanent link and citation, folded under a summary (none without `citing`)."""
+def _embed_address(citing: metadata.Citing | None, page_path: str, prefix: str, chart_id: str) -> str:
+    """The embed page's address: under the site's address when there is one, else relative to the page."""
+    page = layout.embed_page(prefix, chart_id)
+    if citing is not None and citing.site_url:
+        return citing.site_url + page
+    return relative_root(page_path) + page
+
+
+def _cite(chart: ChartOutput, citing: metadata.Citing | None, address: str, embed: str) -> list[str]:
+    """The chart's permanent link, citation and embed snippet, folded under a summary (none without `citing`)."""
     if citing is None:
         return []
     esc = html_text
@@ -170,7 +149,18 @@ def _cite(chart: ChartOutput, citing: metadata.Citing | None, address: str) -> l
         f'<p>{_escaped_with_edges(link_before)}<a href="{url_text(address)}">{esc(address)}</a>'
         f"{_escaped_with_edges(link_after)}</p>",
         f"<p>{_marked_publisher(esc(citation), citing, esc)}</p>",
+        *_embed(chart, embed),
         "</details>",
+    ]
+
+
+def _embed(chart: ChartOutput, address: str) -> list[str]:
+    """The snippet that shows the chart on another site, as text to copy, with its height."""
+    snippet = embed_snippet(address, chart.title, frame_height(chart))
+    label = _("Embed this chart on another site (the code gives the frame's height):")
+    return [
+        f"<p>{html_text(label)}</p>",
+        f'<pre class="sp-embed-code"><code>{html_text(snippet)}</code></pre>',
     ]
 
 
@@ -178,17 +168,3 @@ def _escaped_with_edges(text: str) -> str:
     """A piece of a translated sentence, escaped, keeping a space at either end where the catalogue puts one: the
     catalogue decides the punctuation (a space after an English colon, none after a full-width one)."""
     return (" " if text[:1].isspace() else "") + html_text(text) + (" " if text[-1:].isspace() else "")
-
-
-_SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"')
-
-
-def _svg_size(path: Path | None) -> tuple[str, str]:
-    """The SVG's own size in whole pixels (HTML wants integers), so the page reserves the space before the image
-    loads (no layout shift)."""
-    if not path or not Path(path).is_file():
-        return "", ""
-    match = _SVG_SIZE.search(Path(path).read_text(encoding="utf-8")[:500])
-    if not match:
-        return "", ""
-    return str(math.ceil(float(match.group(1)))), str(math.ceil(float(match.group(2))))

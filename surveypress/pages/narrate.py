@@ -56,7 +56,7 @@ from surveypress.errors import InputError
 from surveypress.pages.values import Summaries, Values, _template_bound, jinja_environment
 from surveypress.publish import layout, outputs
 from surveypress.publish.workbook import WORKBOOK_NAME
-from surveypress.spec import TEMPLATE_SUFFIX, Publication
+from surveypress.spec import TEMPLATE_SUFFIX, Publication, meta_text
 from surveypress.stats.reconcile import FIGURE_COLUMNS, base_fits
 from surveypress.stats.tabulate import Z_95
 from surveypress.text import escape_pages, url_text
@@ -149,6 +149,7 @@ def _render_language(
         page = name[: -len(TEMPLATE_SUFFIX)] + ".md"
         text = render_page(environment, templates_dir, name, page, prefix, pub.content_dir)
         written.append(outputs.write_text(docs_dir / page, text))
+    write_embeds(pub, charts, environment.globals["chart"].placed, docs_root, prefix)
     return written
 
 
@@ -370,8 +371,11 @@ def fits(figure: Mapping[str, Any], base: int) -> bool:
 
 
 def _chart_lookup(pub: Publication, charts: Mapping[str, Any]):
+    """The templates' `chart(id)`; its attribute `placed` maps each chart shown to the first page that shows it
+    (for the chart's embed page: `write_embeds`)."""
     # Pages that have placed a chart already: only a page's first chart is fetched eagerly (its largest paint).
     pages_with_a_chart: set[str] = set()
+    placed: dict[str, str] = {}
 
     @jinja2.pass_context
     def chart(context: jinja2.runtime.Context, chart_id: str) -> Markup:
@@ -392,11 +396,31 @@ def _chart_lookup(pub: Publication, charts: Mapping[str, Any]):
         # The page's first chart is its largest paint: loaded at once; the others lazily.
         eager = page not in pages_with_a_chart
         pages_with_a_chart.add(page)
+        placed.setdefault(chart_id, context["page"].removesuffix(".md"))
         from surveypress.publish.metadata import citing
 
-        return Markup(figure_html(found, page, assets, eager=eager, citing=citing(pub, i18n.current())))
+        cited = citing(pub, i18n.current())
+        return Markup(figure_html(found, page, assets, eager=eager, citing=cited, prefix=prefix))
 
+    chart.placed = placed  # type: ignore[attr-defined]
     return chart
+
+
+def write_embeds(
+    pub: Publication, charts: Mapping[str, Any], placed: Mapping[str, str], docs_root: Path, prefix: str
+) -> list[Path]:
+    """Writes the embed page of every chart the edition's pages show (docs/[<tag>/]embed/<chart>.html)."""
+    from surveypress.charts.embed import embed_html
+
+    language = i18n.current()
+    title = meta_text(pub, "short_title", language) or meta_text(pub, "title", language)
+    return [
+        outputs.write_text(
+            docs_root / layout.embed_page(prefix, chart_id),
+            embed_html(charts[chart_id], prefix, page, language, title),
+        )
+        for chart_id, page in sorted(placed.items())
+    ]
 
 
 def reconciliation_records(pub: Publication, reconciliation: Any, language: str | None = None) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ DOCS = "docs"  # pages: the primary language at the root, other languages under 
 # Relative to DOCS, as pages link to them:
 CHARTS = "assets/charts"  # charts (other languages' under assets/charts/<tag>/)
 DOWNLOADS = "downloads"  # the archive, its checksums and a copy of each file in it
+EMBED = "embed"  # each chart's embed page (an edition's, under docs/<tag>/embed/ for another language)
 DCAT = "dcat.ttl"  # the data package's DCAT record (under DOWNLOADS; metadata.py)
 CHECKSUMS = "SHA256SUMS"  # the archive's SHA-256 (under DOWNLOADS), and every member's inside the archive
 CHARTS_DIR = f"{DOCS}/{CHARTS}"
@@ -39,7 +40,7 @@ DOWNLOADS_DIR = f"{DOCS}/{DOWNLOADS}"
 # Page names a drafted or built site already uses at the docs root: the front page, the folders of charts ("assets")
 # and downloads, the search index, and the pages a publication adds beside its questions. `init` refuses an XLSForm
 # group whose page would take one (and a declared language's tag: docs/<tag>/ holds that language's pages).
-RESERVED_PAGES = ("index", "assets", "downloads", "search", "methods", "changelog", "cite", "reconciliation")
+RESERVED_PAGES = ("index", "assets", "downloads", EMBED, "search", "methods", "changelog", "cite", "reconciliation")
 # The outputs whose path no id decides (summaries only with numeric questions).
 FIXED = (
     INDICATORS,
@@ -84,6 +85,11 @@ def archive_folder(name: str, version: str) -> str:
 def archive(name: str, version: str) -> str:
     """The download archive's file name (under DOWNLOADS)."""
     return f"{archive_folder(name, version)}.zip"
+
+
+def embed_page(prefix: str, chart_id: str) -> str:
+    """A chart's embed page relative to DOCS, in its edition's folder (`prefix`: '' or '<tag>/')."""
+    return f"{prefix}{EMBED}/{chart_id}.html"
 
 
 def charts(prefix: str = "") -> str:

@@ -136,6 +136,8 @@ _OUTPUTS = (
     (OutputSet(".", layout.DATAPACKAGE), True),
     (OutputSet(layout.DOCS, "*.md", recursive=True, marker=PAGE_MARKER), True),
     (OutputSet(layout.CHARTS_DIR, "*", recursive=True), False),
+    # Embed pages (docs/[<tag>/]embed/*.html), made from the charts: as the charts, not committed.
+    (OutputSet(layout.DOCS, "*.html", recursive=True, marker=PAGE_MARKER), False),
     (OutputSet(layout.DOWNLOADS_DIR, "*"), False),
     (OutputSet(".", layout.MANIFEST), True),
     (OutputSet(".", layout.GENERATED_CONFIG), True),
