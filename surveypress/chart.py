@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 from surveypress import cache, fonts, i18n, layout, metadata, outputs
 from surveypress.address import site_url_for
+from surveypress.content import CHARTS, ID_PATTERN, Publication, meta_text, require_name, serves
 from surveypress.draw import (
     CJK_TEXT,
     FONT_STACK,
@@ -46,7 +47,6 @@ from surveypress.draw import (
 from surveypress.errors import InputError
 from surveypress.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.i18n import N_, _
-from surveypress.spec import CHARTS, ID_PATTERN, Publication, meta_text, require_name, serves
 from surveypress.text import html_text, url_text
 from surveypress.values import TOTAL, Values, render_string
 

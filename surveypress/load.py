@@ -27,9 +27,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from surveypress import numeric, readers, rules
+from surveypress.content import Codebook, Design, Population, Publication, Question, folder_name, refuse_oversized
 from surveypress.errors import InputError
 from surveypress.rules import FULL_WIDTH_DIGITS, STRAY_SPACE, Problem, raise_earliest
-from surveypress.spec import Codebook, Design, Population, Publication, Question, folder_name, refuse_oversized
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"

@@ -351,8 +351,8 @@ def citing(pub: Any, language: str) -> Citing:
     import datetime as dt
 
     from surveypress.address import site_url_for
+    from surveypress.content import meta_text
     from surveypress.outputs import build_epoch
-    from surveypress.spec import meta_text
 
     publisher = next(
         (

@@ -52,9 +52,9 @@ import pyarrow.parquet as pq
 from markupsafe import Markup
 
 from surveypress import cache, i18n, layout, outputs, text
+from surveypress.content import TEMPLATE_SUFFIX, Publication
 from surveypress.errors import InputError
 from surveypress.reconcile import FIGURE_COLUMNS, base_fits
-from surveypress.spec import TEMPLATE_SUFFIX, Publication
 from surveypress.tabulate import Z_95
 from surveypress.text import escape_pages, url_text
 from surveypress.values import Summaries, Values, _template_bound, jinja_environment

@@ -19,10 +19,10 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from surveypress import i18n, layout, sources
+from surveypress.content import Publication, Question, meta_text
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
 from surveypress.outputs import build_epoch, sha256_of
-from surveypress.spec import Publication, Question, meta_text
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 SUPPRESSED = "[c]"

@@ -34,10 +34,10 @@ from surveypress import (
     reconcile,
     site,
     sources,
-    spec,
     tabulate,
     workbook,
 )
+from surveypress.content import Publication, meta_text
 from surveypress.i18n import _
 
 CHARTS_DIR = layout.CHARTS_DIR
@@ -49,9 +49,7 @@ def _rows(frame: pd.DataFrame) -> str:
     return f"{len(frame):,} rows"
 
 
-def run(
-    pub: spec.Publication, progress: Any, *, engine: str, check: bool, inputs: str | None
-) -> outputs.Comparison | None:
+def run(pub: Publication, progress: Any, *, engine: str, check: bool, inputs: str | None) -> outputs.Comparison | None:
     """Builds every output of `pub` through a staging folder, reporting each stage to `progress` (a build.Progress);
     swaps them into place (recording the build's inputs for the next no-change check), or, with `check`, compares
     them with the committed files and changes nothing."""
@@ -179,7 +177,7 @@ def run(
         return None
 
 
-def chart_folders(pub: spec.Publication, staging: outputs.Staging) -> dict[str, Path]:
+def chart_folders(pub: Publication, staging: outputs.Staging) -> dict[str, Path]:
     """The staged charts folder of each edition: the primary language's at the top, others' in a folder per tag."""
     folders = {}
     for language, _templates in pub.editions:
@@ -189,7 +187,7 @@ def chart_folders(pub: spec.Publication, staging: outputs.Staging) -> dict[str, 
 
 
 def write_tables(
-    pub: spec.Publication,
+    pub: Publication,
     staging: outputs.Staging,
     published: pd.DataFrame,
     disclosure: pd.DataFrame,
@@ -291,14 +289,14 @@ class StreamedReleases:
         self.thread.join()
 
 
-def write_datapackage(pub: spec.Publication, staging: outputs.Staging) -> dict[str, Any]:
+def write_datapackage(pub: Publication, staging: outputs.Staging) -> dict[str, Any]:
     """Stages datapackage.json; gives the descriptor written."""
     descriptor = package.build_datapackage(pub, staging.root)
     outputs.write_json(staging.path(layout.DATAPACKAGE), descriptor, sort_keys=False)
     return descriptor
 
 
-def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
+def data_readme(pub: Publication, members: Sequence[str]) -> str:
     """The README placed in the download archive: what the package is, its licence and sources, and its files,
     written once per declared language (primary first)."""
     sections = []
@@ -308,10 +306,10 @@ def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
     return "\n".join(sections)
 
 
-def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str) -> str:
+def _data_readme_in(pub: Publication, members: Sequence[str], language: str) -> str:
     meta = pub.meta
-    title = spec.meta_text(pub, "title", language) or str(meta.get("name", ""))
-    description = spec.meta_text(pub, "description", language)
+    title = meta_text(pub, "title", language) or str(meta.get("name", ""))
+    description = meta_text(pub, "description", language)
     lines = [f"# {title}", "", _("Version: {version}").format(version=meta.get("version", "")), ""]
     if description:
         lines += [description, ""]
@@ -341,11 +339,11 @@ def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str
     return "\n".join(lines)
 
 
-def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
+def write_archive(pub: Publication, staging: outputs.Staging) -> Path:
     """Stages docs/downloads/<name>-<version>.zip (one folder <name>-<version>/ holding datasets/, datapackage.json,
     README and the workbook), its SHA256SUMS, and a copy of every file in it under docs/downloads/ for downloading
     one at a time."""
-    # spec.load_publication has checked that name and version are plain enough for a file name.
+    # load_publication has checked that name and version are plain enough for a file name.
     stem = layout.archive_folder(pub.meta["name"], pub.meta["version"])
 
     members: dict[str, Path | bytes] = {

@@ -33,9 +33,9 @@ import pyarrow.compute as pc
 import pyreadstat
 from python_calamine import CalamineWorkbook
 
+from surveypress.content import Codebook, Question, Source
 from surveypress.errors import InputError
 from surveypress.rules import Problem, raise_earliest
-from surveypress.spec import Codebook, Question, Source
 
 STATISTICAL_SUFFIXES = (".sav", ".zsav", ".dta")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")

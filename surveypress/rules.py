@@ -24,10 +24,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from surveypress import numeric
+from surveypress.content import INVISIBLE_CATEGORIES, Codebook, Question
 from surveypress.errors import InputError
 from surveypress.outputs import FORMULA_STARTS
 from surveypress.outputs import NUMBER as FORMULA_NUMBER
-from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Question
 
 # A code: an optional minus and at most nine ASCII digits (anchored by each engine as its regex flavour needs).
 INTEGER_TEXT = "-?[0-9]{1,9}"

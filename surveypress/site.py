@@ -19,9 +19,9 @@ import yaml
 
 from surveypress import i18n, layout
 from surveypress.address import site_url_for
+from surveypress.content import Label, Publication, line_of, meta_text, primary_subtag, serves
 from surveypress.errors import InputError
 from surveypress.i18n import _
-from surveypress.spec import Label, Publication, line_of, meta_text, primary_subtag, serves
 
 GENERATED_CONFIG = layout.GENERATED_CONFIG
 HEADER = (

@@ -26,8 +26,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from surveypress import layout, load, protect, readers
+from surveypress.content import Population, Publication
 from surveypress.errors import InputError
-from surveypress.spec import Population, Publication
 
 # Microdata released in full is the input file (mirrored into the outputs) when it is Parquet or a CSV file up to
 # layout.RELEASE_CSV_MAX_BYTES; a larger CSV file is released as Parquet only, written by the engine as a stream.

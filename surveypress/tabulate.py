@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from surveypress import i18n, numeric
+from surveypress.content import Label, Publication
 from surveypress.design import DesignShape, DomainSums, Layout, estimates, layout, percent_of, round_to
 from surveypress.errors import InputError
 from surveypress.i18n import N_
 from surveypress.numeric import banded
-from surveypress.spec import Label, Publication
 
 # The plan of what the engines count lives below both this stage and the engines, so neither imports the other back.
 from surveypress.tasks import TOTAL, Counts, Sums, Task, plan

@@ -13,8 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import TextIO
 
+from surveypress.content import Publication
 from surveypress.i18n import _
-from surveypress.spec import Publication
 
 
 def releasable(pub: Publication) -> bool:

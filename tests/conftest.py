@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from surveypress import i18n, load, protect, tabulate
-from surveypress.spec import load_publication
+from surveypress.content import load_publication
 
 TESTS = Path(__file__).resolve().parent
 CONTENT = TESTS.parent / "publication"

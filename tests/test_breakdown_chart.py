@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import chart, load, protect, spec, tabulate
+from surveypress import chart, load, protect, tabulate
+from surveypress import content as spec
 from surveypress.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent

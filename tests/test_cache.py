@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from surveypress import cache, chart, load, protect, tabulate
-from surveypress.spec import load_publication
+from surveypress.content import load_publication
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from surveypress import cache, chart, draw, fonts, i18n, spec, tabulate
+from surveypress import cache, chart, draw, fonts, i18n, tabulate
+from surveypress import content as spec
 from surveypress.errors import InputError
 from surveypress.text import markdown_text
 from surveypress.values import Values

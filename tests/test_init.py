@@ -19,7 +19,8 @@ import pyreadstat
 import pytest
 import yaml
 
-from surveypress import build, init, init_draft, spec, tracking
+from surveypress import build, init, init_draft, tracking
+from surveypress import content as spec
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny"

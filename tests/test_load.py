@@ -12,7 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from surveypress import load, sources, spec
+from surveypress import content as spec
+from surveypress import load, sources
 from surveypress.errors import InputError
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
@@ -244,7 +245,8 @@ def test_a_50_mb_cell_is_refused_naming_row_and_column_on_either_path(
 SPARSE_FILE_CHECK = """
 import sys, time
 from pathlib import Path
-from surveypress import sources, spec
+from surveypress import sources
+from surveypress import content as spec
 from surveypress.errors import InputError
 pub = spec.load_publication(Path(sys.argv[1]))
 start = time.monotonic()

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from surveypress import narrate, spec
+from surveypress import content as spec
+from surveypress import narrate
 from surveypress.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]

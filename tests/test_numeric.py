@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from surveypress import load, numeric, spec, tabulate, values
+from surveypress import content as spec
+from surveypress import load, numeric, tabulate, values
 from surveypress.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent

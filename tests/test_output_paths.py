@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import build, outputs, spec
+from surveypress import build, outputs
+from surveypress import content as spec
 from surveypress.errors import InputError
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from surveypress import load, outputs, protect, reconcile, tabulate
+from surveypress.content import Publication, load_publication
 from surveypress.package import PROFILE, build_datapackage
-from surveypress.spec import Publication, load_publication
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "publication"

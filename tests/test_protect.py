@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from surveypress import protect as protect_stage
-from surveypress.spec import Publication, load_publication
+from surveypress.content import Publication, load_publication
 
 CODEBOOK = {
     "missing": {"no_answer": -9},

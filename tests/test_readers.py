@@ -16,7 +16,8 @@ import pyreadstat
 import pytest
 import yaml
 
-from surveypress import load, spec
+from surveypress import content as spec
+from surveypress import load
 from surveypress.errors import InputError
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from test_protect import fixture_publication, make_table, write_content
 
+from surveypress.content import load_publication
 from surveypress.errors import InputError
 from surveypress.reconcile import (
     RECONCILIATION_COLUMNS,
@@ -17,7 +18,6 @@ from surveypress.reconcile import (
     reconcile,
     round_half_up,
 )
-from surveypress.spec import load_publication
 
 HEADER = "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
 

@@ -8,7 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from weighted_survey import make_project
 
-from surveypress import load, reconcile, spec
+from surveypress import content as spec
+from surveypress import load, reconcile
 from surveypress.tabulate import tabulate
 
 HEADER = "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"

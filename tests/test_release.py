@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from surveypress import load, protect, spec, tabulate
+from surveypress import content as spec
+from surveypress import load, protect, tabulate
 from surveypress.errors import InputError
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"

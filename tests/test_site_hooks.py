@@ -187,7 +187,8 @@ def test_publication_ymls_site_url_reaches_the_site_through_the_generated_config
 
     import yaml
 
-    from surveypress import site, spec
+    from surveypress import content as spec
+    from surveypress import site
 
     tiny = Path(__file__).resolve().parent / "fixtures" / "tiny"
     shutil.copytree(tiny, tmp_path / "tiny")
@@ -219,7 +220,8 @@ def test_publication_texts_in_the_generated_config_read_back_as_the_same_text_ne
 
     from mkdocs.utils.yaml import yaml_load
 
-    from surveypress import site, spec
+    from surveypress import content as spec
+    from surveypress import site
 
     tiny = Path(__file__).resolve().parent / "fixtures" / "tiny"
     shutil.copytree(tiny, tmp_path / "tiny")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from surveypress import load, tabulate
-from surveypress.spec import load_publication
+from surveypress.content import load_publication
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest.importorskip("pyspark", reason="the Spark engine needs pyspark (installed with the test extras)")

@@ -16,8 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 from weighted_survey import DESIGNS, make_project, people
 
+from surveypress import content as spec
 from surveypress import design as design_stage
-from surveypress import load, spec
+from surveypress import load
 from surveypress.engines import duckdb_engine, pandas_engine
 from surveypress.errors import InputError
 from surveypress.tabulate import plan, tabulate

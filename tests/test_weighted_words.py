@@ -18,7 +18,8 @@ import openpyxl
 import pytest
 from weighted_survey import make_project
 
-from surveypress import chart, i18n, load, protect, spec, tabulate, workbook
+from surveypress import chart, i18n, load, protect, tabulate, workbook
+from surveypress import content as spec
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny"

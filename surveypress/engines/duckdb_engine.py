@@ -25,12 +25,12 @@ import pandas as pd
 import pyarrow as pa
 
 from surveypress import layout, load, numeric, rules
+from surveypress.content import Codebook, Design, Question, Universe
 from surveypress.design import Layout, cluster_sums, respondent_sums, unit_layout
 from surveypress.engines import duckdb_long
 from surveypress.errors import InputError
 from surveypress.load import UTF8_BOM
 from surveypress.outputs import runs_as_formula
-from surveypress.spec import Codebook, Design, Question, Universe
 from surveypress.tasks import TOTAL, Counts, Sums, Task, universe_chain
 
 # Aggregation state is tiny; the limit keeps DuckDB from claiming most of the machine on a big file. With 1 GB the

@@ -23,9 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from surveypress import numeric, rules
+from surveypress.content import Codebook, Question
 from surveypress.design import Layout, cluster_sums, respondent_sums
 from surveypress.errors import InputError
-from surveypress.spec import Codebook, Question
 from surveypress.tasks import TOTAL, Counts, Sums, Task
 
 # Multi-choice questions with up to this many options are counted as bit patterns (2**n slots) in one pass;

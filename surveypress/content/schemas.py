@@ -5,15 +5,15 @@ completes keys and flags a wrong type in `codebook.yml` as it is typed, given th
 
     # yaml-language-server: $schema=https://<site>/schemas/codebook.schema.json
 
-The models below describe each file's keys and types, and are written from spec.py's readers (and chart.py's for
-charts.yml), which stay the judge: a build checks everything again and its `InputError` messages are the source of
-truth. A schema therefore never refuses what the engine accepts; it may accept what the engine then refuses (a cycle
-of universes, a band gap, an unknown question id), because those rules need the whole publication.
+The models below describe each file's keys and types, and are written from the content package's readers (and
+chart.py's for charts.yml), which stay the judge: a build checks everything again and its `InputError` messages are
+the source of truth. A schema therefore never refuses what the engine accepts; it may accept what the engine then
+refuses (a cycle of universes, a band gap, an unknown question id), because those rules need the whole publication.
 
 Why pydantic: its `model_json_schema()` writes draft 2020-12 schemas from typed models, so the schema is the model
 and not a second hand-written document. The schemas are committed in `surveypress/theme/schemas/` (package data;
 the MkDocs plugin serves the theme folder, so every site offers them at `schemas/<file>.schema.json`), and
-tests/test_schema.py checks that they equal what `python -m surveypress.schema` writes.
+tests/test_schema.py checks that they equal what `python -m surveypress.content.schemas` writes.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from surveypress.spec import DESIGN_KEYS, ID_PATTERN, LANGUAGE_TAG, PACKAGE_NAME, RELEASES, SOURCE_KEYS, VERSION
+from surveypress.content.codebook import DESIGN_KEYS, SOURCE_KEYS
+from surveypress.content.names import ID_PATTERN, LANGUAGE_TAG, PACKAGE_NAME, VERSION
+from surveypress.content.publication import RELEASES
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "theme" / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "theme" / "schemas"
 SCHEMA_URL = "schemas/{name}.schema.json"  # relative to a published site's root
 
 Id = Annotated[str, Field(pattern=ID_PATTERN.pattern, description="lower_snake_case")]
@@ -321,6 +323,6 @@ def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
     return written
 
 
-if __name__ == "__main__":  # python -m surveypress.schema: regenerate the committed schemas
+if __name__ == "__main__":  # python -m surveypress.content.schemas: regenerate the committed schemas
     for path in write_schemas(Path(sys.argv[1]) if len(sys.argv) > 1 else SCHEMA_DIR):
         print(path)
