@@ -155,7 +155,7 @@ def unchanged(pub: Publication, inputs: str) -> bool:
 
 def refuse_inputs_among_outputs(pub: Publication) -> None:
     """Inputs are never outputs: a microdata file or the content folder where the build writes stops the build."""
-    settings = pub.meta.get("microdata") or {}
+    settings = pub.meta.microdata or {}
     microdata = [
         (f"microdata.{population.id}", population.microdata, line_of(settings, population.id))
         for population in pub.codebook.populations.values()
@@ -187,7 +187,7 @@ def planned_outputs(pub: Publication) -> list[tuple[str, Path, str | None, str]]
         for page in pages:
             name = page[: -len(TEMPLATE_SUFFIX)]
             planned.append((layout.page_file(pub.docs_prefix(language), name), folder / page, None, name))
-    name, version = str(pub.meta["name"]), str(pub.meta["version"])
+    name, version = str(pub.meta.name), str(pub.meta.version)
     planned.append(
         (f"{layout.DOWNLOADS_DIR}/{layout.archive(name, version)}", content / "publication.yml", "name", name)
     )

@@ -1376,17 +1376,17 @@ def default_source(pub: Publication) -> str:
     Each sentence carries the trailing space its language puts after it (none in Chinese)."""
     meta = pub.meta
     language = i18n.current()
-    publisher = _meta_piece((meta.get("sources") or [{}])[0].get("publisher"), language)
-    licence = _meta_piece((meta.get("licenses") or [{}])[0].get("name"), language)
+    publisher = _meta_piece((meta.sources or [{}])[0].get("publisher"), language)
+    licence = _meta_piece((meta.licenses or [{}])[0].get("name"), language)
     parts = [_("Source: {publisher}. ").format(publisher=publisher)] if publisher else []
     parts.append(
         _("Data: {title}, version {version}. ").format(
-            title=meta_text(pub, "title", language) or str(meta.get("name", "")), version=meta.get("version", "")
+            title=meta_text(pub, "title", language) or str(meta.name or ""), version=meta.version or ""
         )
     )
     if licence:
         parts.append(_("Licence: {licence}. ").format(licence=licence))
-    if meta.get("synthetic"):
+    if meta.synthetic:
         parts.append(_("Synthetic microdata: cross-tabulations say nothing about real respondents."))
     return "".join(parts)
 

@@ -57,7 +57,7 @@ def load_microdata(pub: Publication) -> dict[str, pd.DataFrame]:
 
 def max_file_bytes(pub: Publication) -> int:
     """`limits.max_file_mb` from publication.yml (default 2048 MB) in bytes: a guard against a wrong, huge file."""
-    limits = pub.meta.get("limits") or {}
+    limits = pub.meta.limits or {}
     source = pub.content_dir / "publication.yml"
     if not isinstance(limits, dict):
         raise InputError(source, "a mapping", column="limits", value=limits)

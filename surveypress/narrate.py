@@ -160,8 +160,8 @@ def page_environment(
     templates_dir: Path | None = None,
 ) -> jinja2.Environment:
     """The strict, escaping Jinja2 environment with the whole page vocabulary as globals."""
-    name = str(pub.meta.get("name", "publication"))
-    version = str(pub.meta.get("version", ""))
+    name = str(pub.meta.name or "publication")
+    version = str(pub.meta.version or "")
     environment = jinja_environment(
         templates_dir or pub.templates_dir,
         values,

@@ -308,20 +308,20 @@ def data_readme(pub: Publication, members: Sequence[str]) -> str:
 
 def _data_readme_in(pub: Publication, members: Sequence[str], language: str) -> str:
     meta = pub.meta
-    title = meta_text(pub, "title", language) or str(meta.get("name", ""))
+    title = meta_text(pub, "title", language) or str(meta.name or "")
     description = meta_text(pub, "description", language)
-    lines = [f"# {title}", "", _("Version: {version}").format(version=meta.get("version", "")), ""]
+    lines = [f"# {title}", "", _("Version: {version}").format(version=meta.version or ""), ""]
     if description:
         lines += [description, ""]
-    if meta.get("synthetic"):
+    if meta.synthetic:
         lines += [
             _("Note: the microdata in this package is synthetic; it only reproduces the published aggregates."),
             "",
         ]
-    licences = [entry.get("title") or entry.get("name") for entry in meta.get("licenses") or []]
+    licences = [entry.get("title") or entry.get("name") for entry in meta.licenses or []]
     if licences:
         lines += [_("Licence: {licences}").format(licences=", ".join(str(name) for name in licences)), ""]
-    sources = meta.get("sources") or []
+    sources = meta.sources or []
     if sources:
         lines += [_("Sources:"), ""]
         lines += [
@@ -344,7 +344,7 @@ def write_archive(pub: Publication, staging: outputs.Staging) -> Path:
     README and the workbook), its SHA256SUMS, and a copy of every file in it under docs/downloads/ for downloading
     one at a time."""
     # load_publication has checked that name and version are plain enough for a file name.
-    stem = layout.archive_folder(pub.meta["name"], pub.meta["version"])
+    stem = layout.archive_folder(pub.meta.name, pub.meta.version)
 
     members: dict[str, Path | bytes] = {
         name: staging.root / name for name in staging.staged() if name.startswith(layout.DATASETS + "/")
@@ -352,7 +352,7 @@ def write_archive(pub: Publication, staging: outputs.Staging) -> Path:
     members[layout.DATAPACKAGE] = staging.path(layout.DATAPACKAGE)
     # The indicator tables again as one accessible workbook, for readers who open data in a spreadsheet program.
     descriptor = json.loads(members[layout.DATAPACKAGE].read_text(encoding="utf-8"))
-    release = {key: pub.meta[key] for key in ("contact", "next_release") if pub.meta.get(key)}
+    release = {key: getattr(pub.meta, key) for key in ("contact", "next_release") if getattr(pub.meta, key)}
     members[workbook.WORKBOOK_NAME] = workbook.write_workbook(
         {**descriptor, **release}, staging.root, staging.path(f"{DOWNLOADS_DIR}/{workbook.WORKBOOK_NAME}")
     )

@@ -19,7 +19,7 @@ from surveypress.i18n import _
 
 def releasable(pub: Publication) -> bool:
     """Whether publication.yml declares the input microdata publishable as it is."""
-    return bool(pub.meta.get("synthetic")) or pub.release.policy == "full"
+    return bool(pub.meta.synthetic) or pub.release.policy == "full"
 
 
 def tracked_confidential(pub: Publication) -> list[str]:

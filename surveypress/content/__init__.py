@@ -1,18 +1,16 @@
 """The content folder of a publication: its files read into typed, checked objects (`load_publication`).
 
 Modules, each importing only those above it: `yaml` (safe loading with lines, size limits), `names` (ids that become
-paths), `paths` (files the content names), `labels` (text per language), `codebook`, `indicators`, `publication` (the
-Publication and the file names it holds), `load` (publication.yml and the whole folder), `release` (the release policy
-against suppression), and `schemas` (the JSON Schemas, imported on its own: it needs pydantic).
+paths), `paths` (files the content names), `labels` (text per language), `models` (the pydantic models' building
+blocks), `meta` (publication.yml's model: `pub.meta`), `codebook`, `indicators`, `publication` (the Publication and
+the file names it holds), `load` (publication.yml and the whole folder), `release` (the release policy against
+suppression), and `schemas` (the JSON Schemas of the models).
 """
 
 from __future__ import annotations
 
 from surveypress.content.codebook import (
-    ANSWERS,
-    DESIGN_KEYS,
     QUESTION_TYPES,
-    SOURCE_KEYS,
     Band,
     Codebook,
     Design,
@@ -45,6 +43,7 @@ from surveypress.content.labels import (
     serves,
 )
 from surveypress.content.load import load_publication, load_release, read_figures_text
+from surveypress.content.meta import ANSWERS, DESIGN_KEYS, RELEASES, SOURCE_KEYS
 from surveypress.content.names import (
     ID_PATTERN,
     INVISIBLE_CATEGORIES,
@@ -64,7 +63,6 @@ from surveypress.content.publication import (
     CJK_GAP,
     OPTIONAL_DOCUMENTS,
     PUBLISHED_FIGURES,
-    RELEASES,
     TEMPLATE_SUFFIX,
     Disclosure,
     Publication,

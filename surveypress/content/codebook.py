@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from surveypress.content.labels import DEFAULT_LANGUAGES, Label, Option, label_texts
+from surveypress.content.meta import ANSWERS, SOURCE_KEYS
 from surveypress.content.names import ID_PATTERN, require_name
 from surveypress.content.paths import safe_path
 from surveypress.content.yaml import line_of, read_yaml
 from surveypress.errors import InputError
 
 QUESTION_TYPES = ("single", "scale", "multi", "numeric")
-DESIGN_KEYS = ("weight", "strata", "cluster", "fpc")
 
 
 @dataclass(frozen=True)
@@ -163,10 +163,6 @@ def require_mapping(value: Any, source: Path, where: str, row: int | None = None
 
 def is_code(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-SOURCE_KEYS = ("path", "sheet", "answers", "multi_separator")
-ANSWERS = ("codes", "text")
 
 
 def refuse_unknown_keys(entry: dict, keys: tuple[str, ...], source: Path, where: str) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 from surveypress import i18n, layout
 from surveypress.address import site_address
 from surveypress.content.codebook import (
-    DESIGN_KEYS,
     Codebook,
     Design,
     Population,
@@ -20,12 +19,13 @@ from surveypress.content.codebook import (
 )
 from surveypress.content.indicators import load_indicators
 from surveypress.content.labels import DEFAULT_LANGUAGES, refuse_undeclared_languages_within
+from surveypress.content.meta import DESIGN_KEYS, RELEASES
+from surveypress.content.meta import Publication as PublicationFile
 from surveypress.content.names import ID_PATTERN, LANGUAGE_TAG, PACKAGE_NAME, VERSION, is_name, require_name
 from surveypress.content.paths import refuse_links_out_of
 from surveypress.content.publication import (
     OPTIONAL_DOCUMENTS,
     PUBLISHED_FIGURES,
-    RELEASES,
     Disclosure,
     Publication,
     Recodes,
@@ -165,7 +165,7 @@ def _load_content(
     return Publication(
         content_dir=content_dir,
         project_root=project_root,
-        meta=meta,
+        meta=PublicationFile.of(meta),
         codebook=codebook,
         indicators=indicators,
         disclosure=disclosure,

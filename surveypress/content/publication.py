@@ -10,11 +10,11 @@ from typing import Any
 from surveypress.content.codebook import Codebook, Question
 from surveypress.content.indicators import Indicator
 from surveypress.content.labels import Label, by_primary_subtag, refuse_undeclared_languages_within
+from surveypress.content.meta import Publication as PublicationFile
 from surveypress.content.names import require_name
 from surveypress.content.yaml import read_yaml
 from surveypress.errors import InputError
 
-RELEASES = ("none", "public-use", "full")
 CHANGELOG = "changelog.yml"
 PUBLISHED_FIGURES = "published_figures.csv"
 CHARTS = "charts.yml"
@@ -75,7 +75,7 @@ class Release:
 class Publication:
     content_dir: Path
     project_root: Path
-    meta: dict[str, Any]
+    meta: PublicationFile  # publication.yml (content/meta.py); a mapping given here is read into one
     codebook: Codebook
     indicators: list[Indicator]
     disclosure: Disclosure
@@ -86,6 +86,10 @@ class Publication:
     documents: dict[str, Any] = field(default_factory=dict)  # changelog.yml, charts.yml as read: `document()`
     figures_text: str | None = None  # published_figures.csv as text (UTF-8, without a byte-order mark)
     _indicator_index: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.meta, PublicationFile):
+            self.meta = PublicationFile.of(self.meta)
 
     @property
     def primary(self) -> str:
@@ -163,7 +167,7 @@ class Publication:
                         value=change,
                     )
             checked.append({"version": str(entry["version"]), "date": str(entry["date"]), "changes": changes})
-        version = str(self.meta.get("version", ""))
+        version = str(self.meta.version or "")
         if checked[0]["version"] != version:
             raise InputError(
                 path,
@@ -234,7 +238,7 @@ CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+(?=[\u30
 
 def meta_text(pub: Publication, key: str, language: str) -> str:
     """A publication.yml text (title, description) in `language`: a label mapping, or one string."""
-    value = pub.meta.get(key) or ""
+    value = getattr(pub.meta, key) or ""
     if isinstance(value, dict):
         label = Label(texts={str(k): str(v) for k, v in value.items()})
         text = label.text(language) if label.has(language) else ""

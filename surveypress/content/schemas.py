@@ -23,75 +23,42 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, Field, RootModel
 
-from surveypress.content.codebook import DESIGN_KEYS, SOURCE_KEYS
-from surveypress.content.names import ID_PATTERN, LANGUAGE_TAG, PACKAGE_NAME, VERSION
-from surveypress.content.publication import RELEASES
+from surveypress.content.meta import DESIGN_KEYS, SOURCE_KEYS, Design, Publication, Source
+from surveypress.content.models import Closed, Code, Id, Labelled, Open, Text, TextOrTexts, Texts
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "theme" / "schemas"
 SCHEMA_URL = "schemas/{name}.schema.json"  # relative to a published site's root
-
-Id = Annotated[str, Field(pattern=ID_PATTERN.pattern, description="lower_snake_case")]
-Code = Annotated[int, Field(ge=1, description="a positive whole number")]
-Text = Annotated[str, Field(min_length=1)]
-Texts = Annotated[
-    dict[str, Text],
-    Field(
-        description="Text per language: keys are BCP 47 tags of publication.yml `languages` (or their primary "
-        "subtag, `zh` for zh-Hans), one non-empty text for each declared language",
-        min_length=1,
-    ),
-]
-TextOrTexts = Annotated[Text | Texts, Field(description="One text, or a text per language")]
-
-
-class _Model(BaseModel):
-    """A mapping that may hold only the keys declared (the engine refuses others where it checks keys)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class _Open(BaseModel):
-    """A mapping with the keys declared and others the engine ignores."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class _Labelled(BaseModel):
-    """An entry with a code and its label in each language as keys beside it (`{code: 1, zh: ..., en: ...}`)."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    __pydantic_extra__: dict[str, Text]
 
 
 # --- codebook.yml -------------------------------------------------------------------------------------------------
 
 
-class Missing(_Open):
+class Missing(Open):
     no_answer: int = Field(description="The code of an asked question left unanswered (an empty cell: not asked)")
 
 
-class PopulationEntry(_Open):
+class PopulationEntry(Open):
     title: Texts = Field(description="The population's name, per language (residents, enterprises)")
 
 
-class Universe(_Model):
+class Universe(Closed):
     question: Id = Field(description="A question of the same population")
     codes: list[int] = Field(min_length=1, description="Its codes: the respondents whose answer is one of them")
 
 
-class Option(_Labelled):
+class Option(Labelled):
     code: Code
 
 
-class Band(_Labelled):
+class Band(Labelled):
     code: Code
     from_: float = Field(alias="from", description="Smallest value of the band, included")
     below: float | None = Field(None, description="The next band's start, excluded; none in the last band")
 
 
-class Question(_Open):
+class Question(Open):
     id: Id = Field(description="lower_snake_case, unique across the codebook; names the microdata column(s)")
     population: Id = Field(description="The population (a key of `populations`) that was asked")
     type: Literal["single", "scale", "multi", "numeric"] = Field(
@@ -108,7 +75,7 @@ class Question(_Open):
     bands: list[Band] | None = Field(None, min_length=2, description="numeric questions: the bands tables count")
 
 
-class Codebook(_Open):
+class Codebook(Open):
     """codebook.yml: questions, options, universes and the missing-value code."""
 
     missing: Missing = Field(description="The missing-value codes")
@@ -121,12 +88,12 @@ class Codebook(_Open):
 # --- indicators.yml -----------------------------------------------------------------------------------------------
 
 
-class Net(_Labelled):
+class Net(Labelled):
     code: Annotated[str | int, Field(description="The net's code, unlike any option code")]
     codes: list[int] = Field(min_length=1, description="The options it combines")
 
 
-class Indicator(_Open):
+class Indicator(Open):
     id: Id = Field(description="Usually the question id; unique; names datasets/indicators/<id>.csv")
     question: Id = Field(description="The codebook question it tabulates")
     title: Texts = Field(description="The indicator's title, per language")
@@ -134,7 +101,7 @@ class Indicator(_Open):
     breakdowns: list[Id] | None = Field(None, description="Overrides the population's default; [] for none")
 
 
-class Indicators(_Open):
+class Indicators(Open):
     """indicators.yml: which questions are tabulated, nets, breakdowns."""
 
     breakdowns: dict[str, list[Id]] | None = Field(None, description="Default breakdowns per population")
@@ -144,7 +111,7 @@ class Indicators(_Open):
 # --- charts.yml ---------------------------------------------------------------------------------------------------
 
 
-class Series(_Open):
+class Series(Open):
     indicator: Id = Field(description="An indicator of indicators.yml")
     categories: list[int | str] | None = Field(None, description="Codes or net codes; omitted = every option")
     label: TextOrTexts | None = Field(
@@ -152,7 +119,7 @@ class Series(_Open):
     )
 
 
-class Chart(_Open):
+class Chart(Open):
     id: Id = Field(description="Unique; names the chart's files and `chart(id)` in templates")
     page: str = Field(description="The page (a template path without .md.j2) that shows it first")
     kind: Literal["bars", "compare", "breakdown"] = Field("bars", description="How it is drawn (see the chart kinds)")
@@ -165,7 +132,7 @@ class Chart(_Open):
     note: TextOrTexts | None = Field(None, description="A Jinja2 template of a note under the chart")
 
 
-class Charts(_Open):
+class Charts(Open):
     """charts.yml: the charts each page shows and the source line under them."""
 
     source: TextOrTexts | None = Field(None, description="Jinja2 template (with `meta`) of the line under every chart")
@@ -175,7 +142,7 @@ class Charts(_Open):
 # --- changelog.yml ------------------------------------------------------------------------------------------------
 
 
-class Version(_Open):
+class Version(Open):
     version: Text = Field(description="Semantic version; the newest entry's equals publication.yml `version`")
     date: Annotated[str, Field(description="YYYY-MM-DD")]
     changes: list[Texts] = Field(min_length=1, description="What changed, one text per language each")
@@ -187,112 +154,8 @@ class Changelog(RootModel[list[Version]]):
     root: list[Version] = Field(min_length=1, description="Versions, newest first")
 
 
-# --- publication.yml ----------------------------------------------------------------------------------------------
-
-
-class Source(_Model):
-    path: Text = Field(
-        description="The file, from the project folder: .csv .parquet .sav .zsav .dta .xlsx .xlsm .xls .ods"
-    )
-    sheet: Text | None = Field(None, description="Workbooks: which sheet (required when there are several)")
-    answers: Literal["codes", "text"] = Field(
-        "codes", description="codes: cells hold option codes; text: cells hold option labels"
-    )
-    multi_separator: Text | None = Field(
-        None, description="Each multi question is one column holding the chosen options joined by this"
-    )
-
-
-class Design(_Model):
-    weight: Text = Field(description="The column of respondent weights")
-    strata: Text | None = Field(None, description="The stratum column")
-    cluster: Text | None = Field(None, description="The primary sampling unit (cluster) column, nested in strata")
-    fpc: Text | float | None = Field(
-        None, description="A column holding the stratum's number of PSUs in the population, or that number"
-    )
-
-
-class PublicUse(_Open):
-    drop: list[str] | None = Field(None, description="Columns left out of the released file")
-    coarsen: dict[str, list[list[int]]] | None = Field(
-        None, description="Per single/scale question: groups of codes released as one (the first code stands for all)"
-    )
-    top_code: dict[str, int] | None = Field(
-        None, description="Per single/scale question: codes above this one released as it"
-    )
-
-
-class Disclosure(_Open):
-    low_base: Code | None = Field(None, description="A base under this is flagged [u] (default 30)")
-    min_cell: Code | None = Field(None, description="Cross-tabulation cells under this are suppressed (default 5)")
-    min_k: Code | None = Field(None, description="Smallest group over the quasi-identifiers (default 3)")
-    quasi_identifiers: dict[str, list[Id]] | None = Field(
-        None, description="Per population: the questions that together could identify a respondent (k-anonymity)"
-    )
-
-
-class Page(_Model):
-    page: Text = Field(description="A page's template path under templates/, without .md.j2")
-    title: TextOrTexts | None = Field(None, description="Its title in the menu (default: its first heading)")
-
-
-class Section(_Model):
-    section: TextOrTexts = Field(description="The section's title in the menu")
-    pages: list[Page | Section] = Field(description="Its pages and sections, in order")
-
-
-class Publication(_Open):
-    """publication.yml: metadata, languages, files, design, release and disclosure settings."""
-
-    name: Annotated[str, Field(pattern=PACKAGE_NAME.pattern)] = Field(
-        description="The data package's name; with the version, it names the download archive"
-    )
-    version: Annotated[str, Field(pattern=VERSION.pattern, description='Quoted text, e.g. "1.0.0"')]
-    title: TextOrTexts = Field(description="The publication's title")
-    description: TextOrTexts | None = Field(None, description="What the publication holds (data package, site)")
-    languages: list[Annotated[str, Field(pattern=LANGUAGE_TAG.pattern)]] | None = Field(
-        None, min_length=1, description="BCP 47 tags, the primary first"
-    )
-    language: Annotated[str, Field(pattern=LANGUAGE_TAG.pattern)] | None = Field(None, description="Older: one tag")
-    short_title: TextOrTexts | None = Field(None, description="The site's name (default: title)")
-    short_description: TextOrTexts | None = Field(None, description="The site's description (default: description)")
-    keywords: list[str] | None = Field(None, description="Keywords of the data package")
-    navigation: list[Page | Section] | None = Field(
-        None, description="The site menu (default: every page in template order, titled by its first heading)"
-    )
-    contact: TextOrTexts | None = Field(None, description="Whom to ask (front page's release box, workbook cover)")
-    next_release: TextOrTexts | None = Field(
-        None, description="When the next release is due (front page's release box, workbook cover)"
-    )
-    site_url: str | None = Field(
-        None, description="Where the site is published: canonical links, sitemap, Open Graph, the 404 page"
-    )
-    temporal_coverage: str | None = Field(
-        None, description='The period the survey describes, ISO 8601: "2022", or "2022-03-01/2022-05-31"'
-    )
-    spatial_coverage: TextOrTexts | None = Field(None, description="The place the survey describes")
-    date: str | None = Field(None, description="YYYY-MM-DD; else the newest changelog date")
-    synthetic: bool | None = Field(None, description="True when the microdata is synthetic: every page says so")
-    licenses: list[dict[str, Any]] | None = Field(None, description="Frictionless licences: name, title, path")
-    sources: list[dict[str, Any]] | None = Field(None, description="Frictionless sources: title, path, ...")
-    contributors: list[dict[str, Any]] | None = Field(None, description="Frictionless contributors: title, roles")
-    microdata: dict[str, Text | Source] = Field(description="Per population: a path from the project folder")
-    design: dict[str, Design] | None = Field(None, description="Per population: its sample design (weighted tables)")
-    release: Literal[RELEASES] | None = Field(  # type: ignore[valid-type]
-        None, description="Which microdata is released: none, public-use (recoded) or full"
-    )
-    public_use: dict[str, PublicUse | None] | None = Field(
-        None, description="release public-use, per population: its recodes (null: released unchanged)"
-    )
-    legal_basis: Text | None = Field(None, description="The law or licence under which full microdata may be released")
-    limits: dict[str, float] | None = Field(
-        None, description="max_file_mb: a larger input file is refused (default 2048)"
-    )
-    disclosure: Disclosure | None = Field(None, description="Thresholds of reliability, suppression and k-anonymity")
-
-
-# Which keys the engine checks strictly must match what the models forbid (a drift here is a test failure).
-STRICT_KEYS = {"Source": SOURCE_KEYS, "Design": DESIGN_KEYS}
+# The mappings whose keys the engine checks strictly: load.py reads those keys off these models (meta.py).
+STRICT_KEYS = {Source.__name__: SOURCE_KEYS, Design.__name__: DESIGN_KEYS}
 
 MODELS: dict[str, type[BaseModel]] = {
     "publication": Publication,
