@@ -1,10 +1,10 @@
 """The content folder of a publication: its files read into typed, checked objects (`load_publication`).
 
 Modules, each importing only those above it: `yaml` (safe loading with lines, size limits), `names` (ids that become
-paths), `paths` (files the content names), `labels` (text per language), `models` (the pydantic models' building
-blocks), `meta` (publication.yml's model: `pub.meta`), `codebook`, `indicators`, `publication` (the Publication and
-the file names it holds), `load` (publication.yml and the whole folder), `release` (the release policy against
-suppression), and `schemas` (the JSON Schemas of the models).
+paths), `paths` (files the content names), `labels` (text per language), `models` (each content file's shape as a
+pydantic model), `meta` (publication.yml's model: `pub.meta`), `codebook`, `indicators`, `publication` (the
+Publication and the file names it holds), `load` (publication.yml and the whole folder), `release` (the release
+policy against suppression), and `schemas` (the JSON Schemas of the models).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from surveypress.content import models
 from surveypress.content.labels import DEFAULT_LANGUAGES, Label, Option, label_texts
 from surveypress.content.meta import ANSWERS, SOURCE_KEYS
 from surveypress.content.names import ID_PATTERN, require_name
@@ -14,7 +15,8 @@ from surveypress.content.paths import safe_path
 from surveypress.content.yaml import line_of, read_yaml
 from surveypress.errors import InputError
 
-QUESTION_TYPES = ("single", "scale", "multi", "numeric")
+# The question types, read off codebook.yml's model.
+QUESTION_TYPES = get_args(models.Question.model_fields["type"].annotation)
 
 
 @dataclass(frozen=True)
