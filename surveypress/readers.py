@@ -1,6 +1,6 @@
 """Readers for the files survey offices hold: SPSS (.sav, .zsav), Stata (.dta), workbooks (.xlsx, .xlsm, .xls, .ods).
 
-Takes: a microdata file and how publication.yml says to read it (`spec.Source`: sheet, answers, multi_separator).
+Takes: a microdata file and how publication.yml says to read it (`content.Source`: sheet, answers, multi_separator).
 Gives: `{column: pyarrow string array}`, the same text columns the CSV reader gives `load.validate`, and how the
 source tool numbers its respondents (`Rows`: SPSS and Stata count cases from 1, a spreadsheet counts rows with the
 header as row 1), so every later check and message is the one a CSV gets.

@@ -2,28 +2,29 @@
 
 Modules, each importing only those above it: `yaml` (safe loading with lines, size limits), `names` (ids that become
 paths), `paths` (files the content names), `labels` (text per language), `models` (each content file's shape as a
-pydantic model), `meta` (publication.yml's model: `pub.meta`), `codebook`, `indicators`, `publication` (the
-Publication and the file names it holds), `load` (publication.yml and the whole folder), `release` (the release
-policy against suppression), and `schemas` (the JSON Schemas of the models).
+pydantic model), `meta` (publication.yml's model: `pub.meta`), `validation` (a mapping checked by its model, in the
+build's words), `codebook`, `indicators`, `publication` (the Publication and the file names it holds), `load`
+(publication.yml and the whole folder), `release` (the release policy against suppression), and `schemas` (the JSON
+Schemas of the models).
 """
 
 from __future__ import annotations
 
 from surveypress.content.codebook import (
+    PLAIN_SOURCE,
     QUESTION_TYPES,
+    SOURCE_MESSAGES,
     Band,
     Codebook,
     Design,
     Numeric,
     Population,
     Question,
-    Source,
     Universe,
     is_code,
     is_number,
     load_codebook,
     microdata_source,
-    refuse_unknown_keys,
     require_mapping,
 )
 from surveypress.content.indicators import Indicator, load_indicators
@@ -43,7 +44,7 @@ from surveypress.content.labels import (
     serves,
 )
 from surveypress.content.load import load_publication, load_release, read_figures_text
-from surveypress.content.meta import ANSWERS, DESIGN_KEYS, RELEASES, SOURCE_KEYS
+from surveypress.content.meta import ANSWERS, DESIGN_KEYS, RELEASES, SOURCE_KEYS, Source
 from surveypress.content.names import (
     ID_PATTERN,
     INVISIBLE_CATEGORIES,
@@ -78,6 +79,7 @@ from surveypress.content.release import (
     recount_needs,
     refuse_unchecked_full_release,
 )
+from surveypress.content.validation import Model, input_error, model_keys, refuse_unknown_keys, validated
 from surveypress.content.yaml import (
     MAX_TEXT_CHARACTERS,
     MAX_YAML_BYTES,
@@ -113,12 +115,14 @@ __all__ = [
     "MAX_TEXT_CHARACTERS",
     "MAX_YAML_BYTES",
     "MAX_YAML_DEPTH",
+    "Model",
     "Net",
     "Numeric",
     "OPTIONAL_DOCUMENTS",
     "Option",
     "PACKAGE_NAME",
     "PLAIN_NAME",
+    "PLAIN_SOURCE",
     "PUBLISHED_FIGURES",
     "PYTHON_EVENTS",
     "Population",
@@ -129,6 +133,7 @@ __all__ = [
     "Recodes",
     "Release",
     "SOURCE_KEYS",
+    "SOURCE_MESSAGES",
     "Source",
     "TEMPLATE_SUFFIX",
     "UNCHECKED_WORKBOOKS",
@@ -138,6 +143,7 @@ __all__ = [
     "by_primary_subtag",
     "check_release",
     "folder_name",
+    "input_error",
     "is_code",
     "is_name",
     "is_number",
@@ -150,6 +156,7 @@ __all__ = [
     "locating_loader",
     "meta_text",
     "microdata_source",
+    "model_keys",
     "primary_subtag",
     "read_figures_text",
     "read_yaml",
@@ -167,4 +174,5 @@ __all__ = [
     "require_visible",
     "safe_path",
     "serves",
+    "validated",
 ]

@@ -9,14 +9,19 @@ from typing import Any, get_args
 
 from surveypress.content import models
 from surveypress.content.labels import DEFAULT_LANGUAGES, Label, Option, label_texts
-from surveypress.content.meta import ANSWERS, SOURCE_KEYS
+from surveypress.content.meta import ANSWERS, Source
 from surveypress.content.names import ID_PATTERN, require_name
 from surveypress.content.paths import safe_path
+from surveypress.content.validation import validated
 from surveypress.content.yaml import line_of, read_yaml
 from surveypress.errors import InputError
 
 # The question types, read off codebook.yml's model.
 QUESTION_TYPES = get_args(models.Question.model_fields["type"].annotation)
+
+
+# A microdata file given as a plain path: read with the defaults (no sheet named, option codes, a column per option).
+PLAIN_SOURCE = Source.model_construct(path="")
 
 
 @dataclass(frozen=True)
@@ -90,20 +95,6 @@ class Question:
 
 
 @dataclass(frozen=True)
-class Source:
-    """How to read one microdata file (publication.yml, `microdata.<population>` as a mapping).
-
-    `sheet`: the workbook sheet holding the data; `answers`: `codes` (option codes) or `text` (option texts, as a
-    platform's "export as option text" gives them); `multi_separator`: set when each multi-select question is one
-    column whose cell lists the chosen options joined by this separator (e.g. `┋`, `;`, `|`).
-    """
-
-    sheet: str | None = None
-    answers: str = "codes"
-    multi_separator: str | None = None
-
-
-@dataclass(frozen=True)
 class Design:
     """How a population's sample was drawn (publication.yml, `design.<population>`): the microdata columns holding
     each respondent's weight, stratum and cluster (PSU), and the finite population correction: a column holding the
@@ -127,7 +118,7 @@ class Population:
     title: Label
     microdata: Path
     quasi_identifiers: tuple[str, ...] = ()
-    source: Source = Source()
+    source: Source = PLAIN_SOURCE
     design: Design | None = None
 
 
@@ -167,40 +158,24 @@ def is_code(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def refuse_unknown_keys(entry: dict, keys: tuple[str, ...], source: Path, where: str) -> None:
-    """A mapping may hold only the keys listed: the first other one is refused on its line."""
-    unknown = [key for key in entry if key not in keys]
-    if unknown:
-        raise InputError(
-            source, f"only the keys {', '.join(keys)}", row=line_of(entry, unknown[0]), column=where, value=unknown[0]
-        )
+# What the build says of each key of a `microdata.<population>` mapping (validation.validated), in the order checked.
+SOURCE_MESSAGES = {
+    "path": "non-empty text",
+    "sheet": "non-empty text",
+    "multi_separator": "non-empty text",
+    "answers": f"one of {', '.join(ANSWERS)}",
+}
 
 
 def microdata_source(entry: Any, source: Path, pop_id: str, row: int | None) -> tuple[str, Source]:
     """A `microdata.<population>` entry: a path, or a mapping {path, sheet, answers, multi_separator}."""
     where = f"microdata.{pop_id}"
     if isinstance(entry, str):
-        return entry, Source()
+        return entry, PLAIN_SOURCE
     if not isinstance(entry, dict):
         raise InputError(source, "a file path, or a mapping with a 'path' key", row=row, column=where, value=entry)
-    refuse_unknown_keys(entry, SOURCE_KEYS, source, where)
-    for key in ("path", "sheet", "multi_separator"):
-        value = entry.get(key)
-        if (key == "path" or value is not None) and (not isinstance(value, str) or not value.strip()):
-            raise InputError(
-                source, "non-empty text", row=line_of(entry, key) or row, column=f"{where}.{key}", value=value
-            )
-    answers = entry.get("answers", "codes")
-    if answers not in ANSWERS:
-        raise InputError(
-            source,
-            f"one of {', '.join(ANSWERS)}",
-            row=line_of(entry, "answers"),
-            column=f"{where}.answers",
-            value=answers,
-        )
-    separator = entry.get("multi_separator")
-    return entry["path"], Source(sheet=entry.get("sheet"), answers=answers, multi_separator=separator)
+    settings = validated(Source, entry, source, where, row, SOURCE_MESSAGES)
+    return settings.path, settings
 
 
 def load_codebook(

@@ -14,7 +14,6 @@ from surveypress.content.codebook import (
     is_code,
     is_number,
     load_codebook,
-    refuse_unknown_keys,
     require_mapping,
 )
 from surveypress.content.indicators import load_indicators
@@ -31,6 +30,7 @@ from surveypress.content.publication import (
     Recodes,
     Release,
 )
+from surveypress.content.validation import refuse_unknown_keys
 from surveypress.content.yaml import line_of, read_yaml
 from surveypress.errors import InputError
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator
 
 from surveypress.content.models import Closed, Code, Id, Open, Text, TextOrTexts
 from surveypress.content.names import LANGUAGE_TAG, PACKAGE_NAME, VERSION
@@ -19,7 +19,16 @@ from surveypress.content.names import LANGUAGE_TAG, PACKAGE_NAME, VERSION
 RELEASES = ("none", "public-use", "full")
 
 
+# How to read one microdata file (`microdata.<population>` as a mapping; a plain path reads with the defaults).
+# `sheet`: the workbook sheet holding the data; `answers`: `codes` (option codes) or `text` (option texts, as a
+# platform's "export as option text" gives them); `multi_separator`: set when each multi-select question is one column
+# whose cell lists the chosen options joined by this separator (e.g. `┋`, `;`, `|`). (No docstring: the schema's
+# description would change.)
 class Source(Closed):
+    # Checked as the build reads it (validation.validated): strict types (a number is not text), frozen like the
+    # Population that holds it.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True, frozen=True)
+
     path: Text = Field(
         description="The file, from the project folder: .csv .parquet .sav .zsav .dta .xlsx .xlsm .xls .ods"
     )
@@ -30,6 +39,13 @@ class Source(Closed):
     multi_separator: Text | None = Field(
         None, description="Each multi question is one column holding the chosen options joined by this"
     )
+
+    @field_validator("path", "sheet", "multi_separator")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("blank")
+        return value
 
 
 class Design(Closed):
