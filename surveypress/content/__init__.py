@@ -16,7 +16,6 @@ from surveypress.content.codebook import (
     SOURCE_MESSAGES,
     Band,
     Codebook,
-    Design,
     Numeric,
     Population,
     Question,
@@ -44,7 +43,7 @@ from surveypress.content.labels import (
     serves,
 )
 from surveypress.content.load import load_publication, load_release, read_figures_text
-from surveypress.content.meta import ANSWERS, DESIGN_KEYS, RELEASES, SOURCE_KEYS, Source
+from surveypress.content.meta import ANSWERS, DESIGN_KEYS, RELEASES, SOURCE_KEYS, Design, Source
 from surveypress.content.names import (
     ID_PATTERN,
     INVISIBLE_CATEGORIES,

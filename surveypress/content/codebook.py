@@ -9,7 +9,7 @@ from typing import Any, get_args
 
 from surveypress.content import models
 from surveypress.content.labels import DEFAULT_LANGUAGES, Label, Option, label_texts
-from surveypress.content.meta import ANSWERS, Source
+from surveypress.content.meta import ANSWERS, Design, Source
 from surveypress.content.names import ID_PATTERN, require_name
 from surveypress.content.paths import safe_path
 from surveypress.content.validation import validated
@@ -92,24 +92,6 @@ class Question:
         """Whether its columns hold whole numbers only: codes, 0/1 ticks, or a numeric question without decimals.
         The data package declares such a column integer, and every released file writes it so (`7`, never `7.0`)."""
         return self.numeric is None or self.numeric.decimals == 0
-
-
-@dataclass(frozen=True)
-class Design:
-    """How a population's sample was drawn (publication.yml, `design.<population>`): the microdata columns holding
-    each respondent's weight, stratum and cluster (PSU), and the finite population correction: a column holding the
-    number of PSUs in the respondent's stratum in the population (respondents, without clusters), or one number
-    for a design without strata."""
-
-    weight: str
-    strata: str | None = None
-    cluster: str | None = None
-    fpc: str | float | None = None
-
-    def columns(self) -> list[str]:
-        """The design's microdata columns, in the order they follow respondent_id."""
-        named = [self.weight, self.strata, self.cluster, self.fpc if isinstance(self.fpc, str) else None]
-        return [column for column in named if column is not None]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from surveypress import i18n, layout
 from surveypress.address import site_address
 from surveypress.content.codebook import (
     Codebook,
-    Design,
     Population,
     is_code,
     is_number,
@@ -18,7 +17,7 @@ from surveypress.content.codebook import (
 )
 from surveypress.content.indicators import load_indicators
 from surveypress.content.labels import DEFAULT_LANGUAGES, refuse_undeclared_languages_within
-from surveypress.content.meta import DESIGN_KEYS, RELEASES
+from surveypress.content.meta import DESIGN_KEYS, RELEASES, Design
 from surveypress.content.meta import Publication as PublicationFile
 from surveypress.content.names import ID_PATTERN, LANGUAGE_TAG, PACKAGE_NAME, VERSION, is_name, require_name
 from surveypress.content.paths import refuse_links_out_of

@@ -48,13 +48,25 @@ class Source(Closed):
         return value
 
 
+# How a population's sample was drawn (publication.yml, `design.<population>`): the microdata columns holding each
+# respondent's weight, stratum and cluster (PSU), and the finite population correction: a column holding the number of
+# PSUs in the respondent's stratum in the population (respondents, without clusters), or one number for a design
+# without strata. load.py checks the names (`_with_designs`); Population.design holds one. (No docstring: the schema's
+# description would change.)
 class Design(Closed):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True, frozen=True)
+
     weight: Text = Field(description="The column of respondent weights")
     strata: Text | None = Field(None, description="The stratum column")
     cluster: Text | None = Field(None, description="The primary sampling unit (cluster) column, nested in strata")
     fpc: Text | float | None = Field(
         None, description="A column holding the stratum's number of PSUs in the population, or that number"
     )
+
+    def columns(self) -> list[str]:
+        """The design's microdata columns, in the order they follow respondent_id."""
+        named = [self.weight, self.strata, self.cluster, self.fpc if isinstance(self.fpc, str) else None]
+        return [column for column in named if column is not None]
 
 
 class PublicUse(Open):
