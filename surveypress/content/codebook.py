@@ -169,6 +169,22 @@ def load_codebook(
 ) -> Codebook:
     """Reads and checks codebook.yml: unique ids and codes, labels present, universes known and acyclic."""
     document = require_mapping(read_yaml(path), path, "(top level)")
+    no_answer = _no_answer(document, path)
+    populations = _populations(document, path, project_root, microdata, qi, languages)
+    questions: dict[str, Question] = {}
+    lines: dict[str, int | None] = {}
+    entries = document.get("questions")
+    if not isinstance(entries, list) or not entries:
+        raise InputError(path, "a non-empty list of questions", row=line_of(document, "questions"), column="questions")
+    for index, entry in enumerate(entries, start=1):
+        question = _question(entry, index, path, populations, lines, no_answer, languages)
+        questions[question.id] = question
+    _check_universes(path, questions, lines)
+    _check_columns(path, populations, questions, lines)
+    return Codebook(no_answer=no_answer, populations=populations, questions=questions)
+
+
+def _no_answer(document: dict, path: Path) -> int:
     missing = require_mapping(document.get("missing") or {}, path, "missing", line_of(document, "missing"))
     no_answer = missing.get("no_answer", -9)
     if not is_code(no_answer) or no_answer >= 0:
@@ -179,7 +195,18 @@ def load_codebook(
             column="missing.no_answer",
             value=no_answer,
         )
+    return no_answer
 
+
+def _populations(
+    document: dict,
+    path: Path,
+    project_root: Path,
+    microdata: dict[str, Any],
+    qi: dict[str, list],
+    languages: tuple[str, ...],
+) -> dict[str, Population]:
+    """codebook.yml `populations`, each with its microdata file from publication.yml `microdata`."""
     meta_path = path.parent / "publication.yml"
     populations: dict[str, Population] = {}
     raw_populations = require_mapping(document.get("populations"), path, "populations", line_of(document))
@@ -209,99 +236,118 @@ def load_codebook(
             quasi_identifiers=tuple(qi.get(pop_id, ())),
             source=source,
         )
+    return populations
 
-    questions: dict[str, Question] = {}
-    lines: dict[str, int | None] = {}
-    entries = document.get("questions")
-    if not isinstance(entries, list) or not entries:
-        raise InputError(path, "a non-empty list of questions", row=line_of(document, "questions"), column="questions")
-    for index, entry in enumerate(entries, start=1):
-        where = f"questions[{index}]"
-        entry = require_mapping(entry, path, where)
-        row = line_of(entry)
-        qid = entry.get("id")
-        require_name(qid, path, "a lower_snake_case question id", row=row, column=f"{where}.id", shape=ID_PATTERN)
-        where = f"question {qid}"
-        if qid in questions:
-            raise InputError(
-                path,
-                "question ids to be unique",
-                row=row,
-                column=f"{where}.id",
-                value=qid,
-                hint=f"The id is already used by the question on row {lines[qid]}",
-            )
-        if entry.get("population") not in populations:
-            raise InputError(
-                path,
-                f"one of the populations {sorted(populations)}",
-                row=line_of(entry, "population"),
-                column=f"{where}.population",
-                value=entry.get("population"),
-            )
-        if entry.get("type") not in QUESTION_TYPES:
-            raise InputError(
-                path,
-                f"one of {', '.join(QUESTION_TYPES)}",
-                row=line_of(entry, "type"),
-                column=f"{where}.type",
-                value=entry.get("type"),
-            )
-        options: list[Option] = []
-        numeric = None
-        raw_options = entry.get("options")
-        if entry["type"] == "numeric":
-            # The bands are the question's options: every stage that counts options counts bands unchanged.
-            numeric = _numeric(entry, path, where, no_answer, languages)
-            raw_options = entry.get("bands")
-        elif not isinstance(raw_options, list) or len(raw_options) < 2:
-            raise InputError(
-                path, "a list of at least two options", row=line_of(entry, "options"), column=f"{where}.options"
-            )
-        for option in raw_options:
-            option = require_mapping(option, path, f"{where}.options", line_of(entry, "options"))
-            code = option.get("code")
-            if not is_code(code) or code <= 0:
-                raise InputError(
-                    path, "a positive integer option code", row=line_of(option), column=f"{where}.options", value=code
-                )
-            if any(existing.code == code for existing in options):
-                raise InputError(
-                    path,
-                    "option codes to be unique within a question",
-                    row=line_of(option),
-                    column=f"{where}.options",
-                    value=code,
-                )
-            options.append(Option(code, texts=label_texts(option, path, f"{where} option {code}", None, languages)))
-        universe = None
-        if entry.get("universe") is not None:
-            raw = require_mapping(entry["universe"], path, f"{where}.universe", line_of(entry, "universe"))
-            codes = raw.get("codes")
-            if not isinstance(codes, list) or not codes or not all(is_code(c) for c in codes):
-                raise InputError(
-                    path,
-                    "a non-empty list of option codes",
-                    row=line_of(entry, "universe"),
-                    column=f"{where}.universe.codes",
-                    value=codes,
-                )
-            universe = Universe(question=str(raw.get("question")), codes=tuple(codes))
-        questions[qid] = Question(
-            id=qid,
-            population=entry["population"],
-            type=entry["type"],
-            text=Label(texts=label_texts(entry.get("text"), path, f"{where}.text", row, languages)),
-            options=tuple(options),
-            universe=universe,
-            numeric=numeric,
+
+def _question(
+    entry: Any,
+    index: int,
+    path: Path,
+    populations: dict[str, Population],
+    lines: dict[str, int | None],
+    no_answer: int,
+    languages: tuple[str, ...],
+) -> Question:
+    """One entry of `questions`; `lines` gets the rows of its id and universe (and holds those of the ones before)."""
+    where = f"questions[{index}]"
+    entry = require_mapping(entry, path, where)
+    row = line_of(entry)
+    qid = entry.get("id")
+    require_name(qid, path, "a lower_snake_case question id", row=row, column=f"{where}.id", shape=ID_PATTERN)
+    where = f"question {qid}"
+    if qid in lines:
+        raise InputError(
+            path,
+            "question ids to be unique",
+            row=row,
+            column=f"{where}.id",
+            value=qid,
+            hint=f"The id is already used by the question on row {lines[qid]}",
         )
-        lines[qid] = row
-        lines[f"{qid}.universe"] = line_of(entry, "universe") or row
+    if entry.get("population") not in populations:
+        raise InputError(
+            path,
+            f"one of the populations {sorted(populations)}",
+            row=line_of(entry, "population"),
+            column=f"{where}.population",
+            value=entry.get("population"),
+        )
+    if entry.get("type") not in QUESTION_TYPES:
+        raise InputError(
+            path,
+            f"one of {', '.join(QUESTION_TYPES)}",
+            row=line_of(entry, "type"),
+            column=f"{where}.type",
+            value=entry.get("type"),
+        )
+    options, numeric = _answers(entry, path, where, no_answer, languages)
+    universe = _universe(entry, path, where)
+    question = Question(
+        id=qid,
+        population=entry["population"],
+        type=entry["type"],
+        text=Label(texts=label_texts(entry.get("text"), path, f"{where}.text", row, languages)),
+        options=options,
+        universe=universe,
+        numeric=numeric,
+    )
+    lines[qid] = row
+    lines[f"{qid}.universe"] = line_of(entry, "universe") or row
+    return question
 
-    _check_universes(path, questions, lines)
-    _check_columns(path, populations, questions, lines)
-    return Codebook(no_answer=no_answer, populations=populations, questions=questions)
+
+def _answers(
+    entry: dict, path: Path, where: str, no_answer: int, languages: tuple[str, ...]
+) -> tuple[tuple[Option, ...], Numeric | None]:
+    """A question's options, or a numeric question's bands as its options with its range, unit and decimals."""
+    numeric = None
+    raw_options = entry.get("options")
+    if entry["type"] == "numeric":
+        # The bands are the question's options: every stage that counts options counts bands unchanged.
+        numeric = _numeric(entry, path, where, no_answer, languages)
+        raw_options = entry.get("bands")
+    elif not isinstance(raw_options, list) or len(raw_options) < 2:
+        raise InputError(
+            path, "a list of at least two options", row=line_of(entry, "options"), column=f"{where}.options"
+        )
+    return _options(raw_options, entry, path, where, languages), numeric
+
+
+def _options(raw_options: list, entry: dict, path: Path, where: str, languages: tuple[str, ...]) -> tuple[Option, ...]:
+    options: list[Option] = []
+    for option in raw_options:
+        option = require_mapping(option, path, f"{where}.options", line_of(entry, "options"))
+        code = option.get("code")
+        if not is_code(code) or code <= 0:
+            raise InputError(
+                path, "a positive integer option code", row=line_of(option), column=f"{where}.options", value=code
+            )
+        if any(existing.code == code for existing in options):
+            raise InputError(
+                path,
+                "option codes to be unique within a question",
+                row=line_of(option),
+                column=f"{where}.options",
+                value=code,
+            )
+        options.append(Option(code, texts=label_texts(option, path, f"{where} option {code}", None, languages)))
+    return tuple(options)
+
+
+def _universe(entry: dict, path: Path, where: str) -> Universe | None:
+    if entry.get("universe") is None:
+        return None
+    raw = require_mapping(entry["universe"], path, f"{where}.universe", line_of(entry, "universe"))
+    codes = raw.get("codes")
+    if not isinstance(codes, list) or not codes or not all(is_code(c) for c in codes):
+        raise InputError(
+            path,
+            "a non-empty list of option codes",
+            row=line_of(entry, "universe"),
+            column=f"{where}.universe.codes",
+            value=codes,
+        )
+    return Universe(question=str(raw.get("question")), codes=tuple(codes))
 
 
 def _number(value: Any) -> Decimal | None:
@@ -351,6 +397,12 @@ def _numeric(
             value=decimals,
         )
     unit = Label(texts=label_texts(entry.get("unit"), path, f"{where}.unit", line_of(entry, "unit"), languages))
+    bands = _bands(entry, path, where, minimum, maximum, decimals)
+    return Numeric(minimum=minimum, maximum=maximum, decimals=decimals, unit=unit, bands=bands)
+
+
+def _bands(entry: dict, path: Path, where: str, minimum: Decimal, maximum: Decimal, decimals: int) -> tuple[Band, ...]:
+    """The bands of a numeric question, in order, each starting where the one before ends (see `_numeric`)."""
     raw_bands = entry.get("bands")
     if not isinstance(raw_bands, list) or len(raw_bands) < 2:
         raise InputError(path, "a list of at least two bands", row=line_of(entry, "bands"), column=f"{where}.bands")
@@ -396,7 +448,7 @@ def _numeric(
                     value=str(edge),
                 )
         bands.append(Band(code=band.get("code"), low=low, below=below))
-    return Numeric(minimum=minimum, maximum=maximum, decimals=decimals, unit=unit, bands=tuple(bands))
+    return tuple(bands)
 
 
 def _check_universes(path: Path, questions: dict[str, Question], lines: dict[str, int | None]) -> None:
