@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_tabulate  # noqa: E402
 import measured  # noqa: E402
 
-from surveypress import cache, spec  # noqa: E402
+from surveypress import cache  # noqa: E402
+from surveypress import content as spec  # noqa: E402
 
 SIZES = (100_000, 1_000_000, 10_000_000)
 GIB = 1024**3

@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import measured  # noqa: E402
 
-from surveypress import spec  # noqa: E402
-from surveypress.spec import Codebook, Publication, Question  # noqa: E402
+from surveypress import content as spec  # noqa: E402
+from surveypress.content import Codebook, Publication, Question  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 CONTENT = ROOT / "publication"

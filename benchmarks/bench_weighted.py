@@ -144,7 +144,7 @@ def full_project(folder: Path, respondents: int) -> Path:
     import bench_build
     import bench_tabulate
 
-    from surveypress import spec
+    from surveypress import content as spec
 
     pub = spec.load_publication(ROOT / "publication")
     generated = bench_tabulate.generate(pub, respondents)

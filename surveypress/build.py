@@ -24,8 +24,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from surveypress import cache, spec
+from surveypress import cache
 from surveypress.charts import fonts
+from surveypress.content import TEMPLATE_SUFFIX, Publication, check_release, line_of, load_publication
 from surveypress.errors import InputError
 from surveypress.microdata import tracking
 from surveypress.publish import layout, outputs
@@ -82,14 +83,14 @@ def build(
     # Load inputs.
     pub = progress.step(
         "spec",
-        lambda: spec.load_publication(Path(content_dir), Path(out_dir) if out_dir is not None else None),
+        lambda: load_publication(Path(content_dir), Path(out_dir) if out_dir is not None else None),
         lambda p: (
             f"{len(p.codebook.questions)} questions, {len(p.indicators)} indicators, languages {', '.join(p.languages)}"
         ),
     )
     refuse_inputs_among_outputs(pub)
     # Checks the content alone can fail, before any microdata is read or chart drawn.
-    spec.check_release(pub)
+    check_release(pub)
     refuse_colliding_outputs(pub)
     # Confidential microdata in git is published by the next push: said on every build, the build goes on.
     tracking.warn_if_tracked(pub, progress.stream)
@@ -118,7 +119,7 @@ def build(
 BUILD_ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SPARK_REMOTE")
 
 
-def inputs_key(pub: spec.Publication, engine: str) -> str:
+def inputs_key(pub: Publication, engine: str) -> str:
     """One hash of everything a build reads: the content folder, the microdata and published figures, the engine's
     code, the installed libraries and Python, the CJK fonts, the options and the environment variables it reads."""
     environment = {
@@ -149,18 +150,18 @@ def inputs_key(pub: spec.Publication, engine: str) -> str:
     )
 
 
-def unchanged(pub: spec.Publication, inputs: str) -> bool:
+def unchanged(pub: Publication, inputs: str) -> bool:
     """Whether the last build had these inputs and left outputs that are all still as it wrote them."""
     if (pub.project_root / outputs.JOURNAL).exists():
         return False  # a publish was interrupted: the build finishes it first
     return cache.unchanged_since_last_build(pub.project_root, inputs, outputs.read_manifest(pub.project_root))
 
 
-def refuse_inputs_among_outputs(pub: spec.Publication) -> None:
+def refuse_inputs_among_outputs(pub: Publication) -> None:
     """Inputs are never outputs: a microdata file or the content folder where the build writes stops the build."""
-    settings = pub.meta.get("microdata") or {}
+    settings = pub.meta.microdata or {}
     microdata = [
-        (f"microdata.{population.id}", population.microdata, spec.line_of(settings, population.id))
+        (f"microdata.{population.id}", population.microdata, line_of(settings, population.id))
         for population in pub.codebook.populations.values()
     ]
     source = pub.content_dir / "publication.yml"
@@ -168,7 +169,7 @@ def refuse_inputs_among_outputs(pub: spec.Publication) -> None:
     outputs.refuse_inputs_among_outputs(pub.project_root, [("--content", pub.content_dir, None)], pub.content_dir)
 
 
-def planned_outputs(pub: spec.Publication) -> list[tuple[str, Path, str | None, str]]:
+def planned_outputs(pub: Publication) -> list[tuple[str, Path, str | None, str]]:
     """The output paths the ids of the content decide (layout.py spells each), with where each id comes from:
     (project-relative path, content file, key, value). Charts are left out: their folder holds nothing else."""
     content = pub.content_dir
@@ -188,16 +189,16 @@ def planned_outputs(pub: spec.Publication) -> list[tuple[str, Path, str | None, 
     for language, _templates in pub.editions:
         folder, pages = pub.pages(language)
         for page in pages:
-            name = page[: -len(spec.TEMPLATE_SUFFIX)]
+            name = page[: -len(TEMPLATE_SUFFIX)]
             planned.append((layout.page_file(pub.docs_prefix(language), name), folder / page, None, name))
-    name, version = str(pub.meta["name"]), str(pub.meta["version"])
+    name, version = str(pub.meta.name), str(pub.meta.version)
     planned.append(
         (f"{layout.DOWNLOADS_DIR}/{layout.archive(name, version)}", content / "publication.yml", "name", name)
     )
     return planned
 
 
-def refuse_colliding_outputs(pub: spec.Publication) -> None:
+def refuse_colliding_outputs(pub: Publication) -> None:
     """Before anything is written: two outputs on one path (compared without case, as macOS and Windows file systems
     do), an output on an input, or a page in a folder the build fills with charts or downloads stop the build."""
     root = pub.project_root.resolve()
@@ -215,7 +216,7 @@ def refuse_colliding_outputs(pub: spec.Publication) -> None:
         place = outputs.output_place(relative)
         if folded in claimed or folded in inputs:
             other = claimed.get(folded) or inputs[folded]
-        elif source.name.endswith(spec.TEMPLATE_SUFFIX) and place.rstrip("/") in outputs.OUTPUT_FOLDERS:
+        elif source.name.endswith(TEMPLATE_SUFFIX) and place.rstrip("/") in outputs.OUTPUT_FOLDERS:
             other = f"inside {place}, which the build fills"
         else:
             claimed[folded] = f"the output of {key or source.name} {value!r}" if key else f"the output {relative}"

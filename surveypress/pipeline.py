@@ -20,8 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from surveypress import address, cache, i18n, spec
+from surveypress import address, cache, i18n
 from surveypress.charts.stage import EditionCharts
+from surveypress.content import Publication, meta_text
 from surveypress.i18n import _
 from surveypress.microdata import sources
 from surveypress.pages import narrate
@@ -38,9 +39,7 @@ def _rows(frame: pd.DataFrame) -> str:
     return f"{len(frame):,} rows"
 
 
-def run(
-    pub: spec.Publication, progress: Any, *, engine: str, check: bool, inputs: str | None
-) -> outputs.Comparison | None:
+def run(pub: Publication, progress: Any, *, engine: str, check: bool, inputs: str | None) -> outputs.Comparison | None:
     """Builds every output of `pub` through a staging folder, reporting each stage to `progress` (a build.Progress);
     swaps them into place (recording the build's inputs for the next no-change check), or, with `check`, compares
     them with the committed files and changes nothing."""
@@ -168,7 +167,7 @@ def run(
         return None
 
 
-def chart_folders(pub: spec.Publication, staging: outputs.Staging) -> dict[str, Path]:
+def chart_folders(pub: Publication, staging: outputs.Staging) -> dict[str, Path]:
     """The staged charts folder of each edition: the primary language's at the top, others' in a folder per tag."""
     folders = {}
     for language, _templates in pub.editions:
@@ -178,7 +177,7 @@ def chart_folders(pub: spec.Publication, staging: outputs.Staging) -> dict[str, 
 
 
 def write_tables(
-    pub: spec.Publication,
+    pub: Publication,
     staging: outputs.Staging,
     published: pd.DataFrame,
     disclosure: pd.DataFrame,
@@ -280,14 +279,14 @@ class StreamedReleases:
         self.thread.join()
 
 
-def write_datapackage(pub: spec.Publication, staging: outputs.Staging) -> dict[str, Any]:
+def write_datapackage(pub: Publication, staging: outputs.Staging) -> dict[str, Any]:
     """Stages datapackage.json; gives the descriptor written."""
     descriptor = package.build_datapackage(pub, staging.root)
     outputs.write_json(staging.path(layout.DATAPACKAGE), descriptor, sort_keys=False)
     return descriptor
 
 
-def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
+def data_readme(pub: Publication, members: Sequence[str]) -> str:
     """The README placed in the download archive: what the package is, its licence and sources, and its files,
     written once per declared language (primary first)."""
     sections = []
@@ -297,22 +296,22 @@ def data_readme(pub: spec.Publication, members: Sequence[str]) -> str:
     return "\n".join(sections)
 
 
-def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str) -> str:
+def _data_readme_in(pub: Publication, members: Sequence[str], language: str) -> str:
     meta = pub.meta
-    title = spec.meta_text(pub, "title", language) or str(meta.get("name", ""))
-    description = spec.meta_text(pub, "description", language)
-    lines = [f"# {title}", "", _("Version: {version}").format(version=meta.get("version", "")), ""]
+    title = meta_text(pub, "title", language) or str(meta.name or "")
+    description = meta_text(pub, "description", language)
+    lines = [f"# {title}", "", _("Version: {version}").format(version=meta.version or ""), ""]
     if description:
         lines += [description, ""]
-    if meta.get("synthetic"):
+    if meta.synthetic:
         lines += [
             _("Note: the microdata in this package is synthetic; it only reproduces the published aggregates."),
             "",
         ]
-    licences = [entry.get("title") or entry.get("name") for entry in meta.get("licenses") or []]
+    licences = [entry.get("title") or entry.get("name") for entry in meta.licenses or []]
     if licences:
         lines += [_("Licence: {licences}").format(licences=", ".join(str(name) for name in licences)), ""]
-    sources = meta.get("sources") or []
+    sources = meta.sources or []
     if sources:
         lines += [_("Sources:"), ""]
         lines += [
@@ -330,12 +329,12 @@ def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str
     return "\n".join(lines)
 
 
-def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
+def write_archive(pub: Publication, staging: outputs.Staging) -> Path:
     """Stages docs/downloads/<name>-<version>.zip (one folder <name>-<version>/ holding datasets/, datapackage.json,
     README and the workbook), its SHA256SUMS, and a copy of every file in it under docs/downloads/ for downloading
     one at a time."""
-    # spec.load_publication has checked that name and version are plain enough for a file name.
-    stem = layout.archive_folder(pub.meta["name"], pub.meta["version"])
+    # load_publication has checked that name and version are plain enough for a file name.
+    stem = layout.archive_folder(pub.meta.name, pub.meta.version)
 
     members: dict[str, Path | bytes] = {
         name: staging.root / name for name in staging.staged() if name.startswith(layout.DATASETS + "/")
@@ -343,7 +342,7 @@ def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
     members[layout.DATAPACKAGE] = staging.path(layout.DATAPACKAGE)
     # The indicator tables again as one accessible workbook, for readers who open data in a spreadsheet program.
     descriptor = json.loads(members[layout.DATAPACKAGE].read_text(encoding="utf-8"))
-    release = {key: pub.meta[key] for key in ("contact", "next_release") if pub.meta.get(key)}
+    release = {key: getattr(pub.meta, key) for key in ("contact", "next_release") if getattr(pub.meta, key)}
     members[workbook.WORKBOOK_NAME] = workbook.write_workbook(
         {**descriptor, **release}, staging.root, staging.path(f"{DOWNLOADS_DIR}/{workbook.WORKBOOK_NAME}")
     )

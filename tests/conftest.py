@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from surveypress import i18n
+from surveypress.content import load_publication
 from surveypress.microdata import load
-from surveypress.spec import load_publication
 from surveypress.stats import protect, tabulate
 
 TESTS = Path(__file__).resolve().parent

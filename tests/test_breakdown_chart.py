@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.charts import declare, layouts, stage
 from surveypress.charts import model as chart_model
 from surveypress.errors import InputError

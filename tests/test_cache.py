@@ -13,8 +13,8 @@ import pytest
 from surveypress import cache
 from surveypress.charts import declare, stage
 from surveypress.charts import model as chart_model
+from surveypress.content import load_publication
 from surveypress.microdata import load
-from surveypress.spec import load_publication
 from surveypress.stats import protect, tabulate
 
 ROOT = Path(__file__).resolve().parent.parent

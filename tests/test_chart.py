@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from surveypress import cache, i18n, spec
+from surveypress import cache, i18n
+from surveypress import content as spec
 from surveypress.charts import declare, draw, fonts, framing, layouts, specify, stage, wrap
 from surveypress.charts import figure as chart_figure
 from surveypress.charts import model as chart_model

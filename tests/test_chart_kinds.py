@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.charts import declare, figure, picture, registry, stage, titles
 from surveypress.charts.draw import FONT_STACK
 from surveypress.charts.kind import ChartKind
@@ -214,3 +214,14 @@ def test_the_kind_interface_gives_every_layout_from_the_declaration(publication,
     assert narrow["width"] < wide["width"] == download["width"]
     assert download["title"]["text"] and titles.axis_channel(download)["title"] == ["Source: a test."]
     assert "title" not in titles.axis_channel(wide) or titles.axis_channel(wide)["title"] is None
+
+
+def test_the_content_models_chart_kinds_are_the_registrys():
+    """The one entry a new kind needs beside its module and the registry: the content model's `kind` (charts.yml's
+    JSON Schema); content/ sits below charts/, so it names the kinds itself and this test holds the two together."""
+    import typing
+
+    from surveypress.content import models
+
+    assert set(typing.get_args(models.Chart.model_fields["kind"].annotation)) == set(registry.NAMES)
+    assert models.Chart.model_fields["kind"].default == registry.DEFAULT

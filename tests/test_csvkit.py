@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from test_package import stage, stage_tiny
 
-from surveypress.spec import load_publication
+from surveypress.content import load_publication
 
 CSVSQL = Path(sys.executable).parent / "csvsql"
 CONTENT = Path(__file__).resolve().parent.parent / "publication"

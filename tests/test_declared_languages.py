@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from surveypress import build, spec
+from surveypress import build
+from surveypress import content as spec
 from surveypress.errors import InputError
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"

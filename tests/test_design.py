@@ -5,6 +5,7 @@ same weighted table; with all weights 1 and no strata or clusters the shares are
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pytest
 import svy
 from weighted_survey import DESIGNS, make_project, people
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.microdata import load
 from surveypress.stats import design as design_stage
 from surveypress.stats.tabulate import tabulate
@@ -133,7 +134,7 @@ def test_with_all_weights_one_and_no_design_the_percents_are_todays_exactly(tmp_
     microdata = load.load_microdata(publication)
     weighted_table = tabulate(publication, microdata, engine="pandas")
     unweighted = spec.load_publication(project / "publication")
-    unweighted.codebook.populations["people"] = spec.replace(unweighted.codebook.populations["people"], design=None)
+    unweighted.codebook.populations["people"] = replace(unweighted.codebook.populations["people"], design=None)
     today = tabulate(unweighted, {**microdata, "people": microdata["people"].drop(columns="weight")}, engine="pandas")
     pd.testing.assert_frame_equal(weighted_table[today.columns[:10]], today[today.columns[:10]], check_exact=True)
     designed = weighted_table[weighted_table["population"] == "people"].dropna(subset=["deff"])

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from test_tabulate import fixture_microdata, fixture_publication
 
-from surveypress import spec
+from surveypress import content as spec
+from surveypress.content import Label, Population
 from surveypress.errors import InputError
 from surveypress.microdata import load
-from surveypress.spec import Label, Population
 from surveypress.stats import tabulate as tabulate_stage
 from surveypress.stats.tabulate import choose_engine, tabulate
 
@@ -146,8 +146,8 @@ def test_parquet_with_codes_stored_as_text_is_read_like_integers(tmp_path):
 def test_a_multi_choice_question_too_wide_for_bit_patterns_is_counted_per_category():
     from test_tabulate import _question
 
+    from surveypress.content import Codebook, Indicator, Label, Net, Publication
     from surveypress.engines import pandas_engine
-    from surveypress.spec import Codebook, Indicator, Label, Net, Publication
 
     width = pandas_engine.MAX_PATTERN_OPTIONS + 2
     wide = _question("wide", "multi", [(code, f"项{code}") for code in range(1, width + 1)])
@@ -189,7 +189,7 @@ def wide_publication_and_frame(respondents: int = 120):
     duckdb_long.MAX_GROUPING_SETS, so the DuckDB engine counts them in long form."""
     from test_tabulate import _question
 
-    from surveypress.spec import Codebook, Indicator, Net, Publication, Universe
+    from surveypress.content import Codebook, Indicator, Net, Publication, Universe
 
     base = fixture_publication()
     generator = np.random.default_rng(22)

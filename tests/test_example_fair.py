@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.charts import declare
 
 ROOT = Path(__file__).resolve().parent.parent

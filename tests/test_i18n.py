@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from surveypress import build, i18n
-from surveypress.spec import Label, Option
+from surveypress.content import Label, Option
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "surveypress"

@@ -19,7 +19,8 @@ import pyreadstat
 import pytest
 import yaml
 
-from surveypress import build, spec
+from surveypress import build
+from surveypress import content as spec
 from surveypress.draft import init
 from surveypress.draft import model as init_draft
 from surveypress.microdata import tracking

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.errors import InputError
 from surveypress.microdata import load, sources
 
@@ -245,8 +245,10 @@ def test_a_50_mb_cell_is_refused_naming_row_and_column_on_either_path(
 SPARSE_FILE_CHECK = """
 import sys, time
 from pathlib import Path
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.microdata import sources
+from surveypress.microdata import sources
+from surveypress import content as spec
 from surveypress.errors import InputError
 pub = spec.load_publication(Path(sys.argv[1]))
 start = time.monotonic()

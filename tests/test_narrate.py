@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.errors import InputError
 from surveypress.pages import narrate
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.errors import InputError
 from surveypress.microdata import load
 from surveypress.pages import values

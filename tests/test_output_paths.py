@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress import build, spec
+from surveypress import build
+from surveypress import content as spec
 from surveypress.errors import InputError
 from surveypress.publish import outputs
 

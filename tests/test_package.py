@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from surveypress.content import Publication, load_publication
 from surveypress.microdata import load
 from surveypress.publish import outputs
 from surveypress.publish.package import PROFILE, build_datapackage
-from surveypress.spec import Publication, load_publication
 from surveypress.stats import protect, reconcile, tabulate
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"

@@ -7,8 +7,8 @@ import json
 import pytest
 from test_package import CONTENT_DIR, frictionless_validate, row_errors, stage
 
+from surveypress.content import load_publication
 from surveypress.publish.package import PROFILE
-from surveypress.spec import load_publication
 
 PROJECT = CONTENT_DIR.parent
 

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surveypress.spec import (
+from surveypress.content import (
     Codebook,
     Disclosure,
     Indicator,
@@ -191,7 +191,7 @@ def test_both_engines_reading_parquet_give_the_table_of_the_loaded_frame(survey)
 def test_with_all_weights_one_and_no_strata_or_clusters_the_shares_are_todays_exactly(survey, engine):
     from dataclasses import replace
 
-    from surveypress.spec import Design
+    from surveypress.content import Design
     from surveypress.stats.tabulate import TABLE_COLUMNS
 
     publication, frame = survey

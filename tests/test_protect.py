@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surveypress.spec import Publication, load_publication
+from surveypress.content import Publication, load_publication
 from surveypress.stats import protect as protect_stage
 
 CODEBOOK = {

@@ -16,7 +16,7 @@ import pyreadstat
 import pytest
 import yaml
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.errors import InputError
 from surveypress.microdata import load
 

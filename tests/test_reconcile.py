@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from test_protect import fixture_publication, make_table, write_content
 
+from surveypress.content import load_publication
 from surveypress.errors import InputError
-from surveypress.spec import load_publication
 from surveypress.stats.reconcile import (
     RECONCILIATION_COLUMNS,
     fitting_bases,

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from weighted_survey import make_project
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.microdata import load
 from surveypress.stats import reconcile
 from surveypress.stats.tabulate import tabulate

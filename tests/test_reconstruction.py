@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from surveypress.spec import Publication, Question, load_publication
+from surveypress.content import Publication, Question, load_publication
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "publication"

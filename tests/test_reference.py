@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from surveypress import reference, schema
+from surveypress import reference
 from surveypress.charts import registry
+from surveypress.content import schemas as schema
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = (ROOT / "REFERENCE.md").read_text(encoding="utf-8")
@@ -27,7 +28,7 @@ def test_the_committed_reference_is_what_the_code_generates(generated: str) -> N
 
 
 def models() -> dict[str, type[BaseModel]]:
-    """Every model schema.py reaches from the content files, by name."""
+    """Every model content/schemas.py reaches from the content files, by name."""
     found: dict[str, type[BaseModel]] = {}
     waiting: list[typing.Any] = list(schema.MODELS.values())
     while waiting:
@@ -58,7 +59,7 @@ def test_every_key_of_every_content_model_is_in_its_table(generated: str) -> Non
         for field_name, field in model.model_fields.items():
             key = field.alias or field_name
             assert f"\n| `{key}` | " in rows, f"REFERENCE.md: {name} has no row for `{key}`"
-            assert field.description, f"schema.py: {name}.{key} has no description"
+            assert field.description, f"content/schemas.py: {name}.{key} has no description"
 
 
 def test_every_template_name_and_engine_filter_has_an_example(generated: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.errors import InputError
 from surveypress.microdata import load
 from surveypress.stats import protect, tabulate

@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from weighted_survey import make_project, people
 
-from surveypress import build, spec
+from surveypress import build
+from surveypress import content as spec
 
 NUMERIC = Path(__file__).resolve().parent / "fixtures" / "numeric"
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"

@@ -18,10 +18,10 @@ from test_bad_inputs import MICRODATA_CASES
 from test_engines import BAD_CELLS
 from test_tabulate import fixture_microdata, fixture_publication
 
-from surveypress import spec
+from surveypress import content as spec
+from surveypress.content import Label, Population
 from surveypress.errors import InputError
 from surveypress.microdata import load, rules
-from surveypress.spec import Label, Population
 from surveypress.stats.tabulate import tabulate
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -202,7 +202,7 @@ def test_a_million_respondents_in_parquet_build_streamed_in_bounded_memory_and_o
     import bench_build
     import bench_tabulate
 
-    from surveypress import spec
+    from surveypress import content as spec
 
     paths = bench_tabulate.generate(spec.load_publication(ROOT / "publication"), 1_000_000)
     project = bench_build.make_project(tmp_path, paths)
@@ -226,7 +226,7 @@ def test_a_million_respondents_in_parquet_build_streamed_in_bounded_memory_and_o
 def test_a_problem_past_the_start_of_a_streamed_csv_file_gets_load_pys_message(
     damage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from surveypress import spec
+    from surveypress import content as spec
     from surveypress.errors import InputError
     from surveypress.microdata import sources
     from surveypress.stats import tabulate

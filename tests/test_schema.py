@@ -1,5 +1,5 @@
-"""The JSON Schemas of the content files (surveypress/schema.py): committed as generated, and every content folder
-of the repository valid against them, while the build's own checks stay the judge."""
+"""The JSON Schemas of the content files (surveypress/content/schemas.py): committed as generated, and every content
+folder of the repository valid against them, while the build's own checks stay the judge."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
-from surveypress import schema, spec
+from surveypress import content as spec
+from surveypress.content import schemas as schema
 from surveypress.errors import InputError
 from surveypress.website import plugin as mkdocs_plugin
 
@@ -43,7 +44,7 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
 @pytest.mark.parametrize("name", schema.MODELS)
 def test_the_committed_schema_is_the_one_the_models_generate(name: str) -> None:
     committed = (schema.SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8")
-    assert committed == schema.schema_text(name), "run: python -m surveypress.schema"
+    assert committed == schema.schema_text(name), "run: python -m surveypress.content.schemas"
 
 
 @pytest.mark.parametrize("content", CONTENT)

@@ -187,7 +187,7 @@ def test_publication_ymls_site_url_reaches_the_site_through_the_generated_config
 
     import yaml
 
-    from surveypress import spec
+    from surveypress import content as spec
     from surveypress.website import config as site
 
     tiny = Path(__file__).resolve().parent / "fixtures" / "tiny"
@@ -220,7 +220,7 @@ def test_publication_texts_in_the_generated_config_read_back_as_the_same_text_ne
 
     from mkdocs.utils.yaml import yaml_load
 
-    from surveypress import spec
+    from surveypress import content as spec
     from surveypress.website import config as site
 
     tiny = Path(__file__).resolve().parent / "fixtures" / "tiny"

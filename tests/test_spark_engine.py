@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from surveypress.content import load_publication
 from surveypress.microdata import load
-from surveypress.spec import load_publication
 from surveypress.stats import tabulate
 
 ROOT = Path(__file__).resolve().parent.parent

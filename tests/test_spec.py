@@ -1,4 +1,4 @@
-"""spec.py: the content folder read into dataclasses, and errors that point at the YAML line to fix."""
+"""surveypress.content: the content folder read into dataclasses, and errors that point at the YAML line to fix."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.errors import InputError
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from surveypress.spec import (
+from surveypress.content import (
     Codebook,
     Disclosure,
     Indicator,

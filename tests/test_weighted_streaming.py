@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from weighted_survey import DESIGNS, make_project, people
 
-from surveypress import spec
+from surveypress import content as spec
 from surveypress.engines import duckdb_engine, pandas_engine
 from surveypress.errors import InputError
 from surveypress.microdata import load

@@ -18,7 +18,8 @@ import openpyxl
 import pytest
 from weighted_survey import make_project
 
-from surveypress import i18n, spec
+from surveypress import content as spec
+from surveypress import i18n
 from surveypress.charts import accessible, stage
 from surveypress.charts import figure as chart_figure
 from surveypress.charts import model as chart_model

@@ -24,8 +24,8 @@ CONTENT_DIR = HERE.parent
 PROJECT_ROOT = CONTENT_DIR.parent
 sys.path.insert(0, str(PROJECT_ROOT))  # run as a plain script from anywhere, without installing the package
 
+from surveypress.content import Codebook, load_publication, read_yaml  # noqa: E402
 from surveypress.errors import InputError  # noqa: E402
-from surveypress.spec import Codebook, load_publication, read_yaml  # noqa: E402
 
 TARGETS_PATH = HERE / "targets.yml"
 NO_ANSWER = -9

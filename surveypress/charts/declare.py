@@ -10,8 +10,8 @@ from surveypress.charts import registry
 from surveypress.charts.layouts import PALETTE
 from surveypress.charts.model import CHARTS_FILE, ChartSpec, Series, is_text_or_texts
 from surveypress.charts.rows import has_indicator
+from surveypress.content import ID_PATTERN, Publication, require_name
 from surveypress.errors import InputError
-from surveypress.spec import ID_PATTERN, Publication, require_name
 
 SORTS = ("descending", "none")
 # The most bars one chart draws: 60 rows are already three phone screens tall, and Vega's layout of thousands

@@ -29,8 +29,8 @@ from surveypress.charts.model import ChartSpec
 if TYPE_CHECKING:
     import altair as alt
 
+    from surveypress.content import Publication
     from surveypress.pages.values import Values
-    from surveypress.spec import Publication
 
 
 class ChartKind(ABC):

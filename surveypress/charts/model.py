@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from surveypress import i18n
+from surveypress.content import CHARTS, serves
 from surveypress.errors import InputError
-from surveypress.spec import CHARTS, serves
 
 CHARTS_FILE = CHARTS
 

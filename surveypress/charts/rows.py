@@ -13,9 +13,9 @@ from surveypress import i18n
 from surveypress.charts.layouts import Layout
 from surveypress.charts.model import PARTLY_WEIGHTED, UNWEIGHTED, WEIGHTED, Series, in_language
 from surveypress.charts.wrap import wrap
+from surveypress.content import Publication
 from surveypress.errors import InputError
 from surveypress.pages.values import Values
-from surveypress.spec import Publication
 
 
 def weighting(frame: pd.DataFrame) -> str:

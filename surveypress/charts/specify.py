@@ -16,8 +16,8 @@ from surveypress.charts import registry
 from surveypress.charts.draw import CJK_TEXT, FONT_STACK, LATIN_FONT_STACK, code_fingerprint, needs_cjk_font
 from surveypress.charts.layouts import DOWNLOAD, NARROW, WIDE, Layout
 from surveypress.charts.model import CHARTS_FILE, ChartSpec
+from surveypress.content import Publication
 from surveypress.pages.values import Values, render_string
-from surveypress.spec import Publication
 
 if TYPE_CHECKING:
     import altair as alt

@@ -33,9 +33,9 @@ from surveypress.charts.rows import weighting
 from surveypress.charts.source import source_line
 from surveypress.charts.specify import PreparedChart, prepare_chart, specification_text
 from surveypress.charts.typeface import drawing_typeface
+from surveypress.content import Publication
 from surveypress.pages.values import Values
 from surveypress.publish import outputs
-from surveypress.spec import Publication
 
 # The stage.
 

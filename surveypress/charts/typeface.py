@@ -10,7 +10,7 @@ from surveypress.charts import fonts
 from surveypress.charts.draw import FONT_STACK, Typeface, code_fingerprint
 from surveypress.charts.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.charts.model import CHARTS_FILE
-from surveypress.spec import Publication
+from surveypress.content import Publication
 
 # Characters that numbers and units are written with in some locales (spaces, dashes, quotes), beside ASCII.
 NUMBER_CHARACTERS = "\u00a0\u2009\u202f\u2013\u2014\u2212\u00b7\u2026\u201c\u201d\u2018\u2019"

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from surveypress import spec
+from surveypress.content import MAX_NAME_CHARACTERS
 from surveypress.draft.project import say
 
 NO_ANSWER = -9
@@ -26,7 +26,7 @@ MAX_CHART_OPTIONS = 30  # a question with more answers gets its table but no dra
 MAX_DRAFTED_CHARTS = 300  # charts drafted in all (300 draw in about 30 s); later questions get their tables only
 MAX_CHARTS_PER_PAGE = 50  # an XLSForm group with more questions shows the first 50 charts
 QUESTIONS_PER_PAGE = 10  # SPSS and Stata files have no groups: their charts go ten to a page
-MAX_NAME = spec.MAX_NAME_CHARACTERS  # ids and page names are file names: longer ones are cut and given a hash
+MAX_NAME = MAX_NAME_CHARACTERS  # ids and page names are file names: longer ones are cut and given a hash
 CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 ID_NAMES = ("respondent_id", "id", "caseid", "case_id", "respid", "resp_id", "key", "_uuid", "instanceid", "_id")
 MULTI_COLUMN = re.compile(r"^(?P<question>.+)_(?P<code>[0-9]+)$")

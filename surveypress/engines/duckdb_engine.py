@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from surveypress.content import Codebook, Design, Question, Universe
 from surveypress.engines import duckdb_long
 from surveypress.errors import InputError
 from surveypress.microdata import load, rules
 from surveypress.microdata.load import UTF8_BOM
 from surveypress.publish import layout
 from surveypress.publish.outputs import runs_as_formula
-from surveypress.spec import Codebook, Design, Question, Universe
 from surveypress.stats import numeric
 from surveypress.stats.design import Layout, cluster_sums, respondent_sums, unit_layout
 from surveypress.stats.tasks import TOTAL, Counts, Sums, Task, universe_chain

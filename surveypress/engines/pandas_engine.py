@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from surveypress.content import Codebook, Question
 from surveypress.errors import InputError
 from surveypress.microdata import rules
-from surveypress.spec import Codebook, Question
 from surveypress.stats import numeric
 from surveypress.stats.design import Layout, cluster_sums, respondent_sums
 from surveypress.stats.tasks import TOTAL, Counts, Sums, Task

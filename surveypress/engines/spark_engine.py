@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from surveypress.content import Codebook
 from surveypress.engines import duckdb_engine
-from surveypress.spec import Codebook
 from surveypress.stats.tasks import Counts, Task
 
 MASTER_ENV = "SURVEYPRESS_SPARK_MASTER"

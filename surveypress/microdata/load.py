@@ -26,10 +26,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from surveypress.content import Codebook, Design, Population, Publication, Question, folder_name, refuse_oversized
 from surveypress.errors import InputError
 from surveypress.microdata import readers, rules
 from surveypress.microdata.rules import FULL_WIDTH_DIGITS, STRAY_SPACE, Problem, raise_earliest
-from surveypress.spec import Codebook, Design, Population, Publication, Question, folder_name, refuse_oversized
 from surveypress.stats import numeric
 
 DEFAULT_MAX_FILE_MB = 2048
@@ -58,7 +58,7 @@ def load_microdata(pub: Publication) -> dict[str, pd.DataFrame]:
 
 def max_file_bytes(pub: Publication) -> int:
     """`limits.max_file_mb` from publication.yml (default 2048 MB) in bytes: a guard against a wrong, huge file."""
-    limits = pub.meta.get("limits") or {}
+    limits = pub.meta.limits or {}
     source = pub.content_dir / "publication.yml"
     if not isinstance(limits, dict):
         raise InputError(source, "a mapping", column="limits", value=limits)

@@ -1,6 +1,6 @@
 """Readers for the files survey offices hold: SPSS (.sav, .zsav), Stata (.dta), workbooks (.xlsx, .xlsm, .xls, .ods).
 
-Takes: a microdata file and how publication.yml says to read it (`spec.Source`: sheet, answers, multi_separator).
+Takes: a microdata file and how publication.yml says to read it (`content.Source`: sheet, answers, multi_separator).
 Gives: `{column: pyarrow string array}`, the same text columns the CSV reader gives `load.validate`, and how the
 source tool numbers its respondents (`Rows`: SPSS and Stata count cases from 1, a spreadsheet counts rows with the
 header as row 1), so every later check and message is the one a CSV gets.
@@ -33,9 +33,9 @@ import pyarrow.compute as pc
 import pyreadstat
 from python_calamine import CalamineWorkbook
 
+from surveypress.content import Codebook, Question, Source
 from surveypress.errors import InputError
 from surveypress.microdata.rules import Problem, raise_earliest
-from surveypress.spec import Codebook, Question, Source
 
 STATISTICAL_SUFFIXES = (".sav", ".zsav", ".dta")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")

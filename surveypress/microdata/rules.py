@@ -23,10 +23,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from surveypress.content import INVISIBLE_CATEGORIES, Codebook, Question
 from surveypress.errors import InputError
 from surveypress.publish.outputs import FORMULA_STARTS
 from surveypress.publish.outputs import NUMBER as FORMULA_NUMBER
-from surveypress.spec import INVISIBLE_CATEGORIES, Codebook, Question
 from surveypress.stats import numeric
 
 # A code: an optional minus and at most nine ASCII digits (anchored by each engine as its regex flavour needs).

@@ -25,10 +25,10 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from surveypress.content import Population, Publication
 from surveypress.errors import InputError
 from surveypress.microdata import load, readers
 from surveypress.publish import layout
-from surveypress.spec import Population, Publication
 from surveypress.stats import protect
 
 # Microdata released in full is the input file (mirrored into the outputs) when it is Parquet or a CSV file up to

@@ -13,13 +13,13 @@ import subprocess
 from pathlib import Path
 from typing import TextIO
 
+from surveypress.content import Publication
 from surveypress.i18n import _
-from surveypress.spec import Publication
 
 
 def releasable(pub: Publication) -> bool:
     """Whether publication.yml declares the input microdata publishable as it is."""
-    return bool(pub.meta.get("synthetic")) or pub.release.policy == "full"
+    return bool(pub.meta.synthetic) or pub.release.policy == "full"
 
 
 def tracked_confidential(pub: Publication) -> list[str]:

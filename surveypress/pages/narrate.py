@@ -52,11 +52,11 @@ import pyarrow.parquet as pq
 from markupsafe import Markup
 
 from surveypress import cache, i18n, text
+from surveypress.content import TEMPLATE_SUFFIX, Publication, meta_text
 from surveypress.errors import InputError
 from surveypress.pages.values import Summaries, Values, _template_bound, jinja_environment
 from surveypress.publish import layout, outputs
 from surveypress.publish.workbook import WORKBOOK_NAME
-from surveypress.spec import TEMPLATE_SUFFIX, Publication, meta_text
 from surveypress.stats.reconcile import FIGURE_COLUMNS, base_fits
 from surveypress.stats.tabulate import Z_95
 from surveypress.text import escape_pages, url_text
@@ -163,8 +163,8 @@ def page_environment(
     templates_dir: Path | None = None,
 ) -> jinja2.Environment:
     """The strict, escaping Jinja2 environment with the whole page vocabulary as globals."""
-    name = str(pub.meta.get("name", "publication"))
-    version = str(pub.meta.get("version", ""))
+    name = str(pub.meta.name or "publication")
+    version = str(pub.meta.version or "")
     environment = jinja_environment(
         templates_dir or pub.templates_dir,
         values,

@@ -431,7 +431,7 @@ def jinja_environment(
 def translate_label(label: Any) -> str:
     """`{{ question.text | t }}`: a label's text in the page's language (plain text passes through)."""
     if isinstance(label, Mapping):  # a label mapping straight from the content (meta.title, a changelog change)
-        from surveypress.spec import Label
+        from surveypress.content import Label
 
         label = Label(texts={str(key): str(value) for key, value in label.items()})
     text = getattr(label, "text", None)

@@ -1,7 +1,7 @@
 """The output layout, declared once: every path a build writes, relative to the project folder (`--out`).
 
 `outputs.py` derives from it what a build may replace or remove and what `--check` compares; the stages take their
-paths from here (build.py stages the files, package.py describes them, narrate.py and charts/ link to them, spec.py
+paths from here (build.py stages the files, package.py describes them, narrate.py and charts/ link to them, content/
 names the public-use files). Nothing else spells an output path.
 """
 

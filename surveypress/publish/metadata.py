@@ -351,22 +351,22 @@ def citing(pub: Any, language: str) -> Citing:
     import datetime as dt
 
     from surveypress.address import site_url_for
+    from surveypress.content import meta_text
     from surveypress.publish.outputs import build_epoch
-    from surveypress.spec import meta_text
 
     publisher = next(
         (
             str(contributor.get("title") or "")
-            for contributor in pub.meta.get("contributors") or []
+            for contributor in pub.meta.contributors or []
             if PUBLISHER_ROLES & set(contributor.get("roles") or [])
         ),
         "",
     )
     year = dt.datetime.fromtimestamp(build_epoch(pub.meta, pub.changelog_entries), tz=dt.UTC).strftime("%Y")
     return Citing(
-        meta_text(pub, "title", language) or str(pub.meta.get("name", "")),
+        meta_text(pub, "title", language) or str(pub.meta.name or ""),
         publisher,
-        str(pub.meta.get("version", "")),
+        str(pub.meta.version or ""),
         year,
         site_url_for(pub.meta, {}) or "",
         pub.languages[0] if language != pub.languages[0] else "",

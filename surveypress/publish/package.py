@@ -19,12 +19,12 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from surveypress import i18n
+from surveypress.content import Publication, Question, meta_text
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
 from surveypress.microdata import sources
 from surveypress.publish import layout
 from surveypress.publish.outputs import build_epoch, sha256_of
-from surveypress.spec import Publication, Question, meta_text
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 SUPPRESSED = "[c]"
@@ -71,23 +71,23 @@ def _build_datapackage(pub: Publication, staging_root: Path) -> dict[str, Any]:
     language = i18n.current()
     package: dict[str, Any] = {
         "$schema": PROFILE,
-        "name": meta.get("name", pub.content_dir.name),
+        "name": meta.name or pub.content_dir.name,
         "title": meta_text(pub, "title", language),
         "description": meta_text(pub, "description", language),
-        "version": str(meta.get("version", "")),
+        "version": str(meta.version or ""),
         "created": created,
         "languages": list(pub.languages),
-        "keywords": [str(word) for word in meta.get("keywords") or []],
-        "licenses": [dict(entry) for entry in meta.get("licenses") or []],
-        "sources": [_source(entry) for entry in meta.get("sources") or []],
-        "contributors": [dict(entry) for entry in meta.get("contributors") or []],
+        "keywords": [str(word) for word in meta.keywords or []],
+        "licenses": [dict(entry) for entry in meta.licenses or []],
+        "sources": [_source(entry) for entry in meta.sources or []],
+        "contributors": [dict(entry) for entry in meta.contributors or []],
         "resources": [],
     }
-    if "synthetic" in meta:
-        package["synthetic"] = bool(meta["synthetic"])
+    if "synthetic" in meta:  # written, even as false
+        package["synthetic"] = bool(meta.synthetic)
     # When and where the survey speaks of, for the schema.org and DCAT records (metadata.py).
     for key, name in (("temporal_coverage", "temporalCoverage"), ("spatial_coverage", "spatialCoverage")):
-        if meta.get(key):
+        if getattr(meta, key):
             package[name] = meta_text(pub, key, language)
     package = {key: value for key, value in package.items() if value not in ("", None, [])}
     package["resources"] = [_resource(pub, path, relative) for path, relative in _resource_files(pub, staging_root)]
@@ -205,7 +205,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
                 "0/1 column per option). A blank cell means not asked (outside the question's universe); "
                 "{no_answer} means asked, no answer."
             ).format(population=name, no_answer=pub.codebook.no_answer)
-            if pub.meta.get("synthetic"):
+            if pub.meta.synthetic:
                 description += _(
                     " This file is synthetic data reconstructed from the report's figures: its marginal tables match "
                     "the report, its cross-tabulations say nothing about the real respondents."

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 import numpy as np
 import pandas as pd
 
-from surveypress.spec import Codebook, Numeric, Question
+from surveypress.content import Codebook, Numeric, Question
 
 # Raw values as text: optional minus, digits, optional decimals, no thousands separator; an exponent only because
 # Parquet doubles read as text may come out that way (1e-07).

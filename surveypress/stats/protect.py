@@ -29,9 +29,8 @@ from typing import Any
 
 import pandas as pd
 
-from surveypress import spec
+from surveypress.content import Publication, recount_error, recount_needs
 from surveypress.errors import DisclosureError
-from surveypress.spec import Publication
 
 SUPPRESSED = "[c]"
 LOW_RELIABILITY = "[u]"
@@ -310,7 +309,8 @@ def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tup
 
     A reader counts a cell (group g of breakdown B, category C of question Q) from a released file that holds B and
     Q: directly, when g and the codes of C are released as themselves; by difference, when g is released together
-    with other groups, or C's codes together with other codes, whose cells the table shows (spec.recount_needs).
+    with other groups, or C's codes together with other codes, whose cells the table shows
+    (content.release.recount_needs).
     """
     protected = table.reset_index(drop=True)
     keys = protected[["indicator", "breakdown", "group", "category"]].astype(str)
@@ -321,6 +321,6 @@ def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tup
         indicator = pub.indicator(indicator_id)
         if indicator.population not in released:
             continue
-        known = spec.recount_needs(pub, indicator, breakdown_id, int(group), category)
+        known = recount_needs(pub, indicator, breakdown_id, int(group), category)
         if known is not None and all(not hidden.get((indicator_id, breakdown_id, g, c), True) for g, c in known):
-            raise spec.recount_error(pub, indicator, breakdown_id, group, category, hidden=True)
+            raise recount_error(pub, indicator, breakdown_id, group, category, hidden=True)

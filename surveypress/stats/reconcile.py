@@ -27,9 +27,9 @@ from pathlib import Path
 import pandas as pd
 
 from surveypress import i18n
+from surveypress.content import Publication
 from surveypress.errors import InputError
 from surveypress.i18n import _
-from surveypress.spec import Publication
 
 FIGURE_COLUMNS = (
     "figure_id",

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from surveypress import i18n
+from surveypress.content import Label, Publication
 from surveypress.errors import InputError
 from surveypress.i18n import N_
-from surveypress.spec import Label, Publication
 from surveypress.stats import numeric
 from surveypress.stats.design import DesignShape, DomainSums, Layout, estimates, layout, percent_of, round_to
 from surveypress.stats.numeric import banded

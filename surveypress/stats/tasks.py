@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from surveypress.spec import Codebook, Indicator, Label, Publication, Question, Universe
+from surveypress.content import Codebook, Indicator, Label, Publication, Question, Universe
 
 if TYPE_CHECKING:
     from surveypress.stats.design import DomainSums
@@ -45,7 +45,7 @@ Sums = dict[str, dict[int | None, "DomainSums"]]
 
 
 def universe_chain(codebook: Codebook, question: Question) -> tuple[Universe, ...]:
-    """Every condition a respondent must meet to be asked `question`, nearest first (spec.py rejects cycles)."""
+    """Every condition a respondent must meet to be asked `question`, nearest first (the codebook rejects cycles)."""
     chain = []
     current = question
     while current.universe is not None:

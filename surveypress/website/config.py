@@ -19,10 +19,10 @@ import yaml
 
 from surveypress import i18n
 from surveypress.address import site_url_for
+from surveypress.content import Label, Publication, line_of, meta_text, primary_subtag, serves
 from surveypress.errors import InputError
 from surveypress.i18n import _
 from surveypress.publish import layout
-from surveypress.spec import Label, Publication, line_of, meta_text, primary_subtag, serves
 
 GENERATED_CONFIG = layout.GENERATED_CONFIG
 HEADER = (
@@ -49,17 +49,17 @@ def _text(pub: Publication, value: Any, language: str) -> str:
 
 
 def site_name(pub: Publication, language: str) -> str:
-    return _text(pub, pub.meta.get("short_title") or pub.meta.get("title"), language).strip() or str(pub.meta["name"])
+    return _text(pub, pub.meta.short_title or pub.meta.title, language).strip() or str(pub.meta.name)
 
 
 def copyright_line(pub: Publication, language: str) -> str:
     with i18n.language(language):
-        licences = [str(entry.get("name") or entry.get("title") or "") for entry in pub.meta.get("licenses") or []]
+        licences = [str(entry.get("name") or entry.get("title") or "") for entry in pub.meta.licenses or []]
         text = ""
         if licences:
             names = _(", ").join(name.replace("-", " ") for name in licences if name)
             text = _("Data and text are published under {licence}.").format(licence=names)
-        if pub.meta.get("synthetic"):
+        if pub.meta.synthetic:
             text += _(
                 " The microdata on this site is a synthetic reconstruction: its cross-tabulations say nothing "
                 "about the real population."
@@ -69,7 +69,7 @@ def copyright_line(pub: Publication, language: str) -> str:
 
 def navigation(pub: Publication, language: str, pages: list[str]) -> list[Any]:
     """The menu in `language`: publication.yml's `navigation` when given, else every page in template order."""
-    declared = pub.meta.get("navigation")
+    declared = pub.meta.navigation
     source = pub.content_dir / "publication.yml"
     if declared is None:
         ordered = sorted(pages, key=lambda page: (page != "index.md", PurePosixPath(page).parent.as_posix(), page))
@@ -137,7 +137,7 @@ def generated_config(pub: Publication, pages: dict[str, list[str]]) -> str:
     config: dict[str, Any] = {
         "site_name": site_name(pub, primary),
         "site_description": meta_text(
-            pub, "short_description" if pub.meta.get("short_description") else "description", primary
+            pub, "short_description" if pub.meta.short_description else "description", primary
         ),
         "copyright": copyright_line(pub, primary),
         "theme": {"language": material_language(primary)},

@@ -78,11 +78,11 @@ class SurveypressPlugin(BasePlugin):
         return server
 
     def microdata(self, content: Path) -> list[Path]:
-        from surveypress import spec
+        from surveypress.content import load_publication
         from surveypress.errors import InputError
 
         try:
-            pub = spec.load_publication(content)
+            pub = load_publication(content)
         except (InputError, OSError):
             return []  # the build says what is wrong; the content folder is watched all the same
         return [population.microdata for population in pub.codebook.populations.values() if population.microdata]

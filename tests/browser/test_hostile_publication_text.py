@@ -292,7 +292,7 @@ def test_mkdocs_build_neither_reads_nor_writes_jieba_cache_in_the_shared_tempora
 
 
 def test_a_site_url_that_breaks_out_of_the_canonical_link_is_refused_before_anything_is_built(tmp_path):
-    from surveypress import spec
+    from surveypress import content as spec
     from surveypress.errors import InputError
 
     project = hostile_project(tmp_path)

@@ -50,8 +50,8 @@ from surveypress.i18n import _
 if TYPE_CHECKING:
     import altair as alt
 
+    from surveypress.content import Publication
     from surveypress.pages.values import Values
-    from surveypress.spec import Publication
 
 
 class Bars(ChartKind):

@@ -26,8 +26,8 @@ from surveypress.charts.rows import (
 from surveypress.errors import InputError
 
 if TYPE_CHECKING:
+    from surveypress.content import Publication
     from surveypress.pages.values import Values
-    from surveypress.spec import Publication
 
 
 class Breakdown(Bars):

@@ -10,7 +10,7 @@ from surveypress.charts.kinds.bars import Bars
 from surveypress.errors import InputError
 
 if TYPE_CHECKING:
-    from surveypress.spec import Publication
+    from surveypress.content import Publication
 
 
 class Compare(Bars):
