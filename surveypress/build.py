@@ -265,19 +265,19 @@ def parser(site: bool = False) -> argparse.ArgumentParser:
 
 
 def out_of_memory(error: BaseException) -> bool:
-    """Whether `error` is the process (MemoryError) or DuckDB (its limit, duckdb_engine.memory_limit) out of memory:
+    """Whether `error` is the process (MemoryError) or DuckDB (its limit, duckdb_sql.memory_limit) out of memory:
     not bad input and not a bug, but a file bigger than the memory allowed for it."""
     return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryException"
 
 
 def memory_advice(error: BaseException) -> str:
     """One message for running out of memory anywhere: what happened and which setting to raise."""
-    from surveypress.engines import duckdb_engine
+    from surveypress.engines import duckdb_sql
 
     found = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return (
         f"out of memory ({found}); nothing was published. The DuckDB engine may use "
-        f"{duckdb_engine.memory_limit()}: set {duckdb_engine.MEMORY_ENV} higher (e.g. {duckdb_engine.MEMORY_ENV}=2GB) "
+        f"{duckdb_sql.memory_limit()}: set {duckdb_sql.MEMORY_ENV} higher (e.g. {duckdb_sql.MEMORY_ENV}=2GB) "
         "if the machine has that memory free, or build on a machine with more"
     )
 

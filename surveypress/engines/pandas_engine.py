@@ -344,15 +344,16 @@ def _open(path: Path, name: str) -> pq.ParquetFile:
 
 def _check_header_and_ids(codebook: Codebook, population: str, path: Path, file: pq.ParquetFile, name: str) -> None:
     """Header, then respondent ids present, trimmed and unique; any problem is named by the SQL checks."""
-    from surveypress.engines import duckdb_engine
+    from surveypress.engines import duckdb_engine, duckdb_sql
+    from surveypress.engines.duckdb_checks import screen_ids
 
     names = file.schema_arrow.names
     if set(names) != set(codebook.columns_of(population)) or file.metadata.num_rows == 0:
         duckdb_engine.check_parquet(codebook, population, path, name=name)
         return
-    connection = duckdb_engine.connect()
+    connection = duckdb_sql.connect()
     try:
-        _, ids_ok = duckdb_engine.screen_ids(connection, duckdb_engine.parquet(path))
+        _, ids_ok = screen_ids(connection, duckdb_sql.parquet(path))
     finally:
         connection.close()
     if not ids_ok:

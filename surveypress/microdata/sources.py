@@ -188,9 +188,9 @@ def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.Da
             released_frame = protect.with_whole_numbers(pub, population.id, source)
             released_frame.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
         else:
-            from surveypress.engines import duckdb_engine
+            from surveypress.engines import duckdb_export
 
-            duckdb_engine.write_typed_parquet(pub.codebook, population.id, source, target, layout.PARQUET_ROW_GROUP)
+            duckdb_export.write_typed_parquet(pub.codebook, population.id, source, target, layout.PARQUET_ROW_GROUP)
         released.append(relative)
     return released
 

@@ -268,11 +268,11 @@ def _weigh(
     if not isinstance(source, pd.DataFrame):
         # A streamed file counted by another engine is summed by DuckDB by PSU, never loaded (the DuckDB engine
         # checks, counts and sums it in one go: tabulate).
-        from surveypress.engines import duckdb_engine
+        from surveypress.engines import duckdb_sums
 
         name = display_name(source, pub.project_root)  # type: ignore[arg-type]
         path = Path(source)  # type: ignore[arg-type]
-        where, sums = duckdb_engine.weighted_sums_parquet(pub.codebook, population, path, tasks, name)
+        where, sums = duckdb_sums.weighted_sums_parquet(pub.codebook, population, path, tasks, name)
         return {indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()}
     where: Layout = layout(source, design)
     if engine == "pandas":
@@ -280,9 +280,9 @@ def _weigh(
 
         sums = pandas_engine.weighted_sums(pub.codebook, source, tasks, where)
     else:
-        from surveypress.engines import duckdb_engine
+        from surveypress.engines import duckdb_sums
 
-        sums = duckdb_engine.weighted_sums(pub.codebook, population, source, tasks, design, where)
+        sums = duckdb_sums.weighted_sums(pub.codebook, population, source, tasks, design, where)
     return {indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()}
 
 
