@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -185,7 +186,6 @@ def check_rows(
 ) -> None:
     """Finds and raises the first problem, one scan per kind of check (run only on a file the screen rejected)."""
     view = "microdata"
-    ids = quote("respondent_id")
     code_checks = _code_checks(codebook, population, checked.types)
     universe_checks = _universe_checks(codebook, population)
 
@@ -196,18 +196,7 @@ def check_rows(
         listed = ", ".join(quote(c) for c in dict.fromkeys(["file_row_number", *columns]) if c in checked.columns)
         return f"(SELECT {listed} FROM {checked.source})"
 
-    def fail(found: tuple, source: str = "raw_microdata") -> None:
-        row, column, expected = found
-        raise_as_load(connection, codebook, population, name, row)
-        value = _cell(connection, source, row, column)
-        value = "" if value is None else str(value)
-        hint = ""
-        question = codebook.questions.get(column)
-        if question is not None and question.numeric is not None and source == "raw_microdata":
-            value = value.removesuffix(".0") if isinstance(_cell(connection, source, row, column), float) else value
-            number = _cell(connection, "raw_numbers", row, column)
-            hint = "The value is not a number" if number is None else numeric.problem_hint(question.numeric, number)
-        raise InputError(name, expected, row=row + FIRST_DATA_ROW, column=column, value=value, hint=hint)
+    fail = partial(_raise_at, connection, codebook, population, name)
 
     # The same order as load.py: ids, repeated ids, codes, universes; within each, the earliest row then column.
     # load.py looks for blank ids in every row before it looks for padded ones.
@@ -215,20 +204,7 @@ def check_rows(
         found = _first_problem(connection, typed(["respondent_id"]), [id_check])
         if found:
             fail(found)
-    repeated = connection.execute(
-        f"SELECT {ids}, min(file_row_number), list(file_row_number ORDER BY file_row_number)[2] AS second "
-        f"FROM {typed(['respondent_id'])} GROUP BY {ids} HAVING count(*) > 1 ORDER BY second LIMIT 1"
-    ).fetchone()
-    if repeated:
-        value, first, second = repeated
-        raise InputError(
-            name,
-            rules.REPEATED_ID,
-            row=second + FIRST_DATA_ROW,
-            column="respondent_id",
-            value=value,
-            hint=rules.repeated_id_hint("row", first + FIRST_DATA_ROW),
-        )
+    _refuse_repeated_id(connection, typed(["respondent_id"]), name)
     found = _first_problem(connection, "raw_microdata", code_checks, stored)
     if found:
         fail(found)
@@ -241,6 +217,48 @@ def check_rows(
         found = (row, question.columns()[cells.index(codebook.no_answer)], expected)
     if found:
         fail(found, source=view)
+
+
+def _raise_at(
+    connection: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    population: str,
+    name: str,
+    found: tuple,
+    source: str = "raw_microdata",
+) -> None:
+    """Raises the problem `found` (row, column, expected) as load.py words it, or, where load.py passes the row
+    alone, with the cell's value as `source` holds it (a numeric question's with a hint)."""
+    row, column, expected = found
+    raise_as_load(connection, codebook, population, name, row)
+    value = _cell(connection, source, row, column)
+    value = "" if value is None else str(value)
+    hint = ""
+    question = codebook.questions.get(column)
+    if question is not None and question.numeric is not None and source == "raw_microdata":
+        value = value.removesuffix(".0") if isinstance(_cell(connection, source, row, column), float) else value
+        number = _cell(connection, "raw_numbers", row, column)
+        hint = "The value is not a number" if number is None else numeric.problem_hint(question.numeric, number)
+    raise InputError(name, expected, row=row + FIRST_DATA_ROW, column=column, value=value, hint=hint)
+
+
+def _refuse_repeated_id(connection: duckdb.DuckDBPyConnection, relation: str, name: str) -> None:
+    """Raises for the id that repeats first (at its second row, naming the first), if any."""
+    ids = quote("respondent_id")
+    repeated = connection.execute(
+        f"SELECT {ids}, min(file_row_number), list(file_row_number ORDER BY file_row_number)[2] AS second "
+        f"FROM {relation} GROUP BY {ids} HAVING count(*) > 1 ORDER BY second LIMIT 1"
+    ).fetchone()
+    if repeated:
+        value, first, second = repeated
+        raise InputError(
+            name,
+            rules.REPEATED_ID,
+            row=second + FIRST_DATA_ROW,
+            column="respondent_id",
+            value=value,
+            hint=rules.repeated_id_hint("row", first + FIRST_DATA_ROW),
+        )
 
 
 def raise_as_load(

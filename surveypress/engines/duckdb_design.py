@@ -5,7 +5,8 @@ population sizes; gives the design's layout (stats/design.py) from the same scan
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 import duckdb
 
@@ -62,26 +63,51 @@ def check_design(
     stratum, population sizes; gives the design's layout. Two narrow scans screen the file (the second is the
     aggregation over PSUs the layout needs); only a broken file pays for finding the first row breaking a rule,
     and load.py words the problem (`raise_as_load`)."""
-    cells = f"({_design_cells(design)})"
-    sized = isinstance(design.fpc, str)
     groups = group_design(connection, design)
-
-    def earliest(rows: Iterable[int | None]) -> int | None:
-        return min((row for row in rows if row is not None), default=None)
-
-    found = (
-        earliest(group[6] for group in groups),
-        earliest(group[7] for group in groups),
-        earliest(group[3] for group in groups if group[0] == "") if design.strata else None,
-        earliest(group[3] for group in groups if runs_as_formula(group[0])) if design.strata else None,
-        earliest(group[3] for group in groups if group[1] == "") if design.cluster else None,
-        earliest(group[3] for group in groups if runs_as_formula(group[1])) if design.cluster else None,
-        earliest(group[8] for group in groups) if sized else None,
-    )
-    for row in found[:6]:
+    refuse = partial(raise_as_load, connection, codebook, population, name)
+    for row in _rows_breaking_cell_rules(design, groups):
         if row is not None:
-            raise_as_load(connection, codebook, population, name, row, design)
-    # (stratum, PSU or '', respondents, smallest and largest population size) per PSU, or per stratum unclustered.
+            refuse(row, design)
+    units = _units(design, groups)
+    psus: dict[str, int] = defaultdict(int)
+    sizes: dict[str, set] = defaultdict(set)
+    for stratum, _, respondents, smallest, largest in units:
+        psus[stratum] += 1 if design.cluster else respondents
+        sizes[stratum] |= {smallest, largest}
+    cells = f"({_design_cells(design)})"
+    count = "count(DISTINCT c)" if design.cluster else "count(*)"
+    if design.strata and min(psus.values()) == 1:
+        row = connection.execute(
+            f"WITH s AS (SELECT h, {count} AS psus FROM {cells} GROUP BY h) "
+            f"SELECT min(file_row_number) FROM {cells} JOIN s USING (h) WHERE s.psus = 1"
+        ).fetchone()[0]
+        refuse(row, design)
+    if not isinstance(design.fpc, str):
+        return unit_layout(design, [(stratum, cluster, n, None) for stratum, cluster, n, *_ in units])
+    _check_sizes(connection, refuse, design, cells, _earliest(group[8] for group in groups), psus, sizes)
+    return unit_layout(design, [(stratum, cluster, n, smallest) for stratum, cluster, n, smallest, _ in units])
+
+
+def _earliest(rows: Iterable[int | None]) -> int | None:
+    return min((row for row in rows if row is not None), default=None)
+
+
+def _rows_breaking_cell_rules(design: Design, groups: list[tuple]) -> tuple[int | None, ...]:
+    """The first row (or None) with no weight, a weight not above 0, an empty stratum code, a stratum code a
+    spreadsheet would run, an empty PSU code, a PSU code a spreadsheet would run: load.py's order."""
+    return (
+        _earliest(group[6] for group in groups),
+        _earliest(group[7] for group in groups),
+        _earliest(group[3] for group in groups if group[0] == "") if design.strata else None,
+        _earliest(group[3] for group in groups if runs_as_formula(group[0])) if design.strata else None,
+        _earliest(group[3] for group in groups if group[1] == "") if design.cluster else None,
+        _earliest(group[3] for group in groups if runs_as_formula(group[1])) if design.cluster else None,
+    )
+
+
+def _units(design: Design, groups: list[tuple]) -> list[tuple]:
+    """(stratum, PSU or '', respondents, smallest and largest population size) per PSU, or per stratum
+    unclustered, from the groups of stored cells."""
     merged: dict[tuple[str, str], list] = {}
     for stratum, cluster, respondents, _, smallest, largest, *_ in groups:
         key = (stratum, cluster if design.cluster else "")
@@ -89,33 +115,32 @@ def check_design(
         unit[0] += respondents
         unit[1] = smallest if unit[1] is None else unit[1] if smallest is None else min(unit[1], smallest)
         unit[2] = largest if unit[2] is None else unit[2] if largest is None else max(unit[2], largest)
-    units = [(stratum, cluster, *unit) for (stratum, cluster), unit in merged.items()]
-    psus: dict[str, int] = defaultdict(int)
-    sizes: dict[str, set] = defaultdict(set)
-    for stratum, _, respondents, smallest, largest in units:
-        psus[stratum] += 1 if design.cluster else respondents
-        sizes[stratum] |= {smallest, largest}
-    count = "count(DISTINCT c)" if design.cluster else "count(*)"
-    if design.strata and min(psus.values()) == 1:
-        row = connection.execute(
-            f"WITH s AS (SELECT h, {count} AS psus FROM {cells} GROUP BY h) "
-            f"SELECT min(file_row_number) FROM {cells} JOIN s USING (h) WHERE s.psus = 1"
-        ).fetchone()[0]
-        raise_as_load(connection, codebook, population, name, row, design)
-    if not sized:
-        return unit_layout(design, [(stratum, cluster, n, None) for stratum, cluster, n, *_ in units])
-    # The population-size rules hold per stratum; load.py words them on the rows (or stand-ins) that show them.
+    return [(stratum, cluster, *unit) for (stratum, cluster), unit in merged.items()]
+
+
+def _check_sizes(
+    connection: duckdb.DuckDBPyConnection,
+    refuse: Callable[..., None],
+    design: Design,
+    cells: str,
+    no_size: int | None,
+    psus: dict[str, int],
+    sizes: dict[str, set],
+) -> None:
+    """The population-size rules, which hold per stratum: a size on every row, one size a stratum, no fewer
+    units than the sample's; load.py words them on the rows (or stand-ins) that show them."""
     alone = Design(weight=design.weight, fpc=design.fpc)
-    if found[6] is not None:
-        raise_as_load(connection, codebook, population, name, found[6], alone)
+    if no_size is not None:
+        refuse(no_size, alone)
     if any(len(values) > 1 for values in sizes.values()):
         row = connection.execute(
             f"WITH s AS (SELECT h, arg_min(size, file_row_number) AS first, min(file_row_number) AS first_row "
             f"FROM {cells} GROUP BY h) SELECT file_row_number, first_row FROM {cells} JOIN s USING (h) "
             "WHERE size <> first ORDER BY file_row_number LIMIT 1"
         ).fetchone()
-        raise_as_load(connection, codebook, population, name, row[0], alone, [row[1], row[0]])
+        refuse(row[0], alone, [row[1], row[0]])
     if any(min(sizes[stratum]) < psus[stratum] for stratum in psus):
+        count = "count(DISTINCT c)" if design.cluster else "count(*)"
         row, count = connection.execute(
             f"WITH s AS (SELECT h, {count} AS psus FROM {cells} GROUP BY h) "
             f"SELECT file_row_number, psus FROM {cells} JOIN s USING (h) WHERE size < psus "
@@ -126,5 +151,4 @@ def check_design(
         if design.cluster:
             stand_ins[design.cluster] = [str(index) for index in range(count)]
         clustered = Design(weight=design.weight, cluster=design.cluster, fpc=design.fpc)
-        raise_as_load(connection, codebook, population, name, row, clustered, [row] * count, stand_ins)
-    return unit_layout(design, [(stratum, cluster, n, smallest) for stratum, cluster, n, smallest, _ in units])
+        refuse(row, clustered, [row] * count, stand_ins)
