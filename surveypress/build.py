@@ -27,7 +27,7 @@ from typing import Any, TextIO
 from surveypress import cache, fonts, spec
 from surveypress.errors import InputError
 from surveypress.microdata import tracking
-from surveypress.publish import layout, outputs
+from surveypress.publish import layout, outputs, staging
 from surveypress.website import build as site_build
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
@@ -70,7 +70,7 @@ def build(
     check: bool = False,
     stream: TextIO | None = None,
     site: bool = False,
-) -> outputs.Comparison | None:
+) -> staging.Comparison | None:
     """Builds every output into `out_dir` (the project folder: default the folder above `content_dir`, where the
     microdata paths of publication.yml start), and with `site` (never with `check`) the site from them; returns None
     after the swap, or, with `check`, the comparison with committed files."""
@@ -99,7 +99,7 @@ def build(
         site_build.require_config(pub.project_root)  # before the tables: a build that cannot end in a site stops now
     if inputs is not None and unchanged(pub, inputs):
         progress.done(
-            f"nothing changed: {len(outputs.read_manifest(pub.project_root))} outputs as the last build left them"
+            f"nothing changed: {len(staging.read_manifest(pub.project_root))} outputs as the last build left them"
         )
         comparison = None
     else:
@@ -152,7 +152,7 @@ def unchanged(pub: spec.Publication, inputs: str) -> bool:
     """Whether the last build had these inputs and left outputs that are all still as it wrote them."""
     if (pub.project_root / outputs.JOURNAL).exists():
         return False  # a publish was interrupted: the build finishes it first
-    return cache.unchanged_since_last_build(pub.project_root, inputs, outputs.read_manifest(pub.project_root))
+    return cache.unchanged_since_last_build(pub.project_root, inputs, staging.read_manifest(pub.project_root))
 
 
 def refuse_inputs_among_outputs(pub: spec.Publication) -> None:

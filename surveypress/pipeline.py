@@ -26,6 +26,7 @@ from surveypress.i18n import _
 from surveypress.microdata import sources
 from surveypress.pages import narrate
 from surveypress.publish import layout, metadata, outputs, package, workbook
+from surveypress.publish.staging import Comparison, Staging, read_manifest
 from surveypress.stats import protect, reconcile, tabulate
 from surveypress.website import config as site
 
@@ -38,9 +39,7 @@ def _rows(frame: pd.DataFrame) -> str:
     return f"{len(frame):,} rows"
 
 
-def run(
-    pub: spec.Publication, progress: Any, *, engine: str, check: bool, inputs: str | None
-) -> outputs.Comparison | None:
+def run(pub: spec.Publication, progress: Any, *, engine: str, check: bool, inputs: str | None) -> Comparison | None:
     """Builds every output of `pub` through a staging folder, reporting each stage to `progress` (a build.Progress);
     swaps them into place (recording the build's inputs for the next no-change check), or, with `check`, compares
     them with the committed files and changes nothing."""
@@ -49,7 +48,7 @@ def run(
     # Each language with page templates is an edition: its own charts and pages, from the same tables. The charts
     # of every edition are drawn together, by workers started now, so that they are ready when the tables are.
     with (
-        outputs.Staging(pub.project_root, outside=check) as staging,
+        Staging(pub.project_root, outside=check) as staging,
         tempfile.TemporaryDirectory() as scratch,
         chart.EditionCharts(pub, chart_folders(pub, staging)) as drawing,
         contextlib.ExitStack() as stack,
@@ -126,7 +125,7 @@ def _process(
 def _save(
     pub: spec.Publication,
     progress: Any,
-    staging: outputs.Staging,
+    staging: Staging,
     results: _Results,
     microdata: Any,
     released: Any,
@@ -160,7 +159,7 @@ def _save(
 
 
 def _write_pages(
-    pub: spec.Publication, progress: Any, staging: outputs.Staging, drawing: chart.EditionCharts, results: _Results
+    pub: spec.Publication, progress: Any, staging: Staging, drawing: chart.EditionCharts, results: _Results
 ) -> dict[str, list[str]]:
     """Stages compile, then per edition draw and narrate; gives each edition's pages (paths under its docs)."""
     # The pages' templates are compiled while the charts are drawn; they are rendered once their charts are.
@@ -188,7 +187,7 @@ def _write_pages(
     return pages
 
 
-def _describe(pub: spec.Publication, progress: Any, staging: outputs.Staging, pages: dict[str, list[str]]) -> None:
+def _describe(pub: spec.Publication, progress: Any, staging: Staging, pages: dict[str, list[str]]) -> None:
     """Stages site (the generated MkDocs config) and metadata."""
     # A declared language without templates still has its labels in the tables and the data package.
     unbuilt = [language for language in pub.languages if language not in pages]
@@ -214,8 +213,8 @@ def _describe(pub: spec.Publication, progress: Any, staging: outputs.Staging, pa
 
 
 def _publish(
-    pub: spec.Publication, progress: Any, staging: outputs.Staging, check: bool, inputs: str | None
-) -> outputs.Comparison | None:
+    pub: spec.Publication, progress: Any, staging: Staging, check: bool, inputs: str | None
+) -> Comparison | None:
     """With `check`, compares the staged outputs with the committed ones; else swaps them into place and records
     the build's inputs for the next no-change check."""
     if check:
@@ -227,12 +226,12 @@ def _publish(
     stale = staging.swap()
     cache.commit()  # only a build that succeeded adds to the cache
     if inputs is not None:
-        cache.record_build(pub.project_root, inputs, outputs.read_manifest(pub.project_root))
+        cache.record_build(pub.project_root, inputs, read_manifest(pub.project_root))
     progress.done(f"outputs replaced, {len(stale)} stale files removed")
     return None
 
 
-def chart_folders(pub: spec.Publication, staging: outputs.Staging) -> dict[str, Path]:
+def chart_folders(pub: spec.Publication, staging: Staging) -> dict[str, Path]:
     """The staged charts folder of each edition: the primary language's at the top, others' in a folder per tag."""
     folders = {}
     for language, _templates in pub.editions:
@@ -243,7 +242,7 @@ def chart_folders(pub: spec.Publication, staging: outputs.Staging) -> dict[str, 
 
 def write_tables(
     pub: spec.Publication,
-    staging: outputs.Staging,
+    staging: Staging,
     published: pd.DataFrame,
     disclosure: pd.DataFrame,
     reconciliation: pd.DataFrame,
@@ -289,7 +288,7 @@ class StreamedReleases:
     is written into the staging folder once it is gone. Leaving it on an error first interrupts the engine: the
     build reports a bad file at once instead of after the copy (the files are discarded with the staging folder)."""
 
-    def __init__(self, staging: outputs.Staging, released: dict[str, tuple[str, Any]]) -> None:
+    def __init__(self, staging: Staging, released: dict[str, tuple[str, Any]]) -> None:
         self.jobs = [
             (staging.path(file), frame)
             for file, frame in released.values()
@@ -344,7 +343,7 @@ class StreamedReleases:
         self.thread.join()
 
 
-def write_datapackage(pub: spec.Publication, staging: outputs.Staging) -> dict[str, Any]:
+def write_datapackage(pub: spec.Publication, staging: Staging) -> dict[str, Any]:
     """Stages datapackage.json; gives the descriptor written."""
     descriptor = package.build_datapackage(pub, staging.root)
     outputs.write_json(staging.path(layout.DATAPACKAGE), descriptor, sort_keys=False)
@@ -394,7 +393,7 @@ def _data_readme_in(pub: spec.Publication, members: Sequence[str], language: str
     return "\n".join(lines)
 
 
-def write_archive(pub: spec.Publication, staging: outputs.Staging) -> Path:
+def write_archive(pub: spec.Publication, staging: Staging) -> Path:
     """Stages docs/downloads/<name>-<version>.zip (one folder <name>-<version>/ holding datasets/, datapackage.json,
     README and the workbook), its SHA256SUMS, and a copy of every file in it under docs/downloads/ for downloading
     one at a time."""

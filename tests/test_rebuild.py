@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from surveypress import build, fonts
-from surveypress.publish import outputs
+from surveypress.publish.staging import read_manifest
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 
@@ -24,7 +24,7 @@ def run(project: Path, *options: str) -> str:
 
 
 def output_times(project: Path) -> dict[str, int]:
-    return {name: (project / name).stat().st_mtime_ns for name in outputs.read_manifest(project)}
+    return {name: (project / name).stat().st_mtime_ns for name in read_manifest(project)}
 
 
 def append(path: Path, text: str) -> None:
