@@ -25,6 +25,11 @@ def schema_field(name: str, type_: str, title: str, description: str, **extra: A
     return {"name": name, "type": type_, "title": title, "description": description, **extra}
 
 
+def choice_field(name: str, title: str, description: str, values: list[str]) -> dict[str, Any]:
+    """A text column that every row fills with one of `values`."""
+    return schema_field(name, "string", title, description, constraints={"required": True, "enum": values})
+
+
 def percent_field(name: str, title: str, description: str) -> dict[str, Any]:
     """A column of percentages (0 to 100); a title may name the interval's `{level}`."""
     return schema_field(
@@ -110,22 +115,20 @@ def _value_fields(pub: Publication, populations: list[str]) -> list[dict[str, An
         ),
         percent_field("ci_low", _("{level} interval, lower bound"), _("Wilson score interval, in percent")),
         percent_field("ci_high", _("{level} interval, upper bound"), _("Wilson score interval, in percent")),
-        schema_field(
+        choice_field(
             "reliability",
-            "string",
             _("Reliability"),
             _("low (flag [u]) when the base is under {low_base}, else normal").format(low_base=pub.disclosure.low_base),
-            constraints={"required": True, "enum": ["normal", "low"]},
+            ["normal", "low"],
         ),
-        schema_field(
+        choice_field(
             "suppression",
-            "string",
             _("Suppression"),
             _(
                 "none; primary: a cross-tabulation cell under {min_cell}; secondary: hidden too so that it cannot be "
                 "worked out from the totals"
             ).format(min_cell=pub.disclosure.min_cell),
-            constraints={"required": True, "enum": ["none", "primary", "secondary"]},
+            ["none", "primary", "secondary"],
         ),
         schema_field("flags", "string", _("Flags"), _("[u] low reliability, [c] suppressed, separated by spaces")),
     ]
@@ -195,19 +198,17 @@ def published_figures_schema(pub: Publication, header: list[str] | None = None) 
         schema_field("measure", "string", _("Measure"), _("What the figure measures")),
         schema_field("printed", "string", _("As printed"), _("Exactly as the report prints it")),
         schema_field("value", "number", _("Value"), _("The number in it"), constraints={"required": True}),
-        schema_field(
+        choice_field(
             "unit",
-            "string",
             _("Unit"),
             _("percent; count: respondents; base: the base of the indicator"),
-            constraints={"required": True, "enum": ["percent", "count", "base"]},
+            ["percent", "count", "base"],
         ),
-        schema_field(
+        choice_field(
             "comparison",
-            "string",
             _("Comparison"),
             _('equal; at_least: no less than (e.g. "over 70%"); about: roughly (e.g. "about 90%")'),
-            constraints={"required": True, "enum": ["equal", "at_least", "about"]},
+            ["equal", "at_least", "about"],
         ),
         schema_field(
             "indicator", "string", _("Indicator"), _("The indicator id; several joined with + add their bases")
@@ -242,15 +243,14 @@ def reconciliation_schema(pub: Publication) -> dict[str, Any]:
         schema_field("count", "integer", _("Count"), _("The count used")),
         schema_field("base", "integer", _("Base"), _("The base used")),
         schema_field("difference", "number", _("Difference"), _("Recomputed minus printed")),
-        schema_field(
+        choice_field(
             "status",
-            "string",
             _("Check result"),
             _(
                 "reproduced; ambiguous_base: only fits other bases; not_reproducible: no whole count of "
                 "respondents gives it"
             ),
-            constraints={"required": True, "enum": ["reproduced", "ambiguous_base", "not_reproducible"]},
+            ["reproduced", "ambiguous_base", "not_reproducible"],
         ),
         schema_field(
             "candidates", "string", _("Possible bases"), _("Bases that give the printed value, comma-separated")
@@ -281,12 +281,11 @@ def disclosure_schema() -> dict[str, Any]:
         ),
         schema_field("sample_uniques", "integer", _("Sample uniques"), _("Records unique over the quasi-identifiers")),
         schema_field("min_k", "integer", _("Minimum k"), _("The smallest k the release allows")),
-        schema_field(
+        choice_field(
             "status",
-            "string",
             _("Result"),
             _("ok: k is at least the minimum; fail: under it"),
-            constraints={"required": True, "enum": ["ok", "fail"]},
+            ["ok", "fail"],
         ),
         schema_field(
             "smallest_combination", "string", _("Smallest combination"), _("The combination with fewest records")
