@@ -286,9 +286,7 @@ def figures_of(text: str) -> set[str]:
 
 def test_every_rendered_chinese_page_has_an_english_twin_and_vice_versa():
     english = set(rendered_english_pages())
-    chinese = {
-        page for page, path in rendered_chinese_pages().items() if "surveypress.narrate" in path.read_text()
-    }
+    chinese = {page for page, path in rendered_chinese_pages().items() if "surveypress.narrate" in path.read_text()}
     assert english == chinese
 
 
