@@ -29,7 +29,7 @@ from surveypress.charts import fonts
 from surveypress.content import TEMPLATE_SUFFIX, Publication, check_release, line_of, load_publication
 from surveypress.errors import InputError
 from surveypress.microdata import tracking
-from surveypress.publish import layout, outputs
+from surveypress.publish import layout, outputs, staging
 from surveypress.website import build as site_build
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
@@ -72,7 +72,7 @@ def build(
     check: bool = False,
     stream: TextIO | None = None,
     site: bool = False,
-) -> outputs.Comparison | None:
+) -> staging.Comparison | None:
     """Builds every output into `out_dir` (the project folder: default the folder above `content_dir`, where the
     microdata paths of publication.yml start), and with `site` (never with `check`) the site from them; returns None
     after the swap, or, with `check`, the comparison with committed files."""
@@ -101,7 +101,7 @@ def build(
         site_build.require_config(pub.project_root)  # before the tables: a build that cannot end in a site stops now
     if inputs is not None and unchanged(pub, inputs):
         progress.done(
-            f"nothing changed: {len(outputs.read_manifest(pub.project_root))} outputs as the last build left them"
+            f"nothing changed: {len(staging.read_manifest(pub.project_root))} outputs as the last build left them"
         )
         comparison = None
     else:
@@ -154,7 +154,7 @@ def unchanged(pub: Publication, inputs: str) -> bool:
     """Whether the last build had these inputs and left outputs that are all still as it wrote them."""
     if (pub.project_root / outputs.JOURNAL).exists():
         return False  # a publish was interrupted: the build finishes it first
-    return cache.unchanged_since_last_build(pub.project_root, inputs, outputs.read_manifest(pub.project_root))
+    return cache.unchanged_since_last_build(pub.project_root, inputs, staging.read_manifest(pub.project_root))
 
 
 def refuse_inputs_among_outputs(pub: Publication) -> None:
@@ -267,19 +267,19 @@ def parser(site: bool = False) -> argparse.ArgumentParser:
 
 
 def out_of_memory(error: BaseException) -> bool:
-    """Whether `error` is the process (MemoryError) or DuckDB (its limit, duckdb_engine.memory_limit) out of memory:
+    """Whether `error` is the process (MemoryError) or DuckDB (its limit, duckdb_sql.memory_limit) out of memory:
     not bad input and not a bug, but a file bigger than the memory allowed for it."""
     return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryException"
 
 
 def memory_advice(error: BaseException) -> str:
     """One message for running out of memory anywhere: what happened and which setting to raise."""
-    from surveypress.engines import duckdb_engine
+    from surveypress.engines import duckdb_sql
 
     found = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return (
         f"out of memory ({found}); nothing was published. The DuckDB engine may use "
-        f"{duckdb_engine.memory_limit()}: set {duckdb_engine.MEMORY_ENV} higher (e.g. {duckdb_engine.MEMORY_ENV}=2GB) "
+        f"{duckdb_sql.memory_limit()}: set {duckdb_sql.MEMORY_ENV} higher (e.g. {duckdb_sql.MEMORY_ENV}=2GB) "
         "if the machine has that memory free, or build on a machine with more"
     )
 

@@ -15,6 +15,7 @@ import json
 import tempfile
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from surveypress.i18n import _
 from surveypress.microdata import sources
 from surveypress.pages import narrate
 from surveypress.publish import layout, metadata, outputs, package, workbook
+from surveypress.publish.staging import Comparison, Staging, read_manifest
 from surveypress.stats import protect, reconcile, tabulate
 from surveypress.website import config as site
 
@@ -39,7 +41,7 @@ def _rows(frame: pd.DataFrame) -> str:
     return f"{len(frame):,} rows"
 
 
-def run(pub: Publication, progress: Any, *, engine: str, check: bool, inputs: str | None) -> outputs.Comparison | None:
+def run(pub: Publication, progress: Any, *, engine: str, check: bool, inputs: str | None) -> Comparison | None:
     """Builds every output of `pub` through a staging folder, reporting each stage to `progress` (a build.Progress);
     swaps them into place (recording the build's inputs for the next no-change check), or, with `check`, compares
     them with the committed files and changes nothing."""
@@ -48,7 +50,7 @@ def run(pub: Publication, progress: Any, *, engine: str, check: bool, inputs: st
     # Each language with page templates is an edition: its own charts and pages, from the same tables. The charts
     # of every edition are drawn together, by workers started now, so that they are ready when the tables are.
     with (
-        outputs.Staging(pub.project_root, outside=check) as staging,
+        Staging(pub.project_root, outside=check) as staging,
         tempfile.TemporaryDirectory() as scratch,
         EditionCharts(pub, chart_folders(pub, staging)) as drawing,
         contextlib.ExitStack() as stack,
@@ -57,117 +59,179 @@ def run(pub: Publication, progress: Any, *, engine: str, check: bool, inputs: st
         microdata = progress.step("load", lambda: sources.open_microdata(pub, Path(scratch)), sources.describe)
         released = protect.released_microdata(pub, microdata)
         streamed = stack.enter_context(StreamedReleases(staging, released))
-
-        # Process data.
-        chosen = tabulate.choose_engine(microdata) if engine == "auto" else engine
-        table = progress.step(
-            "tabulate", lambda: tabulate.tabulate(pub, microdata, engine=chosen), lambda t: f"{_rows(t)} ({chosen})"
-        )
-        # Means and medians of numeric questions; a publication without any gets no summary table.
-        summary = tabulate.summarize(pub, microdata)
-        table = progress.step(
-            "protect",
-            lambda: protect.protect(pub, table),
-            lambda t: f"{_rows(t)}, {int((t['suppression'] != 'none').sum())} suppressed",
-        )
-        # The charts are drawn while the tables are checked and written.
-        progress.step(
-            "chart",
-            lambda: drawing.send(table),
-            lambda sent: (
-                f"{sent} charts sent to {drawing.drawer.workers} drawing processes"
-                if drawing.drawer.workers >= 2
-                else f"{sent} charts, drawn in this process"
-            ),
-        )
-        published = protect.publishable(table)
-        protect.check_recount(pub, table, released)
-        disclosure = progress.step(
-            "disclose", lambda: protect.disclosure_report(pub, microdata), lambda d: f"{_rows(d)} in the k-report"
-        )
-        protect.check_disclosure(pub, disclosure)
-        reconciliation = progress.step(
-            "reconcile",
-            lambda: reconcile.reconcile(pub, table, figures),
-            lambda r: ", ".join(f"{n} {status}" for status, n in r["status"].value_counts().sort_index().items()),
-        )
-
-        # Save outputs.
-        progress.step(
-            "tables",
-            lambda: (
-                write_tables(pub, staging, published, disclosure, reconciliation, microdata, released, summary)
-                + streamed.wait()
-            ),
-            lambda files: f"{len(files)} files",
-        )
-        # The data package and the archive describe the tables only: made while the charts are drawn.
-        progress.step(
-            "package",
-            lambda: write_datapackage(pub, staging),
-            lambda descriptor: f"{len(descriptor['resources'])} resources",
-        )
-        progress.step("archive", lambda: write_archive(pub, staging), lambda path: path.name)
-        # The pages' templates are compiled while the charts are drawn; they are rendered once their charts are.
-        progress.step("compile", lambda: narrate.compile_pages(pub), lambda count: f"{count} page templates")
-        # Each edition's pages are written as soon as its charts are drawn, while the next edition's are.
-        pages: dict[str, list[str]] = {}
-        for language, _templates in pub.editions:
-            charts = progress.step(
-                "draw",
-                lambda language=language: drawing.finish(language),
-                lambda charts, language=language: (
-                    f"{len(charts)} charts ({language}), {sum(output.drawn for output in charts.values())} drawn"
-                ),
-            )
-            prefix = pub.docs_prefix(language)
-            docs = staging.path(f"{layout.DOCS}/{prefix}") if prefix else staging.path(layout.DOCS)
-            written = progress.step(
-                "narrate",
-                lambda language=language, charts=charts, docs=docs: narrate.render_pages(
-                    pub, table, reconciliation, charts, docs, language, summary
-                ),
-                lambda written, language=language: f"{len(written)} pages ({language})",
-            )
-            pages[language] = [path.relative_to(docs).as_posix() for path in written]
-        # A declared language without templates still has its labels in the tables and the data package.
-        unbuilt = [language for language in pub.languages if language not in pages]
-        progress.step(
-            "site",
-            lambda: outputs.write_text(staging.path(layout.GENERATED_CONFIG), site.generated_config(pub, pages)),
-            lambda path: (
-                f"{path.name}, editions {', '.join(pages)}"
-                + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else "")
-            ),
-        )
-        # What search engines, portals and citation tools read, from the data package just written.
-        progress.step(
-            "metadata",
-            lambda: metadata.write_metadata(
-                staging.path(layout.DATAPACKAGE),
-                staging.path(DOWNLOADS_DIR),
-                staging.path(layout.CITATION),
-                address.site_url_for(pub.meta, {}),
-            ),
-            lambda paths: ", ".join(path.name for path in paths),
-        )
+        results = _process(pub, progress, microdata, released, figures, drawing, engine)
+        _save(pub, progress, staging, results, microdata, released, streamed)
+        pages = _write_pages(pub, progress, staging, drawing, results)
+        _describe(pub, progress, staging, pages)
         staging.write_manifest()
-
-        if check:
-            comparison = staging.compare(outputs.CHECKED)
-            progress.done("up to date" if comparison.clean else f"{len(comparison.lines())} files out of date")
-            cache.commit()
-            return comparison
-        cache.forget_build(pub.project_root)
-        stale = staging.swap()
-        cache.commit()  # only a build that succeeded adds to the cache
-        if inputs is not None:
-            cache.record_build(pub.project_root, inputs, outputs.read_manifest(pub.project_root))
-        progress.done(f"outputs replaced, {len(stale)} stale files removed")
-        return None
+        return _publish(pub, progress, staging, check, inputs)
 
 
-def chart_folders(pub: Publication, staging: outputs.Staging) -> dict[str, Path]:
+@dataclass(frozen=True)
+class _Results:
+    """What processing the data gives the stages that save it: the protected table and what is published of it,
+    the numeric summaries, the k-anonymity report and the reconciliation."""
+
+    table: pd.DataFrame
+    published: pd.DataFrame
+    summary: pd.DataFrame | None
+    disclosure: pd.DataFrame
+    reconciliation: pd.DataFrame
+
+
+def _process(
+    pub: Publication,
+    progress: Any,
+    microdata: Any,
+    released: Any,
+    figures: Any,
+    drawing: EditionCharts,
+    engine: str,
+) -> _Results:
+    """Stages tabulate, protect, chart (sent to be drawn), disclose and reconcile."""
+    chosen = tabulate.choose_engine(microdata) if engine == "auto" else engine
+    table = progress.step(
+        "tabulate", lambda: tabulate.tabulate(pub, microdata, engine=chosen), lambda t: f"{_rows(t)} ({chosen})"
+    )
+    # Means and medians of numeric questions; a publication without any gets no summary table.
+    summary = tabulate.summarize(pub, microdata)
+    table = progress.step(
+        "protect",
+        lambda: protect.protect(pub, table),
+        lambda t: f"{_rows(t)}, {int((t['suppression'] != 'none').sum())} suppressed",
+    )
+    # The charts are drawn while the tables are checked and written.
+    progress.step(
+        "chart",
+        lambda: drawing.send(table),
+        lambda sent: (
+            f"{sent} charts sent to {drawing.drawer.workers} drawing processes"
+            if drawing.drawer.workers >= 2
+            else f"{sent} charts, drawn in this process"
+        ),
+    )
+    published = protect.publishable(table)
+    protect.check_recount(pub, table, released)
+    disclosure = progress.step(
+        "disclose", lambda: protect.disclosure_report(pub, microdata), lambda d: f"{_rows(d)} in the k-report"
+    )
+    protect.check_disclosure(pub, disclosure)
+    reconciliation = progress.step(
+        "reconcile",
+        lambda: reconcile.reconcile(pub, table, figures),
+        lambda r: ", ".join(f"{n} {status}" for status, n in r["status"].value_counts().sort_index().items()),
+    )
+    return _Results(table, published, summary, disclosure, reconciliation)
+
+
+def _save(
+    pub: Publication,
+    progress: Any,
+    staging: Staging,
+    results: _Results,
+    microdata: Any,
+    released: Any,
+    streamed: StreamedReleases,
+) -> None:
+    """Stages tables, package and archive."""
+    progress.step(
+        "tables",
+        lambda: (
+            write_tables(
+                pub,
+                staging,
+                results.published,
+                results.disclosure,
+                results.reconciliation,
+                microdata,
+                released,
+                results.summary,
+            )
+            + streamed.wait()
+        ),
+        lambda files: f"{len(files)} files",
+    )
+    # The data package and the archive describe the tables only: made while the charts are drawn.
+    progress.step(
+        "package",
+        lambda: write_datapackage(pub, staging),
+        lambda descriptor: f"{len(descriptor['resources'])} resources",
+    )
+    progress.step("archive", lambda: write_archive(pub, staging), lambda path: path.name)
+
+
+def _write_pages(
+    pub: Publication, progress: Any, staging: Staging, drawing: EditionCharts, results: _Results
+) -> dict[str, list[str]]:
+    """Stages compile, then per edition draw and narrate; gives each edition's pages (paths under its docs)."""
+    # The pages' templates are compiled while the charts are drawn; they are rendered once their charts are.
+    progress.step("compile", lambda: narrate.compile_pages(pub), lambda count: f"{count} page templates")
+    # Each edition's pages are written as soon as its charts are drawn, while the next edition's are.
+    pages: dict[str, list[str]] = {}
+    for language, _templates in pub.editions:
+        charts = progress.step(
+            "draw",
+            lambda language=language: drawing.finish(language),
+            lambda charts, language=language: (
+                f"{len(charts)} charts ({language}), {sum(output.drawn for output in charts.values())} drawn"
+            ),
+        )
+        prefix = pub.docs_prefix(language)
+        docs = staging.path(f"{layout.DOCS}/{prefix}") if prefix else staging.path(layout.DOCS)
+        written = progress.step(
+            "narrate",
+            lambda language=language, charts=charts, docs=docs: narrate.render_pages(
+                pub, results.table, results.reconciliation, charts, docs, language, results.summary
+            ),
+            lambda written, language=language: f"{len(written)} pages ({language})",
+        )
+        pages[language] = [path.relative_to(docs).as_posix() for path in written]
+    return pages
+
+
+def _describe(pub: Publication, progress: Any, staging: Staging, pages: dict[str, list[str]]) -> None:
+    """Stages site (the generated MkDocs config) and metadata."""
+    # A declared language without templates still has its labels in the tables and the data package.
+    unbuilt = [language for language in pub.languages if language not in pages]
+    progress.step(
+        "site",
+        lambda: outputs.write_text(staging.path(layout.GENERATED_CONFIG), site.generated_config(pub, pages)),
+        lambda path: (
+            f"{path.name}, editions {', '.join(pages)}"
+            + (f"; no templates for {', '.join(unbuilt)}" if unbuilt else "")
+        ),
+    )
+    # What search engines, portals and citation tools read, from the data package just written.
+    progress.step(
+        "metadata",
+        lambda: metadata.write_metadata(
+            staging.path(layout.DATAPACKAGE),
+            staging.path(DOWNLOADS_DIR),
+            staging.path(layout.CITATION),
+            address.site_url_for(pub.meta, {}),
+        ),
+        lambda paths: ", ".join(path.name for path in paths),
+    )
+
+
+def _publish(pub: Publication, progress: Any, staging: Staging, check: bool, inputs: str | None) -> Comparison | None:
+    """With `check`, compares the staged outputs with the committed ones; else swaps them into place and records
+    the build's inputs for the next no-change check."""
+    if check:
+        comparison = staging.compare(outputs.CHECKED)
+        progress.done("up to date" if comparison.clean else f"{len(comparison.lines())} files out of date")
+        cache.commit()
+        return comparison
+    cache.forget_build(pub.project_root)
+    stale = staging.swap()
+    cache.commit()  # only a build that succeeded adds to the cache
+    if inputs is not None:
+        cache.record_build(pub.project_root, inputs, read_manifest(pub.project_root))
+    progress.done(f"outputs replaced, {len(stale)} stale files removed")
+    return None
+
+
+def chart_folders(pub: Publication, staging: Staging) -> dict[str, Path]:
     """The staged charts folder of each edition: the primary language's at the top, others' in a folder per tag."""
     folders = {}
     for language, _templates in pub.editions:
@@ -178,7 +242,7 @@ def chart_folders(pub: Publication, staging: outputs.Staging) -> dict[str, Path]
 
 def write_tables(
     pub: Publication,
-    staging: outputs.Staging,
+    staging: Staging,
     published: pd.DataFrame,
     disclosure: pd.DataFrame,
     reconciliation: pd.DataFrame,
@@ -224,7 +288,7 @@ class StreamedReleases:
     is written into the staging folder once it is gone. Leaving it on an error first interrupts the engine: the
     build reports a bad file at once instead of after the copy (the files are discarded with the staging folder)."""
 
-    def __init__(self, staging: outputs.Staging, released: dict[str, tuple[str, Any]]) -> None:
+    def __init__(self, staging: Staging, released: dict[str, tuple[str, Any]]) -> None:
         self.jobs = [
             (staging.path(file), frame)
             for file, frame in released.values()
@@ -279,7 +343,7 @@ class StreamedReleases:
         self.thread.join()
 
 
-def write_datapackage(pub: Publication, staging: outputs.Staging) -> dict[str, Any]:
+def write_datapackage(pub: Publication, staging: Staging) -> dict[str, Any]:
     """Stages datapackage.json; gives the descriptor written."""
     descriptor = package.build_datapackage(pub, staging.root)
     outputs.write_json(staging.path(layout.DATAPACKAGE), descriptor, sort_keys=False)
@@ -329,7 +393,7 @@ def _data_readme_in(pub: Publication, members: Sequence[str], language: str) -> 
     return "\n".join(lines)
 
 
-def write_archive(pub: Publication, staging: outputs.Staging) -> Path:
+def write_archive(pub: Publication, staging: Staging) -> Path:
     """Stages docs/downloads/<name>-<version>.zip (one folder <name>-<version>/ holding datasets/, datapackage.json,
     README and the workbook), its SHA256SUMS, and a copy of every file in it under docs/downloads/ for downloading
     one at a time."""

@@ -15,6 +15,7 @@ from surveypress import build, cache
 from surveypress.errors import InputError
 from surveypress.pages import narrate
 from surveypress.publish import outputs, package
+from surveypress.publish.staging import manifest_text
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 STAGES = (
@@ -67,7 +68,7 @@ def list_in_manifest(project: Path, *names: str) -> None:
     """Records files in the manifest as if an earlier build had generated them."""
     manifest = project / outputs.MANIFEST
     files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
-    manifest.write_text(outputs.manifest_text([*files, *names]), encoding="utf-8")
+    manifest.write_text(manifest_text([*files, *names]), encoding="utf-8")
 
 
 def test_build_writes_every_output_and_removes_its_staging_folder(project: Path) -> None:

@@ -171,9 +171,9 @@ def test_a_multi_choice_question_too_wide_for_bit_patterns_is_counted_per_catego
 
 
 def test_duckdb_connections_print_no_progress_bar_into_the_build_log():
-    from surveypress.engines import duckdb_engine
+    from surveypress.engines import duckdb_sql
 
-    connection = duckdb_engine.connect()
+    connection = duckdb_sql.connect()
     try:
         assert connection.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
     finally:
@@ -269,13 +269,13 @@ def test_running_out_of_memory_anywhere_is_one_message_naming_the_limit_to_raise
     import duckdb
 
     from surveypress import build
-    from surveypress.engines import duckdb_engine
+    from surveypress.engines import duckdb_sql
 
     def exhausted(*args, **kwargs):
         raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 2.0 MiB")
 
     monkeypatch.setattr(build, "build", exhausted)
-    monkeypatch.setenv(duckdb_engine.MEMORY_ENV, "1500MB")
+    monkeypatch.setenv(duckdb_sql.MEMORY_ENV, "1500MB")
     log = io.StringIO()
     assert build.main(["--content", str(tmp_path / "publication")], stream=log) == 4
     assert log.getvalue().splitlines() == [
@@ -283,11 +283,11 @@ def test_running_out_of_memory_anywhere_is_one_message_naming_the_limit_to_raise
         "The DuckDB engine may use 1500MB: set SURVEYPRESS_DUCKDB_MEMORY higher (e.g. SURVEYPRESS_DUCKDB_MEMORY=2GB) "
         "if the machine has that memory free, or build on a machine with more"
     ]
-    connection = duckdb_engine.connect()
+    connection = duckdb_sql.connect()
     try:
         assert connection.execute("SELECT current_setting('memory_limit')").fetchone()[0].startswith("1.3 GiB")
     finally:
         connection.close()
-    monkeypatch.setenv(duckdb_engine.MEMORY_ENV, "lots")
+    monkeypatch.setenv(duckdb_sql.MEMORY_ENV, "lots")
     with pytest.raises(InputError, match="SURVEYPRESS_DUCKDB_MEMORY.*a size such as 2GB"):
-        duckdb_engine.connect()
+        duckdb_sql.connect()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from surveypress.publish import outputs
+from surveypress.publish.staging import Staging, manifest_text
 
 OLD = {
     "datasets/indicators.csv": "old indicators\n",
@@ -57,12 +58,12 @@ def snapshot(root: Path) -> dict[str, str]:
 def old_project(root: Path) -> Path:
     for name, text in {**OLD, **INPUTS}.items():
         outputs.write_text(root / name, text)
-    outputs.write_text(root / outputs.MANIFEST, outputs.manifest_text([*OLD, outputs.MANIFEST]))
+    outputs.write_text(root / outputs.MANIFEST, manifest_text([*OLD, outputs.MANIFEST]))
     return root
 
 
 def publish(root: Path) -> None:
-    with outputs.Staging(root) as staging:
+    with Staging(root) as staging:
         staging.mirror_input(root / "datasets/microdata/people.csv")
         for name, text in NEW.items():
             outputs.write_text(staging.path(name), text)
@@ -125,7 +126,7 @@ def test_a_kill_at_any_file_operation_of_the_publish_leaves_all_old_or_all_new_a
                 publish(root)
             except Interrupted:
                 pass
-        with outputs.Staging(root):  # the next build starts: it finishes or discards what the killed one left
+        with Staging(root):  # the next build starts: it finishes or discards what the killed one left
             pass
         state = snapshot(root)
         assert state in (before, after), f"mixed outputs after a kill at operation {fail_at}"
@@ -141,7 +142,7 @@ def test_the_next_build_removes_staging_folders_of_builds_that_died(tmp_path: Pa
     before = snapshot(root)
     for name in (".build-staging-dead1", ".build-staging-dead2"):
         outputs.write_text(root / name / "datasets/microdata/people.csv", "copy of the microdata\n")
-    with outputs.Staging(root):
+    with Staging(root):
         pass
     assert snapshot(root) == before
 
@@ -149,7 +150,7 @@ def test_the_next_build_removes_staging_folders_of_builds_that_died(tmp_path: Pa
 def test_a_manifest_entry_outside_the_outputs_is_never_removed(tmp_path: Path):
     root = old_project(tmp_path)
     names = [*OLD, "publication/publication.yml", "datasets/microdata/people.csv", "../outside.csv", "/etc/passwd"]
-    outputs.write_text(root / outputs.MANIFEST, outputs.manifest_text(names))
+    outputs.write_text(root / outputs.MANIFEST, manifest_text(names))
     publish(root)
     for name, text in INPUTS.items():
         assert (root / name).read_text(encoding="utf-8") == text

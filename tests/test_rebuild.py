@@ -13,7 +13,7 @@ import pytest
 
 from surveypress import build
 from surveypress.charts import fonts
-from surveypress.publish import outputs
+from surveypress.publish.staging import read_manifest
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 
@@ -25,7 +25,7 @@ def run(project: Path, *options: str) -> str:
 
 
 def output_times(project: Path) -> dict[str, int]:
-    return {name: (project / name).stat().st_mtime_ns for name in outputs.read_manifest(project)}
+    return {name: (project / name).stat().st_mtime_ns for name in read_manifest(project)}
 
 
 def append(path: Path, text: str) -> None:

@@ -53,12 +53,12 @@ def test_released_parquet_keeps_whole_numbers_as_integers_and_decimals_as_double
     """A large input is released as Parquet (sources.release_microdata); read whole or streamed, its raw ages are
     integers there too."""
     from surveypress.microdata import load, sources
-    from surveypress.publish import outputs
+    from surveypress.publish.staging import Staging
 
     project = numeric_project(tmp_path)
     pub = spec.load_publication(project / "publication")
     frame = load.load_microdata(pub)["people"]
-    staging = outputs.Staging(project, outside=True)
+    staging = Staging(project, outside=True)
     with staging:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(sources.layout, "RELEASE_CSV_MAX_BYTES", 0)

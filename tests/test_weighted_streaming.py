@@ -17,7 +17,7 @@ import pytest
 from weighted_survey import DESIGNS, make_project, people
 
 from surveypress import content as spec
-from surveypress.engines import duckdb_engine, pandas_engine
+from surveypress.engines import duckdb_sums, pandas_engine
 from surveypress.errors import InputError
 from surveypress.microdata import load
 from surveypress.stats import design as design_stage
@@ -66,7 +66,7 @@ def test_a_streamed_weighted_file_gives_the_in_memory_weighted_sums_to_1e_9(stre
     expected_layout = design_stage.layout(frame, design)
     expected = pandas_engine.weighted_sums(publication.codebook, frame, tasks, expected_layout)
 
-    layout, found = duckdb_engine.weighted_sums_parquet(publication.codebook, "people", path, tasks, "people")
+    layout, found = duckdb_sums.weighted_sums_parquet(publication.codebook, "people", path, tasks, "people")
 
     np.testing.assert_array_equal(layout.shape.psus, expected_layout.shape.psus)
     np.testing.assert_allclose(layout.shape.fpc, expected_layout.shape.fpc, rtol=0, atol=TOLERANCE)
@@ -95,7 +95,7 @@ def test_a_streamed_weighted_file_gives_the_in_memory_weighted_sums_to_1e_9(stre
 def test_a_streamed_weighted_file_gives_the_in_memory_table_exactly(streamed, crossed, monkeypatch):
     publication, microdata, csv, folder = streamed
     # Many breakdowns group apart (GROUPING SETS) rather than crossed; both give the same sums.
-    monkeypatch.setattr(duckdb_engine, "CROSSED_GROUPS", duckdb_engine.CROSSED_GROUPS if crossed else 0)
+    monkeypatch.setattr(duckdb_sums, "CROSSED_GROUPS", duckdb_sums.CROSSED_GROUPS if crossed else 0)
     path = as_parquet(csv, folder / "people-table.parquet", text=True)
 
     expected = tabulate(publication, microdata, engine="pandas")
@@ -164,7 +164,7 @@ def test_a_weighted_file_summed_a_task_a_query_and_counted_in_long_form_gives_th
     from surveypress.engines import duckdb_long
 
     publication, microdata, csv, folder = streamed
-    monkeypatch.setattr(duckdb_engine, "WEIGHTED_TASKS", 1)
+    monkeypatch.setattr(duckdb_sums, "WEIGHTED_TASKS", 1)
     monkeypatch.setattr(duckdb_long, "MAX_GROUPING_SETS", 0)
     path = as_parquet(csv, folder / "people-batched.parquet", text=True, padded=True)
 

@@ -229,36 +229,14 @@ class _Answers:
 
 def _count_task(answers: _Answers, task: Task) -> Counts:
     """One bincount over (breakdown groups, answer) keys; the total and each breakdown are sums over it."""
-    question = task.question
-    codes = question.codes
+    codes = task.question.codes
     shape = [len(breakdown.options) + 1 for breakdown in task.breakdowns]  # + 1: in no group of this breakdown
     groups = answers.group_keys(task.breakdowns) if task.breakdowns else None
     n_groups = int(np.prod(shape, dtype=np.int64))
-    members = np.zeros((0, len(task.categories)), dtype=np.int64)
-    if question.type == "multi":
-        ticked, valid = answers.ticks(question)
-        slots = (1 << len(codes)) + 1 if len(codes) <= MAX_PATTERN_OPTIONS else 0
-        if slots:
-            answer = np.zeros(answers.size, dtype=np.int32)
-            for bit, mask in enumerate(ticked):
-                answer |= mask.astype(np.int32) << bit
-            every = np.arange(slots - 1)
-            members = np.zeros((slots - 1, len(task.categories)), dtype=np.int64)
-            for column, category in enumerate(task.categories):
-                members[:, column] = (every & sum(1 << codes.index(code) for code in category.codes)) != 0
-    else:
-        positions = answers.positions(question)
-        valid = positions >= 0
-        slots = len(codes) + 1
-        answer = positions
-        members = np.zeros((slots - 1, len(task.categories)), dtype=np.int64)
-        for column, category in enumerate(task.categories):
-            for code in category.codes:
-                members[codes.index(code), column] = 1
-    universe = answers.in_universe(question)
+    answer, valid, slots, members, ticked = _coded(answers, task)
+    universe = answers.in_universe(task.question)
     if universe is not None:
         valid &= universe
-
     if slots:
         # The last answer slot holds everyone outside the base.
         keys = np.where(valid, answer, slots - 1).astype(np.int64)
@@ -276,7 +254,40 @@ def _count_task(answers: _Answers, task: Task) -> Counts:
             for code in category.codes:
                 chosen |= ticked[codes.index(code)]
             cells[:, column] = np.bincount(keys[valid & chosen], minlength=n_groups)
+    return _margins(task, shape, bases, cells)
 
+
+def _coded(answers: _Answers, task: Task) -> tuple[np.ndarray | None, np.ndarray, int, np.ndarray, list | None]:
+    """Each respondent's answer as one slot number: (answer, answered, slots, members: slot × category 0/1, and a
+    multiple-choice question's ticks). A single-choice answer is its code's position; a multiple-choice answer is the
+    bit pattern of its ticks, or (no slots: too many options for patterns) None."""
+    question = task.question
+    codes = question.codes
+    members = np.zeros((0, len(task.categories)), dtype=np.int64)
+    if question.type != "multi":
+        positions = answers.positions(question)
+        slots = len(codes) + 1
+        members = np.zeros((slots - 1, len(task.categories)), dtype=np.int64)
+        for column, category in enumerate(task.categories):
+            for code in category.codes:
+                members[codes.index(code), column] = 1
+        return positions, positions >= 0, slots, members, None
+    ticked, valid = answers.ticks(question)
+    slots = (1 << len(codes)) + 1 if len(codes) <= MAX_PATTERN_OPTIONS else 0
+    if not slots:
+        return None, valid, slots, members, ticked
+    answer = np.zeros(answers.size, dtype=np.int32)
+    for bit, mask in enumerate(ticked):
+        answer |= mask.astype(np.int32) << bit
+    every = np.arange(slots - 1)
+    members = np.zeros((slots - 1, len(task.categories)), dtype=np.int64)
+    for column, category in enumerate(task.categories):
+        members[:, column] = (every & sum(1 << codes.index(code) for code in category.codes)) != 0
+    return answer, valid, slots, members, ticked
+
+
+def _margins(task: Task, shape: list[int], bases: np.ndarray, cells: np.ndarray) -> Counts:
+    """The total and each breakdown's groups, summed over the other breakdowns of the (groups × categories) counts."""
     # Axes after reshaping: last breakdown first, ..., first breakdown (the group key is little-endian).
     bases = bases.reshape(list(reversed(shape)))
     cells = cells.reshape([*reversed(shape), len(task.categories)])
@@ -344,15 +355,16 @@ def _open(path: Path, name: str) -> pq.ParquetFile:
 
 def _check_header_and_ids(codebook: Codebook, population: str, path: Path, file: pq.ParquetFile, name: str) -> None:
     """Header, then respondent ids present, trimmed and unique; any problem is named by the SQL checks."""
-    from surveypress.engines import duckdb_engine
+    from surveypress.engines import duckdb_engine, duckdb_sql
+    from surveypress.engines.duckdb_checks import screen_ids
 
     names = file.schema_arrow.names
     if set(names) != set(codebook.columns_of(population)) or file.metadata.num_rows == 0:
         duckdb_engine.check_parquet(codebook, population, path, name=name)
         return
-    connection = duckdb_engine.connect()
+    connection = duckdb_sql.connect()
     try:
-        _, ids_ok = duckdb_engine.screen_ids(connection, duckdb_engine.parquet(path))
+        _, ids_ok = screen_ids(connection, duckdb_sql.parquet(path))
     finally:
         connection.close()
     if not ids_ok:

@@ -123,6 +123,17 @@ def _csv_to_parquet(
     Gives None when it did. When the start of the file or pyarrow's stream finds a problem, load.py reads the whole
     file instead: it raises the problem's exact message, or, if the sample misled, gives the frame to use.
     """
+    try:
+        load.check_csv_start(_head(path), name, expected, population.id)
+    except InputError:
+        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
+    if not _streamed_to_parquet(path, name, expected, target):
+        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
+    return None
+
+
+def _head(path: Path) -> bytes:
+    """The first HEAD_BYTES of a file, without a last character the sample cut in two."""
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
         more = bool(handle.read(1))
@@ -132,11 +143,13 @@ def _csv_to_parquet(
         except UnicodeDecodeError as error:
             if error.reason == "unexpected end of data":
                 head = head[: error.start]  # a character cut by the sample, not an error
+    return head
+
+
+def _streamed_to_parquet(path: Path, name: str, expected: list[str], target: Path) -> bool:
+    """Streams the CSV file into `target` as text columns; False at the first row pyarrow finds invalid (or bytes
+    it cannot read), which load.py then names. A cell over the limit is refused here, by row and column."""
     invalid: list[pa_csv.InvalidRow | None] = []
-    try:
-        load.check_csv_start(head, name, expected, population.id)
-    except InputError:
-        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
 
     def keep_invalid(row: pa_csv.InvalidRow) -> str:
         invalid.append(row)
@@ -167,9 +180,7 @@ def _csv_to_parquet(
             # A row longer than a block: a cell over the limit is named without reading the file whole.
             load.refuse_long_cell_in_file(path, name, expected)
         invalid.append(None)  # e.g. bytes that are not UTF-8 further down the file
-    if invalid:
-        return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
-    return None
+    return not invalid
 
 
 def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.DataFrame | Streamed]) -> list[str]:
@@ -188,9 +199,9 @@ def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.Da
             released_frame = protect.with_whole_numbers(pub, population.id, source)
             released_frame.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
         else:
-            from surveypress.engines import duckdb_engine
+            from surveypress.engines import duckdb_export
 
-            duckdb_engine.write_typed_parquet(pub.codebook, population.id, source, target, layout.PARQUET_ROW_GROUP)
+            duckdb_export.write_typed_parquet(pub.codebook, population.id, source, target, layout.PARQUET_ROW_GROUP)
         released.append(relative)
     return released
 

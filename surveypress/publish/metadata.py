@@ -200,35 +200,60 @@ def dcat_graph(package: Mapping[str, Any], site_url: str | None, base: str):
     """The package as a dcat:Catalog holding one dcat:Dataset with a dcat:Distribution per download. IRIs are under
     `site_url` when the site has an address; else under `base`, which dcat_turtle writes relative."""
     from rdflib import Graph, Literal, Namespace, URIRef
-    from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
+    from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
-    # DCAT 3 terms that rdflib's DCAT 2 namespace lacks (dcat:version).
-    dcat3 = Namespace(str(DCAT))
-    spdx = Namespace("http://spdx.org/rdf/terms#")
-    root = site_url or base
-    downloads_url = f"{root}{layout.DOWNLOADS}/"
+    downloads_url = f"{site_url or base}{layout.DOWNLOADS}/"
+    record = f"{downloads_url}{DCAT_FILE}"
     graph = Graph()
     graph.bind("dcat", DCAT)
     graph.bind("dct", DCTERMS)
     graph.bind("foaf", FOAF)
-    graph.bind("spdx", spdx)
-    catalog = URIRef(f"{downloads_url}{DCAT_FILE}#catalog")
-    dataset = URIRef(f"{downloads_url}{DCAT_FILE}#dataset")
-    languages = [str(tag) for tag in package.get("languages") or []]
+    graph.bind("spdx", Namespace(SPDX))
+    catalog = URIRef(f"{record}#catalog")
+    dataset = URIRef(f"{record}#dataset")
     graph.add((catalog, RDF.type, DCAT.Catalog))
     graph.add((catalog, DCAT.dataset, dataset))
     graph.add((dataset, RDF.type, DCAT.Dataset))
     graph.add((dataset, DCTERMS.identifier, Literal(str(package.get("name", "")))))
-    for tag in languages:
+    _add_texts(graph, package, catalog, dataset, record)
+    _add_facts(graph, package, catalog, dataset, record, site_url)
+    _add_agents(graph, package, dataset, record)
+    for tag in _languages(package):
+        graph.add((dataset, DCTERMS.language, Literal(tag)))
+    _add_distributions(graph, package, dataset, downloads_url)
+    return graph
+
+
+def _languages(package: Mapping[str, Any]) -> list[str]:
+    return [str(tag) for tag in package.get("languages") or []]
+
+
+def _add_texts(graph: Any, package: Mapping[str, Any], catalog: Any, dataset: Any, record: str) -> None:
+    """Title and description of catalog and dataset, and the place the survey speaks of, in every language."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import DCTERMS, RDF, SKOS
+
+    for tag in _languages(package):
         for node in (catalog, dataset):
             graph.add((node, DCTERMS.title, Literal(package_text(package, "title", tag), lang=tag)))
             graph.add((node, DCTERMS.description, Literal(package_text(package, "description", tag), lang=tag)))
         coverage = package_text(package, "spatialCoverage", tag)
         if coverage:
-            place = URIRef(f"{downloads_url}{DCAT_FILE}#spatial")
+            place = URIRef(f"{record}#spatial")
             graph.add((dataset, DCTERMS.spatial, place))
             graph.add((place, RDF.type, DCTERMS.Location))
             graph.add((place, SKOS.prefLabel, Literal(coverage, lang=tag)))
+
+
+def _add_facts(
+    graph: Any, package: Mapping[str, Any], catalog: Any, dataset: Any, record: str, site_url: str | None
+) -> None:
+    """The dataset's version, release date, landing page, keywords and the period it speaks of."""
+    from rdflib import Literal, Namespace, URIRef
+    from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
+
+    # DCAT 3 terms that rdflib's DCAT 2 namespace lacks (dcat:version).
+    dcat3 = Namespace(str(DCAT))
     if package.get("version"):
         graph.add((dataset, dcat3.version, Literal(str(package["version"]))))
     if package.get("created"):
@@ -240,24 +265,37 @@ def dcat_graph(package: Mapping[str, Any], site_url: str | None, base: str):
         graph.add((dataset, DCAT.keyword, Literal(str(word))))
     temporal = str(package.get("temporalCoverage") or "")
     if temporal:
-        period = URIRef(f"{downloads_url}{DCAT_FILE}#temporal")
+        period = URIRef(f"{record}#temporal")
         graph.add((dataset, DCTERMS.temporal, period))
         graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
         start, _slash, end = temporal.partition("/")
         for predicate, value in ((DCAT.startDate, start), (DCAT.endDate, end or start)):
             kind = XSD.gYear if len(value) == 4 else XSD.gYearMonth if len(value) == 7 else XSD.date
             graph.add((period, predicate, Literal(value, datatype=kind)))
-    licence = next(iter(package.get("licenses") or []), {})
-    licence_node = URIRef(str(licence["path"])) if str(licence.get("path", "")).startswith("http") else None
-    # Agents are named, not blank nodes: a blank node's generated name would change the record's bytes every build.
+
+
+def _add_agents(graph: Any, package: Mapping[str, Any], dataset: Any, record: str) -> None:
+    """Creators and publishers. Agents are named, not blank nodes: a blank node's generated name would change the
+    record's bytes every build."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import DCTERMS, FOAF, RDF
+
     for role, predicate in ((False, DCTERMS.creator), (True, DCTERMS.publisher)):
         for number, name in enumerate(_contributors(package, publishers=role), start=1):
-            agent = URIRef(f"{downloads_url}{DCAT_FILE}#{'publisher' if role else 'creator'}-{number}")
+            agent = URIRef(f"{record}#{'publisher' if role else 'creator'}-{number}")
             graph.add((dataset, predicate, agent))
             graph.add((agent, RDF.type, FOAF.Agent))
             graph.add((agent, FOAF.name, Literal(name)))
-    for tag in languages:
-        graph.add((dataset, DCTERMS.language, Literal(tag)))
+
+
+def _add_distributions(graph: Any, package: Mapping[str, Any], dataset: Any, downloads_url: str) -> None:
+    """A dcat:Distribution per download: its address, media type, size, checksum and the package's licence."""
+    from rdflib import Literal, Namespace, URIRef
+    from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
+
+    spdx = Namespace(SPDX)
+    licence = next(iter(package.get("licenses") or []), {})
+    licence_node = URIRef(str(licence["path"])) if str(licence.get("path", "")).startswith("http") else None
     for download in downloads(package):
         url = URIRef(f"{downloads_url}{download.path}")
         distribution = URIRef(f"{downloads_url}{DCAT_FILE}#{download.path}")
@@ -277,7 +315,9 @@ def dcat_graph(package: Mapping[str, Any], site_url: str | None, base: str):
             graph.add((checksum, spdx.checksumValue, Literal(download.sha256, datatype=XSD.hexBinary)))
         if licence_node is not None:
             graph.add((distribution, DCTERMS.license, licence_node))
-    return graph
+
+
+SPDX = "http://spdx.org/rdf/terms#"
 
 
 # A base no site has: without a site address the record's IRIs are written relative to the record itself.

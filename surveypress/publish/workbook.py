@@ -21,6 +21,7 @@ import csv
 import datetime as dt
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -154,17 +155,62 @@ def _weighted(rows: list[list[str]]) -> bool:
     return any(row[index] not in ("", "[c]") for row in rows[1:] for index in filled)
 
 
+@dataclass(frozen=True)
+class _Formats:
+    """The workbook's cell formats, added once, in this order (the order is part of the bytes)."""
+
+    title: Any
+    heading: Any
+    wrap: Any
+    link: Any
+
+    @classmethod
+    def of(cls, book: xlsxwriter.Workbook) -> _Formats:
+        return cls(
+            title=book.add_format({"bold": True, "font_size": 15}),
+            heading=book.add_format({"bold": True, "font_size": 12}),
+            wrap=book.add_format({"text_wrap": True, "valign": "top"}),
+            link=book.add_format({"font_color": "#0b4f8a", "underline": 1}),
+        )
+
+
 def build_workbook(package: dict[str, Any], root: Path) -> bytes:
-    """The workbook of every `indicator` resource of the package, as bytes."""
+    """The workbook of every `indicator` resource of the package, as bytes: cover, contents, notes, then a sheet
+    per table."""
     root = Path(root)
     created = dt.datetime.strptime(package["created"], "%Y-%m-%dT%H:%M:%SZ")
     tables = [resource for resource in package.get("resources", []) if resource.get("kind") == "indicator"]
     table_rows = [_rows(root / resource["path"]) for resource in tables]
     weighted = [_weighted(rows) for rows in table_rows]
     words = _Words(list(package.get("languages") or []))
-    titles = words.field(package, "title")
     buffer = io.BytesIO()
     book = _Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    _set_properties(book, package, words, created)
+    formats = _Formats.of(book)
+    cover_name, contents_name, notes_name = (
+        _sheet_name(words.label(message, SHEET_JOIN), set()) for message in (N_("Cover"), N_("Contents"), N_("Notes"))
+    )
+    taken = {cover_name.lower(), contents_name.lower(), notes_name.lower()}
+    names = [_sheet_name(resource["name"].removeprefix("indicator-"), taken) for resource in tables]
+    cover = _cover_lines(package, words, formats, created, any(weighted), notes_name)
+    _write_cover(book.add_worksheet(cover_name), formats, cover)
+    entries = [[notes_name, *words.each_language(N_("What the markers in the tables mean")), len(MARKERS)]]
+    for name, resource, rows in zip(names, tables, table_rows, strict=True):
+        entries.append([name, *_per_language(resource, words), len(rows) - 1])
+    _write_contents(book.add_worksheet(contents_name), formats, words, entries)
+    _write_notes(book.add_worksheet(notes_name), formats, words, notes_name)
+    for number, (name, resource, rows, is_weighted) in enumerate(
+        zip(names, tables, table_rows, weighted, strict=True), start=1
+    ):
+        sheet = book.add_worksheet(name)
+        _write_table(sheet, formats, words, (number, name, notes_name), resource, rows, is_weighted)
+    book.close()
+    return buffer.getvalue()
+
+
+def _set_properties(book: xlsxwriter.Workbook, package: dict[str, Any], words: _Words, created: dt.datetime) -> None:
+    """The document properties: the package's titles, contributors, keywords, version and `created` time."""
+    titles = words.field(package, "title")
     book.set_properties(
         {
             "title": titles[0] if titles else "",
@@ -176,22 +222,14 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
         }
     )
     book.set_calc_mode("auto")
-    title_format = book.add_format({"bold": True, "font_size": 15})
-    heading_format = book.add_format({"bold": True, "font_size": 12})
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    link_format = book.add_format({"font_color": "#0b4f8a", "underline": 1})
 
-    cover_name, contents_name, notes_name = (
-        _sheet_name(words.label(message, SHEET_JOIN), set()) for message in (N_("Cover"), N_("Contents"), N_("Notes"))
-    )
-    taken = {cover_name.lower(), contents_name.lower(), notes_name.lower()}
-    names = [_sheet_name(resource["name"].removeprefix("indicator-"), taken) for resource in tables]
 
-    # Cover: what the workbook is, where it comes from, when, under which licence; one item per row, no blank rows.
-    # Every sentence once per language, one row each.
-    cover = book.add_worksheet(cover_name)
-    cover.set_column(0, 0, 110, wrap)
-    lines: list[tuple[str, Any]] = [(titles[0] if titles else "", title_format)]
+def _cover_lines(
+    package: dict[str, Any], words: _Words, formats: _Formats, created: dt.datetime, weighted: bool, notes_name: str
+) -> list[tuple[str, Any]]:
+    """The cover's rows (text, format or None): what the workbook is, then where it comes from."""
+    titles = words.field(package, "title")
+    lines: list[tuple[str, Any]] = [(titles[0] if titles else "", formats.title)]
     lines += [(title, None) for title in titles[1:]]
     lines += [
         (text, None)
@@ -199,13 +237,13 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
             N_("This workbook holds the indicator tables of the publication, one table per worksheet.")
         )
     ]
-    lines.append((words.label(N_("About these tables")), heading_format))
+    lines.append((words.label(N_("About these tables")), formats.heading))
     lines += [(text, None) for text in words.field(package, "description")]
-    if any(weighted):
-        lines.append((words.label(N_("Weighted estimates")), heading_format))
+    if weighted:
+        lines.append((words.label(N_("Weighted estimates")), formats.heading))
         lines += [(text, None) for text in words.each(WEIGHTED_NOTE)]
     if package.get("synthetic"):
-        lines.append((words.label(N_("Synthetic data")), heading_format))
+        lines.append((words.label(N_("Synthetic data")), formats.heading))
         lines += [
             (text, None)
             for text in words.each(
@@ -215,12 +253,19 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
                 )
             )
         ]
-    lines.append((words.label(N_("Source")), heading_format))
+    return lines + _provenance_lines(package, words, formats, created, notes_name)
+
+
+def _provenance_lines(
+    package: dict[str, Any], words: _Words, formats: _Formats, created: dt.datetime, notes_name: str
+) -> list[tuple[str, Any]]:
+    """The cover's rows on where the tables come from, when, whom to ask and under which licence."""
+    lines: list[tuple[str, Any]] = [(words.label(N_("Source")), formats.heading)]
     for source in package.get("sources", []):
         lines.append(
             (f"{_text(source.get('title'))} ({_text(source.get('publisher'))}, {source.get('date', '')})", None)
         )
-    lines.append((words.label(N_("Version and release date")), heading_format))
+    lines.append((words.label(N_("Version and release date")), formats.heading))
     lines += [
         (text, None)
         for text in words.each(
@@ -231,36 +276,40 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
     ]
     for key, heading in (("contact", N_("Contact")), ("next_release", N_("Next release"))):
         if package.get(key):
-            lines.append((words.label(heading), heading_format))
+            lines.append((words.label(heading), formats.heading))
             value = package[key]
             texts = [str(value[tag]) for tag in _keys(value, words.languages)] if isinstance(value, dict) else []
             lines += [(text, None) for text in texts or [_text(value)]]
-    lines.append((words.label(N_("Licence")), heading_format))
+    lines.append((words.label(N_("Licence")), formats.heading))
     for licence in package.get("licenses", []):
         lines.append((f"{licence.get('title') or licence.get('name')}: {licence.get('path', '')}", None))
-    lines.append((notes_name, heading_format))
+    lines.append((notes_name, formats.heading))
     lines += [
         (text, None)
         for text in words.each(
             N_("Markers such as [c] and [u] are explained in the {notes} worksheet."), notes=notes_name
         )
     ]
+    return lines
+
+
+def _write_cover(cover: Any, formats: _Formats, lines: list[tuple[str, Any]]) -> None:
+    """Cover: what the workbook is, where it comes from, when, under which licence; one item per row, no blank
+    rows. Every sentence once per language, one row each."""
+    cover.set_column(0, 0, 110, formats.wrap)
     for row, (text, style) in enumerate(lines):
         cover.write_string(row, 0, text, style) if style else cover.write_string(row, 0, text)
 
-    # Contents: one row per worksheet, with a link to it.
-    # Contents: one row per worksheet, with a link to it; a title column per language.
-    contents = book.add_worksheet(contents_name)
-    contents.write_string(0, 0, words.label(N_("Table of contents")), title_format)
+
+def _write_contents(contents: Any, formats: _Formats, words: _Words, entries: list[list[Any]]) -> None:
+    """Contents: one row per worksheet (sheet name, title in each language, data rows), with a link to it."""
+    contents.write_string(0, 0, words.label(N_("Table of contents")), formats.title)
     contents.write_string(
         1, 0, words.label(N_("This worksheet contains one table. Each sheet name links to its worksheet."))
     )
     contents.set_column(0, 0, 24)
-    contents.set_column(1, len(words.languages), 60, wrap)
+    contents.set_column(1, len(words.languages), 60, formats.wrap)
     contents.set_column(len(words.languages) + 1, len(words.languages) + 1, 10)
-    entries = [[notes_name, *words.each_language(N_("What the markers in the tables mean")), len(MARKERS)]]
-    for name, resource, rows in zip(names, tables, table_rows, strict=True):
-        entries.append([name, *_per_language(resource, words), len(rows) - 1])
     headers = [
         words.label(N_("Sheet name")),
         *(gettext_in(tag, N_("Table title")) for tag in words.languages),
@@ -279,18 +328,18 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
         },
     )
     for offset, (name, *texts, count) in enumerate(entries, start=3):
-        contents.write_url(offset, 0, f"internal:'{name}'!A1", link_format, string=name)
+        contents.write_url(offset, 0, f"internal:'{name}'!A1", formats.link, string=name)
         for column, text in enumerate(texts, start=1):
             contents.write_string(offset, column, text)
         contents.write_number(offset, len(texts) + 1, count)
 
-    # Notes: the markers.
-    # Notes: the markers, with their meaning in each language.
-    notes = book.add_worksheet(notes_name)
-    notes.write_string(0, 0, notes_name, title_format)
+
+def _write_notes(notes: Any, formats: _Formats, words: _Words, notes_name: str) -> None:
+    """Notes: the markers, with their meaning in each language."""
+    notes.write_string(0, 0, notes_name, formats.title)
     notes.write_string(1, 0, words.label(N_("This worksheet contains one table.")))
     notes.set_column(0, 0, 12)
-    notes.set_column(1, len(words.languages), 80, wrap)
+    notes.set_column(1, len(words.languages), 80, formats.wrap)
     meaning = [gettext_in(tag, N_("Meaning")) for tag in words.languages]
     notes.add_table(
         2,
@@ -308,60 +357,64 @@ def build_workbook(package: dict[str, Any], root: Path) -> bytes:
         },
     )
 
-    # One worksheet per indicator table.
-    for number, (name, resource, rows, is_weighted) in enumerate(
-        zip(names, tables, table_rows, weighted, strict=True), start=1
-    ):
-        sheet = book.add_worksheet(name)
-        fields = resource["schema"]["fields"]
-        header, body = rows[0], rows[1:]
-        by_name = {field["name"]: field for field in fields}
-        table_titles = _per_language(resource, words)
-        title = LABEL_JOIN.join(
-            gettext_in(tag, N_("Table {number}: {title}")).format(number=number, title=text)
-            for tag, text in zip(words.languages, table_titles, strict=False)
-            if text
+
+def _write_table(
+    sheet: Any,
+    formats: _Formats,
+    words: _Words,
+    place: tuple[int, str, str],
+    resource: dict[str, Any],
+    rows: list[list[str]],
+    weighted: bool,
+) -> None:
+    """One indicator table's worksheet: its title, what it holds, its source, then the table. `place` is the
+    table's number, its sheet's name and the notes sheet's name."""
+    number, name, notes_name = place
+    fields = resource["schema"]["fields"]
+    header, body = rows[0], rows[1:]
+    by_name = {field["name"]: field for field in fields}
+    table_titles = _per_language(resource, words)
+    title = LABEL_JOIN.join(
+        gettext_in(tag, N_("Table {number}: {title}")).format(number=number, title=text)
+        for tag, text in zip(words.languages, table_titles, strict=False)
+        if text
+    )
+    sheet.write_string(0, 0, title, formats.title)
+    # A weighted table says so in the same row, so that its sheet is laid out as any other's.
+    about = (
+        N_(
+            "This worksheet contains one table of weighted estimates: percentages and their intervals are "
+            "weighted and design-based; count and base are unweighted respondents. Markers such as [c] and [u] "
+            "are explained in the {notes} worksheet."
         )
-        sheet.write_string(0, 0, title, title_format)
-        # A weighted table says so in the same row, so that its sheet is laid out as any other's.
-        about = (
-            N_(
-                "This worksheet contains one table of weighted estimates: percentages and their intervals are "
-                "weighted and design-based; count and base are unweighted respondents. Markers such as [c] and [u] "
-                "are explained in the {notes} worksheet."
-            )
-            if is_weighted
-            else N_(
-                "This worksheet contains one table. Markers such as [c] and [u] are explained in the {notes} worksheet."
-            )
+        if weighted
+        else N_(
+            "This worksheet contains one table. Markers such as [c] and [u] are explained in the {notes} worksheet."
         )
-        sheet.write_string(1, 0, words.label(about, notes=notes_name))
-        sheet.write_string(
-            2, 0, words.label(N_("Source: {path} in the data package (datapackage.json)."), path=resource["path"])
-        )
-        columns = [
-            {"header": f"{LABEL_JOIN.join(words.field(by_name.get(column, {}), 'title')) or column} ({column})"}
-            for column in header
-        ]
-        data = [
-            [_cell(value, by_name.get(column, {})) for column, value in zip(header, row, strict=True)] for row in body
-        ]
-        sheet.add_table(
-            3,
-            0,
-            3 + max(len(data), 1),
-            len(header) - 1,
-            {
-                "name": "table_" + re.sub(r"\W", "_", name),
-                "style": "Table Style Light 1",
-                "columns": columns,
-                "data": data,
-            },
-        )
-        sheet.set_column(0, len(header) - 1, 14)
-        sheet.freeze_panes(4, 0)
-    book.close()
-    return buffer.getvalue()
+    )
+    sheet.write_string(1, 0, words.label(about, notes=notes_name))
+    sheet.write_string(
+        2, 0, words.label(N_("Source: {path} in the data package (datapackage.json)."), path=resource["path"])
+    )
+    columns = [
+        {"header": f"{LABEL_JOIN.join(words.field(by_name.get(column, {}), 'title')) or column} ({column})"}
+        for column in header
+    ]
+    data = [[_cell(value, by_name.get(column, {})) for column, value in zip(header, row, strict=True)] for row in body]
+    sheet.add_table(
+        3,
+        0,
+        3 + max(len(data), 1),
+        len(header) - 1,
+        {
+            "name": "table_" + re.sub(r"\W", "_", name),
+            "style": "Table Style Light 1",
+            "columns": columns,
+            "data": data,
+        },
+    )
+    sheet.set_column(0, len(header) - 1, 14)
+    sheet.freeze_panes(4, 0)
 
 
 def _keys(value: dict[str, Any], languages: list[str]) -> list[str]:

@@ -183,12 +183,12 @@ def disclosure_report(pub: Publication, microdata: dict[str, pd.DataFrame]) -> p
         file, frame = released[pop_id]
         if not isinstance(frame, pd.DataFrame):
             # A file streamed from disk (sources.Streamed, or its public-use recoding) is grouped by the engine.
-            from surveypress.engines import duckdb_engine
+            from surveypress.engines import duckdb_export
 
             recoded = frame if isinstance(frame, StreamedRelease) else None
             held = recoded.columns if recoded else pub.codebook.columns_of(pop_id)
             quasi = [column for column in population.quasi_identifiers if column in held]
-            records, k, uniques, values = duckdb_engine.k_anonymity(
+            records, k, uniques, values = duckdb_export.k_anonymity(
                 recoded.source if recoded else frame, quasi, recoded.classes if recoded else None
             )
             combination = ", ".join(f"{name}={_cell(value)}" for name, value in zip(quasi, values, strict=True))
@@ -297,9 +297,9 @@ class StreamedRelease:
 
     def write(self, target: Path, connected: Any = None) -> None:
         """Writes the file to `target`; `connected` is given the engine's connection first (see StreamedReleases)."""
-        from surveypress.engines import duckdb_engine
+        from surveypress.engines import duckdb_export
 
-        duckdb_engine.write_released(
+        duckdb_export.write_released(
             self.source, self.columns, self.classes, target, self.verbatim, connected, self.numbers
         )
 

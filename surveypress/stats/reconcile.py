@@ -311,6 +311,22 @@ def _reconcile_figure(
         "candidate_count": 0,
         "reason": "",
     }
+    recomputed = _recompute(pub, figure, cells, bases, row)
+    places = max(2, figure.decimals) if figure.unit == "percent" else figure.decimals
+    row["difference"] = str(round_half_up_signed(recomputed - Fraction(figure.value), places))
+    _judge(pub, figure, recomputed, row, sizes)
+    return row
+
+
+def _recompute(
+    pub: Publication,
+    figure: Figure,
+    cells: dict[tuple[str, str], tuple[int, int, float]],
+    bases: dict[str, int],
+    row: dict[str, object],
+) -> Fraction:
+    """The figure's value recomputed from the tables (a base, a count, or a percent as the table has it); the row
+    gets the count, base and recomputed value it shows."""
     if figure.unit == "base":
         missing = [part for part in figure.indicators if part not in bases]
         if missing:
@@ -334,21 +350,25 @@ def _reconcile_figure(
         else:
             recomputed = Fraction(100 * count, base) if base else Fraction(0)
             row["recomputed"] = str(round_half_up(recomputed, max(2, figure.decimals)))
-    places = max(2, figure.decimals) if figure.unit == "percent" else figure.decimals
-    row["difference"] = str(round_half_up_signed(recomputed - Fraction(figure.value), places))
+    return recomputed
 
+
+def _judge(
+    pub: Publication, figure: Figure, recomputed: Fraction, row: dict[str, object], sizes: dict[str, int]
+) -> None:
+    """Sets the row's status (reproduced, ambiguous_base, not_reproducible), the bases that fit, and the reasons."""
     if _matches(figure, recomputed):
         row["status"] = "reproduced"
         share = figure.unit == "percent" and weighted(pub, figure)
         row.update(_reasons(pub, figure, lambda: _explain_reproduced(figure, row, share)))
-        return row
+        return
     candidates: list[int] = []
     fitting = 0
     if figure.unit == "percent" and weighted(pub, figure):
         # No base to search for: a weighted share is no whole count over a base.
         row["status"] = "not_reproducible"
         row.update(_reasons(pub, figure, lambda: _explain_weighted_mismatch(figure, row)))
-        return row
+        return
     if figure.unit == "percent" and figure.comparison == "equal":
         candidates, fitting = fitting_bases_summary(
             figure.value, figure.decimals, sizes.get(figure.population, 0), SHOWN_CANDIDATES
@@ -361,7 +381,6 @@ def _reconcile_figure(
         row["status"] = "not_reproducible"
     size = sizes.get(figure.population, 0)
     row.update(_reasons(pub, figure, lambda: _explain_mismatch(figure, row, candidates, fitting, size)))
-    return row
 
 
 def weighted(pub: Publication, figure: Figure) -> bool:

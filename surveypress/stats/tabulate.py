@@ -268,11 +268,11 @@ def _weigh(
     if not isinstance(source, pd.DataFrame):
         # A streamed file counted by another engine is summed by DuckDB by PSU, never loaded (the DuckDB engine
         # checks, counts and sums it in one go: tabulate).
-        from surveypress.engines import duckdb_engine
+        from surveypress.engines import duckdb_sums
 
         name = display_name(source, pub.project_root)  # type: ignore[arg-type]
         path = Path(source)  # type: ignore[arg-type]
-        where, sums = duckdb_engine.weighted_sums_parquet(pub.codebook, population, path, tasks, name)
+        where, sums = duckdb_sums.weighted_sums_parquet(pub.codebook, population, path, tasks, name)
         return {indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()}
     where: Layout = layout(source, design)
     if engine == "pandas":
@@ -280,9 +280,9 @@ def _weigh(
 
         sums = pandas_engine.weighted_sums(pub.codebook, source, tasks, where)
     else:
-        from surveypress.engines import duckdb_engine
+        from surveypress.engines import duckdb_sums
 
-        sums = duckdb_engine.weighted_sums(pub.codebook, population, source, tasks, design, where)
+        sums = duckdb_sums.weighted_sums(pub.codebook, population, source, tasks, design, where)
     return {indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()}
 
 
@@ -294,13 +294,38 @@ def assemble(
 ) -> pd.DataFrame:
     """Turns the engines' integers (and weighted sums) into the ordered long table."""
     weighted = weighted or {}
-    languages = pub.languages
-    names = table_columns(languages) + (DESIGN_COLUMNS if weighted else [])
-    columns: dict[str, list] = {name: [] for name in names}
-    total = Label(texts={tag: i18n.gettext_in(tag, TOTAL_LABEL) for tag in languages})
+    table = _Columns(pub.languages, weighted)
+    total = Label(texts={tag: i18n.gettext_in(tag, TOTAL_LABEL) for tag in pub.languages})
+    # Rows follow indicators.yml order, whatever order the populations were counted in.
+    by_indicator = {task.indicator.id: task for population_tasks in tasks.values() for task in population_tasks}
+    for indicator in pub.indicators:
+        task = by_indicator[indicator.id]
+        result = counts[indicator.id]
+        base, cells = result[TOTAL][None]
+        table.add(task, TOTAL, TOTAL, total, base, cells)
+        for breakdown in task.breakdowns:
+            groups = result[breakdown.id]
+            for option in sorted(breakdown.options, key=lambda option: option.code):
+                base, cells = groups.get(option.code, (0, (0,) * len(task.categories)))
+                table.add(task, breakdown.id, str(option.code), option, base, cells)
+    return table.frame()
 
-    def add(task: Task, breakdown: str, group: str, group_label: Label, base: int, cells: tuple[int, ...]) -> None:
-        design = weighted.get(task.indicator.id)
+
+class _Columns:
+    """The long table as a list per column, a row per category of each group, typed into a DataFrame at the end."""
+
+    def __init__(self, languages: list[str], weighted: dict[str, tuple[DesignShape, Sums]]) -> None:
+        self.languages = languages
+        self.weighted = weighted
+        names = table_columns(languages) + (DESIGN_COLUMNS if weighted else [])
+        self.columns: dict[str, list] = {name: [] for name in names}
+
+    def add(
+        self, task: Task, breakdown: str, group: str, group_label: Label, base: int, cells: tuple[int, ...]
+    ) -> None:
+        """One group's rows: its categories' counts, percents and intervals (weighted where a design says so)."""
+        columns = self.columns
+        design = self.weighted.get(task.indicator.id)
         rows = [share(count, base) + (math.nan,) * 3 for count in cells]
         if design is not None:
             shape, sums = design
@@ -314,7 +339,7 @@ def assemble(
             columns["breakdown"].append(breakdown)
             columns["group"].append(group)
             columns["category"].append(category.code)
-            for index, tag in enumerate(languages):
+            for index, tag in enumerate(self.languages):
                 suffix = "" if index == 0 else f"_{i18n.column_suffix(tag)}"
                 columns[f"group_label{suffix}"].append(group_label.text(tag))
                 columns[f"category_label{suffix}"].append(category.label.text(tag))
@@ -323,32 +348,21 @@ def assemble(
             columns["percent"].append(percent)
             columns["ci_low"].append(low)
             columns["ci_high"].append(high)
-            if weighted:
+            if self.weighted:
                 columns["se"].append(se)
                 columns["deff"].append(deff)
                 columns["n_eff"].append(n_eff)
 
-    # Rows follow indicators.yml order, whatever order the populations were counted in.
-    by_indicator = {task.indicator.id: task for population_tasks in tasks.values() for task in population_tasks}
-    for indicator in pub.indicators:
-        task = by_indicator[indicator.id]
-        result = counts[indicator.id]
-        base, cells = result[TOTAL][None]
-        add(task, TOTAL, TOTAL, total, base, cells)
-        for breakdown in task.breakdowns:
-            groups = result[breakdown.id]
-            for option in sorted(breakdown.options, key=lambda option: option.code):
-                base, cells = groups.get(option.code, (0, (0,) * len(task.categories)))
-                add(task, breakdown.id, str(option.code), option, base, cells)
-
-    table = pd.DataFrame(columns)
-    for name in table.columns[: table.columns.get_loc("category_label") + len(languages)]:
-        table[name] = table[name].astype("str")
-    for name in ("count", "base"):
-        table[name] = table[name].astype("int64")
-    for name in ("percent", "ci_low", "ci_high", *(DESIGN_COLUMNS if weighted else [])):
-        table[name] = table[name].astype("float64")
-    return table
+    def frame(self) -> pd.DataFrame:
+        """The columns as a DataFrame: labels as text, counts as integers, figures as floats."""
+        table = pd.DataFrame(self.columns)
+        for name in table.columns[: table.columns.get_loc("category_label") + len(self.languages)]:
+            table[name] = table[name].astype("str")
+        for name in ("count", "base"):
+            table[name] = table[name].astype("int64")
+        for name in ("percent", "ci_low", "ci_high", *(DESIGN_COLUMNS if self.weighted else [])):
+            table[name] = table[name].astype("float64")
+        return table
 
 
 def _weighted_row(domain: DomainSums, k: int, estimate) -> tuple[float, ...]:
