@@ -37,8 +37,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from surveypress import i18n, init_project, init_write, layout, readers
+from surveypress import formats, i18n, init_project, init_write, layout
 from surveypress.errors import InputError
+from surveypress.formats.readstat import user_missing
 from surveypress.i18n import N_, _
 from surveypress.init_draft import (  # the draft itself, shared with init_data.py and init_universe.py
     ID_NAMES,
@@ -68,16 +69,31 @@ SELECTED = re.compile(
     r"^selected\(\s*\$\{(?P<question>[A-Za-z_][\w.-]*)\}\s*,\s*(?:'(?P<q1>[^']*)'|\"(?P<q2>[^\"]*)\")\s*\)$"
 )
 SOURCES = N_(
-    "a labelled .sav, .zsav or .dta file, an XLSForm workbook (sheets survey and choices), or a data file"
-    " (.csv, .tsv, .parquet, or a workbook .xlsx, .xlsm, .xls, .ods)"
+    "a labelled {labelled} file, an XLSForm workbook (sheets survey and choices), or a data file ({data}, or a"
+    " workbook {workbooks})"
 )
 SUPPORTED_RELEVANT = "${q} = 'x', selected(${q}, 'x'), or several of these about the same question joined by 'or'"
 
 
+def sources() -> str:
+    """What init reads, from the registry of formats (formats/): labelled files, XLSForms, data files."""
+    return _(SOURCES).format(
+        labelled=formats.listed(formats.extensions(lambda item: item.labels is not None)),
+        data=", ".join(formats.extensions(lambda item: item.stream is not None and not (item.labels or item.sheets))),
+        workbooks=", ".join(formats.extensions(lambda item: item.sheets)),
+    )
+
+
 def draft_from_statistical(
-    path: Path, name: str, population: str | None, languages: list[str] | None, id_column: str | None
+    path: Path,
+    name: str,
+    population: str | None,
+    languages: list[str] | None,
+    id_column: str | None,
+    form: formats.Format,
 ) -> Draft:
-    columns, meta = readers.read_statistical(path, name, lambda meta: _no_answer_of(meta, name))
+    assert form.labels is not None
+    columns, meta = form.labels(path, name, lambda meta: _no_answer_of(meta, name))
     no_answer = _no_answer_of(meta, name)
     labels = meta.column_names_to_labels or {}
     value_labels = {
@@ -161,7 +177,7 @@ def draft_from_statistical(
         if not codes or meta.readstat_variable_types.get(variable) == "string":
             draft.notes.append(f"{variable}: no value labels (not a categorical question); left out")
             continue
-        missing = readers.user_missing(meta, variable)
+        missing = user_missing(meta, variable)
         options = [
             Option(int(code), in_languages(text, source_language, languages))
             for code, text in sorted(codes.items())
@@ -270,51 +286,13 @@ def _check_labels_cover(
 # XLSForm.
 
 
-def is_xlsform(path: Path, name: str) -> bool:
-    if path.suffix.lower() not in readers.WORKBOOK_SUFFIXES:
-        return False
-    _, sheets = readers.workbook_sheets(path, name)
-    return {"survey", "choices"} <= {sheet.lower() for sheet in sheets}
-
-
-def _sheet_rows(workbook: Any, sheets: list[str], wanted: str) -> list[dict[str, str]]:
-    """A sheet as dicts keyed by its header (lower case), each with its spreadsheet row under '_row'."""
-    sheet = next((s for s in sheets if s.lower() == wanted), None)
-    if sheet is None:
-        return []
-    cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    if not cells:
-        return []
-    header = [readers.cell_text(value).strip().lower() for value in cells[0]]
-    rows = []
-    for number, row in enumerate(cells[1:], start=2):
-        entry = {key: readers.cell_text(value).strip() for key, value in zip(header, row, strict=False) if key}
-        if any(entry.values()):
-            rows.append({**entry, "_row": str(number)})
-    return rows
-
-
-def _label_columns(header: Sequence[str]) -> dict[str, str]:
-    """XLSForm label columns -> language tag: `label::Chinese (zh)` -> zh-Hans, `label::en` -> en, `label` -> ''."""
-    found = {}
-    for key in header:
-        if key == "label":
-            found[key] = ""
-        elif key.startswith("label::"):
-            language = key.split("::", 1)[1].strip()
-            code = re.search(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)", language)
-            tag = code.group(1) if code else language
-            tag = {"chinese": "zh", "english": "en"}.get(tag.lower(), tag)
-            found[key] = "zh-Hans" if tag.lower() in ("zh", "zh-cn", "zh-hans") else tag
-    return found
-
-
-def draft_from_xlsform(path: Path, name: str, population: str | None, languages: list[str] | None) -> Draft:
-    workbook, sheets = readers.workbook_sheets(path, name)
-    survey = _sheet_rows(workbook, sheets, "survey")
-    choices = _sheet_rows(workbook, sheets, "choices")
-    settings = (_sheet_rows(workbook, sheets, "settings") or [{}])[0]
-    label_keys = _label_columns([key for row in survey + choices for key in row])
+def draft_from_xlsform(
+    path: Path, name: str, population: str | None, languages: list[str] | None, form: formats.Format
+) -> Draft:
+    assert form.form is not None
+    questionnaire = form.form(path, name)
+    survey, choices, settings = questionnaire.survey, questionnaire.choices, questionnaire.settings
+    label_keys = questionnaire.label_keys
     all_texts = [row.get(key, "") for row in survey + choices for key in label_keys]
     default_language = language_of(all_texts)
     form_languages = list(dict.fromkeys(tag or default_language for tag in label_keys.values()))
@@ -666,28 +644,30 @@ def draft(path: Path, name: str, arguments: argparse.Namespace) -> Draft:
 
     languages = [tag.strip() for tag in arguments.languages.split(",") if tag.strip()] if arguments.languages else None
     if not path.is_file():
-        raise InputError(name, _(SOURCES), hint="Check the path")
-    suffix = path.suffix.lower()
-    if suffix in readers.STATISTICAL_SUFFIXES:
-        return draft_from_statistical(path, name, arguments.population, languages, arguments.id_column)
-    if is_xlsform(path, name):
-        return draft_from_xlsform(path, name, arguments.population, languages)
-    if suffix in init_data.DATA_SUFFIXES or suffix in readers.WORKBOOK_SUFFIXES:
-        return init_data.draft_from_data(path, name, arguments.population, languages, arguments.id_column)
-    raise InputError(name, _(SOURCES), value=path.suffix)
+        raise InputError(name, sources(), hint="Check the path")
+    form = formats.of(path)
+    if form is None:
+        raise InputError(name, sources(), value=path.suffix)
+    kind = form.drafts(path, name)
+    if kind == "labels":
+        return draft_from_statistical(path, name, arguments.population, languages, arguments.id_column, form)
+    if kind == "form":
+        return draft_from_xlsform(path, name, arguments.population, languages, form)
+    return init_data.draft_from_data(path, name, arguments.population, languages, arguments.id_column, form)
 
 
 def parser() -> argparse.ArgumentParser:
     command = argparse.ArgumentParser(
         prog="surveypress init",
-        description="Draft a content folder (codebook, indicators, charts, pages) from a labelled SPSS/Stata file, an"
-        " XLSForm, or a data file (CSV, TSV, Parquet, a workbook's data sheet). Existing files are never overwritten:"
-        " init reports how they differ.",
+        description="Draft a content folder (codebook, indicators, charts, pages) from a labelled SPSS or Stata file,"
+        " an XLSForm, or a data file (CSV, TSV, Parquet, a workbook's data sheet). Existing files are never"
+        " overwritten: init reports how they differ.",
         epilog="Exit codes: 0 every file written or unchanged, 1 some existing files differ (kept), 2 bad input.",
     )
     command.add_argument(
         "source",
-        help="a .sav, .zsav or .dta file with labels, an XLSForm (.xlsx), or a .csv, .tsv, .parquet or data workbook",
+        help=f"a labelled file ({', '.join(formats.extensions(lambda item: item.labels is not None))}), an XLSForm"
+        " (.xlsx), or a data file (" + ", ".join(formats.extensions(lambda item: item.stream is not None)) + ")",
     )
     command.add_argument("--content", default=CONTENT, help="content folder to write (default: publication)")
     command.add_argument("--population", help="population id (default: from the file name)")

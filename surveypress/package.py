@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from surveypress import i18n, layout, sources
+from surveypress import formats, i18n, layout, sources
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
 from surveypress.outputs import build_epoch, sha256_of
@@ -119,7 +119,7 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
             pub.release.policy == "full"
             and relative not in found
             and population.microdata.is_file()
-            and population.microdata.suffix == ".csv"
+            and formats.of(population.microdata) is formats.CSV
             and sources.released_path(pub, population) == relative
         ):
             found[relative] = population.microdata

@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from surveypress import formats
 from surveypress.spec import DESIGN_KEYS, ID_PATTERN, LANGUAGE_TAG, PACKAGE_NAME, RELEASES, SOURCE_KEYS, VERSION
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "theme" / "schemas"
@@ -190,7 +191,7 @@ class Changelog(RootModel[list[Version]]):
 
 class Source(_Model):
     path: Text = Field(
-        description="The file, from the project folder: .csv .parquet .sav .zsav .dta .xlsx .xlsm .xls .ods"
+        description="The file, from the project folder: " + " ".join(formats.extensions(lambda item: item.build))
     )
     sheet: Text | None = Field(None, description="Workbooks: which sheet (required when there are several)")
     answers: Literal["codes", "text"] = Field(

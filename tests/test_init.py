@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from surveypress import build, init, init_draft, spec, tracking
+from surveypress.formats import readstat
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny"
@@ -515,10 +516,10 @@ def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path
         column_labels={k: v for k, v in labels.items() if k in frame},
         variable_value_labels=value_labels("zh", "未回答"),
     )
-    read = init.readers.read_statistical
+    read = readstat.read_statistical
 
-    def with_mr_set(path: Path, name: str, no_answer):
-        columns, meta = read(path, name, no_answer)
+    def with_mr_set(how, path: Path, name: str, no_answer):
+        columns, meta = read(how, path, name, no_answer)
         meta.mr_sets = {
             "$p_channels": {
                 "type": "D",
@@ -530,7 +531,7 @@ def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path
         }
         return columns, meta
 
-    monkeypatch.setattr(init.readers, "read_statistical", with_mr_set)
+    monkeypatch.setattr(readstat, "read_statistical", with_mr_set)
     assert run_init(tmp_path, source, "--population", "people", "--languages", "zh-Hans,en")[0] == 0
 
     codebook = yaml.safe_load((tmp_path / "publication" / "codebook.yml").read_text(encoding="utf-8"))
@@ -548,7 +549,7 @@ def test_init_refuses_a_file_of_no_kind_it_reads_and_names_the_kinds_it_does(tmp
     assert code == 2
     assert report.endswith(
         "answers.txt: value '.txt': expected a labelled .sav, .zsav or .dta file, an XLSForm workbook (sheets survey"
-        " and choices), or a data file (.csv, .tsv, .parquet, or a workbook .xlsx, .xlsm, .xls, .ods)\n"
+        " and choices), or a data file (.csv, .tsv, .tab, .parquet, or a workbook .xlsx, .xlsm, .xls, .ods)\n"
     )
     assert not (tmp_path / "publication").exists()
 
