@@ -660,8 +660,8 @@ def parser() -> argparse.ArgumentParser:
     command = argparse.ArgumentParser(
         prog="surveypress init",
         description="Draft a content folder (codebook, indicators, charts, pages) from a labelled SPSS or Stata file,"
-        " an XLSForm, or a data file (CSV, TSV, Parquet, a workbook's data sheet). Existing files are never"
-        " overwritten: init reports how they differ.",
+        " an XLSForm, or a data file (CSV, TSV, Parquet, SAS transport, a workbook's data sheet). Existing files are"
+        " never overwritten: init reports how they differ.",
         epilog="Exit codes: 0 every file written or unchanged, 1 some existing files differ (kept), 2 bad input.",
     )
     command.add_argument(

@@ -6,9 +6,14 @@ with one of its own.
 from __future__ import annotations
 
 import ast
+import io
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pyreadstat
 import pytest
+import yaml
 
 from surveypress import formats, init, init_project, load, schema, spec
 from surveypress.errors import InputError
@@ -104,3 +109,68 @@ def test_each_format_gives_init_a_way_to_read_it() -> None:
 
 def test_a_legacy_workbook_is_the_one_format_whose_cells_cannot_be_checked_for_formulas() -> None:
     assert formats.extensions(lambda item: not item.formulas_checked) == [".xls"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# SAS transport files: the format added through the registry alone.
+
+
+def nhanes_like(path: Path, version: int = 5) -> Path:
+    """A seeded SAS transport file shaped like an NHANES demographics file: SEQN, coded answers, an age; labels on
+    the variables, none on the values (a transport file carries none)."""
+    generator = np.random.default_rng(24)
+    frame = pd.DataFrame(
+        {
+            "SEQN": np.arange(93703, 93743, dtype=float),
+            "RIAGENDR": generator.integers(1, 3, 40).astype(float),
+            "DMDEDUC2": generator.integers(1, 6, 40).astype(float),
+            "RIDAGEYR": generator.integers(18, 80, 40).astype(float),
+        }
+    )
+    labels = {"SEQN": "Respondent sequence number", "RIAGENDR": "Gender", "DMDEDUC2": "Education level"}
+    pyreadstat.write_xport(frame, path, column_labels=labels, table_name="DEMO", file_format_version=version)
+    return path
+
+
+def run_init(project: Path, *arguments: str) -> tuple[int, str]:
+    report = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)
+        code = init.main([*arguments, "--content", str(project / "publication")], stream=report)
+    return code, report.getvalue()
+
+
+@pytest.mark.parametrize("version", [5, 8])
+def test_init_drafts_a_sas_transport_file_as_data_with_its_variable_labels_and_says_so(
+    tmp_path: Path, version: int
+) -> None:
+    source = nhanes_like(tmp_path / "demo.xpt", version)
+    code, report = run_init(tmp_path, str(source), "--id-column", "SEQN")
+    assert code == 0, report
+    assert "demo.xpt: a SAS transport file holds no value labels" in report
+    codebook = yaml.safe_load((tmp_path / "publication" / "codebook.yml").read_text(encoding="utf-8"))
+    texts = {question["id"]: question["text"]["en"] for question in codebook["questions"]}
+    assert texts == {"riagendr": "Gender", "dmdeduc2": "Education level", "ridageyr": "TODO: RIDAGEYR"}
+    microdata = (tmp_path / "datasets" / "microdata" / "demo.csv").read_text(encoding="utf-8").splitlines()
+    assert microdata[0] == "respondent_id,riagendr,dmdeduc2,ridageyr" and microdata[1].startswith("93703,")
+    assert "*.xpt\n" in (tmp_path / ".gitignore").read_text(encoding="utf-8")
+
+
+def test_a_sas_transport_file_cut_off_inside_a_record_is_refused_by_init_as_by_the_build(tmp_path: Path) -> None:
+    whole = nhanes_like(tmp_path / "whole.xpt").read_bytes()
+    (tmp_path / "demo.xpt").write_bytes(whole[:-30])
+    code, report = run_init(tmp_path, str(tmp_path / "demo.xpt"), "--id-column", "SEQN")
+    assert code == 2
+    assert report.splitlines()[-1].endswith(
+        f"demo.xpt: value '{len(whole) - 30:,} bytes: {len(whole) // 80 - 1} records and 50 bytes more': expected a"
+        " SAS transport .xpt file made of whole 80-byte records. The file was cut off (a failed copy or download);"
+        " copy or export it again"
+    )
+    assert not (tmp_path / "publication").exists()
+
+
+def test_a_file_named_xpt_that_is_not_one_is_refused_naming_what_pyreadstat_said(tmp_path: Path) -> None:
+    (tmp_path / "demo.xpt").write_bytes(b"respondent_id,region\n".ljust(160, b" "))
+    code, report = run_init(tmp_path, str(tmp_path / "demo.xpt"))
+    assert code == 2
+    assert "expected a SAS transport .xpt file that pyreadstat can read" in report.splitlines()[-1]

@@ -548,8 +548,8 @@ def test_init_refuses_a_file_of_no_kind_it_reads_and_names_the_kinds_it_does(tmp
     code, report = run_init(tmp_path, tmp_path / "answers.txt")
     assert code == 2
     assert report.endswith(
-        "answers.txt: value '.txt': expected a labelled .sav, .zsav or .dta file, an XLSForm workbook (sheets survey"
-        " and choices), or a data file (.csv, .tsv, .tab, .parquet, or a workbook .xlsx, .xlsm, .xls, .ods)\n"
+        "answers.txt: value '.txt': expected a labelled .sav, .zsav, .dta or .xpt file, an XLSForm workbook (sheets"
+        " survey and choices), or a data file (.csv, .tsv, .tab, .parquet, or a workbook .xlsx, .xlsm, .xls, .ods)\n"
     )
     assert not (tmp_path / "publication").exists()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from surveypress.formats import parquet, spss, stata, text, workbook
+from surveypress.formats import parquet, sas, spss, stata, text, workbook
 from surveypress.formats.base import CASES, SPREADSHEET_ROWS, Draft, Format, Rows, SourceTable
 
 __all__ = ["CASES", "SPREADSHEET_ROWS", "Draft", "Format", "Rows", "SourceTable"]
@@ -25,6 +25,7 @@ FORMATS: tuple[Format, ...] = (
     parquet.FORMAT,
     spss.FORMAT,
     stata.FORMAT,
+    sas.FORMAT,
     workbook.EXCEL,
     workbook.LEGACY_EXCEL,
     workbook.OPENDOCUMENT,
