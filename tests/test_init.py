@@ -19,7 +19,7 @@ import pyreadstat
 import pytest
 import yaml
 
-from surveypress import build, init, init_draft, spec, tracking
+from surveypress import build, init, init_draft, init_labelled, spec, tracking
 from surveypress.formats import readstat
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -677,7 +677,7 @@ def test_unique_ids_keep_within_the_name_limit() -> None:
 
 
 def test_a_file_with_more_variables_than_any_survey_is_refused(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(init, "MAX_VARIABLES", 5)
+    monkeypatch.setattr(init_labelled, "MAX_VARIABLES", 5)
     code, report = run_init(tmp_path, labelled_sav(tmp_path / "people.sav"))
     assert code == 2
     assert report.endswith(
