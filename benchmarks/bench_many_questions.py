@@ -13,7 +13,7 @@ pages of ten questions), then runs `build_tables.py` in that project as a child 
 an empty chart cache (a cold build). It prints the wall time, the CPU time and peak memory of the build process
 (benchmarks/measured.py: the build's process tree, none of this script's memory), and each stage's time from the
 build's own progress lines (a stage run once per edition is summed).
-300 respondents keep the 5,000-question file under sources.STREAM_CSV_ABOVE_BYTES (read whole, pandas engine);
+300 respondents keep the 5,000-question file under formats.text.STREAM_CSV_ABOVE_BYTES (read whole, pandas engine);
 `--respondents 500` (or 20000, a DHS-sized file) makes it streamed through DuckDB, which counts so many questions in
 long form (engines/duckdb_long.py; figures in RESULTS.md).
 Targets on the 2-core machine: 5,000 questions built in <= 30 s and <= 1 GB. It prints figures; it is not a test.

@@ -13,8 +13,8 @@ columns after respondent_id (residents: 150 strata of 24 PSUs, enterprises: 40 s
 differ by stratum, a population size per stratum) and declares the design in publication.yml. It runs
 `build_tables.py` in the project as a child process (bench_build.py's `run_build`: wall, CPU, peak RSS and stage
 times) and prints PASS/FAIL against bench_build.py's targets (1e7 <= 30 s and <= 1 GB, growth 1e6 -> 1e7 <= 10x).
-The files are streamed (Parquet above sources.STREAM_PARQUET_ABOVE_BYTES), so the DuckDB engine checks the design
-columns, counts and sums the weights by PSU without loading them (engines/duckdb_engine.py `count_weighted`).
+The files are streamed (Parquet above formats.parquet.STREAM_PARQUET_ABOVE_BYTES), so the DuckDB engine checks the
+design columns, counts and sums the weights by PSU without loading them (engines/duckdb_engine.py `count_weighted`).
 
 Without `--full` it copies the tiny test publication (tests/fixtures/tiny), declares a design for its `people`
 population (weight, 200 strata, 10 PSUs per stratum, a population size per stratum) and writes that many

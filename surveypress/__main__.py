@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-USAGE = """usage: surveypress init SOURCE [options]   draft a content folder from a .sav/.dta, XLSForm or data file
+USAGE = """usage: surveypress init SOURCE [options]   draft a content folder from a .sav/.dta/.xpt, XLSForm or data file
        surveypress build [options]         build tables, data package, charts, pages and the site (into site/)
        surveypress serve [options]         preview the site at http://127.0.0.1:8000/, rebuilt on every change
 Run any of them with --help for its options."""

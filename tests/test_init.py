@@ -22,7 +22,9 @@ import yaml
 from surveypress import build
 from surveypress import content as spec
 from surveypress.draft import init
+from surveypress.draft import labelled as init_labelled
 from surveypress.draft import model as init_draft
+from surveypress.formats import readstat
 from surveypress.microdata import tracking
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -519,10 +521,10 @@ def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path
         column_labels={k: v for k, v in labels.items() if k in frame},
         variable_value_labels=value_labels("zh", "未回答"),
     )
-    read = init.readers.read_statistical
+    read = readstat.read_statistical
 
-    def with_mr_set(path: Path, name: str, no_answer):
-        columns, meta = read(path, name, no_answer)
+    def with_mr_set(how, path: Path, name: str, no_answer):
+        columns, meta = read(how, path, name, no_answer)
         meta.mr_sets = {
             "$p_channels": {
                 "type": "D",
@@ -534,7 +536,7 @@ def test_an_spss_multiple_response_set_becomes_one_multi_question(tmp_path: Path
         }
         return columns, meta
 
-    monkeypatch.setattr(init.readers, "read_statistical", with_mr_set)
+    monkeypatch.setattr(readstat, "read_statistical", with_mr_set)
     assert run_init(tmp_path, source, "--population", "people", "--languages", "zh-Hans,en")[0] == 0
 
     codebook = yaml.safe_load((tmp_path / "publication" / "codebook.yml").read_text(encoding="utf-8"))
@@ -551,8 +553,8 @@ def test_init_refuses_a_file_of_no_kind_it_reads_and_names_the_kinds_it_does(tmp
     code, report = run_init(tmp_path, tmp_path / "answers.txt")
     assert code == 2
     assert report.endswith(
-        "answers.txt: value '.txt': expected a labelled .sav, .zsav or .dta file, an XLSForm workbook (sheets survey"
-        " and choices), or a data file (.csv, .tsv, .parquet, or a workbook .xlsx, .xlsm, .xls, .ods)\n"
+        "answers.txt: value '.txt': expected a labelled .sav, .zsav, .dta or .xpt file, an XLSForm workbook (sheets"
+        " survey and choices), or a data file (.csv, .tsv, .tab, .parquet, or a workbook .xlsx, .xlsm, .xls, .ods)\n"
     )
     assert not (tmp_path / "publication").exists()
 
@@ -680,7 +682,7 @@ def test_unique_ids_keep_within_the_name_limit() -> None:
 
 
 def test_a_file_with_more_variables_than_any_survey_is_refused(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(init, "MAX_VARIABLES", 5)
+    monkeypatch.setattr(init_labelled, "MAX_VARIABLES", 5)
     code, report = run_init(tmp_path, labelled_sav(tmp_path / "people.sav"))
     assert code == 2
     assert report.endswith(

@@ -22,7 +22,13 @@ import test_init  # the SPSS, Stata and XLSForm files of the tiny fixture's peop
 
 ROOT = Path(__file__).resolve().parent.parent
 HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
-KINDS = ["csv", "tsv", "parquet", "excel-data", "spss", "stata", "xlsform"]
+KINDS = ["csv", "tsv", "parquet", "excel-data", "spss", "stata", "sas", "xlsform"]
+# The SAS transport file's variable labels become question texts: two of them hold markup, which every page must
+# show as text.
+MARKUP_LABELS = {
+    "region": "Region <script>alert(1)</script>",
+    "used": "Used [online](javascript:alert(1)) **services**",
+}
 
 
 def answers() -> pd.DataFrame:
@@ -94,6 +100,15 @@ def make_source(kind: str, project: Path) -> Path:
             column_labels=test_init.variable_labels("en"),
             variable_value_labels=test_init.value_labels("en", "No answer"),
         )
+    elif kind == "sas":
+        pyreadstat.write_xport(
+            frame,
+            source := project / "people.xpt",
+            file_label="Tiny test survey",
+            column_labels=MARKUP_LABELS,
+            table_name="PEOPLE",
+            file_format_version=8,
+        )
     else:
         source = xlsform_project(project)
     return source
@@ -141,3 +156,11 @@ def test_the_drafted_site_links_the_plugin_stylesheet_and_no_made_with_material_
     index = (built / "site" / "index.html").read_text(encoding="utf-8")
     assert 'href="assets/stylesheets/site.css' in index
     assert "Made with" not in index
+
+
+def test_labels_from_the_file_are_shown_as_text_never_run(built: Path) -> None:
+    pages = {page: page.read_text(encoding="utf-8") for page in sorted((built / "site").rglob("*.html"))}
+    assert not [page for page, text in pages.items() if "<script>alert" in text or 'href="javascript:' in text]
+    if (built / "people.xpt").is_file():  # the SAS transport file's labels are the question texts
+        shown = "\n".join(pages.values())
+        assert "Region &lt;script&gt;alert&#40;1&#41;&lt;/script&gt;" in shown

@@ -71,7 +71,6 @@ from surveypress.content.publication import (
     meta_text,
 )
 from surveypress.content.release import (
-    UNCHECKED_WORKBOOKS,
     check_release,
     recount_columns,
     recount_error,
@@ -135,7 +134,6 @@ __all__ = [
     "SOURCE_MESSAGES",
     "Source",
     "TEMPLATE_SUFFIX",
-    "UNCHECKED_WORKBOOKS",
     "Universe",
     "VERSION",
     "YAML_BOOLEAN_WORDS",

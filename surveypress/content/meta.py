@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator
 
+from surveypress import formats
 from surveypress.content.models import Closed, Code, Id, Open, Text, TextOrTexts
 from surveypress.content.names import LANGUAGE_TAG, PACKAGE_NAME, VERSION
 
@@ -30,7 +31,7 @@ class Source(Closed):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True, frozen=True)
 
     path: Text = Field(
-        description="The file, from the project folder: .csv .parquet .sav .zsav .dta .xlsx .xlsm .xls .ods"
+        description="The file, from the project folder: " + " ".join(formats.extensions(lambda item: item.build))
     )
     sheet: Text | None = Field(None, description="Workbooks: which sheet (required when there are several)")
     answers: Literal["codes", "text"] = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from surveypress import formats
 from surveypress.content.codebook import Question
 from surveypress.content.indicators import Indicator
 from surveypress.content.publication import Publication
@@ -81,10 +82,6 @@ def check_release(pub: Publication) -> None:
                         raise recount_error(pub, indicator, breakdown_id, str(group), category, hidden=False)
 
 
-# Workbook formats whose cells can be read for formulas (readers.refuse_formulas); a legacy .xls is binary BIFF.
-UNCHECKED_WORKBOOKS = (".xls",)
-
-
 def refuse_unchecked_full_release(pub: Publication) -> None:
     """Under `release: full` the microdata file is published as it is, so it must be one whose cells the load stage
     can check for formulas: a legacy .xls, which no installed library reads formulas from, is refused before any
@@ -92,11 +89,12 @@ def refuse_unchecked_full_release(pub: Publication) -> None:
     if pub.release.policy != "full":
         return
     for population in pub.codebook.populations.values():
-        if population.microdata.suffix.lower() in UNCHECKED_WORKBOOKS:
+        form = formats.of(population.microdata)
+        if form is not None and not form.formulas_checked:  # a legacy .xls is binary BIFF (formats/workbook.py)
+            checked = formats.extensions(lambda item: item.build and item.formulas_checked)
             raise InputError(
                 pub.content_dir / "publication.yml",
-                "a microdata file released in full whose cells can be checked for formulas (.csv, .parquet, .xlsx, "
-                ".ods, .sav, .dta)",
+                f"a microdata file released in full whose cells can be checked for formulas ({', '.join(checked)})",
                 column=f"microdata.{population.id}",
                 value=population.microdata.name,
                 hint="A file released in full is published as it is; save the sheet as .xlsx, or release it public-use",

@@ -29,30 +29,26 @@ written with DuckDB `COPY`; universes are inferred reading one converted column 
 
 from __future__ import annotations
 
-import csv
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from surveypress import formats
 from surveypress.draft import model as init_draft
 from surveypress.draft.project import say
 from surveypress.draft.universe import infer_universes
 from surveypress.errors import InputError
+from surveypress.formats.text import unreadable
 from surveypress.i18n import _
-from surveypress.microdata import readers
 
-TEXT_DELIMITERS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
-DATA_SUFFIXES = (*TEXT_DELIMITERS, ".parquet")
 MAX_OPTIONS = 50  # a column of text with more distinct answers is free text
 MAX_INTEGER_CODES = 20  # a column of whole numbers with more distinct values is numeric (age, income, a count)
 MAX_ANSWER_CHARACTERS = 100  # a longer answer is free text, not an option
@@ -65,7 +61,6 @@ NEGATIVE = "-[0-9]{1,15}"
 ID_ENDING = re.compile(r"(^|_)id$", re.I)
 BAND_QUANTILES = (0.25, 0.5, 0.75)
 COLUMNS_PER_QUERY = 100  # profiling aggregates are asked for this many columns at a time
-HEAD_BYTES = 1 << 16
 SPACES = "' ' || chr(9) || chr(13) || chr(10) || chr(160) || chr(12288)"  # trimmed off every cell (SQL)
 
 
@@ -86,6 +81,7 @@ class Column:
     control: bool = False  # some cell holds a control character
     separated: dict[str, int] = field(default_factory=dict)  # separator -> cells holding it
     values: list[str] | None = None  # the distinct answers, when few enough to be options
+    text: dict[str, str] | None = None  # the question text from the file's variable label (SAS), else TODO
 
     @property
     def sql(self) -> str:
@@ -105,22 +101,31 @@ class Planned:
 
 
 def draft_from_data(
-    path: Path, name: str, population: str | None, languages: list[str] | None, id_column: str | None
+    path: Path,
+    name: str,
+    population: str | None,
+    languages: list[str] | None,
+    id_column: str | None,
+    form: formats.Format,
 ) -> init_draft.Draft:
     workspace = tempfile.TemporaryDirectory(prefix="surveypress-init-")
     scratch = Path(workspace.name)
     notes: list[str] = []
     with duckdb.connect(str(scratch / "profile.duckdb")) as con:
         con.execute(f"SET temp_directory = {_literal(str(scratch / 'spill'))}")
-        header = _load(con, path, name, notes)
+        header = _load(con, path, name, notes, form)
         rows = con.execute("SELECT count(*) FROM source").fetchone()[0]
         if not rows:
             raise InputError(name, _("at least one respondent row below the header"), row=2, value=_("(header only)"))
         columns = _profile(con, header)
         respondent = _respondent_column(con, columns, id_column, name)
-        texts = header + [value for column in columns for value in column.values or []]
+        labels = form.variable_labels(path, name) if form.variable_labels is not None else {}
+        texts = header + list(labels.values()) + [value for column in columns for value in column.values or []]
         source_language = init_draft.language_of(texts)
         languages = languages or [source_language]
+        for column in columns:
+            if labels.get(column.name):
+                column.text = init_draft.in_languages(labels[column.name], source_language, languages)
         draft = init_draft.Draft(
             source=path,
             source_name=name,
@@ -150,21 +155,17 @@ def draft_from_data(
 # Reading the file into a scratch table of text columns c0, c1, ... in file order.
 
 
-def _load(con: duckdb.DuckDBPyConnection, path: Path, name: str, notes: list[str]) -> list[str]:
-    """Streams the file into the table `source` (text, trimmed); gives its header."""
-    suffix = path.suffix.lower()
-    if suffix in TEXT_DELIMITERS:
-        header, reader, invalid = _text_reader(path, name, TEXT_DELIMITERS[suffix], notes)
-    elif suffix == ".parquet":
-        header, reader, invalid = _parquet_reader(path, name)
-    else:
-        header, reader, invalid = _workbook_reader(path, name, notes)
+def _load(con: duckdb.DuckDBPyConnection, path: Path, name: str, notes: list[str], form: formats.Format) -> list[str]:
+    """Streams the file, as its format reads it (`Format.stream`), into the table `source` (text, trimmed); gives
+    its header."""
+    assert form.stream is not None
+    header, reader, invalid = form.stream(path, name, notes, _check_header)
     con.register("incoming", reader)
     trimmed = ", ".join(f"trim(c{i}, {SPACES}) AS c{i}" for i in range(len(header)))
     try:
         con.execute(f"CREATE TABLE source AS SELECT {trimmed} FROM incoming")
     except (duckdb.Error, pa.ArrowInvalid) as error:
-        raise _unreadable(path, name, error, invalid) from None
+        raise unreadable(path, name, error, invalid) from None
     finally:
         con.unregister("incoming")
     return header
@@ -199,136 +200,6 @@ def _check_header(header: list[str], name: str) -> None:
                 hint=_("The name appears in columns {first} and {second}").format(first=seen[column], second=position),
             )
         seen[column] = position
-
-
-class _Invalid:
-    """pyarrow's handler of a ragged row: keeps the row to name it, and stops the reading."""
-
-    def __init__(self) -> None:
-        self.rows: list[pa_csv.InvalidRow] = []
-
-    def __call__(self, row: pa_csv.InvalidRow) -> str:
-        self.rows.append(row)
-        return "error"
-
-
-def _text_reader(path: Path, name: str, delimiter: str, notes: list[str]) -> tuple[list[str], Any, list]:
-    with path.open("rb") as handle:
-        head = handle.read(HEAD_BYTES)
-    if not head.lstrip(b"\xef\xbb\xbf").strip():
-        raise InputError(name, _("a header row, then one row per respondent"), row=1, value=_("(empty file)"))
-    first_line = head.lstrip(b"\xef\xbb\xbf").splitlines()[0]
-    if delimiter == "," and b"," not in first_line and b";" in first_line:
-        delimiter = ";"  # spreadsheets in many locales export CSV with semicolons
-        notes.append(_("{file}: columns separated by semicolons").format(file=path.name))
-    # The header alone: rows are checked below, while DuckDB reads them.
-    parse = pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda row: "skip")
-    try:
-        header = pa_csv.open_csv(path, parse_options=parse).schema.names
-    except pa.ArrowInvalid as error:
-        raise _unreadable(path, name, error, []) from None
-    _check_header(header, name)
-    invalid = _Invalid()
-    try:
-        reader = pa_csv.open_csv(
-            path,
-            read_options=pa_csv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))], skip_rows=1),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delimiter, invalid_row_handler=invalid, newlines_in_values=True
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={f"c{i}": pa.string() for i in range(len(header))},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as error:  # pyarrow reads the first block at once
-        raise _unreadable(path, name, error, invalid.rows) from None
-    return header, reader, invalid.rows
-
-
-def _parquet_reader(path: Path, name: str) -> tuple[list[str], Any, list]:
-    try:
-        parquet = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise InputError(name, _("a Parquet file"), value=str(error).splitlines()[0][:120]) from None
-    header = parquet.schema_arrow.names
-    _check_header(header, name)
-    schema = pa.schema([(f"c{i}", pa.string()) for i in range(len(header))])
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for batch in parquet.iter_batches():
-            yield pa.record_batch([_as_text(column) for column in batch.columns], schema=schema)
-
-    return header, pa.RecordBatchReader.from_batches(schema, batches()), []
-
-
-def _as_text(values: pa.Array) -> pa.Array:
-    """A Parquet column as a CSV export would write it: whole numbers without '.0', empty for null."""
-    if pa.types.is_dictionary(values.type):
-        values = values.dictionary_decode()
-    if pa.types.is_floating(values.type):
-        filled = pc.fill_null(values, 0.0)
-        whole = pc.and_(pc.equal(filled, pc.floor(filled)), pc.less(pc.abs(filled), 2.0**53))
-        as_integers = pc.cast(pc.if_else(whole, filled, 0.0), pa.int64())
-        values = pc.if_else(whole, pc.cast(as_integers, pa.string()), pc.cast(values, pa.string()))
-        values = pc.if_else(pc.is_nan(filled), None, values)
-    elif not pa.types.is_string(values.type):
-        values = pc.cast(values, pa.string())
-    return pc.fill_null(values, "")
-
-
-def _workbook_reader(path: Path, name: str, notes: list[str]) -> tuple[list[str], Any, list]:
-    _, sheets = readers.workbook_sheets(path, name)
-    sheet = sheets[0] if sheets else None
-    if len(sheets) > 1:
-        notes.append(
-            _("{file}: the data was read from its first sheet, {sheet}; the others were left out").format(
-                file=path.name, sheet=sheet
-            )
-        )
-    header, cells = readers.read_workbook(path, name, sheet, "")
-    _check_header(header, name)
-    table = pa.table({f"c{i}": column for i, column in enumerate(cells.values())})
-    return header, table, []
-
-
-def _ragged_row(path: Path, width: int) -> int | None:
-    """The row number (header = 1) of the first row with another number of cells: pyarrow's stream does not say it,
-    so the file is read again, only when it has one."""
-    delimiter = TEXT_DELIMITERS.get(path.suffix.lower(), ",")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline()
-        delimiter = ";" if delimiter == "," and "," not in first and ";" in first else delimiter
-        for number, cells in enumerate(csv.reader(handle, delimiter=delimiter), start=2):
-            if len(cells) != width:
-                return number
-    return None
-
-
-def _unreadable(path: Path, name: str, error: Exception, invalid: list[pa_csv.InvalidRow]) -> InputError:
-    if invalid:
-        row = invalid[0]
-        return InputError(
-            name,
-            _("as many cells in every row as the header has ({columns})").format(columns=row.expected_columns),
-            row=row.number or _ragged_row(path, row.expected_columns),
-            value=row.text if len(row.text) <= 80 else row.text[:77] + "...",
-            hint=_("The row has {cells}: a missing or extra delimiter, or an unclosed quote").format(
-                cells=row.actual_columns
-            ),
-        )
-    message = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
-    if "utf8" in message.lower() or "utf-8" in message.lower():
-        return InputError(
-            name,
-            _("a text file in UTF-8"),
-            value=message,
-            hint=_("Convert it first, e.g. iconv -f GB18030 -t UTF-8 {file} > converted{suffix}").format(
-                file=path.name, suffix=path.suffix
-            ),
-        )
-    return InputError(name, _("a file that can be read as {kind}").format(kind=path.suffix.lstrip(".")), value=message)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -524,6 +395,11 @@ def _is_free_text(column: Column) -> bool:
     return len(column.values) > max(10, column.filled // 2)
 
 
+def _text(column: Column, draft: init_draft.Draft) -> dict[str, str]:
+    """A question's text: its variable label when the file has one, else TODO and the column's name."""
+    return column.text or _todo(column.name, draft.languages)
+
+
 def _todo(text: str, languages: list[str]) -> dict[str, str]:
     return {tag: f"{say('todo', tag)}: {text}" for tag in languages}
 
@@ -552,7 +428,7 @@ def _single_question(
     ]
     mapping = {value: str(code) for value, code in codes.items()}
     mapping |= {value: str(draft.no_answer) for value in column.values if value not in codes}
-    question = init_draft.Question(qid, "single", _todo(column.name, draft.languages), options, "")
+    question = init_draft.Question(qid, "single", _text(column, draft), options, "")
     return Planned(question, {qid: _case(column.sql, mapping)})
 
 
@@ -637,7 +513,7 @@ def _separated_question(
         f" THEN '{draft.no_answer}' WHEN list_contains({listed}, {_literal(answer)}) THEN '1' ELSE '0' END"
         for answer, code in codes.items()
     }
-    question = init_draft.Question(qid, "multi", _todo(column.name, draft.languages), options, "")
+    question = init_draft.Question(qid, "multi", _text(column, draft), options, "")
     return Planned(question, expressions)
 
 
@@ -666,7 +542,7 @@ def _numeric_question(con: duckdb.DuckDBPyConnection, qid: str, column: Column, 
             {"code": code, "from": _number(start), **({"below": _number(below)} if below is not None else {}), **labels}
         )
     options = [init_draft.Option(band["code"], {tag: band[tag] for tag in draft.languages}) for band in bands]
-    question = init_draft.Question(qid, "numeric", _todo(column.name, draft.languages), options, "")
+    question = init_draft.Question(qid, "numeric", _text(column, draft), options, "")
     question.numeric = {
         "unit": {tag: say("unit", tag) for tag in draft.languages},
         "range": [_number(low), _number(high)],

@@ -1,5 +1,6 @@
-"""`surveypress init`: drafts a complete content folder from a labelled SPSS or Stata file, or from an XLSForm.
-A data file without labels (CSV, TSV, Parquet, a workbook's data sheet) is drafted by init_data.py, dispatched here.
+"""`surveypress init`: drafts a complete content folder from a labelled SPSS or Stata file (init_labelled.py), an
+XLSForm (here), or a data file without value labels (CSV, TSV, Parquet, SAS transport, a workbook's data sheet:
+init_data.py); the file's format says which (`formats.Format.drafts`), and init dispatches.
 
 Takes: a `.sav`/`.zsav`/`.dta` file with variable and value labels, or an XLSForm workbook (`survey` and `choices`
 sheets, optionally `settings`), and where to write (the content folder, default `publication/`).
@@ -11,12 +12,8 @@ page per question group showing every chart under a "draft" banner, methods, dow
 project's `mkdocs.yml` and `.gitignore`. A file that already exists is never written over: init reports how it
 differs (mkdocs.yml and .gitignore, the project's own, are kept without a report).
 
-How the codebook is drafted:
-- variable label -> question text; value labels -> options (positive whole codes); SPSS measure `ordinal` -> scale;
-- user-missing values (SPSS missing values, Stata .a-.z) and labelled negative codes -> the no-answer code;
-- SPSS multiple-response sets (dichotomies), or 0/1 variables named `<question>_<code>` -> multi questions;
-- universes: from XLSForm `relevant` (`${q} = 'x'`, `selected(${q}, 'x')`, several joined by `or`); from data,
-  the earlier question whose answers say exactly who answered (marked "inferred" for a person to confirm).
+From an XLSForm: `select_one` and `select_multiple` questions, groups as pages, `label::<language>` columns as the
+languages, and universes from `relevant` (`${q} = 'x'`, `selected(${q}, 'x')`, several joined by `or`).
 """
 
 from __future__ import annotations
@@ -32,37 +29,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import yaml
 
-from surveypress import i18n
+from surveypress import formats, i18n
 from surveypress.draft import project as init_project
 from surveypress.draft import write as init_write
-from surveypress.draft.model import (  # the draft itself, shared with init_data.py and init_universe.py
-    ID_NAMES,
-    LABEL_SEPARATORS,
-    MAX_VARIABLES,
-    MULTI_COLUMN,
-    NO_ANSWER,
+from surveypress.draft.labelled import draft_from_statistical
+from surveypress.draft.model import (  # the draft itself, shared with data.py, labelled.py and universe.py
     Draft,
     Names,
     Option,
     Question,
     _choose_charts,
-    _groups_of_ten,
-    _multi_columns,
     identifier,
     in_languages,
     language_of,
     short_name,
 )
 from surveypress.draft.project import jinja_text, say
-from surveypress.draft.universe import infer_universes
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
-from surveypress.microdata import readers
 from surveypress.publish import layout
 
 CONTENT = "publication"
@@ -72,253 +59,32 @@ SELECTED = re.compile(
     r"^selected\(\s*\$\{(?P<question>[A-Za-z_][\w.-]*)\}\s*,\s*(?:'(?P<q1>[^']*)'|\"(?P<q2>[^\"]*)\")\s*\)$"
 )
 SOURCES = N_(
-    "a labelled .sav, .zsav or .dta file, an XLSForm workbook (sheets survey and choices), or a data file"
-    " (.csv, .tsv, .parquet, or a workbook .xlsx, .xlsm, .xls, .ods)"
+    "a labelled {labelled} file, an XLSForm workbook (sheets survey and choices), or a data file ({data}, or a"
+    " workbook {workbooks})"
 )
 SUPPORTED_RELEVANT = "${q} = 'x', selected(${q}, 'x'), or several of these about the same question joined by 'or'"
 
 
-def draft_from_statistical(
-    path: Path, name: str, population: str | None, languages: list[str] | None, id_column: str | None
-) -> Draft:
-    columns, meta = readers.read_statistical(path, name, lambda meta: _no_answer_of(meta, name))
-    no_answer = _no_answer_of(meta, name)
-    labels = meta.column_names_to_labels or {}
-    value_labels = {
-        column: {float(code): str(text) for code, text in codes.items()}
-        for column, codes in (meta.variable_value_labels or {}).items()
-    }
-    texts = [text for text in labels.values() if text] + [t for codes in value_labels.values() for t in codes.values()]
-    source_language = language_of(texts)
-    languages = languages or [source_language]
-    population = population or identifier(path.stem, "survey")
-    draft = Draft(
-        source=path,
-        source_name=name,
-        population=population,
-        name=re.sub(r"[^a-z0-9._-]+", "-", path.stem.lower()).strip("-._") or "survey",
-        languages=languages,
-        title=in_languages(meta.file_label or f"TODO: {path.stem}", source_language, languages),
-        questions=[],
-        groups={},
-        no_answer=no_answer,
+def sources() -> str:
+    """What init reads, from the registry of formats (formats/): labelled files, XLSForms, data files."""
+    return _(SOURCES).format(
+        labelled=formats.listed(formats.extensions(lambda item: item.labels is not None)),
+        data=", ".join(formats.extensions(lambda item: item.stream is not None and not (item.labels or item.sheets))),
+        workbooks=", ".join(formats.extensions(lambda item: item.sheets)),
     )
-    if not meta.file_label:
-        draft.title = {tag: f"{say('todo', tag)}: {path.stem}" for tag in languages}
-
-    id_source = _id_column(meta.column_names, columns, id_column, name)
-    used = {id_source} if id_source else set()
-    microdata: dict[str, pa.Array] = {}
-    size = meta.number_rows
-    microdata["respondent_id"] = (
-        columns[id_source] if id_source else pa.array([f"R-{case:06d}" for case in range(1, size + 1)], pa.string())
-    )
-    if not id_source:
-        draft.notes.append("no respondent id column found: ids R-000001... were made from the case numbers")
-
-    # Multiple-response sets: one multi question, placed where its first variable is; its variables are not
-    # questions of their own.
-    mr_sets: dict[str, Question] = {}
-    ids = Names()
-    ids.take("respondent_id")
-    for set_name, mr in (getattr(meta, "mr_sets", None) or {}).items():
-        variables = [v for v in mr.get("variable_list", []) if v in columns]
-        if not mr.get("is_dichotomy") or len(variables) < 2:
-            draft.notes.append(f"multiple-response set {set_name}: only dichotomy sets are read; left out")
-            continue
-        counted = str(int(float(mr.get("counted_value", 1))))
-        qid = ids.take(identifier(set_name.lstrip("$")))
-        options = []
-        for position, variable in enumerate(variables, start=1):
-            match = MULTI_COLUMN.match(variable)
-            code = int(match["code"]) if match and int(match["code"]) > 0 else position
-            options.append(Option(code, in_languages(labels.get(variable) or variable, source_language, languages)))
-            microdata[f"{qid}_{code}"] = _dichotomy(columns[variable], counted, str(no_answer))
-            used.add(variable)
-        text = mr.get("label") or qid
-        mr_sets[variables[0]] = Question(qid, "multi", in_languages(text, source_language, languages), options, "")
-
-    groups = _multi_columns(meta.column_names, columns, value_labels, used, str(no_answer))
-    for variable in meta.column_names:
-        if variable in mr_sets:
-            draft.questions.append(mr_sets[variable])
-            continue
-        if variable in used:
-            continue
-        if variable in groups:
-            prefix, members = groups[variable]
-            qid = ids.take(identifier(prefix))
-            texts_of = [labels.get(member) or member for member, _ in members]
-            question_text, option_texts = _split_labels(texts_of)
-            options = [
-                Option(code, in_languages(text, source_language, languages))
-                for (_, code), text in zip(members, option_texts, strict=True)
-            ]
-            draft.questions.append(
-                Question(qid, "multi", in_languages(question_text or prefix, source_language, languages), options, "")
-            )
-            for member, code in members:
-                microdata[f"{qid}_{code}"] = columns[member]
-                used.add(member)
-            continue
-        codes = value_labels.get(variable)
-        if not codes or meta.readstat_variable_types.get(variable) == "string":
-            draft.notes.append(f"{variable}: no value labels (not a categorical question); left out")
-            continue
-        missing = readers.user_missing(meta, variable)
-        options = [
-            Option(int(code), in_languages(text, source_language, languages))
-            for code, text in sorted(codes.items())
-            if code > 0 and code.is_integer() and not any(low <= code <= high for low, high in missing)
-        ]
-        if len(options) < 2 or any(code == 0 for code in codes):
-            draft.notes.append(
-                f"{variable}: fewer than two positive whole codes, or a code 0; left out (recode it to publish it)"
-            )
-            continue
-        _check_labels_cover(columns[variable], variable, codes, meta, no_answer, name)
-        qid = ids.take(identifier(variable))
-        kind = "scale" if (meta.variable_measure or {}).get(variable) == "ordinal" else "single"
-        text = labels.get(variable) or variable
-        draft.questions.append(Question(qid, kind, in_languages(text, source_language, languages), options, ""))
-        microdata[qid] = _negative_as_no_answer(columns[variable], str(no_answer))
-        used.add(variable)
-
-    draft.microdata = microdata
-    infer_universes(draft)
-    _choose_charts(draft)
-    draft.groups = _groups_of_ten(draft, source_language)
-    return draft
-
-
-def _no_answer_of(meta: Any, name: str) -> int:
-    """The file's one negative user-missing code, else NO_ANSWER; refuses a file with more variables than a survey."""
-    if len(meta.column_names) > MAX_VARIABLES:
-        raise InputError(
-            name,
-            _("at most {limit} variables").format(limit=f"{MAX_VARIABLES:,}"),
-            value=f"{len(meta.column_names):,} variables",
-            hint=_("No survey has that many; split the file, or keep only the variables to publish"),
-        )
-    user_missing = sorted(
-        {
-            int(item["lo"])
-            for ranges in (getattr(meta, "missing_ranges", None) or {}).values()
-            for item in ranges
-            if isinstance(item.get("lo"), int | float) and item["lo"] == item["hi"] and float(item["lo"]).is_integer()
-        }
-    )
-    negative = [code for code in user_missing if code < 0]
-    return negative[-1] if len(negative) == 1 else NO_ANSWER
-
-
-def _id_column(names: list[str], columns: dict[str, pa.Array], chosen: str | None, name: str) -> str | None:
-    if chosen:
-        if chosen not in columns:
-            raise InputError(name, "the respondent id column named by --id-column", value=chosen)
-        return chosen
-    for candidate in ID_NAMES:
-        for column in names:
-            if column.lower() == candidate:
-                return column
-    return None
-
-
-def _dichotomy(values: pa.Array, counted: str, no_answer: str) -> pa.Array:
-    """An MR-set variable as a 0/1 option column: the counted value is ticked, any other answer is not."""
-    kept = pc.or_(pc.equal(values, ""), pc.equal(values, no_answer))
-    return pc.if_else(kept, values, pc.if_else(pc.equal(values, counted), "1", "0"))
-
-
-def _negative_as_no_answer(values: pa.Array, no_answer: str) -> pa.Array:
-    """Labelled negative codes (don't know, refused) are no-answer codes of the codebook."""
-    return pc.if_else(pc.starts_with(values, "-"), no_answer, values)
-
-
-def _split_labels(texts: list[str]) -> tuple[str, list[str]]:
-    """Variable labels like 'Channels: app' and 'Channels: website' -> the question text and the option texts."""
-    common = texts[0]
-    for text in texts[1:]:
-        while not text.startswith(common):
-            common = common[:-1]
-    cut = max((common.rfind(sep) for sep in LABEL_SEPARATORS), default=-1)
-    if cut <= 0:
-        return "", texts
-    stem = common[: cut + 1]
-    options = [text[len(stem) :].strip(LABEL_SEPARATORS) or text for text in texts]
-    return stem.strip(LABEL_SEPARATORS), options
-
-
-def _check_labels_cover(
-    values: pa.Array, variable: str, codes: dict[float, str], meta: Any, no_answer: int, name: str
-) -> None:
-    """Every value of a labelled variable has a label (or is missing): else the codebook would lack that option."""
-    known = {str(int(code)) for code in codes if code.is_integer()} | {"", str(no_answer)}
-    unlabelled = [cell for cell in pc.unique(values).to_pylist() if cell not in known]
-    if unlabelled:
-        case = int(np.argmax(pc.is_in(values, pa.array(unlabelled, pa.string())).to_numpy(zero_copy_only=False))) + 1
-        label_set = (meta.variable_to_label or {}).get(variable, variable)
-        listed = ", ".join(f"{int(code)} {text}" for code, text in sorted(codes.items()) if code.is_integer())
-        raise InputError(
-            name,
-            f"a value with a label in the value label set '{label_set}' ({listed})",
-            row=case,
-            row_label="case",
-            column=variable,
-            value=values[case - 1].as_py(),
-            hint="Label the value in the file (SPSS: ADD VALUE LABELS; Stata: label define, add), or recode it",
-        )
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # XLSForm.
 
 
-def is_xlsform(path: Path, name: str) -> bool:
-    if path.suffix.lower() not in readers.WORKBOOK_SUFFIXES:
-        return False
-    _, sheets = readers.workbook_sheets(path, name)
-    return {"survey", "choices"} <= {sheet.lower() for sheet in sheets}
-
-
-def _sheet_rows(workbook: Any, sheets: list[str], wanted: str) -> list[dict[str, str]]:
-    """A sheet as dicts keyed by its header (lower case), each with its spreadsheet row under '_row'."""
-    sheet = next((s for s in sheets if s.lower() == wanted), None)
-    if sheet is None:
-        return []
-    cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    if not cells:
-        return []
-    header = [readers.cell_text(value).strip().lower() for value in cells[0]]
-    rows = []
-    for number, row in enumerate(cells[1:], start=2):
-        entry = {key: readers.cell_text(value).strip() for key, value in zip(header, row, strict=False) if key}
-        if any(entry.values()):
-            rows.append({**entry, "_row": str(number)})
-    return rows
-
-
-def _label_columns(header: Sequence[str]) -> dict[str, str]:
-    """XLSForm label columns -> language tag: `label::Chinese (zh)` -> zh-Hans, `label::en` -> en, `label` -> ''."""
-    found = {}
-    for key in header:
-        if key == "label":
-            found[key] = ""
-        elif key.startswith("label::"):
-            language = key.split("::", 1)[1].strip()
-            code = re.search(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)", language)
-            tag = code.group(1) if code else language
-            tag = {"chinese": "zh", "english": "en"}.get(tag.lower(), tag)
-            found[key] = "zh-Hans" if tag.lower() in ("zh", "zh-cn", "zh-hans") else tag
-    return found
-
-
-def draft_from_xlsform(path: Path, name: str, population: str | None, languages: list[str] | None) -> Draft:
-    workbook, sheets = readers.workbook_sheets(path, name)
-    survey = _sheet_rows(workbook, sheets, "survey")
-    choices = _sheet_rows(workbook, sheets, "choices")
-    settings = (_sheet_rows(workbook, sheets, "settings") or [{}])[0]
-    label_keys = _label_columns([key for row in survey + choices for key in row])
+def draft_from_xlsform(
+    path: Path, name: str, population: str | None, languages: list[str] | None, form: formats.Format
+) -> Draft:
+    assert form.form is not None
+    questionnaire = form.form(path, name)
+    survey, choices, settings = questionnaire.survey, questionnaire.choices, questionnaire.settings
+    label_keys = questionnaire.label_keys
     all_texts = [row.get(key, "") for row in survey + choices for key in label_keys]
     default_language = language_of(all_texts)
     form_languages = list(dict.fromkeys(tag or default_language for tag in label_keys.values()))
@@ -670,28 +436,30 @@ def draft(path: Path, name: str, arguments: argparse.Namespace) -> Draft:
 
     languages = [tag.strip() for tag in arguments.languages.split(",") if tag.strip()] if arguments.languages else None
     if not path.is_file():
-        raise InputError(name, _(SOURCES), hint="Check the path")
-    suffix = path.suffix.lower()
-    if suffix in readers.STATISTICAL_SUFFIXES:
-        return draft_from_statistical(path, name, arguments.population, languages, arguments.id_column)
-    if is_xlsform(path, name):
-        return draft_from_xlsform(path, name, arguments.population, languages)
-    if suffix in init_data.DATA_SUFFIXES or suffix in readers.WORKBOOK_SUFFIXES:
-        return init_data.draft_from_data(path, name, arguments.population, languages, arguments.id_column)
-    raise InputError(name, _(SOURCES), value=path.suffix)
+        raise InputError(name, sources(), hint="Check the path")
+    form = formats.of(path)
+    if form is None:
+        raise InputError(name, sources(), value=path.suffix)
+    kind = form.drafts(path, name)
+    if kind == "labels":
+        return draft_from_statistical(path, name, arguments.population, languages, arguments.id_column, form)
+    if kind == "form":
+        return draft_from_xlsform(path, name, arguments.population, languages, form)
+    return init_data.draft_from_data(path, name, arguments.population, languages, arguments.id_column, form)
 
 
 def parser() -> argparse.ArgumentParser:
     command = argparse.ArgumentParser(
         prog="surveypress init",
-        description="Draft a content folder (codebook, indicators, charts, pages) from a labelled SPSS/Stata file, an"
-        " XLSForm, or a data file (CSV, TSV, Parquet, a workbook's data sheet). Existing files are never overwritten:"
-        " init reports how they differ.",
+        description="Draft a content folder (codebook, indicators, charts, pages) from a labelled SPSS or Stata file,"
+        " an XLSForm, or a data file (CSV, TSV, Parquet, SAS transport, a workbook's data sheet). Existing files are"
+        " never overwritten: init reports how they differ.",
         epilog="Exit codes: 0 every file written or unchanged, 1 some existing files differ (kept), 2 bad input.",
     )
     command.add_argument(
         "source",
-        help="a .sav, .zsav or .dta file with labels, an XLSForm (.xlsx), or a .csv, .tsv, .parquet or data workbook",
+        help=f"a labelled file ({', '.join(formats.extensions(lambda item: item.labels is not None))}), an XLSForm"
+        " (.xlsx), or a data file (" + ", ".join(formats.extensions(lambda item: item.stream is not None)) + ")",
     )
     command.add_argument("--content", default=CONTENT, help="content folder to write (default: publication)")
     command.add_argument("--population", help="population id (default: from the file name)")

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from surveypress import cache
+from surveypress import cache, formats
 from surveypress.publish import layout, outputs
 
 TEXT = yaml.safe_load((Path(__file__).with_name("text.yml")).read_text(encoding="utf-8"))
@@ -191,7 +191,7 @@ def gitignore(content: str) -> str:
             f"# {content}/publication.yml declares `synthetic: true`, or `release: full` with a `legal_basis`\n",
             "# (`surveypress build` warns while confidential microdata is tracked by git).\n",
             f"{layout.MICRODATA_DIR}/\n",
-            "*.sav\n*.zsav\n*.dta\n",
+            *(f"*{extension}\n" for extension in formats.extensions(lambda item: item.confidential)),
             "# Built by `surveypress build` each time: the site, charts, downloads, caches and staging folders.\n",
             "site/\n",
             f"{layout.CHARTS_DIR}/\n",

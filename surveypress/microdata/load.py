@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from surveypress import formats
 from surveypress.content import Codebook, Design, Population, Publication, Question, folder_name, refuse_oversized
 from surveypress.errors import InputError
 from surveypress.microdata import readers, rules
@@ -77,21 +78,22 @@ def display_path(path: Path, project_root: Path) -> str:
 
 
 def load_population(codebook: Codebook, population: Population, project_root: Path, limit_bytes: int) -> pd.DataFrame:
-    """Reads one population's file (CSV, Parquet, or a format of readers.py by suffix) and returns its validated
-    frame."""
+    """Reads one population's file (CSV and Parquet here, any other format by its own reader: `surveypress.formats`)
+    and returns its validated frame."""
     path, name = checked_file(population, project_root, limit_bytes)
     _check_design_columns(path, name, population)
-    suffix = path.suffix.lower()
+    form = formats.of(path)
     source = population.source
     # With a multi_separator, each multi question is one column of the file; answers_to_codes splits it.
     expected = readers.source_columns(codebook, population.id, source)
     rows = readers.SPREADSHEET_ROWS
-    if suffix == ".csv":
+    if form is formats.CSV:
         columns = _read_csv(path, name, expected, population.id)
-    elif suffix == ".parquet":
+    elif form is formats.PARQUET:
         columns = _read_parquet(path, name, expected, population.id)
     else:
-        table = readers.read(path, name, source, population.id, codebook.no_answer)
+        assert form is not None and form.read is not None  # checked_file accepts only formats the build reads
+        table = form.read(path, name, source.sheet, population.id, codebook.no_answer)
         check_header(table.header, name, expected, population.id)
         columns, rows = table.columns, table.rows
     refuse_long_cells(columns, name, rows)
@@ -119,28 +121,27 @@ def checked_file(population: Population, project_root: Path, limit_bytes: int) -
         "Check that this is the right file; raise limits.max_file_mb if it is",
         "publication.yml: limits.max_file_mb",
     )
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+    form = formats.of(path)
+    if form is formats.CSV:
         refuse_binary(path, name)
-    if population.source.sheet is not None and suffix not in readers.WORKBOOK_SUFFIXES:
+    if population.source.sheet is not None and not (form and form.sheets):
         raise InputError(
             name,
-            f"a workbook ({', '.join(readers.WORKBOOK_SUFFIXES)}), because publication.yml names a sheet",
+            f"a workbook ({', '.join(formats.extensions(lambda item: item.sheets))}), because publication.yml names a"
+            " sheet",
             value=path.suffix,
             hint=f"Remove the key microdata.{population.id}.sheet, or point path at the workbook",
         )
-    if suffix not in (".csv", ".parquet", *readers.SUFFIXES):
+    if form is None or not form.build:
         raise InputError(
-            name,
-            f"a file ending in .csv, .parquet, {', '.join(readers.SUFFIXES[:-1])} or {readers.SUFFIXES[-1]}",
-            value=path.suffix,
+            name, f"a file ending in {formats.listed(formats.extensions(lambda item: item.build))}", value=path.suffix
         )
     return path, name
 
 
 def _check_design_columns(path: Path, name: str, population: Population) -> None:
     """A design column named in publication.yml must be in the file's header (said before any other column check)."""
-    if population.design is None or path.suffix.lower() != ".csv":
+    if population.design is None or formats.of(path) is not formats.CSV:
         return
     with path.open("rb") as handle:
         start = handle.read(HEADER_BYTES)  # a header longer than this is refused by the reader, cell by cell

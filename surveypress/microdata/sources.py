@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from surveypress import formats
 from surveypress.content import Population, Publication
 from surveypress.errors import InputError
 from surveypress.microdata import load, readers
@@ -33,12 +34,10 @@ from surveypress.stats import protect
 
 # Microdata released in full is the input file (mirrored into the outputs) when it is Parquet or a CSV file up to
 # layout.RELEASE_CSV_MAX_BYTES; a larger CSV file is released as Parquet only, written by the engine as a stream.
-# Files up to these sizes are read whole (quicker for small surveys: no engine to start); larger ones stream through
-# the engine. 4 MB of CSV or 256 KB of Parquet are about 40,000 and 15,000 respondents of the default publication's
-# codebook; load.py takes about a second for them, and DuckDB scans them as fast.
-STREAM_CSV_ABOVE_BYTES = 4 * 1024 * 1024
-STREAM_PARQUET_ABOVE_BYTES = 256 * 1024
-# Overrides both sizes (in bytes), e.g. 0 to stream every file (the tests run the bad-input catalogue this way).
+# Files up to their format's `stream_above` are read whole (quicker for small surveys: no engine to start); larger
+# ones stream through the engine (CSV and Parquet: the formats the engine reads; every other format is read whole).
+# Overrides the size of every format that streams (in bytes), e.g. 0 to stream every such file (the tests run the
+# bad-input catalogue this way).
 STREAM_ENV = "SURVEYPRESS_STREAM_ABOVE_BYTES"
 HEAD_BYTES = 1 << 16  # the start of a CSV file checked as load.py checks a whole file (encoding, header)
 CSV_BLOCK_BYTES = 16 << 20
@@ -56,11 +55,12 @@ class Streamed(os.PathLike):
         return str(self.path)
 
 
-def stream_above(suffix: str) -> int:
+def stream_above(form: formats.Format) -> int | None:
+    """The size above which a file of this format streams through the engine; None: always read whole."""
     override = os.environ.get(STREAM_ENV, "").strip()
-    if override:
+    if override and form.stream_above is not None:
         return int(override)
-    return STREAM_CSV_ABOVE_BYTES if suffix == ".csv" else STREAM_PARQUET_ABOVE_BYTES
+    return form.stream_above
 
 
 def open_microdata(pub: Publication, scratch: Path) -> dict[str, pd.DataFrame | Streamed]:
@@ -69,15 +69,18 @@ def open_microdata(pub: Publication, scratch: Path) -> dict[str, pd.DataFrame | 
     sources: dict[str, pd.DataFrame | Streamed] = {}
     for population in pub.codebook.populations.values():
         path, name = load.checked_file(population, pub.project_root, limit_bytes)
-        suffix = path.suffix.lower()
-        # SPSS, Stata and workbooks are read by readers.py, as are answers given as text: those load whole.
-        whole = suffix not in (".csv", ".parquet") or population.source.answers != "codes"
+        form = formats.of(path)
+        assert form is not None  # load.checked_file accepts only formats the build reads
+        # Formats without a size to stream above (SPSS, Stata, SAS, workbooks) load whole, as do answers given as
+        # text and multi questions in one cell (readers.py converts them).
+        above = stream_above(form)
+        whole = above is None or population.source.answers != "codes"
         whole = whole or population.source.multi_separator is not None
-        if whole or path.stat().st_size <= stream_above(suffix):
+        if whole or path.stat().st_size <= above:
             sources[population.id] = load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
             continue
         expected = pub.codebook.columns_of(population.id)
-        if suffix == ".parquet":
+        if form is formats.PARQUET:
             _check_parquet_start(path, name, expected, population.id)
             sources[population.id] = Streamed(path, name, population.id)
         else:

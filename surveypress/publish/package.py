@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from surveypress import i18n
+from surveypress import formats, i18n
 from surveypress.content import Population, Publication, meta_text
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
@@ -123,7 +123,7 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
             pub.release.policy == "full"
             and relative not in found
             and population.microdata.is_file()
-            and population.microdata.suffix == ".csv"
+            and formats.of(population.microdata) is formats.CSV
             and sources.released_path(pub, population) == relative
         ):
             found[relative] = population.microdata
