@@ -195,8 +195,10 @@ def _column_as_text(series: pd.Series) -> list[str]:
         elif isinstance(value, int):
             cells.append(str(value))
         else:
-            # The csv module quotes only "\n" line breaks here, so a bare CR becomes LF to keep the row intact.
-            cells.append(neutralise_formula(str(value)).replace("\r\n", "\n").replace("\r", "\n"))
+            # The formula rule looks at the cell as the file will hold it: a CRLF is written as LF (write_text), so
+            # a cell of a line break alone is not given an apostrophe for its CR. The csv module quotes only "\n"
+            # line breaks here, so a bare CR then becomes LF to keep the row intact.
+            cells.append(neutralise_formula(str(value).replace("\r\n", "\n")).replace("\r", "\n"))
     return cells
 
 
