@@ -24,12 +24,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from surveypress import cache
+from surveypress import cache, layout
 from surveypress.charts import fonts
 from surveypress.content import TEMPLATE_SUFFIX, Publication, check_release, line_of, load_publication
 from surveypress.errors import InputError
 from surveypress.microdata import tracking
-from surveypress.publish import layout, outputs, staging
+from surveypress.publish import outputs, staging
 from surveypress.website import build as site_build
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
@@ -274,7 +274,7 @@ def out_of_memory(error: BaseException) -> bool:
 
 def memory_advice(error: BaseException) -> str:
     """One message for running out of memory anywhere: what happened and which setting to raise."""
-    from surveypress.engines import duckdb_sql
+    from surveypress.stats.engines import duckdb_sql
 
     found = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return (

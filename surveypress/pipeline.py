@@ -21,13 +21,13 @@ from typing import Any
 
 import pandas as pd
 
-from surveypress import address, cache, i18n
+from surveypress import address, cache, i18n, layout
 from surveypress.charts.stage import EditionCharts
 from surveypress.content import Publication, meta_text
 from surveypress.i18n import _
 from surveypress.microdata import sources
 from surveypress.pages import narrate
-from surveypress.publish import layout, metadata, outputs, package, workbook
+from surveypress.publish import metadata, outputs, package, workbook
 from surveypress.publish.staging import Comparison, Staging, read_manifest
 from surveypress.stats import protect, reconcile, tabulate
 from surveypress.website import config as site
@@ -251,7 +251,7 @@ def write_tables(
     summary: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Stages the CSV tables under datasets/ and the released microdata: an input released in full is mirrored (or,
-    when large, written as Parquet: sources.release_microdata) so later stages see the whole layout; a public-use
+    when large, written as Parquet: protect.release_microdata) so later stages see the whole layout; a public-use
     file is written; nothing for `release: none`."""
     written = [outputs.write_csv(staging.path(layout.INDICATORS), published)]
     files = {indicator.id: staging.path(layout.indicator_file(indicator.id)) for indicator in pub.indicators}
@@ -264,7 +264,7 @@ def write_tables(
         written.append(outputs.write_csv(staging.path(layout.RECONCILIATION), reconciliation))
     written.append(outputs.write_csv(staging.path(layout.DISCLOSURE), disclosure))
     if pub.release.policy == "full":
-        sources.release_microdata(pub, staging, microdata or {})
+        protect.release_microdata(pub, staging, microdata or {})
     if summary is not None and len(summary):
         written.append(outputs.write_csv(staging.path(layout.SUMMARIES), summary))
     for population in pub.codebook.populations.values():

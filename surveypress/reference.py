@@ -24,8 +24,8 @@ import jinja2
 from surveypress.charts import registry
 from surveypress.content import load_publication, schemas
 from surveypress.pages import narrate
-from surveypress.pages.values import Values
 from surveypress.stats.reconcile import FIGURE_COLUMNS
+from surveypress.values import Values
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "REFERENCE.md"

@@ -156,3 +156,19 @@ def theme_text(value: Any) -> Markup:
     `|e`: as `Markup` the text shows literally in both, and `|e` leaves it as it is (no `&amp;lt;` for readers).
     """
     return value if isinstance(value, Markup) else escape(str(value))
+
+
+# CSV: a cell starting with one of these is run as a formula by spreadsheet programs (CSV injection). One rule for
+# every table written (outputs.py) and every id and design code checked at load (microdata/rules.py).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def runs_as_formula(cell: str) -> bool:
+    """Whether a spreadsheet opening a CSV file would run the cell as a formula (a number such as `-9` it would not)."""
+    return cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell)
+
+
+def neutralise_formula(cell: str) -> str:
+    """Prefixes `'` to text a spreadsheet would evaluate as a formula; numbers such as `-9` stay as they are."""
+    return "'" + cell if runs_as_formula(cell) else cell

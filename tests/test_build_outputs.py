@@ -12,6 +12,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from surveypress import text
 from surveypress.publish import outputs
 from surveypress.publish.staging import Staging, manifest_text
 
@@ -146,14 +147,14 @@ def test_swap_moves_outputs_keeps_mirrored_inputs_in_place_and_removes_stale_fil
 @given(st.lists(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12), min_size=1, max_size=8))
 @example(["\r\n", "\r=1", "=1", "-9"])  # a cell of a line break alone gets no apostrophe for its CR
 def test_any_text_cell_reads_back_unchanged_or_with_one_protective_apostrophe(cells: list[str]) -> None:
-    text = outputs.csv_text(pd.DataFrame({"note": pd.Series(cells, dtype=object)}))
-    read_back = [row[0] if row else "" for row in csv.reader(io.StringIO(text, newline=""))][1:]
+    csv_text = outputs.csv_text(pd.DataFrame({"note": pd.Series(cells, dtype=object)}))
+    read_back = [row[0] if row else "" for row in csv.reader(io.StringIO(csv_text, newline=""))][1:]
     assert len(read_back) == len(cells)
     for original, written in zip(cells, read_back, strict=True):
         original = original.replace("\r\n", "\n")
         expected = (
             original
-            if not original.startswith(outputs.FORMULA_STARTS) or outputs.NUMBER.match(original)
+            if not original.startswith(text.FORMULA_STARTS) or text.NUMBER.match(original)
             else ("'" + original)
         )
         assert written == expected.replace("\r", "\n")

@@ -30,9 +30,9 @@ from surveypress.charts import rows as chart_rows
 from surveypress.charts import typeface as chart_typeface
 from surveypress.charts.kinds import breakdown as breakdown_kind
 from surveypress.errors import InputError
-from surveypress.pages.values import Values
 from surveypress.stats import tabulate
 from surveypress.text import markdown_text
+from surveypress.values import Values
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "publication"

@@ -22,8 +22,8 @@ from surveypress.charts.layouts import DOWNLOAD, MUTED, SOURCE_SIZE, Layout
 from surveypress.charts.model import CHARTS_FILE, ChartSpec
 from surveypress.charts.rows import empty, require_indicator, series_categories, series_name, weighted_population
 from surveypress.errors import InputError
-from surveypress.pages.values import Values
 from surveypress.stats import tabulate
+from surveypress.values import Values
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "publication"

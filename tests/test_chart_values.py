@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from surveypress.errors import InputError
-from surveypress.pages.values import Values, jinja_environment, render_string
+from surveypress.values import Values, jinja_environment, render_string
 
 
 def _row(indicator, category, label, count, base, percent, low, high, **extra):

@@ -62,8 +62,8 @@ def svy_shares(frame: pd.DataFrame, declared: dict, y: str, by: str | None = Non
 
 def our_estimates(publication, microdata, indicator: str, breakdown: str = "total", group=None) -> dict:
     """The unrounded estimates design.py computes for one domain of one indicator, by category code."""
-    from surveypress.engines import pandas_engine
     from surveypress.stats import tabulate as stage
+    from surveypress.stats.engines import pandas_engine
 
     task = next(t for t in stage.plan(publication)["people"] if t.indicator.id == indicator)
     frame = microdata["people"]

@@ -147,7 +147,7 @@ def test_a_multi_choice_question_too_wide_for_bit_patterns_is_counted_per_catego
     from test_tabulate import _question
 
     from surveypress.content import Codebook, Indicator, Label, Net, Publication
-    from surveypress.engines import pandas_engine
+    from surveypress.stats.engines import pandas_engine
 
     width = pandas_engine.MAX_PATTERN_OPTIONS + 2
     wide = _question("wide", "multi", [(code, f"项{code}") for code in range(1, width + 1)])
@@ -171,7 +171,7 @@ def test_a_multi_choice_question_too_wide_for_bit_patterns_is_counted_per_catego
 
 
 def test_duckdb_connections_print_no_progress_bar_into_the_build_log():
-    from surveypress.engines import duckdb_sql
+    from surveypress.stats.engines import duckdb_sql
 
     connection = duckdb_sql.connect()
     try:
@@ -223,7 +223,7 @@ def wide_publication_and_frame(respondents: int = 120):
 
 @pytest.mark.parametrize("stored", ["text", "integers"])
 def test_a_wide_streamed_file_is_counted_in_long_form_to_the_in_memory_table(stored, tmp_path, monkeypatch):
-    from surveypress.engines import duckdb_long
+    from surveypress.stats.engines import duckdb_long
 
     publication, frame = wide_publication_and_frame()
     path = tmp_path / "people.parquet"
@@ -269,7 +269,7 @@ def test_running_out_of_memory_anywhere_is_one_message_naming_the_limit_to_raise
     import duckdb
 
     from surveypress import build
-    from surveypress.engines import duckdb_sql
+    from surveypress.stats.engines import duckdb_sql
 
     def exhausted(*args, **kwargs):
         raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 2.0 MiB")

@@ -21,7 +21,7 @@ import yaml
 from test_no_hand_typed_figures import typed_figures
 
 from surveypress import content as spec
-from surveypress.pages.values import Values, render_string
+from surveypress.values import Values, render_string
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "publication"

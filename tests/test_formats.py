@@ -74,7 +74,9 @@ def test_init_names_every_extension_of_the_registry_when_it_refuses_a_file(exten
 
 
 def population(path: Path, sheet: str | None = None) -> spec.Population:
-    return spec.Population("people", spec.Label(texts={"en": "People"}), path, source=spec.Source(path=path.name, sheet=sheet))
+    return spec.Population(
+        "people", spec.Label(texts={"en": "People"}), path, source=spec.Source(path=path.name, sheet=sheet)
+    )
 
 
 @pytest.mark.parametrize("extension", formats.extensions())

@@ -14,10 +14,10 @@ import pytest
 from scipy import stats
 
 from surveypress import content as spec
+from surveypress import values
 from surveypress.errors import InputError
-from surveypress.microdata import load
-from surveypress.pages import values
-from surveypress.stats import numeric, tabulate
+from surveypress.microdata import load, numeric
+from surveypress.stats import tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "numeric"

@@ -50,10 +50,12 @@ def test_a_whole_number_numeric_question_is_released_as_integers(tmp_path, monke
 
 
 def test_released_parquet_keeps_whole_numbers_as_integers_and_decimals_as_doubles(tmp_path):
-    """A large input is released as Parquet (sources.release_microdata); read whole or streamed, its raw ages are
+    """A large input is released as Parquet (protect.release_microdata); read whole or streamed, its raw ages are
     integers there too."""
-    from surveypress.microdata import load, sources
+    from surveypress import layout
+    from surveypress.microdata import load
     from surveypress.publish.staging import Staging
+    from surveypress.stats import protect
 
     project = numeric_project(tmp_path)
     pub = spec.load_publication(project / "publication")
@@ -61,8 +63,8 @@ def test_released_parquet_keeps_whole_numbers_as_integers_and_decimals_as_double
     staging = Staging(project, outside=True)
     with staging:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(sources.layout, "RELEASE_CSV_MAX_BYTES", 0)
-            sources.release_microdata(pub, staging, {"people": frame, "firms": load.load_microdata(pub)["firms"]})
+            patch.setattr(layout, "RELEASE_CSV_MAX_BYTES", 0)
+            protect.release_microdata(pub, staging, {"people": frame, "firms": load.load_microdata(pub)["firms"]})
         schema = pq.read_schema(staging.path("datasets/microdata/people.parquet"))
     assert str(schema.field("p_age").type) == "int64"
 

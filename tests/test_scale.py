@@ -134,9 +134,8 @@ def test_microdata_over_the_csv_release_size_is_released_as_parquet_with_the_sam
 
     import pandas as pd
 
-    from surveypress import build
+    from surveypress import build, layout
     from surveypress.microdata import sources
-    from surveypress.publish import layout
 
     project = tmp_path / "tiny"
     shutil.copytree(ROOT / "tests/fixtures/tiny", project)
@@ -168,9 +167,8 @@ def test_a_public_use_file_of_an_input_over_the_csv_release_size_is_parquet_with
 
     import pandas as pd
 
-    from surveypress import build
+    from surveypress import build, layout
     from surveypress.microdata import sources
-    from surveypress.publish import layout
 
     if streamed:
         monkeypatch.setenv(sources.STREAM_ENV, "0")

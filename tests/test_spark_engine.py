@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark need
 
 @pytest.fixture(scope="module")
 def spark():
-    from surveypress.engines import spark_engine
+    from surveypress.stats.engines import spark_engine
 
     session = spark_engine.session()
     yield session

@@ -17,10 +17,10 @@ import pytest
 from weighted_survey import DESIGNS, make_project, people
 
 from surveypress import content as spec
-from surveypress.engines import duckdb_sums, pandas_engine
 from surveypress.errors import InputError
 from surveypress.microdata import load
 from surveypress.stats import design as design_stage
+from surveypress.stats.engines import duckdb_sums, pandas_engine
 from surveypress.stats.tabulate import plan, tabulate
 
 TOLERANCE = 1e-9
@@ -161,7 +161,7 @@ def test_a_streamed_file_breaking_a_design_rule_gets_load_pys_message(tmp_path, 
 def test_a_weighted_file_summed_a_task_a_query_and_counted_in_long_form_gives_the_same_table(streamed, monkeypatch):
     """A file of thousands of questions is summed WEIGHTED_TASKS tasks a query, each reading only its columns, and
     counted in long form (duckdb_long.py); forced here, one task a query, the table is the in-memory one."""
-    from surveypress.engines import duckdb_long
+    from surveypress.stats.engines import duckdb_long
 
     publication, microdata, csv, folder = streamed
     monkeypatch.setattr(duckdb_sums, "WEIGHTED_TASKS", 1)

@@ -282,7 +282,7 @@ def code_fingerprint() -> str:
     """SHA-256 of the modules that turn rows into a chart and draw it: a change to that code never reuses an entry."""
     if not _code:
         package = Path(__file__).parent
-        modules = [*sorted(package.rglob("*.py")), package.parent / "pages" / "values.py"]
+        modules = [*sorted(package.rglob("*.py")), package.parent / "values.py"]
         _code.append(hashlib.sha256(b"".join(path.read_bytes() for path in modules)).hexdigest())
     return _code[0]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import html
 
+from surveypress import layout
 from surveypress.charts.model import ChartOutput
 from surveypress.charts.picture import chart_image, relative_root, svg_size
 from surveypress.i18n import _
-from surveypress.publish import layout
 from surveypress.text import html_text, url_text
 
 # The page's marker (outputs.PAGE_MARKER: a build may replace or remove the files that start with it).

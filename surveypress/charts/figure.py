@@ -3,12 +3,13 @@ long description, data table, downloads, permanent link and citation; every text
 
 from __future__ import annotations
 
+from surveypress import layout
 from surveypress.charts.accessible import table_columns
 from surveypress.charts.embed import embed_snippet, frame_height
 from surveypress.charts.model import PARTLY_WEIGHTED, WEIGHTED, ChartOutput
 from surveypress.charts.picture import chart_image, relative_root
 from surveypress.i18n import N_, _
-from surveypress.publish import layout, metadata
+from surveypress.publish import metadata
 from surveypress.text import html_text, url_text
 
 # HTML for a page.

@@ -15,7 +15,7 @@ from surveypress.charts.model import PARTLY_WEIGHTED, UNWEIGHTED, WEIGHTED, Seri
 from surveypress.charts.wrap import wrap
 from surveypress.content import Publication
 from surveypress.errors import InputError
-from surveypress.pages.values import Values
+from surveypress.values import Values
 
 
 def weighting(frame: pd.DataFrame) -> str:

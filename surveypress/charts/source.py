@@ -11,7 +11,7 @@ from surveypress.charts.model import CHARTS_FILE, in_language, is_text_or_texts
 from surveypress.content import Publication, meta_text, serves
 from surveypress.errors import InputError
 from surveypress.i18n import _
-from surveypress.pages.values import Values, render_string
+from surveypress.values import Values, render_string
 
 
 def source_line(pub: Publication, values: Values) -> str:

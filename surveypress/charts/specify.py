@@ -17,7 +17,7 @@ from surveypress.charts.draw import CJK_TEXT, FONT_STACK, LATIN_FONT_STACK, code
 from surveypress.charts.layouts import DOWNLOAD, NARROW, WIDE, Layout
 from surveypress.charts.model import CHARTS_FILE, ChartSpec
 from surveypress.content import Publication
-from surveypress.pages.values import Values, render_string
+from surveypress.values import Values, render_string
 
 if TYPE_CHECKING:
     import altair as alt

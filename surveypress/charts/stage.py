@@ -34,8 +34,8 @@ from surveypress.charts.source import source_line
 from surveypress.charts.specify import PreparedChart, prepare_chart, specification_text
 from surveypress.charts.typeface import drawing_typeface
 from surveypress.content import Publication
-from surveypress.pages.values import Values
 from surveypress.publish import outputs
+from surveypress.values import Values
 
 # The stage.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from surveypress import i18n
+from surveypress import i18n, layout
 from surveypress.address import site_address
 from surveypress.content.codebook import (
     Codebook,
@@ -32,7 +32,6 @@ from surveypress.content.publication import (
 from surveypress.content.validation import refuse_unknown_keys
 from surveypress.content.yaml import line_of, read_yaml
 from surveypress.errors import InputError
-from surveypress.publish import layout
 
 
 def _setting(settings: dict, key: str, default: int, source: Path) -> int:

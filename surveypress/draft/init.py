@@ -32,7 +32,7 @@ from typing import Any, TextIO
 import pyarrow as pa
 import yaml
 
-from surveypress import formats, i18n
+from surveypress import formats, i18n, layout
 from surveypress.draft import project as init_project
 from surveypress.draft import write as init_write
 from surveypress.draft.labelled import draft_from_statistical
@@ -50,7 +50,6 @@ from surveypress.draft.model import (  # the draft itself, shared with data.py, 
 from surveypress.draft.project import jinja_text, say
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
-from surveypress.publish import layout
 
 CONTENT = "publication"
 # XLSForm relevant expressions init can turn into a universe (a question and the answers that lead to it).

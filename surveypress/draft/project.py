@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from surveypress import cache, formats
-from surveypress.publish import layout, outputs
+from surveypress import cache, formats, layout
+from surveypress.publish import outputs
 
 TEXT = yaml.safe_load((Path(__file__).with_name("text.yml")).read_text(encoding="utf-8"))
 # The pages every drafted publication has besides its front page and question groups (layout.RESERVED_PAGES keeps

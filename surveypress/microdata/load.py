@@ -29,9 +29,8 @@ import pyarrow.parquet as pq
 from surveypress import formats
 from surveypress.content import Codebook, Design, Population, Publication, Question, folder_name, refuse_oversized
 from surveypress.errors import InputError
-from surveypress.microdata import readers, rules
+from surveypress.microdata import numeric, readers, rules
 from surveypress.microdata.rules import FULL_WIDTH_DIGITS, STRAY_SPACE, Problem, raise_earliest
-from surveypress.stats import numeric
 
 DEFAULT_MAX_FILE_MB = 2048
 UTF8_BOM = b"\xef\xbb\xbf"

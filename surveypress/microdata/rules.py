@@ -25,9 +25,9 @@ import pyarrow.compute as pc
 
 from surveypress.content import INVISIBLE_CATEGORIES, Codebook, Question
 from surveypress.errors import InputError
-from surveypress.publish.outputs import FORMULA_STARTS
-from surveypress.publish.outputs import NUMBER as FORMULA_NUMBER
-from surveypress.stats import numeric
+from surveypress.microdata import numeric
+from surveypress.text import FORMULA_STARTS
+from surveypress.text import NUMBER as FORMULA_NUMBER
 
 # A code: an optional minus and at most nine ASCII digits (anchored by each engine as its regex flavour needs).
 INTEGER_TEXT = "-?[0-9]{1,9}"
@@ -139,7 +139,7 @@ class IdRule:
 
 
 def formula_cells(ids: pa.Array) -> pa.Array:
-    """Mask of text cells a spreadsheet would run as a formula: outputs.runs_as_formula over a column."""
+    """Mask of text cells a spreadsheet would run as a formula: text.runs_as_formula over a column."""
     starts = pc.starts_with(ids, FORMULA_STARTS[0])
     for start in FORMULA_STARTS[1:]:
         starts = pc.or_(starts, pc.starts_with(ids, start))

@@ -18,19 +18,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from surveypress import formats
+from surveypress import formats, layout
 from surveypress.content import Population, Publication
 from surveypress.errors import InputError
 from surveypress.microdata import load, readers
-from surveypress.publish import layout
-from surveypress.stats import protect
 
 # Microdata released in full is the input file (mirrored into the outputs) when it is Parquet or a CSV file up to
 # layout.RELEASE_CSV_MAX_BYTES; a larger CSV file is released as Parquet only, written by the engine as a stream.
@@ -184,32 +181,3 @@ def _streamed_to_parquet(path: Path, name: str, expected: list[str], target: Pat
             load.refuse_long_cell_in_file(path, name, expected)
         invalid.append(None)  # e.g. bytes that are not UTF-8 further down the file
     return not invalid
-
-
-def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.DataFrame | Streamed]) -> list[str]:
-    """Stages each population's microdata for release (see layout.RELEASE_CSV_MAX_BYTES); gives the staged paths."""
-    released = []
-    for population in pub.codebook.populations.values():
-        path = population.microdata
-        relative = layout.full_release_file(load.display_path(path, pub.project_root), path)
-        if relative == load.display_path(path, pub.project_root):
-            released.append(staging.mirror_input(path))
-            continue
-        target = staging.path(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        source = microdata[population.id]
-        if isinstance(source, pd.DataFrame):
-            released_frame = protect.with_whole_numbers(pub, population.id, source)
-            released_frame.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
-        else:
-            from surveypress.engines import duckdb_export
-
-            duckdb_export.write_typed_parquet(pub.codebook, population.id, source, target, layout.PARQUET_ROW_GROUP)
-        released.append(relative)
-    return released
-
-
-def released_path(pub: Publication, population: Population) -> str:
-    """Where a population's microdata is released, relative to the project (see `release_microdata`)."""
-    relative = Path(load.display_path(population.microdata, pub.project_root)).as_posix()
-    return layout.full_release_file(relative, population.microdata)

@@ -51,15 +51,15 @@ import jinja2
 import pyarrow.parquet as pq
 from markupsafe import Markup
 
-from surveypress import cache, i18n, text
+from surveypress import cache, i18n, layout, text
 from surveypress.content import TEMPLATE_SUFFIX, Publication, meta_text
 from surveypress.errors import InputError
-from surveypress.pages.values import Summaries, Values, _template_bound, jinja_environment
-from surveypress.publish import layout, outputs
+from surveypress.publish import outputs
 from surveypress.publish.workbook import WORKBOOK_NAME
 from surveypress.stats.reconcile import FIGURE_COLUMNS, base_fits
 from surveypress.stats.tabulate import Z_95
 from surveypress.text import escape_pages, url_text
+from surveypress.values import Summaries, Values, _template_bound, jinja_environment
 
 # First line of every generated page; tests and `--check` recognise generated pages by it.
 # The wording (and its old module name) is kept as every committed page has it.

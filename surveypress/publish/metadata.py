@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 from babel.core import Locale, get_global
 
+from surveypress import layout
 from surveypress.i18n import _
-from surveypress.publish import layout
 
 DCAT_FILE = layout.DCAT
 DCAT_MEDIA_TYPE = "text/turtle"

@@ -20,7 +20,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -28,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from surveypress import layout
 from surveypress.errors import InputError
-from surveypress.publish import layout
+from surveypress.text import neutralise_formula
 
 if TYPE_CHECKING:  # pandas is imported where a table is written: the no-change check (build.py) never needs it
     import pandas as pd
@@ -145,22 +145,9 @@ _OUTPUTS = (
 GENERATED = tuple(output for output, _ in _OUTPUTS)
 CHECKED = tuple(output for output, committed in _OUTPUTS if committed)
 
-# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 # ZIP cannot store dates before 1980.
 ZIP_EPOCH_MIN = 315532800
-
-
-def runs_as_formula(cell: str) -> bool:
-    """Whether a spreadsheet opening a CSV file would run the cell as a formula (a number such as `-9` it would not)."""
-    return cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell)
-
-
-def neutralise_formula(cell: str) -> str:
-    """Prefixes `'` to text a spreadsheet would evaluate as a formula; numbers such as `-9` stay as they are."""
-    return "'" + cell if runs_as_formula(cell) else cell
 
 
 def format_number(value: float) -> str:

@@ -19,12 +19,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from surveypress import formats, i18n
+from surveypress import formats, i18n, layout
 from surveypress.content import Population, Publication, meta_text
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
-from surveypress.microdata import sources
-from surveypress.publish import layout
 from surveypress.publish.microdata import microdata_schema
 from surveypress.publish.outputs import build_epoch, sha256_of
 from surveypress.publish.table_schemas import (
@@ -35,6 +33,7 @@ from surveypress.publish.table_schemas import (
     reconciliation_schema,
     summaries_schema,
 )
+from surveypress.stats import protect
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 TRANSLATED = ("title", "description", "spatialCoverage")
@@ -124,11 +123,11 @@ def _resource_files(pub: Publication, staging_root: Path) -> list[tuple[Path, st
             and relative not in found
             and population.microdata.is_file()
             and formats.of(population.microdata) is formats.CSV
-            and sources.released_path(pub, population) == relative
+            and protect.released_path(pub, population) == relative
         ):
             found[relative] = population.microdata
     order = [pub.released_file(population.id) for population in pub.codebook.populations.values()]
-    order += [sources.released_path(pub, population) for population in pub.codebook.populations.values()]
+    order += [protect.released_path(pub, population) for population in pub.codebook.populations.values()]
     order.append(layout.INDICATORS)
     order.extend(layout.indicator_file(indicator.id) for indicator in pub.indicators)
     order.extend([layout.PUBLISHED_FIGURES, layout.RECONCILIATION, layout.DISCLOSURE])
@@ -198,7 +197,7 @@ def _describe(pub: Publication, relative: str, header: list[str]) -> tuple[str, 
                 indicator_schema(pub, indicator.id),
             )
     for population in pub.codebook.populations.values():
-        if relative in (pub.released_file(population.id), sources.released_path(pub, population)):
+        if relative in (pub.released_file(population.id), protect.released_path(pub, population)):
             return _describe_microdata(pub, population, header, relative)
     if relative == layout.INDICATORS:
         return ("indicators", "indicators", _("All indicators"), _all_indicators_text(pub), indicator_schema(pub, None))

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from surveypress.publish import layout
+from surveypress import layout
 from surveypress.publish.outputs import (
     CHECKED,
     GENERATED,

@@ -29,8 +29,11 @@ from typing import Any
 
 import pandas as pd
 
-from surveypress.content import Publication, recount_error, recount_needs
+from surveypress import layout
+from surveypress.content import Population, Publication, recount_error, recount_needs
 from surveypress.errors import DisclosureError
+from surveypress.microdata import load
+from surveypress.microdata.sources import Streamed
 
 SUPPRESSED = "[c]"
 LOW_RELIABILITY = "[u]"
@@ -183,7 +186,7 @@ def disclosure_report(pub: Publication, microdata: dict[str, pd.DataFrame]) -> p
         file, frame = released[pop_id]
         if not isinstance(frame, pd.DataFrame):
             # A file streamed from disk (sources.Streamed, or its public-use recoding) is grouped by the engine.
-            from surveypress.engines import duckdb_export
+            from surveypress.stats.engines import duckdb_export
 
             recoded = frame if isinstance(frame, StreamedRelease) else None
             held = recoded.columns if recoded else pub.codebook.columns_of(pop_id)
@@ -297,7 +300,7 @@ class StreamedRelease:
 
     def write(self, target: Path, connected: Any = None) -> None:
         """Writes the file to `target`; `connected` is given the engine's connection first (see StreamedReleases)."""
-        from surveypress.engines import duckdb_export
+        from surveypress.stats.engines import duckdb_export
 
         duckdb_export.write_released(
             self.source, self.columns, self.classes, target, self.verbatim, connected, self.numbers
@@ -324,3 +327,32 @@ def check_recount(pub: Publication, table: pd.DataFrame, released: dict[str, tup
         known = recount_needs(pub, indicator, breakdown_id, int(group), category)
         if known is not None and all(not hidden.get((indicator_id, breakdown_id, g, c), True) for g, c in known):
             raise recount_error(pub, indicator, breakdown_id, group, category, hidden=True)
+
+
+def release_microdata(pub: Publication, staging: Any, microdata: dict[str, pd.DataFrame | Streamed]) -> list[str]:
+    """Stages each population's microdata for release (see layout.RELEASE_CSV_MAX_BYTES); gives the staged paths."""
+    released = []
+    for population in pub.codebook.populations.values():
+        path = population.microdata
+        relative = layout.full_release_file(load.display_path(path, pub.project_root), path)
+        if relative == load.display_path(path, pub.project_root):
+            released.append(staging.mirror_input(path))
+            continue
+        target = staging.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = microdata[population.id]
+        if isinstance(source, pd.DataFrame):
+            released_frame = with_whole_numbers(pub, population.id, source)
+            released_frame.to_parquet(target, index=False, row_group_size=layout.PARQUET_ROW_GROUP)
+        else:
+            from surveypress.stats.engines import duckdb_export
+
+            duckdb_export.write_typed_parquet(pub.codebook, population.id, source, target, layout.PARQUET_ROW_GROUP)
+        released.append(relative)
+    return released
+
+
+def released_path(pub: Publication, population: Population) -> str:
+    """Where a population's microdata is released, relative to the project (see `release_microdata`)."""
+    relative = Path(load.display_path(population.microdata, pub.project_root)).as_posix()
+    return layout.full_release_file(relative, population.microdata)

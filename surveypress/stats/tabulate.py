@@ -26,9 +26,9 @@ from surveypress import i18n
 from surveypress.content import Label, Publication
 from surveypress.errors import InputError
 from surveypress.i18n import N_
-from surveypress.stats import numeric
+from surveypress.microdata import numeric
+from surveypress.microdata.numeric import banded
 from surveypress.stats.design import DesignShape, DomainSums, Layout, estimates, layout, percent_of, round_to
-from surveypress.stats.numeric import banded
 
 # The plan of what the engines count lives below both this stage and the engines, so neither imports the other back.
 from surveypress.stats.tasks import TOTAL, Counts, Sums, Task, plan
@@ -152,7 +152,7 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
         source = microdata[population]
         # The engines import Task and Counts from this module, so they are imported when first used.
         if engine == "pandas":
-            from surveypress.engines import pandas_engine
+            from surveypress.stats.engines import pandas_engine
 
             if isinstance(source, pd.DataFrame):
                 counts.update(pandas_engine.count(pub.codebook, source, population_tasks))
@@ -161,12 +161,12 @@ def tabulate(pub: Publication, microdata: Mapping[str, object], engine: str = "a
                 path = Path(source)  # type: ignore[arg-type]
                 counts.update(pandas_engine.count_parquet(pub.codebook, population, path, population_tasks, name))
         elif engine == "spark":
-            from surveypress.engines import spark_engine
+            from surveypress.stats.engines import spark_engine
 
             name = None if isinstance(source, pd.DataFrame) else display_name(source, pub.project_root)  # type: ignore[arg-type]
             counts.update(spark_engine.count(pub.codebook, population, source, population_tasks, name))
         else:
-            from surveypress.engines import duckdb_engine
+            from surveypress.stats.engines import duckdb_engine
 
             name = None if isinstance(source, pd.DataFrame) else display_name(source, pub.project_root)  # type: ignore[arg-type]
             if name is not None and pub.codebook.populations[population].design is not None:
@@ -222,7 +222,7 @@ def summarize(pub: Publication, microdata: Mapping[str, object]) -> pd.DataFrame
             values, counts = np.unique(whole, return_counts=True)
             histogram = dict(zip(values.tolist(), counts.tolist(), strict=True))
         else:
-            from surveypress.engines import duckdb_engine
+            from surveypress.stats.engines import duckdb_engine
 
             histogram = duckdb_engine.histogram(Path(source), question, codebook.no_answer)  # type: ignore[arg-type]
         summary = numeric.summarise(histogram, question.numeric)
@@ -268,7 +268,7 @@ def _weigh(
     if not isinstance(source, pd.DataFrame):
         # A streamed file counted by another engine is summed by DuckDB by PSU, never loaded (the DuckDB engine
         # checks, counts and sums it in one go: tabulate).
-        from surveypress.engines import duckdb_sums
+        from surveypress.stats.engines import duckdb_sums
 
         name = display_name(source, pub.project_root)  # type: ignore[arg-type]
         path = Path(source)  # type: ignore[arg-type]
@@ -276,11 +276,11 @@ def _weigh(
         return {indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()}
     where: Layout = layout(source, design)
     if engine == "pandas":
-        from surveypress.engines import pandas_engine
+        from surveypress.stats.engines import pandas_engine
 
         sums = pandas_engine.weighted_sums(pub.codebook, source, tasks, where)
     else:
-        from surveypress.engines import duckdb_sums
+        from surveypress.stats.engines import duckdb_sums
 
         sums = duckdb_sums.weighted_sums(pub.codebook, population, source, tasks, design, where)
     return {indicator: (where.shape, task_sums) for indicator, task_sums in sums.items()}

@@ -17,12 +17,11 @@ from typing import Any
 
 import yaml
 
-from surveypress import i18n
+from surveypress import i18n, layout
 from surveypress.address import site_url_for
 from surveypress.content import Label, Publication, line_of, meta_text, primary_subtag, serves
 from surveypress.errors import InputError
 from surveypress.i18n import _
-from surveypress.publish import layout
 
 GENERATED_CONFIG = layout.GENERATED_CONFIG
 HEADER = (

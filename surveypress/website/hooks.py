@@ -32,8 +32,9 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from mkdocs.utils import write_file
 
+from surveypress import layout
 from surveypress.address import site_url_for
-from surveypress.publish import layout, metadata
+from surveypress.publish import metadata
 from surveypress.text import theme_text
 
 log = logging.getLogger("mkdocs.hooks.surveypress")

@@ -46,8 +46,7 @@ from mkdocs.structure.files import File
 from mkdocs.structure.nav import Link, Section
 from mkdocs.structure.pages import Page
 
-from surveypress import cache, i18n
-from surveypress.publish import layout
+from surveypress import cache, i18n, layout
 from surveypress.text import theme_text
 from surveypress.website import config as site
 from surveypress.website import hooks as site_hooks

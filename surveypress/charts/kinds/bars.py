@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     import altair as alt
 
     from surveypress.content import Publication
-    from surveypress.pages.values import Values
+    from surveypress.values import Values
 
 
 class Bars(ChartKind):

@@ -27,7 +27,7 @@ from surveypress.errors import InputError
 
 if TYPE_CHECKING:
     from surveypress.content import Publication
-    from surveypress.pages.values import Values
+    from surveypress.values import Values
 
 
 class Breakdown(Bars):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import duckdb
 
+from surveypress import layout
 from surveypress.content import Codebook
-from surveypress.engines import duckdb_long
-from surveypress.engines.duckdb_sql import cell_value, connect, design_values, literal, parquet, quote, raw_number
 from surveypress.microdata.load import UTF8_BOM
-from surveypress.publish import layout
+from surveypress.stats.engines import duckdb_long
+from surveypress.stats.engines.duckdb_sql import cell_value, connect, design_values, literal, parquet, quote, raw_number
 
 
 def _recoded(column: str, column_type: str, classes: dict[int, int] | None) -> str:

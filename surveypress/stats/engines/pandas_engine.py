@@ -24,8 +24,7 @@ import pyarrow.parquet as pq
 
 from surveypress.content import Codebook, Question
 from surveypress.errors import InputError
-from surveypress.microdata import rules
-from surveypress.stats import numeric
+from surveypress.microdata import numeric, rules
 from surveypress.stats.design import Layout, cluster_sums, respondent_sums
 from surveypress.stats.tasks import TOTAL, Counts, Sums, Task
 
@@ -314,7 +313,7 @@ def count_parquet(
 ) -> dict[str, Counts]:
     """Bases and counts from a Parquet file, read one column at a time and screened against the codebook while
     it is read; a file that fails the screen goes through the SQL checks, which name the row, column and value."""
-    from surveypress.engines import duckdb_engine
+    from surveypress.stats.engines import duckdb_engine
 
     name = name or str(path)
     file = _open(path, name)
@@ -355,8 +354,8 @@ def _open(path: Path, name: str) -> pq.ParquetFile:
 
 def _check_header_and_ids(codebook: Codebook, population: str, path: Path, file: pq.ParquetFile, name: str) -> None:
     """Header, then respondent ids present, trimmed and unique; any problem is named by the SQL checks."""
-    from surveypress.engines import duckdb_engine, duckdb_sql
-    from surveypress.engines.duckdb_checks import screen_ids
+    from surveypress.stats.engines import duckdb_engine, duckdb_sql
+    from surveypress.stats.engines.duckdb_checks import screen_ids
 
     names = file.schema_arrow.names
     if set(names) != set(codebook.columns_of(population)) or file.metadata.num_rows == 0:

@@ -11,10 +11,10 @@ from functools import partial
 import duckdb
 
 from surveypress.content import Codebook, Design
-from surveypress.engines.duckdb_checks import raise_as_load
-from surveypress.engines.duckdb_sql import design_label, quote, raw_design_cells
-from surveypress.publish.outputs import runs_as_formula
 from surveypress.stats.design import Layout, unit_layout
+from surveypress.stats.engines.duckdb_checks import raise_as_load
+from surveypress.stats.engines.duckdb_sql import design_label, quote, raw_design_cells
+from surveypress.text import runs_as_formula
 
 
 def group_design(connection: duckdb.DuckDBPyConnection, design: Design) -> list[tuple]:

@@ -13,7 +13,7 @@ from surveypress import formats
 
 # Released microdata is CSV only up to this size of its input file; above it, Parquet (a CSV file of millions of rows
 # helps no reader, opens in no spreadsheet, and Parquet is a tenth of its size). See public_use_file and
-# sources.release_microdata.
+# protect.release_microdata.
 RELEASE_CSV_MAX_BYTES = 16 * 1024 * 1024
 PARQUET_ROW_GROUP = 131_072  # rows per group of a Parquet file written: groups enough for DuckDB to use every core
 
@@ -69,7 +69,7 @@ def public_use_file(population: str, source: Path | None = None) -> str:
 
 def full_release_file(relative: str, source: Path) -> str:
     """Where an input released in full is published: its own path (the file as it is), or beside it as Parquet when
-    it is a CSV file larger than RELEASE_CSV_MAX_BYTES (sources.release_microdata writes it)."""
+    it is a CSV file larger than RELEASE_CSV_MAX_BYTES (protect.release_microdata writes it)."""
     large = formats.of(source) is formats.CSV and source.is_file() and source.stat().st_size > RELEASE_CSV_MAX_BYTES
     return str(Path(relative).with_suffix(".parquet").as_posix()) if large else relative
 

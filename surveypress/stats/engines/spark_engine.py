@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from surveypress.content import Codebook
-from surveypress.engines import duckdb_engine
+from surveypress.stats.engines import duckdb_engine
 from surveypress.stats.tasks import Counts, Task
 
 MASTER_ENV = "SURVEYPRESS_SPARK_MASTER"
@@ -88,7 +88,7 @@ def count(
         duckdb_engine.check_parquet(codebook, population, path, name=name or str(path))
         if any(question.numeric is not None for question in codebook.questions_of(population)):
             # Numeric answers are counted in their bands, which numeric.banded computes on a frame.
-            from surveypress.stats.numeric import banded
+            from surveypress.microdata.numeric import banded
 
             frame = _spark_frame(spark, banded(codebook, {population: pd.read_parquet(path)})[population])
         else:

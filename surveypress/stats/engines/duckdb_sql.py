@@ -16,8 +16,7 @@ import duckdb
 
 from surveypress.content import Codebook, Design, Question, Universe
 from surveypress.errors import InputError
-from surveypress.microdata import load
-from surveypress.stats import numeric
+from surveypress.microdata import load, numeric
 from surveypress.stats.tasks import universe_chain
 
 # Aggregation state is tiny; the limit keeps DuckDB from claiming most of the machine on a big file. With 1 GB the

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 
 from surveypress.content import Codebook, Design, Question
-from surveypress.engines.duckdb_checks import Checked, checked_view
-from surveypress.engines.duckdb_design import check_design
-from surveypress.engines.duckdb_sql import asked_sql, connect, quote, raw_design_cells
 from surveypress.stats.design import Layout, cluster_sums, respondent_sums
+from surveypress.stats.engines.duckdb_checks import Checked, checked_view
+from surveypress.stats.engines.duckdb_design import check_design
+from surveypress.stats.engines.duckdb_sql import asked_sql, connect, quote, raw_design_cells
 from surveypress.stats.tasks import TOTAL, Sums, Task, universe_chain
 
 

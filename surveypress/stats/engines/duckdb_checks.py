@@ -18,8 +18,10 @@ import duckdb
 import pyarrow as pa
 
 from surveypress.content import Codebook, Design
-from surveypress.engines import duckdb_long
-from surveypress.engines.duckdb_sql import (
+from surveypress.errors import InputError
+from surveypress.microdata import load, numeric, rules
+from surveypress.stats.engines import duckdb_long
+from surveypress.stats.engines.duckdb_sql import (
     asked_sql,
     banded,
     cell_value,
@@ -31,9 +33,6 @@ from surveypress.engines.duckdb_sql import (
     raw_design_cells,
     raw_number,
 )
-from surveypress.errors import InputError
-from surveypress.microdata import load, rules
-from surveypress.stats import numeric
 
 # Load's rules, restated in SQL so a Parquet file that never becomes a DataFrame is held to the same standard.
 FIRST_DATA_ROW = 2  # spreadsheet rows: the header is row 1, so the first respondent (file row 0) is row 2

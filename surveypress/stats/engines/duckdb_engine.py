@@ -18,14 +18,21 @@ import duckdb
 import pandas as pd
 
 from surveypress.content import Codebook, Question
-from surveypress.engines import duckdb_long
-from surveypress.engines.duckdb_checks import Checked, check_rows, checked_view, id_rule_checks, screen_ids, screened
-from surveypress.engines.duckdb_design import check_design
-from surveypress.engines.duckdb_sql import asked_sql, connect, is_integer, parquet, quote, raw_number
-from surveypress.engines.duckdb_sums import weighted_in_batches
 from surveypress.errors import InputError
 from surveypress.microdata import rules
 from surveypress.stats.design import Layout
+from surveypress.stats.engines import duckdb_long
+from surveypress.stats.engines.duckdb_checks import (
+    Checked,
+    check_rows,
+    checked_view,
+    id_rule_checks,
+    screen_ids,
+    screened,
+)
+from surveypress.stats.engines.duckdb_design import check_design
+from surveypress.stats.engines.duckdb_sql import asked_sql, connect, is_integer, parquet, quote, raw_number
+from surveypress.stats.engines.duckdb_sums import weighted_in_batches
 from surveypress.stats.tasks import TOTAL, Counts, Sums, Task, universe_chain
 
 
