@@ -9,7 +9,8 @@ from typing import Any
 
 from surveypress import i18n
 from surveypress.errors import InputError
-from surveypress.spec import CHARTS, serves
+from surveypress.languages import serves
+from surveypress.spec import CHARTS
 
 CHARTS_FILE = CHARTS
 

@@ -10,8 +10,9 @@ from surveypress.address import site_url_for
 from surveypress.charts.model import CHARTS_FILE, in_language, is_text_or_texts
 from surveypress.errors import InputError
 from surveypress.i18n import _
+from surveypress.languages import serves
 from surveypress.pages.values import Values, render_string
-from surveypress.spec import Publication, meta_text, serves
+from surveypress.spec import Publication, meta_text
 
 
 def source_line(pub: Publication, values: Values) -> str:

@@ -21,8 +21,9 @@ from surveypress import i18n
 from surveypress.address import site_url_for
 from surveypress.errors import InputError
 from surveypress.i18n import _
+from surveypress.languages import Label, primary_subtag, serves
 from surveypress.publish import layout
-from surveypress.spec import Label, Publication, line_of, meta_text, primary_subtag, serves
+from surveypress.spec import Publication, line_of, meta_text
 
 GENERATED_CONFIG = layout.GENERATED_CONFIG
 HEADER = (
