@@ -78,11 +78,11 @@ def test_an_english_only_publication_with_recodes_and_text_answers_builds(tmp_pa
 
 
 def test_a_declared_language_without_a_catalogue_is_refused_naming_it_and_the_catalogues(tmp_path):
-    project = english_only(tmp_path, languages=["en", "fr"])
+    project = english_only(tmp_path, languages=["en", "de"])
     with pytest.raises(InputError) as caught:
         spec.load_publication(project / "publication")
     message = str(caught.value)
-    assert "publication.yml" in message and "column languages" in message and "'fr'" in message
+    assert "publication.yml" in message and "column languages" in message and "'de'" in message
     assert "message catalogue" in message and "en" in message
 
 
