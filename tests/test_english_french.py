@@ -119,4 +119,3 @@ def test_the_french_chart_has_french_labels_and_engine_text(built):
     assert "Données\u00a0: Petite enquête de test" in svg and "Microdonnées" in svg
     assert "intervalle de confiance à 95\u00a0%" in svg
     assert "Very satisfied" in (charts / "used_online.svg").read_text(encoding="utf-8")
-
