@@ -119,3 +119,10 @@ def test_the_french_chart_has_french_labels_and_engine_text(built):
     assert "Données\u00a0: Petite enquête de test" in svg and "Microdonnées" in svg
     assert "intervalle de confiance à 95\u00a0%" in svg
     assert "Very satisfied" in (charts / "used_online.svg").read_text(encoding="utf-8")
+
+
+def test_the_build_names_the_font_each_edition_was_drawn_with(built):
+    _project, log = built
+    lines = [line for line in log.splitlines() if line.startswith("draw ")]
+    assert len(lines) == 2 and "(en)" in lines[0] and "(fr)" in lines[1], log
+    assert all(line.split("drawn, ")[1].startswith("no CJK text") for line in lines), log
