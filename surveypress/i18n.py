@@ -25,10 +25,12 @@ from typing import Any
 from babel import Locale, numbers
 from babel.support import Translations
 
+from surveypress.languages import SOURCE_LANGUAGE
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("surveypress_language", default="en")
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("surveypress_language", default=SOURCE_LANGUAGE)
 
 
 def locale_name(tag: str) -> str:

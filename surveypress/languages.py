@@ -14,6 +14,10 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+# The language the engine's messages are written in (their ids in the catalogues) and the one a site without a
+# language setting is in (Material's default): engine text falls back to it, never to another language.
+SOURCE_LANGUAGE = "en"
+
 # Content read without `languages` in publication.yml (and content files read on their own) is in these languages,
 # the first primary: the publications written before languages were declared.
 DEFAULT_LANGUAGES = ("zh-Hans", "en")
@@ -179,3 +183,67 @@ def cjk_fonts(tag: str, languages: tuple[str, ...] = ()) -> str:
 def families(stack: str) -> tuple[str, ...]:
     """The family names of a CSS font stack, in order."""
     return tuple(name.strip() for name in stack.split(",") if name.strip())
+
+
+# Tags as init drafts them.
+
+
+@cache
+def _regional_scripts(language: str) -> frozenset[str]:
+    """The scripts CLDR's likely subtags give `language` in its regions (zh: Hans and Hant; en: Latn)."""
+    from babel.core import get_global
+
+    found = set()
+    for key, value in get_global("likely_subtags").items():
+        parts, full = key.split("_"), value.split("_")
+        regional = len(parts) == 1 or (len(parts) == 2 and len(parts[1]) in (2, 3))  # zh, zh_TW, es_419
+        if parts[0] == language and regional and len(full) > 1 and len(full[1]) == 4:
+            found.add(full[1])
+    return frozenset(found)
+
+
+def with_script(tag: str) -> str:
+    """A tag as a publication declares it: a language CLDR writes in different scripts in different regions names
+    its script (`zh` and `zh-CN` -> zh-Hans, `zh-hans` -> zh-Hans), unless its region says another one (`zh-TW`
+    stays); any other tag is kept as given (`en`, `fr-CA`)."""
+    parts = str(tag).split("-")
+    language = parts[0].lower()
+    if len(_regional_scripts(language)) < 2:
+        return tag
+    explicit = next((part.title() for part in parts[1:] if len(part) == 4 and part.isalpha()), "")
+    if explicit and len(parts) == 2:
+        return f"{language}-{explicit}"
+    default = script(language)
+    if not explicit and script(tag) == default:
+        return f"{language}-{default}"
+    return tag
+
+
+def language_code(name: str) -> str:
+    """A language as a form names it (`English`, `Chinese`, `fr`) as a tag: an English language name is looked up
+    in CLDR (`Chinese` -> zh); anything else is kept as given."""
+    from babel import Locale
+
+    names = {str(text).lower(): code for code, text in Locale("en").languages.items() if "_" not in code}
+    return names.get(str(name).strip().lower(), str(name).strip())
+
+
+# Characters that tell which script a label is written in: kana, Hangul, Han (a Japanese text has Han too).
+SCRIPT_CHARACTERS = (
+    ("Jpan", re.compile("[\u3040-\u30ff]")),
+    ("Kore", re.compile("[\u1100-\u11ff\uac00-\ud7af]")),
+    ("Hans", re.compile("[\u3400-\u9fff\uf900-\ufaff]")),
+    ("Hant", re.compile("[\u3400-\u9fff\uf900-\ufaff]")),
+)
+
+
+def written_in(texts: list[str], candidates: list[str]) -> str:
+    """The language labels are written in, as far as their characters tell: the first of `candidates` (the
+    languages the engine has a catalogue for) written in a CJK script the texts use, else SOURCE_LANGUAGE."""
+    joined = "".join(text or "" for text in texts)
+    for name, characters in SCRIPT_CHARACTERS:
+        if characters.search(joined):
+            found = next((tag for tag in candidates if script(tag) == name), None)
+            if found is not None:
+                return found
+    return SOURCE_LANGUAGE

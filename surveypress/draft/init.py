@@ -62,6 +62,7 @@ from surveypress.draft.project import jinja_text, say
 from surveypress.draft.universe import infer_universes
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
+from surveypress.languages import SOURCE_LANGUAGE, language_code, with_script
 from surveypress.microdata import readers
 from surveypress.publish import layout
 
@@ -299,7 +300,8 @@ def _sheet_rows(workbook: Any, sheets: list[str], wanted: str) -> list[dict[str,
 
 
 def _label_columns(header: Sequence[str]) -> dict[str, str]:
-    """XLSForm label columns -> language tag: `label::Chinese (zh)` -> zh-Hans, `label::en` -> en, `label` -> ''."""
+    """XLSForm label columns -> language tag: `label::Chinese (zh)` -> zh-Hans, `label::en` -> en,
+    `label::French` -> fr, `label` -> ''."""
     found = {}
     for key in header:
         if key == "label":
@@ -307,9 +309,7 @@ def _label_columns(header: Sequence[str]) -> dict[str, str]:
         elif key.startswith("label::"):
             language = key.split("::", 1)[1].strip()
             code = re.search(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)", language)
-            tag = code.group(1) if code else language
-            tag = {"chinese": "zh", "english": "en"}.get(tag.lower(), tag)
-            found[key] = "zh-Hans" if tag.lower() in ("zh", "zh-cn", "zh-hans") else tag
+            found[key] = with_script(language_code(code.group(1) if code else language))
     return found
 
 
@@ -711,7 +711,7 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
     project = content.parent.resolve()
     try:
         # init's messages are English, as the InputError around them, whatever language a build left current.
-        with i18n.language("en"):
+        with i18n.language(SOURCE_LANGUAGE):
             result = draft(source, str(source), arguments)
             files = render(result, content.name, dt.date.today().isoformat())
             differ = init_write.write(files, project, stream)
