@@ -18,6 +18,10 @@ from typing import Any
 # language setting is in (Material's default): engine text falls back to it, never to another language.
 SOURCE_LANGUAGE = "en"
 
+# Languages written without spaces between words, whose site search segments words at build time (Material's
+# search with jieba, which segments Chinese), by primary subtag.
+SEGMENTED_SEARCH = frozenset({"zh"})
+
 # Content read without `languages` in publication.yml (and content files read on their own) is in these languages,
 # the first primary: the publications written before languages were declared.
 DEFAULT_LANGUAGES = ("zh-Hans", "en")
