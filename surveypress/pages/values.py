@@ -22,6 +22,7 @@ import jinja2
 
 from surveypress import i18n
 from surveypress.errors import InputError
+from surveypress.languages import Label
 
 SUPPRESSED = "[c]"
 TOTAL = "total"
@@ -431,8 +432,6 @@ def jinja_environment(
 def translate_label(label: Any) -> str:
     """`{{ question.text | t }}`: a label's text in the page's language (plain text passes through)."""
     if isinstance(label, Mapping):  # a label mapping straight from the content (meta.title, a changelog change)
-        from surveypress.spec import Label
-
         label = Label(texts={str(key): str(value) for key, value in label.items()})
     text = getattr(label, "text", None)
     return text(i18n.current()) if callable(text) else str(label)
