@@ -1,5 +1,6 @@
 """A publication whose primary language is English and whose second is French builds in both: pages in each
-language, French number formats on the French page, French labels and engine text in the French charts."""
+language, French number formats on the French page, French labels and engine text in the French charts; and
+`surveypress init --languages en,fr` drafts French pages that build into a site in both languages."""
 
 from __future__ import annotations
 
@@ -126,3 +127,26 @@ def test_the_build_names_the_font_each_edition_was_drawn_with(built):
     lines = [line for line in log.splitlines() if line.startswith("draw ")]
     assert len(lines) == 2 and "(en)" in lines[0] and "(fr)" in lines[1], log
     assert all(line.split("drawn, ")[1].startswith("no CJK text") for line in lines), log
+
+
+@pytest.fixture(scope="module")
+def drafted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`surveypress init --languages en,fr` on a CSV export, then `surveypress build`: the whole site."""
+    from test_init_end_to_end import answers, surveypress
+
+    project = tmp_path_factory.mktemp("init-english-french") / "my-survey"
+    project.mkdir()
+    answers().to_csv(project / "people.csv", index=False)
+    result = surveypress(project, "init", "people.csv", "--population", "people", "--languages", "en,fr")
+    assert result.returncode == 0, result.stderr
+    result = surveypress(project, "build")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return project
+
+
+def test_init_drafts_french_pages_and_the_draft_builds_a_site_in_both(drafted):
+    assert (drafted / "site" / "index.html").is_file() and (drafted / "site" / "fr" / "index.html").is_file()
+    methods = (drafted / "docs" / "fr" / "methods.md").read_text(encoding="utf-8")
+    assert "# Méthodes" in methods and "Intervalles de confiance" in methods
+    french = (drafted / "site" / "fr" / "index.html").read_text(encoding="utf-8")
+    assert 'lang="fr"' in french and "Téléchargements" in french
