@@ -52,6 +52,8 @@ class Label:
     __slots__ = ("texts",)
 
     def __init__(self, *in_order: str | None, texts: Mapping[str, str] | None = None, **by_key: str) -> None:
+        if len(in_order) > len(DEFAULT_LANGUAGES):
+            raise TypeError(f"texts in order are in {DEFAULT_LANGUAGES}; name the others' languages")
         found = dict(texts or {})
         for tag, text in zip(DEFAULT_LANGUAGES, in_order, strict=False):
             if text is not None:
