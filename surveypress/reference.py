@@ -119,7 +119,7 @@ EXAMPLES = {
 FILTERS = {
     "t": (
         "A label's text in the page's language (a label, or a label mapping such as `meta.title`); its text in a"
-        " given language is `label.<primary subtag>` (`option.fr`, `meta.title.en`), for every language alike.",
+        " given language is `label.<primary subtag>` (`option.fr`, `meta.title.ja`), for every language alike.",
         "{{ meta.title | t }}",
     ),
     "cell": (
