@@ -14,6 +14,7 @@ Messages live in `surveypress/locale/<locale>/LC_MESSAGES/messages.po` (extracte
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,10 +25,12 @@ from typing import Any
 from babel import Locale, numbers
 from babel.support import Translations
 
+from surveypress.languages import SOURCE_LANGUAGE
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("surveypress_language", default="en")
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("surveypress_language", default=SOURCE_LANGUAGE)
 
 
 def locale_name(tag: str) -> str:
@@ -134,9 +137,18 @@ def format_number(value: Any, decimals: int = 0) -> str:
 def format_percent(value: Any, decimals: int = 1) -> str:
     """84.05 (already a percentage) -> '84.1%' in the current language's percent pattern."""
     exact = _quantized(value, decimals) / 100
+    locale = babel_locale(current())
     return numbers.format_percent(
-        exact, format=_pattern(decimals) + "%", locale=babel_locale(current()), decimal_quantization=False
+        exact, format=percent_pattern(locale, decimals), locale=locale, decimal_quantization=False
     )
+
+
+def percent_pattern(locale: Locale, decimals: int) -> str:
+    """The locale's percent pattern (where the sign goes, the space before it: '12,3 %' in French, '%12,3' in
+    Turkish) with `decimals` fraction digits."""
+    fraction = "." + "0" * decimals if decimals > 0 else ""
+    pattern = locale.percent_formats[None].pattern.split(";", 1)[0]
+    return re.sub(r"[#,0]+(?:\.[#0]+)?", lambda number: number.group(0).split(".")[0] + fraction, pattern, count=1)
 
 
 def format_interval(low: str, high: str) -> str:

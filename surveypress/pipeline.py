@@ -173,7 +173,8 @@ def _write_pages(
             "draw",
             lambda language=language: drawing.finish(language),
             lambda charts, language=language: (
-                f"{len(charts)} charts ({language}), {sum(output.drawn for output in charts.values())} drawn"
+                f"{len(charts)} charts ({language}), {sum(output.drawn for output in charts.values())} drawn, "
+                f"{drawing.font_used(language)}"
             ),
         )
         prefix = pub.docs_prefix(language)

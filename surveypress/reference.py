@@ -119,7 +119,8 @@ EXAMPLES = {
 # The filters the engine adds or changes, with what they do and an example; Jinja2's others work as documented.
 FILTERS = {
     "t": (
-        "A label's text in the page's language (a label, or a label mapping such as `meta.title`).",
+        "A label's text in the page's language (a label, or a label mapping such as `meta.title`); its text in a"
+        " given language is `label.<primary subtag>` (`option.fr`, `meta.title.ja`), for every language alike.",
         "{{ meta.title | t }}",
     ),
     "cell": (

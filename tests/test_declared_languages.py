@@ -69,21 +69,30 @@ def test_an_english_only_publication_with_recodes_and_text_answers_builds(tmp_pa
     }
     (content / "publication.yml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
 
-    build.build(content, out_dir=project, stream=io.StringIO())
+    stream = io.StringIO()
+    build.build(content, out_dir=project, stream=stream)
 
     package = json.loads((project / "datapackage.json").read_text(encoding="utf-8"))
     people_fields = next(r for r in package["resources"] if r["name"] == "microdata-people")["schema"]["fields"]
     satisfaction = next(f for f in people_fields if f["name"] == "p_satisfaction")
     assert satisfaction["categories"][0]["label"] == "Very satisfied / Fairly satisfied"
     assert package["languages"] == ["en"]
+    # The released file holds the recoded answers as codes: two satisfaction groups, use top-coded at 1.
+    released = pd.read_csv(project / "datasets/public-use/people.csv", dtype=str, keep_default_na=False)
+    assert "p_region" not in released.columns
+    assert set(released["p_satisfaction"]) - {"", "-9"} <= {"1", "3"}
+    assert set(released["p_used"]) - {"", "-9"} == {"1"}
+    # The one edition's charts are drawn, and the build says no CJK font was needed for them.
+    draw_lines = [line for line in stream.getvalue().splitlines() if line.startswith("draw ")]
+    assert len(draw_lines) == 1 and "(en)" in draw_lines[0] and "no CJK text" in draw_lines[0], stream.getvalue()
 
 
 def test_a_declared_language_without_a_catalogue_is_refused_naming_it_and_the_catalogues(tmp_path):
-    project = english_only(tmp_path, languages=["en", "fr"])
+    project = english_only(tmp_path, languages=["en", "de"])
     with pytest.raises(InputError) as caught:
         spec.load_publication(project / "publication")
     message = str(caught.value)
-    assert "publication.yml" in message and "column languages" in message and "'fr'" in message
+    assert "publication.yml" in message and "column languages" in message and "'de'" in message
     assert "message catalogue" in message and "en" in message
 
 

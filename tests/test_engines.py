@@ -153,7 +153,7 @@ def test_a_multi_choice_question_too_wide_for_bit_patterns_is_counted_per_catego
     wide = _question("wide", "multi", [(code, f"项{code}") for code in range(1, width + 1)])
     base = fixture_publication()
     codebook = Codebook(base.codebook.no_answer, base.codebook.populations, {**base.codebook.questions, "wide": wide})
-    net = Net("first_two", "前两项", "First two", (1, 2))
+    net = Net("first_two", "前两项", "First two", codes=(1, 2))
     indicator = Indicator("wide", "wide", "people", Label("wide", "wide"), (net,), ("area",))
     publication = Publication(base.content_dir, base.project_root, {}, codebook, [indicator], base.disclosure)
     frame = fixture_microdata()
@@ -213,7 +213,7 @@ def wide_publication_and_frame(respondents: int = 120):
             if behind:
                 cells[~used] = np.nan
             columns[column] = pd.array(cells, dtype="Float64").astype("Int16")
-        nets = (Net("one_or_two", "一或二", "One or two", (1, 2)),) if number % 7 == 0 else ()
+        nets = (Net("one_or_two", "一或二", "One or two", codes=(1, 2)),) if number % 7 == 0 else ()
         breakdowns = ("area",) if number % 5 == 0 else ()
         indicators.append(Indicator(qid, qid, "people", Label(qid, qid), nets, breakdowns))
     frame = pd.concat([frame, pd.DataFrame(columns)], axis=1)

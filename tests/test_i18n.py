@@ -61,6 +61,22 @@ def test_every_message_in_the_code_is_in_every_catalogue_and_translated_into_chi
     assert [message.id for message in chinese if message.id and not message.string] == []
 
 
+def test_every_translated_catalogue_translates_every_message_keeping_its_fields():
+    """French as Chinese: no message left in English, and every `{field}` of a message is in its translation."""
+    fields = re.compile(r"\{[^{}]*\}")
+    for po in sorted((ENGINE / "locale").glob("*/LC_MESSAGES/messages.po")):
+        if po.parts[-3] == "en":
+            continue
+        with po.open("rb") as handle:
+            catalogue = read_po(handle)
+        for message in catalogue:
+            if not message.id:
+                continue
+            assert message.string, f"{po}: {message.id!r} is not translated"
+            if "python-brace-format" in message.flags:
+                assert sorted(fields.findall(message.string)) == sorted(fields.findall(message.id)), (po, message.id)
+
+
 def test_a_label_key_serves_a_tag_with_that_primary_subtag():
     label = Label(texts={"zh": "居民", "en": "Residents"})
     assert label.text("zh-Hans") == "居民"
@@ -69,6 +85,27 @@ def test_a_label_key_serves_a_tag_with_that_primary_subtag():
     with pytest.raises(AttributeError):
         _ = Label(texts={"en": "Residents"}).zh
     assert Option(1, "是", "Yes").text("en") == "Yes"
+
+
+def test_a_label_reads_every_language_alike():
+    """No language is special: a template reads `option.fr` or `title.ja` as it reads `option.zh`."""
+    label = Label(texts={"fr": "Habitants", "zh-Hant": "居民", "ja": "住民"})
+    assert (label.fr, label.zh, label.ja) == ("Habitants", "居民", "住民")
+    assert label.text("fr-CA") == "Habitants" and label.text("zh-Hant") == "居民"
+    with pytest.raises(AttributeError):
+        _ = label.en
+    assert Label(fr="Habitants", de="Einwohner").text("de") == "Einwohner"
+    assert getattr(label, "code", None) is None and getattr(label, "items", None) is None
+    with pytest.raises(TypeError):
+        Label("a", "b", "c")
+
+
+def test_french_numbers_and_percents_follow_the_french_locale():
+    with i18n.language("fr"):
+        assert i18n.format_number(1234.5, 1) == "1\u202f234,5"
+        assert i18n.format_percent(84.05) == "84,1\u00a0%"
+        assert i18n._("Total") == "Total" and i18n._("Source") == "Source"
+        assert i18n._("Percent") == "Pourcentage"
 
 
 def test_numbers_and_intervals_follow_the_language():

@@ -66,7 +66,7 @@ def surveys(draw, max_respondents: int = 40) -> tuple[Publication, pd.DataFrame]
         nets = []
         if draw(st.booleans()):
             net_codes = tuple(draw(st.sets(st.sampled_from(question.codes), min_size=1)))
-            nets.append(Net("net", "合并", "Net", net_codes))
+            nets.append(Net("net", "合并", "Net", codes=net_codes))
         breakdowns = tuple(draw(st.sets(st.sampled_from(breakdown_ids)))) if breakdown_ids else ()
         indicators.append(Indicator(question.id, question.id, "p", question.text, tuple(nets), breakdowns))
     publication = Publication(Path("."), Path("."), {}, codebook, indicators, Disclosure())

@@ -56,8 +56,8 @@ def fixture_publication(tmp: Path = Path("/nonexistent")) -> Publication:
 
     indicators = [
         indicator("used"),
-        indicator("services", nets=[Net("social_or_health", "社保或健康码", "Either", (2, 3))]),
-        indicator("rating", nets=[Net("good", "较好及以上", "Good", (1, 2))], breakdowns=()),
+        indicator("services", nets=[Net("social_or_health", "社保或健康码", "Either", codes=(2, 3))]),
+        indicator("rating", nets=[Net("good", "较好及以上", "Good", codes=(1, 2))], breakdowns=()),
     ]
     return Publication(tmp, tmp, {}, codebook, indicators, Disclosure())
 

@@ -28,17 +28,15 @@ from typing import Any
 
 import vl_convert
 
-from surveypress import cache
+from surveypress import cache, languages
 from surveypress.charts import fonts
 from surveypress.charts.fonts import FontMissingError, find_cjk_font_dir, font_files
 
-# Chinese system fonts first (phones and desktops in China), then the Noto CJK that vl-convert renders PNGs with.
-FONT_STACK = (
-    "PingFang SC, Hiragino Sans GB, Microsoft YaHei, Noto Sans CJK SC, Source Han Sans SC, "
-    "WenQuanYi Micro Hei, sans-serif"
-)
+# Each language names the fonts its CJK text is drawn with (languages.CJK_FONTS): the systems' own faces first, then
+# the Noto CJK face made for it, which vl-convert draws the PNGs with. This is the default one (Simplified Chinese).
+FONT_STACK = languages.DEFAULT_CJK_FONTS
 # A chart with no Han, Kana or Hangul in its text needs no CJK font, neither to draw its PNG nor in its SVG.
-LATIN_FONT_STACK = "Helvetica Neue, Arial, Liberation Sans, DejaVu Sans, sans-serif"
+LATIN_FONT_STACK = languages.TEXT_FONTS
 CJK_TEXT = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # PNG downloads are at least this wide, for print.
 PNG_MIN_WIDTH = 1200
@@ -87,14 +85,17 @@ def register_cjk_fonts() -> Path:
 
 @dataclass(frozen=True)
 class Typeface:
-    """The faces of the CJK font stack cut down to `characters` (fonts.write_subset), named `alias`, in `folder`
-    (the build cache: made once per font and character set). A drawing whose text lies within `characters` is drawn
-    with it, then given back the font stack's name: the same bytes, drawn in a third of the time."""
+    """The faces of a CJK font stack (`stack`, as a drawing's specification names it) cut down to `characters`
+    (fonts.write_subset), named `alias`, in `folder` (the build cache: made once per font and character set). A
+    drawing in that stack whose text lies within `characters` is drawn with it, then given back the font stack's
+    name: the same bytes, drawn in a third of the time."""
 
     alias: str
     folder: str
     characters: frozenset[str]
     faces: tuple[tuple[str, int, int], ...]
+    stack: str = FONT_STACK
+    family: str = ""  # the installed family the faces are of (Noto Sans CJK SC)
 
     def files(self) -> list[Path]:
         return [Path(self.folder) / f"{self.alias}-{weight}.otf" for _file, _number, weight in self.faces]
@@ -104,6 +105,25 @@ class Typeface:
 
     def covers(self, vega_lite: dict) -> bool:
         return set(json.dumps(vega_lite, ensure_ascii=False)) <= self.characters
+
+    def draws(self, vega_lite: dict) -> bool:
+        """Whether the specification names this typeface's font stack (for all text, or for axis labels)."""
+        config = vega_lite.get("config", {})
+        return any(
+            settings.get(key) == self.stack for settings in (config, config.get("axis", {})) for key in FONT_KEYS
+        )
+
+
+# Where a kind's drawing names its font stack: the configured font of all text, and of axis labels.
+FONT_KEYS = ("font", "labelFont")
+# The typefaces a drawer holds: one per CJK font stack its drawings name (one per language written in CJK).
+Typefaces = tuple[Typeface, ...]
+
+
+def as_typefaces(typeface: Typeface | Typefaces | None) -> Typefaces:
+    if typeface is None:
+        return ()
+    return (typeface,) if isinstance(typeface, Typeface) else tuple(typeface)
 
 
 def _subset(job: tuple[Typeface, tuple[str, int, int]]) -> None:
@@ -127,9 +147,11 @@ class Drawer:
     the cut faces stay in the cache folder), and a drawing made before that, or without workers before any build
     cut it, uses the full fonts. The bytes are the same every way. Use as a context manager."""
 
-    def __init__(self, charts: int, store: cache.Cache | None = None, typeface: Typeface | None = None) -> None:
+    def __init__(
+        self, charts: int, store: cache.Cache | None = None, typeface: Typeface | Typefaces | None = None
+    ) -> None:
         self.store = store
-        self.typeface = typeface
+        self.typefaces = as_typefaces(typeface)
         # Counted in charts (one PNG each): a chart's screen drawings (SVG only) cost little beside its PNG.
         self.workers = min(os.cpu_count() or 1, charts // PARALLEL_MIN_CHARTS)
         self.pool: ProcessPoolExecutor | None = None
@@ -162,11 +184,11 @@ class Drawer:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload([__name__, "surveypress.charts.stage", "altair"])
             self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_start_worker)
-            typeface = self.typeface
-            if typeface is not None and not typeface.ready() and any(CJK_TEXT.match(c) for c in typeface.characters):
-                # Cut first: drawings made before the cut faces are ready use the full fonts.
-                for face in typeface.faces:
-                    self.pool.submit(_subset, (typeface, face))
+            for typeface in self.typefaces:
+                if not typeface.ready() and any(CJK_TEXT.match(c) for c in typeface.characters):
+                    # Cut first: drawings made before the cut faces are ready use the full fonts.
+                    for face in typeface.faces:
+                        self.pool.submit(_subset, (typeface, face))
         return self.pool
 
     def start(self) -> None:
@@ -205,7 +227,7 @@ class Drawer:
         if cjk:
             register_cjk_fonts()
         entry = self.store.get(key, ("svg", "png")) if self.store is not None and key is not None else None
-        job = (spec, with_png, self.typeface, inner)
+        job = (spec, with_png, self.typefaces, inner)
         if entry is not None:
             self._items.append(("drawing", key, (entry["svg"].decode("utf-8"), entry["png"] or None), False))
         elif self.workers < 2:
@@ -234,7 +256,7 @@ class Drawer:
             ]
             self._items.append(("chart", (pngs, plan), (text, numbers), True))
         else:
-            job = (specify, arguments, pngs, plan, self.typeface)
+            job = (specify, arguments, pngs, plan, self.typefaces)
             self._items.append(("chart", (pngs, plan), self._workers().submit(_specify_and_draw, job), True))
         return len(self._items) - 1
 
@@ -295,13 +317,15 @@ def _inner(item: tuple[Callable[[str, dict], str], int] | None, specs: list[dict
 
 
 def _draw(
-    job: tuple[dict, bool, Typeface | None, Inner | None], drawn: dict[str, str] | None = None
+    job: tuple[dict, bool, Typeface | Typefaces | None, Inner | None], drawn: dict[str, str] | None = None
 ) -> tuple[str, bytes | None]:
-    """One drawing's SVG and PNG. `drawn` keeps the SVGs Vega made for one chart's drawings, by specification, so
-    that a drawing made around another reuses it."""
-    vega_lite, with_png, typeface, inner = job
+    """One drawing's SVG and PNG, with the cut typeface of the font stack it names when one covers it. `drawn` keeps
+    the SVGs Vega made for one chart's drawings, by specification, so that a drawing made around another reuses
+    it."""
+    vega_lite, with_png, typefaces, inner = job
     specs = [vega_lite] if inner is None else [vega_lite, inner[1]]
     drawn = {} if drawn is None else drawn
+    typeface = next((one for one in as_typefaces(typefaces) if one.draws(vega_lite)), None)
     if (
         typeface is not None
         and any(needs_cjk_font(spec) for spec in specs)
@@ -309,24 +333,24 @@ def _draw(
         and typeface.ready()
     ):
         _register(typeface.folder)
-        in_font = None if inner is None else (inner[0], _in_font(inner[1], typeface.alias))
-        svg, png = _svg_and_png(_in_font(vega_lite, typeface.alias), with_png, in_font, drawn)
+        in_font = None if inner is None else (inner[0], _in_font(inner[1], typeface.alias, typeface.stack))
+        svg, png = _svg_and_png(_in_font(vega_lite, typeface.alias, typeface.stack), with_png, in_font, drawn)
         # The SVG names the font stack again. Should any text of the chart hold the alias itself, the drawing is made
         # again with the full fonts instead.
-        svg = svg.replace(f'font-family="{typeface.alias}"', f'font-family="{html.escape(FONT_STACK)}"')
+        svg = svg.replace(f'font-family="{typeface.alias}"', f'font-family="{html.escape(typeface.stack)}"')
         if typeface.alias not in svg:
             return svg, png
     return _svg_and_png(vega_lite, with_png, inner, drawn)
 
 
-def _in_font(vega_lite: dict, font: str) -> dict:
-    """The specification with `font` where a kind's drawing names the CJK font stack (the configured font of all
+def _in_font(vega_lite: dict, font: str, stack: str = FONT_STACK) -> dict:
+    """The specification with `font` where a kind's drawing names the CJK font `stack` (the configured font of all
     text, and of axis labels)."""
     drawn = json.loads(json.dumps(vega_lite))
     config = drawn.get("config", {})
     for settings in (config, config.get("axis", {})):
-        for key in ("font", "labelFont"):
-            if settings.get(key) == FONT_STACK:
+        for key in FONT_KEYS:
+            if settings.get(key) == stack:
                 settings[key] = font
     return drawn
 
@@ -411,7 +435,7 @@ def _png(svg: str, width: float, scale: int) -> bytes:
 
 
 def _specify_and_draw(
-    job: tuple[Callable[..., str], tuple, tuple[bool, ...], tuple, Typeface | None],
+    job: tuple[Callable[..., str], tuple, tuple[bool, ...], tuple, Typefaces],
 ) -> tuple[str, list[tuple[str, bytes | None]]]:
     specify, arguments, pngs, plan, typeface = job
     text = specify(*arguments)

@@ -69,6 +69,12 @@ DRAWN_WEIGHTS = (400, 700)
 def drawing_faces(folder: Path, families: tuple[str, ...]) -> list[tuple[str, int, int]]:
     """(file, face number, weight) of the regular and bold faces of the first of `families` that a font file in
     `folder` holds: the faces vl-convert picks for that font stack. Empty when none is there."""
+    return drawing_family(folder, families)[1]
+
+
+def drawing_family(folder: Path, families: tuple[str, ...]) -> tuple[str, list[tuple[str, int, int]]]:
+    """The first of `families` that a font file in `folder` holds (the family vl-convert draws that font stack
+    with), and its regular and bold faces as `drawing_faces` gives them; ('', []) when none is there."""
     from fontTools.ttLib import TTCollection, TTFont
 
     found: dict[str, list[tuple[str, int, int]]] = {}
@@ -87,8 +93,8 @@ def drawing_faces(folder: Path, families: tuple[str, ...]) -> list[tuple[str, in
             continue
     for family in families:
         if family in found:
-            return sorted(found[family], key=lambda face: face[2])
-    return []
+            return family, sorted(found[family], key=lambda face: face[2])
+    return "", []
 
 
 def write_subset(face: tuple[str, int, int], text: str, alias: str, folder: Path) -> Path:

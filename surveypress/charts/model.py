@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from surveypress import i18n
-from surveypress.content import CHARTS, serves
+from surveypress.content import CHARTS
 from surveypress.errors import InputError
+from surveypress.languages import serves
 
 CHARTS_FILE = CHARTS
 

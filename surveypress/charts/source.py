@@ -3,15 +3,20 @@ publisher, data set, licence and, for synthetic data, the warning, from publicat
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from surveypress import i18n
 from surveypress.address import site_url_for
 from surveypress.charts.model import CHARTS_FILE, in_language, is_text_or_texts
-from surveypress.content import Publication, meta_text, serves
+from surveypress.content import Publication, meta_text
 from surveypress.errors import InputError
 from surveypress.i18n import _
+from surveypress.languages import serves
 from surveypress.values import Values, render_string
+
+# Ordinary white space: what a line break in a template or a run of spaces is written with.
+SPACES = re.compile(r"[ \t\r\n\f\v]+")
 
 
 def source_line(pub: Publication, values: Values) -> str:
@@ -25,12 +30,18 @@ def source_line(pub: Publication, values: Values) -> str:
         raise InputError(path, "a Jinja2 template string, or one per language", column="source", value=template)
     template = in_language(template)
     if not template:
-        line = " ".join(default_source(pub).split())
+        line = _one_line(default_source(pub))
     else:
-        line = " ".join(render_string(template, values, name=f"{path}, source", meta=pub.meta).split())
+        line = _one_line(render_string(template, values, name=f"{path}, source", meta=pub.meta))
     # A reused image names where it came from: the site's address, when publication.yml gives one.
     address = site_url_for(pub.meta, {})
     return _("{source} Online: {address}").format(source=line, address=address) if address else line
+
+
+def _one_line(text: str) -> str:
+    """The text on one line, each run of spaces and line breaks one space; a no-break space (French puts one before
+    a colon) is kept."""
+    return " ".join(SPACES.split(text.strip(" \t\r\n\f\v")))
 
 
 def default_source(pub: Publication) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from surveypress import cache, i18n
+from surveypress import cache, i18n, languages
 from surveypress.charts import registry
 from surveypress.charts.draw import CJK_TEXT, FONT_STACK, LATIN_FONT_STACK, code_fingerprint, needs_cjk_font
 from surveypress.charts.layouts import DOWNLOAD, NARROW, WIDE, Layout
@@ -35,23 +35,27 @@ class PreparedChart:
     source: str
     key: str | None = None
     layouts: tuple[dict, dict, dict] | None = None
+    font: str = FONT_STACK  # the font stack CJK text in the chart is drawn with (its language's)
 
 
 def prepare_chart(
     pub: Publication, values: Values, spec: ChartSpec, source: str = "", store: cache.Cache | None = None
 ) -> PreparedChart:
-    """The chart's title and rows in the current language, and its specifications when `store` has them."""
+    """The chart's title and rows in the current language, the font stack its CJK text is drawn with (the
+    language's: languages.cjk_fonts), and its specifications when `store` has them."""
     path = pub.content_dir / CHARTS_FILE
     template = spec.text("title", i18n.current(), path)
     title = render_string(template, values, name=f"{path}, chart {spec.id}, title")
     kind = registry.kind_of(spec.kind)
     frame = kind.rows(pub, values, spec)
-    prepared = PreparedChart(spec, title, frame, kind.drawn_as(spec, frame), source)
+    font = languages.cjk_fonts(i18n.current(), pub.languages)
+    prepared = PreparedChart(spec, title, frame, kind.drawn_as(spec, frame), source, font=font)
     if store is not None:
         prepared.key = cache.digest(
             code_fingerprint(),
             _altair_version(),
             i18n.current(),
+            font,
             repr(spec),
             title,
             source,
@@ -70,8 +74,11 @@ def _altair_version() -> str:
     return importlib.metadata.version("altair")
 
 
-def specification_text(drawn_as: ChartSpec, title: str, frame: pd.DataFrame, source: str, language: str) -> str:
-    """The chart's Vega-Lite specifications (narrow, wide, download) in `language`, as the JSON text the cache keeps:
+def specification_text(
+    drawn_as: ChartSpec, title: str, frame: pd.DataFrame, source: str, language: str, cjk_font: str = FONT_STACK
+) -> str:
+    """The chart's Vega-Lite specifications (narrow, wide, download) in `language`, its CJK text (if any) in the
+    font stack `cjk_font`, as the JSON text the cache keeps:
     cold or warm, drawings are made from the specifications read back from this text, so both give the same bytes.
     Run in a drawing worker when there are many charts (Altair takes most of a chart's time before drawing)."""
     import altair as alt
@@ -89,9 +96,9 @@ def specification_text(drawn_as: ChartSpec, title: str, frame: pd.DataFrame, sou
         # CJK fonts are named only when some drawing has CJK text. The font names are Latin, so whichever stack is
         # tried first gives the same answer; the likelier one is tried first, to specify most charts once.
         texts = [title, source, *map(str, frame["row_text"].tolist() + frame["series"].tolist())]
-        likely = FONT_STACK if CJK_TEXT.search("".join(texts)) else LATIN_FONT_STACK
+        likely = cjk_font if CJK_TEXT.search("".join(texts)) else LATIN_FONT_STACK
         drawn = drawings(likely)
-        font = FONT_STACK if any(needs_cjk_font(drawing) for drawing in drawn) else LATIN_FONT_STACK
+        font = cjk_font if any(needs_cjk_font(drawing) for drawing in drawn) else LATIN_FONT_STACK
         # Compact: this text is only read back (json.loads) and kept in the cache; an indent would make Python's
         # encoder take five times as long.
         return json.dumps(drawn if font == likely else drawings(font), ensure_ascii=False, allow_nan=False)
@@ -100,7 +107,9 @@ def specification_text(drawn_as: ChartSpec, title: str, frame: pd.DataFrame, sou
 def specify(prepared: PreparedChart) -> tuple[dict, dict, dict]:
     """The chart's specifications (narrow, wide, download), made in this process when not prepared already."""
     if prepared.layouts is None:
-        text = specification_text(prepared.drawn_as, prepared.title, prepared.frame, prepared.source, i18n.current())
+        text = specification_text(
+            prepared.drawn_as, prepared.title, prepared.frame, prepared.source, i18n.current(), prepared.font
+        )
         prepared.layouts = tuple(json.loads(text))  # type: ignore[assignment]
     return prepared.layouts
 

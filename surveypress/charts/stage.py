@@ -25,14 +25,14 @@ from surveypress import cache, i18n
 from surveypress.charts import registry
 from surveypress.charts.accessible import table_columns
 from surveypress.charts.declare import load_chart_specs
-from surveypress.charts.draw import Drawer
+from surveypress.charts.draw import Drawer, needs_cjk_font
 from surveypress.charts.framing import framed_svg
 from surveypress.charts.layouts import DOWNLOAD, NARROW, WIDE
 from surveypress.charts.model import CHARTS_FILE, ChartOutput, ChartSpec
 from surveypress.charts.rows import weighting
 from surveypress.charts.source import source_line
 from surveypress.charts.specify import PreparedChart, prepare_chart, specification_text
-from surveypress.charts.typeface import drawing_typeface
+from surveypress.charts.typeface import drawing_typefaces, font_used
 from surveypress.content import Publication
 from surveypress.publish import outputs
 from surveypress.values import Values
@@ -68,12 +68,13 @@ class EditionCharts:
         self.specs = load_chart_specs(pub)
         self.store = cache.Cache(pub.project_root, "vega-lite")
         self.targets = targets
-        self.drawer = Drawer(
-            len(self.specs) * len(targets), cache.Cache(pub.project_root, "charts"), drawing_typeface(pub)
-        )
+        self.typefaces = drawing_typefaces(pub)
+        self.drawer = Drawer(len(self.specs) * len(targets), cache.Cache(pub.project_root, "charts"), self.typefaces)
         self.drawer.start()
         # Per language: [(prepared chart, its number with the drawer, or the numbers of its three drawings)].
         self.prepared: dict[str, list[tuple[PreparedChart, int | list[int]]]] = {}
+        # Per language, once finished: whether any of its drawings has CJK text.
+        self.cjk: dict[str, bool] = {}
 
     def send(self, table: Any) -> int:
         """Prepares every chart of every edition from the protected table and sends it to be drawn; how many."""
@@ -95,7 +96,14 @@ class EditionCharts:
         pngs = tuple(layout is DOWNLOAD for layout in (NARROW, WIDE, DOWNLOAD))
         around = (None, None, (framed_svg, 1))
         if prepared.layouts is None:
-            arguments = (prepared.drawn_as, prepared.title, prepared.frame, prepared.source, i18n.current())
+            arguments = (
+                prepared.drawn_as,
+                prepared.title,
+                prepared.frame,
+                prepared.source,
+                i18n.current(),
+                prepared.font,
+            )
             return prepared, self.drawer.add_specified(specification_text, arguments, pngs, around)
         layouts = list(prepared.layouts)
         return prepared, [
@@ -138,7 +146,12 @@ class EditionCharts:
                 )
                 output.drawn = any(drawn for _svg, _png, drawn in images)
                 charts[spec.id] = output
+                self.cjk[language] = self.cjk.get(language, False) or any(map(needs_cjk_font, prepared.layouts))
         return charts
+
+    def font_used(self, language: str) -> str:
+        """What the build says of the font `language`'s charts were drawn with (after `finish`)."""
+        return font_used(self.pub, language, self.typefaces, self.cjk.get(language, False))
 
 
 def _svg_text(svg: str) -> str:

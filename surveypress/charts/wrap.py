@@ -21,12 +21,20 @@ def text_width(text: str) -> float:
     return sum(_char_width(char) for char in text)
 
 
-# Runs of Latin letters, digits and number punctuation stay on one line ("88.9%", "APP", "18-29").
-_TOKEN = re.compile(r"[A-Za-z0-9.%+\-=/()\[\]]+|.", re.DOTALL)
+# Runs of letters, digits and number punctuation stay on one line ("88.9%", "APP", "18-29", "Microdonnées"): a word
+# of any script written with spaces between words. Han, Kana and Hangul may break between any two characters.
+_TOKEN = re.compile(
+    r"(?:[A-Za-z0-9.%+\-=/()\[\]]|[^\W_\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef])+|.",
+    re.DOTALL,
+)
 # Chinese typography keeps closing punctuation off the start of a line.
 # (Written as escapes: engine source holds no CJK text. Full-width comma, full stop, enumeration comma, semicolon,
 # colon, question and exclamation marks, closing brackets and quotes; then the opening ones.)
 _NO_LINE_START = set("\uff0c\u3002\u3001\uff1b\uff1a\uff1f\uff01\uff09\u300b\u300d\u300f\u201d\u2019%")
+# A no-break space (French sets one before a colon or a percent sign, and inside guillemets) neither starts nor ends
+# a line.
+_NO_BREAK = ("\u00a0", "\u202f")
+_NO_LINE_START |= set(_NO_BREAK)
 _NO_LINE_END = set("\uff08\u300a\u300c\u300e\u201c\u2018")
 
 
@@ -60,7 +68,8 @@ def _greedy(text: str, width: float) -> list[str]:
     lines: list[str] = []
     current = ""
     for token in _TOKEN.findall(text):
-        if current and text_width(current + token) > width and token not in _NO_LINE_START:
+        breakable = token not in _NO_LINE_START and not current.endswith(_NO_BREAK)
+        if current and text_width(current + token) > width and breakable:
             # An opening bracket or quote moves down with the word it opens.
             carry = current[-1] if current[-1] in _NO_LINE_END and len(current) > 1 else ""
             lines.append(current[: len(current) - len(carry)].rstrip())

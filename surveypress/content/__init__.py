@@ -28,19 +28,14 @@ from surveypress.content.codebook import (
 )
 from surveypress.content.indicators import Indicator, load_indicators
 from surveypress.content.labels import (
-    DEFAULT_LANGUAGES,
     LABEL_KEYS,
     MAX_LABEL_CHARACTERS,
     YAML_BOOLEAN_WORDS,
-    Label,
     Net,
     Option,
-    by_primary_subtag,
     label_texts,
-    primary_subtag,
     refuse_undeclared_languages,
     refuse_undeclared_languages_within,
-    serves,
 )
 from surveypress.content.load import load_publication, load_release, read_figures_text
 from surveypress.content.meta import ANSWERS, DESIGN_KEYS, RELEASES, SOURCE_KEYS, Design, Source
@@ -89,6 +84,7 @@ from surveypress.content.yaml import (
     read_yaml,
     refuse_oversized,
 )
+from surveypress.languages import DEFAULT_LANGUAGES, Label, by_primary_subtag, primary_subtag, serves
 
 __all__ = [
     "ANSWERS",

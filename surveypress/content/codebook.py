@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any, get_args
 
 from surveypress.content import models
-from surveypress.content.labels import DEFAULT_LANGUAGES, Label, Option, label_texts
+from surveypress.content.labels import Option, label_texts
 from surveypress.content.meta import ANSWERS, Design, Source
 from surveypress.content.names import ID_PATTERN, require_name
 from surveypress.content.paths import safe_path
 from surveypress.content.validation import validated
 from surveypress.content.yaml import line_of, read_yaml
 from surveypress.errors import InputError
+from surveypress.languages import DEFAULT_LANGUAGES, Label
 
 # The question types, read off codebook.yml's model.
 QUESTION_TYPES = get_args(models.Question.model_fields["type"].annotation)

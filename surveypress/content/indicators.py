@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from surveypress.content.codebook import Codebook, Question, require_mapping
-from surveypress.content.labels import DEFAULT_LANGUAGES, Label, Net, label_texts
+from surveypress.content.labels import Net, label_texts
 from surveypress.content.names import ID_PATTERN, require_name, require_visible
 from surveypress.content.yaml import line_of, read_yaml
 from surveypress.errors import InputError
+from surveypress.languages import DEFAULT_LANGUAGES, Label
 
 
 @dataclass(frozen=True)

@@ -2,87 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 from surveypress.content.names import LANGUAGE_TAG
 from surveypress.content.yaml import line_of
 from surveypress.errors import InputError
+from surveypress.languages import DEFAULT_LANGUAGES, Label, serves
 
 MAX_LABEL_CHARACTERS = 1_000  # a label: question text, option, title; charts wrap and measure every one
 # YAML 1.1 (PyYAML) reads these words, unquoted, as true/false instead of text.
 YAML_BOOLEAN_WORDS = "yes, no, on, off, true, false, y, n"
-
-
-def primary_subtag(tag: str) -> str:
-    """'zh-Hans' -> 'zh': the part of a BCP 47 tag that names the language."""
-    return str(tag).split("-", 1)[0].lower()
-
-
-def serves(key: str, language: str) -> bool:
-    """Whether a label key serves a declared language: it equals the tag, or the tag's primary subtag."""
-    return str(key).lower() in (language.lower(), primary_subtag(language))
-
-
-class Label:
-    """Text in one or more languages, keyed as the content wrote it (`zh`, `en`, `zh-Hans`, ...).
-
-    `label.text("zh-Hans")` finds the key equal to the tag or to its primary subtag; `label.zh` and `label.en`
-    find a key whose primary subtag is `zh` or `en` (AttributeError when there is none).
-    """
-
-    __slots__ = ("texts",)
-
-    def __init__(self, zh: str | None = None, en: str | None = None, *, texts: dict[str, str] | None = None) -> None:
-        found = dict(texts or {})
-        if zh is not None:
-            found.setdefault("zh", zh)
-        if en is not None:
-            found.setdefault("en", en)
-        object.__setattr__(self, "texts", found)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def _key(self) -> tuple:
-        return tuple(sorted(self.texts.items()))
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self._key()))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.texts!r})"
-
-    def has(self, language: str) -> bool:
-        return any(serves(key, language) and str(text).strip() for key, text in self.texts.items())
-
-    def text(self, language: str) -> str:
-        """The text for a declared language (exact tag first, then its primary subtag); KeyError when absent."""
-        for key, text in self.texts.items():
-            if key.lower() == language.lower():
-                return text
-        for key, text in self.texts.items():
-            if serves(key, language):
-                return text
-        raise KeyError(f"no text in language {language!r} in {self.texts!r}")
-
-    def _by_subtag(self, subtag: str) -> str:
-        for key, text in self.texts.items():
-            if primary_subtag(key) == subtag:
-                return text
-        raise AttributeError(f"no '{subtag}' text in {self.texts!r}")
-
-    @property
-    def zh(self) -> str:
-        return self._by_subtag("zh")
-
-    @property
-    def en(self) -> str:
-        return self._by_subtag("en")
 
 
 class Option(Label):
@@ -90,10 +20,8 @@ class Option(Label):
 
     __slots__ = ("code",)
 
-    def __init__(
-        self, code: int, zh: str | None = None, en: str | None = None, *, texts: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(zh, en, texts=texts)
+    def __init__(self, code: int, *in_order: str | None, texts: dict[str, str] | None = None, **by_key: str) -> None:
+        super().__init__(*in_order, texts=texts, **by_key)
         object.__setattr__(self, "code", code)
 
     def _key(self) -> tuple:
@@ -111,13 +39,12 @@ class Net(Label):
     def __init__(
         self,
         code: str,
-        zh: str | None = None,
-        en: str | None = None,
+        *in_order: str | None,
         codes: tuple[int, ...] = (),
-        *,
         texts: dict[str, str] | None = None,
+        **by_key: str,
     ) -> None:
-        super().__init__(zh, en, texts=texts)
+        super().__init__(*in_order, texts=texts, **by_key)
         object.__setattr__(self, "code", code)
         object.__setattr__(self, "codes", tuple(codes))
 
@@ -126,18 +53,6 @@ class Net(Label):
 
     def __repr__(self) -> str:
         return f"Net({self.code!r}, {self.texts!r}, {self.codes!r})"
-
-
-def by_primary_subtag(value: Any) -> Any:
-    """A label keyed by language tag (`zh-Hans:`) serves its primary subtag (`zh`), as the languages contract says;
-    an exact `zh`/`en` key wins. Templates read a changelog change as `change.zh`."""
-    if not isinstance(value, dict):
-        return value
-    texts = copy.copy(value)  # a Located mapping keeps the line numbers an error names
-    for key, text in value.items():
-        if isinstance(key, str) and "-" in key:
-            texts.setdefault(key.split("-")[0].lower(), text)
-    return texts
 
 
 def _check_label_text(text: Any, value: dict, key: Any, source: Path, where: str, row: int | None) -> None:
@@ -166,8 +81,6 @@ def _check_label_text(text: Any, value: dict, key: Any, source: Path, where: str
         )
 
 
-# Content read without a publication.yml (tests reading one file) is checked for both languages, as before.
-DEFAULT_LANGUAGES = ("zh-Hans", "en")
 # Keys of a label mapping that are not languages (an option's or net's code, a band's edges).
 LABEL_KEYS = ("code", "codes", "from", "below")
 

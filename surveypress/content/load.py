@@ -16,7 +16,7 @@ from surveypress.content.codebook import (
     require_mapping,
 )
 from surveypress.content.indicators import load_indicators
-from surveypress.content.labels import DEFAULT_LANGUAGES, refuse_undeclared_languages_within
+from surveypress.content.labels import refuse_undeclared_languages_within
 from surveypress.content.meta import DESIGN_KEYS, RELEASES, Design
 from surveypress.content.meta import Publication as PublicationFile
 from surveypress.content.names import ID_PATTERN, LANGUAGE_TAG, PACKAGE_NAME, VERSION, is_name, require_name
@@ -32,6 +32,7 @@ from surveypress.content.publication import (
 from surveypress.content.validation import refuse_unknown_keys
 from surveypress.content.yaml import line_of, read_yaml
 from surveypress.errors import InputError
+from surveypress.languages import DEFAULT_LANGUAGES
 
 
 def _setting(settings: dict, key: str, default: int, source: Path) -> int:

@@ -9,11 +9,12 @@ from typing import Any
 
 from surveypress.content.codebook import Codebook, Question
 from surveypress.content.indicators import Indicator
-from surveypress.content.labels import Label, by_primary_subtag, refuse_undeclared_languages_within
+from surveypress.content.labels import refuse_undeclared_languages_within
 from surveypress.content.meta import Publication as PublicationFile
 from surveypress.content.names import require_name
 from surveypress.content.yaml import read_yaml
 from surveypress.errors import InputError
+from surveypress.languages import DEFAULT_LANGUAGES, Label, by_primary_subtag
 
 CHANGELOG = "changelog.yml"
 PUBLISHED_FIGURES = "published_figures.csv"
@@ -81,7 +82,7 @@ class Publication:
     disclosure: Disclosure
     release: Release = Release()
 
-    languages: tuple[str, ...] = ("zh-Hans",)
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES[:1]
     # The content files other stages use, read once by load_publication.
     documents: dict[str, Any] = field(default_factory=dict)  # changelog.yml, charts.yml as read: `document()`
     figures_text: str | None = None  # published_figures.csv as text (UTF-8, without a byte-order mark)

@@ -50,6 +50,7 @@ from surveypress.draft.model import (  # the draft itself, shared with data.py, 
 from surveypress.draft.project import jinja_text, say
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
+from surveypress.languages import SOURCE_LANGUAGE
 
 CONTENT = "publication"
 # XLSForm relevant expressions init can turn into a universe (a question and the answers that lead to it).
@@ -478,7 +479,7 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
     project = content.parent.resolve()
     try:
         # init's messages are English, as the InputError around them, whatever language a build left current.
-        with i18n.language("en"):
+        with i18n.language(SOURCE_LANGUAGE):
             result = draft(source, str(source), arguments)
             files = render(result, content.name, dt.date.today().isoformat())
             differ = init_write.write(files, project, stream)

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from surveypress import i18n, languages
 from surveypress.content import MAX_NAME_CHARACTERS
 from surveypress.draft.project import say
 
@@ -110,8 +111,10 @@ class Names:
 
 
 def language_of(texts: Sequence[str]) -> str:
-    """The language labels are written in, as far as init can tell: Chinese characters mean zh-Hans, else en."""
-    return "zh-Hans" if any(CJK.search(text or "") for text in texts) else "en"
+    """The language labels are written in, as far as init can tell from their characters: a language the engine has
+    a catalogue for, written in the CJK script they use (Chinese characters: zh-Hans), else English."""
+    shipped = [folder.replace("_", "-") for folder in i18n.available()]
+    return languages.written_in(list(texts), shipped)
 
 
 def in_languages(text: str, language: str, languages: list[str]) -> dict[str, str]:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from surveypress import cache, formats, layout
+from surveypress.languages import SOURCE_LANGUAGE, primary_subtag
 from surveypress.publish import outputs
 
 TEXT = yaml.safe_load((Path(__file__).with_name("text.yml")).read_text(encoding="utf-8"))
@@ -86,13 +87,13 @@ markdown_extensions:
 def say(key: str, language: str, **values: str) -> str:
     """init's text for a language (its primary subtag), English when that language has none."""
     texts = TEXT[key]
-    return texts.get(language.split("-")[0].lower(), texts["en"]).format(**values)
+    return texts.get(primary_subtag(language), texts[SOURCE_LANGUAGE]).format(**values)
 
 
 def page_text(key: str, language: str) -> str:
     """A whole page template from draft/text.yml (Jinja2, so not passed through `format`)."""
     texts = TEXT[key]
-    return texts.get(language.split("-")[0].lower(), texts["en"])
+    return texts.get(primary_subtag(language), texts[SOURCE_LANGUAGE])
 
 
 def jinja_text(text: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from surveypress.formats.calamine import Calamine, cell_text
+from surveypress.languages import language_code, with_script
 
 SHEETS = ("survey", "choices")  # the sheets that make a workbook an XLSForm
 
@@ -59,7 +60,8 @@ def _sheet_rows(workbook: Any, sheets: list[str], wanted: str) -> list[dict[str,
 
 
 def _label_columns(header: Sequence[str]) -> dict[str, str]:
-    """XLSForm label columns -> language tag: `label::Chinese (zh)` -> zh-Hans, `label::en` -> en, `label` -> ''."""
+    """XLSForm label columns -> language tag: `label::Chinese (zh)` -> zh-Hans, `label::en` -> en,
+    `label::French` -> fr, `label` -> '' (names through CLDR: languages.language_code)."""
     found = {}
     for key in header:
         if key == "label":
@@ -67,7 +69,5 @@ def _label_columns(header: Sequence[str]) -> dict[str, str]:
         elif key.startswith("label::"):
             language = key.split("::", 1)[1].strip()
             code = re.search(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\)", language)
-            tag = code.group(1) if code else language
-            tag = {"chinese": "zh", "english": "en"}.get(tag.lower(), tag)
-            found[key] = "zh-Hans" if tag.lower() in ("zh", "zh-cn", "zh-hans") else tag
+            found[key] = with_script(language_code(code.group(1) if code else language))
     return found

@@ -25,6 +25,7 @@ from babel.core import Locale, get_global
 
 from surveypress import layout
 from surveypress.i18n import _
+from surveypress.languages import SOURCE_LANGUAGE
 
 DCAT_FILE = layout.DCAT
 DCAT_MEDIA_TYPE = "text/turtle"
@@ -345,7 +346,7 @@ def dcat_turtle(package: Mapping[str, Any], site_url: str | None) -> str:
 
 def citation_cff(package: Mapping[str, Any], site_url: str | None, language: str | None = None) -> str:
     """The repository's CITATION.cff (Citation File Format 1.2.0) in the package's primary language."""
-    language = language or (package.get("languages") or ["en"])[0]
+    language = language or (package.get("languages") or [SOURCE_LANGUAGE])[0]
     licence = next(iter(package.get("licenses") or []), {})
     citation: dict[str, Any] = {
         "cff-version": "1.2.0",

@@ -29,6 +29,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 
 from surveypress.i18n import N_, gettext_in
+from surveypress.languages import SOURCE_LANGUAGE
 
 WORKBOOK_NAME = "indicators.xlsx"
 # Excel refuses these in a sheet name and cuts names at 31 characters.
@@ -73,7 +74,7 @@ class _Words:
     """The engine's words in each of the package's languages, primary first."""
 
     def __init__(self, languages: list[str]) -> None:
-        self.languages = languages or ["en"]
+        self.languages = languages or [SOURCE_LANGUAGE]
         self.primary = self.languages[0]
 
     def each(self, message: str, **values: Any) -> list[str]:

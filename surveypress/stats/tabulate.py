@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from surveypress import i18n
-from surveypress.content import Label, Publication
+from surveypress.content import Publication
 from surveypress.errors import InputError
 from surveypress.i18n import N_
+from surveypress.languages import DEFAULT_LANGUAGES, Label
 from surveypress.microdata import numeric
 from surveypress.microdata.numeric import banded
 from surveypress.stats.design import DesignShape, DomainSums, Layout, estimates, layout, percent_of, round_to
@@ -249,7 +250,7 @@ def summarize(pub: Publication, microdata: Mapping[str, object]) -> pd.DataFrame
     return table
 
 
-def table_columns(languages: tuple[str, ...] = ("zh-Hans",)) -> list[str]:
+def table_columns(languages: tuple[str, ...] = DEFAULT_LANGUAGES[:1]) -> list[str]:
     """TABLE_COLUMNS, each label column followed by one `<column>_<tag>` per non-primary language (`category_label_en`):
     a spreadsheet shows every language of a label side by side, and the plain column stays in the primary language."""
     columns = []

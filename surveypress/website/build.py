@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from surveypress import cache
+from surveypress import cache, layout
 from surveypress.errors import InputError
 
 CONFIG = "mkdocs.yml"
@@ -143,7 +143,10 @@ def build_site(project: Path, inputs: str) -> Site:
 
 
 def _pages(folder: Path) -> int:
-    return sum(1 for _ in folder.rglob("*.html")) if folder.is_dir() else 0
+    """The site's pages: its HTML files but the charts' embed pages, which are parts of pages (layout.EMBED)."""
+    if not folder.is_dir():
+        return 0
+    return sum(1 for page in folder.rglob("*.html") if layout.EMBED not in page.relative_to(folder).parts[:-1])
 
 
 def _link_notices(log: str) -> tuple[str, ...]:

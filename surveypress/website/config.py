@@ -19,9 +19,10 @@ import yaml
 
 from surveypress import i18n, layout
 from surveypress.address import site_url_for
-from surveypress.content import Label, Publication, line_of, meta_text, primary_subtag, serves
+from surveypress.content import Publication, line_of, meta_text
 from surveypress.errors import InputError
 from surveypress.i18n import _
+from surveypress.languages import SEGMENTED_SEARCH, Label, primary_subtag, serves
 
 GENERATED_CONFIG = layout.GENERATED_CONFIG
 HEADER = (
@@ -31,8 +32,6 @@ HEADER = (
 )
 # Material's site languages that are not a bare primary subtag (its partials/languages/*.html).
 MATERIAL_LANGUAGES = {"zh-hant": "zh-Hant", "zh-tw": "zh-TW", "pt-br": "pt-BR", "sr-latn": "sr-Latn"}
-# Languages whose search needs word segmentation at build time (Material's search with jieba installed).
-SEGMENTED = {"zh"}
 
 
 def material_language(tag: str) -> str:
@@ -113,7 +112,7 @@ def _nav_page(path: str, title: str | None, pages: list[str], source: Path) -> A
 def search_settings(tag: str) -> dict[str, Any]:
     """The search settings of the edition in `tag`: each edition has its own index (site_hooks.split_search_index)."""
     lang = primary_subtag(tag)
-    if lang in SEGMENTED:
+    if lang in SEGMENTED_SEARCH:
         # jieba segments Chinese at build time with zero-width spaces, so the separator must include U+200B.
         return {"lang": [lang], "separator": r"[\s\u200b\-]"}
     # Punctuation trimmed ("fraud" inside quotes) and stop words dropped, but no stemmer: Material searches each

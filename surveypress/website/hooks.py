@@ -34,6 +34,7 @@ from mkdocs.utils import write_file
 
 from surveypress import layout
 from surveypress.address import site_url_for
+from surveypress.languages import SOURCE_LANGUAGE
 from surveypress.publish import metadata
 from surveypress.text import theme_text
 
@@ -90,7 +91,7 @@ def page_metadata(context: dict, page, config) -> dict:
     """Adds to a page's template context its Open Graph locale (`sp_og_locale`, from the edition's language) and, on
     each edition's front page and downloads page, the schema.org Dataset of the data package (`sp_dataset`, a
     <script> safe to print as it is)."""
-    language = str(config.theme.get("language") or "en")
+    language = str(config.theme.get("language") or SOURCE_LANGUAGE)
     context["sp_og_locale"] = metadata.og_locale(language)
     if page is None:
         return context
@@ -138,7 +139,7 @@ def editions(config) -> tuple[str, list[str]]:
     """The primary edition's language and the others' (each built in its folder), from mkdocs-static-i18n."""
     i18n = config.plugins.get("i18n")
     if i18n is None:
-        return str(config.theme.get("language") or "en"), []
+        return str(config.theme.get("language") or SOURCE_LANGUAGE), []
     languages = [str(language.locale) for language in i18n.config.languages if language.build]
     primary = str(i18n.default_language)
     return primary, [language for language in languages if language != primary]

@@ -47,6 +47,7 @@ from mkdocs.structure.nav import Link, Section
 from mkdocs.structure.pages import Page
 
 from surveypress import cache, i18n, layout
+from surveypress.languages import SOURCE_LANGUAGE
 from surveypress.text import theme_text
 from surveypress.website import config as site
 from surveypress.website import hooks as site_hooks
@@ -151,7 +152,7 @@ class SurveypressPlugin(BasePlugin):
     def on_post_page(self, output, page, config):
         """Hands site.js its text in the page's language (theme.language, set per edition)."""
         output = site_hooks.on_post_page(output, page, config)
-        language = str(config.theme.get("language") or "en")
+        language = str(config.theme.get("language") or SOURCE_LANGUAGE)
         if i18n.catalogue_folder(language) is None:
             return output
         with i18n.language(language):

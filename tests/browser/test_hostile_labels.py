@@ -141,7 +141,9 @@ INSPECT = """() => {
       copy.querySelectorAll('a.headerlink').forEach((link) => link.remove());
       return copy.textContent.trim();
     }),
-    code: [...article.querySelectorAll('code')].map(c => c.textContent),
+    // The engine's embed snippet is code to copy (its title a label, as text); the rest is the template's.
+    code: [...article.querySelectorAll('code')].filter(c => !c.closest('pre.sp-embed-code')).map(c => c.textContent),
+    frames: article.querySelectorAll('iframe').length,
     text: article.innerText,
     focused: document.activeElement ? document.activeElement.tagName : '',
   };
@@ -166,6 +168,7 @@ def test_hostile_labels_run_nothing_and_add_no_attribute_link_image_heading_or_c
     assert all(src.startswith("assets/charts/") for src in found["images"]), found["images"]
     assert found["headings"] == TEMPLATE_HEADINGS
     assert found["code"] == TEMPLATE_CODE
+    assert found["frames"] == 0  # the embed snippet is text, never a frame on the page
     # And the reader sees every hostile text as text.
     shown = " ".join(found["text"].split())
     for label in [*LABELS.values(), INDICATOR_TITLE]:

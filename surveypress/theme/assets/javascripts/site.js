@@ -115,7 +115,7 @@ function spReadingTools() {
         stop();
         return;
       }
-      var lang = root.getAttribute("lang") || "zh";
+      var lang = root.getAttribute("lang") || navigator.language || "";
       var voices = window.speechSynthesis.getVoices() || [];
       var voice = voices.filter(function (candidate) {
         return candidate.lang && candidate.lang.toLowerCase().indexOf(lang.split("-")[0].toLowerCase()) === 0;

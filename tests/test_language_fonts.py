@@ -1,0 +1,127 @@
+"""Each language names the fonts its charts' CJK text is drawn with: a Traditional Chinese or Japanese label is
+drawn with the Noto CJK face made for it (when installed), through the cut typeface as through the full fonts; and
+no module outside the language code reads a label as `.zh` or `.en`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from surveypress import cache, languages
+from surveypress.charts import draw, fonts
+from surveypress.charts import typeface as chart_typeface
+
+ROOT = Path(__file__).resolve().parent.parent
+# Characters whose glyphs differ between the Simplified Chinese, Traditional Chinese and Japanese faces.
+LABEL = "直骨"
+
+
+@pytest.mark.parametrize(
+    ("tag", "face"),
+    [
+        ("zh-Hans", "Noto Sans CJK SC"),
+        ("zh", "Noto Sans CJK SC"),
+        ("zh-CN", "Noto Sans CJK SC"),
+        ("zh-Hant", "Noto Sans CJK TC"),
+        ("zh-TW", "Noto Sans CJK TC"),
+        ("zh-HK", "Noto Sans CJK HK"),
+        ("ja", "Noto Sans CJK JP"),
+        ("ko", "Noto Sans CJK KR"),
+    ],
+)
+def test_each_cjk_language_names_the_face_made_for_it(tag, face):
+    assert face in languages.families(languages.cjk_fonts(tag))
+
+
+def test_a_language_in_another_script_draws_cjk_text_as_the_publications_cjk_language_does():
+    assert languages.own_cjk_fonts("en") is None and languages.own_cjk_fonts("fr") is None
+    assert languages.cjk_fonts("en") == languages.DEFAULT_CJK_FONTS == draw.FONT_STACK
+    assert languages.cjk_fonts("en", ("en", "ja")) == languages.cjk_fonts("ja")
+    assert languages.cjk_fonts("fr", ("zh-Hant", "fr")) == languages.cjk_fonts("zh-Hant")
+
+
+def _publication(tmp_path: Path, tags: tuple[str, ...]) -> SimpleNamespace:
+    """What the typefaces are made from: the languages and every text a chart can show."""
+    return SimpleNamespace(
+        languages=tags,
+        primary=tags[0],
+        meta={"title": LABEL},
+        codebook=None,
+        indicators=[],
+        documents={},
+        project_root=tmp_path,
+    )
+
+
+def _installed(face: str) -> str:
+    """The CJK font folder, when it holds `face`; the test skips, naming the face, when the machine lacks it."""
+    try:
+        folder = fonts.find_cjk_font_dir()
+    except fonts.FontMissingError:
+        pytest.skip(f"no CJK font installed (Debian's fonts-noto-cjk holds {face})")
+    if fonts.drawing_family(folder, (face,))[0] != face:
+        pytest.skip(f"{face} is not installed (Debian's fonts-noto-cjk holds it)")
+    return str(folder)
+
+
+def _label(stack: str) -> dict:
+    return {
+        "data": {"values": [{"a": LABEL}]},
+        "mark": {"type": "text", "fontSize": 40},
+        "encoding": {"text": {"field": "a"}},
+        "config": {"font": stack},
+    }
+
+
+@pytest.mark.parametrize(("tag", "face"), [("zh-Hant", "Noto Sans CJK TC"), ("ja", "Noto Sans CJK JP")])
+def test_a_traditional_chinese_or_japanese_label_is_drawn_with_the_face_made_for_it(tag, face, monkeypatch, tmp_path):
+    _installed(face)
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    draw.register_cjk_fonts()
+    stack = languages.cjk_fonts(tag)
+    _svg, in_language = draw._draw((_label(stack), True, None, None))
+    _svg, in_face = draw._draw((_label(face), True, None, None))
+    _svg, simplified = draw._draw((_label(languages.DEFAULT_CJK_FONTS), True, None, None))
+    assert in_language == in_face, f"{tag} is not drawn with {face}"
+    assert in_language != simplified, f"{LABEL} looks the same in {face} as in Simplified Chinese"
+
+    # A publication in Simplified Chinese and this language has a cut typeface for each; the drawing picks the one
+    # of its language's font stack, and gives the same bytes as the full fonts.
+    typefaces = chart_typeface.drawing_typefaces(_publication(tmp_path, ("zh-Hans", tag)))
+    assert [typeface.family for typeface in typefaces] == ["Noto Sans CJK SC", face]
+    ours = typefaces[1]
+    for cut in ours.faces:
+        draw._subset((ours, cut))
+    assert ours.ready() and ours.covers(_label(stack)) and ours.draws(_label(stack))
+    assert draw._draw((_label(stack), True, typefaces, None)) == draw._draw((_label(stack), True, None, None))
+
+
+def test_each_edition_names_its_languages_font_stack_and_the_build_names_the_face(tmp_path):
+    _installed("Noto Sans CJK JP")
+    publication = _publication(tmp_path, ("ja", "en"))
+    assert chart_typeface.edition_fonts(publication) == {
+        "ja": languages.cjk_fonts("ja"),
+        "en": languages.cjk_fonts("ja"),
+    }
+    typefaces = chart_typeface.drawing_typefaces(publication)
+    assert chart_typeface.font_used(publication, "ja", typefaces, True) == "CJK text in Noto Sans CJK JP"
+    assert chart_typeface.font_used(publication, "en", typefaces, False) == "no CJK text"
+
+
+def test_no_module_outside_the_language_code_reads_a_label_as_zh_or_en():
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("git is not installed, or the repository is not a git checkout")
+    found = subprocess.run(
+        ["git", "grep", "-nE", r"\.(zh|en)\b", "--", "surveypress"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    ).stdout.splitlines()
+    outside = [line for line in found if not line.startswith("surveypress/languages.py:")]
+    assert not outside, "\n".join(outside)
