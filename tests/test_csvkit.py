@@ -89,7 +89,7 @@ def compare(
         group, category = str(cell["grp"]).removesuffix(".0"), str(cell["category"]).removesuffix(".0")
         row = published[(group, category)]
         assert whole(cell["base"]) == int(row["base"]), (indicator, group, category)
-        if row["count"] != "[c]":
+        if row["count"] != "":  # blank: suppressed (flag [c])
             assert whole(cell["n"]) == int(row["count"]), (indicator, group, category)
             compared += 1
     if not complete:
@@ -97,7 +97,7 @@ def compare(
     seen = {(str(cell["grp"]).removesuffix(".0"), str(cell["category"]).removesuffix(".0")) for cell in found}
     for (group, category), row in published.items():
         if (group, category) not in seen and category.isdigit():
-            assert row["count"] in ("0", "[c]") or int(bases[group]) == 0, (indicator, group, category)
+            assert row["count"] in ("0", "") or int(bases[group]) == 0, (indicator, group, category)
     return compared
 
 

@@ -167,7 +167,7 @@ def test_microdata_fields_carry_codebook_categories_and_labelled_missing_values(
     assert [entry["value"] for entry in schema["missingValues"]] == ["", "-9"]
     assert schema["primaryKey"] == ["respondent_id"]
     indicator_schema = resources["indicators"]["schema"]
-    assert [entry["value"] for entry in indicator_schema["missingValues"]] == ["", "[c]"]
+    assert [entry["value"] for entry in indicator_schema["missingValues"]] == [""]
     assert indicator_schema["primaryKey"] == ["indicator", "breakdown", "group", "category"]
     assert all(field.get("title") and field.get("description") for field in indicator_schema["fields"])
 

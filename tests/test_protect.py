@@ -263,16 +263,18 @@ def test_reliability_is_low_under_the_configured_base_and_flagged(pub):
     assert set(total["flags"]) == {""}
 
 
-def test_publishable_replaces_suppressed_values_and_keeps_the_base(pub):
+def test_publishable_blanks_suppressed_values_keeps_the_base_and_every_column_numeric(pub):
     table = make_table(crosstab("used", "area", {"1": [40, 3], "2": [50, 20]}, [1, 2]))
     published = protect_stage.publishable(protect_stage.protect(pub, table))
     hidden = published[published["suppression"] != "none"]
     assert len(hidden) > 0
     for column in ("count", "percent", "ci_low", "ci_high"):
-        assert set(hidden[column]) == {"[c]"}
+        assert hidden[column].isna().all()
+        assert pd.api.types.is_numeric_dtype(published[column].dtype), column
     assert all(isinstance(value, int) for value in hidden["base"])
+    assert hidden["flags"].str.contains(r"\[c\]").all()
     visible = published[published["suppression"] == "none"]
-    assert not (visible[["count", "percent", "ci_low", "ci_high"]] == "[c]").any().any()
+    assert visible[["count", "percent", "ci_low", "ci_high"]].notna().all().all()
 
 
 def assert_no_line_hides_a_single_cell(pub: Publication, protected: pd.DataFrame) -> None:

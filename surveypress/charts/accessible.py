@@ -11,6 +11,7 @@ from surveypress import i18n
 from surveypress.charts.model import PARTLY_WEIGHTED, UNWEIGHTED, WEIGHTED, ChartSpec
 from surveypress.charts.rows import empty, row_records, weighted_column, weighting
 from surveypress.i18n import N_, _
+from surveypress.values import SUPPRESSED
 
 # The data table's columns (message ids: the page shows them translated).
 TABLE_COLUMNS = (
@@ -139,11 +140,12 @@ def table_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
 
 
 def data_frame_for_download(spec: ChartSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    """The chart's data as published in `<id>.csv`: one row per bar, suppressed cells as [c]."""
+    """The chart's data as published in `<id>.csv`: one row per bar; a suppressed cell's numbers are blank (its
+    `flags` say [c]), so count, base, percent and the interval load as numbers in every reader."""
 
     # Lists, not the frame's columns: pandas would align their indexes (a few rows, but once per chart).
     def figures(column: str) -> list[str]:
-        return ["[c]" if empty(value) else f"{value:.2f}" for value in frame[column].tolist()]
+        return ["" if _hidden(value) else f"{value:.2f}" for value in frame[column].tolist()]
 
     return pd.DataFrame(
         {
@@ -153,7 +155,7 @@ def data_frame_for_download(spec: ChartSpec, frame: pd.DataFrame) -> pd.DataFram
             "population": frame["population"].tolist(),
             "category": frame["category"].tolist(),
             "category_label": frame["label"].tolist(),
-            "count": [str(value) for value in frame["count"].tolist()],
+            "count": ["" if _hidden(value) else str(value) for value in frame["count"].tolist()],
             "base": frame["base"].astype("int64").to_numpy(),
             "percent": figures("percent"),
             "ci_low": figures("ci_low"),
@@ -161,3 +163,8 @@ def data_frame_for_download(spec: ChartSpec, frame: pd.DataFrame) -> pd.DataFram
             "flags": frame["flags"].tolist(),
         }
     )
+
+
+def _hidden(value: Any) -> bool:
+    """A number the chart does not show: suppressed (empty, or the [c] of a table read as text)."""
+    return empty(value) or value == SUPPRESSED

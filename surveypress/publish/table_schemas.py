@@ -11,13 +11,18 @@ from surveypress import i18n
 from surveypress.content import Publication
 from surveypress.i18n import _
 
-SUPPRESSED = "[c]"
-
 
 def table_missing() -> list[dict[str, str]]:
+    """Blank is the one missing value: numeric columns hold only numbers, so every reader loads them as numbers; a
+    hidden number's reason is in its row's `suppression` and `flags` columns."""
     return [
-        {"value": "", "label": _("blank: not applicable (e.g. no flag, no note)")},
-        {"value": SUPPRESSED, "label": _("[c]: a small number hidden to protect confidentiality")},
+        {
+            "value": "",
+            "label": _(
+                "blank: not applicable (no flag, no note), or a number hidden to protect confidentiality (the row's "
+                "suppression column is not none and its flags hold [c])"
+            ),
+        },
     ]
 
 
@@ -97,7 +102,7 @@ def _value_fields(pub: Publication, populations: list[str]) -> list[dict[str, An
             "count",
             "integer",
             _("Count"),
-            _("Respondents in the group choosing the category (unweighted); [c] when suppressed"),
+            _("Respondents in the group choosing the category (unweighted); blank when suppressed (flag [c])"),
             constraints={"minimum": 0},
         ),
         schema_field(

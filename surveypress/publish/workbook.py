@@ -30,6 +30,7 @@ import xlsxwriter.exceptions
 
 from surveypress.i18n import N_, gettext_in
 from surveypress.languages import SOURCE_LANGUAGE
+from surveypress.stats.protect import DESIGN_SUPPRESSED_COLUMNS, SUPPRESSED, SUPPRESSED_COLUMNS
 
 WORKBOOK_NAME = "indicators.xlsx"
 # Excel refuses these in a sheet name and cuts names at 31 characters.
@@ -146,6 +147,22 @@ def _cell(value: str, field: dict[str, Any]) -> Any:
         number = float(value)
         return int(number) if field["type"] == "integer" else number
     return value
+
+
+def _marked(header: list[str], body: list[list[str]]) -> list[list[str]]:
+    """The rows with `[c]` in the cells a suppressed row leaves empty: the CSV files keep those columns numeric (an
+    empty cell, the reason in `suppression` and `flags`), a spreadsheet shows the marker where the number would be,
+    as the Analysis Function's guidance asks."""
+    if "suppression" not in header:
+        return body
+    state = header.index("suppression")
+    hidden = [index for index, name in enumerate(header) if name in SUPPRESSED_COLUMNS + DESIGN_SUPPRESSED_COLUMNS]
+    marked = []
+    for row in body:
+        if row[state] not in ("", "none"):
+            row = [SUPPRESSED if index in hidden and value == "" else value for index, value in enumerate(row)]
+        marked.append(row)
+    return marked
 
 
 def _weighted(rows: list[list[str]]) -> bool:
@@ -401,7 +418,10 @@ def _write_table(
         {"header": f"{LABEL_JOIN.join(words.field(by_name.get(column, {}), 'title')) or column} ({column})"}
         for column in header
     ]
-    data = [[_cell(value, by_name.get(column, {})) for column, value in zip(header, row, strict=True)] for row in body]
+    data = [
+        [_cell(value, by_name.get(column, {})) for column, value in zip(header, row, strict=True)]
+        for row in _marked(header, body)
+    ]
     sheet.add_table(
         3,
         0,

@@ -3,7 +3,8 @@
 Takes: the indicator table from `tabulate` (indicator .. ci_high) and the `Publication`'s disclosure settings;
 for the k-anonymity report, the validated microdata frames from `load`.
 Gives: the same table with `reliability`, `suppression` and `flags` added (values kept numeric),
-`publishable()` — a copy with suppressed cells written as `[c]` — and `disclosure_report()` / `check_disclosure()`.
+`publishable()` — a copy with suppressed cells left empty (the `suppression` and `flags` columns say `[c]`) —
+and `disclosure_report()` / `check_disclosure()`.
 
 Rules (see ARCHITECTURE.md, "Indicator table"):
 - reliability is `low` when the base is under `disclosure.low_base`; such rows are flagged `[u]`.
@@ -84,13 +85,23 @@ def protect(pub: Publication, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def publishable(table: pd.DataFrame) -> pd.DataFrame:
-    """A copy for writing: suppressed rows show `[c]` in count, percent and the interval."""
+    """A copy for writing: suppressed rows leave count, percent, the interval (and a weighted row's design columns)
+    empty, and the columns keep their types, so every CSV reader loads them as numbers; the `suppression` and `flags`
+    columns say why a cell is empty (`[c]`), and the workbook writes `[c]` in it (workbook.py)."""
     published = table.copy()
-    hidden = published["suppression"] != "none"
-    for column in SUPPRESSED_COLUMNS + tuple(c for c in DESIGN_SUPPRESSED_COLUMNS if c in published.columns):
-        published[column] = published[column].astype(object)
-        published.loc[hidden, column] = SUPPRESSED
+    hidden = (published["suppression"] != "none").to_numpy()
+    for column in hidden_columns(published):
+        values = published[column]
+        if pd.api.types.is_integer_dtype(values.dtype):
+            values = values.astype("Int64")
+        published[column] = values.mask(hidden)
     return published
+
+
+def hidden_columns(table: pd.DataFrame) -> tuple[str, ...]:
+    """The columns a suppressed row leaves empty: the count, percent and interval, and a weighted table's standard
+    error and design effect, which would give the percent back."""
+    return SUPPRESSED_COLUMNS + tuple(c for c in DESIGN_SUPPRESSED_COLUMNS if c in table.columns)
 
 
 def suppression_lines(pub: Publication, table: pd.DataFrame) -> list[tuple[int, ...]]:
