@@ -75,9 +75,11 @@ def test_the_readme_says_plainly_that_the_microdata_is_a_synthetic_reconstructio
 
 
 def test_the_readme_lists_the_input_refusals_that_load_really_makes():
-    # load.py reads and checks the microdata; the rules it applies (with their messages) are declared in rules.py.
+    # load.py reads and checks the microdata (a CSV file's text in csv_checks.py, the design's columns in
+    # design_checks.py); the rules it applies (with their messages) are declared in rules.py.
     load_source = "".join(
-        (ROOT / "surveypress" / "microdata" / name).read_text(encoding="utf-8") for name in ("load.py", "rules.py")
+        (ROOT / "surveypress" / "microdata" / name).read_text(encoding="utf-8")
+        for name in ("load.py", "csv_checks.py", "design_checks.py", "rules.py")
     )
     # Each pair: the words in the README, and what load.py or rules.py must contain for that promise to hold.
     promises = {

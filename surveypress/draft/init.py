@@ -279,17 +279,59 @@ def _flow(value: Any) -> str:
 
 def render(draft: Draft, content: str, today: str) -> dict[str, str | Path]:
     """Every file init writes, project-relative path -> text (or a scratch file to copy)."""
-    primary = draft.languages[0]
-    pop = draft.population
-    microdata_path = f"{layout.MICRODATA_DIR}/{pop}.csv"
-    files: dict[str, str | Path] = {}
+    microdata_path = f"{layout.MICRODATA_DIR}/{draft.population}.csv"
     header = (
         f"# Drafted by `surveypress init` from {draft.source.name} on {today}. TODO marks what only a person knows.\n"
     )
+    categorical = [q for q in draft.questions if q.type in ("single", "scale", "multi", "numeric")]
+    files: dict[str, str | Path] = {
+        f"{content}/publication.yml": header + _publication_yml(draft, microdata_path),
+        f"{content}/codebook.yml": header + _codebook_yml(draft),
+        f"{content}/indicators.yml": header
+        + _dump(
+            {
+                "breakdowns": {draft.population: []},
+                "indicators": [{"id": q.id, "question": q.id, "title": q.text, "breakdowns": []} for q in categorical],
+            }
+        ),
+        f"{content}/charts.yml": header
+        + "# TODO: turn each title into the message the chart shows.\n"
+        + _dump({"charts": _charts(draft, categorical)}),
+        f"{content}/changelog.yml": header
+        + _dump(
+            [
+                {
+                    "version": "0.1.0",
+                    "date": today,
+                    "changes": [
+                        {tag: say("changelog_first", tag, source=draft.source.name) for tag in draft.languages}
+                    ],
+                }
+            ]
+        ),
+        f"{content}/published_figures.csv": (
+            "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
+        ),
+    }
+    charted: dict[str, list[str]] = {}
+    for question in (q for q in categorical if q.charted):
+        charted.setdefault(question.group, []).append(question.id)
+    files.update(init_project.page_templates(content, draft.languages, draft.groups, charted))
+    if draft.microdata_file is not None:
+        files[microdata_path] = draft.microdata_file  # written by DuckDB, copied in by init_write
+    elif draft.microdata is not None:
+        files[microdata_path] = _csv(draft.microdata, [c for c in _columns(draft)])
+    files["mkdocs.yml"] = init_project.MKDOCS
+    files[".gitignore"] = init_project.gitignore(content)
+    return files
 
-    files[f"{content}/publication.yml"] = "".join(
+
+def _publication_yml(draft: Draft, microdata_path: str) -> str:
+    """publication.yml as drafted: what the source says, and TODO for what only a person knows."""
+    primary = draft.languages[0]
+    pop = draft.population
+    return "".join(
         [
-            header,
             f"name: {_flow(draft.name)}\n",
             'version: "0.1.0"\n',
             f"title: {_flow(draft.title)}\n",
@@ -321,6 +363,10 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str | Path]:
         ]
     )
 
+
+def _codebook_yml(draft: Draft) -> str:
+    """codebook.yml as drafted, each inferred universe noted beside its question."""
+    pop = draft.population
     questions = []
     for question in draft.questions:
         entry: dict[str, Any] = {
@@ -343,22 +389,18 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str | Path]:
     }
     notes = {question.id: question.universe_note for question in draft.questions if question.universe_note}
     # One pass over the text (a replace per note would grow with the square of the questions).
-    text = re.sub(
+    return re.sub(
         r"^- id: (\S+)$",
         lambda line: f"{line[0]}  # universe {notes[line[1]]}" if line[1] in notes else line[0],
         _dump(codebook),
         flags=re.M,
     )
-    files[f"{content}/codebook.yml"] = header + text
 
-    categorical = [q for q in draft.questions if q.type in ("single", "scale", "multi", "numeric")]
-    files[f"{content}/indicators.yml"] = header + _dump(
-        {
-            "breakdowns": {pop: []},
-            "indicators": [{"id": q.id, "question": q.id, "title": q.text, "breakdowns": []} for q in categorical],
-        }
-    )
-    charts = [
+
+def _charts(draft: Draft, categorical: list) -> list[dict[str, Any]]:
+    """A chart for each charted question, titled with its text (in each language when there are several)."""
+    primary = draft.languages[0]
+    return [
         {
             "id": q.id,
             "page": q.group,
@@ -373,32 +415,6 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str | Path]:
         for q in categorical
         if q.charted
     ]
-    files[f"{content}/charts.yml"] = (
-        header + "# TODO: turn each title into the message the chart shows.\n" + _dump({"charts": charts})
-    )
-    files[f"{content}/changelog.yml"] = header + _dump(
-        [
-            {
-                "version": "0.1.0",
-                "date": today,
-                "changes": [{tag: say("changelog_first", tag, source=draft.source.name) for tag in draft.languages}],
-            }
-        ]
-    )
-    files[f"{content}/published_figures.csv"] = (
-        "figure_id,section,population,measure,printed,value,unit,comparison,indicator,category,note\n"
-    )
-    charted: dict[str, list[str]] = {}
-    for question in (q for q in categorical if q.charted):
-        charted.setdefault(question.group, []).append(question.id)
-    files.update(init_project.page_templates(content, draft.languages, draft.groups, charted))
-    if draft.microdata_file is not None:
-        files[microdata_path] = draft.microdata_file  # written by DuckDB, copied in by init_write
-    elif draft.microdata is not None:
-        files[microdata_path] = _csv(draft.microdata, [c for c in _columns(draft)])
-    files["mkdocs.yml"] = init_project.MKDOCS
-    files[".gitignore"] = init_project.gitignore(content)
-    return files
 
 
 def _columns(draft: Draft) -> list[str]:

@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import csv
 import math
-import mmap
-import os
-import re
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -27,24 +23,26 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from surveypress import formats
-from surveypress.content import Codebook, Design, Population, Publication, Question, folder_name, refuse_oversized
+from surveypress.content import Codebook, Population, Publication, Question, folder_name, refuse_oversized
 from surveypress.errors import InputError
-from surveypress.microdata import numeric, readers, rules
+from surveypress.microdata import design_checks, numeric, readers, rules
+from surveypress.microdata.csv_checks import (
+    HEADER_BYTES,
+    UTF8_BOM,
+    check_csv_start,
+    check_header,
+    first_true,
+    header_length,
+    is_straddling,
+    refuse_binary,
+    refuse_long_cell_in_file,
+    refuse_long_cells,
+    row_of_invalid,
+)
 from surveypress.microdata.rules import FULL_WIDTH_DIGITS, STRAY_SPACE, Problem, raise_earliest
 
 DEFAULT_MAX_FILE_MB = 2048
-UTF8_BOM = b"\xef\xbb\xbf"
 INTEGER_TEXT = f"^{rules.INTEGER_TEXT}$"
-NOT_A_LINE_END = re.compile(rb"[^\r\n]")
-# Spreadsheet rows start at 1 with the header, so the first respondent (index 0) is on row 2.
-FIRST_DATA_ROW = 2
-# The longest cell a microdata file may hold: Excel's own limit, so no spreadsheet export exceeds it. A code or an id
-# is far shorter; a longer cell is a wrong file or one built to exhaust the reader (pyarrow cannot stream a cell
-# longer than its block).
-MAX_CELL_CHARACTERS = 32_767
-HEADER_BYTES = 1 << 20  # a header of 20,000 columns named in 50 characters
-SCAN_BYTES = 16 << 20  # a file scanned without being read whole is read this much at a time
-CELL_END = re.compile(rb"[,\r\n]")
 
 
 def load_microdata(pub: Publication) -> dict[str, pd.DataFrame]:
@@ -173,7 +171,7 @@ def _check_design_columns(path: Path, name: str, population: Population) -> None
 
 def _read_csv(path: Path, name: str, expected: list[str], population: str) -> dict[str, pa.Array]:
     body = check_csv_start(path.read_bytes(), name, expected, population)
-    header = next(csv.reader([body[: _header_end(body)].decode("utf-8").rstrip("\r")]), [])
+    header = next(csv.reader([body[: header_length(body)].decode("utf-8").rstrip("\r")]), [])
     invalid: list[pa_csv.InvalidRow] = []
 
     def keep_invalid(row: pa_csv.InvalidRow) -> str:
@@ -202,7 +200,7 @@ def _read_csv(path: Path, name: str, expected: list[str], population: str) -> di
         invalid.clear()
         table = read(min(len(body) + 1, 2**31 - 1))
     if invalid:
-        row, bad = min((_row_of_invalid(body, item), i) for i, item in enumerate(invalid))
+        row, bad = min((row_of_invalid(body, item), i) for i, item in enumerate(invalid))
         item = invalid[bad]
         raise InputError(
             name,
@@ -213,320 +211,6 @@ def _read_csv(path: Path, name: str, expected: list[str], population: str) -> di
         )
     # Chunked arrays as read: pyarrow compute and numpy conversion accept them without a copy into one block.
     return {column: table.column(i) for i, column in enumerate(table.column_names)}
-
-
-def _header_end(body: bytes) -> int:
-    header_end = body.find(b"\n")
-    return len(body) if header_end < 0 else header_end
-
-
-def check_csv_start(raw: bytes, name: str, expected: list[str], population: str) -> bytes:
-    """Checks the start of a CSV file (all of it, or its first lines when it is streamed): encoding, header and that
-    a row follows. Gives the bytes without a byte-order mark."""
-    if not raw:
-        raise InputError(name, "a header row and one row per respondent", value="(empty file, 0 bytes)")
-    body = _check_encoding(raw, name)
-    _check_line_ends(body, name)
-    header_end = _header_end(body)
-    header = next(csv.reader([body[:header_end].decode("utf-8").rstrip("\r")]), [])
-    # The header is row 1: its problems come before any in the rows below (a missing column makes every row ragged).
-    check_header(header, name, expected, population)
-    if not NOT_A_LINE_END.search(body, header_end):
-        raise InputError(
-            name,
-            "at least one respondent row below the header",
-            row=FIRST_DATA_ROW,
-            value="(header only)",
-        )
-    return body
-
-
-def refuse_binary(path: Path, name: str) -> None:
-    """What `_check_encoding` refuses of a whole file (a workbook renamed, UTF-16, NUL bytes anywhere), checked a
-    block at a time, so a file of gigabytes is refused before anything reads it whole."""
-    with path.open("rb") as handle:
-        _check_container(handle.read(4096), name)
-    found = first_nul(path)
-    if found is not None:
-        _refuse_nul(name, found[1] + 1)
-
-
-def _refuse_nul(name: str, row: int) -> None:
-    raise InputError(
-        name,
-        "a UTF-8 CSV text file",
-        row=row,
-        value="binary data (NUL bytes)",
-        hint="This is not a text file; export the data as CSV UTF-8",
-    )
-
-
-def first_nul(path: Path) -> tuple[int, int] | None:
-    """The offset of the file's first NUL byte and the line ends before it, or None; memory bounded by SCAN_BYTES.
-
-    A sparse file's holes read as NUL bytes. When the file stores fewer blocks than its length needs (st_blocks),
-    it has holes (or a file system compresses it), and SEEK_HOLE says where the first one starts: only the data
-    before it is read. The block count alone does not refuse a file, since compression lowers it too."""
-    with path.open("rb") as handle:
-        status = os.fstat(handle.fileno())
-        end = status.st_size
-        if status.st_blocks * 512 < status.st_size and hasattr(os, "SEEK_HOLE"):
-            try:
-                end = os.lseek(handle.fileno(), 0, os.SEEK_HOLE)
-            except OSError:
-                end = status.st_size  # no hole support: every byte is read
-            handle.seek(0)
-        offset = newlines = 0
-        while offset < end:
-            block = handle.read(min(SCAN_BYTES, end - offset))
-            if not block:
-                break
-            position = block.find(b"\x00")
-            if position >= 0:
-                return offset + position, newlines + block.count(b"\n", 0, position)
-            newlines += block.count(b"\n")
-            offset += len(block)
-        return (end, newlines) if end < status.st_size else None
-
-
-def is_straddling(error: pa.ArrowInvalid) -> bool:
-    """pyarrow's error for a row longer than its block (it cannot read such a row a block at a time)."""
-    return "straddling" in str(error)
-
-
-def refuse_long_cells(columns: dict[str, pa.Array], name: str, rows: readers.Rows = readers.SPREADSHEET_ROWS) -> None:
-    """A cell longer than MAX_CELL_CHARACTERS is refused, naming the earliest (by row, then column)."""
-    problems = []
-    for order, (column, text) in enumerate(columns.items()):
-        if not len(text) or pc.max(pc.binary_length(text)).as_py() <= MAX_CELL_CHARACTERS:
-            continue  # UTF-8 takes at least a byte a character: no cell can be too long
-        lengths = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
-        index = _first(lengths > MAX_CELL_CHARACTERS)
-        if index >= 0:
-            cell = text[index].as_py()
-            problems.append(_long_cell(index, order, column, cell, len(cell)))
-    raise_earliest(problems, name, rows)
-
-
-def _long_cell(index: int, order: int, column: str, start: str, characters: int) -> Problem:
-    return Problem(
-        index,
-        order,
-        column,
-        f"{start[:20]}... ({characters:,} characters)",
-        f"a cell of at most {MAX_CELL_CHARACTERS:,} characters",
-        "No answer, code or id is this long; check that this is the right file",
-    )
-
-
-def refuse_long_cell_in_file(path: Path, name: str, header: list[str]) -> None:
-    """Finds a cell over MAX_CELL_CHARACTERS in a CSV file without holding it, and raises naming it.
-
-    The csv module stops at the first field over its limit, a record at a time (in C); that record's cells are then
-    walked in a memory map of the file (pages read, not copied) for the cell's column."""
-    previous = csv.field_size_limit(MAX_CELL_CHARACTERS)
-    records = lines = 0
-    try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-            reader = csv.reader(handle)
-            for _cells in reader:
-                records, lines = records + 1, reader.line_num
-    except csv.Error:
-        found = _long_cell_of_record(path, lines)
-        if found is None:
-            return
-        order, start, characters = found
-        column = header[order] if order < len(header) else f"(column {order + 1})"
-        # Record 0 is the header (row 1); respondent index i is record i + 1.
-        raise_earliest([_long_cell(records - 1, order, column, start, characters)], name, readers.SPREADSHEET_ROWS)
-    finally:
-        csv.field_size_limit(previous)
-
-
-def _long_cell_of_record(path: Path, lines_before: int) -> tuple[int, str, int] | None:
-    """The first cell over MAX_CELL_CHARACTERS of the record that starts after `lines_before` lines: its position,
-    its first characters and its length in characters."""
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        position = len(UTF8_BOM) if data[: len(UTF8_BOM)] == UTF8_BOM else 0
-        for _line in range(lines_before):
-            position = data.find(b"\n", position) + 1
-        order = 0
-        while True:
-            if data[position : position + 1] == b'"':
-                end = position + 1
-                while True:  # a quoted cell ends at a quote that is not doubled
-                    end = data.find(b'"', end)
-                    if end < 0 or data[end + 1 : end + 2] != b'"':
-                        break
-                    end += 2
-                end = len(data) if end < 0 else end + 1
-            else:
-                match = CELL_END.search(data, position)
-                end = match.start() if match else len(data)
-            # Bytes first: a cell of no more bytes than the limit has no more characters.
-            if end - position > MAX_CELL_CHARACTERS:
-                text = data[position:end].decode("utf-8", errors="replace")
-                if text.startswith('"'):
-                    text = text[1:-1].replace('""', '"')
-                if len(text) > MAX_CELL_CHARACTERS:
-                    return order, text, len(text)
-            if data[end : end + 1] != b",":
-                return None  # the end of the record: the csv module counted differently (stray quotes)
-            position, order = end + 1, order + 1
-
-
-def _row_of_invalid(body: bytes, item: pa_csv.InvalidRow) -> int:
-    """The spreadsheet row of a ragged line: pyarrow knows it only when reading on one thread."""
-    if item.number is not None:
-        return item.number
-    # The first line with exactly this text is the first ragged one of its kind, so it is the right row.
-    needle = b"\n" + item.text.encode("utf-8")
-    position = body.find(needle + b"\n")
-    if position < 0:
-        position = body.find(needle)
-    return body.count(b"\n", 0, position + 1) + 1
-
-
-def _check_encoding(raw: bytes, name: str) -> bytes:
-    """Returns the UTF-8 bytes without a BOM; anything else raises with the likely encoding and how to convert."""
-    _check_container(raw, name)
-    position = raw.find(b"\x00")  # anywhere in the file: memchr over the bytes, no slower than a sample
-    if position >= 0:
-        _refuse_nul(name, raw.count(b"\n", 0, position) + 1)
-    body = raw[len(UTF8_BOM) :] if raw.startswith(UTF8_BOM) else raw
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        _refuse_encoding(body, error, name)
-    return body
-
-
-def _check_container(raw: bytes, name: str) -> None:
-    """A workbook renamed .csv, or UTF-16 text: told from the file's first bytes."""
-    to_csv = "Export the sheet as 'CSV UTF-8 (comma delimited)', or convert it with in2csv (csvkit)"
-    if raw.startswith(b"PK\x03\x04"):
-        raise InputError(
-            name,
-            "a UTF-8 CSV text file",
-            value="a zip container (an Excel .xlsx workbook renamed .csv?)",
-            hint=f"{to_csv}: in2csv workbook.xlsx > {Path(name).name}",
-        )
-    if raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(
-            name,
-            "a UTF-8 CSV text file",
-            value="an OLE2 compound file (an Excel 97-2003 .xls workbook renamed .csv?)",
-            hint=f"{to_csv}: in2csv workbook.xls > {Path(name).name}",
-        )
-    utf16 = _looks_like_utf16(raw)
-    if utf16:
-        raise InputError(
-            name,
-            "UTF-8 text",
-            value=f"{utf16} text",
-            hint=f"Convert it: iconv -f {utf16} -t UTF-8 {Path(name).name} > converted.csv",
-        )
-
-
-def _refuse_encoding(body: bytes, error: UnicodeDecodeError, name: str) -> None:
-    """Bytes that are not UTF-8: named, with the conversion when they read as GBK/GB18030."""
-    row = body.count(b"\n", 0, error.start) + 1
-    line_start = body.rfind(b"\n", 0, error.start) + 1
-    line_end = body.find(b"\n", error.start)
-    line = body[line_start : line_end if line_end >= 0 else len(body)]
-    try:
-        body.decode("gb18030")
-    except UnicodeDecodeError:
-        raise InputError(
-            name,
-            "UTF-8 text",
-            row=row,
-            value=body[error.start : error.start + 4].hex(" "),
-            hint="The encoding is not recognised; save the file as UTF-8",
-        ) from None
-    shown = line.decode("gb18030").rstrip("\r")
-    raise InputError(
-        name,
-        "UTF-8 text",
-        row=row,
-        value=f"bytes {body[error.start : error.start + 2].hex(' ')} (reads as GBK/GB18030: {shown[:60]!r})",
-        hint=f"The file looks GBK/GB18030-encoded; convert it: iconv -f GB18030 -t UTF-8 {Path(name).name}"
-        " > converted.csv (or in2csv -e gb18030)",
-    ) from None
-
-
-def _check_line_ends(body: bytes, name: str) -> None:
-    """Refuses CR-only line ends (Excel for Mac's 'CSV (Macintosh)'): the file is published as it is, so it is
-    converted once by its owner rather than read one way here and another by every reader of the download."""
-    first_cr = body.find(b"\r")
-    if first_cr >= 0 and body[first_cr + 1 : first_cr + 2] != b"\n" and b"\n" not in body[: first_cr + 1]:
-        raise InputError(
-            name,
-            "lines ending in LF or CR LF",
-            row=1,
-            value="CR-only line ends (classic Mac OS)",
-            hint=f"Save it as 'CSV UTF-8 (comma delimited)', or convert it: tr '\\r' '\\n' < {Path(name).name}"
-            " > converted.csv",
-        )
-
-
-def _looks_like_utf16(raw: bytes) -> str:
-    """`UTF-16LE`/`UTF-16BE`/`UTF-16` when a BOM or the NUL-every-other-byte pattern of mostly ASCII text shows it."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16"
-    sample = raw[:4096]
-    if len(sample) < 4:
-        return ""
-    even_nuls = sample[0::2].count(0) / len(sample[0::2])
-    odd_nuls = sample[1::2].count(0) / max(len(sample[1::2]), 1)
-    if odd_nuls > 0.3 and even_nuls < 0.05:
-        return "UTF-16LE"
-    if even_nuls > 0.3 and odd_nuls < 0.05:
-        return "UTF-16BE"
-    return ""
-
-
-def check_header(header: list[str], name: str, expected: list[str], population: str) -> None:
-    """Every header cell named, each name once, and exactly the codebook's columns."""
-    _check_unique_header(header, name)
-    rules.check_columns(header, expected, population, name)
-
-
-def _check_unique_header(header: list[str], name: str) -> None:
-    if len(header) == 1:
-        # A whole header in one cell means another delimiter, as spreadsheets set to some locales export.
-        for delimiter, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
-            if delimiter in header[0]:
-                raise InputError(
-                    name,
-                    "comma-separated columns",
-                    row=1,
-                    value=header[0] if len(header[0]) <= 80 else header[0][:77] + "...",
-                    hint=f"The columns are separated by {label}; convert it: csvformat -d '{delimiter}' "
-                    f"{Path(name).name} > converted.csv",
-                )
-    for position, column in enumerate(header, start=1):
-        if not column.strip():
-            raise InputError(
-                name,
-                "a name in every header cell",
-                row=1,
-                column=f"(column {position})",
-                value=column,
-                hint="Delete empty columns a spreadsheet may have added at the right",
-            )
-    counts = Counter(header)
-    for column in header:
-        if counts[column] > 1:
-            positions = [str(i) for i, other in enumerate(header, start=1) if other == column]
-            raise InputError(
-                name,
-                "each column name once",
-                row=1,
-                column=column,
-                value=column,
-                hint=f"The name appears in columns {', '.join(positions)}",
-            )
 
 
 def _read_parquet(path: Path, name: str, expected: list[str], population: str) -> dict[str, pa.Array]:
@@ -554,12 +238,6 @@ def _read_parquet(path: Path, name: str, expected: list[str], population: str) -
 # Validation: whole-column masks; the earliest problem (by row, then column order) is reported.
 
 
-def _first(mask: np.ndarray) -> int:
-    """Index of the first True in a boolean mask, or -1."""
-    position = int(np.argmax(mask)) if mask.size else 0
-    return position if mask.size and mask[position] else -1
-
-
 def validate(
     codebook: Codebook,
     population: str,
@@ -577,7 +255,7 @@ def validate(
     ids = columns["respondent_id"]
     _check_ids(ids, columns, name, rows)
     design = codebook.populations[population].design
-    design_columns = _check_design(design, columns, name) if design else {}
+    design_columns = design_checks.check_design(design, columns, name) if design else {}
 
     # Parse every question column into integers, noting the earliest malformed or unknown code.
     values: dict[str, np.ndarray] = {}
@@ -617,143 +295,21 @@ def _check_ids(
         )
 
     for rule in rules.ID_RULES:
-        index = _first(rule.arrow(ids).to_numpy(zero_copy_only=False))
+        index = first_true(rule.arrow(ids).to_numpy(zero_copy_only=False))
         if index >= 0:
             value = ids[index].as_py()
             if rule is rules.ID_RULES[0] and all(columns[column][index].as_py() == "" for column in columns):
                 value = "(empty line)"
             refuse(index, rule.expected, value, rule.hint(value))
     series = pd.Series(ids.to_numpy(zero_copy_only=False))
-    index = _first(series.duplicated(keep="first").to_numpy())
+    index = first_true(series.duplicated(keep="first").to_numpy())
     if index >= 0:
         value = series.iloc[index]
-        earlier = _first((series == value).to_numpy())
+        earlier = first_true((series == value).to_numpy())
         refuse(index, rules.REPEATED_ID, value, rules.repeated_id_hint(rows.label, earlier + rows.first))
 
 
 # A weight or population size as written: a plain decimal number (the engines' SQL checks use the same pattern).
-PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
-
-
-def _numbers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Finite numbers of a text column (NaN elsewhere) and the mask of cells that are not plain numbers."""
-    trimmed = pc.utf8_trim_whitespace(text)
-    plain = pc.and_(pc.equal(trimmed, text), pc.match_substring_regex(text, f"^{PLAIN_NUMBER}$"))
-    values = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
-    numbers = values.to_numpy(zero_copy_only=False).astype(float)
-    bad = ~plain.to_numpy(zero_copy_only=False) | ~np.isfinite(numbers)
-    return numbers, bad
-
-
-def _check_design(design: Design, columns: dict[str, pa.Array], name: str) -> dict[str, object]:
-    """Weights positive numbers, strata and clusters present, each stratum with two PSUs or more, population sizes
-    constant within a stratum and at least its sampled PSUs. Gives the design columns for the frame."""
-    weights, bad = _numbers(columns[design.weight])
-    index = _first(bad)
-    if index >= 0:
-        value = columns[design.weight][index].as_py()
-        raise InputError(
-            name,
-            "a weight in every row: a positive number",
-            row=index + FIRST_DATA_ROW,
-            column=design.weight,
-            value=value,
-            hint="The cell is empty" if value == "" else "The value is not a number (use a point for decimals)",
-        )
-    index = _first(weights <= 0)
-    if index >= 0:
-        raise InputError(
-            name,
-            "a positive weight",
-            row=index + FIRST_DATA_ROW,
-            column=design.weight,
-            value=columns[design.weight][index].as_py(),
-            hint="A weight of zero or less drops the respondent from every estimate; remove the row or fix the weight",
-        )
-    frame: dict[str, object] = {design.weight: weights}
-    codes: dict[str, np.ndarray] = {}
-    for column, what in ((design.strata, "stratum"), (design.cluster, "cluster (PSU)")):
-        if column is None:
-            continue
-        text = pc.utf8_trim_whitespace(columns[column])
-        if isinstance(text, pa.ChunkedArray):
-            text = text.combine_chunks()
-        index = _first(pc.equal(text, "").to_numpy(zero_copy_only=False))
-        if index >= 0:
-            raise InputError(name, f"a {what} code in every row", row=index + FIRST_DATA_ROW, column=column, value="")
-        index = _first(rules.formula_cells(text).to_numpy(zero_copy_only=False))
-        if index >= 0:
-            raise InputError(
-                name,
-                f"a {what} code that does not start with =, +, - or @",
-                row=index + FIRST_DATA_ROW,
-                column=column,
-                value=text[index].as_py(),
-                hint=rules.FORMULA_CODE_HINT,
-            )
-        # Integer codes for the checks below; the labels go into the frame as Arrow-backed text, without a copy.
-        codes[column] = pc.dictionary_encode(text).indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        frame[column] = pd.array(text, dtype="str")
-    size = len(weights)
-    strata = codes[design.strata] if design.strata else np.zeros(size, dtype=np.int64)
-    # PSU codes are taken within their stratum (R's nest = TRUE); without clusters each respondent is a PSU.
-    units = codes[design.cluster] if design.cluster else np.arange(size, dtype=np.int64)
-    pairs = np.unique(strata * (int(units.max()) + 1) + units)
-    psus = np.bincount(pairs // (int(units.max()) + 1), minlength=int(strata.max()) + 1)
-    lonely = psus == 1
-    if design.strata and lonely.any():
-        in_lonely = lonely[strata]
-        row = _first(in_lonely)
-        what = "PSU" if design.cluster else "respondent"
-        raise InputError(
-            name,
-            f"at least two {what}s in every stratum",
-            row=row + FIRST_DATA_ROW,
-            column=design.strata,
-            value=columns[design.strata][row].as_py().strip(),
-            hint=f"This stratum has one {what} only, so its sampling variance cannot be estimated (svy refuses it "
-            "too); merge it with a similar stratum, as the survey's documentation prescribes",
-        )
-    if design.fpc is not None and isinstance(design.fpc, str):
-        sizes, bad = _numbers(columns[design.fpc])
-        index = _first(bad | (sizes <= 0))
-        if index >= 0:
-            raise InputError(
-                name,
-                "the population size of the respondent's stratum: a positive number",
-                row=index + FIRST_DATA_ROW,
-                column=design.fpc,
-                value=columns[design.fpc][index].as_py(),
-            )
-        # The first size seen in each stratum; any row that differs from it is named.
-        order = np.argsort(strata, kind="stable")
-        starts = np.r_[0, np.flatnonzero(np.diff(strata[order])) + 1]
-        first = np.empty(int(strata.max()) + 1)
-        first[strata[order][starts]] = sizes[order][starts]
-        index = _first(sizes != first[strata])
-        if index >= 0:
-            raise InputError(
-                name,
-                "one population size per stratum (the same in every row of the stratum)",
-                row=index + FIRST_DATA_ROW,
-                column=design.fpc,
-                value=columns[design.fpc][index].as_py(),
-            )
-        counts = psus[strata]
-        index = _first(sizes < counts)
-        if index >= 0:
-            raise InputError(
-                name,
-                f"a population size of at least the {int(counts[index])} sampled "
-                f"{'PSUs' if design.cluster else 'respondents'} of the stratum",
-                row=index + FIRST_DATA_ROW,
-                column=design.fpc,
-                value=columns[design.fpc][index].as_py(),
-            )
-        frame[design.fpc] = sizes
-    return frame
-
-
 def _parse_codes(
     text: pa.Array, column: str, order: int, question: Question, no_answer: int
 ) -> tuple[np.ndarray, np.ndarray, Problem | None]:
@@ -771,9 +327,9 @@ def _parse_codes(
         values = pc.cast(integers, pa.int64()).to_numpy(zero_copy_only=False)
     expected = rules.codes_expected(question, no_answer)
 
-    bad_text = _first(malformed)
+    bad_text = first_true(malformed)
     unknown = rules.unknown_codes(values, empty | malformed, question, no_answer)
-    bad_code = _first(unknown)
+    bad_code = first_true(unknown)
     problem = None
     if bad_text >= 0 and (bad_code < 0 or bad_text < bad_code):
         problem = Problem(
@@ -803,7 +359,7 @@ def _parse_numbers(
     valid = (exact & numeric.in_range(whole, rule)) | (filled == no_answer)
     refused = ~empty & ~malformed & ~valid
     codes = numeric.band_array(filled, empty | malformed, rule, no_answer)
-    bad_text, bad_value = _first(malformed), _first(refused)
+    bad_text, bad_value = first_true(malformed), first_true(refused)
     expected = numeric.expected(question, no_answer)
     problem = None
     if bad_text >= 0 and (bad_value < 0 or bad_text < bad_value):
@@ -835,20 +391,20 @@ def _check_universes(
         inside = asked[question.id]
         for column in question.columns():
             outside, inside_empty = rules.misplaced(empty[column], inside)
-            index = _first(outside)
+            index = first_true(outside)
             if index >= 0:
                 value = _shown(raw[column][index]) if column in raw else str(int(values[column][index]))
                 problems.append(
                     Problem(index, order[column], column, value, rules.outside_universe(question, codebook))
                 )
-            index = _first(inside_empty)
+            index = first_true(inside_empty)
             if index >= 0:
                 problems.append(Problem(index, order[column], column, "", rules.inside_universe(question, codebook)))
         if question.type == "multi":
             columns = question.columns()
             answered = inside & ~np.logical_or.reduce([empty[c] for c in columns])
             is_no_answer = [values[c] == no_answer for c in columns]
-            index = _first(rules.half_answered_mask(is_no_answer, answered))
+            index = first_true(rules.half_answered_mask(is_no_answer, answered))
             if index >= 0:
                 first_na = next(c for c, flags in zip(columns, is_no_answer, strict=True) if flags[index])
                 problems.append(

@@ -10,7 +10,7 @@ The messages are load.py's own: the file checks (missing, too large, not CSV or 
 here with load.py's functions; the rows are checked by the engine, which asks load.py to word the problem it found
 (engines/duckdb_engine.py). A CSV file that pyarrow cannot read as a stream (bytes that are not UTF-8, a ragged row)
 is read once more by load.py, which names the problem exactly; only a broken file pays for that. NUL bytes (a sparse
-file's holes among them) and cells over load.MAX_CELL_CHARACTERS are named without reading the file whole.
+file's holes among them) and cells over csv_checks.MAX_CELL_CHARACTERS are named without reading the file whole.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from surveypress import formats, layout
 from surveypress.content import Population, Publication
 from surveypress.errors import InputError
-from surveypress.microdata import load, readers
+from surveypress.microdata import csv_checks, load, readers
 
 # Microdata released in full is the input file (mirrored into the outputs) when it is Parquet or a CSV file up to
 # layout.RELEASE_CSV_MAX_BYTES; a larger CSV file is released as Parquet only, written by the engine as a stream.
@@ -104,7 +104,9 @@ def _check_parquet_start(path: Path, name: str, expected: list[str], population:
         metadata = pq.ParquetFile(path).metadata
     except (pa.ArrowInvalid, OSError) as error:
         raise InputError(name, "a Parquet file", value=str(error).splitlines()[0][:120]) from None
-    load.check_header([metadata.schema.column(i).name for i in range(metadata.num_columns)], name, expected, population)
+    csv_checks.check_header(
+        [metadata.schema.column(i).name for i in range(metadata.num_columns)], name, expected, population
+    )
     if metadata.num_rows == 0:
         raise InputError(name, "at least one respondent row", value="(no rows)")
 
@@ -124,7 +126,7 @@ def _csv_to_parquet(
     file instead: it raises the problem's exact message, or, if the sample misled, gives the frame to use.
     """
     try:
-        load.check_csv_start(_head(path), name, expected, population.id)
+        csv_checks.check_csv_start(_head(path), name, expected, population.id)
     except InputError:
         return load.load_population(pub.codebook, population, pub.project_root, limit_bytes)
     if not _streamed_to_parquet(path, name, expected, target):
@@ -167,17 +169,17 @@ def _streamed_to_parquet(path: Path, name: str, expected: list[str], target: Pat
             ),
         )
         with pq.ParquetWriter(target, reader.schema) as writer:
-            rows = load.FIRST_DATA_ROW
+            rows = csv_checks.FIRST_DATA_ROW
             for batch in reader:
                 if invalid:
                     break
                 cells = dict(zip(batch.schema.names, batch.columns, strict=True))
-                load.refuse_long_cells(cells, name, readers.Rows(first=rows, label="row"))
+                csv_checks.refuse_long_cells(cells, name, readers.Rows(first=rows, label="row"))
                 rows += batch.num_rows
                 writer.write_batch(batch, row_group_size=layout.PARQUET_ROW_GROUP)
     except pa.ArrowInvalid as error:
-        if load.is_straddling(error):
+        if csv_checks.is_straddling(error):
             # A row longer than a block: a cell over the limit is named without reading the file whole.
-            load.refuse_long_cell_in_file(path, name, expected)
+            csv_checks.refuse_long_cell_in_file(path, name, expected)
         invalid.append(None)  # e.g. bytes that are not UTF-8 further down the file
     return not invalid

@@ -12,7 +12,7 @@ import duckdb
 
 from surveypress import layout
 from surveypress.content import Codebook
-from surveypress.microdata.load import UTF8_BOM
+from surveypress.microdata.csv_checks import UTF8_BOM
 from surveypress.stats.engines import duckdb_long
 from surveypress.stats.engines.duckdb_sql import cell_value, connect, design_values, literal, parquet, quote, raw_number
 

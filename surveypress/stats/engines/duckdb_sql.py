@@ -16,7 +16,7 @@ import duckdb
 
 from surveypress.content import Codebook, Design, Question, Universe
 from surveypress.errors import InputError
-from surveypress.microdata import load, numeric
+from surveypress.microdata import design_checks, numeric
 from surveypress.stats.tasks import universe_chain
 
 # Aggregation state is tiny; the limit keeps DuckDB from claiming most of the machine on a big file. With 1 GB the
@@ -111,7 +111,9 @@ def design_number(column: str, column_type: str) -> str:
         value = f"CAST({quote(column)} AS DOUBLE)"
     else:
         text = f"CAST({quote(column)} AS VARCHAR)"
-        value = f"(CASE WHEN regexp_full_match({text}, '{load.PLAIN_NUMBER}') THEN TRY_CAST({text} AS DOUBLE) END)"
+        value = (
+            f"(CASE WHEN regexp_full_match({text}, '{design_checks.PLAIN_NUMBER}') THEN TRY_CAST({text} AS DOUBLE) END)"
+        )
     return f"(CASE WHEN isfinite({value}) THEN {value} END)"
 
 
