@@ -60,8 +60,13 @@ def serve(site: Path) -> Iterator[str]:
 
 
 def site_pages(site: Path) -> list[str]:
-    """Every HTML page of the site, as paths relative to it, in a stable order."""
-    return sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
+    """Every page of the site a reader opens, as paths relative to it, in a stable order. A chart's embed page
+    (embed/<chart>.html) is a part of a page shown on other sites: tests/browser/test_embeds.py weighs those."""
+    return sorted(
+        path.relative_to(site).as_posix()
+        for path in site.rglob("*.html")
+        if "embed" not in path.relative_to(site).parts[:-1]
+    )
 
 
 def gzip_size(body: bytes) -> int:

@@ -4,6 +4,7 @@ to the chart on its page, and passes axe; the chart's page gives the snippet wit
 
 from __future__ import annotations
 
+import gzip
 import html
 import re
 from pathlib import Path
@@ -70,6 +71,18 @@ def test_embed_pages_load_without_javascript_from_the_site_alone_and_link_back_t
             page.close()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("edition", EDITIONS, ids=["zh-Hans", "en"])
+def test_every_embed_page_with_its_drawings_weighs_a_few_kb_beyond_the_drawing(site_dir: Path, edition: str):
+    """The page itself (HTML and its inline style) is a few KB; with both drawings, far under the site's budget."""
+    for path in embed_pages(site_dir, edition):
+        text = path.read_text(encoding="utf-8")
+        drawings = [(path.parent / found).resolve() for found in re.findall(r'(?:src|srcset)="([^"]+)"', text)]
+        assert drawings and all(drawing.is_file() for drawing in drawings), path.name
+        page = len(gzip.compress(text.encode("utf-8")))
+        assert page < 4_000, (path.name, page)
+        assert page + sum(len(gzip.compress(drawing.read_bytes())) for drawing in drawings) < 150_000, path.name
 
 
 @pytest.mark.parametrize("edition", EDITIONS, ids=["zh-Hans", "en"])
