@@ -608,6 +608,37 @@ def test_init_refuses_a_symlink_in_the_project_and_writes_nothing_outside_it(
     assert (outside / "charts.yml").read_text(encoding="utf-8") == "theirs\n"
 
 
+def test_init_makes_the_project_folder_above_a_new_content_folder(tmp_path: Path) -> None:
+    source = labelled_sav(tmp_path / "people.sav")
+    project = tmp_path / "new" / "project"
+
+    code, report = run_init(project, source, "--population", "people")
+
+    assert code == 0, report
+    assert (project / "publication" / "codebook.yml").is_file() and (project / "mkdocs.yml").is_file()
+
+
+@pytest.mark.parametrize("taken_by", ["a dangling link", "a file"])
+def test_init_refuses_a_project_folder_name_held_by_a_dangling_link_or_a_file_and_writes_nothing(
+    tmp_path: Path, taken_by: str
+) -> None:
+    source = labelled_sav(tmp_path / "people.sav")
+    project = tmp_path / "project"
+    if taken_by == "a file":
+        project.write_text("mine\n", encoding="utf-8")
+    else:
+        project.symlink_to("elsewhere")  # mkdir must not make ../elsewhere through it
+    before = files_under(tmp_path)
+
+    code, report = run_init(project, source, "--population", "people")
+
+    assert code == 2, report
+    value = "a symlink to elsewhere" if taken_by == "a dangling link" else "a file"
+    assert report.startswith(f"error: {project}: value '{value}': expected a folder, or a name nothing holds yet")
+    assert not (tmp_path / "elsewhere").exists()
+    assert files_under(tmp_path) == before
+
+
 def test_init_opens_each_new_file_so_that_a_symlink_put_there_later_is_not_followed(tmp_path: Path) -> None:
     # The race the check cannot see: the link appears between the check and the write.
     project = tmp_path / "project"

@@ -492,12 +492,13 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
     source = Path(arguments.source)
     # The content folder itself is not resolved: a symlink there is refused by init_write, not followed.
     content = Path(os.path.abspath(arguments.content))
-    project = content.parent.resolve()
     try:
         # init's messages are English, as the InputError around them, whatever language a build left current.
         with i18n.language(SOURCE_LANGUAGE):
             result = draft(source, str(source), arguments)
             files = render(result, content.name, dt.date.today().isoformat())
+            # The project folder is made, not followed, when it is new (a dangling link there is refused).
+            project = init_write.make_project(content.parent)
             differ = init_write.write(files, project, stream)
     except InputError as error:
         print(f"error: {error}", file=stream)

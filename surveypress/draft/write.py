@@ -69,6 +69,25 @@ def _symlink_error(project: Path, below: str) -> InputError:
     )
 
 
+def make_project(folder: Path) -> Path:
+    """The project folder (the one above --content), made when nothing holds its name yet, and resolved. Its name
+    taken by a dangling symbolic link or a file is refused: mkdir never follows a link, and the folder is resolved
+    only once it exists."""
+    if not folder.is_dir():
+        try:
+            os.makedirs(folder)
+        except FileExistsError:
+            raise InputError(
+                folder,
+                _("a folder, or a name nothing holds yet, for the project (the folder above --content)"),
+                value=_("a symlink to {target}").format(target=os.readlink(folder))
+                if folder.is_symlink()
+                else _("a file"),
+                hint=_("Move away what holds that name, or run init with --content naming a new folder"),
+            ) from None
+    return folder.resolve()
+
+
 def write(files: dict[str, str | Path], project: Path, stream: TextIO) -> int:
     """Writes each file that does not exist; reports the others as unchanged or, with a short diff, as differing.
     Returns how many differ."""
