@@ -12,6 +12,7 @@ import os
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -354,3 +355,18 @@ def first_true(mask: np.ndarray) -> int:
     """Index of the first True in a boolean mask, or -1."""
     position = int(np.argmax(mask)) if mask.size else 0
     return position if mask.size and mask[position] else -1
+
+
+def text_columns_options(columns: list[str], block_size: int, keep_invalid: Any) -> dict[str, Any]:
+    """pyarrow's options for reading a microdata CSV file as the engine checks it, whole or streamed: every column
+    as text (an empty cell is empty text, never null), empty lines kept so that row numbers stay a spreadsheet's, and
+    a ragged row handed to `keep_invalid` (which names it)."""
+    return {
+        "read_options": pa_csv.ReadOptions(block_size=block_size),
+        "parse_options": pa_csv.ParseOptions(invalid_row_handler=keep_invalid, ignore_empty_lines=False),
+        "convert_options": pa_csv.ConvertOptions(
+            column_types={column: pa.string() for column in columns},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }

@@ -38,6 +38,7 @@ from surveypress.microdata.csv_checks import (
     refuse_long_cell_in_file,
     refuse_long_cells,
     row_of_invalid,
+    text_columns_options,
 )
 from surveypress.microdata.rules import FULL_WIDTH_DIGITS, STRAY_SPACE, Problem, raise_earliest
 
@@ -179,16 +180,7 @@ def _read_csv(path: Path, name: str, expected: list[str], population: str) -> di
         return "skip"
 
     def read(block_size: int) -> pa.Table:
-        return pa_csv.read_csv(
-            pa.py_buffer(body),
-            read_options=pa_csv.ReadOptions(block_size=block_size),
-            parse_options=pa_csv.ParseOptions(invalid_row_handler=keep_invalid, ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={column: pa.string() for column in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        return pa_csv.read_csv(pa.py_buffer(body), **text_columns_options(header, block_size, keep_invalid))
 
     try:
         table = read(pa_csv.ReadOptions().block_size)

@@ -158,16 +158,7 @@ def _streamed_to_parquet(path: Path, name: str, expected: list[str], target: Pat
         return "skip"
 
     try:
-        reader = pa_csv.open_csv(
-            path,
-            read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-            parse_options=pa_csv.ParseOptions(invalid_row_handler=keep_invalid, ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={column: pa.string() for column in expected},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        reader = pa_csv.open_csv(path, **csv_checks.text_columns_options(expected, CSV_BLOCK_BYTES, keep_invalid))
         with pq.ParquetWriter(target, reader.schema) as writer:
             rows = csv_checks.FIRST_DATA_ROW
             for batch in reader:
