@@ -5,7 +5,7 @@ Gives: the published outputs (`datasets/*.csv`, `datapackage.json`, `docs/**/*.m
 `docs/downloads/*`) moved into place only after every stage succeeded; or, with `check=True`, the list of committed
 files that differ from a fresh build, leaving the project untouched. One progress line per stage goes to stderr.
 
-`surveypress build` (`main(site=True)`) then builds the site from the pages (site_build.py), before the `done` line.
+`surveypress build` (`main(site=True)`) then builds the site from the pages (website/build.py), before the `done` line.
 
 Exit codes of `main`: 0 done, 1 `--check` found differences, 2 bad input (message printed once, outputs untouched),
 3 an internal error (a bug: rerun with `--verbose` for the traceback), 4 out of memory (neither bad input nor a bug:

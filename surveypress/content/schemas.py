@@ -6,9 +6,10 @@ completes keys and flags a wrong type in `codebook.yml` as it is typed, given th
     # yaml-language-server: $schema=https://<site>/schemas/codebook.schema.json
 
 The models below describe each file's keys and types, and are written from the content package's readers (and
-chart.py's for charts.yml), which stay the judge: a build checks everything again and its `InputError` messages are
-the source of truth. A schema therefore never refuses what the engine accepts; it may accept what the engine then
-refuses (a cycle of universes, a band gap, an unknown question id), because those rules need the whole publication.
+charts/declare.py for charts.yml), which stay the judge: a build checks everything again and its `InputError`
+messages are the source of truth. A schema therefore never refuses what the engine accepts; it may accept what the
+engine then refuses (a cycle of universes, a band gap, an unknown question id), because those rules need the whole
+publication.
 
 Why pydantic: its `model_json_schema()` writes draft 2020-12 schemas from typed models, so the schema is the model
 and not a second hand-written document. The schemas are committed in `surveypress/theme/schemas/` (package data;

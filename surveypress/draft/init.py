@@ -1,13 +1,13 @@
-"""`surveypress init`: drafts a complete content folder from a labelled SPSS or Stata file (init_labelled.py), an
+"""`surveypress init`: drafts a complete content folder from a labelled SPSS or Stata file (draft/labelled.py), an
 XLSForm (here), or a data file without value labels (CSV, TSV, Parquet, SAS transport, a workbook's data sheet:
-init_data.py); the file's format says which (`formats.Format.drafts`), and init dispatches.
+draft/data.py); the file's format says which (`formats.Format.drafts`), and init dispatches.
 
 Takes: a `.sav`/`.zsav`/`.dta` file with variable and value labels, or an XLSForm workbook (`survey` and `choices`
 sheets, optionally `settings`), and where to write (the content folder, default `publication/`).
 Gives: `publication.yml` (every required key, TODO where only a person knows the answer), `codebook.yml`,
 `indicators.yml` (one indicator per categorical question), `charts.yml` (one chart each), `changelog.yml`, an empty
 `published_figures.csv`, and for SPSS/Stata the microdata converted to the codebook's CSV layout under
-`datasets/microdata/`; with them, from init_project.py, the page templates of every declared language (front page, a
+`datasets/microdata/`; with them, from draft/project.py, the page templates of every declared language (front page, a
 page per question group showing every chart under a "draft" banner, methods, downloads, changelog, cite), the
 project's `mkdocs.yml` and `.gitignore`. A file that already exists is never written over: init reports how it
 differs (mkdocs.yml and .gitignore, the project's own, are kept without a report).

@@ -5,7 +5,7 @@ labels): its variable and value labels, user-missing values and multiple-respons
 - variable label -> question text; value labels -> options (positive whole codes); SPSS measure `ordinal` -> scale;
 - user-missing values (SPSS missing values, Stata .a-.z) and labelled negative codes -> the no-answer code;
 - SPSS multiple-response sets (dichotomies), or 0/1 variables named `<question>_<code>` -> multi questions;
-- universes: the earlier question whose answers say exactly who answered (init_universe.py), for a person to confirm.
+- universes: the earlier question whose answers say exactly who answered (draft/universe.py), for a person to confirm.
 """
 
 from __future__ import annotations

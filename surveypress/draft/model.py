@@ -1,6 +1,6 @@
 """What `surveypress init` drafts, whatever the source: the draft (questions, options, pages), its names and limits,
 and the choices every source shares (ids, multiple-choice columns, pages of charts, which questions get a chart).
-init.py drafts from SPSS, Stata and XLSForm files, init_data.py from data files; both fill a `Draft`.
+init.py drafts from SPSS, Stata and XLSForm files, draft/data.py from data files; both fill a `Draft`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The input formats, one module each, and the one registry of them: extension -> `Format` (see base.py).
 
-Every stage that chooses by a file's extension asks here: the build's reader (load.py, sources.py), `surveypress
-init` (init.py, init_data.py, init_project.py's .gitignore), the content checks (spec.py) and the schemas (schema.py).
+Every stage that chooses by a file's extension asks here: the build's reader (microdata/load.py, sources.py),
+`surveypress init` (draft/init.py, data.py, project.py's .gitignore), the content checks and the schemas (content/).
 Adding a format is a module defining its `Format` and one entry in `FORMATS`.
 
 The order of `FORMATS` is the order messages and documents list the extensions in.

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 # What `surveypress init` drafts from a file: its labels (variable and value labels, as in SPSS or Stata), an XLSForm
-# (a questionnaire, no data), or data whose codebook is read off the data itself (init_data.py).
+# (a questionnaire, no data), or data whose codebook is read off the data itself (draft/data.py).
 Draft = Literal["labels", "form", "data"]
 
 
@@ -66,7 +66,7 @@ class Format:
     formulas_checked: bool = True  # its cells can be checked for formulas (a file released in full must be so)
     confidential: bool = False  # a survey tool's own file: init's .gitignore keeps files of this kind out of git
     labels: LabelReader | None = None  # init: the text columns and the file's labels (pyreadstat's metadata)
-    stream: Streamer | None = None  # init: the data as text columns, read off for a codebook (init_data.py)
+    stream: Streamer | None = None  # init: the data as text columns, read off for a codebook (draft/data.py)
     form: Callable[[Path, str], Any] | None = None  # init: the questionnaire of an XLSForm (xlsform.Form)
     variable_labels: Callable[[Path, str], dict[str, str]] | None = None  # init, data: column -> its label, if any
     drafts_from: Callable[[Path, str], Draft] | None = None  # init: what to draft from this file, when it depends on it

@@ -1,7 +1,7 @@
 """SAS transport files (.xpt, versions 5 and 8: the format of NHANES and many public files), read with pyreadstat.
 
 A transport file carries variable labels but no value labels: SAS keeps those as formats in a separate catalogue,
-which pyreadstat does not read with it. So `surveypress init` drafts one like a data file (init_data.py: the codebook
+which pyreadstat does not read with it. So `surveypress init` drafts one like a data file (draft/data.py: the codebook
 read off the data, the variable labels as question texts, codes kept, their labels TODO) and says so; should a file
 ever carry value labels, it is drafted from its labels as an SPSS or Stata file is. The build reads it as an SPSS or
 Stata file, case by case. SAS's special missing values (.A to .Z) are read as system-missing: an empty cell, "not

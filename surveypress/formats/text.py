@@ -3,7 +3,7 @@
 The build reads CSV itself (load.py, whole; sources.py and the DuckDB engine, streamed above `CSV.stream_above`),
 because its checks (encodings, line ends, NUL bytes, ragged rows) are the load stage's. What lives here is init's
 reading: the file streamed by pyarrow into text columns c0, c1, ... (`stream`), a ragged row named by its number, and
-the message for a file pyarrow cannot read (`unreadable`, also used by init_data.py for any format's stream).
+the message for a file pyarrow cannot read (`unreadable`, also used by draft/data.py for any format's stream).
 """
 
 from __future__ import annotations

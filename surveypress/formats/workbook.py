@@ -2,8 +2,8 @@
 
 The build reads one sheet (publication.yml's `sheet`, or the only one) as it reads a CSV file: first row the header.
 `surveypress init` drafts an XLSForm from a workbook holding the sheets survey and choices (xlsform.py), and otherwise
-reads the codebook off the data of its first sheet (init_data.py). A legacy .xls is binary: its cells cannot be
-checked for formulas, so it cannot be released in full (spec.py refuses that before any work).
+reads the codebook off the data of its first sheet (draft/data.py). A legacy .xls is binary: its cells cannot be
+checked for formulas, so it cannot be released in full (content/ refuses that before any work).
 """
 
 from __future__ import annotations

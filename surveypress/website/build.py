@@ -14,7 +14,7 @@ with the same key and site/ as it was left skips MkDocs. A file mkdocs.yml names
 a subfolder) is not in the key: delete site/ to build again after changing one.
 
 `serve` runs `mkdocs serve` on 127.0.0.1; there the surveypress plugin runs the build before each site build and
-watches the content folder and the microdata (mkdocs_plugin.py).
+watches the content folder and the microdata (website/plugin.py).
 """
 
 from __future__ import annotations

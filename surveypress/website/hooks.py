@@ -1,4 +1,4 @@
-"""MkDocs event handlers, run by the `surveypress` plugin (mkdocs_plugin.py), that make the site shareable: the
+"""MkDocs event handlers, run by the `surveypress` plugin (website/plugin.py), that make the site shareable: the
 site's address from publication.yml and a description of each page taken from its own text.
 
 - `site_url`: publication.yml's `site_url`, which site.py writes into mkdocs.generated.yml (the spec stage reads

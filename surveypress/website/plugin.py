@@ -113,13 +113,13 @@ class SurveypressPlugin(BasePlugin):
         if SCRIPT not in [str(path) for path in config.extra_javascript]:
             config.extra_javascript.append(SCRIPT)
         keep_jieba_cache_in(cache.cache_root(Path(config.config_file_path).parent) / "jieba")
-        # The site's address and each page's description (site_hooks.py).
+        # The site's address and each page's description (website/hooks.py).
         return site_hooks.on_config(config)
 
     @event_priority(-110)
     def on_page_context(self, context, page, config, nav):
         context["config"] = ThemeConfig(config)
-        # The page's Open Graph locale; the Dataset record on the front and downloads pages (site_hooks.py).
+        # The page's Open Graph locale; the Dataset record on the front and downloads pages (website/hooks.py).
         return site_hooks.page_metadata(context, page, config)
 
     @event_priority(-110)

@@ -1,6 +1,6 @@
 // Reading aids for older readers (适老化) and small mends, added by script so that the page is complete without it.
 // Every text this file shows is in TEXT: the engine's catalogue puts it on <body data-sp-text> in the page's
-// language (surveypress/mkdocs_plugin.py); the English below is only the fallback.
+// language (surveypress/website/plugin.py); the English below is only the fallback.
 var TEXT = Object.assign(
   {
     tools: "Reading aids",
