@@ -8,7 +8,8 @@ inside a phone's screen; axe finds nothing in large-text mode either; both editi
 from __future__ import annotations
 
 import pytest
-from test_site import AXE_TAGS, EDITION_PAGES, _open, _show_everything
+from site_pages import AXE_TAGS, _open, _show_everything
+from sweep import READING, SWEEP_GROUP, failures, sweep
 
 # One page of each kind, in both editions.
 PAGE_KINDS = [
@@ -23,7 +24,6 @@ PAGE_KINDS = [
     "cite.html",
 ]
 KIND_PAGES = PAGE_KINDS + [f"en/{page}" for page in PAGE_KINDS]
-READING = "localStorage.setItem('sp-reading', '1')"
 # The prose of the page (not a helper line, a card or a notice).
 BODY_TEXT = ".md-content__inner > p:not([class])"
 
@@ -58,134 +58,25 @@ def test_the_first_main_points_figure_is_on_the_first_phone_screen(browser, base
         context.close()
 
 
-# Every element of the page's content, header and footer that reaches past the screen, unless a box it sits in
-# scrolls sideways and says so (the hint site.js puts under it).
-OUTSIDE_THE_SCREEN = """() => {
-  const width = document.documentElement.clientWidth;
-  const scrolls = (element) => {
-    for (let box = element.parentElement; box; box = box.parentElement) {
-      const overflow = getComputedStyle(box).overflowX;
-      if ((overflow === 'auto' || overflow === 'scroll') && box.scrollWidth > box.clientWidth + 1) {
-        const next = box.nextElementSibling;
-        return next !== null && next.classList.contains('sp-scroll-hint');
-      }
-    }
-    return false;
-  };
-  const wide = [];
-  document.querySelectorAll('.md-header *, .md-content *, .md-footer *').forEach((element) => {
-    const rect = element.getBoundingClientRect();
-    if (rect.width === 0 || getComputedStyle(element).visibility === 'hidden') return;
-    if (element.closest('.sp-visually-hidden, .md-search, .md-sidebar')) return;
-    if ((rect.right > width + 1 || rect.left < -1) && !scrolls(element)) {
-      wide.push(element.tagName + '.' + element.className + ' ' + (element.textContent || '').trim().slice(0, 30));
-    }
-  });
-  return wide.slice(0, 5);
-}"""
-
-
+@pytest.mark.xdist_group(SWEEP_GROUP)
 @pytest.mark.parametrize("reading", [False, True], ids=["normal", "large-text"])
 def test_nothing_is_wider_than_a_phone_screen_outside_a_box_that_says_it_scrolls(browser, base_url, reading):
-    context = _context(browser, 360, 800, reading)
-    try:
-        page = context.new_page()
-        wide = {}
-        for path in EDITION_PAGES:
-            page.goto(base_url + path, wait_until="networkidle")
-            _show_everything(page)
-            # Lay out every table (site.css defers the ones further down) and let site.js add its hints.
-            page.evaluate(
-                "document.querySelectorAll('.md-typeset__scrollwrap, .sp-table-scroll')"
-                ".forEach((box) => { box.style.contentVisibility = 'visible'; })"
-            )
-            page.evaluate("window.dispatchEvent(new Event('resize'))")
-            found = page.evaluate(OUTSIDE_THE_SCREEN)
-            if found:
-                wide[path] = found
-        assert wide == {}
-    finally:
-        context.close()
+    # Every element of the page's content, header and footer that reaches past the screen, unless a box it sits in
+    # scrolls sideways and says so (the hint site.js puts under it).
+    assert failures(sweep(browser, base_url, 360, reading), "outside") == {}
 
 
-# Cells whose box is narrower than the first four characters of their own text, in their own font.
-SQUEEZED_CELLS = """() => {
-  const canvas = document.createElement('canvas').getContext('2d');
-  const squeezed = [];
-  document.querySelectorAll('article table th, article table td').forEach((cell) => {
-    const text = cell.innerText.replace(/\\s+/g, ' ').trim();
-    if (!text || cell.getBoundingClientRect().width <= 1) return;  // none, or visually hidden (a card's header)
-    const style = getComputedStyle(cell);
-    canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-    const needed = canvas.measureText([...text].slice(0, 4).join('')).width;
-    const inner = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    if (inner + 1 < needed) squeezed.push(`${text.slice(0, 20)}: ${Math.round(inner)} < ${Math.round(needed)}`);
-  });
-  return squeezed.slice(0, 5);
-}"""
-
-
+@pytest.mark.xdist_group(SWEEP_GROUP)
 def test_no_table_cell_on_a_phone_is_narrower_than_four_characters_of_its_text(browser, base_url):
-    context = _context(browser, 360, 800)
-    try:
-        page = context.new_page()
-        squeezed = {}
-        for path in EDITION_PAGES:
-            page.goto(base_url + path, wait_until="networkidle")
-            _show_everything(page)
-            page.evaluate(
-                "document.querySelectorAll('.md-typeset__scrollwrap, .sp-table-scroll')"
-                ".forEach((box) => { box.style.contentVisibility = 'visible'; })"
-            )
-            found = page.evaluate(SQUEEZED_CELLS)
-            if found:
-                squeezed[path] = found
-        assert squeezed == {}
-    finally:
-        context.close()
+    # Cells whose box is narrower than the first four characters of their own text, in their own font.
+    assert failures(sweep(browser, base_url, 360), "squeezed") == {}
 
 
-# Numbers (with a decimal part, a percent sign or an n=) whose characters sit on more than one line: a Range over
-# the number's characters in its text node has client rectangles on one line only when it is whole.
-BROKEN_NUMBERS = """() => {
-  const number = /(?:n=)?\\d+(?:[.,]\\d+)*\\s?(?:%|KB|MB|B\\b)?/g;
-  const broken = [];
-  const walker = document.createTreeWalker(document.querySelector('article'), NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const node = walker.currentNode;
-    if (node.parentElement.closest('pre, script, style, svg, .sp-visually-hidden')) continue;
-    for (const match of node.textContent.matchAll(number)) {
-      if (match[0].length < 2) continue;
-      const range = document.createRange();
-      range.setStart(node, match.index);
-      range.setEnd(node, match.index + match[0].length);
-      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.bottom)));
-      if (tops.size > 1) broken.push(match[0]);
-    }
-  }
-  return broken.slice(0, 5);
-}"""
-
-
+@pytest.mark.xdist_group(SWEEP_GROUP)
 @pytest.mark.parametrize("reading", [False, True], ids=["normal", "large-text"])
 def test_no_number_breaks_across_lines_on_a_phone(browser, base_url, reading):
-    context = _context(browser, 360, 800, reading)
-    try:
-        page = context.new_page()
-        broken = {}
-        for path in EDITION_PAGES:
-            page.goto(base_url + path, wait_until="networkidle")
-            _show_everything(page)
-            page.evaluate(
-                "document.querySelectorAll('.md-typeset__scrollwrap, .sp-table-scroll')"
-                ".forEach((box) => { box.style.contentVisibility = 'visible'; })"
-            )
-            found = page.evaluate(BROKEN_NUMBERS)
-            if found:
-                broken[path] = found
-        assert broken == {}
-    finally:
-        context.close()
+    # Numbers (with a decimal part, a percent sign or an n=) whose characters sit on more than one line.
+    assert failures(sweep(browser, base_url, 360, reading), "broken") == {}
 
 
 # Computed sizes: the prose, the tables, every helper line (chart source, notes, downloads, the data toggle, the scroll

@@ -10,51 +10,8 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-
-PAGES = [
-    "index.html",
-    "survey.html",
-    "findings/awareness.html",
-    "findings/usage.html",
-    "findings/advantages.html",
-    "findings/ageing.html",
-    "findings/security.html",
-    "findings/barriers.html",
-    "recommendations/integration.html",
-    "recommendations/publicity.html",
-    "recommendations/security.html",
-    "recommendations/coordination.html",
-    "methods.html",
-    "downloads.html",
-    "reconciliation.html",
-    "changelog.html",
-    "cite.html",
-]
-PAGES_WITH_CHARTS = [page for page in PAGES if page.startswith(("survey", "findings/", "recommendations/"))]
-# Both editions: the Chinese at the root and its English twin under en/ (issue 14).
-EDITION_PAGES = PAGES + [f"en/{page}" for page in PAGES]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _open(context, url: str):
-    """Opens a page, recording console errors, uncaught exceptions and every request's URL."""
-    page = context.new_page()
-    record = {"errors": [], "requests": [], "missing": []}
-    page.on("console", lambda message: message.type == "error" and record["errors"].append(message.text))
-    page.on("pageerror", lambda error: record["errors"].append(str(error)))
-    page.on("request", lambda request: record["requests"].append(request.url))
-    page.on("response", lambda response: response.status >= 400 and record["missing"].append(response.url))
-    page.goto(url, wait_until="networkidle")
-    return page, record
-
-
-def _show_everything(page) -> None:
-    """Opens every <details> and scrolls each chart into view so lazy images load."""
-    page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-    for image in page.locator("figure.sp-chart img").all():
-        image.scroll_into_view_if_needed()
-    page.wait_for_load_state("networkidle")
+from site_pages import AXE_TAGS, EDITION_PAGES, HAN, PAGES, PAGES_WITH_CHARTS, _open, _show_everything
+from sweep import SWEEP_GROUP, failures, sweep
 
 
 def _is_local(url: str) -> bool:
@@ -226,23 +183,10 @@ def test_axe_finds_no_wcag_22_aa_violations(phone, base_url, axe_script, path):
     assert violations == []
 
 
+@pytest.mark.xdist_group(SWEEP_GROUP)
 @pytest.mark.parametrize("width", [360, 640], ids=["phone-360px", "desktop-at-200-percent-zoom"])
 def test_nothing_scrolls_sideways(browser, base_url, width):
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    try:
-        page = context.new_page()
-        wide = []
-        for path in EDITION_PAGES:
-            page.goto(base_url + path, wait_until="networkidle")
-            _show_everything(page)
-            overflow = page.evaluate(
-                "() => document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
-            )
-            if overflow > 0:
-                wide.append((path, overflow))
-        assert wide == []
-    finally:
-        context.close()
+    assert failures(sweep(browser, base_url, width), "overflow") == {}
 
 
 def test_keyboard_reaches_the_main_links_with_a_visible_focus(browser, base_url):
