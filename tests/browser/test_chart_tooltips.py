@@ -48,6 +48,13 @@ def test_hovering_a_bar_on_the_page_finds_its_title_with_value_interval_and_n(br
         assert svg.get_attribute("aria-label") == figure.locator("img").get_attribute("alt")
         assert svg.get_attribute("aria-describedby") == figure.locator("img").get_attribute("aria-describedby")
         assert 600 <= svg.bounding_box()["width"] <= 700
+        assert svg.get_attribute("data-sp-source").endswith(".screen-wide.svg")
+        # A window narrowed past the wide drawing's media gets the image back, and the narrow drawing on the next visit.
+        page.set_viewport_size({"width": 360, "height": 740})
+        figure.locator("svg.sp-chart-inline").wait_for(state="detached")
+        assert figure.locator("picture").is_visible()
+        figure.dispatch_event("pointerover")
+        assert figure.locator("svg.sp-chart-inline").get_attribute("data-sp-source").endswith(".screen.svg")
     finally:
         context.close()
 

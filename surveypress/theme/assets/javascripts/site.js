@@ -101,7 +101,7 @@ function spCleanDrawing(svg) {
 }
 
 function spDrawingText(image) {
-  var source = image.currentSrc || image.src;
+  var source = spDrawingShown(image);
   if (!source || !window.fetch || !window.DOMParser) return Promise.resolve(null);
   var address = new URL(source, location.href);
   if (address.origin !== location.origin || !/\.svg$/i.test(address.pathname)) return Promise.resolve(null);
@@ -164,6 +164,7 @@ function spInline(figure, image, text, focus) {
   if (!bars.length) return; // nothing to hover or focus: the image stays
   var shown = image.closest("picture") || image;
   svg.classList.add("sp-chart-inline");
+  svg.setAttribute("data-sp-source", spDrawingShown(image));
   svg.setAttribute("role", "group");
   svg.setAttribute("aria-label", image.alt);
   var description = image.getAttribute("aria-describedby");
@@ -189,15 +190,26 @@ function spInline(figure, image, text, focus) {
   if (focus) bars[0].focus();
 }
 
-// Back to the image (large text shows another drawing): the next visit puts that one in the page.
-function spUninlineCharts() {
+// The drawing the image shows at this window's width (its <picture> source whose media matches, else its own src):
+// read from the media at once, where currentSrc follows a resize only later and is empty before a lazy image loads.
+function spDrawingShown(image) {
+  var sources = image.parentElement.tagName === "PICTURE" ? image.parentElement.querySelectorAll("source[media]") : [];
+  for (var index = 0; index < sources.length; index++) {
+    if (window.matchMedia(sources[index].media).matches) return sources[index].getAttribute("srcset");
+  }
+  return image.getAttribute("src");
+}
+
+// Back to the image when it would show another drawing than the one in the page (large text switched, or the window
+// now wider or narrower than the wide drawing's media; `all`: whenever): the next visit puts that one in the page.
+function spUninlineCharts(all) {
   document.querySelectorAll("figure.sp-chart svg.sp-chart-inline").forEach(function (svg) {
     var shown = svg.previousElementSibling;
+    var image = shown && (shown.tagName === "IMG" ? shown : shown.querySelector("img"));
+    if (!all && image && spDrawingShown(image) === svg.getAttribute("data-sp-source")) return;
     if (shown) shown.hidden = false;
+    svg.closest("figure").spInlined = false;
     svg.remove();
-  });
-  document.querySelectorAll("figure.sp-chart").forEach(function (figure) {
-    figure.spInlined = false;
   });
 }
 
@@ -235,7 +247,7 @@ function spReadingTools() {
     reading.setAttribute("aria-pressed", on ? "true" : "false");
     spStore("sp-reading", on ? "1" : "0");
     spReadingCharts(on);
-    spUninlineCharts();
+    spUninlineCharts(true);
     if (on) spHelp(toolbar, "reading", TEXT.readingHelp);
   });
   toolbar.appendChild(reading);
@@ -369,4 +381,7 @@ document$.subscribe(function () {
     details.addEventListener("toggle", spScrollBoxes);
   });
 });
-window.addEventListener("resize", spScrollBoxes);
+window.addEventListener("resize", function () {
+  spScrollBoxes();
+  spUninlineCharts(false);
+});
