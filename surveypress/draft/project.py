@@ -48,10 +48,8 @@ theme:
   name: material
   # No web fonts: the system font stack (with CJK fallbacks) is set in the engine's stylesheet.
   font: false
-  palette:
-    scheme: default
-    primary: custom
-    accent: custom
+  # The palette (light and dark, following the reader's system, with a toggle named in each edition's language) is
+  # in mkdocs.generated.yml.
   icon:
     logo: material/chart-bar
   features:

@@ -4,10 +4,11 @@
 Takes: the `Publication` (publication.yml: title, short_title, description, short_description, licences, synthetic,
 navigation, languages) and the page paths each edition rendered.
 Gives: the YAML text of the generated config: site name and description, copyright line (licence and the
-synthetic-data notice), `theme.language`, the search plugin and each edition's search settings (jieba-segmented
-Chinese for `zh`, trimmed words with stop words dropped otherwise), the `surveypress` plugin (theme as package data),
-the navigation, and for more than one edition the `i18n` plugin (mkdocs-static-i18n, folder structure: primary at
-the docs root, others under docs/<tag>/).
+synthetic-data notice), `theme.language` and `theme.palette` (light and dark, the toggle named in each edition's
+language), the search plugin and each edition's search settings (jieba-segmented Chinese for `zh`, trimmed words
+with stop words dropped otherwise), the `surveypress` plugin (theme as package data), the navigation, and for more
+than one edition the `i18n` plugin (mkdocs-static-i18n, folder structure: primary at the docs root, others under
+docs/<tag>/).
 """
 
 from __future__ import annotations
@@ -109,6 +110,26 @@ def _nav_page(path: str, title: str | None, pages: list[str], source: Path) -> A
     return {title: page} if title else page
 
 
+def palette(language: str) -> list[dict[str, Any]]:
+    """Material's two colour schemes, light first: with scripts, Material shows the one the reader's system asks for
+    (`prefers-color-scheme`) until the toggle in the header picks the other, and remembers it; without scripts the
+    page keeps the first (light), which the theme's stylesheet is made for. The toggle's icons are inline SVG.
+    The colours are the theme's own (`custom`, site.css), for each scheme."""
+    with i18n.language(language):
+        names = (_("Switch to dark mode"), _("Switch to light mode"))
+    schemes = (("light", "default", "material/brightness-7"), ("dark", "slate", "material/brightness-4"))
+    return [
+        {
+            "media": f"(prefers-color-scheme: {media})",
+            "scheme": scheme,
+            "primary": "custom",
+            "accent": "custom",
+            "toggle": {"icon": icon, "name": name},
+        }
+        for (media, scheme, icon), name in zip(schemes, names, strict=True)
+    ]
+
+
 def search_settings(tag: str) -> dict[str, Any]:
     """The search settings of the edition in `tag`: each edition has its own index (site_hooks.split_search_index)."""
     lang = primary_subtag(tag)
@@ -138,7 +159,7 @@ def generated_config(pub: Publication, pages: dict[str, list[str]]) -> str:
             pub, "short_description" if pub.meta.short_description else "description", primary
         ),
         "copyright": copyright_line(pub, primary),
-        "theme": {"language": material_language(primary)},
+        "theme": {"language": material_language(primary), "palette": palette(primary)},
         "plugins": [search_plugin(primary), "surveypress"],
         "nav": navigation(pub, primary, pages.get(primary, [])),
     }
@@ -160,7 +181,7 @@ def generated_config(pub: Publication, pages: dict[str, list[str]]) -> str:
                 entry.update(
                     site_name=site_name(pub, tag),
                     copyright=copyright_line(pub, tag),
-                    theme={"language": material_language(tag)},
+                    theme={"language": material_language(tag), "palette": palette(tag)},
                     nav=[_prefixed(item, f"{tag}/") for item in navigation(pub, tag, pages[tag])],
                 )
             languages.append(entry)

@@ -81,6 +81,156 @@ function spReadingCharts(on) {
   });
 }
 
+// Tooltips a reader can reach (issue 27): each bar of a drawing carries its value, interval and n as an SVG <title>,
+// which a browser shows on hover only when the SVG is part of the page, not an <img>. On the first pointer or
+// keyboard visit to a chart, its drawing (from this site only) takes the image's place: each bar can then be hovered,
+// and reached from the keyboard (one Tab stop per chart, arrow keys from bar to bar), focus showing the bar's text in
+// a tooltip that Escape hides. Nothing here is needed to read a value: the image, its text and the data table stay.
+var SP_BAR = '[aria-roledescription="bar"]';
+
+function spCleanDrawing(svg) {
+  svg.querySelectorAll("script, foreignObject").forEach(function (node) {
+    node.remove();
+  });
+  [svg].concat(Array.prototype.slice.call(svg.querySelectorAll("*"))).forEach(function (node) {
+    Array.prototype.slice.call(node.attributes).forEach(function (attribute) {
+      if (/^on/i.test(attribute.name) || /^\s*javascript:/i.test(attribute.value)) node.removeAttribute(attribute.name);
+    });
+  });
+  return svg;
+}
+
+function spDrawingText(image) {
+  var source = spDrawingShown(image);
+  if (!source || !window.fetch || !window.DOMParser) return Promise.resolve(null);
+  var address = new URL(source, location.href);
+  if (address.origin !== location.origin || !/\.svg$/i.test(address.pathname)) return Promise.resolve(null);
+  return fetch(address.href)
+    .then(function (response) {
+      return response.ok ? response.text() : null;
+    })
+    .catch(function () {
+      return null;
+    });
+}
+
+function spTip(figure) {
+  var tip = figure.querySelector(".sp-chart-tip");
+  if (!tip) {
+    tip = document.createElement("div");
+    tip.className = "sp-chart-tip";
+    tip.setAttribute("role", "tooltip");
+    tip.hidden = true;
+    figure.appendChild(tip);
+  }
+  return tip;
+}
+
+function spShowTip(figure, bar) {
+  var title = bar.querySelector("title");
+  var tip = spTip(figure);
+  if (!title) return;
+  tip.textContent = title.textContent;
+  tip.hidden = false;
+  var box = figure.getBoundingClientRect();
+  var mark = bar.getBoundingClientRect();
+  var left = Math.max(0, Math.min(mark.left - box.left, box.width - tip.offsetWidth));
+  tip.style.left = left + "px";
+  tip.style.top = mark.bottom - box.top + 4 + "px";
+}
+
+function spBarKeys(figure, bars, event) {
+  var index = bars.indexOf(event.target);
+  if (index < 0) return;
+  if (event.key === "Escape") {
+    spTip(figure).hidden = true;
+    return;
+  }
+  var step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[event.key];
+  var next = event.key === "Home" ? 0 : event.key === "End" ? bars.length - 1 : step ? index + step : -1;
+  if (next < 0 || next >= bars.length) return;
+  event.preventDefault();
+  bars[index].setAttribute("tabindex", "-1");
+  bars[next].setAttribute("tabindex", "0");
+  bars[next].focus();
+}
+
+function spInline(figure, image, text, focus) {
+  var parsed = text && new DOMParser().parseFromString(text, "image/svg+xml");
+  var root = parsed && parsed.documentElement;
+  if (!root || root.nodeName !== "svg" || parsed.querySelector("parsererror") || !image.isConnected) return;
+  var svg = spCleanDrawing(document.importNode(root, true));
+  var bars = Array.prototype.slice.call(svg.querySelectorAll(SP_BAR));
+  if (!bars.length) return; // nothing to hover or focus: the image stays
+  var shown = image.closest("picture") || image;
+  svg.classList.add("sp-chart-inline");
+  svg.setAttribute("data-sp-source", spDrawingShown(image));
+  svg.setAttribute("role", "group");
+  svg.setAttribute("aria-label", image.alt);
+  var description = image.getAttribute("aria-describedby");
+  if (description) svg.setAttribute("aria-describedby", description);
+  if (image.hasAttribute("data-sp-reading-width")) {
+    svg.setAttribute("data-sp-reading-width", "");
+    svg.style.setProperty("--sp-reading-width", image.style.getPropertyValue("--sp-reading-width"));
+  }
+  bars.forEach(function (bar, index) {
+    bar.setAttribute("tabindex", index ? "-1" : "0");
+  });
+  svg.addEventListener("focusin", function (event) {
+    if (bars.indexOf(event.target) >= 0) spShowTip(figure, event.target);
+  });
+  svg.addEventListener("focusout", function () {
+    spTip(figure).hidden = true;
+  });
+  svg.addEventListener("keydown", function (event) {
+    spBarKeys(figure, bars, event);
+  });
+  shown.hidden = true;
+  shown.insertAdjacentElement("afterend", svg);
+  if (focus) bars[0].focus();
+}
+
+// The drawing the image shows at this window's width (its <picture> source whose media matches, else its own src):
+// read from the media at once, where currentSrc follows a resize only later and is empty before a lazy image loads.
+function spDrawingShown(image) {
+  var sources = image.parentElement.tagName === "PICTURE" ? image.parentElement.querySelectorAll("source[media]") : [];
+  for (var index = 0; index < sources.length; index++) {
+    if (window.matchMedia(sources[index].media).matches) return sources[index].getAttribute("srcset");
+  }
+  return image.getAttribute("src");
+}
+
+// Back to the image when it would show another drawing than the one in the page (large text switched, or the window
+// now wider or narrower than the wide drawing's media; `all`: whenever): the next visit puts that one in the page.
+function spUninlineCharts(all) {
+  document.querySelectorAll("figure.sp-chart svg.sp-chart-inline").forEach(function (svg) {
+    var shown = svg.previousElementSibling;
+    var image = shown && (shown.tagName === "IMG" ? shown : shown.querySelector("img"));
+    if (!all && image && spDrawingShown(image) === svg.getAttribute("data-sp-source")) return;
+    if (shown) shown.hidden = false;
+    svg.closest("figure").spInlined = false;
+    svg.remove();
+  });
+}
+
+function spChartTips() {
+  document.querySelectorAll("figure.sp-chart").forEach(function (figure) {
+    var image = figure.querySelector("img");
+    if (!image || image.hasAttribute("tabindex")) return;
+    image.setAttribute("tabindex", "0");
+    var visit = function (event) {
+      if (figure.spInlined || (event.type === "focusin" && event.target !== image)) return;
+      figure.spInlined = true;
+      var focus = event.type === "focusin";
+      spDrawingText(image).then(function (text) {
+        spInline(figure, image, text, focus);
+      });
+    };
+    figure.addEventListener("pointerover", visit);
+    figure.addEventListener("focusin", visit);
+  });
+}
+
 function spReadingTools() {
   var article = document.querySelector("article.md-content__inner");
   // The template reserves the toolbar's place (overrides/main.html), so filling it moves nothing.
@@ -97,6 +247,7 @@ function spReadingTools() {
     reading.setAttribute("aria-pressed", on ? "true" : "false");
     spStore("sp-reading", on ? "1" : "0");
     spReadingCharts(on);
+    spUninlineCharts(true);
     if (on) spHelp(toolbar, "reading", TEXT.readingHelp);
   });
   toolbar.appendChild(reading);
@@ -225,8 +376,12 @@ document$.subscribe(function () {
   spReadingTools();
   if (document.documentElement.classList.contains("sp-reading")) spReadingCharts(true);
   spWatchBoxes();
+  spChartTips();
   document.querySelectorAll("details.sp-chart-data").forEach(function (details) {
     details.addEventListener("toggle", spScrollBoxes);
   });
 });
-window.addEventListener("resize", spScrollBoxes);
+window.addEventListener("resize", function () {
+  spScrollBoxes();
+  spUninlineCharts(false);
+});
