@@ -11,7 +11,9 @@ import pandas as pd
 import yaml
 from test_init_end_to_end import answers
 
+from surveypress.content import load_publication
 from surveypress.draft import init
+from surveypress.microdata import load
 
 
 def run_init(project: Path, source: Path, *options: str) -> tuple[int, str]:
@@ -117,3 +119,21 @@ def test_a_ragged_row_is_refused_naming_it(tmp_path: Path) -> None:
     code, report = run_init(tmp_path, tmp_path / "people.csv")
     assert code == 2
     assert "people.csv, row 3: value 'R-2,1,3': expected as many cells in every row as the header has (2)" in report
+
+
+def test_blanks_no_earlier_question_explains_are_written_as_no_answer_so_the_draft_loads(tmp_path: Path) -> None:
+    # A CSV as people have them: some left the multi-select cell and a single question empty, and no earlier answer
+    # says why. The build reads an empty cell as "not asked", which a question without a universe cannot be, so
+    # init writes those cells as the no-answer code and says so: the first build must not stop on its own draft.
+    frame = answers().drop(columns=["used"])
+    frame.loc[[3, 7], "satisfaction"] = ""
+    frame.to_csv(tmp_path / "people.csv", index=False)
+    code, report = run_init(tmp_path, tmp_path / "people.csv", "--languages", "en")
+    assert code == 0, report
+    assert "channels: left empty by some respondents" in report and "written as no answer (-9)" in report
+    microdata = pd.read_csv(tmp_path / "datasets" / "microdata" / "people.csv", dtype=str, keep_default_na=False)
+    assert list(microdata.loc[[3, 7], "satisfaction"]) == ["-9", "-9"]
+    assert set(microdata["channels_1"]) == {"-9", "0", "1"} and "" not in set(microdata["region"])
+    publication = load_publication(tmp_path / "publication")
+    loaded = load.load_microdata(publication)["people"]
+    assert len(loaded) == 50

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -39,12 +38,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from surveypress import formats
 from surveypress.draft import model as init_draft
 from surveypress.draft.project import say
-from surveypress.draft.universe import infer_universes
+from surveypress.draft.universe import ParquetColumns, infer_universes, no_answer_columns
 from surveypress.errors import InputError
 from surveypress.formats.text import unreadable
 from surveypress.i18n import _
@@ -141,11 +139,12 @@ def draft_from_data(
         planned = _plan(con, columns, respondent, draft, source_language)
         draft.questions = [plan.question for plan in planned]
         microdata = scratch / "microdata.parquet"
-        _convert(con, respondent, planned, microdata, scratch / "microdata.csv")
+        _convert(con, respondent, planned, microdata)
     draft.microdata = ParquetColumns(microdata)
-    draft.microdata_file = scratch / "microdata.csv"
     draft.workspace = workspace  # the scratch folder lives as long as the draft
     infer_universes(draft)
+    draft.microdata_file = scratch / "microdata.csv"
+    _write_csv(microdata, draft.microdata_file, draft)
     init_draft._choose_charts(draft)
     draft.groups = init_draft._groups_of_ten(draft, source_language)
     return draft
@@ -573,36 +572,20 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _convert(
-    con: duckdb.DuckDBPyConnection, respondent: Column, planned: list[Planned], parquet: Path, csv: Path
-) -> None:
-    """The microdata in the codebook's layout, streamed by DuckDB: Parquet for the universes, CSV for the project."""
+def _convert(con: duckdb.DuckDBPyConnection, respondent: Column, planned: list[Planned], parquet: Path) -> None:
+    """The microdata in the codebook's layout, streamed by DuckDB to Parquet, which the universes read."""
     selected = [f"{respondent.sql} AS respondent_id"]
     selected += [f"{expression} AS {column}" for plan in planned for column, expression in plan.expressions.items()]
     con.execute(
         f"COPY (SELECT {', '.join(selected)} FROM source ORDER BY rowid) TO {_literal(str(parquet))} (FORMAT parquet)"
     )
-    con.execute(
-        f"COPY (SELECT * FROM read_parquet({_literal(str(parquet))})) TO {_literal(str(csv))} (FORMAT csv, HEADER)"
-    )
 
 
-class ParquetColumns(Mapping):
-    """The converted microdata's columns as text ('' = not asked), read one at a time from the scratch Parquet file:
-    what `init_universe.infer_universes` reads, without holding the whole file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.names = pq.ParquetFile(path).schema_arrow.names
-
-    def __getitem__(self, column: str) -> pa.ChunkedArray:
-        if column not in self.names:
-            raise KeyError(column)
-        values = pq.read_table(self.path, columns=[column]).column(0)
-        return pc.fill_null(values.cast(pa.string()), "")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names)
-
-    def __len__(self) -> int:
-        return len(self.names)
+def _write_csv(parquet: Path, csv: Path, draft: init_draft.Draft) -> None:
+    """The project's microdata CSV from the Parquet, streamed; the empty cells no universe explains as no answer."""
+    code = draft.no_answer
+    filled = [f'coalesce(CAST("{name}" AS VARCHAR), \'{code}\') AS "{name}"' for name in no_answer_columns(draft)]
+    replaced = f" REPLACE ({', '.join(filled)})" if filled else ""
+    source = f"SELECT *{replaced} FROM read_parquet({_literal(str(parquet))})"
+    with duckdb.connect() as con:
+        con.execute(f"COPY ({source}) TO {_literal(str(csv))} (FORMAT csv, HEADER)")

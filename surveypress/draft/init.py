@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from surveypress import formats, i18n, layout
@@ -48,6 +49,7 @@ from surveypress.draft.model import (  # the draft itself, shared with data.py, 
     short_name,
 )
 from surveypress.draft.project import jinja_text, say
+from surveypress.draft.universe import no_answer_columns
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
 from surveypress.languages import SOURCE_LANGUAGE
@@ -320,7 +322,8 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str | Path]:
     if draft.microdata_file is not None:
         files[microdata_path] = draft.microdata_file  # written by DuckDB, copied in by init_write
     elif draft.microdata is not None:
-        files[microdata_path] = _csv(draft.microdata, [c for c in _columns(draft)])
+        filled = set(no_answer_columns(draft))
+        files[microdata_path] = _csv(draft.microdata, list(_columns(draft)), filled, str(draft.no_answer))
     files["mkdocs.yml"] = init_project.MKDOCS
     files[".gitignore"] = init_project.gitignore(content)
     return files
@@ -427,12 +430,17 @@ def _columns(draft: Draft) -> list[str]:
     return columns
 
 
-def _csv(columns: dict[str, pa.Array], order: list[str]) -> str:
-    """The microdata in the layout ARCHITECTURE.md fixes: UTF-8, comma, header, empty cell = not asked."""
+def _csv(columns: dict[str, pa.Array], order: list[str], filled: set[str], no_answer: str) -> str:
+    """The microdata in the layout ARCHITECTURE.md fixes: UTF-8, comma, header, empty cell = not asked; the empty
+    cells of the `filled` columns (no universe explains them) written as the no-answer code."""
+    values = [columns[name] for name in order]
+    values = [
+        pc.if_else(pc.equal(v, ""), no_answer, v) if n in filled else v for n, v in zip(order, values, strict=True)
+    ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(order)
-    writer.writerows(zip(*(columns[name].to_pylist() for name in order), strict=True))
+    writer.writerows(zip(*(value.to_pylist() for value in values), strict=True))
     return buffer.getvalue()
 
 

@@ -49,6 +49,7 @@ class Question:
     group: str
     universe: tuple[str, list[int]] | None = None
     universe_note: str = ""
+    blank_is_no_answer: bool = False  # left empty by some, explained by no universe: written as the no-answer code
     charted: bool = False  # whether init drafts a chart for it (_choose_charts)
     choice_names: dict[str, int] = field(default_factory=dict)  # XLSForm choice name -> code
     numeric: dict[str, Any] | None = None  # numeric questions: range, decimals, bands (the options are the bands)
