@@ -137,3 +137,20 @@ def test_blanks_no_earlier_question_explains_are_written_as_no_answer_so_the_dra
     publication = load_publication(tmp_path / "publication")
     loaded = load.load_microdata(publication)["people"]
     assert len(loaded) == 50
+
+
+def test_a_csv_integer_column_with_blanks_as_pandas_writes_it_keeps_its_codes(tmp_path: Path) -> None:
+    # pandas writes an integer column with missing values as floats: 3.0, 1.0, ''. Those are codes, not a measure
+    # with one decimal, and the converted microdata writes them as the whole numbers they are.
+    frame = answers()[["respondent_id", "region", "age"]].astype({"region": float, "age": float})
+    frame.loc[[2, 9], "region"] = None
+    frame.to_csv(tmp_path / "people.csv", index=False)
+    assert "3.0" in (tmp_path / "people.csv").read_text(encoding="utf-8")
+    code, report = run_init(tmp_path, tmp_path / "people.csv")
+    assert code == 0, report
+    questions = codebook_of(tmp_path)
+    assert questions["region"]["type"] == "single"
+    assert [option["code"] for option in questions["region"]["options"]] == [1, 2, 3]
+    assert questions["age"]["type"] == "numeric" and questions["age"]["decimals"] == 0
+    microdata = (tmp_path / "datasets" / "microdata" / "people.csv").read_text(encoding="utf-8")
+    assert ".0" not in microdata

@@ -4,7 +4,7 @@ Takes: the file and init's options (population, languages, the respondent id col
 Gives: an init `Draft` whose codebook is read off the data, and the data converted to the codebook's CSV layout in a
 scratch file, which init writes to `datasets/microdata/<population>.csv` like the data of an SPSS or Stata file.
 
-How each column is read (cells trimmed; an empty cell is "not asked"):
+How each column is read (cells trimmed, `4.0` read as 4; an empty cell is "not asked"):
 - the respondent id: `--id-column`, else the first column named like an id (`ID_NAMES`, or ending in `_id`) whose
   values are unique and never empty; without one, init stops and asks for `--id-column`;
 - 0/1 columns named `<question>_<code>` (two or more) -> a multi question, as init reads them in SPSS files;
@@ -160,7 +160,11 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, name: str, notes: list[str
     assert form.stream is not None
     header, reader, invalid = form.stream(path, name, notes, _check_header)
     con.register("incoming", reader)
-    trimmed = ", ".join(f"trim(c{i}, {SPACES}) AS c{i}" for i in range(len(header)))
+    # A whole number written `4.0` is 4, as Parquet and workbook cells are read: pandas writes an integer column
+    # with blanks so, and its codes must stay codes.
+    trimmed = ", ".join(
+        f"regexp_replace(trim(c{i}, {SPACES}), '^(-?[0-9]{{1,15}})\\.0+$', '\\1') AS c{i}" for i in range(len(header))
+    )
     try:
         con.execute(f"CREATE TABLE source AS SELECT {trimmed} FROM incoming")
     except (duckdb.Error, pa.ArrowInvalid) as error:
