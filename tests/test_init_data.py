@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import pandas as pd
+import pyreadstat
 import yaml
 from test_init_end_to_end import answers
 
@@ -154,3 +155,57 @@ def test_a_csv_integer_column_with_blanks_as_pandas_writes_it_keeps_its_codes(tm
     assert questions["age"]["type"] == "numeric" and questions["age"]["decimals"] == 0
     microdata = (tmp_path / "datasets" / "microdata" / "people.csv").read_text(encoding="utf-8")
     assert ".0" not in microdata
+
+
+def test_column_names_with_spaces_and_accents_an_id_named_in_words_and_an_empty_column(tmp_path: Path) -> None:
+    # Headers as people type them: the id column is "ID number", names hold spaces and accents, one column is empty.
+    frame = answers()[["respondent_id", "region", "age", "comment"]]
+    frame.columns = ["ID number", "Région", "Age in years", "Commentaire libre"]
+    frame.insert(2, "Nothing here", "")
+    frame.to_csv(tmp_path / "people.csv", index=False, sep=";", encoding="utf-8-sig")
+    code, report = run_init(tmp_path, tmp_path / "people.csv", "--languages", "en")
+    assert code == 0, report
+    assert list(codebook_of(tmp_path)) == ["region", "age_in_years"]
+    assert "Nothing here: empty in every row; left out" in report and "columns separated by semicolons" in report
+    microdata = pd.read_csv(tmp_path / "datasets" / "microdata" / "people.csv", dtype=str, keep_default_na=False)
+    assert list(microdata.columns) == ["respondent_id", "region", "age_in_years"]
+    assert microdata["respondent_id"][0] == "R-001"
+
+
+def test_a_labelled_file_with_an_unexplained_blank_writes_it_as_no_answer_so_the_draft_loads(tmp_path: Path) -> None:
+    # SPSS's system-missing cell in a question asked of everyone: the same rule as a data file's blank.
+    frame = pd.DataFrame({"id": [1.0, 2.0, 3.0, 4.0], "q1": [1.0, None, 2.0, 1.0]})
+    pyreadstat.write_sav(
+        frame, tmp_path / "survey.sav", column_labels={"q1": "Trust"}, variable_value_labels={"q1": {1: "Yes", 2: "No"}}
+    )
+    code, report = run_init(tmp_path, tmp_path / "survey.sav", "--languages", "en")
+    assert code == 0, report
+    assert "q1: left empty by some respondents" in report
+    microdata = pd.read_csv(tmp_path / "datasets" / "microdata" / "survey.csv", dtype=str, keep_default_na=False)
+    assert list(microdata["q1"]) == ["1", "-9", "2", "1"]
+    assert len(load.load_microdata(load_publication(tmp_path / "publication"))["survey"]) == 4
+
+
+def test_a_data_file_is_streamed_into_duckdb_never_read_whole(tmp_path: Path, monkeypatch) -> None:
+    # A big file is profiled by DuckDB from pyarrow's block reader: the readers that hold a whole file in memory
+    # are never called on the way (the universes read the converted file one column at a time).
+    import pyarrow.csv
+    import pyarrow.parquet
+
+    one_column = pyarrow.parquet.read_table
+
+    def whole(*arguments, **options):
+        raise AssertionError("a data file was read whole")
+
+    def column(*arguments, columns=None, **options):
+        assert columns is not None and len(columns) == 1, "a data file was read whole"
+        return one_column(*arguments, columns=columns, **options)
+
+    for module, function in [(pd, "read_csv"), (pd, "read_parquet"), (pyarrow.csv, "read_csv")]:
+        monkeypatch.setattr(module, function, whole)
+    monkeypatch.setattr(pyarrow.parquet, "read_table", column)
+    frame = answers()
+    frame.to_csv(tmp_path / "people.tsv", index=False, sep="\t")
+    code, report = run_init(tmp_path, tmp_path / "people.tsv", "--languages", "en")
+    assert code == 0, report
+    assert list(codebook_of(tmp_path)) == ["region", "used", "channels", "satisfaction", "age", "help"]

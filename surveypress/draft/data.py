@@ -5,8 +5,9 @@ Gives: an init `Draft` whose codebook is read off the data, and the data convert
 scratch file, which init writes to `datasets/microdata/<population>.csv` like the data of an SPSS or Stata file.
 
 How each column is read (cells trimmed, `4.0` read as 4; an empty cell is "not asked"):
-- the respondent id: `--id-column`, else the first column named like an id (`ID_NAMES`, or ending in `_id`) whose
-  values are unique and never empty; without one, init stops and asks for `--id-column`;
+- the respondent id: `--id-column`, else the first column named like an id (`ID_NAMES`, or with "id" as a word of
+  its name: `case_id`, `Respondent ID`, `RespondentID`) whose values are unique and never empty; without one, init
+  stops and asks for `--id-column`;
 - 0/1 columns named `<question>_<code>` (two or more) -> a multi question, as init reads them in SPSS files;
 - a column whose cells list answers joined by a separator (`a;b`, ODK's `a b`) -> a multi question, one option per
   answer, when most answers also stand alone in some cell (so "Very satisfied" is not split);
@@ -56,7 +57,8 @@ SEPARATORS = ("┋", ";", "|", ",", " ")
 WHOLE = "-?[0-9]{1,15}"
 NUMBER = "-?[0-9]{1,15}(\\.[0-9]{1,9})?"
 NEGATIVE = "-[0-9]{1,15}"
-ID_ENDING = re.compile(r"(^|_)id$", re.I)
+# The words of a column name (`Respondent ID`, `RespondentID`, `case_id`, `ID number`): one of them "id" names an id.
+NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 BAND_QUANTILES = (0.25, 0.5, 0.75)
 COLUMNS_PER_QUERY = 100  # profiling aggregates are asked for this many columns at a time
 SPACES = "' ' || chr(9) || chr(13) || chr(10) || chr(160) || chr(12288)"  # trimmed off every cell (SQL)
@@ -294,7 +296,7 @@ def _respondent_column(con: duckdb.DuckDBPyConnection, columns: list[Column], ch
         return found
     named = [c for c in columns if c.name.lower() in init_draft.ID_NAMES]
     named.sort(key=lambda column: init_draft.ID_NAMES.index(column.name.lower()))
-    named += [c for c in columns if ID_ENDING.search(c.name) and c not in named]
+    named += [c for c in columns if "id" in map(str.lower, NAME_WORDS.findall(c.name)) and c not in named]
     for column in named:
         if _problem_row(con, column) is None:
             return column

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,8 +78,10 @@ class Draft:
 
 
 def identifier(text: str, fallback: str = "q") -> str:
-    """A lower_snake_case id (the codebook's id pattern) from a variable or file name."""
-    name = re.sub(r"[^a-z0-9_]+", "_", text.strip().lower()).strip("_")
+    """A lower_snake_case id (the codebook's id pattern) from a variable or file name; accents dropped (Région ->
+    region), other letters outside a-z become `_`."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    name = re.sub(r"[^a-z0-9_]+", "_", plain.strip().lower()).strip("_")
     name = re.sub(r"_+", "_", name)
     if not name or not name[0].isalpha():
         name = f"{fallback}_{name}".strip("_")
