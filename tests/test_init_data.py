@@ -209,3 +209,13 @@ def test_a_data_file_is_streamed_into_duckdb_never_read_whole(tmp_path: Path, mo
     code, report = run_init(tmp_path, tmp_path / "people.tsv", "--languages", "en")
     assert code == 0, report
     assert list(codebook_of(tmp_path)) == ["region", "used", "channels", "satisfaction", "age", "help"]
+
+
+def test_init_ends_by_naming_the_readmes_build_command(tmp_path: Path, monkeypatch) -> None:
+    answers().to_csv(tmp_path / "people.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    code, report = run_init(tmp_path, Path("people.csv"))
+    assert code == 0 and report.endswith("then build: surveypress build\n"), report
+    (tmp_path / "other").mkdir()
+    code, report = run_init(tmp_path / "other" / "my survey", Path("people.csv"))
+    assert code == 0 and report.endswith("surveypress build --content 'other/my survey/publication'\n"), report

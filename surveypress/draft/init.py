@@ -24,6 +24,7 @@ import datetime as dt
 import io
 import os
 import re
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -513,8 +514,13 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
         return 2
     for note in result.notes:
         print(f"note      {note}", file=stream)
-    print(
-        f"next      check the TODO lines in {content.name}/, then build: surveypress build --content {content.name}",
-        file=stream,
-    )
+    print(f"next      check the TODO lines in {content.name}/, then build: {_build_command(content)}", file=stream)
     return 1 if differ else 0
+
+
+def _build_command(content: Path) -> str:
+    """The build command for this content folder, from the current folder: README's `surveypress build` when the
+    content is ./publication, the build's default."""
+    if content == Path(os.path.abspath("publication")):
+        return "surveypress build"
+    return f"surveypress build --content {shlex.quote(os.path.relpath(content))}"
