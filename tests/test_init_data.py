@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyreadstat
 import yaml
@@ -219,3 +220,18 @@ def test_init_ends_by_naming_the_readmes_build_command(tmp_path: Path, monkeypat
     (tmp_path / "other").mkdir()
     code, report = run_init(tmp_path / "other" / "my survey", Path("people.csv"))
     assert code == 0 and report.endswith("surveypress build --content 'other/my survey/publication'\n"), report
+
+
+def test_floats_written_with_all_their_digits_are_a_numeric_question_rounded_to_four_decimals(tmp_path: Path) -> None:
+    # A computed score as pandas or Parquet holds it (7.349012345678901): a number, not free text; a codebook
+    # declares at most 9 decimals, so init rounds the values to 4 and widens the range to hold them.
+    frame = answers()[["respondent_id", "region"]]
+    frame["score"] = np.random.default_rng(5).normal(5, 2, 50)
+    frame.to_parquet(tmp_path / "people.parquet", index=False)
+    code, report = run_init(tmp_path, tmp_path / "people.parquet")
+    assert code == 0, report
+    assert "score: numbers with up to" in report and "rounded to 4 in the converted microdata" in report
+    score = codebook_of(tmp_path)["score"]
+    assert score["type"] == "numeric" and score["decimals"] == 4
+    assert score["range"][0] <= frame["score"].min() and score["range"][1] >= frame["score"].max()
+    assert len(load.load_microdata(load_publication(tmp_path / "publication"))["people"]) == 50

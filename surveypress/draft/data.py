@@ -5,9 +5,8 @@ Gives: an init `Draft` whose codebook is read off the data, and the data convert
 scratch file, which init writes to `datasets/microdata/<population>.csv` like the data of an SPSS or Stata file.
 
 How each column is read (cells trimmed, `4.0` read as 4; an empty cell is "not asked"):
-- the respondent id: `--id-column`, else the first column named like an id (`ID_NAMES`, or with "id" as a word of
-  its name: `case_id`, `Respondent ID`, `RespondentID`) whose values are unique and never empty; without one, init
-  stops and asks for `--id-column`;
+- the respondent id (draft/respondent.py): `--id-column`, else the first column named like an id whose values are
+  unique and never empty; without one, init stops and asks for `--id-column`;
 - 0/1 columns named `<question>_<code>` (two or more) -> a multi question, as init reads them in SPSS files;
 - a column whose cells list answers joined by a separator (`a;b`, ODK's `a b`) -> a multi question, one option per
   answer, when most answers also stand alone in some cell (so "Very satisfied" is not split);
@@ -15,7 +14,8 @@ How each column is read (cells trimmed, `4.0` read as 4; an empty cell is "not a
   (negative ones are the no-answer code; with a 0 among them, codes 1..k in order); other text with at most
   `MAX_OPTIONS` distinct answers -> a single question, the answers given codes 1..k in sorted order;
 - numbers otherwise (decimals, or many distinct whole numbers) -> a numeric question, its range the data's, its bands
-  cut at the quartiles;
+  cut at the quartiles; a float written with all its digits (more than the 9 decimals a codebook allows) rounded to
+  `ROUNDED_DECIMALS`;
 - anything else (many distinct answers, long answers) is free text: left out, and a note lists it. The codebook has
   no type for text answers, and leaving them out keeps names and comments out of the released microdata.
 Every label only a person can word (question texts, integer codes) is drafted as `TODO` in each declared language.
@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import tempfile
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 from surveypress import formats
 from surveypress.draft import model as init_draft
 from surveypress.draft.project import say
+from surveypress.draft.respondent import respondent_column
 from surveypress.draft.universe import ParquetColumns, infer_universes, no_answer_columns
 from surveypress.errors import InputError
 from surveypress.formats.text import unreadable
@@ -55,10 +56,10 @@ MAX_ANSWER_CHARACTERS = 100  # a longer answer is free text, not an option
 # and ODK/KoboToolbox's space.
 SEPARATORS = ("┋", ";", "|", ",", " ")
 WHOLE = "-?[0-9]{1,15}"
-NUMBER = "-?[0-9]{1,15}(\\.[0-9]{1,9})?"
+NUMBER = "-?[0-9]{1,15}(\\.[0-9]{1,17})?"  # a float written whole (0.30000000000000004) is a number too
+MAX_DECIMALS = 9  # the most decimals a numeric question declares (content/codebook.py)
+ROUNDED_DECIMALS = 4  # numbers with more decimals than a codebook allows (9: float noise) are rounded to this many
 NEGATIVE = "-[0-9]{1,15}"
-# The words of a column name (`Respondent ID`, `RespondentID`, `case_id`, `ID number`): one of them "id" names an id.
-NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 BAND_QUANTILES = (0.25, 0.5, 0.75)
 COLUMNS_PER_QUERY = 100  # profiling aggregates are asked for this many columns at a time
 SPACES = "' ' || chr(9) || chr(13) || chr(10) || chr(160) || chr(12288)"  # trimmed off every cell (SQL)
@@ -118,7 +119,7 @@ def draft_from_data(
         if not rows:
             raise InputError(name, _("at least one respondent row below the header"), row=2, value=_("(header only)"))
         columns = _profile(con, header)
-        respondent = _respondent_column(con, columns, id_column, name)
+        respondent = respondent_column(con, columns, id_column, name)
         labels = form.variable_labels(path, name) if form.variable_labels is not None else {}
         texts = header + list(labels.values()) + [value for column in columns for value in column.values or []]
         source_language = init_draft.language_of(texts)
@@ -274,68 +275,6 @@ def _no_answer_below(minima: list[float]) -> int:
     while minima and min(minima) <= code:
         code = code * 10 - 9
     return code
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The respondent id.
-
-
-def _respondent_column(con: duckdb.DuckDBPyConnection, columns: list[Column], chosen: str | None, name: str) -> Column:
-    """The column named by --id-column, else the first column named like an id that is unique and never empty."""
-    if chosen:
-        found = next((column for column in columns if column.name == chosen), None)
-        if found is None:
-            raise InputError(
-                name,
-                _("a column named {column} (--id-column)").format(column=chosen),
-                row=1,
-                value=chosen,
-                hint=_("The file's columns: {columns}").format(columns=", ".join(c.name for c in columns[:30])),
-            )
-        _check_unique(con, found, name)
-        return found
-    named = [c for c in columns if c.name.lower() in init_draft.ID_NAMES]
-    named.sort(key=lambda column: init_draft.ID_NAMES.index(column.name.lower()))
-    named += [c for c in columns if "id" in map(str.lower, NAME_WORDS.findall(c.name)) and c not in named]
-    for column in named:
-        if _problem_row(con, column) is None:
-            return column
-    if named:
-        _check_unique(con, named[0], name)
-    raise InputError(
-        name,
-        _("a respondent id column: one whose values are unique and never empty, named id, respondent_id, ..."),
-        row=1,
-        value=", ".join(c.name for c in columns[:10]) + (", ..." if len(columns) > 10 else ""),
-        hint=_("Name it with --id-column NAME"),
-    )
-
-
-def _problem_row(con: duckdb.DuckDBPyConnection, column: Column) -> tuple[int, str] | None:
-    """(row, value) of the first empty or repeated id, rows numbered as a spreadsheet does (header = 1)."""
-    c = column.sql
-    unique = con.execute(f"SELECT count(DISTINCT {c}) = count(*) AND bool_and({c} <> '') FROM source").fetchone()[0]
-    if unique:
-        return None
-    return con.execute(
-        f"SELECT r + 2, v FROM (SELECT rowid AS r, {c} AS v, row_number() OVER (PARTITION BY {c} ORDER BY rowid) AS n"
-        " FROM source) WHERE n = 2 OR v = '' ORDER BY r LIMIT 1"
-    ).fetchone()
-
-
-def _check_unique(con: duckdb.DuckDBPyConnection, column: Column, name: str) -> None:
-    problem = _problem_row(con, column)
-    if problem is None:
-        return
-    row, value = problem
-    raise InputError(
-        name,
-        _("a unique respondent id in every row"),
-        row=row,
-        column=column.name,
-        value=value,
-        hint=_("The id is empty") if not value else _("The id appears in an earlier row"),
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -523,14 +462,16 @@ def _separated_question(
 
 
 def _numeric_question(con: duckdb.DuckDBPyConnection, qid: str, column: Column, draft: init_draft.Draft) -> Planned:
-    """Numbers: a numeric question over the data's range, its bands cut at the quartiles (rounded)."""
-    decimals = column.decimals
-    low, high = Decimal(column.minimum), Decimal(column.maximum)
+    """Numbers: a numeric question over the data's range, its bands cut at the quartiles (rounded); values with more
+    decimals than a codebook allows rounded to `ROUNDED_DECIMALS`, the range widened to hold them."""
+    decimals = column.decimals if column.decimals <= MAX_DECIMALS else ROUNDED_DECIMALS
+    step = Decimal(1).scaleb(-decimals)
+    low = Decimal(column.minimum).quantize(step, rounding=ROUND_FLOOR)
+    high = Decimal(column.maximum).quantize(step, rounding=ROUND_CEILING)
     c = column.sql
     quartiles = con.execute(
         f"SELECT approx_quantile(TRY_CAST({c} AS DOUBLE), {list(BAND_QUANTILES)}) FROM source WHERE {c} <> ''"
     ).fetchone()[0]
-    step = Decimal(1).scaleb(-decimals)
     edges = sorted({Decimal(str(q)).quantize(step, rounding=ROUND_HALF_UP) for q in quartiles} - {low})
     edges = [edge for edge in edges if low < edge < high] or [high]
     bands = []
@@ -560,7 +501,14 @@ def _numeric_question(con: duckdb.DuckDBPyConnection, qid: str, column: Column, 
             " a single question with options"
         ).format(column=column.name, count=f"~{column.distinct:,}")
     )
-    return Planned(question, {qid: f"NULLIF({c}, '')"})
+    if decimals == column.decimals:
+        return Planned(question, {qid: f"NULLIF({c}, '')"})
+    draft.notes.append(
+        _("{column}: numbers with up to {count} decimals, rounded to {decimals} in the converted microdata").format(
+            column=column.name, count=column.decimals, decimals=decimals
+        )
+    )
+    return Planned(question, {qid: f"CAST(round(CAST(NULLIF({c}, '') AS DOUBLE), {decimals}) AS VARCHAR)"})
 
 
 def _number(value: Decimal) -> int | float:
