@@ -235,3 +235,17 @@ def test_floats_written_with_all_their_digits_are_a_numeric_question_rounded_to_
     assert score["type"] == "numeric" and score["decimals"] == 4
     assert score["range"][0] <= frame["score"].min() and score["range"][1] >= frame["score"].max()
     assert len(load.load_microdata(load_publication(tmp_path / "publication"))["people"]) == 50
+
+
+def test_a_data_file_inside_the_project_is_kept_out_of_git_by_the_drafted_gitignore(tmp_path: Path) -> None:
+    # A CSV beside publication/ is as confidential as a .sav there, which the *.sav line keeps out; an XLSForm is not.
+    (tmp_path / "raw data").mkdir()
+    answers().to_csv(tmp_path / "raw data" / "people [v2].csv", index=False)
+    code, report = run_init(tmp_path, tmp_path / "raw data" / "people [v2].csv")
+    assert code == 0, report
+    ignored = (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "/raw data/people \\[v2\\].csv" in ignored
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert run_init(elsewhere, tmp_path / "raw data" / "people [v2].csv")[0] == 0
+    assert not [line for line in (elsewhere / ".gitignore").read_text(encoding="utf-8").splitlines() if "v2" in line]

@@ -506,6 +506,8 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
         with i18n.language(SOURCE_LANGUAGE):
             result = draft(source, str(source), arguments)
             files = render(result, content.name, dt.date.today().isoformat())
+            kept = _source_in_project(result, content.parent)
+            files[".gitignore"] = init_project.gitignore(content.name, kept)
             # The project folder is made, not followed, when it is new (a dangling link there is refused).
             project = init_write.make_project(content.parent)
             differ = init_write.write(files, project, stream)
@@ -516,6 +518,16 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
         print(f"note      {note}", file=stream)
     print(f"next      check the TODO lines in {content.name}/, then build: {_build_command(content)}", file=stream)
     return 1 if differ else 0
+
+
+def _source_in_project(draft: Draft, project: Path) -> str | None:
+    """The data file init read, project-relative, when it lies in the project folder and no .gitignore line of its
+    kind keeps it out already (an XLSForm holds no answers)."""
+    source = Path(os.path.abspath(draft.source))
+    if draft.microdata is None or not source.is_relative_to(project):
+        return None
+    form = formats.of(source)
+    return None if form is not None and form.confidential else source.relative_to(project).as_posix()
 
 
 def _build_command(content: Path) -> str:
