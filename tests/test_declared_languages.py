@@ -129,3 +129,17 @@ def test_publication_and_changelog_texts_in_an_undeclared_language_are_refused_n
     with pytest.raises(InputError) as caught:
         spec.load_publication(content).changelog()
     assert caught.value.column == "entry 1.changes[1].de" and caught.value.value == "de"
+
+
+def test_a_template_folder_of_an_undeclared_language_is_refused_not_built_as_primary_pages(tmp_path):
+    # templates/fr/ in an English-only publication would otherwise be English pages under fr/, French left unsaid.
+    project = english_only(tmp_path)
+    templates = project / "publication" / "templates"
+    (templates / "fr").mkdir()
+    (templates / "fr" / "index.md.j2").write_text("# Accueil\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        spec.load_publication(project / "publication")
+    assert (Path(caught.value.file).name, caught.value.value) == ("fr", "fr")
+    assert "declared language (en)" in str(caught.value) and "Add fr to languages" in str(caught.value)
+    (templates / "fr").rename(templates / "findings")  # a folder of pages, not a language: the primary's pages
+    spec.load_publication(project / "publication")

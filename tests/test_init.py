@@ -450,19 +450,35 @@ def test_the_readmes_own_survey_commands_give_a_complete_styled_site(tmp_path: P
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
     lines = [line.split("#")[0].strip() for line in block.splitlines()]
-    # The test stands in for installing (this interpreter has surveypress), PATH and the new folder (tmp_path).
+    # Two commands after installing, setting PATH and making the folder.
     commands = [line for line in lines if line and not line.startswith(("make install", "export PATH=", "mkdir "))]
     assert commands == ["surveypress init ~/my.sav", "surveypress build"]
+    # The block runs as README gives it, in bash, from a stand-in for this checkout whose .venv is this interpreter's
+    # (what `make install` made, the one line left out), with HOME holding my.sav: `mkdir ../my-survey` and
+    # `~/my.sav` land in tmp_path.
+    checkout = tmp_path / "surveypress"
+    checkout.mkdir()
+    (checkout / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    script = "\n".join(line for line in block.splitlines() if not line.startswith("make install"))
     source = tmp_path / "my.sav"  # no file label: the title is a TODO until publication.yml has one
     labels = value_labels("zh", "未回答")
     pyreadstat.write_sav(people(), source, column_labels=variable_labels("zh"), variable_value_labels=labels)
+    environment = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "SOURCE_DATE_EPOCH": "1767225600",
+    }
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=checkout,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, (script, result.stderr[-3000:])
     project = tmp_path / "my-survey"
-    project.mkdir()
-
-    for command in commands:
-        words = [str(source) if word == "~/my.sav" else word for word in command.split()]
-        result = surveypress(project, *words[1:])
-        assert result.returncode == 0, (command, result.stderr)
 
     site = project / "site"
     pages = html_pages(site)

@@ -95,7 +95,25 @@ def load_publication(content_dir: Path, project_root: Path | None = None) -> Pub
     _check_site_url(meta, meta_path)
     languages = _languages(meta, meta_path)
     refuse_undeclared_languages_within(meta, meta_path, languages)
+    _refuse_undeclared_template_folders(content_dir / "templates", languages)
     return _load_content(content_dir, project_root, meta, meta_path, languages)
+
+
+def _refuse_undeclared_template_folders(templates: Path, languages: tuple[str, ...]) -> None:
+    """A folder of templates named as a language the engine speaks (`templates/fr/`) that publication.yml does not
+    declare is refused: it would not be that language's edition, only pages of the primary one under fr/, in a
+    language the site does not say. Other folders (`templates/findings/`) are pages of the primary language."""
+    if not templates.is_dir():
+        return
+    for folder in sorted(path for path in templates.iterdir() if path.is_dir()):
+        if folder.name not in languages and i18n.catalogue_folder(folder.name) is not None:
+            raise InputError(
+                folder,
+                f"page templates of a declared language ({', '.join(languages)})",
+                column="languages",
+                value=folder.name,
+                hint=f"Add {folder.name} to languages in publication.yml for an edition in it, or remove the folder",
+            )
 
 
 def _languages(meta: dict, source: Path) -> tuple[str, ...]:

@@ -4,9 +4,9 @@ Takes: the file and init's options (population, languages, the respondent id col
 Gives: an init `Draft` whose codebook is read off the data, and the data converted to the codebook's CSV layout in a
 scratch file, which init writes to `datasets/microdata/<population>.csv` like the data of an SPSS or Stata file.
 
-How each column is read (cells trimmed; an empty cell is "not asked"):
-- the respondent id: `--id-column`, else the first column named like an id (`ID_NAMES`, or ending in `_id`) whose
-  values are unique and never empty; without one, init stops and asks for `--id-column`;
+How each column is read (cells trimmed, `4.0` read as 4; an empty cell is "not asked"):
+- the respondent id (draft/respondent.py): `--id-column`, else the first column named like an id whose values are
+  unique and never empty; without one, init stops and asks for `--id-column`;
 - 0/1 columns named `<question>_<code>` (two or more) -> a multi question, as init reads them in SPSS files;
 - a column whose cells list answers joined by a separator (`a;b`, ODK's `a b`) -> a multi question, one option per
   answer, when most answers also stand alone in some cell (so "Very satisfied" is not split);
@@ -14,7 +14,8 @@ How each column is read (cells trimmed; an empty cell is "not asked"):
   (negative ones are the no-answer code; with a 0 among them, codes 1..k in order); other text with at most
   `MAX_OPTIONS` distinct answers -> a single question, the answers given codes 1..k in sorted order;
 - numbers otherwise (decimals, or many distinct whole numbers) -> a numeric question, its range the data's, its bands
-  cut at the quartiles;
+  cut at the quartiles; a float written with all its digits (more than the 9 decimals a codebook allows) rounded to
+  `ROUNDED_DECIMALS`;
 - anything else (many distinct answers, long answers) is free text: left out, and a note lists it. The codebook has
   no type for text answers, and leaving them out keeps names and comments out of the released microdata.
 Every label only a person can word (question texts, integer codes) is drafted as `TODO` in each declared language.
@@ -31,20 +32,19 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from surveypress import formats
 from surveypress.draft import model as init_draft
 from surveypress.draft.project import say
-from surveypress.draft.universe import infer_universes
+from surveypress.draft.respondent import respondent_column
+from surveypress.draft.universe import ParquetColumns, infer_universes, no_answer_columns
 from surveypress.errors import InputError
 from surveypress.formats.text import unreadable
 from surveypress.i18n import _
@@ -56,9 +56,10 @@ MAX_ANSWER_CHARACTERS = 100  # a longer answer is free text, not an option
 # and ODK/KoboToolbox's space.
 SEPARATORS = ("┋", ";", "|", ",", " ")
 WHOLE = "-?[0-9]{1,15}"
-NUMBER = "-?[0-9]{1,15}(\\.[0-9]{1,9})?"
+NUMBER = "-?[0-9]{1,15}(\\.[0-9]{1,17})?"  # a float written whole (0.30000000000000004) is a number too
+MAX_DECIMALS = 9  # the most decimals a numeric question declares (content/codebook.py)
+ROUNDED_DECIMALS = 4  # numbers with more decimals than a codebook allows (9: float noise) are rounded to this many
 NEGATIVE = "-[0-9]{1,15}"
-ID_ENDING = re.compile(r"(^|_)id$", re.I)
 BAND_QUANTILES = (0.25, 0.5, 0.75)
 COLUMNS_PER_QUERY = 100  # profiling aggregates are asked for this many columns at a time
 SPACES = "' ' || chr(9) || chr(13) || chr(10) || chr(160) || chr(12288)"  # trimmed off every cell (SQL)
@@ -118,7 +119,7 @@ def draft_from_data(
         if not rows:
             raise InputError(name, _("at least one respondent row below the header"), row=2, value=_("(header only)"))
         columns = _profile(con, header)
-        respondent = _respondent_column(con, columns, id_column, name)
+        respondent = respondent_column(con, columns, id_column, name)
         labels = form.variable_labels(path, name) if form.variable_labels is not None else {}
         texts = header + list(labels.values()) + [value for column in columns for value in column.values or []]
         source_language = init_draft.language_of(texts)
@@ -141,11 +142,12 @@ def draft_from_data(
         planned = _plan(con, columns, respondent, draft, source_language)
         draft.questions = [plan.question for plan in planned]
         microdata = scratch / "microdata.parquet"
-        _convert(con, respondent, planned, microdata, scratch / "microdata.csv")
+        _convert(con, respondent, planned, microdata)
     draft.microdata = ParquetColumns(microdata)
-    draft.microdata_file = scratch / "microdata.csv"
     draft.workspace = workspace  # the scratch folder lives as long as the draft
     infer_universes(draft)
+    draft.microdata_file = scratch / "microdata.csv"
+    _write_csv(microdata, draft.microdata_file, draft)
     init_draft._choose_charts(draft)
     draft.groups = init_draft._groups_of_ten(draft, source_language)
     return draft
@@ -161,7 +163,11 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, name: str, notes: list[str
     assert form.stream is not None
     header, reader, invalid = form.stream(path, name, notes, _check_header)
     con.register("incoming", reader)
-    trimmed = ", ".join(f"trim(c{i}, {SPACES}) AS c{i}" for i in range(len(header)))
+    # A whole number written `4.0` is 4, as Parquet and workbook cells are read: pandas writes an integer column
+    # with blanks so, and its codes must stay codes.
+    trimmed = ", ".join(
+        f"regexp_replace(trim(c{i}, {SPACES}), '^(-?[0-9]{{1,15}})\\.0+$', '\\1') AS c{i}" for i in range(len(header))
+    )
     try:
         con.execute(f"CREATE TABLE source AS SELECT {trimmed} FROM incoming")
     except (duckdb.Error, pa.ArrowInvalid) as error:
@@ -269,68 +275,6 @@ def _no_answer_below(minima: list[float]) -> int:
     while minima and min(minima) <= code:
         code = code * 10 - 9
     return code
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The respondent id.
-
-
-def _respondent_column(con: duckdb.DuckDBPyConnection, columns: list[Column], chosen: str | None, name: str) -> Column:
-    """The column named by --id-column, else the first column named like an id that is unique and never empty."""
-    if chosen:
-        found = next((column for column in columns if column.name == chosen), None)
-        if found is None:
-            raise InputError(
-                name,
-                _("a column named {column} (--id-column)").format(column=chosen),
-                row=1,
-                value=chosen,
-                hint=_("The file's columns: {columns}").format(columns=", ".join(c.name for c in columns[:30])),
-            )
-        _check_unique(con, found, name)
-        return found
-    named = [c for c in columns if c.name.lower() in init_draft.ID_NAMES]
-    named.sort(key=lambda column: init_draft.ID_NAMES.index(column.name.lower()))
-    named += [c for c in columns if ID_ENDING.search(c.name) and c not in named]
-    for column in named:
-        if _problem_row(con, column) is None:
-            return column
-    if named:
-        _check_unique(con, named[0], name)
-    raise InputError(
-        name,
-        _("a respondent id column: one whose values are unique and never empty, named id, respondent_id, ..."),
-        row=1,
-        value=", ".join(c.name for c in columns[:10]) + (", ..." if len(columns) > 10 else ""),
-        hint=_("Name it with --id-column NAME"),
-    )
-
-
-def _problem_row(con: duckdb.DuckDBPyConnection, column: Column) -> tuple[int, str] | None:
-    """(row, value) of the first empty or repeated id, rows numbered as a spreadsheet does (header = 1)."""
-    c = column.sql
-    unique = con.execute(f"SELECT count(DISTINCT {c}) = count(*) AND bool_and({c} <> '') FROM source").fetchone()[0]
-    if unique:
-        return None
-    return con.execute(
-        f"SELECT r + 2, v FROM (SELECT rowid AS r, {c} AS v, row_number() OVER (PARTITION BY {c} ORDER BY rowid) AS n"
-        " FROM source) WHERE n = 2 OR v = '' ORDER BY r LIMIT 1"
-    ).fetchone()
-
-
-def _check_unique(con: duckdb.DuckDBPyConnection, column: Column, name: str) -> None:
-    problem = _problem_row(con, column)
-    if problem is None:
-        return
-    row, value = problem
-    raise InputError(
-        name,
-        _("a unique respondent id in every row"),
-        row=row,
-        column=column.name,
-        value=value,
-        hint=_("The id is empty") if not value else _("The id appears in an earlier row"),
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -518,14 +462,16 @@ def _separated_question(
 
 
 def _numeric_question(con: duckdb.DuckDBPyConnection, qid: str, column: Column, draft: init_draft.Draft) -> Planned:
-    """Numbers: a numeric question over the data's range, its bands cut at the quartiles (rounded)."""
-    decimals = column.decimals
-    low, high = Decimal(column.minimum), Decimal(column.maximum)
+    """Numbers: a numeric question over the data's range, its bands cut at the quartiles (rounded); values with more
+    decimals than a codebook allows rounded to `ROUNDED_DECIMALS`, the range widened to hold them."""
+    decimals = column.decimals if column.decimals <= MAX_DECIMALS else ROUNDED_DECIMALS
+    step = Decimal(1).scaleb(-decimals)
+    low = Decimal(column.minimum).quantize(step, rounding=ROUND_FLOOR)
+    high = Decimal(column.maximum).quantize(step, rounding=ROUND_CEILING)
     c = column.sql
     quartiles = con.execute(
         f"SELECT approx_quantile(TRY_CAST({c} AS DOUBLE), {list(BAND_QUANTILES)}) FROM source WHERE {c} <> ''"
     ).fetchone()[0]
-    step = Decimal(1).scaleb(-decimals)
     edges = sorted({Decimal(str(q)).quantize(step, rounding=ROUND_HALF_UP) for q in quartiles} - {low})
     edges = [edge for edge in edges if low < edge < high] or [high]
     bands = []
@@ -555,7 +501,14 @@ def _numeric_question(con: duckdb.DuckDBPyConnection, qid: str, column: Column, 
             " a single question with options"
         ).format(column=column.name, count=f"~{column.distinct:,}")
     )
-    return Planned(question, {qid: f"NULLIF({c}, '')"})
+    if decimals == column.decimals:
+        return Planned(question, {qid: f"NULLIF({c}, '')"})
+    draft.notes.append(
+        _("{column}: numbers with up to {count} decimals, rounded to {decimals} in the converted microdata").format(
+            column=column.name, count=column.decimals, decimals=decimals
+        )
+    )
+    return Planned(question, {qid: f"CAST(round(CAST(NULLIF({c}, '') AS DOUBLE), {decimals}) AS VARCHAR)"})
 
 
 def _number(value: Decimal) -> int | float:
@@ -573,36 +526,20 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _convert(
-    con: duckdb.DuckDBPyConnection, respondent: Column, planned: list[Planned], parquet: Path, csv: Path
-) -> None:
-    """The microdata in the codebook's layout, streamed by DuckDB: Parquet for the universes, CSV for the project."""
+def _convert(con: duckdb.DuckDBPyConnection, respondent: Column, planned: list[Planned], parquet: Path) -> None:
+    """The microdata in the codebook's layout, streamed by DuckDB to Parquet, which the universes read."""
     selected = [f"{respondent.sql} AS respondent_id"]
     selected += [f"{expression} AS {column}" for plan in planned for column, expression in plan.expressions.items()]
     con.execute(
         f"COPY (SELECT {', '.join(selected)} FROM source ORDER BY rowid) TO {_literal(str(parquet))} (FORMAT parquet)"
     )
-    con.execute(
-        f"COPY (SELECT * FROM read_parquet({_literal(str(parquet))})) TO {_literal(str(csv))} (FORMAT csv, HEADER)"
-    )
 
 
-class ParquetColumns(Mapping):
-    """The converted microdata's columns as text ('' = not asked), read one at a time from the scratch Parquet file:
-    what `init_universe.infer_universes` reads, without holding the whole file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.names = pq.ParquetFile(path).schema_arrow.names
-
-    def __getitem__(self, column: str) -> pa.ChunkedArray:
-        if column not in self.names:
-            raise KeyError(column)
-        values = pq.read_table(self.path, columns=[column]).column(0)
-        return pc.fill_null(values.cast(pa.string()), "")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names)
-
-    def __len__(self) -> int:
-        return len(self.names)
+def _write_csv(parquet: Path, csv: Path, draft: init_draft.Draft) -> None:
+    """The project's microdata CSV from the Parquet, streamed; the empty cells no universe explains as no answer."""
+    code = draft.no_answer
+    filled = [f'coalesce(CAST("{name}" AS VARCHAR), \'{code}\') AS "{name}"' for name in no_answer_columns(draft)]
+    replaced = f" REPLACE ({', '.join(filled)})" if filled else ""
+    source = f"SELECT *{replaced} FROM read_parquet({_literal(str(parquet))})"
+    with duckdb.connect() as con:
+        con.execute(f"COPY ({source}) TO {_literal(str(csv))} (FORMAT csv, HEADER)")

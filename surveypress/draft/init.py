@@ -24,12 +24,14 @@ import datetime as dt
 import io
 import os
 import re
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from surveypress import formats, i18n, layout
@@ -48,6 +50,7 @@ from surveypress.draft.model import (  # the draft itself, shared with data.py, 
     short_name,
 )
 from surveypress.draft.project import jinja_text, say
+from surveypress.draft.universe import no_answer_columns
 from surveypress.errors import InputError
 from surveypress.i18n import N_, _
 from surveypress.languages import SOURCE_LANGUAGE
@@ -320,7 +323,8 @@ def render(draft: Draft, content: str, today: str) -> dict[str, str | Path]:
     if draft.microdata_file is not None:
         files[microdata_path] = draft.microdata_file  # written by DuckDB, copied in by init_write
     elif draft.microdata is not None:
-        files[microdata_path] = _csv(draft.microdata, [c for c in _columns(draft)])
+        filled = set(no_answer_columns(draft))
+        files[microdata_path] = _csv(draft.microdata, list(_columns(draft)), filled, str(draft.no_answer))
     files["mkdocs.yml"] = init_project.MKDOCS
     files[".gitignore"] = init_project.gitignore(content)
     return files
@@ -427,12 +431,17 @@ def _columns(draft: Draft) -> list[str]:
     return columns
 
 
-def _csv(columns: dict[str, pa.Array], order: list[str]) -> str:
-    """The microdata in the layout ARCHITECTURE.md fixes: UTF-8, comma, header, empty cell = not asked."""
+def _csv(columns: dict[str, pa.Array], order: list[str], filled: set[str], no_answer: str) -> str:
+    """The microdata in the layout ARCHITECTURE.md fixes: UTF-8, comma, header, empty cell = not asked; the empty
+    cells of the `filled` columns (no universe explains them) written as the no-answer code."""
+    values = [columns[name] for name in order]
+    values = [
+        pc.if_else(pc.equal(v, ""), no_answer, v) if n in filled else v for n, v in zip(order, values, strict=True)
+    ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(order)
-    writer.writerows(zip(*(columns[name].to_pylist() for name in order), strict=True))
+    writer.writerows(zip(*(value.to_pylist() for value in values), strict=True))
     return buffer.getvalue()
 
 
@@ -497,6 +506,8 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
         with i18n.language(SOURCE_LANGUAGE):
             result = draft(source, str(source), arguments)
             files = render(result, content.name, dt.date.today().isoformat())
+            kept = _source_in_project(result, content.parent)
+            files[".gitignore"] = init_project.gitignore(content.name, kept)
             # The project folder is made, not followed, when it is new (a dangling link there is refused).
             project = init_write.make_project(content.parent)
             differ = init_write.write(files, project, stream)
@@ -505,8 +516,23 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
         return 2
     for note in result.notes:
         print(f"note      {note}", file=stream)
-    print(
-        f"next      check the TODO lines in {content.name}/, then build: surveypress build --content {content.name}",
-        file=stream,
-    )
+    print(f"next      check the TODO lines in {content.name}/, then build: {_build_command(content)}", file=stream)
     return 1 if differ else 0
+
+
+def _source_in_project(draft: Draft, project: Path) -> str | None:
+    """The data file init read, project-relative, when it lies in the project folder and no .gitignore line of its
+    kind keeps it out already (an XLSForm holds no answers)."""
+    source = Path(os.path.abspath(draft.source))
+    if draft.microdata is None or not source.is_relative_to(project):
+        return None
+    form = formats.of(source)
+    return None if form is not None and form.confidential else source.relative_to(project).as_posix()
+
+
+def _build_command(content: Path) -> str:
+    """The build command for this content folder, from the current folder: README's `surveypress build` when the
+    content is ./publication, the build's default."""
+    if content == Path(os.path.abspath("publication")):
+        return "surveypress build"
+    return f"surveypress build --content {shlex.quote(os.path.relpath(content))}"

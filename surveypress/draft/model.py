@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ class Question:
     group: str
     universe: tuple[str, list[int]] | None = None
     universe_note: str = ""
+    blank_is_no_answer: bool = False  # left empty by some, explained by no universe: written as the no-answer code
     charted: bool = False  # whether init drafts a chart for it (_choose_charts)
     choice_names: dict[str, int] = field(default_factory=dict)  # XLSForm choice name -> code
     numeric: dict[str, Any] | None = None  # numeric questions: range, decimals, bands (the options are the bands)
@@ -76,8 +78,10 @@ class Draft:
 
 
 def identifier(text: str, fallback: str = "q") -> str:
-    """A lower_snake_case id (the codebook's id pattern) from a variable or file name."""
-    name = re.sub(r"[^a-z0-9_]+", "_", text.strip().lower()).strip("_")
+    """A lower_snake_case id (the codebook's id pattern) from a variable or file name; accents dropped (Région ->
+    region), other letters outside a-z become `_`."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    name = re.sub(r"[^a-z0-9_]+", "_", plain.strip().lower()).strip("_")
     name = re.sub(r"_+", "_", name)
     if not name or not name[0].isalpha():
         name = f"{fallback}_{name}".strip("_")

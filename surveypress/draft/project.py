@@ -17,6 +17,7 @@ shows comes from the template vocabulary, none is typed into a template.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -180,8 +181,9 @@ def navigation(languages: list[str], groups: dict[str, dict[str, str]], flow: An
     return "".join(lines)
 
 
-def gitignore(content: str) -> str:
-    """The input microdata (confidential unless publication.yml declares it releasable), the survey file init read,
+def gitignore(content: str, source: str | None = None) -> str:
+    """The input microdata (confidential unless publication.yml declares it releasable), the survey file init read
+    (`source`, project-relative, when it is a data file inside the project: a CSV there is as confidential as a .sav),
     and every folder a build regenerates or keeps for itself."""
     return "".join(
         [
@@ -191,6 +193,7 @@ def gitignore(content: str) -> str:
             "# (`surveypress build` warns while confidential microdata is tracked by git).\n",
             f"{layout.MICRODATA_DIR}/\n",
             *(f"*{extension}\n" for extension in formats.extensions(lambda item: item.confidential)),
+            *([f"/{_gitignore_pattern(source)}\n"] if source else []),
             "# Built by `surveypress build` each time: the site, charts, downloads, caches and staging folders.\n",
             "site/\n",
             f"{layout.CHARTS_DIR}/\n",
@@ -201,3 +204,8 @@ def gitignore(content: str) -> str:
             f"{outputs.JOURNAL}.tmp\n",
         ]
     )
+
+
+def _gitignore_pattern(path: str) -> str:
+    """A path as a .gitignore line matches it literally: its wildcard and comment characters escaped."""
+    return re.sub(r"([*?\[\]\\!#])", r"\\\1", path)

@@ -1,8 +1,9 @@
-"""Universes read off the data, for `surveypress init` from SPSS and Stata files.
+"""Universes read off the data, for `surveypress init` from SPSS, Stata and data files.
 
 Takes: the draft's questions in file order and their microdata columns (text, "" = not asked).
 Gives: for each question some respondents left empty, the nearest earlier question whose answers say exactly who
-answered it (`question.universe`, marked as inferred for a person to confirm), or a TODO note.
+answered it (`question.universe`, marked as inferred for a person to confirm), or a TODO note and its blanks written
+as the no-answer code; the converted data file's columns read one at a time (`ParquetColumns`).
 
 It stays linear in the number of questions: instead of trying every earlier question against every question with
 blanks, each question files the fingerprints of the respondent sets its answers pick out (`CHOICE_SETS`), and a
@@ -11,12 +12,17 @@ question with blanks looks its own set up among them; only the questions found t
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from itertools import combinations
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from surveypress.i18n import _
 
 if TYPE_CHECKING:
     from surveypress.draft.model import Draft, Question
@@ -30,7 +36,8 @@ MASK64 = 2**64 - 1
 
 def infer_universes(draft: Draft) -> None:
     """For a question left empty for some respondents, the nearest earlier question whose answers say exactly who
-    was asked. What is found is marked as inferred; what is not is left for a person (the build then names a row)."""
+    was asked. What is found is marked as inferred; what is not is written as no answer (`no_answer_columns`)
+    and noted for a person."""
     assert draft.microdata is not None
     columns = Columns(draft.microdata, draft.no_answer)
     size = len(draft.microdata["respondent_id"])
@@ -53,8 +60,16 @@ def _look_up(draft: Draft, index: int, answered: np.ndarray, candidates: list[in
             question.universe = (target.id, found)
             question.universe_note = f"inferred from the data: answered exactly when {target.id} is {found}"
             return
-    question.universe_note = "TODO: some respondents have no answer here; say who was asked"
-    draft.notes.append(f"{question.id}: left empty by some respondents, and no earlier question explains it")
+    # The build reads an empty cell as "not asked", which a question without a universe cannot be: the blanks are
+    # written as the no-answer code, so the first build runs, and the note says how to undo it.
+    question.universe_note = "TODO: some respondents have no answer here (written as no answer); say who was asked"
+    question.blank_is_no_answer = True
+    draft.notes.append(
+        _(
+            "{question}: left empty by some respondents, and no earlier question explains it; written as no answer"
+            " ({code}). If they were not asked, give the question a universe and leave their cells empty"
+        ).format(question=question.id, code=draft.no_answer)
+    )
 
 
 class Columns:
@@ -129,3 +144,29 @@ def _universe_from(target: Question, answered: np.ndarray, columns: Columns) -> 
             return None
         chose = ~blank & np.isin(values, codes)
     return codes if np.array_equal(chose, answered) else None
+
+
+def no_answer_columns(draft: Draft) -> list[str]:
+    """The microdata columns whose empty cells are written as the no-answer code (`Question.blank_is_no_answer`)."""
+    return [column for question in draft.questions if question.blank_is_no_answer for column in _columns_of(question)]
+
+
+class ParquetColumns(Mapping):
+    """The converted microdata's columns as text ('' = not asked), read one at a time from the scratch Parquet file:
+    what `init_universe.infer_universes` reads, without holding the whole file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.names = pq.ParquetFile(path).schema_arrow.names
+
+    def __getitem__(self, column: str) -> pa.ChunkedArray:
+        if column not in self.names:
+            raise KeyError(column)
+        values = pq.read_table(self.path, columns=[column]).column(0)
+        return pc.fill_null(values.cast(pa.string()), "")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)

@@ -1,5 +1,6 @@
-"""The site `surveypress init` drafts from a data file, built and opened in headless Chromium: axe finds no WCAG 2.2
-AA violation on its front page. Builds its own project, so it needs no site/ of the repository."""
+"""The site `surveypress init` drafts from each kind of input it reads (test_init_end_to_end.KINDS: CSV, TSV, Parquet,
+a data workbook, SPSS, Stata, SAS transport, XLSForm), built and opened in headless Chromium: axe finds no WCAG 2.2
+AA violation on its front page. Builds its own projects, so it needs no site/ of the repository."""
 
 from __future__ import annotations
 
@@ -16,10 +17,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))  # the end-to-end tests' inputs
-from test_init_end_to_end import answers  # noqa: E402
+from test_init_end_to_end import KINDS, make_source, place_xlsform_data  # noqa: E402
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-KINDS = ["csv"]
 AXE_RUN = "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
 
 
@@ -29,12 +29,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def drafted_site(project: Path, kind: str) -> Path:
-    """`surveypress init` on a 50-respondent file of this kind, then `surveypress build`; gives site/."""
+    """`surveypress init` on the end-to-end tests' 50-respondent source of this kind, then `surveypress build`, as
+    test_init_end_to_end.py runs them (an XLSForm's data export put where publication.yml says); gives site/."""
     project.mkdir()
-    source = project / f"people.{kind}"
-    answers().to_csv(source, index=False)
+    source = make_source(kind, project)
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": "1767225600"}
-    for arguments in (["init", source.name, "--languages", "en"], ["build"]):
+    for arguments in (["init", source.name, "--population", "people", "--languages", "en"], ["build"]):
         result = subprocess.run(
             [sys.executable, "-m", "surveypress", *arguments],
             cwd=project,
@@ -44,6 +44,8 @@ def drafted_site(project: Path, kind: str) -> Path:
             timeout=600,
         )
         assert result.returncode == 0, result.stderr[-3000:]
+        if kind == "xlsform" and arguments[0] == "init":
+            place_xlsform_data(project)
     return project / "site"
 
 
