@@ -16,6 +16,7 @@ Under pytest-xdist (`--dist loadgroup`), the tests of a module that share a modu
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import re
 from pathlib import Path
@@ -31,6 +32,7 @@ from surveypress.stats import protect, tabulate
 TESTS = Path(__file__).resolve().parent
 CONTENT = TESTS.parent / "publication"
 TIERS = ("unit", "build", "browser", "bench")
+AXE = TESTS.parent / "node_modules" / "axe-core" / "axe.min.js"
 
 # Source text that runs a whole build (the command, the engine's entry points, the pipeline, the site, make) or one
 # of its slow stages.
@@ -166,3 +168,47 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section(f"unit tests slower than {UNIT_SECONDS:.0f} s (the build tier may suit them better)")
         for seconds, name in sorted(_slow_units, reverse=True):
             terminalreporter.write_line(f"{seconds:6.1f} s  {name}")
+
+
+# Headless Chromium and axe-core, for the browser tier: the tests under tests/browser/ and the browser tests of a module
+# that builds its own site (test_init_end_to_end.py).
+
+
+def load_page_weight_script():
+    """scripts/page_weight.py as a module: it measures pages and owns how Chromium is launched here."""
+    spec = importlib.util.spec_from_file_location("page_weight", TESTS.parent / "scripts" / "page_weight.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# One launch recipe for the tests and the page-weight script: the same browser, the same offline flags.
+PAGE_WEIGHT = load_page_weight_script()
+CHROMIUM = PAGE_WEIGHT.CHROMIUM
+CHROMIUM_ARGS = PAGE_WEIGHT.CHROMIUM_ARGS
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium per test process: Playwright's sync API runs one instance a process, so a second
+    `sync_playwright()` beside it fails ("Sync API inside the asyncio loop") in whichever test comes later."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium or set CHROMIUM_PATH")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core from node_modules (npm ci installs the version package-lock.json pins)."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing at {AXE}: run `npm ci`")
+    return AXE
+
+
+@pytest.fixture(scope="session")
+def page_weight():
+    return PAGE_WEIGHT

@@ -19,6 +19,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 import test_init  # the SPSS, Stata and XLSForm files of the tiny fixture's people
+from axe_check import axe_violations
 
 ROOT = Path(__file__).resolve().parent.parent
 HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
@@ -164,3 +165,17 @@ def test_labels_from_the_file_are_shown_as_text_never_run(built: Path) -> None:
     if (built / "people.xpt").is_file():  # the SAS transport file's labels are the question texts
         shown = "\n".join(pages.values())
         assert "Region &lt;script&gt;alert&#40;1&#41;&lt;/script&gt;" in shown
+
+
+@pytest.mark.browser
+def test_axe_finds_no_wcag_22_aa_violation_on_the_drafted_front_page(built: Path, chromium, axe_script, page_weight):
+    """The drafted site of each kind of input, opened in headless Chromium: its front page passes axe (WCAG 2.2 AA).
+    Reads the build the other tests of this module made, so no input kind is built twice."""
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, service_workers="block")
+    try:
+        with page_weight.serve(built / "site") as base:
+            page = context.new_page()
+            page.goto(base + "index.html", wait_until="load")
+            assert axe_violations(page, axe_script) == []
+    finally:
+        context.close()

@@ -26,7 +26,6 @@ PAGES = [
 PAGES_WITH_CHARTS = [page for page in PAGES if page.startswith(("survey", "findings/", "recommendations/"))]
 # Both editions: the Chinese at the root and its English twin under en/ (issue 14).
 EDITION_PAGES = PAGES + [f"en/{page}" for page in PAGES]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -38,7 +37,7 @@ def _open(context, url: str):
     page.on("pageerror", lambda error: record["errors"].append(str(error)))
     page.on("request", lambda request: record["requests"].append(request.url))
     page.on("response", lambda response: response.status >= 400 and record["missing"].append(response.url))
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="load")
     return page, record
 
 
@@ -47,4 +46,4 @@ def _show_everything(page) -> None:
     page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
     for image in page.locator("figure.sp-chart img").all():
         image.scroll_into_view_if_needed()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function("[...document.images].every((image) => image.complete)")

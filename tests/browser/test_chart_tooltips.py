@@ -7,11 +7,9 @@ that text in a visible tooltip. Without JavaScript nothing of this is there and 
 from __future__ import annotations
 
 import pytest
-
-from tests.browser.test_site import AXE_TAGS
+from axe_check import axe_violations
 
 PAGE = "en/findings/usage.html"
-AXE_RUN = "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
 TITLE_AT = (
     "([x, y]) => { const e = document.elementFromPoint(x, y); const t = e && e.querySelector('title');"
     " return t ? t.textContent : null; }"
@@ -124,12 +122,7 @@ def test_axe_finds_nothing_once_every_chart_is_inline_and_a_bar_shows_its_toolti
             figure.locator("svg.sp-chart-inline").wait_for()
         figures.first.locator('svg.sp-chart-inline [aria-roledescription="bar"]').first.focus()
         assert figures.first.locator(".sp-chart-tip").is_visible()
-        page.add_script_tag(path=str(axe_script))
-        result = page.evaluate(AXE_RUN, AXE_TAGS)
+        violations = axe_violations(page, axe_script)
     finally:
         context.close()
-    violations = [
-        f"{violation['id']}: {violation['help']} -> {[node['target'] for node in violation['nodes']][:5]}"
-        for violation in result["violations"]
-    ]
     assert violations == []

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from axe_check import axe_violations
 
 KINDS = [
     "index.html",
@@ -54,18 +55,9 @@ def _axe_violations(page, axe_script: Path) -> list[str]:
     for image in page.locator("figure.sp-chart img").all():
         image.scroll_into_view_if_needed()
     page.wait_for_function("[...document.images].every((image) => image.complete)")
-    page.add_script_tag(path=str(axe_script))
     # Only what the scheme changes: every other rule is held in the light scheme by test_site.py and in large text by
     # test_phone_first.py, on the same pages.
-    result = page.evaluate(
-        "async (rules) => await axe.run(document, "
-        "{runOnly: {type: 'rule', values: rules}, resultTypes: ['violations']})",
-        CONTRAST_RULES,
-    )
-    return [
-        f"{violation['id']}: {violation['help']} -> {[node['target'] for node in violation['nodes']][:5]}"
-        for violation in result["violations"]
-    ]
+    return axe_violations(page, axe_script, CONTRAST_RULES)
 
 
 # Each page kind twice: dark by the system setting in normal text (a desktop), and dark by the toggle under a light

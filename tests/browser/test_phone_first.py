@@ -8,7 +8,8 @@ inside a phone's screen; axe finds nothing in large-text mode either; both editi
 from __future__ import annotations
 
 import pytest
-from site_pages import AXE_TAGS, _open, _show_everything
+from axe_check import axe_violations
+from site_pages import _open, _show_everything
 from sweep import READING, SWEEP_GROUP, failures, sweep
 
 # One page of each kind, in both editions.
@@ -179,12 +180,7 @@ def test_axe_finds_no_wcag_22_aa_violations_in_large_text_mode(browser, base_url
     try:
         page, _ = _open(context, base_url + path)
         _show_everything(page)
-        page.add_script_tag(path=str(axe_script))
-        run = "async (tags) => await axe.run(document, "
-        run += "{runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
-        result = page.evaluate(run, AXE_TAGS)
-        violations = [f"{v['id']}: {[node['target'] for node in v['nodes']][:5]}" for v in result["violations"]]
-        assert violations == []
+        assert axe_violations(page, axe_script) == []
     finally:
         context.close()
 

@@ -10,7 +10,8 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from site_pages import AXE_TAGS, EDITION_PAGES, HAN, PAGES, PAGES_WITH_CHARTS, _open, _show_everything
+from axe_check import axe_violations
+from site_pages import EDITION_PAGES, HAN, PAGES, PAGES_WITH_CHARTS, _open, _show_everything
 from sweep import SWEEP_GROUP, failures, sweep
 
 
@@ -171,16 +172,7 @@ def test_pages_are_complete_without_javascript(browser, base_url, path):
 def test_axe_finds_no_wcag_22_aa_violations(phone, base_url, axe_script, path):
     page, _ = _open(phone, base_url + path)
     _show_everything(page)
-    page.add_script_tag(path=str(axe_script))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-        AXE_TAGS,
-    )
-    violations = [
-        f"{violation['id']}: {violation['help']} -> {[node['target'] for node in violation['nodes']][:5]}"
-        for violation in result["violations"]
-    ]
-    assert violations == []
+    assert axe_violations(page, axe_script) == []
 
 
 @pytest.mark.xdist_group(SWEEP_GROUP)
