@@ -62,7 +62,7 @@ var SP_HAN_SCRIPTS = ["Hani", "Hans", "Hant", "Jpan", "Kore"];
 
 function spShown(element) {
   if (element.matches(SP_UNSPOKEN) || element.closest("details:not([open]) > :not(summary)")) return false;
-  if (element.checkVisibility) return element.checkVisibility({ checkVisibilityCSS: true });
+  if (element.checkVisibility) return element.checkVisibility({ checkVisibilityCSS: true, visibilityProperty: true });
   return element.getClientRects().length > 0;
 }
 
