@@ -125,3 +125,30 @@ def test_no_module_outside_the_language_code_reads_a_label_as_zh_or_en():
     ).stdout.splitlines()
     outside = [line for line in found if not line.startswith("surveypress/languages.py:")]
     assert not outside, "\n".join(outside)
+
+
+def test_a_cjk_drawing_carries_the_proportional_characters_of_the_face_it_was_measured_with():
+    """A reader's fonts cannot change its widths (issue 26): the SVG carries the measured face, cut to the Latin
+    letters, digits and signs it shows (Han is one em wide in every CJK face), named first, the same bytes each time."""
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    folder = _installed("Noto Sans CJK SC")
+    family, faces = fonts.drawing_family(Path(folder), languages.families(languages.DEFAULT_CJK_FONTS))
+    stack = languages.DEFAULT_CJK_FONTS
+    named = f'font-family="{stack}"'
+    svg = f'<svg width="10" height="10"><g><text {named}>{LABEL} 45.5% [u]</text></g></svg>'
+    embedded = fonts.with_own_faces(svg, tuple(faces), stack)
+    assert embedded == fonts.with_own_faces(svg, tuple(faces), stack)
+    own = re.search(r'font-family="(sp[0-9a-f]{12}), ', embedded).group(1)
+    assert f'font-family="{own}, {stack}"' in embedded and named not in embedded
+    data = re.search(r"base64,([A-Za-z0-9+/=]+)", embedded).group(1)
+    cut = TTFont(io.BytesIO(base64.b64decode(data)))
+    assert set(map(chr, cut.getBestCmap())) == set(" .%45[]u")
+    # Without such characters (nothing but Han), or not in this stack, the drawing is left as it is.
+    assert fonts.with_own_faces(svg.replace(" 45.5% [u]", ""), tuple(faces), stack) == svg.replace(" 45.5% [u]", "")
+    assert fonts.with_own_faces(svg, tuple(faces), "DejaVu Sans") == svg
+    assert family == "Noto Sans CJK SC"

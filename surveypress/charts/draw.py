@@ -12,6 +12,7 @@ worker, by specify.specification_text, which it is given).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import json
@@ -301,10 +302,11 @@ _code: list[str] = []
 
 
 def code_fingerprint() -> str:
-    """SHA-256 of the modules that turn rows into a chart and draw it: a change to that code never reuses an entry."""
+    """SHA-256 of the modules that turn rows into a chart and draw it: a change to that code never reuses an entry
+    (languages.py among them: it names the font stacks a drawing is measured with)."""
     if not _code:
         package = Path(__file__).parent
-        modules = [*sorted(package.rglob("*.py")), package.parent / "values.py"]
+        modules = [*sorted(package.rglob("*.py")), package.parent / "values.py", package.parent / "languages.py"]
         _code.append(hashlib.sha256(b"".join(path.read_bytes() for path in modules)).hexdigest())
     return _code[0]
 
@@ -324,14 +326,37 @@ def _draw(
     it."""
     vega_lite, with_png, typefaces, inner = job
     specs = [vega_lite] if inner is None else [vega_lite, inner[1]]
-    drawn = {} if drawn is None else drawn
     typeface = next((one for one in as_typefaces(typefaces) if one.draws(vega_lite)), None)
-    if (
-        typeface is not None
-        and any(needs_cjk_font(spec) for spec in specs)
-        and all(typeface.covers(spec) for spec in specs)
-        and typeface.ready()
-    ):
+    cjk = any(needs_cjk_font(spec) for spec in specs)
+    svg, png = _drawn(job, {} if drawn is None else drawn, typeface if cjk else None)
+    if cjk:
+        # The SVG carries the faces its CJK font stack was measured with (cut from the installed faces, whichever
+        # way it was drawn, so the bytes are the same), so that a reader's own fonts cannot push its text out.
+        for stack in languages.CJK_FONTS.values():
+            if f'font-family="{html.escape(stack)}"' in svg:
+                svg = fonts.with_own_faces(svg, _installed_faces(stack), stack)
+    return svg, png
+
+
+def _installed_faces(stack: str) -> tuple[tuple[str, int, int], ...]:
+    """The installed faces vl-convert measures a CJK font stack with (see Typeface); none without a CJK font."""
+    try:
+        return _faces_in(str(find_cjk_font_dir()), stack)
+    except FontMissingError:
+        return ()
+
+
+@functools.cache
+def _faces_in(folder: str, stack: str) -> tuple[tuple[str, int, int], ...]:
+    return tuple(fonts.drawing_faces(Path(folder), languages.families(stack)))
+
+
+def _drawn(
+    job: tuple[dict, bool, Typeface | Typefaces | None, Inner | None], drawn: dict[str, str], typeface: Typeface | None
+) -> tuple[str, bytes | None]:
+    vega_lite, with_png, _typefaces, inner = job
+    specs = [vega_lite] if inner is None else [vega_lite, inner[1]]
+    if typeface is not None and all(typeface.covers(spec) for spec in specs) and typeface.ready():
         _register(typeface.folder)
         in_font = None if inner is None else (inner[0], _in_font(inner[1], typeface.alias, typeface.stack))
         svg, png = _svg_and_png(_in_font(vega_lite, typeface.alias, typeface.stack), with_png, in_font, drawn)

@@ -129,3 +129,74 @@ def write_subset(face: tuple[str, int, int], text: str, alias: str, folder: Path
     font.save(str(partial))
     os.replace(partial, target)
     return target
+
+
+# A drawing's own faces: the SVG a page shows carries the faces its text was measured with, cut down to the
+# characters it shows, so that no reader's fonts (wider or narrower) can push a label out of the drawing.
+
+_TEXT = re.compile(r"<text\b[^>]*>(.*?)</text>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_ROOT = re.compile(r"<svg\b[^>]*>")
+_BOLD = ('font-weight="bold"', 'font-weight="700"')
+
+
+def drawn_characters(svg: str) -> str:
+    """Every character the SVG's <text> elements show whose width depends on the face, sorted, once each. Wide and
+    full-width characters (Han, Kana, Hangul, CJK punctuation) are left out: every CJK face draws them one em wide,
+    so the reader's own CJK font shows them at the width they were measured, and the drawing carries only the
+    proportional rest (Latin letters, digits, signs), a few kilobytes instead of tens."""
+    import html
+    import unicodedata
+
+    shown = set("".join(html.unescape(_TAG.sub("", text)) for text in _TEXT.findall(svg))) - set("\n\r\t")
+    return "".join(sorted(char for char in shown if unicodedata.east_asian_width(char) not in ("W", "F")))
+
+
+def _woff(face: tuple[str, int, int], characters: str) -> bytes:
+    """The face cut to `characters` (HarfBuzz), as WOFF (fontTools, zlib): no timestamp, the same bytes every time."""
+    import io
+
+    import uharfbuzz
+    from fontTools.ttLib import TTFont
+
+    file, number, _weight = face
+    wanted = uharfbuzz.SubsetInput()
+    for character in characters:
+        wanted.unicode_set.add(ord(character))
+    cut = uharfbuzz.subset(uharfbuzz.Face(uharfbuzz.Blob.from_file_path(file), number), wanted)
+    if cut is None:
+        raise ValueError(f"HarfBuzz could not cut face {number} of {file}")
+    font = TTFont(io.BytesIO(cut.blob.data), recalcBBoxes=False, recalcTimestamp=False)
+    font.flavor = "woff"
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def with_own_faces(svg: str, faces: tuple[tuple[str, int, int], ...], stack: str) -> str:
+    """The SVG with `faces` (file, face number, weight: what its text in font stack `stack` was measured with) inside
+    it as data-URI @font-face rules, cut to the characters it shows (`drawn_characters`), and named first wherever
+    it names `stack`, so the reader's fonts draw nothing whose width they could change. The family is named by the
+    embedded bytes, so two drawings on one page never share a name for different cuts. An SVG that does not name
+    `stack`, or shows no such character, is returned as it is."""
+    import base64
+    import hashlib
+    import html
+
+    named = f'font-family="{html.escape(stack)}"'
+    characters = drawn_characters(svg) if named in svg and faces else ""
+    if not characters:
+        return svg
+    bold = any(weight in svg for weight in _BOLD)
+    cuts = [(weight, _woff(face, characters)) for face in faces for weight in [face[2]] if weight < 700 or bold]
+    family = "sp" + hashlib.sha256(b"".join(data for _weight, data in cuts)).hexdigest()[:12]
+    rules = "".join(
+        f'@font-face{{font-family:"{family}";font-weight:{weight};'
+        f'src:url(data:font/woff;base64,{base64.b64encode(data).decode("ascii")}) format("woff")}}'
+        for weight, data in cuts
+    )
+    root = _ROOT.search(svg)
+    if root is None:
+        return svg
+    svg = svg.replace(named, f'font-family="{family}, {html.escape(stack)}"')
+    return f"{svg[: root.end()]}<defs><style>{rules}</style></defs>{svg[root.end() :]}"

@@ -242,7 +242,7 @@ TABLE_LABEL = i18n.N_("Table, scrolls sideways")
 SCRIPT_TEXT = {
     "tools": i18n.N_("Reading aids"),
     "reading": i18n.N_("Large text"),
-    "readAloud": i18n.N_("Read aloud"),
+    "readAloud": i18n.N_("Read this page aloud"),
     "stopReading": i18n.N_("Stop reading"),
     "readingHelp": i18n.N_(
         "Text is larger and lines are further apart; this site remembers the choice. Press Large text again to undo."

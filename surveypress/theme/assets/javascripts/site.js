@@ -5,7 +5,7 @@ var TEXT = Object.assign(
   {
     tools: "Reading aids",
     reading: "Large text",
-    readAloud: "Read aloud",
+    readAloud: "Read this page aloud",
     stopReading: "Stop reading",
     readingHelp: "Text is larger and lines are further apart; this site remembers the choice. Press Large text again to undo.",
     readAloudHelp: "Reading the page aloud with the browser's own voice. Press again to stop.",
@@ -47,20 +47,98 @@ function spButton(label, pressed) {
   button.type = "button";
   button.className = "sp-tools__button";
   button.textContent = label;
-  button.setAttribute("aria-pressed", pressed ? "true" : "false");
+  if (pressed !== null) button.setAttribute("aria-pressed", pressed ? "true" : "false");
   return button;
 }
 
-// The page's main text in reading order: headings, paragraphs, list items and chart titles, not tables or controls.
-function spMainText(article) {
-  var parts = [];
-  article.querySelectorAll("h1, h2, h3, p, li, figcaption").forEach(function (node) {
-    if (node.closest(".sp-tools, details, table, .sp-visually-hidden, .sp-chart-downloads, .sp-release")) return;
-    if (node.tagName === "P" && node.closest("li")) return;
-    var text = node.innerText.replace(/\s+/g, " ").trim();
-    if (text) parts.push(text);
+// Read aloud: the page as it is shown, in reading order. Never text that is hidden (visually hidden notes, closed
+// details, anything not rendered), nor controls, tables and code; a chart is read as its text alternative (the long
+// description its image points to, else its alt text), not as its drawing, data table or source line.
+var SP_UNSPOKEN = ".sp-tools, .sp-visually-hidden, .headerlink, .sp-check, table, pre, script, style, [hidden], [aria-hidden='true']";
+// Elements that end a stretch of speech: each one is spoken as its own utterance, so the voice pauses between them.
+var SP_BLOCK = /^(H[1-6]|P|LI|DT|DD|FIGCAPTION|SUMMARY|BLOCKQUOTE|DIV|SECTION|ASIDE|UL|OL|DL|DETAILS|FIGURE|BR|HR)$/;
+var SP_HAN = /[\p{Script=Han}\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+/gu;
+var SP_HAN_SCRIPTS = ["Hani", "Hans", "Hant", "Jpan", "Kore"];
+
+function spShown(element) {
+  if (element.matches(SP_UNSPOKEN) || element.closest("details:not([open]) > :not(summary)")) return false;
+  if (element.checkVisibility) return element.checkVisibility({ checkVisibilityCSS: true, visibilityProperty: true });
+  return element.getClientRects().length > 0;
+}
+
+// Whether a language is written with Han characters (the browser's own data says, not a list of languages).
+function spWritesHan(lang) {
+  try {
+    return SP_HAN_SCRIPTS.indexOf(new Intl.Locale(lang).maximize().script) >= 0;
+  } catch (error) {
+    return true; // no way to tell: leave the text as it is
+  }
+}
+
+// A run of text in one language; Han characters in a language not written with them (an original term that no
+// element marks as such) are left out, never handed to that language's voice.
+function spRun(text, lang) {
+  if (!spWritesHan(lang)) text = text.replace(SP_HAN, " ");
+  text = text.replace(/\s+/g, " ").trim();
+  return /[\p{L}\p{N}]/u.test(text) ? { text: text, lang: lang } : null;
+}
+
+// What a chart says without its drawing: the long description its image points to, else the image's alt text.
+function spChartText(figure) {
+  var image = figure.querySelector("img");
+  if (!image) return "";
+  var described = image.getAttribute("aria-describedby");
+  var description = described && document.getElementById(described);
+  return description ? description.textContent : image.getAttribute("alt") || "";
+}
+
+// The utterances of the page: each heading, paragraph, list item and chart on its own, and within one, each
+// stretch in another language (an element's lang) apart, so that it reaches that language's voice.
+function spUtterances(article) {
+  var base = (article.closest("[lang]") || document.documentElement).getAttribute("lang") || navigator.language || "";
+  var utterances = [];
+  var runs = [];
+  var add = function (text, lang) {
+    var last = runs[runs.length - 1];
+    if (last && last.lang === lang) last.text += text;
+    else runs.push({ text: text, lang: lang });
+  };
+  var flush = function () {
+    runs.forEach(function (run) {
+      var utterance = spRun(run.text, run.lang);
+      if (utterance) utterances.push(utterance);
+    });
+    runs = [];
+  };
+  var visit = function (node, lang) {
+    if (node.nodeType === Node.TEXT_NODE) return add(node.nodeValue, lang);
+    if (node.nodeType !== Node.ELEMENT_NODE || !spShown(node)) return;
+    var own = node.getAttribute("lang") || lang;
+    var block = SP_BLOCK.test(node.tagName);
+    if (block) flush();
+    if (node.matches("figure.sp-chart")) {
+      add(spChartText(node), own);
+    } else {
+      node.childNodes.forEach(function (child) {
+        visit(child, own);
+      });
+    }
+    if (block) flush();
+  };
+  visit(article, base);
+  flush();
+  return utterances;
+}
+
+// A voice for a language, by its primary subtag; null when the browser has none, undefined when it lists none yet.
+function spVoice(lang) {
+  var voices = window.speechSynthesis.getVoices() || [];
+  if (!voices.length) return undefined;
+  var primary = lang.split("-")[0].toLowerCase();
+  var matching = voices.filter(function (voice) {
+    return voice.lang && voice.lang.toLowerCase().split(/[-_]/)[0] === primary;
   });
-  return parts;
+  return matching[0] || null;
 }
 
 // Large text grows the charts too. A drawing's text grows only with the drawing, and the wide one already fills a
@@ -231,6 +309,45 @@ function spChartTips() {
   });
 }
 
+// The read-aloud button. Its name says what it will do, so it has no aria-pressed (a toggle keeps its name).
+function spAloudButton(article, toolbar) {
+  var aloud = spButton(TEXT.readAloud, null);
+  aloud.classList.add("sp-tools__aloud");
+  var reading = false;
+  var session = 0; // a cancelled reading's last utterance may end after the next one began: it stops only its own
+  var stop = function () {
+    session += 1;
+    reading = false;
+    window.speechSynthesis.cancel();
+    aloud.textContent = TEXT.readAloud;
+  };
+  aloud.addEventListener("click", function () {
+    if (reading) return stop();
+    var parts = spUtterances(article).filter(function (part) {
+      return spVoice(part.lang) !== null; // a language the browser has no voice for is skipped, not misread
+    });
+    window.speechSynthesis.cancel();
+    var current = (session += 1);
+    parts.forEach(function (part, index) {
+      var utterance = new window.SpeechSynthesisUtterance(part.text);
+      var voice = spVoice(part.lang);
+      utterance.lang = voice ? voice.lang : part.lang;
+      if (voice) utterance.voice = voice;
+      if (index === parts.length - 1) {
+        utterance.onend = function () {
+          if (session === current) stop();
+        };
+      }
+      window.speechSynthesis.speak(utterance);
+    });
+    reading = parts.length > 0;
+    aloud.textContent = reading ? TEXT.stopReading : TEXT.readAloud;
+    spHelp(toolbar, "aloud", TEXT.readAloudHelp);
+  });
+  window.addEventListener("pagehide", stop);
+  return aloud;
+}
+
 function spReadingTools() {
   var article = document.querySelector("article.md-content__inner");
   // The template reserves the toolbar's place (overrides/main.html), so filling it moves nothing.
@@ -252,40 +369,10 @@ function spReadingTools() {
   });
   toolbar.appendChild(reading);
 
-  // Read aloud with the browser's own speech synthesis, in the page's language; no button where there is none.
+  // Read aloud with the browser's own speech synthesis; no button where there is none. The button says what it will
+  // do next ("Read this page aloud", "Stop reading").
   if ("speechSynthesis" in window && "SpeechSynthesisUtterance" in window) {
-    var aloud = spButton(TEXT.readAloud, false);
-    aloud.classList.add("sp-tools__aloud");
-    var stop = function () {
-      window.speechSynthesis.cancel();
-      aloud.setAttribute("aria-pressed", "false");
-      aloud.textContent = TEXT.readAloud;
-    };
-    aloud.addEventListener("click", function () {
-      if (aloud.getAttribute("aria-pressed") === "true") {
-        stop();
-        return;
-      }
-      var lang = root.getAttribute("lang") || navigator.language || "";
-      var voices = window.speechSynthesis.getVoices() || [];
-      var voice = voices.filter(function (candidate) {
-        return candidate.lang && candidate.lang.toLowerCase().indexOf(lang.split("-")[0].toLowerCase()) === 0;
-      })[0];
-      var parts = spMainText(article);
-      window.speechSynthesis.cancel();
-      parts.forEach(function (text, index) {
-        var utterance = new window.SpeechSynthesisUtterance(text);
-        utterance.lang = lang;
-        if (voice) utterance.voice = voice;
-        if (index === parts.length - 1) utterance.onend = stop;
-        window.speechSynthesis.speak(utterance);
-      });
-      aloud.setAttribute("aria-pressed", "true");
-      aloud.textContent = TEXT.stopReading;
-      spHelp(toolbar, "aloud", TEXT.readAloudHelp);
-    });
-    window.addEventListener("pagehide", stop);
-    toolbar.appendChild(aloud);
+    toolbar.appendChild(spAloudButton(article, toolbar));
   }
 
   var help = document.createElement("p");
