@@ -46,7 +46,6 @@ def test_a_page_template_in_the_downloads_folder_is_refused_before_anything_is_w
         build.refuse_colliding_outputs(pub)
 
 
-
 @pytest.mark.parametrize("edition", ["", "en/"])
 def test_a_page_template_in_an_editions_embed_folder_is_refused_before_anything_is_written(
     tmp_path: Path, edition: str
@@ -72,6 +71,7 @@ def test_a_page_template_in_an_editions_embed_folder_is_refused_before_anything_
         f"It would be written to docs/{edition}embed/used_online.md, which is also inside docs/{edition}embed/, which"
         " the build fills with the charts' embed pages"
     )
+
 
 def test_the_default_layout_of_the_tiny_publication_has_no_colliding_outputs() -> None:
     pub = spec.load_publication(TINY / "publication")
