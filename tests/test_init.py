@@ -609,6 +609,44 @@ def test_init_refuses_a_symlink_in_the_project_and_writes_nothing_outside_it(
     assert (outside / "charts.yml").read_text(encoding="utf-8") == "theirs\n"
 
 
+# A survey file's own title (an SPSS file label holds 64 bytes), as a hostile file might set it.
+HOSTILE_TITLE = '<svg onload=alert(1)>{{ 7*7 }}"&amp;'
+
+
+@pytest.mark.parametrize("kind", ["sav", "xlsform"])
+def test_a_hostile_survey_title_reaches_publication_yml_as_typed_and_the_theme_escaped_once(
+    tmp_path: Path, kind: str
+) -> None:
+    """Issue 22: init copies a file label or form_title into publication.yml's title, which names the site. It is kept
+    as typed (YAML text, not a template), and the theme gets it escaped once (tests/browser/
+    test_hostile_publication_text.py opens every page built from such texts)."""
+    from surveypress.text import theme_text
+    from surveypress.website import config as site_config
+
+    if kind == "sav":
+        source = tmp_path / "people.sav"
+        pyreadstat.write_sav(
+            people(),
+            source,
+            file_label=HOSTILE_TITLE,
+            column_labels=variable_labels("en"),
+            variable_value_labels=value_labels("en", "No answer"),
+        )
+    else:
+        source = tmp_path / "form.xlsx"
+        xlsform_with_groups(source, ["profile"])
+        workbook = openpyxl.load_workbook(source)
+        workbook.create_sheet("settings").append(["form_title", "form_id"])
+        workbook["settings"].append([HOSTILE_TITLE, "form"])
+        workbook.save(source)
+    code, report = run_init(tmp_path, source, "--languages", "en")
+    assert code == 0, report
+    pub = spec.load_publication(tmp_path / "publication")
+    assert site_config.site_name(pub, "en") == HOSTILE_TITLE
+    shown = str(theme_text(site_config.site_name(pub, "en")))
+    assert not set(shown) & set("<>\"'") and html.unescape(shown) == HOSTILE_TITLE
+
+
 def test_init_makes_the_project_folder_above_a_new_content_folder(tmp_path: Path) -> None:
     source = labelled_sav(tmp_path / "people.sav")
     project = tmp_path / "new" / "project"

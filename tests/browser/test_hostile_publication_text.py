@@ -3,7 +3,9 @@ languages and every page opened in headless Chromium, 404.html included: nothing
 
 Every publication-level text the content can set gets every payload of issue 22: the title and short title (site
 name, <title>, header, og:*), the description and short description (meta description), the licence (the footer's
-copyright line), contact, next release, contributors, the source's publisher, and the menu's section and page titles.
+copyright line), contact, next release, contributors, the source's title and publisher, the keywords, temporal and
+spatial coverage (the schema.org Dataset's JSON-LD, where no raw angle bracket may end the data block early), and
+the menu's section and page titles.
 The site_url is a good address here (its canonical link and og:url are checked); a hostile one is refused by the spec
 stage (the last test, and tests/test_spec.py, tests/fixtures/bad_inputs/cases.yml).
 
@@ -51,11 +53,22 @@ def hostile(field: str) -> str:
 TEXTS = {
     language: {
         field: hostile(f"{field}-{language}")
-        for field in ("title", "short", "description", "summary", "contact", "next", "home", "section", "about")
+        for field in (
+            "title",
+            "short",
+            "description",
+            "summary",
+            "contact",
+            "next",
+            "home",
+            "section",
+            "about",
+            "place",
+        )
     }
     for language in ("zh", "en")
 }
-SHARED = {field: hostile(field) for field in ("licence", "curator", "publisher")}
+SHARED = {field: hostile(field) for field in ("licence", "curator", "publisher", "source", "keyword", "period")}
 SITE_URL = "https://data.example.org/survey/"
 TEMPLATE = """\
 # {{{{ meta.title | t }}}}
@@ -83,7 +96,10 @@ def hostile_project(tmp: Path) -> Path:
     meta["site_url"] = SITE_URL
     meta["licenses"] = [{"name": SHARED["licence"], "title": SHARED["licence"], "path": "https://example.org/l"}]
     meta["contributors"] = [{"title": SHARED["curator"], "roles": ["datacurator"]}]
-    meta["sources"] = [{"title": "source", "publisher": SHARED["publisher"], "date": "2022"}]
+    meta["sources"] = [{"title": SHARED["source"], "publisher": SHARED["publisher"], "date": "2022"}]
+    # Texts that reach only the schema.org Dataset (a JSON-LD data block on the front and downloads pages).
+    meta["keywords"] = [SHARED["keyword"]]
+    meta["temporal_coverage"] = SHARED["period"]
     meta["navigation"] = [
         {"page": "index", "title": {language: TEXTS[language]["home"] for language in TEXTS}},
         {
@@ -119,6 +135,7 @@ FIELDS = {
     "short_description": "summary",
     "contact": "contact",
     "next_release": "next",
+    "spatial_coverage": "place",
 }
 
 # Runs `mkdocs build` recording every jieba cache file it opens (an audit hook: no strace needed).
@@ -207,6 +224,7 @@ INSPECT = """() => {
       .map(s => s.src ? '' : s.textContent).filter(t => /alert|7\\*7/.test(t)),
     data_blocks_with_brackets: [...document.querySelectorAll('script[type="application/ld+json"]')]
       .filter(s => /[<>]/.test(s.textContent)).length,
+    data_blocks: [...document.querySelectorAll('script[type="application/ld+json"]')].map(s => s.textContent),
     planted: document.querySelectorAll('svg[onload], img[src="x"]').length,
     title: document.title,
     header: text('.md-header__topic'),
@@ -265,6 +283,10 @@ def test_hostile_publication_texts_run_nothing_and_show_as_typed_on_every_page(c
         assert found["og_description"] == found["description"]
         assert found["canonical"] == found["og_url"] == SITE_URL + path
     if path.endswith("index.html"):
+        # The front page's schema.org Dataset holds the texts only it shows, as typed once parsed.
+        (dataset,) = [json.loads(block) for block in found["data_blocks"]]
+        assert dataset["name"] == texts["title"] and dataset["keywords"] == [SHARED["keyword"]]
+        assert dataset["temporalCoverage"] == SHARED["period"] and dataset["spatialCoverage"]["name"] == texts["place"]
         for shown in (texts["title"], texts["contact"], texts["next"], SHARED["curator"], SHARED["publisher"]):
             assert shown in found["article"]
 
