@@ -140,11 +140,12 @@ FIELDS = {
 
 # Runs `mkdocs build` recording every jieba cache file it opens (an audit hook: no strace needed).
 AUDITED_MKDOCS = """
-import json, sys
-opened = []
+import json, os, sys
+opened, every = [], set()
 def audit(event, args):
     if event == "open" and isinstance(args[0], (str, bytes)):
         name = args[0].decode() if isinstance(args[0], bytes) else args[0]
+        every.add(os.path.abspath(name))
         if "jieba" in name and "site-packages" not in name:  # its cache, not its own code and dictionary
             opened.append(name)
 sys.addaudithook(audit)
@@ -153,7 +154,7 @@ try:
     cli(sys.argv[2:], prog_name="mkdocs")
 finally:
     with open(sys.argv[1], "w", encoding="utf-8") as record:
-        json.dump(opened, record)
+        json.dump({"jieba": opened, "every": sorted(every)}, record)
 """
 
 
@@ -192,7 +193,9 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "project": project,
         "shared": shared,
         "planted": hashlib.sha256(b"planted by another user").hexdigest(),
-        "opened": json.loads(record.read_text(encoding="utf-8")),
+        "opened": json.loads(record.read_text(encoding="utf-8"))["jieba"],
+        "every": json.loads(record.read_text(encoding="utf-8"))["every"],
+        "record": record,
     }
 
 
@@ -311,6 +314,22 @@ def test_mkdocs_build_neither_reads_nor_writes_jieba_cache_in_the_shared_tempora
     assert hashlib.sha256(planted.read_bytes()).hexdigest() == hostile_build["planted"]
     assert sorted(path.name for path in hostile_build["shared"].iterdir()) == ["jieba.cache"]
     assert (cache / "jieba.cache").is_file()
+
+
+def test_mkdocs_build_opens_nothing_outside_the_project_its_cache_and_the_installed_code(hostile_build):
+    """Issue 22's last condition: every file `mkdocs build` opens is in the project (its cache included), the engine,
+    or Python and its installed packages; the system's time zone data is the one file of the system it reads."""
+    import site
+
+    places = {hostile_build["project"], ROOT / "surveypress", Path(sys.prefix), Path(sys.base_prefix)}
+    places |= {Path(folder) for folder in site.getsitepackages()}
+    places |= {place.resolve() for place in places} | {Path("/usr/share/zoneinfo")}
+    outside = [
+        name
+        for name in hostile_build["every"]
+        if Path(name) != hostile_build["record"] and not any(Path(name).is_relative_to(place) for place in places)
+    ]
+    assert outside == []
 
 
 def test_a_site_url_that_breaks_out_of_the_canonical_link_is_refused_before_anything_is_built(tmp_path):
