@@ -762,6 +762,48 @@ def test_a_file_with_more_variables_than_any_survey_is_refused(tmp_path: Path, m
     assert not (tmp_path / "publication").exists()
 
 
+def test_a_sav_file_with_too_many_variables_is_refused_from_its_dictionary_before_pyreadstat_reads_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """pyreadstat's reading of a dictionary grows with the square of its variables (3 s at 20,000, more with every
+    doubling): the count comes from the file's variable records first."""
+    monkeypatch.setattr(init_labelled, "MAX_VARIABLES", 5)
+
+    def unread(*arguments, **options):
+        raise AssertionError("pyreadstat read the file")
+
+    monkeypatch.setattr(readstat.ReadStat, "call", unread)
+    code, report = run_init(tmp_path, labelled_sav(tmp_path / "people.sav"))
+    assert code == 2 and report.endswith(
+        "people.sav: value '7 variables': expected at most 5 variables. No survey"
+        " has that many; split the file, or keep only the variables to publish\n"
+    )
+
+
+@pytest.mark.parametrize("suffix", [".sav", ".zsav"])
+def test_the_variables_counted_from_a_sav_dictionary_are_pyreadstats(tmp_path: Path, suffix: str) -> None:
+    """Variable labels of every length, missing values and ranges, value labels, a note, and strings of 300 and 600
+    characters (very long strings: several segments each, one variable)."""
+    from surveypress.formats.spss import sav_variables
+
+    frame = people()
+    frame["comment"] = ["x" * 600] + [""] * (len(frame) - 1)
+    frame["other"] = ["y" * 300] + ["z"] * (len(frame) - 1)
+    path = tmp_path / f"people{suffix}"
+    pyreadstat.write_sav(
+        frame,
+        path,
+        column_labels={**variable_labels("en"), "comment": "A label of odd length"},
+        variable_value_labels=value_labels("en", "No answer"),
+        missing_ranges={"p_used": [-9], "p_satisfaction": [{"lo": -9, "hi": -7}]},
+        note="a note",
+        compress=suffix == ".zsav",
+    )
+    assert sav_variables(path) == len(pyreadstat.read_sav(path, metadataonly=True)[1].column_names) == 9
+    path.write_bytes(path.read_bytes()[:400])  # cut off inside the dictionary: left to pyreadstat to word
+    assert sav_variables(path) is None
+
+
 def test_a_data_file_of_20000_variables_is_refused_in_seconds(tmp_path: Path) -> None:
     """Issue 22: init took 123 s on 20,000 variables (now linear, yet still 21 s of a core): such a file is refused,
     from its header, before anything is drafted."""

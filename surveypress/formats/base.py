@@ -69,6 +69,7 @@ class Format:
     released_whole: Callable[[Path, str], None] | None = None
     confidential: bool = False  # a survey tool's own file: init's .gitignore keeps files of this kind out of git
     labels: LabelReader | None = None  # init: the text columns and the file's labels (pyreadstat's metadata)
+    variables: Callable[[Path], int | None] | None = None  # init: how many variables, from the header alone
     stream: Streamer | None = None  # init: the data as text columns, read off for a codebook (draft/data.py)
     form: Callable[[Path, str], Any] | None = None  # init: the questionnaire of an XLSForm (xlsform.Form)
     variable_labels: Callable[[Path, str], dict[str, str]] | None = None  # init, data: column -> its label, if any
