@@ -200,7 +200,8 @@ def planned_outputs(pub: Publication) -> list[tuple[str, Path, str | None, str]]
 
 def refuse_colliding_outputs(pub: Publication) -> None:
     """Before anything is written: two outputs on one path (compared without case, as macOS and Windows file systems
-    do), an output on an input, or a page in a folder the build fills with charts or downloads stop the build."""
+    do), an output on an input, or a page in a folder the build fills with charts, downloads or embed pages stop the
+    build."""
     root = pub.project_root.resolve()
     inputs = {
         population.microdata.resolve().relative_to(root).as_posix().casefold(): f"the microdata of {population.id}"
@@ -210,14 +211,19 @@ def refuse_colliding_outputs(pub: Publication) -> None:
     if pub.content_dir.resolve().is_relative_to(root):
         for path in pub.content_dir.rglob("*"):
             inputs[path.resolve().relative_to(root).as_posix().casefold()] = "a file of the content folder"
+    # Each edition's embed pages (docs/[<tag>/]embed/<chart>.html): a page there would become the same site page.
+    embeds = tuple(f"{layout.DOCS}/{pub.docs_prefix(language)}{layout.EMBED}/" for language, _ in pub.editions)
     claimed: dict[str, str] = {}
     for relative, source, key, value in planned_outputs(pub):
         folded = relative.casefold()
         place = outputs.output_place(relative)
+        embed = next((folder for folder in embeds if folded.startswith(folder.casefold())), None)
         if folded in claimed or folded in inputs:
             other = claimed.get(folded) or inputs[folded]
         elif source.name.endswith(TEMPLATE_SUFFIX) and place.rstrip("/") in outputs.OUTPUT_FOLDERS:
             other = f"inside {place}, which the build fills"
+        elif source.name.endswith(TEMPLATE_SUFFIX) and embed is not None:
+            other = f"inside {embed}, which the build fills with the charts' embed pages"
         else:
             claimed[folded] = f"the output of {key or source.name} {value!r}" if key else f"the output {relative}"
             continue

@@ -118,6 +118,62 @@ def test_a_legacy_workbook_is_the_one_format_whose_cells_cannot_be_checked_for_f
     assert formats.extensions(lambda item: not item.formulas_checked) == [".xls"]
 
 
+ODS_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body><office:spreadsheet>
+<table:table table:name="answers"><table:table-row><table:table-cell/></table:table-row></table:table>
+<table:table table:name="notes"><table:table-row table:number-rows-repeated="2"><table:table-cell/></table:table-row>
+<table:table-row><table:table-cell table:number-columns-repeated="2"/>
+<table:table-cell table:formula="of:=HYPERLINK(&quot;http://evil.example/&quot;)"/></table:table-row></table:table>
+</office:spreadsheet></office:body></office:document-content>"""
+
+
+def test_a_workbook_released_in_full_is_checked_for_formulas_in_every_sheet_and_for_macros(tmp_path) -> None:
+    """Release full publishes the whole file: a formula in a sheet the build does not read is refused with its sheet,
+    cell and formula (OpenDocument here; tests/fixtures/bad_inputs has the .xlsx and .xlsm cases)."""
+    import zipfile
+
+    from surveypress.formats.calamine import ods_formula
+
+    ods = tmp_path / "people.ods"
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", ODS_CONTENT)
+    with zipfile.ZipFile(ods) as archive:
+        assert ods_formula(archive, "answers") is None  # the sheet the build reads is clean
+    with pytest.raises(InputError) as caught:
+        formats.of(ods).released_whole(ods, "people.ods")
+    assert (caught.value.row, caught.value.column) == (3, "C of sheet 'notes'")
+    assert caught.value.value == '=HYPERLINK("http://evil.example/")'
+    with zipfile.ZipFile(ods, "a") as archive:
+        archive.writestr("Basic/Standard/Module1.xml", "<module/>")
+    with pytest.raises(InputError, match="without macros"):
+        formats.of(ods).released_whole(ods, "people.ods")
+    assert all(item.released_whole is not None for item in formats.FORMATS if item.sheets and item.formulas_checked)
+
+
+def test_a_sheet_found_through_a_relative_target_is_still_checked_for_formulas(tmp_path) -> None:
+    """A relationship target `./worksheets/sheet1.xml` names the same part as `worksheets/sheet1.xml`: the check
+    must find it rather than pass the sheet unchecked."""
+    import zipfile
+
+    from surveypress.formats.calamine import ooxml_formula
+
+    source = Path(__file__).parent / "fixtures" / "bad_inputs" / "files" / "people_formula_value.xlsx"
+    moved = tmp_path / "people.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(moved, "w") as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b'Target="worksheets/', b'Target="./worksheets/').replace(
+                    b'Target="/xl/worksheets/', b'Target="./worksheets/'
+                )
+                assert b"./worksheets/" in data
+            new.writestr(item, data)
+    with zipfile.ZipFile(moved) as archive:
+        assert ooxml_formula(archive, "Sheet1") is not None
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # SAS transport files: the format added through the registry alone.
 

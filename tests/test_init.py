@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -624,6 +625,44 @@ def test_init_refuses_a_symlink_in_the_project_and_writes_nothing_outside_it(
     assert (outside / "charts.yml").read_text(encoding="utf-8") == "theirs\n"
 
 
+# A survey file's own title (an SPSS file label holds 64 bytes), as a hostile file might set it.
+HOSTILE_TITLE = '<svg onload=alert(1)>{{ 7*7 }}"&amp;'
+
+
+@pytest.mark.parametrize("kind", ["sav", "xlsform"])
+def test_a_hostile_survey_title_reaches_publication_yml_as_typed_and_the_theme_escaped_once(
+    tmp_path: Path, kind: str
+) -> None:
+    """Issue 22: init copies a file label or form_title into publication.yml's title, which names the site. It is kept
+    as typed (YAML text, not a template), and the theme gets it escaped once (tests/browser/
+    test_hostile_publication_text.py opens every page built from such texts)."""
+    from surveypress.text import theme_text
+    from surveypress.website import config as site_config
+
+    if kind == "sav":
+        source = tmp_path / "people.sav"
+        pyreadstat.write_sav(
+            people(),
+            source,
+            file_label=HOSTILE_TITLE,
+            column_labels=variable_labels("en"),
+            variable_value_labels=value_labels("en", "No answer"),
+        )
+    else:
+        source = tmp_path / "form.xlsx"
+        xlsform_with_groups(source, ["profile"])
+        workbook = openpyxl.load_workbook(source)
+        workbook.create_sheet("settings").append(["form_title", "form_id"])
+        workbook["settings"].append([HOSTILE_TITLE, "form"])
+        workbook.save(source)
+    code, report = run_init(tmp_path, source, "--languages", "en")
+    assert code == 0, report
+    pub = spec.load_publication(tmp_path / "publication")
+    assert site_config.site_name(pub, "en") == HOSTILE_TITLE
+    shown = str(theme_text(site_config.site_name(pub, "en")))
+    assert not set(shown) & set("<>\"'") and html.unescape(shown) == HOSTILE_TITLE
+
+
 def test_init_makes_the_project_folder_above_a_new_content_folder(tmp_path: Path) -> None:
     source = labelled_sav(tmp_path / "people.sav")
     project = tmp_path / "new" / "project"
@@ -735,6 +774,65 @@ def test_a_file_with_more_variables_than_any_survey_is_refused(tmp_path: Path, m
     assert report.endswith(
         "people.sav: value '7 variables': expected at most 5 variables. No survey has that many; split the file, or"
         " keep only the variables to publish\n"
+    )
+    assert not (tmp_path / "publication").exists()
+
+
+def test_a_sav_file_with_too_many_variables_is_refused_from_its_dictionary_before_pyreadstat_reads_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """pyreadstat's reading of a dictionary grows with the square of its variables (3 s at 20,000, more with every
+    doubling): the count comes from the file's variable records first."""
+    monkeypatch.setattr(init_labelled, "MAX_VARIABLES", 5)
+
+    def unread(*arguments, **options):
+        raise AssertionError("pyreadstat read the file")
+
+    monkeypatch.setattr(readstat.ReadStat, "call", unread)
+    code, report = run_init(tmp_path, labelled_sav(tmp_path / "people.sav"))
+    assert code == 2 and report.endswith(
+        "people.sav: value '7 variables': expected at most 5 variables. No survey"
+        " has that many; split the file, or keep only the variables to publish\n"
+    )
+
+
+@pytest.mark.parametrize("suffix", [".sav", ".zsav"])
+def test_the_variables_counted_from_a_sav_dictionary_are_pyreadstats(tmp_path: Path, suffix: str) -> None:
+    """Variable labels of every length, missing values and ranges, value labels, a note, and strings of 300 and 600
+    characters (very long strings: several segments each, one variable)."""
+    from surveypress.formats.spss import sav_variables
+
+    frame = people()
+    frame["comment"] = ["x" * 600] + [""] * (len(frame) - 1)
+    frame["other"] = ["y" * 300] + ["z"] * (len(frame) - 1)
+    path = tmp_path / f"people{suffix}"
+    pyreadstat.write_sav(
+        frame,
+        path,
+        column_labels={**variable_labels("en"), "comment": "A label of odd length"},
+        variable_value_labels=value_labels("en", "No answer"),
+        missing_ranges={"p_used": [-9], "p_satisfaction": [{"lo": -9, "hi": -7}]},
+        note="a note",
+        compress=suffix == ".zsav",
+    )
+    assert sav_variables(path) == len(pyreadstat.read_sav(path, metadataonly=True)[1].column_names) == 9
+    path.write_bytes(path.read_bytes()[:400])  # cut off inside the dictionary: left to pyreadstat to word
+    assert sav_variables(path) is None
+
+
+def test_a_data_file_of_20000_variables_is_refused_in_seconds(tmp_path: Path) -> None:
+    """Issue 22: init took 123 s on 20,000 variables (now linear, yet still 21 s of a core): such a file is refused,
+    from its header, before anything is drafted."""
+    header = ["respondent_id", *(f"v{number:05d}" for number in range(20_000))]
+    source = tmp_path / "wide.csv"
+    source.write_text(",".join(header) + "\n" + ",".join(["R1", *["1"] * 20_000]) + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    code, report = run_init(tmp_path, source)
+    assert time.perf_counter() - started < 10
+    assert code == 2
+    assert report.endswith(
+        f"wide.csv: value '20,001 variables': expected at most {init_draft.MAX_VARIABLES:,} variables. No survey has"
+        " that many; split the file, or keep only the variables to publish\n"
     )
     assert not (tmp_path / "publication").exists()
 

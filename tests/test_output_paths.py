@@ -46,6 +46,33 @@ def test_a_page_template_in_the_downloads_folder_is_refused_before_anything_is_w
         build.refuse_colliding_outputs(pub)
 
 
+@pytest.mark.parametrize("edition", ["", "en/"])
+def test_a_page_template_in_an_editions_embed_folder_is_refused_before_anything_is_written(
+    tmp_path: Path, edition: str
+) -> None:
+    """templates/embed/used_online.md.j2 became docs/embed/used_online.md beside the chart's embed page
+    docs/embed/used_online.html: both are the site's embed/used_online.html, and mkdocs refused it only after the
+    build had replaced every output."""
+    project = tmp_path / "tiny"
+    shutil.copytree(TINY, project)
+    templates = project / "publication" / "templates"
+    if edition:
+        (templates / "en").mkdir()
+        (templates / "en" / "index.md.j2").write_text("# Tiny\n", encoding="utf-8")
+    page = templates / edition / "embed" / "used_online.md.j2"
+    page.parent.mkdir()
+    page.write_text("# mine\n", encoding="utf-8")
+    pub = spec.load_publication(project / "publication")
+
+    with pytest.raises(InputError) as caught:
+        build.refuse_colliding_outputs(pub)
+    assert caught.value.file == str(page)
+    assert caught.value.hint == (
+        f"It would be written to docs/{edition}embed/used_online.md, which is also inside docs/{edition}embed/, which"
+        " the build fills with the charts' embed pages"
+    )
+
+
 def test_the_default_layout_of_the_tiny_publication_has_no_colliding_outputs() -> None:
     pub = spec.load_publication(TINY / "publication")
     build.refuse_colliding_outputs(pub)

@@ -215,6 +215,25 @@ def test_an_option_text_that_matches_no_label_is_named_with_the_nearest_label(pr
     )
 
 
+@pytest.mark.parametrize("column", [1, 3], ids=["single", "multi in one cell"])
+def test_an_answer_text_that_a_spreadsheet_runs_as_a_formula_is_refused_though_it_matches_a_label(
+    project: Path, column: int
+) -> None:
+    """Answers given as texts are cells of the input file, which release full publishes as it is: a cell that a
+    spreadsheet would run is refused like an id, even when, its tab stripped, it reads as an option's label."""
+    rows = option_texts(people_text(project), "┋")
+    first = next(i for i, row in enumerate(rows) if i and row[column] not in ("", "-9"))
+    rows[first][column] = "\t" + rows[first][column]
+    write_workbook(project / "datasets/microdata/people.xlsx", rows)
+    point_people_at(project, "{path: datasets/microdata/people.xlsx, answers: text, multi_separator: ┋}")
+
+    assert refusal(project) == (
+        f"datasets/microdata/people.xlsx, row {first + 1}, column {rows[0][column]}: value {rows[first][column]!r}:"
+        " expected an answer that does not start with =, +, - or @. A spreadsheet opening the published file would"
+        " run it as a formula; the microdata file is published as it is, so change the text"
+    )
+
+
 def test_an_unknown_option_in_a_multi_select_cell_is_named_with_the_cell(project: Path) -> None:
     rows = option_texts(people_text(project), "|")
     first = next(i for i, row in enumerate(rows) if row[3] not in ("", "-9", "p_channels"))

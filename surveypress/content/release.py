@@ -85,7 +85,7 @@ def check_release(pub: Publication) -> None:
 def refuse_unchecked_full_release(pub: Publication) -> None:
     """Under `release: full` the microdata file is published as it is, so it must be one whose cells the load stage
     can check for formulas: a legacy .xls, which no installed library reads formulas from, is refused before any
-    work."""
+    work, and so is a workbook with a formula in any sheet (not only the one the build reads) or with macros."""
     if pub.release.policy != "full":
         return
     for population in pub.codebook.populations.values():
@@ -99,3 +99,6 @@ def refuse_unchecked_full_release(pub: Publication) -> None:
                 value=population.microdata.name,
                 hint="A file released in full is published as it is; save the sheet as .xlsx, or release it public-use",
             )
+        if form is not None and form.released_whole is not None and population.microdata.is_file():
+            # Every sheet and part, not only the sheet the build reads (load refuses a formula there on any policy).
+            form.released_whole(population.microdata, pub.released_file(population.id) or population.microdata.name)

@@ -53,6 +53,9 @@ def draft_from_statistical(
     form: formats.Format,
 ) -> Draft:
     assert form.labels is not None
+    declared = form.variables(path) if form.variables is not None else None
+    if declared is not None:
+        _refuse_too_many(declared, name)  # before pyreadstat reads a dictionary that large (quadratic in it)
     columns, meta = form.labels(path, name, lambda meta: _no_answer_of(meta, name))
     no_answer = _no_answer_of(meta, name)
     labels = meta.column_names_to_labels or {}
@@ -194,15 +197,19 @@ def _labelled_question(file: _Labelled, variable: str) -> Question | None:
     return Question(qid, kind, file.text(file.labels.get(variable) or variable), options, "")
 
 
-def _no_answer_of(meta: Any, name: str) -> int:
-    """The file's one negative user-missing code, else NO_ANSWER; refuses a file with more variables than a survey."""
-    if len(meta.column_names) > MAX_VARIABLES:
+def _refuse_too_many(variables: int, name: str) -> None:
+    if variables > MAX_VARIABLES:
         raise InputError(
             name,
             _("at most {limit} variables").format(limit=f"{MAX_VARIABLES:,}"),
-            value=f"{len(meta.column_names):,} variables",
+            value=f"{variables:,} variables",
             hint=_("No survey has that many; split the file, or keep only the variables to publish"),
         )
+
+
+def _no_answer_of(meta: Any, name: str) -> int:
+    """The file's one negative user-missing code, else NO_ANSWER; refuses a file with more variables than a survey."""
+    _refuse_too_many(len(meta.column_names), name)
     user_missing = sorted(
         {
             int(item["lo"])

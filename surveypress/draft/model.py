@@ -23,7 +23,9 @@ from surveypress.draft.project import say
 NO_ANSWER = -9
 # Limits, in one place (README "Your own survey" and ARCHITECTURE.md "surveypress init" state them): far past what a
 # real survey needs, reached only by a broken or hostile file, and keeping the drafted site quick to build.
-MAX_VARIABLES = 32_767  # a file with more is refused (Stata/SE's most; the largest surveys have a few thousand)
+# A file with more variables is refused: the largest surveys have a few thousand (a DHS recode about 5,000). Drafting
+# is linear, about 1 s of a core per 1,000 variables, so at most 10,000 keep init near 10 s; 20,000 took 21 s.
+MAX_VARIABLES = 10_000
 MAX_CHART_OPTIONS = 30  # a question with more answers gets its table but no drafted chart (bars past 30 are unread)
 MAX_DRAFTED_CHARTS = 300  # charts drafted in all (300 draw in about 30 s); later questions get their tables only
 MAX_CHARTS_PER_PAGE = 50  # an XLSForm group with more questions shows the first 50 charts

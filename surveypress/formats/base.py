@@ -64,8 +64,12 @@ class Format:
     stream_above: int | None = None  # a file larger than this (bytes) streams through the engine instead
     sheets: bool = False  # a workbook: publication.yml may name the sheet to read
     formulas_checked: bool = True  # its cells can be checked for formulas (a file released in full must be so)
+    # A file released in full is published as it is: refuses what any part of it may not hold, beyond what the
+    # build reads (a workbook: a formula in any sheet, macros); None: the build's reading checks all of it.
+    released_whole: Callable[[Path, str], None] | None = None
     confidential: bool = False  # a survey tool's own file: init's .gitignore keeps files of this kind out of git
     labels: LabelReader | None = None  # init: the text columns and the file's labels (pyreadstat's metadata)
+    variables: Callable[[Path], int | None] | None = None  # init: how many variables, from the header alone
     stream: Streamer | None = None  # init: the data as text columns, read off for a codebook (draft/data.py)
     form: Callable[[Path, str], Any] | None = None  # init: the questionnaire of an XLSForm (xlsform.Form)
     variable_labels: Callable[[Path, str], dict[str, str]] | None = None  # init, data: column -> its label, if any

@@ -11,6 +11,8 @@ belong in CSV, Parquet, SPSS, Stata or SAS files.
 
 from __future__ import annotations
 
+import posixpath
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +41,8 @@ class Calamine:
 
     formulas: Callable[[zipfile.ZipFile, str], tuple[str, str] | None] | None
     legacy: bool = False
+    # (sheet, cell, formula) of the first formula in any sheet: a workbook released in full (None: not checked)
+    every_sheet: Callable[[zipfile.ZipFile], tuple[str, str, str] | None] | None = None
 
     def table(self, path: Path, name: str, sheet: str | None, population: str, no_answer: int) -> SourceTable:
         """The build's reader (`base.Reader`): one sheet's text columns, numbered as spreadsheet rows."""
@@ -133,16 +137,47 @@ class Calamine:
         with zipfile.ZipFile(path) as archive:
             found = self.formulas(archive, sheet)
         if found is not None:
-            cell, formula = found
-            letters = cell.rstrip("0123456789")
-            raise InputError(
-                name,
-                "a value, not a formula",
-                row=int(cell[len(letters) :]) if cell[len(letters) :] else None,
-                column=f"{letters or '?'} of sheet {sheet!r}",
-                value=formula if formula.startswith("=") else f"={formula}",
-                hint="A workbook is published as it is, formulas included; copy the sheet and paste it as values only",
-            )
+            raise formula_error(name, sheet, *found)
+
+    def refuse_formulas_anywhere(self, path: Path, name: str) -> None:
+        """A workbook released in full is published as it is, every sheet and part of it: InputError naming the first
+        formula in any sheet (sheet, cell, formula), or the macros it holds. `Format.released_whole`."""
+        if self.every_sheet is None or not zipfile.is_zipfile(path):
+            return  # not a zip archive: the load stage says what it is (encrypted, legacy, damaged)
+        with zipfile.ZipFile(path) as archive:
+            macros = [part for part in archive.namelist() if MACRO_PARTS.fullmatch(part)]
+            if macros:
+                raise InputError(
+                    name,
+                    "a workbook without macros",
+                    value=macros[0],
+                    hint="A workbook released in full is published as it is, macros included; save it as .xlsx or"
+                    " .ods without them",
+                )
+            try:
+                found = self.every_sheet(archive)
+            except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, ValueError) as error:
+                raise InputError(
+                    name,
+                    "a workbook whose sheets can be checked for formulas",
+                    value=str(error).splitlines()[0][:120] if str(error) else type(error).__name__,
+                    hint="The file is damaged; save it again from the spreadsheet program",
+                ) from None
+        if found is not None:
+            raise formula_error(name, *found)
+
+
+def formula_error(name: str, sheet: str, cell: str, formula: str) -> InputError:
+    """The refusal of a formula cell: its sheet, cell (A1) and formula."""
+    letters = cell.rstrip("0123456789")
+    return InputError(
+        name,
+        "a value, not a formula",
+        row=int(cell[len(letters) :]) if cell[len(letters) :] else None,
+        column=f"{letters or '?'} of sheet {sheet!r}",
+        value=formula if formula.startswith("=") else f"={formula}",
+        hint="A workbook is published as it is, formulas included; copy the sheet and paste it as values only",
+    )
 
 
 # Formulas. calamine (0.9.1) gives a formula cell's cached value and cannot say that it is a formula, and a workbook
@@ -154,23 +189,45 @@ OOXML_RELATIONSHIPS = "{http://schemas.openxmlformats.org/officeDocument/2006/re
 ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 
 
-def ooxml_formula(archive: zipfile.ZipFile, sheet: str) -> tuple[str, str] | None:
-    """(cell, formula) of the first `<f>` element of the sheet named `sheet`, found through the workbook's
-    relationships (ECMA-376: xl/workbook.xml names each sheet's part)."""
+# The parts of an Office Open XML workbook that hold cells (worksheets, Excel 4.0 macro sheets, dialog sheets), and
+# those that hold macros (VBA projects, in .xlsm or renamed; OpenDocument's Basic and script folders).
+OOXML_CELL_PARTS = re.compile(r"xl/(?:worksheets|macrosheets|dialogsheets)/[^/]+\.xml", re.IGNORECASE)
+MACRO_PARTS = re.compile(r"(?:.*/)?vbaProject\.bin|(?:Basic|Scripts)/.*", re.IGNORECASE)
+
+
+def ooxml_sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each sheet's part in the archive -> the sheet's name, through the workbook's relationships (ECMA-376:
+    xl/workbook.xml names each sheet's part; a target is relative to xl/, or absolute from the package's root)."""
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     relationships = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {item.get("Id"): item.get("Target", "") for item in relationships}
-    part = next(
-        (
-            targets.get(item.get(f"{OOXML_RELATIONSHIPS}id"), "")
-            for item in workbook.iter(f"{OOXML_MAIN}sheet")
-            if item.get("name") == sheet
-        ),
-        "",
-    )
-    part = part.lstrip("/") if part.startswith("/") else f"xl/{part}"
-    if part not in archive.namelist():
-        return None
+    parts = {}
+    for item in workbook.iter(f"{OOXML_MAIN}sheet"):
+        target = targets.get(item.get(f"{OOXML_RELATIONSHIPS}id"), "")
+        part = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+        parts[part] = item.get("name", "")
+    return parts
+
+
+def ooxml_formula(archive: zipfile.ZipFile, sheet: str) -> tuple[str, str] | None:
+    """(cell, formula) of the first `<f>` element of the sheet named `sheet`."""
+    part = next((part for part, name in ooxml_sheet_parts(archive).items() if name == sheet), "")
+    return ooxml_part_formula(archive, part) if part in archive.namelist() else None
+
+
+def ooxml_formula_anywhere(archive: zipfile.ZipFile) -> tuple[str, str, str] | None:
+    """(sheet, cell, formula) of the first `<f>` element in any part that holds cells, named or not by the workbook."""
+    names = ooxml_sheet_parts(archive)
+    for part in archive.namelist():
+        if OOXML_CELL_PARTS.fullmatch(part):
+            found = ooxml_part_formula(archive, part)
+            if found is not None:
+                return names.get(posixpath.normpath(part), part), *found
+    return None
+
+
+def ooxml_part_formula(archive: zipfile.ZipFile, part: str) -> tuple[str, str] | None:
+    """(cell, formula) of the first `<f>` element of one sheet's part, read as a stream."""
     cell = ""
     with archive.open(part) as stream:
         for event, element in ElementTree.iterparse(stream, events=("start", "end")):
@@ -185,13 +242,26 @@ def ooxml_formula(archive: zipfile.ZipFile, sheet: str) -> tuple[str, str] | Non
 
 def ods_formula(archive: zipfile.ZipFile, sheet: str) -> tuple[str, str] | None:
     """(cell, formula) of the first cell with a `table:formula` in the table named `sheet` (OpenDocument)."""
-    row, column, inside = 0, 0, False
+    found = ods_first_formula(archive, sheet)
+    return found[1:] if found is not None else None
+
+
+def ods_formula_anywhere(archive: zipfile.ZipFile) -> tuple[str, str, str] | None:
+    """(sheet, cell, formula) of the first cell with a `table:formula` in any table (OpenDocument)."""
+    return ods_first_formula(archive, None)
+
+
+def ods_first_formula(archive: zipfile.ZipFile, sheet: str | None) -> tuple[str, str, str] | None:
+    """(table, cell, formula) of the first formula cell of the table named `sheet`, or of any table (None)."""
+    row, column, table = 0, 0, None
     with archive.open("content.xml") as stream:
         for event, element in ElementTree.iterparse(stream, events=("start", "end")):
             tag = element.tag
             if tag == f"{ODS_TABLE}table":
-                inside = event == "start" and element.get(f"{ODS_TABLE}name") == sheet
-            elif not inside:
+                name = element.get(f"{ODS_TABLE}name", "")
+                table = name if event == "start" and sheet in (None, name) else None
+                row = 0
+            elif table is None:
                 continue
             elif tag == f"{ODS_TABLE}table-row" and event == "start":
                 column = 0
@@ -201,7 +271,7 @@ def ods_formula(archive: zipfile.ZipFile, sheet: str) -> tuple[str, str] | None:
             elif tag in (f"{ODS_TABLE}table-cell", f"{ODS_TABLE}covered-table-cell") and event == "start":
                 formula = element.get(f"{ODS_TABLE}formula")
                 if formula is not None:
-                    return f"{column_letters(column)}{row + 1}", formula.split(":", 1)[-1]
+                    return table, f"{column_letters(column)}{row + 1}", formula.split(":", 1)[-1]
                 column += int(element.get(f"{ODS_TABLE}number-columns-repeated", "1"))
     return None
 

@@ -14,7 +14,14 @@ from typing import Any
 
 from surveypress.formats import xlsform
 from surveypress.formats.base import Draft, Format
-from surveypress.formats.calamine import KIND, Calamine, ods_formula, ooxml_formula
+from surveypress.formats.calamine import (
+    KIND,
+    Calamine,
+    ods_formula,
+    ods_formula_anywhere,
+    ooxml_formula,
+    ooxml_formula_anywhere,
+)
 from surveypress.i18n import _
 
 
@@ -52,12 +59,13 @@ def _workbook(name: str, extensions: tuple[str, ...], how: Calamine) -> Format:
         read=how.table,
         sheets=True,
         formulas_checked=how.formulas is not None,
+        released_whole=how.refuse_formulas_anywhere if how.every_sheet is not None else None,
         stream=_init_stream(how),
         form=lambda path, file: xlsform.read_form(how, path, file),
         drafts_from=drafts_from,
     )
 
 
-EXCEL = _workbook("Excel workbook", (".xlsx", ".xlsm"), Calamine(ooxml_formula))
+EXCEL = _workbook("Excel workbook", (".xlsx", ".xlsm"), Calamine(ooxml_formula, every_sheet=ooxml_formula_anywhere))
 LEGACY_EXCEL = _workbook("Excel 97-2003 workbook", (".xls",), Calamine(None, legacy=True))
-OPENDOCUMENT = _workbook("OpenDocument spreadsheet", (".ods",), Calamine(ods_formula))
+OPENDOCUMENT = _workbook("OpenDocument spreadsheet", (".ods",), Calamine(ods_formula, every_sheet=ods_formula_anywhere))

@@ -20,7 +20,10 @@ import pyarrow.compute as pc
 from surveypress.content import Codebook, Question, Source
 from surveypress.errors import InputError
 from surveypress.formats.base import CASES, SPREADSHEET_ROWS, Rows, SourceTable
-from surveypress.microdata.rules import Problem, raise_earliest
+from surveypress.microdata.rules import FORMULA_CODE_HINT, Problem, formula_cells, raise_earliest
+
+# An answer given as text is a cell of the input file, published as it is under release: full.
+FORMULA_ANSWER = "an answer that does not start with =, +, - or @"
 
 __all__ = ["CASES", "SPREADSHEET_ROWS", "Rows", "SourceTable", "answers_to_codes", "source_columns"]
 
@@ -83,6 +86,14 @@ def answers_to_codes(
         order += 1
         as_text = source.answers == "text"
         texts = option_texts(question) if as_text else {}
+        if as_text or (question.type == "multi" and source.multi_separator is not None):
+            # Answers as texts (or lists) are cells of the input file, which release full publishes as it is.
+            columns_here = (
+                question.columns() if question.type != "multi" or source.multi_separator is None else [question.id]
+            )
+            problems += [
+                problem for column in columns_here if (problem := _formula_answer(columns[column], column, order))
+            ]
         if question.type != "multi" or source.multi_separator is None:
             for column in question.columns():
                 if as_text and question.type != "multi":
@@ -98,6 +109,17 @@ def answers_to_codes(
         problems += [problem] if problem else []
     raise_earliest(problems, name, rows)
     return converted
+
+
+def _formula_answer(values: pa.Array, column: str, order: int) -> Problem | None:
+    """The first answer cell a spreadsheet would run as a formula (text.runs_as_formula), as the ids' rule words it."""
+    formulas = formula_cells(values).to_numpy(zero_copy_only=False)
+    if not formulas.any():
+        return None
+    index = int(np.argmax(formulas))
+    return Problem(
+        index, order, column, values[index].as_py(), FORMULA_ANSWER, FORMULA_CODE_HINT.replace("code", "text")
+    )
 
 
 def _nearest(text: str, question: Question) -> str:

@@ -3,7 +3,9 @@ languages and every page opened in headless Chromium, 404.html included: nothing
 
 Every publication-level text the content can set gets every payload of issue 22: the title and short title (site
 name, <title>, header, og:*), the description and short description (meta description), the licence (the footer's
-copyright line), contact, next release, contributors, the source's publisher, and the menu's section and page titles.
+copyright line), contact, next release, contributors, the source's title and publisher, the keywords, temporal and
+spatial coverage (the schema.org Dataset's JSON-LD, where no raw angle bracket may end the data block early), and
+the menu's section and page titles.
 The site_url is a good address here (its canonical link and og:url are checked); a hostile one is refused by the spec
 stage (the last test, and tests/test_spec.py, tests/fixtures/bad_inputs/cases.yml).
 
@@ -51,11 +53,22 @@ def hostile(field: str) -> str:
 TEXTS = {
     language: {
         field: hostile(f"{field}-{language}")
-        for field in ("title", "short", "description", "summary", "contact", "next", "home", "section", "about")
+        for field in (
+            "title",
+            "short",
+            "description",
+            "summary",
+            "contact",
+            "next",
+            "home",
+            "section",
+            "about",
+            "place",
+        )
     }
     for language in ("zh", "en")
 }
-SHARED = {field: hostile(field) for field in ("licence", "curator", "publisher")}
+SHARED = {field: hostile(field) for field in ("licence", "curator", "publisher", "source", "keyword", "period")}
 SITE_URL = "https://data.example.org/survey/"
 TEMPLATE = """\
 # {{{{ meta.title | t }}}}
@@ -83,7 +96,10 @@ def hostile_project(tmp: Path) -> Path:
     meta["site_url"] = SITE_URL
     meta["licenses"] = [{"name": SHARED["licence"], "title": SHARED["licence"], "path": "https://example.org/l"}]
     meta["contributors"] = [{"title": SHARED["curator"], "roles": ["datacurator"]}]
-    meta["sources"] = [{"title": "source", "publisher": SHARED["publisher"], "date": "2022"}]
+    meta["sources"] = [{"title": SHARED["source"], "publisher": SHARED["publisher"], "date": "2022"}]
+    # Texts that reach only the schema.org Dataset (a JSON-LD data block on the front and downloads pages).
+    meta["keywords"] = [SHARED["keyword"]]
+    meta["temporal_coverage"] = SHARED["period"]
     meta["navigation"] = [
         {"page": "index", "title": {language: TEXTS[language]["home"] for language in TEXTS}},
         {
@@ -119,15 +135,17 @@ FIELDS = {
     "short_description": "summary",
     "contact": "contact",
     "next_release": "next",
+    "spatial_coverage": "place",
 }
 
 # Runs `mkdocs build` recording every jieba cache file it opens (an audit hook: no strace needed).
 AUDITED_MKDOCS = """
-import json, sys
-opened = []
+import json, os, sys
+opened, every = [], set()
 def audit(event, args):
     if event == "open" and isinstance(args[0], (str, bytes)):
         name = args[0].decode() if isinstance(args[0], bytes) else args[0]
+        every.add(os.path.abspath(name))
         if "jieba" in name and "site-packages" not in name:  # its cache, not its own code and dictionary
             opened.append(name)
 sys.addaudithook(audit)
@@ -136,7 +154,7 @@ try:
     cli(sys.argv[2:], prog_name="mkdocs")
 finally:
     with open(sys.argv[1], "w", encoding="utf-8") as record:
-        json.dump(opened, record)
+        json.dump({"jieba": opened, "every": sorted(every)}, record)
 """
 
 
@@ -175,7 +193,9 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "project": project,
         "shared": shared,
         "planted": hashlib.sha256(b"planted by another user").hexdigest(),
-        "opened": json.loads(record.read_text(encoding="utf-8")),
+        "opened": json.loads(record.read_text(encoding="utf-8"))["jieba"],
+        "every": json.loads(record.read_text(encoding="utf-8"))["every"],
+        "record": record,
     }
 
 
@@ -207,6 +227,7 @@ INSPECT = """() => {
       .map(s => s.src ? '' : s.textContent).filter(t => /alert|7\\*7/.test(t)),
     data_blocks_with_brackets: [...document.querySelectorAll('script[type="application/ld+json"]')]
       .filter(s => /[<>]/.test(s.textContent)).length,
+    data_blocks: [...document.querySelectorAll('script[type="application/ld+json"]')].map(s => s.textContent),
     planted: document.querySelectorAll('svg[onload], img[src="x"]').length,
     title: document.title,
     header: text('.md-header__topic'),
@@ -265,6 +286,10 @@ def test_hostile_publication_texts_run_nothing_and_show_as_typed_on_every_page(c
         assert found["og_description"] == found["description"]
         assert found["canonical"] == found["og_url"] == SITE_URL + path
     if path.endswith("index.html"):
+        # The front page's schema.org Dataset holds the texts only it shows, as typed once parsed.
+        (dataset,) = [json.loads(block) for block in found["data_blocks"]]
+        assert dataset["name"] == texts["title"] and dataset["keywords"] == [SHARED["keyword"]]
+        assert dataset["temporalCoverage"] == SHARED["period"] and dataset["spatialCoverage"]["name"] == texts["place"]
         for shown in (texts["title"], texts["contact"], texts["next"], SHARED["curator"], SHARED["publisher"]):
             assert shown in found["article"]
 
@@ -289,6 +314,22 @@ def test_mkdocs_build_neither_reads_nor_writes_jieba_cache_in_the_shared_tempora
     assert hashlib.sha256(planted.read_bytes()).hexdigest() == hostile_build["planted"]
     assert sorted(path.name for path in hostile_build["shared"].iterdir()) == ["jieba.cache"]
     assert (cache / "jieba.cache").is_file()
+
+
+def test_mkdocs_build_opens_nothing_outside_the_project_its_cache_and_the_installed_code(hostile_build):
+    """Issue 22's last condition: every file `mkdocs build` opens is in the project (its cache included), the engine,
+    or Python and its installed packages; the system's time zone data is the one file of the system it reads."""
+    import site
+
+    places = {hostile_build["project"], ROOT / "surveypress", Path(sys.prefix), Path(sys.base_prefix)}
+    places |= {Path(folder) for folder in site.getsitepackages()}
+    places |= {place.resolve() for place in places} | {Path("/usr/share/zoneinfo")}
+    outside = [
+        name
+        for name in hostile_build["every"]
+        if Path(name) != hostile_build["record"] and not any(Path(name).is_relative_to(place) for place in places)
+    ]
+    assert outside == []
 
 
 def test_a_site_url_that_breaks_out_of_the_canonical_link_is_refused_before_anything_is_built(tmp_path):
