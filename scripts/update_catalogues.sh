@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 "$BIN/pybabel" extract -F babel.cfg -k N_ --omit-header --no-location --sort-output -o surveypress/locale/messages.pot .
-"$BIN/pybabel" update -i surveypress/locale/messages.pot -d surveypress/locale --no-wrap --no-fuzzy-matching
+"$BIN/pybabel" update -i surveypress/locale/messages.pot -d surveypress/locale --no-wrap --no-fuzzy-matching --ignore-pot-creation-date
 "$BIN/pybabel" compile -d surveypress/locale --use-fuzzy --statistics
