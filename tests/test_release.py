@@ -144,16 +144,14 @@ def test_a_full_release_holding_the_breakdowns_is_refused_before_any_microdata_i
     """`release: full` of a file holding p_region while p_region cross-tabulations suppress small cells: refused on
     the content alone, in the time it takes to read the content, not after tabulating and drawing."""
     import io
-    import time
 
     from surveypress import build
 
     tiny_with(tmp_path, release="full", public_use=None)
     progress = io.StringIO()
-    started = time.perf_counter()
     with pytest.raises(InputError) as caught:
         build.build(tmp_path / "tiny" / "publication", stream=progress)
-    assert time.perf_counter() - started < 2
+    # The time it takes is a benchmark's business; what proves "before any work" is the stages that ran: spec only.
     assert progress.getvalue().startswith("spec") and "load" not in progress.getvalue()
     assert "breakdown p_region" in str(caught.value.value) and "disclosure.min_cell (5)" in caught.value.expected
 

@@ -215,3 +215,15 @@ def test_a_site_url_that_is_not_a_plain_absolute_http_address_is_refused_naming_
 def test_a_site_url_that_is_not_text_is_refused(content: Path) -> None:
     edit(content / "publication.yml", "version: 0.1.0\n", "version: 0.1.0\nsite_url: [https://example.org/]\n")
     assert refusal(content).column == "site_url"
+
+
+def test_a_codebook_of_more_questions_than_the_limit_is_refused_before_any_is_read(content: Path) -> None:
+    codebook = content / "codebook.yml"
+    extra = "".join(
+        f"  - {{id: q{number}, population: people, type: single, text: {{zh: 问, en: Q}}, options: []}}\n"
+        for number in range(spec.MAX_QUESTIONS)
+    )
+    codebook.write_text(codebook.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    error = refusal(content)
+    assert (error.column, error.value) == ("questions", f"{spec.MAX_QUESTIONS + 5:,} questions")
+    assert f"at most {spec.MAX_QUESTIONS:,} questions" in str(error)

@@ -11,6 +11,7 @@ Schemas of the models).
 from __future__ import annotations
 
 from surveypress.content.codebook import (
+    MAX_QUESTIONS,
     PLAIN_SOURCE,
     QUESTION_TYPES,
     SOURCE_MESSAGES,
@@ -106,6 +107,7 @@ __all__ = [
     "Located",
     "MAX_LABEL_CHARACTERS",
     "MAX_NAME_CHARACTERS",
+    "MAX_QUESTIONS",
     "MAX_TEXT_CHARACTERS",
     "MAX_YAML_BYTES",
     "MAX_YAML_DEPTH",

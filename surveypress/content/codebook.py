@@ -18,6 +18,10 @@ from surveypress.errors import InputError
 from surveypress.languages import DEFAULT_LANGUAGES, Label
 
 # The question types, read off codebook.yml's model.
+# A codebook with more questions is refused before any is read: the largest surveys have a few thousand (a DHS recode
+# about 5,000, which builds in about half a minute); past ten thousand, a build runs for minutes on tables nobody reads,
+# which only a broken or hostile file asks for. `init` holds a data file to the same number of variables.
+MAX_QUESTIONS = 10_000
 QUESTION_TYPES = get_args(models.Question.model_fields["type"].annotation)
 
 
@@ -177,6 +181,15 @@ def load_codebook(
     entries = document.get("questions")
     if not isinstance(entries, list) or not entries:
         raise InputError(path, "a non-empty list of questions", row=line_of(document, "questions"), column="questions")
+    if len(entries) > MAX_QUESTIONS:
+        raise InputError(
+            path,
+            f"at most {MAX_QUESTIONS:,} questions",
+            row=line_of(document, "questions"),
+            column="questions",
+            value=f"{len(entries):,} questions",
+            hint="Publish the questions in several publications, or leave out those nobody will read",
+        )
     for index, entry in enumerate(entries, start=1):
         question = _question(entry, index, path, populations, lines, no_answer, languages)
         questions[question.id] = question

@@ -17,15 +17,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from surveypress import i18n, languages
-from surveypress.content import MAX_NAME_CHARACTERS
+from surveypress.content import MAX_NAME_CHARACTERS, MAX_QUESTIONS
 from surveypress.draft.project import say
 
 NO_ANSWER = -9
 # Limits, in one place (README "Your own survey" and ARCHITECTURE.md "surveypress init" state them): far past what a
 # real survey needs, reached only by a broken or hostile file, and keeping the drafted site quick to build.
 # A file with more variables is refused: the largest surveys have a few thousand (a DHS recode about 5,000). Drafting
-# is linear, about 1 s of a core per 1,000 variables, so at most 10,000 keep init near 10 s; 20,000 took 21 s.
-MAX_VARIABLES = 10_000
+# is linear, about 1 s of a core per 1,000 variables, so at most 10,000 keep init near 10 s; 20,000 took 21 s. The
+# same number as a codebook's questions (content/codebook.py), so that whatever init drafts, build reads.
+MAX_VARIABLES = MAX_QUESTIONS
 MAX_CHART_OPTIONS = 30  # a question with more answers gets its table but no drafted chart (bars past 30 are unread)
 MAX_DRAFTED_CHARTS = 300  # charts drafted in all (300 draw in about 30 s); later questions get their tables only
 MAX_CHARTS_PER_PAGE = 50  # an XLSForm group with more questions shows the first 50 charts
