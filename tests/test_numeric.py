@@ -21,6 +21,8 @@ from surveypress.stats import tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "numeric"
+# Two tests here count with every engine, Spark's included: they share test_spark_engine.py's worker and its JVM.
+pytestmark = pytest.mark.xdist_group("spark")
 RAW = TINY / "datasets" / "microdata" / "people.csv"
 
 

@@ -15,7 +15,11 @@ from surveypress.stats import tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest.importorskip("pyspark", reason="the Spark engine needs pyspark (installed with the test extras)")
-pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17 (scripts/install.sh)")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17 (scripts/install.sh)"),
+    # Every module that starts Spark runs in one worker, which starts one JVM (about 15 s) for all of them.
+    pytest.mark.xdist_group("spark"),
+]
 
 
 @pytest.fixture(scope="module")
