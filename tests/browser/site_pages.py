@@ -47,3 +47,18 @@ def _show_everything(page) -> None:
     for image in page.locator("figure.sp-chart img").all():
         image.scroll_into_view_if_needed()
     page.wait_for_function("[...document.images].every((image) => image.complete)")
+
+
+# One page of each kind, in both editions: for the checks that do not need every page.
+PAGE_KINDS = [
+    "index.html",
+    "survey.html",
+    "findings/usage.html",
+    "recommendations/integration.html",
+    "methods.html",
+    "downloads.html",
+    "reconciliation.html",
+    "changelog.html",
+    "cite.html",
+]
+KIND_PAGES = PAGE_KINDS + [f"en/{page}" for page in PAGE_KINDS]

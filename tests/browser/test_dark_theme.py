@@ -13,19 +13,9 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from axe_check import axe_violations
+from site_pages import KIND_PAGES
 
-KINDS = [
-    "index.html",
-    "survey.html",
-    "findings/usage.html",
-    "recommendations/integration.html",
-    "methods.html",
-    "downloads.html",
-    "reconciliation.html",
-    "changelog.html",
-    "cite.html",
-]
-PAGES = KINDS + [f"en/{page}" for page in KINDS]
+PAGES = KIND_PAGES
 CHART_PAGES = [
     page for page in PAGES if urlsplit(page).path.split("/")[-1] in ("survey.html", "usage.html", "integration.html")
 ]

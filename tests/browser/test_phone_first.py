@@ -9,22 +9,9 @@ from __future__ import annotations
 
 import pytest
 from axe_check import axe_violations
-from site_pages import _open, _show_everything
+from site_pages import KIND_PAGES, _open, _show_everything
 from sweep import READING, SWEEP_GROUP, failures, sweep
 
-# One page of each kind, in both editions.
-PAGE_KINDS = [
-    "index.html",
-    "survey.html",
-    "findings/usage.html",
-    "recommendations/integration.html",
-    "methods.html",
-    "downloads.html",
-    "reconciliation.html",
-    "changelog.html",
-    "cite.html",
-]
-KIND_PAGES = PAGE_KINDS + [f"en/{page}" for page in PAGE_KINDS]
 # The prose of the page (not a helper line, a card or a notice).
 BODY_TEXT = ".md-content__inner > p:not([class])"
 
