@@ -38,6 +38,17 @@ def snapshot(project: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny project built once; each test breaks a copy of it (its cache too, so the failing build is quick)."""
+    assert TINY.is_dir(), f"the tiny fixture project is not at {TINY}"
+    project = tmp_path_factory.mktemp("built") / "tiny"
+    shutil.copytree(TINY, project)
+    first = build(project)
+    assert first.returncode == 0, first.stderr
+    return project
+
+
 @pytest.mark.parametrize(
     ("line", "named"),
     [
@@ -46,12 +57,9 @@ def snapshot(project: Path) -> dict[str, str]:
         ("{{ undefined_figure }}", "undefined_figure"),
     ],
 )
-def test_template_using_an_unknown_value_fails_the_build_naming_template_and_line(tmp_path, line, named):
-    assert TINY.is_dir(), f"the tiny fixture project is not at {TINY}"
+def test_template_using_an_unknown_value_fails_the_build_naming_template_and_line(built, tmp_path, line, named):
     project = tmp_path / "tiny"
-    shutil.copytree(TINY, project)
-    first = build(project)
-    assert first.returncode == 0, first.stderr
+    shutil.copytree(built, project, symlinks=True)
     before = snapshot(project)
 
     template = project / "publication" / "templates" / "findings" / "broken.md.j2"
