@@ -106,6 +106,23 @@ def rendered(publication, tmp_path_factory) -> tuple[dict[str, chart_model.Chart
 CHART_IDS = [entry["id"] for entry in spec.read_yaml(CONTENT / "charts.yml")["charts"]]
 
 
+# The source lines the download tests set under every chart: a long one (wider than the labels, so Vega shifts the
+# whole chart) is tried on every chart of both editions; a short one and none on the first chart of each kind, which is
+# where their layout differs.
+LONG_SOURCE = "来源：" + "很长的来源说明" * 12
+SOURCES = ["Source: a test.", "", LONG_SOURCE]
+
+
+def _charts_for(publication: spec.Publication, source: str) -> list:
+    charts = declare.load_chart_specs(publication)
+    if source == LONG_SOURCE:
+        return charts
+    firsts: dict[str, object] = {}
+    for chart_spec in charts:
+        firsts.setdefault(chart_spec.kind, chart_spec)
+    return list(firsts.values())
+
+
 def _unmapped_copy(svg: str) -> str:
     """The same SVG with every Chinese character replaced by a private-use code point no font has a glyph for."""
     return HAN.sub("\ue000", svg)
@@ -153,7 +170,7 @@ def test_every_drawing_of_every_chart_in_both_editions_is_valid_vega_lite(public
                     alt.LayerChart.validate(drawing)  # raises jsonschema's ValidationError naming the part
 
 
-@pytest.mark.parametrize("source", ["Source: a test.", "", "来源：" + "很长的来源说明" * 12])
+@pytest.mark.parametrize("source", SOURCES)
 def test_the_download_drawing_made_from_the_wide_one_equals_the_one_altair_builds(publication, source):
     """framed_drawing saves Altair a third build per chart; it must give exactly what build_chart gives."""
     from dataclasses import replace
@@ -161,7 +178,7 @@ def test_the_download_drawing_made_from_the_wide_one_equals_the_one_altair_build
     values = Values(indicator_table(publication), primary=publication.primary)
     for language in publication.languages:
         with i18n.language(language):
-            for chart_spec in declare.load_chart_specs(publication):
+            for chart_spec in _charts_for(publication, source):
                 prepared = specify.prepare_chart(publication, values, chart_spec, source)
                 for drawn_as in (prepared.drawn_as, replace(prepared.drawn_as, kind="bars")):
                     built = {
@@ -230,9 +247,9 @@ def _size(svg: str) -> tuple[float, float]:
     return float(match.group(1)), float(match.group(2))
 
 
-@pytest.mark.parametrize("source", ["Source: a test.", "", "来源：" + "很长的来源说明" * 12])
+@pytest.mark.parametrize("source", SOURCES)
 def test_the_download_svg_set_around_the_wide_drawing_puts_title_and_source_where_vega_does(publication, source):
-    """framed_svg saves Vega a third drawing per chart. For every chart in both editions, each text of Vega's drawing
+    """framed_svg saves Vega a third drawing per chart. For each chart `_charts_for` gives, each text of Vega's drawing
     of the framed specification is in it, at the same height within a pixel; the title, subtitle and source line at
     the left padding, as Vega puts them, and the chart as the wide drawing has it. (Vega widens its drawing when the
     source line, set flush with the estimated width of the labels, reaches further left than they do: there the
@@ -241,7 +258,7 @@ def test_the_download_svg_set_around_the_wide_drawing_puts_title_and_source_wher
     compared = 0
     for language in publication.languages:
         with i18n.language(language):
-            for chart_spec in declare.load_chart_specs(publication):
+            for chart_spec in _charts_for(publication, source):
                 _narrow, wide, framed = specify.specify(specify.prepare_chart(publication, values, chart_spec, source))
                 by_vega = vl_convert.vegalite_to_svg(framed)
                 composed = framing.framed_svg(vl_convert.vegalite_to_svg(wide), framed)
@@ -256,7 +273,7 @@ def test_the_download_svg_set_around_the_wide_drawing_puts_title_and_source_wher
                     assert abs(placed[text][0] - (x if at_left else x - shift)) <= 1, (chart_spec.id, text)
                     assert abs(placed[text][1] - y) <= 1, (chart_spec.id, text)
                 compared += 1
-    assert compared >= 40
+    assert compared >= (40 if source == LONG_SOURCE else 2)
 
 
 def _pixels(png: bytes) -> np.ndarray:
