@@ -322,6 +322,9 @@ def test_mkdocs_build_opens_nothing_outside_the_project_its_cache_and_the_instal
     import site
 
     places = {hostile_build["project"], ROOT / "surveypress", Path(sys.prefix), Path(sys.base_prefix)}
+    # The engine's own metadata, where an install for development (`pip install -e .`) keeps it: MkDocs reads its entry
+    # points there to find the surveypress plugin.
+    places |= {ROOT / "surveypress.egg-info"}
     places |= {Path(folder) for folder in site.getsitepackages()}
     places |= {place.resolve() for place in places} | {Path("/usr/share/zoneinfo")}
     outside = [
