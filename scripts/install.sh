@@ -32,6 +32,8 @@ sha256_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 # --- System packages -------------------------------------------------------------------------------------------------
 system_packages=(fonts-noto-cjk) # CJK glyphs for the PNG charts vl-convert renders
+# Liberation Sans as a file (vl-convert measures Latin chart text with it; the drawings carry it, cut to their text)
+system_packages+=(fonts-liberation2)
 if [[ "$mode" == test ]]; then
   system_packages+=(shellcheck) # actionlint checks the workflows' run: scripts with it
   # Java for the Spark engine's tests (pyspark, local[2]) and the Nu HTML Checker (vnu-jar, from npm).

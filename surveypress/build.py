@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from surveypress import cache, layout
+from surveypress import cache, languages, layout
 from surveypress.charts import fonts
 from surveypress.content import TEMPLATE_SUFFIX, Publication, check_release, line_of, load_publication
 from surveypress.errors import InputError
@@ -121,7 +121,8 @@ BUILD_ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SPARK_REMOTE")
 
 def inputs_key(pub: Publication, engine: str) -> str:
     """One hash of everything a build reads: the content folder, the microdata and published figures, the engine's
-    code, the installed libraries and Python, the CJK fonts, the options and the environment variables it reads."""
+    code, the installed libraries and Python, the CJK fonts and the Latin text's, the options and the environment
+    variables it reads."""
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -132,6 +133,7 @@ def inputs_key(pub: Publication, engine: str) -> str:
         font = [str(folder), fonts.font_files(folder)]
     except InputError:
         font = []
+    font.append(fonts.face_files(*fonts.text_family(languages.families(languages.TEXT_FONTS))))
     libraries = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions())
     microdata = [
         [population.id, str(population.microdata), cache.file_digest(population.microdata)]

@@ -1,6 +1,7 @@
 """Each language names the fonts its charts' CJK text is drawn with: a Traditional Chinese or Japanese label is
-drawn with the Noto CJK face made for it (when installed), through the cut typeface as through the full fonts; and
-no module outside the language code reads a label as `.zh` or `.en`."""
+drawn with the Noto CJK face made for it (when installed), through the cut typeface as through the full fonts; a
+drawing carries the faces it was measured with (CJK, and Liberation Sans for Latin text when a file of it is
+installed); and no module outside the language code reads a label as `.zh` or `.en`."""
 
 from __future__ import annotations
 
@@ -152,3 +153,54 @@ def test_a_cjk_drawing_carries_the_proportional_characters_of_the_face_it_was_me
     assert fonts.with_own_faces(svg.replace(" 45.5% [u]", ""), tuple(faces), stack) == svg.replace(" 45.5% [u]", "")
     assert fonts.with_own_faces(svg, tuple(faces), "DejaVu Sans") == svg
     assert family == "Noto Sans CJK SC"
+
+
+def _bar(stack: str, text: str = "Residents 45.5%") -> dict:
+    return {
+        "data": {"values": [{"a": text, "b": 1}]},
+        "mark": "bar",
+        "encoding": {"y": {"field": "a", "type": "nominal"}, "x": {"field": "b", "type": "quantitative"}},
+        "config": {"font": stack, "axis": {"labelFont": stack}},
+    }
+
+
+def _liberation() -> tuple[str, list]:
+    family, faces = fonts.text_family(languages.families(languages.TEXT_FONTS))
+    if not faces:
+        pytest.skip("no Liberation Sans file installed (Debian's fonts-liberation2)")
+    return family, faces
+
+
+def test_a_latin_drawing_carries_the_liberation_sans_vl_convert_measured_it_with(monkeypatch):
+    """Found by fontconfig (or a folder search) as vl-convert finds it: the upright regular and bold faces of the
+    first family of the stack installed; the drawing carries them cut to its characters, the same bytes each time."""
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    family, faces = _liberation()
+    assert family == "Liberation Sans" and [weight for _file, _number, weight in faces] == [400, 700]
+    assert all(TTFont(file)["name"].getBestFamilyName() == family for file, _number, _weight in faces)
+    svg, _png = draw._draw((_bar(languages.TEXT_FONTS), False, None, None))
+    assert svg == draw._draw((_bar(languages.TEXT_FONTS), False, None, None))[0]
+    assert re.search(r'font-family="sp[0-9a-f]{12}, ' + re.escape(languages.TEXT_FONTS) + '"', svg)
+    data = re.search(r"base64,([A-Za-z0-9+/=]+)", svg).group(1)
+    cut = TTFont(io.BytesIO(base64.b64decode(data)))
+    assert set("Residents45.%") <= set(map(chr, cut.getBestCmap())) and "fpgm" not in cut  # unhinted, as measured
+    # The folder searched instead of fontconfig's fonts: the same faces from the folder that holds them.
+    monkeypatch.setenv(fonts.TEXT_FONT_ENV, str(Path(faces[0][0]).parent))
+    assert fonts.text_family(languages.families(languages.TEXT_FONTS)) == (family, faces)
+
+
+def test_without_a_liberation_sans_file_a_latin_drawing_is_drawn_as_before_and_the_build_says_so(tmp_path, monkeypatch):
+    """vl-convert then measures with the Liberation Sans built into it, which the build cannot carry: the drawing
+    names the stack alone, as before, and the build's draw line says no file was there."""
+    monkeypatch.setenv(fonts.TEXT_FONT_ENV, str(tmp_path))
+    assert fonts.text_family(languages.families(languages.TEXT_FONTS)) == ("Liberation Sans", [])
+    svg, _png = draw._draw((_bar(languages.TEXT_FONTS), False, None, None))
+    assert "@font-face" not in svg and f'font-family="{languages.TEXT_FONTS}"' in svg
+    publication = _publication(tmp_path, ("en",))
+    said = chart_typeface.font_used(publication, "en", (), False, latin=True)
+    assert said == "no CJK text; Latin text in Liberation Sans (no file of it to carry: install fonts-liberation2)"

@@ -187,7 +187,7 @@ def test_installer_installs_what_is_missing_then_does_nothing_on_a_second_run(tm
     assert first.returncode == 0, first.stderr
     calls = log.read_text().splitlines()
     assert calls[0].startswith("apt-get update")
-    assert "fonts-noto-cjk" in calls[1] and "chromium" in calls[1]
+    assert "fonts-noto-cjk" in calls[1] and "fonts-liberation2" in calls[1] and "chromium" in calls[1]
     assert any(call.startswith("python -m pip install") and ".[test]" in call for call in calls)
     assert any(call.startswith("npm ci") for call in calls)
 

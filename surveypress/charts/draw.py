@@ -218,7 +218,7 @@ class Drawer:
             # This module's code (it draws), vl-convert's version (its Vega and bundled fonts), the PNG size and,
             # for a drawing with Chinese, Japanese or Korean text, the CJK fonts.
             self._drawing[cjk] = [code_fingerprint(), vl_convert.__version__, PNG_MIN_WIDTH]
-            self._drawing[cjk].append(_font_fingerprint() if cjk else [])
+            self._drawing[cjk].append(_font_fingerprint() if cjk else text_font_fingerprint())
         compose = None if inner is None else f"{inner[0].__module__}.{inner[0].__qualname__}"
         return cjk, cache.digest(*self._drawing[cjk], texts, with_png, compose)
 
@@ -335,7 +335,27 @@ def _draw(
         for stack in languages.CJK_FONTS.values():
             if f'font-family="{html.escape(stack)}"' in svg:
                 svg = fonts.with_own_faces(svg, _installed_faces(stack), stack)
-    return svg, png
+    # So does a drawing in the Latin stack, with the Liberation Sans faces vl-convert measured it with, when the
+    # build has a file of them (without one, none: the reader's fonts draw it).
+    return fonts.with_own_faces(svg, tuple(text_family()[1]), LATIN_FONT_STACK), png
+
+
+def text_family() -> tuple[str, tuple[tuple[str, int, int], ...]]:
+    """The family vl-convert measures the Latin stack with, and the installed faces of it a drawing carries
+    (fonts.text_family), found once per process and setting of fonts.TEXT_FONT_ENV."""
+    return _text_family_in(os.environ.get(fonts.TEXT_FONT_ENV, ""))
+
+
+@functools.cache
+def _text_family_in(_setting: str) -> tuple[str, tuple[tuple[str, int, int], ...]]:
+    family, faces = fonts.text_family(languages.families(LATIN_FONT_STACK))
+    return family, tuple(faces)
+
+
+def text_font_fingerprint() -> list:
+    """What a drawing in the Latin stack depends on of the fonts: the family and its files (names, sizes and
+    modification times)."""
+    return fonts.face_files(*text_family())
 
 
 def _installed_faces(stack: str) -> tuple[tuple[str, int, int], ...]:

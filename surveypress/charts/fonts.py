@@ -75,10 +75,19 @@ def drawing_faces(folder: Path, families: tuple[str, ...]) -> list[tuple[str, in
 def drawing_family(folder: Path, families: tuple[str, ...]) -> tuple[str, list[tuple[str, int, int]]]:
     """The first of `families` that a font file in `folder` holds (the family vl-convert draws that font stack
     with), and its regular and bold faces as `drawing_faces` gives them; ('', []) when none is there."""
+    found = _faces_of(sorted(folder.rglob("*")), families)
+    for family in families:
+        if family in found:
+            return family, sorted(found[family], key=lambda face: face[2])
+    return "", []
+
+
+def _faces_of(paths: list[Path], families: tuple[str, ...]) -> dict[str, list[tuple[str, int, int]]]:
+    """{family: its upright (file, face number, weight) in `paths`} for those of `families` in DRAWN_WEIGHTS."""
     from fontTools.ttLib import TTCollection, TTFont
 
     found: dict[str, list[tuple[str, int, int]]] = {}
-    for path in sorted(folder.rglob("*")):
+    for path in paths:
         suffix = path.suffix.lower()
         if not path.is_file() or suffix not in (".ttc", ".otf", ".ttf"):
             continue
@@ -87,14 +96,72 @@ def drawing_family(folder: Path, families: tuple[str, ...]) -> tuple[str, list[t
             for number, face in enumerate(faces):
                 family = face["name"].getBestFamilyName()
                 weight = face["OS/2"].usWeightClass
-                if family in families and weight in DRAWN_WEIGHTS:
+                upright = not face["OS/2"].fsSelection & 1  # the charts draw no italic text
+                if family in families and weight in DRAWN_WEIGHTS and upright:
                     found.setdefault(family, []).append((str(path), number, weight))
         except Exception:  # a file fontTools cannot read is one vl-convert skips too
             continue
+    return found
+
+
+# The faces of the stack drawings without CJK text name (languages.TEXT_FONTS): vl-convert measures it with the first
+# of its families a system font file holds, and without one with the Liberation Sans built into it, which a build
+# can carry only when a file of it is installed (Debian's fonts-liberation2: the same metrics).
+TEXT_FONT_ENV = "SURVEYPRESS_TEXT_FONT_DIR"  # when set, the one folder searched (else fontconfig's fonts, else these)
+TEXT_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
+VL_CONVERT_FAMILIES = ("Liberation Sans",)
+# The families a build may put into its drawings: free to redistribute (SIL Open Font License, Bitstream Vera's).
+EMBEDDABLE_FAMILIES = ("Liberation Sans", "DejaVu Sans")
+
+
+def text_family(families: tuple[str, ...]) -> tuple[str, list[tuple[str, int, int]]]:
+    """The family of `families` vl-convert measures text with, and its regular and bold faces as installed when the
+    build may carry them ([] when it has no file of it, or may not); ('', []) when none of them is there."""
     for family in families:
-        if family in found:
-            return family, sorted(found[family], key=lambda face: face[2])
+        faces = _installed_family(family)
+        if faces:
+            return family, list(faces) if family in EMBEDDABLE_FAMILIES else []
+        if family in VL_CONVERT_FAMILIES:
+            return family, []
     return "", []
+
+
+def face_files(family: str, faces: list[tuple[str, int, int]] | tuple[tuple[str, int, int], ...]) -> list:
+    """What a drawing measured with `faces` of `family` depends on of them: the family, and the names, sizes and
+    modification times of their files."""
+    return [family, [[file, Path(file).stat().st_size, Path(file).stat().st_mtime_ns] for file, _n, _w in faces]]
+
+
+def _installed_family(family: str) -> list[tuple[str, int, int]]:
+    """The regular and bold faces of `family` installed: per weight the newest revision (fonts-liberation and
+    fonts-liberation2 can both be there), then the first file by name."""
+    from fontTools.ttLib import TTFont
+
+    faces = _faces_of(_text_font_files(family), (family,)).get(family, [])
+    chosen: dict[int, tuple[str, int, int]] = {}
+    for face in sorted(
+        faces, key=lambda face: (-TTFont(face[0], lazy=True, fontNumber=face[1])["head"].fontRevision, face[0])
+    ):
+        chosen.setdefault(face[2], face)
+    return [chosen[weight] for weight in sorted(chosen)]
+
+
+def _text_font_files(family: str) -> list[Path]:
+    """The font files that may hold `family`: in TEXT_FONT_ENV's folder when set, else those fontconfig lists for it
+    (fc-list), else every one in TEXT_FONT_DIRS."""
+    import shutil
+    import subprocess
+
+    if os.environ.get(TEXT_FONT_ENV):
+        return sorted(Path(os.environ[TEXT_FONT_ENV]).rglob("*"))
+    if shutil.which("fc-list"):
+        listed = subprocess.run(
+            ["fc-list", "--format", "%{file}\\n", family], capture_output=True, text=True, check=False, timeout=60
+        )
+        if listed.returncode == 0:
+            return sorted({Path(line) for line in listed.stdout.splitlines() if line})
+    folders = [Path(folder).expanduser() for folder in TEXT_FONT_DIRS]
+    return sorted(path for folder in folders if folder.is_dir() for path in folder.rglob("*"))
 
 
 def write_subset(face: tuple[str, int, int], text: str, alias: str, folder: Path) -> Path:
@@ -153,7 +220,9 @@ def drawn_characters(svg: str) -> str:
 
 
 def _woff(face: tuple[str, int, int], characters: str) -> bytes:
-    """The face cut to `characters` (HarfBuzz), as WOFF (fontTools, zlib): no timestamp, the same bytes every time."""
+    """The face cut to `characters` (HarfBuzz), as WOFF (fontTools, zlib): no timestamp, the same bytes every time.
+    Without hinting (TrueType instructions, CFF hints): vl-convert measures the outlines unhinted and a browser lays
+    text out at the same unhinted advances; the instructions were over half of a cut Liberation Sans."""
     import io
 
     import uharfbuzz
@@ -161,6 +230,7 @@ def _woff(face: tuple[str, int, int], characters: str) -> bytes:
 
     file, number, _weight = face
     wanted = uharfbuzz.SubsetInput()
+    wanted.flags = uharfbuzz.SubsetFlags.NO_HINTING
     for character in characters:
         wanted.unicode_set.add(ord(character))
     cut = uharfbuzz.subset(uharfbuzz.Face(uharfbuzz.Blob.from_file_path(file), number), wanted)

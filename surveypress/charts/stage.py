@@ -73,8 +73,9 @@ class EditionCharts:
         self.drawer.start()
         # Per language: [(prepared chart, its number with the drawer, or the numbers of its three drawings)].
         self.prepared: dict[str, list[tuple[PreparedChart, int | list[int]]]] = {}
-        # Per language, once finished: whether any of its drawings has CJK text.
+        # Per language, once finished: whether any of its drawings has CJK text, whether any has none (Latin stack).
         self.cjk: dict[str, bool] = {}
+        self.latin: dict[str, bool] = {}
 
     def send(self, table: Any) -> int:
         """Prepares every chart of every edition from the protected table and sends it to be drawn; how many."""
@@ -146,12 +147,15 @@ class EditionCharts:
                 )
                 output.drawn = any(drawn for _svg, _png, drawn in images)
                 charts[spec.id] = output
-                self.cjk[language] = self.cjk.get(language, False) or any(map(needs_cjk_font, prepared.layouts))
+                cjk = any(map(needs_cjk_font, prepared.layouts))
+                self.cjk[language] = self.cjk.get(language, False) or cjk
+                self.latin[language] = self.latin.get(language, False) or not cjk
         return charts
 
     def font_used(self, language: str) -> str:
         """What the build says of the font `language`'s charts were drawn with (after `finish`)."""
-        return font_used(self.pub, language, self.typefaces, self.cjk.get(language, False))
+        cjk, latin = self.cjk.get(language, False), self.latin.get(language, False)
+        return font_used(self.pub, language, self.typefaces, cjk, latin)
 
 
 def _svg_text(svg: str) -> str:

@@ -8,7 +8,7 @@ import importlib.metadata
 
 from surveypress import cache, i18n, languages
 from surveypress.charts import fonts
-from surveypress.charts.draw import Typeface, code_fingerprint
+from surveypress.charts.draw import Typeface, code_fingerprint, text_family
 from surveypress.charts.fonts import FontMissingError, find_cjk_font_dir, font_files
 from surveypress.charts.model import CHARTS_FILE
 from surveypress.content import Publication
@@ -64,10 +64,18 @@ def drawing_typeface(pub: Publication) -> Typeface | None:
     return next((typeface for typeface in drawing_typefaces(pub) if typeface.stack == primary), None)
 
 
-def font_used(pub: Publication, language: str, typefaces: tuple[Typeface, ...], cjk: bool) -> str:
-    """What the build says of an edition's charts: the face its CJK text was drawn with, or that it had none."""
+def font_used(pub: Publication, language: str, typefaces: tuple[Typeface, ...], cjk: bool, latin: bool = False) -> str:
+    """What the build says of an edition's charts: the face its CJK text was drawn with, or that it had none; and,
+    when some drawing is in the Latin stack, the face that text was measured with and whether the drawings carry it."""
     if not cjk:
-        return "no CJK text"
-    stack = edition_fonts(pub).get(language) or languages.cjk_fonts(language, pub.languages)
-    family = next((typeface.family for typeface in typefaces if typeface.stack == stack), "")
-    return f"CJK text in {family}" if family else f"CJK text in {languages.families(stack)[0]} (not installed)"
+        said = "no CJK text"
+    else:
+        stack = edition_fonts(pub).get(language) or languages.cjk_fonts(language, pub.languages)
+        family = next((typeface.family for typeface in typefaces if typeface.stack == stack), "")
+        said = f"CJK text in {family}" if family else f"CJK text in {languages.families(stack)[0]} (not installed)"
+    if not latin:
+        return said
+    family, faces = text_family()
+    if faces:
+        return f"{said}; Latin text in {family}"
+    return f"{said}; Latin text in {family or 'sans-serif'} (no file of it to carry: install fonts-liberation2)"

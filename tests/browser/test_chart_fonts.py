@@ -2,11 +2,8 @@
 text of every on-page chart drawing (narrow and wide, both editions) lies inside the drawing when the reader's
 system has only DejaVu Sans, or only Noto, in place of the fonts the SVG names. A reader's system fonts cannot
 matter where the SVG carries the faces its text was measured with (a data-URI @font-face, cut to its characters):
-the Chinese edition's drawings do.
-
-The English edition's drawings are measured with vl-convert's built-in Liberation Sans (Arial's metrics), which the
-build has no file of to embed: shown in the wider DejaVu Sans their labels leave the drawing, which the strict
-xfail below records until they carry their own face too.
+the Chinese edition's drawings carry their Noto Sans CJK faces, the English edition's the Liberation Sans vl-convert
+measured them with (Debian's fonts-liberation2, which scripts/install.sh installs).
 """
 
 from __future__ import annotations
@@ -70,16 +67,13 @@ def test_every_chinese_chart_text_stays_inside_its_drawing_with_only_dejavu_or_o
     assert _outside(browser, site_dir, "") == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#26 item 4: English drawings are measured with vl-convert's built-in Liberation Sans, not embedded",
-)
 def test_every_english_chart_text_stays_inside_its_drawing_with_only_dejavu_or_only_noto(browser, site_dir):
     assert _outside(browser, site_dir, "en") == {}
 
 
-def test_chinese_chart_drawings_carry_the_faces_they_were_measured_with(site_dir):
-    for drawing in _drawings(site_dir, ""):
+@pytest.mark.parametrize("edition", ["", "en"])
+def test_chart_drawings_carry_the_faces_they_were_measured_with(site_dir, edition):
+    for drawing in _drawings(site_dir, edition):
         svg = drawing.read_text(encoding="utf-8")
         assert "@font-face{" in svg and "src:url(data:font/woff;base64," in svg, drawing.name
         assert 'font-family="sp' in svg, drawing.name  # named first, before the system families
