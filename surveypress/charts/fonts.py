@@ -169,19 +169,8 @@ def write_subset(face: tuple[str, int, int], text: str, alias: str, folder: Path
     metrics, outlines and layout features as they were); the file appears whole or not at all. HarfBuzz cuts (in
     hundredths of a second where fontTools takes a second per face); fontTools renames, rewriting only the name
     table."""
-    import io
-
-    import uharfbuzz
-    from fontTools.ttLib import TTFont
-
-    file, number, weight = face
-    wanted = uharfbuzz.SubsetInput()
-    for character in text:
-        wanted.unicode_set.add(ord(character))
-    cut = uharfbuzz.subset(uharfbuzz.Face(uharfbuzz.Blob.from_file_path(file), number), wanted)
-    if cut is None:
-        raise ValueError(f"HarfBuzz could not cut face {number} of {file}")
-    font = TTFont(io.BytesIO(cut.blob.data), recalcBBoxes=False, recalcTimestamp=False)
+    _file, _number, weight = face
+    font = _cut(face, text, hinted=True)
     style = "Bold" if weight >= 700 else "Regular"
     names = {1: alias, 2: style, 4: f"{alias} {style}", 6: f"{alias}-{style}"}
     table = font["name"]
@@ -196,6 +185,25 @@ def write_subset(face: tuple[str, int, int], text: str, alias: str, folder: Path
     font.save(str(partial))
     os.replace(partial, target)
     return target
+
+
+def _cut(face: tuple[str, int, int], characters: str, hinted: bool):
+    """The face cut down to `characters` by HarfBuzz, opened in fontTools (nothing recalculated, no timestamp)."""
+    import io
+
+    import uharfbuzz
+    from fontTools.ttLib import TTFont
+
+    file, number, _weight = face
+    wanted = uharfbuzz.SubsetInput()
+    if not hinted:
+        wanted.flags = uharfbuzz.SubsetFlags.NO_HINTING
+    for character in characters:
+        wanted.unicode_set.add(ord(character))
+    cut = uharfbuzz.subset(uharfbuzz.Face(uharfbuzz.Blob.from_file_path(file), number), wanted)
+    if cut is None:
+        raise ValueError(f"HarfBuzz could not cut face {number} of {file}")
+    return TTFont(io.BytesIO(cut.blob.data), recalcBBoxes=False, recalcTimestamp=False)
 
 
 # A drawing's own faces: the SVG a page shows carries the faces its text was measured with, cut down to the
@@ -225,18 +233,7 @@ def _woff(face: tuple[str, int, int], characters: str) -> bytes:
     text out at the same unhinted advances; the instructions were over half of a cut Liberation Sans."""
     import io
 
-    import uharfbuzz
-    from fontTools.ttLib import TTFont
-
-    file, number, _weight = face
-    wanted = uharfbuzz.SubsetInput()
-    wanted.flags = uharfbuzz.SubsetFlags.NO_HINTING
-    for character in characters:
-        wanted.unicode_set.add(ord(character))
-    cut = uharfbuzz.subset(uharfbuzz.Face(uharfbuzz.Blob.from_file_path(file), number), wanted)
-    if cut is None:
-        raise ValueError(f"HarfBuzz could not cut face {number} of {file}")
-    font = TTFont(io.BytesIO(cut.blob.data), recalcBBoxes=False, recalcTimestamp=False)
+    font = _cut(face, characters, hinted=False)
     font.flavor = "woff"
     out = io.BytesIO()
     font.save(out)
