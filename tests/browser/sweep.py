@@ -80,7 +80,20 @@ BROKEN_NUMBERS = """() => {
 }"""
 
 
-MEASURES = {"overflow": OVERFLOW, "outside": OUTSIDE_THE_SCREEN, "squeezed": SQUEEZED_CELLS, "broken": BROKEN_NUMBERS}
+# Charts whose text is shown under 14 px: a drawing's text is 14 px at its drawn width, so one shown narrower than it
+# was drawn (a phone drawing wider than the column) shrinks its text.
+SMALL_CHART_TEXT = """() => [...document.querySelectorAll('figure.sp-chart img')]
+  .filter((img) => img.getClientRects().length && img.naturalWidth)
+  .map((img) => [img.currentSrc.split('/').pop(), 14 * img.getBoundingClientRect().width / img.naturalWidth])
+  .filter(([, size]) => size < 14 - 0.05)"""
+
+MEASURES = {
+    "overflow": OVERFLOW,
+    "outside": OUTSIDE_THE_SCREEN,
+    "squeezed": SQUEEZED_CELLS,
+    "broken": BROKEN_NUMBERS,
+    "small charts": SMALL_CHART_TEXT,
+}
 _SWEEPS: dict[tuple, dict[str, dict[str, object]]] = {}
 
 

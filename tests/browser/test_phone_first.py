@@ -67,6 +67,12 @@ def test_no_number_breaks_across_lines_on_a_phone(browser, base_url, reading):
     assert failures(sweep(browser, base_url, 360, reading), "broken") == {}
 
 
+@pytest.mark.xdist_group(SWEEP_GROUP)
+def test_no_chart_on_any_page_shows_its_text_under_14px_on_a_phone(browser, base_url):
+    # Every page of both editions: a phone drawing wider than the column is shown scaled down, and its text with it.
+    assert failures(sweep(browser, base_url, 360), "small charts") == {}
+
+
 # Computed sizes: the prose, the tables, every helper line (chart source, notes, downloads, the data toggle, the scroll
 # hint, the reading aids' help), and the charts' text as shown (the drawings' text is 14 px at their drawn size).
 SIZES = """() => {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -367,16 +367,27 @@ class _Shape:
     title_x: int
 
 
+def _fitted_labels(frame: pd.DataFrame, layout: Layout) -> tuple[list[str], float, float]:
+    """The row labels wrapped for `layout`, with their widest line and the widest value text in px. Where labels and
+    values leave the plot less than its minimum (long value texts: a series name with a flag, beside long labels), the
+    labels wrap narrower, down to three em, so that the drawing keeps to the layout's width and its text to its drawn
+    size (a phone drawing wider than the column is shown scaled down, its 14 px text under 14)."""
+    value_px = max(text_width(text) for text in frame["value_text"]) * FONT_SIZE
+    room = (layout.width - value_px - 24 - MIN_PLOT_WIDTH) / FONT_SIZE
+    labels = row_labels(frame, replace(layout, label_width=max(3.0, min(layout.label_width, room))))
+    label_px = max(text_width(line) for label in labels for line in label.split("\n")) * FONT_SIZE
+    return labels, label_px, value_px
+
+
 def _geometry(legend: bool, frame: pd.DataFrame, layout: Layout) -> _Shape:
-    frame = frame.assign(row_label=row_labels(frame, layout))
+    labels, label_px, value_px = _fitted_labels(frame, layout)
+    frame = frame.assign(row_label=labels)
     per_row = len(dict.fromkeys(frame["series"])) if legend else 1
     max_lines = max(label.count("\n") + 1 for label in frame["row_label"])
     # With yOffset, Vega-Lite applies the step to each series' sub-band, not to the whole row.
     row_height = max(max_lines * LINE_HEIGHT + 8, per_row * (BAR_HEIGHT + 4) + 10)
     step = math.ceil(row_height / per_row) if legend else row_height
     # The plot takes the width that labels, values and padding (12 + 2 x 6 px) leave; text_width errs wide.
-    label_px = max(text_width(line) for label in frame["row_label"] for line in label.split("\n")) * FONT_SIZE
-    value_px = max(text_width(text) for text in frame["value_text"]) * FONT_SIZE
     plot_width = max(MIN_PLOT_WIDTH, math.floor(layout.width - label_px - value_px - 24))
     # The drawing's data: the count as text, an empty cell as null (lists, not pandas: this runs per layout).
     columns = {column: frame[column].tolist() for column in CHART_COLUMNS}
