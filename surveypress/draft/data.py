@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 
 from surveypress import formats
 from surveypress.draft import model as init_draft
+from surveypress.draft.profile import Column
 from surveypress.draft.project import say
 from surveypress.draft.respondent import respondent_column
 from surveypress.draft.universe import ParquetColumns, infer_universes, no_answer_columns
@@ -63,34 +64,6 @@ NEGATIVE = "-[0-9]{1,15}"
 BAND_QUANTILES = (0.25, 0.5, 0.75)
 COLUMNS_PER_QUERY = 100  # profiling aggregates are asked for this many columns at a time
 SPACES = "' ' || chr(9) || chr(13) || chr(10) || chr(160) || chr(12288)"  # trimmed off every cell (SQL)
-
-
-@dataclass
-class Column:
-    """What the profile says of one column of the file (cells trimmed, '' empty)."""
-
-    position: int
-    name: str  # as in the file's header
-    filled: int = 0
-    distinct: int = 0  # approximate (HyperLogLog)
-    longest: int = 0
-    numbers: int = 0
-    wholes: int = 0
-    decimals: int = 0
-    minimum: str = ""  # the smallest and largest number, as written
-    maximum: str = ""
-    control: bool = False  # some cell holds a control character
-    separated: dict[str, int] = field(default_factory=dict)  # separator -> cells holding it
-    values: list[str] | None = None  # the distinct answers, when few enough to be options
-    text: dict[str, str] | None = None  # the question text from the file's variable label (SAS), else TODO
-
-    @property
-    def sql(self) -> str:
-        return f"c{self.position}"  # the scratch table's names: the file's own never enter a query
-
-    @property
-    def numeric(self) -> bool:
-        return self.filled > 0 and self.numbers == self.filled
 
 
 @dataclass

@@ -18,7 +18,7 @@ from surveypress.errors import InputError
 from surveypress.i18n import _
 
 if TYPE_CHECKING:
-    from surveypress.draft.data import Column
+    from surveypress.draft.profile import Column
 
 # The words of a column name (`Respondent ID`, `RespondentID`, `case_id`, `ID number`): one of them "id" names an id.
 NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
