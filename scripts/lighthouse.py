@@ -49,11 +49,14 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 # in each edition (the English one under en/).
 KINDS = (
     "index.html",
+    "survey.html",
     "findings/usage.html",
     "recommendations/integration.html",
     "methods.html",
     "downloads.html",
     "reconciliation.html",
+    "changelog.html",
+    "cite.html",
 )
 PAGES = KINDS + tuple(f"en/{page}" for page in KINDS)
 COMPRESSED = (".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".csv")
